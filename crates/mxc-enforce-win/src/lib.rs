@@ -1,0 +1,1 @@
+//! Windows enforcement plan (AppContainer, ACLs, job objects, WFP). Not built yet.

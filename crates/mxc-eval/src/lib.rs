@@ -1,0 +1,1 @@
+//! MXC decision engine.

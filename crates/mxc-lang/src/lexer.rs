@@ -1,0 +1,319 @@
+//! The logos lexer.
+//!
+//! Bad input never stops lexing: an unexpected character, an unterminated string or an
+//! unterminated comment becomes a [`Tok::Error`] token (so the parser can recover around
+//! it) and a diagnostic.
+
+use crate::diag::{Code, Diagnostic};
+use crate::source::{FileId, Span};
+use logos::{FilterResult, Logos};
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LexError {
+    #[default]
+    Unexpected,
+    UnterminatedString,
+    UnterminatedComment,
+}
+
+fn block_comment<'s>(lex: &mut logos::Lexer<'s, Tok<'s>>) -> FilterResult<(), LexError> {
+    let rest = lex.remainder();
+    match rest.find("*/") {
+        Some(i) => {
+            lex.bump(i + 2);
+            FilterResult::Skip
+        }
+        None => {
+            lex.bump(rest.len());
+            FilterResult::Error(LexError::UnterminatedComment)
+        }
+    }
+}
+
+fn unterminated_string<'s>(_: &mut logos::Lexer<'s, Tok<'s>>) -> Result<(), LexError> {
+    Err(LexError::UnterminatedString)
+}
+
+#[derive(Logos, Clone, Copy, Debug, PartialEq, Eq)]
+#[logos(error = LexError)]
+#[logos(skip r"[ \t\r\n\f\u{feff}]+")]
+#[logos(skip(r"//[^\n]*", allow_greedy = true))]
+pub enum Tok<'s> {
+    #[token("/*", block_comment)]
+    BlockComment,
+
+    #[token("import")]
+    Import,
+    #[token("param")]
+    Param,
+    #[token("let")]
+    Let,
+    #[token("policy")]
+    Policy,
+    #[token("agent")]
+    Agent,
+    #[token("test")]
+    Test,
+    #[token("fs")]
+    Fs,
+    #[token("net")]
+    Net,
+    #[token("app")]
+    App,
+    #[token("allow")]
+    Allow,
+    #[token("deny")]
+    Deny,
+    #[token("ask")]
+    Ask,
+    #[token("from")]
+    From,
+    #[token("args")]
+    Args,
+    #[token("because")]
+    Because,
+    #[token("identity")]
+    Identity,
+    #[token("isolation")]
+    Isolation,
+    #[token("default")]
+    Default,
+    #[token("use")]
+    Use,
+    #[token("limits")]
+    Limits,
+    #[token("env")]
+    Env,
+    #[token("ui")]
+    Ui,
+    #[token("audit")]
+    Audit,
+    #[token("expect")]
+    Expect,
+    #[token("with")]
+    With,
+
+    #[token("{")]
+    LBrace,
+    #[token("}")]
+    RBrace,
+    #[token("[")]
+    LBracket,
+    #[token("]")]
+    RBracket,
+    #[token("(")]
+    LParen,
+    #[token(")")]
+    RParen,
+    #[token(",")]
+    Comma,
+    #[token(":")]
+    Colon,
+    #[token("=")]
+    Eq,
+
+    #[regex(r"[A-Za-z_][A-Za-z0-9_-]*")]
+    Ident(&'s str),
+    /// The whole literal, quotes included; escapes are decoded by the parser.
+    #[regex(r#""([^"\\\n]|\\[^\n])*""#)]
+    Str(&'s str),
+    #[regex(r#""([^"\\\n]|\\[^\n])*\\?"#, unterminated_string)]
+    UnterminatedStr,
+    /// Digits with an optional unit suffix (`30s`, `512MiB`); the unit is checked later.
+    #[regex(r"[0-9]+[A-Za-z]*")]
+    Number(&'s str),
+
+    /// Produced by [`lex`] for bad input; never by logos itself.
+    Error,
+}
+
+impl fmt::Display for Tok<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Tok::Ident(s) => write!(f, "identifier `{s}`"),
+            Tok::Str(s) => write!(f, "string {s}"),
+            Tok::Number(s) => write!(f, "number `{s}`"),
+            Tok::Error | Tok::UnterminatedStr | Tok::BlockComment => f.write_str("invalid input"),
+            other => write!(f, "`{}`", other.text()),
+        }
+    }
+}
+
+impl Tok<'_> {
+    /// The fixed text of a keyword or punctuation token.
+    pub fn text(&self) -> &'static str {
+        match self {
+            Tok::Import => "import",
+            Tok::Param => "param",
+            Tok::Let => "let",
+            Tok::Policy => "policy",
+            Tok::Agent => "agent",
+            Tok::Test => "test",
+            Tok::Fs => "fs",
+            Tok::Net => "net",
+            Tok::App => "app",
+            Tok::Allow => "allow",
+            Tok::Deny => "deny",
+            Tok::Ask => "ask",
+            Tok::From => "from",
+            Tok::Args => "args",
+            Tok::Because => "because",
+            Tok::Identity => "identity",
+            Tok::Isolation => "isolation",
+            Tok::Default => "default",
+            Tok::Use => "use",
+            Tok::Limits => "limits",
+            Tok::Env => "env",
+            Tok::Ui => "ui",
+            Tok::Audit => "audit",
+            Tok::Expect => "expect",
+            Tok::With => "with",
+            Tok::LBrace => "{",
+            Tok::RBrace => "}",
+            Tok::LBracket => "[",
+            Tok::RBracket => "]",
+            Tok::LParen => "(",
+            Tok::RParen => ")",
+            Tok::Comma => ",",
+            Tok::Colon => ":",
+            Tok::Eq => "=",
+            _ => "",
+        }
+    }
+
+    pub fn is_keyword(&self) -> bool {
+        self.text()
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
+    }
+}
+
+/// The keywords of SPEC §2; none of them is an identifier.
+pub const KEYWORDS: [&str; 25] = [
+    "import",
+    "param",
+    "let",
+    "policy",
+    "agent",
+    "test",
+    "fs",
+    "net",
+    "app",
+    "allow",
+    "deny",
+    "ask",
+    "from",
+    "args",
+    "because",
+    "identity",
+    "isolation",
+    "default",
+    "use",
+    "limits",
+    "env",
+    "ui",
+    "audit",
+    "expect",
+    "with",
+];
+
+/// A token with its byte range.
+pub type Spanned<'s> = (usize, Tok<'s>, usize);
+
+/// Lexes a whole file; lexical errors become `Tok::Error` tokens plus diagnostics.
+pub fn lex(file: FileId, src: &str) -> (Vec<Spanned<'_>>, Vec<Diagnostic>) {
+    let mut toks = Vec::new();
+    let mut diags = Vec::new();
+    let mut lexer = Tok::lexer(src);
+    while let Some(res) = lexer.next() {
+        let range = lexer.span();
+        match res {
+            Ok(tok) => toks.push((range.start, tok, range.end)),
+            Err(err) => {
+                let span = Span::new(file, range.start, range.end);
+                let d = match err {
+                    LexError::Unexpected => {
+                        let ch = src.get(range.clone()).and_then(|s| s.chars().next());
+                        let shown = match ch {
+                            Some(c) if c.is_control() || c.is_whitespace() => {
+                                format!("{:?}", c)
+                            }
+                            Some(c) => format!("`{c}`"),
+                            None => "input".to_string(),
+                        };
+                        let d = Diagnostic::new(
+                            Code::E0001,
+                            span,
+                            format!("unexpected character {shown}"),
+                        )
+                        .with_label("not valid here");
+                        if ch == Some('\'') {
+                            d.help("strings are written in double quotes: `\"...\"`")
+                        } else {
+                            d
+                        }
+                    }
+                    LexError::UnterminatedString => Diagnostic::new(
+                        Code::E0001,
+                        span,
+                        "unterminated string",
+                    )
+                    .with_label("this string has no closing `\"` on its line")
+                    .help("close the string with `\"`; a string cannot span lines (write `\\n`)"),
+                    LexError::UnterminatedComment => Diagnostic::new(
+                        Code::E0001,
+                        Span::new(file, range.start, range.start + 2),
+                        "unterminated block comment",
+                    )
+                    .with_label("this comment is never closed")
+                    .help("close it with `*/` (block comments do not nest)"),
+                };
+                diags.push(d);
+                toks.push((range.start, Tok::Error, range.end));
+            }
+        }
+    }
+    (toks, diags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(src: &str) -> Vec<Tok<'_>> {
+        lex(FileId(0), src).0.into_iter().map(|t| t.1).collect()
+    }
+
+    #[test]
+    fn keywords_idents_and_literals() {
+        assert_eq!(
+            kinds(r#"agent copilot-cli { limits { memory 4GiB } } "a\"b" // c"#),
+            vec![
+                Tok::Agent,
+                Tok::Ident("copilot-cli"),
+                Tok::LBrace,
+                Tok::Limits,
+                Tok::LBrace,
+                Tok::Ident("memory"),
+                Tok::Number("4GiB"),
+                Tok::RBrace,
+                Tok::RBrace,
+                Tok::Str(r#""a\"b""#),
+            ]
+        );
+    }
+
+    #[test]
+    fn errors_become_tokens() {
+        let (toks, diags) = lex(FileId(0), "allow @ \"abc\n/* x");
+        assert_eq!(diags.len(), 3, "{diags:?}");
+        assert_eq!(toks.iter().filter(|t| t.1 == Tok::Error).count(), 3);
+    }
+
+    #[test]
+    fn keyword_prefix_is_identifier() {
+        assert_eq!(kinds("allowed"), vec![Tok::Ident("allowed")]);
+    }
+}
