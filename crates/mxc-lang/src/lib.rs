@@ -12,3 +12,41 @@ pub mod source;
 
 pub use diag::{Code, Diagnostic, Diagnostics, Severity};
 pub use source::{FileId, SourceMap, Span};
+pub mod check;
+pub mod load;
+pub mod model;
+pub mod pattern;
+
+/// A loaded and checked set of files.
+#[derive(Debug)]
+pub struct Program {
+    pub sources: SourceMap,
+    pub model: model::Model,
+    pub diags: Diagnostics,
+}
+
+/// Reads, parses and checks files (and their imports). An I/O error on one of the
+/// given files is returned as an error; everything else is a diagnostic.
+pub fn check_paths(paths: &[std::path::PathBuf]) -> Result<Program, load::IoError> {
+    let parsed = load::load_paths(paths)?;
+    Ok(check_parsed(parsed))
+}
+
+/// Checks one in-memory source (imports are read from disk relative to `name`).
+pub fn check_source(name: &str, text: &str) -> Program {
+    let mut read = |p: &std::path::Path| std::fs::read(p);
+    let parsed = load::load_with(vec![(name.into(), text.as_bytes().to_vec())], &mut read);
+    check_parsed(parsed)
+}
+
+fn check_parsed(parsed: load::Parsed) -> Program {
+    let (model, diags) = check::check(&parsed);
+    let mut all = parsed.diags;
+    all.extend(diags);
+    all.sort();
+    Program {
+        sources: parsed.sources,
+        model,
+        diags: all,
+    }
+}

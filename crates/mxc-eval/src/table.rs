@@ -1,0 +1,208 @@
+//! The decision table as plain data: what the compiler builds and the engine reads.
+//!
+//! Three automata (fs, net, app) over byte strings; each accepting state indexes a
+//! deduplicated row of decisions. The byte strings for net and app requests are built
+//! by the engine as described on [`NetRequest`] and [`Engine::launch`]; the compiler
+//! produces automata over exactly these encodings.
+//!
+//! This module only describes data: it must never grow behaviour that the engine relies
+//! on without [`Engine::from_table`] validating it first.
+//!
+//! [`Engine::launch`]: crate::Engine::launch
+//! [`Engine::from_table`]: crate::Engine::from_table
+
+/// Effect of a decision. The order is the precedence of SPEC §6 (deny > ask > allow).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Effect {
+    Allow = 0,
+    Ask = 1,
+    Deny = 2,
+}
+
+impl Effect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Effect::Allow => "allow",
+            Effect::Ask => "ask",
+            Effect::Deny => "deny",
+        }
+    }
+    pub fn from_u8(b: u8) -> Option<Effect> {
+        match b {
+            0 => Some(Effect::Allow),
+            1 => Some(Effect::Ask),
+            2 => Some(Effect::Deny),
+            _ => None,
+        }
+    }
+}
+
+/// Index of a rule in [`Table::rules`]. Rules are numbered in evaluation order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RuleId(pub u32);
+
+/// The answer to one request: the effect and the rule that decided it (`None` when
+/// the agent's default decided).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Decision {
+    pub effect: Effect,
+    pub rule: Option<RuleId>,
+}
+
+/// Filesystem rights, in the order of a [`FsRow`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum FsRight {
+    Read = 0,
+    Write = 1,
+    Create = 2,
+    Delete = 3,
+}
+
+impl FsRight {
+    pub const ALL: [FsRight; 4] = [FsRight::Read, FsRight::Write, FsRight::Create, FsRight::Delete];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FsRight::Read => "read",
+            FsRight::Write => "write",
+            FsRight::Create => "create",
+            FsRight::Delete => "delete",
+        }
+    }
+}
+
+/// Decisions of one fs accepting state, indexed by [`FsRight`].
+pub type FsRow = [Decision; 4];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum NetRight {
+    Connect = 1,
+    Bind = 2,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Proto {
+    Tcp = 1,
+    Udp = 2,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Host<'a> {
+    /// A DNS name; matched case-insensitively, a trailing dot ignored.
+    Name(&'a str),
+    V4([u8; 4]),
+    V6([u8; 16]),
+}
+
+/// A network request. Encoded for the net automaton as the bytes:
+/// `right` (1 connect, 2 bind), `proto` (1 tcp, 2 udp), then the host: `0x01` followed
+/// by the lowercased name without trailing dot and a `0x00` terminator, or `0x04` and
+/// the four address bytes, or `0x06` and the sixteen address bytes; then the port as
+/// two bytes big-endian (0 when the request names none); then `0x00` when no program
+/// is named, or `0x01` followed by the program's path bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NetRequest<'a> {
+    pub right: NetRight,
+    pub proto: Proto,
+    pub host: Host<'a>,
+    pub port: u16,
+    pub program: Option<&'a [u8]>,
+}
+
+/// Which platform's matching rules a table was compiled for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Target {
+    /// Byte-exact, case-sensitive paths.
+    Linux = 1,
+    /// Case-insensitive paths, `\` read as `/`.
+    Windows = 2,
+}
+
+/// Sentinel for "no accepting row" in [`Dfa::accept`] and "no rule" in encodings.
+pub const NONE: u32 = u32::MAX;
+
+/// A deterministic automaton over bytes, with byte equivalence classes and a
+/// comb-compressed ("row displacement") transition table:
+///
+/// `next_state(s, c) = if check[base[s] + c] == s { next[base[s] + c] } else { default[s] }`
+///
+/// where `c = classes[byte]`. State 0 is the dead state (all transitions to 0, no
+/// accepting row). `accept[s]` is the row index reached when the input ends in `s`, or
+/// [`NONE`] when no rule matches (the agent's default decides).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Dfa {
+    pub classes: Vec<u8>,
+    pub nclasses: u32,
+    pub start: u32,
+    pub default: Vec<u32>,
+    pub base: Vec<u32>,
+    pub accept: Vec<u32>,
+    pub next: Vec<u32>,
+    pub check: Vec<u32>,
+}
+
+/// Where a rule was written and what it says about itself, for attribution.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RuleInfo {
+    pub policy: String,
+    pub file: String,
+    /// 1-based line and column of the rule's effect keyword.
+    pub line: u32,
+    pub column: u32,
+    pub effect: Effect,
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Isolation {
+    Process = 1,
+    Container = 2,
+    Microvm = 3,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum AuditLevel {
+    All = 1,
+    Denials = 2,
+    None = 3,
+}
+
+/// The agent's non-decision settings (SPEC §5), carried for the runtime.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AgentInfo {
+    pub name: String,
+    /// Display form, e.g. `local(user: "alice")`; carried in every audit record.
+    pub identity: String,
+    pub isolation: Isolation,
+    pub default: Effect,
+    pub audit: AuditLevel,
+    pub env_pass: Vec<String>,
+    pub env_deny: Vec<String>,
+    pub memory_bytes: Option<u64>,
+    pub processes: Option<u64>,
+    pub timeout_ms: Option<u64>,
+    pub cpus: Option<u64>,
+    /// `ui` settings: `None` when unset.
+    pub clipboard: Option<Effect>,
+    pub display: Option<Effect>,
+}
+
+/// A compiled decision table for one agent with its parameters bound.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Table {
+    pub target: Target,
+    pub agent: AgentInfo,
+    pub rules: Vec<RuleInfo>,
+    pub fs: Dfa,
+    pub fs_rows: Vec<FsRow>,
+    pub net: Dfa,
+    pub net_rows: Vec<Decision>,
+    pub app: Dfa,
+    pub app_rows: Vec<Decision>,
+}

@@ -1,0 +1,198 @@
+//! Reading files and following imports (SPEC §3): relative to the importing file,
+//! each file read once, cycles reported (E0008).
+
+use crate::ast::{File, Item};
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::parser;
+use crate::source::{FileId, SourceMap};
+use std::path::{Path, PathBuf};
+
+/// A top-level file that could not be read (an I/O error, not a diagnostic).
+#[derive(Debug)]
+pub struct IoError {
+    pub path: PathBuf,
+    pub error: std::io::Error,
+}
+
+impl std::fmt::Display for IoError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot read `{}`: {}", self.path.display(), self.error)
+    }
+}
+
+/// Parsed files, in load order.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub sources: SourceMap,
+    pub files: Vec<(FileId, File)>,
+    pub diags: Diagnostics,
+}
+
+/// Largest source file read (bigger files are refused with E0001, to bound work).
+pub const MAX_FILE_BYTES: usize = 64 << 20;
+
+fn decode(bytes: Vec<u8>) -> (String, Option<usize>) {
+    match String::from_utf8(bytes) {
+        Ok(s) => (s, None),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            (String::from_utf8_lossy(e.as_bytes()).into_owned(), Some(at))
+        }
+    }
+}
+
+struct Loader<'r> {
+    read: &'r mut dyn FnMut(&Path) -> std::io::Result<Vec<u8>>,
+    out: Parsed,
+    /// Canonical keys of files loaded, parallel to `out.sources`.
+    keys: Vec<PathBuf>,
+    stack: Vec<PathBuf>,
+}
+
+fn key(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+impl Loader<'_> {
+    fn add_text(&mut self, path: PathBuf, bytes: Vec<u8>) -> FileId {
+        let (text, bad) = decode(bytes);
+        let k = key(&path);
+        let id = self.out.sources.add(path, text);
+        self.keys.push(k);
+        if let Some(at) = bad {
+            self.out.diags.push(
+                Diagnostic::new(
+                    Code::E0001,
+                    crate::Span::new(id, at, at + 1),
+                    "file is not valid UTF-8",
+                )
+                .with_label("invalid UTF-8 starts here"),
+            );
+        }
+        id
+    }
+
+    fn visit(&mut self, id: FileId) {
+        let text = self.out.sources.file(id).text.clone();
+        let (tree, diags) = if text.len() > MAX_FILE_BYTES {
+            (
+                File { items: Vec::new() },
+                vec![Diagnostic::new(
+                    Code::E0001,
+                    crate::Span::new(id, 0, 0),
+                    format!("file is larger than {} MiB", MAX_FILE_BYTES >> 20),
+                )],
+            )
+        } else {
+            parser::parse(id, &text)
+        };
+        self.out.diags.extend(diags);
+        let dir = self
+            .out
+            .sources
+            .file(id)
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let this_key = self.keys[id.0 as usize].clone();
+        self.stack.push(this_key);
+        let imports: Vec<_> = tree
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Import(im) => Some(im.clone()),
+                _ => None,
+            })
+            .collect();
+        self.out.files.push((id, tree));
+        for im in imports {
+            let target = dir.join(&im.path.value);
+            let k = key(&target);
+            if let Some(pos) = self.stack.iter().position(|s| *s == k) {
+                let chain: Vec<String> = self.stack[pos..]
+                    .iter()
+                    .chain(std::iter::once(&k))
+                    .map(|p| {
+                        p.file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                self.out.diags.push(
+                    Diagnostic::new(Code::E0008, im.path.span, "import cycle")
+                        .with_label("this import leads back to a file that imports it")
+                        .note(format!("cycle: {}", chain.join(" -> "))),
+                );
+                continue;
+            }
+            if self.keys.contains(&k) {
+                continue; // importing a file twice is harmless
+            }
+            match (self.read)(&target) {
+                Ok(bytes) => {
+                    let nid = self.add_text(target, bytes);
+                    self.visit(nid);
+                }
+                Err(e) => {
+                    self.out.diags.push(
+                        Diagnostic::new(
+                            Code::E0008,
+                            im.path.span,
+                            format!("import `{}` not found", im.path.value),
+                        )
+                        .with_label(format!("cannot read `{}`: {}", target.display(), e))
+                        .help("import paths are relative to the importing file"),
+                    );
+                }
+            }
+        }
+        self.stack.pop();
+    }
+}
+
+/// Reads and parses the given files and everything they import.
+pub fn load_paths(paths: &[PathBuf]) -> Result<Parsed, IoError> {
+    let mut read = |p: &Path| -> std::io::Result<Vec<u8>> {
+        let meta = std::fs::metadata(p)?;
+        if meta.is_dir() {
+            return Err(std::io::Error::other("is a directory"));
+        }
+        std::fs::read(p)
+    };
+    let mut roots = Vec::new();
+    for p in paths {
+        match read(p) {
+            Ok(b) => roots.push((p.clone(), b)),
+            Err(error) => {
+                return Err(IoError {
+                    path: p.clone(),
+                    error,
+                })
+            }
+        }
+    }
+    Ok(load_with(roots, &mut read))
+}
+
+/// Loads given root texts; imports are read with `read`.
+pub fn load_with(
+    roots: Vec<(PathBuf, Vec<u8>)>,
+    read: &mut dyn FnMut(&Path) -> std::io::Result<Vec<u8>>,
+) -> Parsed {
+    let mut l = Loader {
+        read,
+        out: Parsed::default(),
+        keys: Vec::new(),
+        stack: Vec::new(),
+    };
+    for (path, bytes) in roots {
+        let k = key(&path);
+        if l.keys.contains(&k) {
+            continue;
+        }
+        let id = l.add_text(path, bytes);
+        l.visit(id);
+    }
+    l.out
+}
