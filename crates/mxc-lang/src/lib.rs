@@ -50,3 +50,8 @@ fn check_parsed(parsed: load::Parsed) -> Program {
         diags: all,
     }
 }
+pub mod bind;
+pub mod compile;
+pub mod interp;
+pub mod query;
+pub mod request;
