@@ -61,7 +61,12 @@ pub enum FsRight {
 }
 
 impl FsRight {
-    pub const ALL: [FsRight; 4] = [FsRight::Read, FsRight::Write, FsRight::Create, FsRight::Delete];
+    pub const ALL: [FsRight; 4] = [
+        FsRight::Read,
+        FsRight::Write,
+        FsRight::Create,
+        FsRight::Delete,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             FsRight::Read => "read",
@@ -133,6 +138,11 @@ pub const NONE: u32 = u32::MAX;
 /// where `c = classes[byte]`. State 0 is the dead state (all transitions to 0, no
 /// accepting row). `accept[s]` is the row index reached when the input ends in `s`, or
 /// [`NONE`] when no rule matches (the agent's default decides).
+///
+/// Unused slots have `check == NONE`. Build one with [`Dfa::from_dense`] (or
+/// [`Dfa::from_dense_flat`], or [`Dfa::empty`] for a section without rules); the
+/// invariants the engine relies on are listed on
+/// [`Engine::from_table`](crate::Engine::from_table), which checks them.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Dfa {
     pub classes: Vec<u8>,

@@ -1,0 +1,805 @@
+//! The `.mxcb` binary format: [`Table::to_bytes`] writes it, [`Table::from_bytes`] reads
+//! it back and [`Engine::from_bytes`](crate::Engine::from_bytes) then validates it.
+//!
+//! Layout, all integers little-endian:
+//!
+//! ```text
+//! header (28 bytes)
+//!   magic        8 bytes   b"MXCB\r\n\x1a\n"
+//!   version      u32       FORMAT_VERSION (1)
+//!   target       u32       1 linux, 2 windows (repeated in the agent info section)
+//!   crc32        u32       CRC-32 (IEEE) of the payload
+//!   payload_len  u64       bytes after the header; the file ends exactly there
+//! payload
+//!   count        u32       number of sections (9)
+//!   directory    count × { kind u32, offset u64, length u64 }   offsets from payload start
+//!   sections     contiguous, in kind order, the first right after the directory:
+//!     1 agent info  2 strings  3 rules  4 fs dfa  5 fs rows  6 net dfa  7 net rows
+//!     8 app dfa  9 app rows
+//! ```
+//!
+//! Sections:
+//! - strings: `count u32`, then `count × { len u32, UTF-8 bytes }`. Other sections
+//!   refer to strings by index.
+//! - agent info: `target u32`, `name str`, `identity str`, `isolation u8`, `default u8`,
+//!   `audit u8`, `env_pass list`, `env_deny list` (`count u32, count × str`), then
+//!   `memory_bytes`, `processes`, `timeout_ms`, `cpus` each as `tag u8` (0 none, 1 some)
+//!   and, when some, a `u64`; then `clipboard`, `display` each as a `u8` effect or 0xFF.
+//! - rules: `count u32`, then `count × { policy str, file str, line u32, column u32,
+//!   effect u8, reason str or NONE }`.
+//! - dfa: `classes` (`count u32`, `count` bytes), `nclasses u32`, `start u32`, then
+//!   `default`, `base`, `accept`, `next`, `check`, each as `count u32, count × u32`.
+//!   Every length is written as it is, so any [`Table`] round-trips exactly; the
+//!   invariants (256 classes, equal lengths, ...) are checked by validation.
+//! - fs rows: `count u32`, then `count × 4 × decision`; net and app rows: `count u32`,
+//!   then `count × decision`; a decision is `effect u8, rule u32 or NONE`.
+//!
+//! Reading never rebuilds an automaton: arrays are decoded as they are. Reading must
+//! never panic nor allocate more than the input can justify (every count is checked
+//! against the bytes left before anything is reserved).
+
+use std::collections::HashMap;
+use std::fmt;
+
+use crate::table::{
+    AgentInfo, AuditLevel, Decision, Dfa, Effect, FsRow, Isolation, RuleId, RuleInfo, Table,
+    Target, NONE,
+};
+
+/// The first eight bytes of every table (PNG-style: catches text-mode mangling).
+pub const MAGIC: [u8; 8] = *b"MXCB\r\n\x1a\n";
+/// The table format version this engine writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+const HEADER_LEN: usize = 28;
+const DIR_ENTRY_LEN: usize = 20;
+
+/// Section names, in kind order (kind = index + 1).
+const SECTIONS: [&str; 9] = [
+    "agent info",
+    "strings",
+    "rules",
+    "fs dfa",
+    "fs rows",
+    "net dfa",
+    "net rows",
+    "app dfa",
+    "app rows",
+];
+
+/// Why a table could not be loaded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The input does not start with [`MAGIC`].
+    BadMagic,
+    /// The table was written in another format version.
+    Version { found: u32, supported: u32 },
+    /// The input is shorter than the header.
+    TruncatedHeader { len: usize },
+    /// The header declares more payload than the input holds.
+    Truncated { declared: u64, available: u64 },
+    /// Bytes follow the declared payload.
+    TrailingBytes { extra: u64 },
+    /// The payload's CRC-32 differs from the one in the header.
+    ChecksumMismatch { stored: u32, computed: u32 },
+    /// The target is neither linux (1) nor windows (2).
+    UnknownTarget(u32),
+    /// A section extends past the end of the payload.
+    SectionOutOfBounds {
+        section: &'static str,
+        end: u64,
+        payload: u64,
+    },
+    /// A section (or the directory) cannot be decoded.
+    Malformed {
+        section: &'static str,
+        problem: String,
+    },
+    /// The table decodes but breaks an invariant the engine relies on.
+    Invalid {
+        section: &'static str,
+        problem: String,
+    },
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::BadMagic => write!(f, "not an MXC table (bad magic)"),
+            LoadError::Version { found, supported } => write!(
+                f,
+                "table format version {found}, this engine reads version {supported}"
+            ),
+            LoadError::TruncatedHeader { len } => write!(
+                f,
+                "truncated table: {len} bytes, shorter than the {HEADER_LEN}-byte header"
+            ),
+            LoadError::Truncated {
+                declared,
+                available,
+            } => write!(
+                f,
+                "truncated table: the header declares {declared} payload bytes but only \
+                 {available} follow"
+            ),
+            LoadError::TrailingBytes { extra } => {
+                write!(
+                    f,
+                    "trailing garbage: {extra} bytes after the end of the table"
+                )
+            }
+            LoadError::ChecksumMismatch { stored, computed } => write!(
+                f,
+                "checksum mismatch: the table is corrupted (stored {stored:08x}, computed \
+                 {computed:08x})"
+            ),
+            LoadError::UnknownTarget(t) => write!(
+                f,
+                "unknown target {t} (expected 1 for linux or 2 for windows)"
+            ),
+            LoadError::SectionOutOfBounds {
+                section,
+                end,
+                payload,
+            } => write!(
+                f,
+                "truncated table: section `{section}` ends at byte {end}, past the end of \
+                 the {payload}-byte payload"
+            ),
+            LoadError::Malformed { section, problem } => {
+                write!(f, "malformed section `{section}`: {problem}")
+            }
+            LoadError::Invalid { section, problem } => {
+                write!(f, "invalid table: `{section}`: {problem}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+fn malformed(section: &'static str, problem: impl Into<String>) -> LoadError {
+    LoadError::Malformed {
+        section,
+        problem: problem.into(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Writing
+
+fn put_u8(out: &mut Vec<u8>, v: u8) {
+    out.push(v);
+}
+fn put_u32(out: &mut Vec<u8>, v: u32) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+fn put_u64(out: &mut Vec<u8>, v: u64) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+fn put_len(out: &mut Vec<u8>, n: usize) {
+    // A table with more than 4 billion entries in one array cannot be written; saturate
+    // so that reading it back fails cleanly instead of mis-framing.
+    put_u32(out, u32::try_from(n).unwrap_or(u32::MAX));
+}
+fn put_u32s(out: &mut Vec<u8>, vs: &[u32]) {
+    out.reserve(vs.len().saturating_mul(4));
+    for &v in vs {
+        put_u32(out, v);
+    }
+}
+fn put_decision(out: &mut Vec<u8>, d: &Decision) {
+    put_u8(out, d.effect as u8);
+    put_u32(out, d.rule.map_or(NONE, |r| r.0));
+}
+fn put_opt_u64(out: &mut Vec<u8>, v: Option<u64>) {
+    match v {
+        None => put_u8(out, 0),
+        Some(v) => {
+            put_u8(out, 1);
+            put_u64(out, v);
+        }
+    }
+}
+fn put_opt_effect(out: &mut Vec<u8>, v: Option<Effect>) {
+    put_u8(out, v.map_or(0xFF, |e| e as u8));
+}
+
+/// Interns strings for the strings section.
+#[derive(Default)]
+struct Strings<'a> {
+    list: Vec<&'a str>,
+    index: HashMap<&'a str, u32>,
+}
+
+impl<'a> Strings<'a> {
+    fn id(&mut self, s: &'a str) -> u32 {
+        if let Some(&i) = self.index.get(s) {
+            return i;
+        }
+        let i = u32::try_from(self.list.len()).unwrap_or(NONE);
+        self.list.push(s);
+        self.index.insert(s, i);
+        i
+    }
+}
+
+fn write_dfa(out: &mut Vec<u8>, dfa: &Dfa) {
+    put_len(out, dfa.classes.len());
+    out.extend_from_slice(&dfa.classes);
+    put_u32(out, dfa.nclasses);
+    put_u32(out, dfa.start);
+    for v in [&dfa.default, &dfa.base, &dfa.accept, &dfa.next, &dfa.check] {
+        put_len(out, v.len());
+        put_u32s(out, v);
+    }
+}
+
+impl Table {
+    /// Serialises the table in the `.mxcb` format (see the module documentation of
+    /// `format`). [`Table::from_bytes`] gives back an equal table; loading the result
+    /// with [`Engine::from_bytes`](crate::Engine::from_bytes) succeeds exactly when
+    /// [`Engine::from_table`](crate::Engine::from_table) on this table does (tables with
+    /// an array of more than `u32::MAX` entries aside: they cannot be written).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut strings = Strings::default();
+        let a = &self.agent;
+
+        let mut agent = Vec::new();
+        put_u32(&mut agent, self.target as u32);
+        put_u32(&mut agent, strings.id(&a.name));
+        put_u32(&mut agent, strings.id(&a.identity));
+        put_u8(&mut agent, a.isolation as u8);
+        put_u8(&mut agent, a.default as u8);
+        put_u8(&mut agent, a.audit as u8);
+        for list in [&a.env_pass, &a.env_deny] {
+            put_len(&mut agent, list.len());
+            for s in list {
+                put_u32(&mut agent, strings.id(s));
+            }
+        }
+        for v in [a.memory_bytes, a.processes, a.timeout_ms, a.cpus] {
+            put_opt_u64(&mut agent, v);
+        }
+        put_opt_effect(&mut agent, a.clipboard);
+        put_opt_effect(&mut agent, a.display);
+
+        let mut rules = Vec::new();
+        put_len(&mut rules, self.rules.len());
+        for r in &self.rules {
+            put_u32(&mut rules, strings.id(&r.policy));
+            put_u32(&mut rules, strings.id(&r.file));
+            put_u32(&mut rules, r.line);
+            put_u32(&mut rules, r.column);
+            put_u8(&mut rules, r.effect as u8);
+            let reason = r.reason.as_deref().map_or(NONE, |s| strings.id(s));
+            put_u32(&mut rules, reason);
+        }
+
+        let mut strs = Vec::new();
+        put_len(&mut strs, strings.list.len());
+        for s in &strings.list {
+            put_len(&mut strs, s.len());
+            strs.extend_from_slice(s.as_bytes());
+        }
+
+        let mut fs_dfa = Vec::new();
+        write_dfa(&mut fs_dfa, &self.fs);
+        let mut fs_rows = Vec::new();
+        put_len(&mut fs_rows, self.fs_rows.len());
+        for row in &self.fs_rows {
+            for d in row {
+                put_decision(&mut fs_rows, d);
+            }
+        }
+        let mut net_dfa = Vec::new();
+        write_dfa(&mut net_dfa, &self.net);
+        let mut app_dfa = Vec::new();
+        write_dfa(&mut app_dfa, &self.app);
+        let rows = |list: &[Decision]| {
+            let mut out = Vec::new();
+            put_len(&mut out, list.len());
+            for d in list {
+                put_decision(&mut out, d);
+            }
+            out
+        };
+        let net_rows = rows(&self.net_rows);
+        let app_rows = rows(&self.app_rows);
+
+        let sections: [&[u8]; 9] = [
+            &agent, &strs, &rules, &fs_dfa, &fs_rows, &net_dfa, &net_rows, &app_dfa, &app_rows,
+        ];
+        let dir_len = DIR_ENTRY_LEN
+            .saturating_mul(sections.len())
+            .saturating_add(4);
+        let total: usize = sections
+            .iter()
+            .fold(dir_len, |acc, s| acc.saturating_add(s.len()));
+        let mut payload = Vec::with_capacity(total);
+        put_len(&mut payload, sections.len());
+        let mut offset = dir_len as u64;
+        for (kind, s) in (1u32..).zip(sections) {
+            put_u32(&mut payload, kind);
+            put_u64(&mut payload, offset);
+            put_u64(&mut payload, s.len() as u64);
+            offset = offset.saturating_add(s.len() as u64);
+        }
+        for s in sections {
+            payload.extend_from_slice(s);
+        }
+
+        let mut out = Vec::with_capacity(HEADER_LEN.saturating_add(payload.len()));
+        out.extend_from_slice(&MAGIC);
+        put_u32(&mut out, FORMAT_VERSION);
+        put_u32(&mut out, self.target as u32);
+        put_u32(&mut out, crc32fast::hash(&payload));
+        put_u64(&mut out, payload.len() as u64);
+        out.extend_from_slice(&payload);
+        out
+    }
+
+    /// Decodes a `.mxcb` table: header, checksum, section directory and every section.
+    ///
+    /// This checks the framing only (a decoded table may still break an invariant);
+    /// [`Engine::from_bytes`](crate::Engine::from_bytes) decodes *and* validates, and is
+    /// what a runtime should call.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Table, LoadError> {
+        decode(bytes)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading
+
+/// A cursor over one section's bytes; every read is bounds-checked.
+struct Reader<'a> {
+    buf: &'a [u8],
+    section: &'static str,
+}
+
+impl<'a> Reader<'a> {
+    fn new(buf: &'a [u8], section: &'static str) -> Self {
+        Reader { buf, section }
+    }
+
+    fn early_end(&self, needed: usize) -> LoadError {
+        malformed(
+            self.section,
+            format!(
+                "ends early: {needed} more bytes needed, {} left",
+                self.buf.len()
+            ),
+        )
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], LoadError> {
+        match self.buf.split_at_checked(n) {
+            Some((head, rest)) => {
+                self.buf = rest;
+                Ok(head)
+            }
+            None => Err(self.early_end(n)),
+        }
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], LoadError> {
+        match self.buf.split_first_chunk::<N>() {
+            Some((head, rest)) => {
+                self.buf = rest;
+                Ok(*head)
+            }
+            None => Err(self.early_end(N)),
+        }
+    }
+
+    fn u8(&mut self) -> Result<u8, LoadError> {
+        Ok(u8::from_le_bytes(self.array()?))
+    }
+    fn u32(&mut self) -> Result<u32, LoadError> {
+        Ok(u32::from_le_bytes(self.array()?))
+    }
+    fn u64(&mut self) -> Result<u64, LoadError> {
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+
+    /// A count of items of `item_len` bytes each, checked against the bytes left so that
+    /// a hostile count cannot make us reserve memory the input does not back.
+    fn count(&mut self, item_len: usize, what: &str) -> Result<usize, LoadError> {
+        let n = self.u32()? as usize;
+        if n.checked_mul(item_len)
+            .is_none_or(|need| need > self.buf.len())
+        {
+            return Err(malformed(
+                self.section,
+                format!(
+                    "{n} {what} of {item_len} bytes each do not fit in the {} bytes left",
+                    self.buf.len()
+                ),
+            ));
+        }
+        Ok(n)
+    }
+
+    fn u32s(&mut self, n: usize) -> Result<Vec<u32>, LoadError> {
+        let len = n.checked_mul(4).ok_or_else(|| self.early_end(usize::MAX))?;
+        let bytes = self.take(len)?;
+        Ok(bytes
+            .chunks_exact(4)
+            .map(|c| c.first_chunk::<4>().map_or(0, |a| u32::from_le_bytes(*a)))
+            .collect())
+    }
+
+    fn effect(&mut self) -> Result<Effect, LoadError> {
+        let b = self.u8()?;
+        Effect::from_u8(b).ok_or_else(|| malformed(self.section, format!("bad effect byte {b}")))
+    }
+
+    fn decision(&mut self) -> Result<Decision, LoadError> {
+        let effect = self.effect()?;
+        let rule = self.u32()?;
+        Ok(Decision {
+            effect,
+            rule: (rule != NONE).then_some(RuleId(rule)),
+        })
+    }
+
+    fn finish(self) -> Result<(), LoadError> {
+        if self.buf.is_empty() {
+            Ok(())
+        } else {
+            Err(malformed(
+                self.section,
+                format!("{} unexpected bytes at the end", self.buf.len()),
+            ))
+        }
+    }
+}
+
+/// The string table, for resolving string ids in other sections.
+struct StringTable<'a> {
+    list: Vec<&'a str>,
+}
+
+impl StringTable<'_> {
+    fn get(&self, r: &mut Reader<'_>, what: &str) -> Result<String, LoadError> {
+        let id = r.u32()?;
+        self.list
+            .get(id as usize)
+            .map(|s| (*s).to_owned())
+            .ok_or_else(|| {
+                malformed(
+                    r.section,
+                    format!(
+                        "{what} refers to string {id}, but there are {}",
+                        self.list.len()
+                    ),
+                )
+            })
+    }
+
+    fn opt(&self, r: &mut Reader<'_>, what: &str) -> Result<Option<String>, LoadError> {
+        let id = r.u32()?;
+        if id == NONE {
+            return Ok(None);
+        }
+        self.list
+            .get(id as usize)
+            .map(|s| Some((*s).to_owned()))
+            .ok_or_else(|| {
+                malformed(
+                    r.section,
+                    format!(
+                        "{what} refers to string {id}, but there are {}",
+                        self.list.len()
+                    ),
+                )
+            })
+    }
+}
+
+fn decode(bytes: &[u8]) -> Result<Table, LoadError> {
+    let Some((magic, rest)) = bytes.split_first_chunk::<8>() else {
+        return Err(if MAGIC.starts_with(bytes) {
+            LoadError::TruncatedHeader { len: bytes.len() }
+        } else {
+            LoadError::BadMagic
+        });
+    };
+    if *magic != MAGIC {
+        return Err(LoadError::BadMagic);
+    }
+    let truncated = LoadError::TruncatedHeader { len: bytes.len() };
+    let Some((version, rest)) = rest.split_first_chunk::<4>() else {
+        return Err(truncated);
+    };
+    let version = u32::from_le_bytes(*version);
+    if version != FORMAT_VERSION {
+        return Err(LoadError::Version {
+            found: version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    let mut header = Reader::new(rest, "header");
+    let (Ok(target), Ok(crc), Ok(payload_len)) = (header.u32(), header.u32(), header.u64()) else {
+        return Err(truncated);
+    };
+    let target = target_from_u32(target)?;
+    let payload = header.buf;
+    let available = payload.len() as u64;
+    if payload_len > available {
+        return Err(LoadError::Truncated {
+            declared: payload_len,
+            available,
+        });
+    }
+    if payload_len < available {
+        return Err(LoadError::TrailingBytes {
+            extra: available.saturating_sub(payload_len),
+        });
+    }
+    let computed = crc32fast::hash(payload);
+    if computed != crc {
+        return Err(LoadError::ChecksumMismatch {
+            stored: crc,
+            computed,
+        });
+    }
+
+    let sections = split_sections(payload)?;
+    let [agent_s, strings_s, rules_s, fs_dfa_s, fs_rows_s, net_dfa_s, net_rows_s, app_dfa_s, app_rows_s] =
+        sections;
+
+    let strings = read_strings(strings_s)?;
+    let agent = read_agent(agent_s, &strings, target)?;
+    let rules = read_rules(rules_s, &strings)?;
+
+    let fs = read_dfa(fs_dfa_s, "fs dfa")?;
+    let mut r = Reader::new(fs_rows_s, "fs rows");
+    let n = r.count(20, "rows")?;
+    let mut fs_rows: Vec<FsRow> = Vec::with_capacity(n);
+    for _ in 0..n {
+        fs_rows.push([r.decision()?, r.decision()?, r.decision()?, r.decision()?]);
+    }
+    r.finish()?;
+    let net = read_dfa(net_dfa_s, "net dfa")?;
+    let net_rows = read_rows(net_rows_s, "net rows")?;
+    let app = read_dfa(app_dfa_s, "app dfa")?;
+    let app_rows = read_rows(app_rows_s, "app rows")?;
+
+    Ok(Table {
+        target,
+        agent,
+        rules,
+        fs,
+        fs_rows,
+        net,
+        net_rows,
+        app,
+        app_rows,
+    })
+}
+
+fn target_from_u32(t: u32) -> Result<Target, LoadError> {
+    match t {
+        1 => Ok(Target::Linux),
+        2 => Ok(Target::Windows),
+        _ => Err(LoadError::UnknownTarget(t)),
+    }
+}
+
+/// Reads the section directory and returns the nine sections, in kind order.
+fn split_sections(payload: &[u8]) -> Result<[&[u8]; 9], LoadError> {
+    const DIR: &str = "section directory";
+    let mut r = Reader::new(payload, DIR);
+    let count = r.u32()?;
+    if count as usize != SECTIONS.len() {
+        return Err(malformed(
+            DIR,
+            format!("{count} sections, expected {}", SECTIONS.len()),
+        ));
+    }
+    let payload_len = payload.len() as u64;
+    let mut expected_offset = (DIR_ENTRY_LEN as u64)
+        .saturating_mul(u64::from(count))
+        .saturating_add(4);
+    let mut out: [&[u8]; 9] = [&[]; 9];
+    for ((kind, name), slot) in (1u32..).zip(SECTIONS).zip(out.iter_mut()) {
+        let (found, offset, len) = (r.u32()?, r.u64()?, r.u64()?);
+        if found != kind {
+            return Err(malformed(
+                DIR,
+                format!("entry {kind} has kind {found}, expected {kind} (`{name}`)"),
+            ));
+        }
+        let end = offset.saturating_add(len);
+        if end > payload_len {
+            return Err(LoadError::SectionOutOfBounds {
+                section: name,
+                end,
+                payload: payload_len,
+            });
+        }
+        if offset != expected_offset {
+            return Err(malformed(
+                DIR,
+                format!(
+                    "section `{name}` starts at byte {offset}, expected {expected_offset} \
+                     (sections are contiguous)"
+                ),
+            ));
+        }
+        let range = usize::try_from(offset).ok().zip(usize::try_from(end).ok());
+        *slot = range.and_then(|(lo, hi)| payload.get(lo..hi)).ok_or(
+            LoadError::SectionOutOfBounds {
+                section: name,
+                end,
+                payload: payload_len,
+            },
+        )?;
+        expected_offset = end;
+    }
+    if expected_offset != payload_len {
+        return Err(LoadError::TrailingBytes {
+            extra: payload_len.saturating_sub(expected_offset),
+        });
+    }
+    Ok(out)
+}
+
+fn read_strings(buf: &[u8]) -> Result<StringTable<'_>, LoadError> {
+    let mut r = Reader::new(buf, "strings");
+    let n = r.count(4, "strings")?;
+    let mut list = Vec::with_capacity(n);
+    for i in 0..n {
+        let len = r.u32()? as usize;
+        let bytes = r.take(len)?;
+        let s = std::str::from_utf8(bytes)
+            .map_err(|e| malformed("strings", format!("string {i} is not valid UTF-8: {e}")))?;
+        list.push(s);
+    }
+    r.finish()?;
+    Ok(StringTable { list })
+}
+
+fn read_agent(
+    buf: &[u8],
+    strings: &StringTable<'_>,
+    target: Target,
+) -> Result<AgentInfo, LoadError> {
+    const S: &str = "agent info";
+    let mut r = Reader::new(buf, S);
+    let inner = target_from_u32(r.u32()?)?;
+    if inner != target {
+        return Err(malformed(
+            S,
+            format!(
+                "target {} does not match the header's target {}",
+                inner as u32, target as u32
+            ),
+        ));
+    }
+    let name = strings.get(&mut r, "the agent name")?;
+    let identity = strings.get(&mut r, "the identity")?;
+    let isolation = match r.u8()? {
+        1 => Isolation::Process,
+        2 => Isolation::Container,
+        3 => Isolation::Microvm,
+        b => return Err(malformed(S, format!("bad isolation byte {b}"))),
+    };
+    let default = r.effect()?;
+    let audit = match r.u8()? {
+        1 => AuditLevel::All,
+        2 => AuditLevel::Denials,
+        3 => AuditLevel::None,
+        b => return Err(malformed(S, format!("bad audit byte {b}"))),
+    };
+    let mut lists = [Vec::new(), Vec::new()];
+    for list in &mut lists {
+        let n = r.count(4, "environment globs")?;
+        list.reserve(n);
+        for _ in 0..n {
+            list.push(strings.get(&mut r, "an environment glob")?);
+        }
+    }
+    let [env_pass, env_deny] = lists;
+    let mut limits = [None; 4];
+    for l in &mut limits {
+        *l = match r.u8()? {
+            0 => None,
+            1 => Some(r.u64()?),
+            b => return Err(malformed(S, format!("bad option tag {b}"))),
+        };
+    }
+    let [memory_bytes, processes, timeout_ms, cpus] = limits;
+    let mut ui = [None; 2];
+    for u in &mut ui {
+        *u = match r.u8()? {
+            0xFF => None,
+            b => Some(
+                Effect::from_u8(b).ok_or_else(|| malformed(S, format!("bad effect byte {b}")))?,
+            ),
+        };
+    }
+    let [clipboard, display] = ui;
+    r.finish()?;
+    Ok(AgentInfo {
+        name,
+        identity,
+        isolation,
+        default,
+        audit,
+        env_pass,
+        env_deny,
+        memory_bytes,
+        processes,
+        timeout_ms,
+        cpus,
+        clipboard,
+        display,
+    })
+}
+
+fn read_rules(buf: &[u8], strings: &StringTable<'_>) -> Result<Vec<RuleInfo>, LoadError> {
+    let mut r = Reader::new(buf, "rules");
+    let n = r.count(21, "rules")?;
+    let mut rules = Vec::with_capacity(n);
+    for _ in 0..n {
+        let policy = strings.get(&mut r, "a rule's policy")?;
+        let file = strings.get(&mut r, "a rule's file")?;
+        let line = r.u32()?;
+        let column = r.u32()?;
+        let effect = r.effect()?;
+        let reason = strings.opt(&mut r, "a rule's reason")?;
+        rules.push(RuleInfo {
+            policy,
+            file,
+            line,
+            column,
+            effect,
+            reason,
+        });
+    }
+    r.finish()?;
+    Ok(rules)
+}
+
+fn read_dfa(buf: &[u8], section: &'static str) -> Result<Dfa, LoadError> {
+    let mut r = Reader::new(buf, section);
+    let n = r.count(1, "class bytes")?;
+    let classes = r.take(n)?.to_vec();
+    let nclasses = r.u32()?;
+    let start = r.u32()?;
+    let mut arrays: [Vec<u32>; 5] = Default::default();
+    for (a, what) in arrays
+        .iter_mut()
+        .zip(["defaults", "bases", "accepts", "nexts", "checks"])
+    {
+        let n = r.count(4, what)?;
+        *a = r.u32s(n)?;
+    }
+    let [default, base, accept, next, check] = arrays;
+    r.finish()?;
+    Ok(Dfa {
+        classes,
+        nclasses,
+        start,
+        default,
+        base,
+        accept,
+        next,
+        check,
+    })
+}
+
+fn read_rows(buf: &[u8], section: &'static str) -> Result<Vec<Decision>, LoadError> {
+    let mut r = Reader::new(buf, section);
+    let n = r.count(5, "rows")?;
+    let mut rows = Vec::with_capacity(n);
+    for _ in 0..n {
+        rows.push(r.decision()?);
+    }
+    r.finish()?;
+    Ok(rows)
+}

@@ -1,0 +1,192 @@
+//! The checks a [`Table`] passes before an [`Engine`](crate::Engine) is built from it.
+//!
+//! Everything the decision path relies on is checked here, once, so that the decision
+//! path never meets an out-of-range index. Validation must never panic and must reject
+//! rather than repair: a table that fails any check is not used at all.
+
+use crate::format::LoadError;
+use crate::table::{Decision, Dfa, Table, NONE};
+
+fn invalid(section: &'static str, problem: String) -> LoadError {
+    LoadError::Invalid { section, problem }
+}
+
+/// Checks every invariant of the table (see [`Engine::from_table`](crate::Engine::from_table)).
+pub(crate) fn validate(t: &Table) -> Result<(), LoadError> {
+    validate_dfa("fs dfa", &t.fs, t.fs_rows.len())?;
+    validate_dfa("net dfa", &t.net, t.net_rows.len())?;
+    validate_dfa("app dfa", &t.app, t.app_rows.len())?;
+    for (i, row) in t.fs_rows.iter().enumerate() {
+        for d in row {
+            validate_decision(t, "fs rows", i, d)?;
+        }
+    }
+    for (i, d) in t.net_rows.iter().enumerate() {
+        validate_decision(t, "net rows", i, d)?;
+    }
+    for (i, d) in t.app_rows.iter().enumerate() {
+        validate_decision(t, "app rows", i, d)?;
+    }
+    Ok(())
+}
+
+/// A decision names an existing rule with that rule's effect, or no rule and the agent's
+/// default (SPEC §6: the deciding rule has the winning effect; without one, the default
+/// decides).
+fn validate_decision(
+    t: &Table,
+    section: &'static str,
+    row: usize,
+    d: &Decision,
+) -> Result<(), LoadError> {
+    match d.rule {
+        None if d.effect != t.agent.default => Err(invalid(
+            section,
+            format!(
+                "row {row} decides `{}` with no rule, but the agent's default is `{}`",
+                d.effect.as_str(),
+                t.agent.default.as_str()
+            ),
+        )),
+        None => Ok(()),
+        Some(id) => match t.rules.get(id.0 as usize) {
+            None => Err(invalid(
+                section,
+                format!(
+                    "row {row} names rule {}, but there are {} rules",
+                    id.0,
+                    t.rules.len()
+                ),
+            )),
+            Some(rule) if rule.effect != d.effect => Err(invalid(
+                section,
+                format!(
+                    "row {row} decides `{}` by rule {}, but that rule's effect is `{}`",
+                    d.effect.as_str(),
+                    id.0,
+                    rule.effect.as_str()
+                ),
+            )),
+            Some(_) => Ok(()),
+        },
+    }
+}
+
+fn validate_dfa(s: &'static str, dfa: &Dfa, nrows: usize) -> Result<(), LoadError> {
+    if dfa.classes.len() != 256 {
+        return Err(invalid(
+            s,
+            format!("{} byte classes, expected 256", dfa.classes.len()),
+        ));
+    }
+    if !(1..=256).contains(&dfa.nclasses) {
+        return Err(invalid(
+            s,
+            format!("{} classes, expected 1 to 256", dfa.nclasses),
+        ));
+    }
+    if let Some((b, c)) = (0..=255u8)
+        .zip(&dfa.classes)
+        .find(|&(_, &c)| u32::from(c) >= dfa.nclasses)
+    {
+        return Err(invalid(
+            s,
+            format!(
+                "byte {b:#04x} is in class {c}, but there are {} classes",
+                dfa.nclasses
+            ),
+        ));
+    }
+    let nstates = dfa.default.len();
+    if nstates == 0 {
+        return Err(invalid(
+            s,
+            "no states (state 0 must be the dead state)".into(),
+        ));
+    }
+    let n = u32::try_from(nstates)
+        .ok()
+        .filter(|&n| n != NONE)
+        .ok_or_else(|| invalid(s, format!("{nstates} states is too many")))?;
+    for (what, len) in [("bases", dfa.base.len()), ("accepts", dfa.accept.len())] {
+        if len != nstates {
+            return Err(invalid(s, format!("{len} {what} for {nstates} states")));
+        }
+    }
+    if dfa.check.len() != dfa.next.len() {
+        return Err(invalid(
+            s,
+            format!(
+                "{} checks for {} next entries",
+                dfa.check.len(),
+                dfa.next.len()
+            ),
+        ));
+    }
+    if dfa.start >= n {
+        return Err(invalid(
+            s,
+            format!("start state {} out of range ({n} states)", dfa.start),
+        ));
+    }
+    let state_range = |what: &str, v: &[u32]| -> Result<(), LoadError> {
+        match v.iter().enumerate().find(|&(_, &x)| x >= n) {
+            Some((i, x)) => Err(invalid(
+                s,
+                format!("{what}[{i}] = {x} out of range ({n} states)"),
+            )),
+            None => Ok(()),
+        }
+    };
+    state_range("default", &dfa.default)?;
+    state_range("next", &dfa.next)?;
+    if let Some((i, x)) = dfa
+        .check
+        .iter()
+        .enumerate()
+        .find(|&(_, &x)| x >= n && x != NONE)
+    {
+        return Err(invalid(
+            s,
+            format!("check[{i}] = {x} is neither a state ({n} states) nor NONE"),
+        ));
+    }
+    let nslots = dfa.next.len() as u64;
+    let last_class = u64::from(dfa.nclasses.saturating_sub(1));
+    if let Some((i, b)) = dfa
+        .base
+        .iter()
+        .enumerate()
+        .find(|&(_, &b)| u64::from(b).saturating_add(last_class) >= nslots)
+    {
+        return Err(invalid(
+            s,
+            format!("base[{i}] = {b}: {b} + {last_class} is past the {nslots} transition slots"),
+        ));
+    }
+    if let Some((i, a)) = dfa
+        .accept
+        .iter()
+        .enumerate()
+        .find(|&(_, &a)| a != NONE && a as usize >= nrows)
+    {
+        return Err(invalid(
+            s,
+            format!("accept[{i}] = {a} out of range ({nrows} rows)"),
+        ));
+    }
+    // State 0 is dead: it accepts nothing and every transition stays in it.
+    if dfa.default.first() != Some(&0) || dfa.accept.first() != Some(&NONE) {
+        return Err(invalid(
+            s,
+            "state 0 is not the dead state (its default must be 0 and it must not accept)".into(),
+        ));
+    }
+    if let Some(b) = (0..=255u8).find(|&b| dfa.step(0, b) != 0) {
+        return Err(invalid(
+            s,
+            format!("state 0 is not the dead state (byte {b:#04x} leaves it)"),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,231 @@
+//! The `.mxcb` format: round trips, and every corruption or truncation is a clean error.
+
+mod common;
+
+use common::*;
+use mxc_eval::*;
+
+fn sample_bytes() -> (Table, Vec<u8>) {
+    let table = sample_spec().table();
+    let bytes = table.to_bytes();
+    (table, bytes)
+}
+
+#[test]
+fn round_trip() {
+    let (table, bytes) = sample_bytes();
+    assert_eq!(&bytes[..8], &MAGIC);
+    assert_eq!(Table::from_bytes(&bytes).unwrap(), table);
+    let engine = Engine::from_bytes(&bytes).unwrap();
+    assert_eq!(engine.table(), &table);
+    assert_eq!(
+        engine.table().to_bytes(),
+        bytes,
+        "serialisation is deterministic"
+    );
+
+    // A table with every optional field set the other way.
+    let mut t = table.clone();
+    t.target = Target::Windows;
+    t.agent.memory_bytes = None;
+    t.agent.timeout_ms = Some(u64::MAX);
+    t.agent.clipboard = None;
+    t.agent.display = Some(Effect::Ask);
+    t.agent.env_pass.clear();
+    t.agent.isolation = Isolation::Microvm;
+    t.agent.audit = AuditLevel::None;
+    t.agent.name = "ünïcødé ✓".into();
+    t.rules[0].reason = Some(String::new());
+    let back = Engine::from_bytes(&t.to_bytes()).unwrap();
+    assert_eq!(back.table(), &t);
+    assert_eq!(back.target(), Target::Windows);
+
+    // Even an invalid table round-trips through `Table::from_bytes`.
+    let mut bad = table.clone();
+    bad.fs.classes.truncate(3);
+    bad.net.base.push(7);
+    assert_eq!(Table::from_bytes(&bad.to_bytes()).unwrap(), bad);
+    assert!(Engine::from_bytes(&bad.to_bytes()).is_err());
+}
+
+#[test]
+fn decisions_survive_the_round_trip() {
+    let (table, bytes) = sample_bytes();
+    let a = Engine::from_table(table).unwrap();
+    let b = Engine::from_bytes(&bytes).unwrap();
+    for path in [&b"/home/u/.env"[..], b"/tmp/x", b"/etc/passwd", b"/x"] {
+        assert_eq!(a.fs_row(path), b.fs_row(path));
+    }
+    assert_eq!(
+        a.launch(b"/usr/bin/git", &["push", "--force"]),
+        b.launch(b"/usr/bin/git", &["push", "--force"])
+    );
+}
+
+#[test]
+fn every_single_byte_corruption_is_an_error() {
+    let (_, bytes) = sample_bytes();
+    for i in 0..bytes.len() {
+        for mask in [0x01u8, 0x80, 0xFF, 0x5A] {
+            let mut b = bytes.clone();
+            b[i] ^= mask;
+            assert!(
+                Engine::from_bytes(&b).is_err(),
+                "flipping {mask:#04x} at byte {i} went undetected"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_truncation_is_an_error() {
+    let (_, bytes) = sample_bytes();
+    for len in 0..bytes.len() {
+        let err = Engine::from_bytes(&bytes[..len]).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("truncated table"), "{len}: {msg}");
+    }
+}
+
+#[test]
+fn error_messages() {
+    let (_, bytes) = sample_bytes();
+    let msg = |b: &[u8]| Engine::from_bytes(b).unwrap_err().to_string();
+
+    assert_eq!(
+        msg(b"hello world, this is not a table"),
+        "not an MXC table (bad magic)"
+    );
+    assert_eq!(msg(b"MXCC"), "not an MXC table (bad magic)");
+    assert_eq!(
+        msg(b"MXCB"),
+        "truncated table: 4 bytes, shorter than the 28-byte header"
+    );
+
+    let mut v = bytes.clone();
+    v[8..12].copy_from_slice(&7u32.to_le_bytes());
+    assert_eq!(
+        Engine::from_bytes(&v).unwrap_err(),
+        LoadError::Version {
+            found: 7,
+            supported: 1
+        }
+    );
+    assert_eq!(
+        msg(&v),
+        "table format version 7, this engine reads version 1"
+    );
+    // The version is read before anything else can go wrong.
+    assert_eq!(
+        msg(&v[..12]),
+        "table format version 7, this engine reads version 1"
+    );
+
+    let mut v = bytes.clone();
+    let last = v.len() - 1;
+    v[last] ^= 1;
+    assert!(msg(&v).starts_with("checksum mismatch: the table is corrupted"));
+
+    let mut v = bytes.clone();
+    v.push(0);
+    assert_eq!(
+        msg(&v),
+        "trailing garbage: 1 bytes after the end of the table"
+    );
+
+    let mut v = bytes.clone();
+    v[12..16].copy_from_slice(&9u32.to_le_bytes());
+    assert_eq!(
+        msg(&v),
+        "unknown target 9 (expected 1 for linux or 2 for windows)"
+    );
+    // A target changed to the other valid one is caught by its copy in the payload.
+    let mut v = bytes.clone();
+    v[12..16].copy_from_slice(&2u32.to_le_bytes());
+    assert_eq!(
+        msg(&v),
+        "malformed section `agent info`: target 1 does not match the header's target 2"
+    );
+
+    assert!(msg(&bytes[..bytes.len() - 10]).starts_with("truncated table: the header declares"));
+}
+
+/// Rewrites the payload of a table with a new checksum: corruption that the checksum
+/// cannot catch, to exercise the checks behind it.
+fn reseal(mut bytes: Vec<u8>, edit: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut payload = bytes.split_off(28);
+    edit(&mut payload);
+    bytes[16..20].copy_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+    bytes[20..28].copy_from_slice(&(payload.len() as u64).to_le_bytes());
+    bytes.extend(payload);
+    bytes
+}
+
+#[test]
+fn resealed_corruption_is_still_caught_or_harmless() {
+    let (_, bytes) = sample_bytes();
+    assert_eq!(reseal(bytes.clone(), |_| {}), bytes);
+    let mut errors = 0;
+    let payload_len = bytes.len() - 28;
+    for i in 0..payload_len {
+        for mask in [0x01u8, 0x80, 0xFF] {
+            let b = reseal(bytes.clone(), |p| p[i] ^= mask);
+            match Engine::from_bytes(&b) {
+                Err(_) => errors += 1,
+                Ok(e) => {
+                    // Undetectable (e.g. a line number): decisions still never panic.
+                    let _ = e.fs(b"/home/u/.env", FsRight::Read);
+                    let _ = e.fs_row(b"/tmp/x");
+                    let _ = e.launch(b"/usr/bin/git", &["push"]);
+                    let _ = e.net(&NetRequest {
+                        right: NetRight::Connect,
+                        proto: Proto::Tcp,
+                        host: Host::Name("example.com"),
+                        port: 443,
+                        program: None,
+                    });
+                }
+            }
+        }
+    }
+    assert!(
+        errors > payload_len,
+        "most payload corruptions are structural"
+    );
+
+    // Directory damage.
+    let msg = |b: Vec<u8>| Engine::from_bytes(&b).unwrap_err().to_string();
+    assert_eq!(
+        msg(reseal(bytes.clone(), |p| p[0] = 8)),
+        "malformed section `section directory`: 8 sections, expected 9"
+    );
+    assert_eq!(
+        msg(reseal(bytes.clone(), |p| p[4] = 2)),
+        "malformed section `section directory`: entry 1 has kind 2, expected 1 (`agent info`)"
+    );
+    // Section 4 (`fs dfa`) length made huge.
+    assert!(msg(reseal(bytes.clone(), |p| {
+        let at = 4 + 3 * 20 + 12;
+        p[at..at + 8].copy_from_slice(&u64::MAX.to_le_bytes());
+    }))
+    .starts_with("truncated table: section `fs dfa` ends at byte"));
+    assert!(msg(reseal(bytes.clone(), |p| p.push(0))).starts_with("trailing garbage"));
+}
+
+#[test]
+fn hostile_counts_do_not_allocate() {
+    // An fs dfa section claiming 4 billion states in a few bytes.
+    let (_, bytes) = sample_bytes();
+    let b = reseal(bytes, |p| {
+        let entry = 4 + 3 * 20;
+        let off = u64::from_le_bytes(p[entry + 4..entry + 12].try_into().unwrap()) as usize;
+        // classes count (u32) + 256 class bytes + nclasses + start, then the default count.
+        let at = off + 4 + 256 + 8;
+        p[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+    });
+    let err = Engine::from_bytes(&b).unwrap_err().to_string();
+    assert!(
+        err.starts_with("malformed section `fs dfa`: 4294967295 defaults"),
+        "{err}"
+    );
+}
