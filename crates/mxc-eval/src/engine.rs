@@ -19,6 +19,14 @@ use crate::table::{
 use crate::validate::validate;
 
 /// The answer when something that validation rules out happens anyway.
+/// Paths, programs and arguments that are not valid UTF-8 are denied naming no rule:
+/// pattern text is UTF-8 and `?` or a class matches one *character*, so a byte string
+/// that is not UTF-8 could otherwise slip past a `deny "/s/?*"` that a `*` allow covers.
+#[inline]
+fn utf8(b: &[u8]) -> bool {
+    b.is_ascii() || std::str::from_utf8(b).is_ok()
+}
+
 const FAIL_CLOSED: Decision = Decision {
     effect: Effect::Deny,
     rule: None,
@@ -202,6 +210,9 @@ impl Engine {
     /// table, case and `\` versus `/` are folded by the table's byte classes.
     #[inline]
     pub fn fs(&self, path: &[u8], right: FsRight) -> Decision {
+        if !utf8(path) {
+            return FAIL_CLOSED;
+        }
         match self
             .fs
             .end(self.fs.feed(self.fs.start, path.iter().copied()))
@@ -221,6 +232,9 @@ impl Engine {
     /// The decisions for all four rights on `path`, indexed by [`FsRight`]; one walk.
     #[inline]
     pub fn fs_row(&self, path: &[u8]) -> FsRow {
+        if !utf8(path) {
+            return [FAIL_CLOSED; 4];
+        }
         match self
             .fs
             .end(self.fs.feed(self.fs.start, path.iter().copied()))
@@ -252,7 +266,9 @@ impl Engine {
                 }
                 let name = name.strip_suffix(b".").unwrap_or(name);
                 at = w.feed_byte(at, 0x01);
-                at = w.feed(at, name.iter().map(u8::to_ascii_lowercase));
+                // Reversed, so that `*.example.com` is a prefix (`moc.elpmaxe.`) and
+                // suffix patterns never multiply automaton states.
+                at = w.feed(at, name.iter().rev().map(u8::to_ascii_lowercase));
                 at = w.feed_byte(at, 0x00);
             }
             Host::V4(ip) => {
@@ -268,6 +284,9 @@ impl Engine {
         match req.program {
             None => at = w.feed_byte(at, 0x00),
             Some(program) => {
+                if !utf8(program) {
+                    return FAIL_CLOSED;
+                }
                 at = w.feed_byte(at, 0x01);
                 at = w.feed(at, program.iter().copied());
             }
@@ -282,7 +301,7 @@ impl Engine {
     /// A program path containing a NUL byte (which no real path does) would blur the
     /// boundary with the arguments: it is denied, naming no rule.
     pub fn launch<A: AsRef<[u8]>>(&self, program: &[u8], args: &[A]) -> Decision {
-        if program.contains(&0) {
+        if program.contains(&0) || !utf8(program) || !args.iter().all(|a| utf8(a.as_ref())) {
             return FAIL_CLOSED;
         }
         let w = &self.app;

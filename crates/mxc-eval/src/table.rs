@@ -104,7 +104,8 @@ pub enum Host<'a> {
 
 /// A network request. Encoded for the net automaton as the bytes:
 /// `right` (1 connect, 2 bind), `proto` (1 tcp, 2 udp), then the host: `0x01` followed
-/// by the lowercased name without trailing dot and a `0x00` terminator, or `0x04` and
+/// by the lowercased name without trailing dot, *reversed* (`moc.elpmaxe.ipa`, so
+/// that `*.example.com` is a prefix), and a `0x00` terminator, or `0x04` and
 /// the four address bytes, or `0x06` and the sixteen address bytes; then the port as
 /// two bytes big-endian (0 when the request names none); then `0x00` when no program
 /// is named, or `0x01` followed by the program's path bytes.

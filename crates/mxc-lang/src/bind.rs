@@ -166,7 +166,7 @@ pub fn bind(
                     _ => match bind_path(src, &lookup, windows) {
                         Ok(gs) => br.paths.extend(gs),
                         Err(Ok(n)) => unbound(src, &mut diags, n),
-                        Err(Err(d)) => diags.push(d),
+                        Err(Err(d)) => diags.push(*d),
                     },
                 }
             }
@@ -174,7 +174,7 @@ pub fn bind(
                 match bind_path(src, &lookup, windows) {
                     Ok(gs) => br.from.extend(gs),
                     Err(Ok(n)) => unbound(src, &mut diags, n),
-                    Err(Err(d)) => diags.push(d),
+                    Err(Err(d)) => diags.push(*d),
                 }
             }
             if let Some(src) = &r.args {
@@ -202,14 +202,16 @@ fn bind_path(
     src: &Src,
     lookup: &dyn Fn(&str) -> Option<String>,
     windows: bool,
-) -> Result<Vec<PathGlob>, Result<String, Diagnostic>> {
+) -> Result<Vec<PathGlob>, Result<String, Box<Diagnostic>>> {
     let chars = src.template.bind(lookup).map_err(Ok)?;
     pattern::parse_path(&chars, windows).map_err(|e| {
-        Err(Diagnostic::new(
-            Code::E0005,
-            src.use_span(),
-            format!("invalid path pattern: {}", e.message),
-        )
-        .with_label("after parameters were substituted"))
+        Err(Box::new(
+            Diagnostic::new(
+                Code::E0005,
+                src.use_span(),
+                format!("invalid path pattern: {}", e.message),
+            )
+            .with_label("after parameters were substituted"),
+        ))
     })
 }

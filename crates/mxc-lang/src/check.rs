@@ -371,6 +371,17 @@ impl Checker {
 
     /// Parses the template of a string and checks its `${...}` references.
     fn template(&mut self, s: &StrLit, via: Option<Span>, tilde: bool) -> Option<Src> {
+        let code = if tilde { Code::E0005 } else { Code::E0006 };
+        self.template_with(s, via, tilde, code)
+    }
+
+    fn template_with(
+        &mut self,
+        s: &StrLit,
+        via: Option<Span>,
+        tilde: bool,
+        code: Code,
+    ) -> Option<Src> {
         let src = |t: Template| Src {
             text: s.value.clone(),
             template: t,
@@ -405,7 +416,6 @@ impl Checker {
                 ok.then(|| src(t))
             }
             Err(e) => {
-                let code = if tilde { Code::E0005 } else { Code::E0010 };
                 let mut d = Diagnostic::new(code, s.sub_span(e.range.clone()), e.message.clone())
                     .with_label("in this pattern");
                 if let Some(h) = e.help {
@@ -607,10 +617,12 @@ impl Checker {
                         }
                     }
                 }
-                Modifier::Args { glob, .. } => match self.template(glob, None, false) {
-                    Some(src) => args = Some(src),
-                    None => ok = false,
-                },
+                Modifier::Args { glob, .. } => {
+                    match self.template_with(glob, None, false, Code::E0010) {
+                        Some(src) => args = Some(src),
+                        None => ok = false,
+                    }
+                }
                 Modifier::Because { reason, .. } => because = Some(reason.value.clone()),
             }
         }
@@ -619,7 +631,7 @@ impl Checker {
         if r.effect == Effect::Allow && ok {
             self.broad(section, rights, &targets, r);
         }
-        ok.then(|| RuleDef {
+        ok.then_some(RuleDef {
             effect: r.effect,
             effect_span: r.effect_span,
             section,

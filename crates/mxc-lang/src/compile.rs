@@ -415,16 +415,21 @@ fn prefix_bytes(addr: &[u8], prefix: u8) -> String {
     s
 }
 
+/// Host names are fed to the automaton reversed (see `mxc_eval::NetRequest`).
+fn rev(s: &str) -> String {
+    s.chars().rev().collect()
+}
+
 fn host_regex(h: &HostPat) -> String {
     let any_name = r"\x01[\x01-\xFF]*\x00";
     match h {
         HostPat::Any => format!(r"(?:{any_name}|\x04{ANY_BYTE}{{4}}|\x06{ANY_BYTE}{{16}})"),
         HostPat::Localhost => format!(
-            r"(?:\x01localhost\x00|\x04\x7F{ANY_BYTE}{{3}}|\x06{})",
+            r"(?:\x01tsohlacol\x00|\x04\x7F{ANY_BYTE}{{3}}|\x06{})",
             prefix_bytes(&std::net::Ipv6Addr::LOCALHOST.octets(), 128)
         ),
-        HostPat::Name(n) => format!(r"\x01{}\x00", regex_syntax::escape(n)),
-        HostPat::Suffix(s) => format!(r"\x01[\x01-\xFF]+\.{}\x00", regex_syntax::escape(s)),
+        HostPat::Name(n) => format!(r"\x01{}\x00", regex_syntax::escape(&rev(n))),
+        HostPat::Suffix(s) => format!(r"\x01{}\.[\x01-\xFF]+\x00", regex_syntax::escape(&rev(s))),
         HostPat::V4(a, p) => format!(r"\x04{}", prefix_bytes(a, *p)),
         HostPat::V6(a, p) => format!(r"\x06{}", prefix_bytes(a, *p)),
     }
@@ -493,6 +498,8 @@ fn build_section(
             vec![ev::NONE],
         ));
     }
+    let timing = std::env::var_os("MXC_TIMING").is_some();
+    let t0 = std::time::Instant::now();
     let dfa = dense::Builder::new()
         .configure(
             dense::Config::new()
@@ -512,6 +519,13 @@ fn build_section(
         )
         .build_many(patterns)
         .map_err(|e| e.to_string())?;
+    if timing {
+        eprintln!(
+            "determinise {} patterns: {:?}",
+            patterns.len(),
+            t0.elapsed()
+        );
+    }
     let classes = dfa.byte_classes();
     let nclasses = classes.alphabet_len() - 1; // minus EOI
     let mut rep = vec![0u8; nclasses];
@@ -571,15 +585,23 @@ fn build_section(
             row_of(&pids)
         });
     }
+    if timing {
+        eprintln!(
+            "explore {} states x {nclasses} classes: {:?}",
+            accept.len(),
+            t0.elapsed()
+        );
+    }
     let (trans, accept, start_id) = minimize(nclasses, &trans, &accept, start_id);
+    if timing {
+        eprintln!("minimise to {} states: {:?}", accept.len(), t0.elapsed());
+    }
     let (nclasses, class_of, trans) = merge_classes(nclasses, &class_of, &trans);
-    Ok(ev::Dfa::from_dense_flat(
-        nclasses as u32,
-        class_of,
-        start_id,
-        &trans,
-        accept,
-    ))
+    let d = ev::Dfa::from_dense_flat(nclasses as u32, class_of, start_id, &trans, accept);
+    if timing {
+        eprintln!("pack ({nclasses} classes): {:?}", t0.elapsed());
+    }
+    Ok(d)
 }
 
 /// Moore partition refinement on (accept row, transitions). State 0 stays dead.
@@ -659,6 +681,18 @@ fn merge_classes(k: usize, class_of: &[u8], trans: &[u32]) -> (usize, Vec<u8>, V
     }
     let classes = class_of.iter().map(|&c| remap[c as usize]).collect();
     (nk, classes, out)
+}
+
+/// Binds and compiles one agent of a checked program.
+pub fn compile_agent(
+    program: &crate::Program,
+    agent: &str,
+    params: &std::collections::BTreeMap<String, String>,
+    target: Target,
+) -> Result<(ev::Table, Bound), Diagnostics> {
+    let b = crate::bind::bind(&program.model, agent, params, target == Target::Windows)?;
+    let t = compile_bound(&b, &program.sources)?;
+    Ok((t, b))
 }
 
 #[cfg(test)]

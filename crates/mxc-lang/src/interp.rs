@@ -124,7 +124,7 @@ fn comps_match(pat: &[Comp], comps: &[&str], ci: bool) -> bool {
         Some((Comp::Seg(atoms), rest)) => match comps.split_first() {
             Some((c, crest)) => {
                 let chars: Vec<char> = c.chars().collect();
-                atoms_match(atoms, &chars, ci, false) && comps_match(rest, crest, ci)
+                atoms_match(atoms, &chars, ci) && comps_match(rest, crest, ci)
             }
             None => false,
         },
@@ -140,18 +140,18 @@ fn fold(c: char, ci: bool) -> char {
 }
 
 /// Matches atoms against chars. In a path component `*` and `?` never see `/`
-/// (components are split on it); in args (`slash_ok`) they match anything.
-fn atoms_match(atoms: &[Atom], s: &[char], ci: bool, slash_ok: bool) -> bool {
+/// (components are split on it); in args they match anything.
+fn atoms_match(atoms: &[Atom], s: &[char], ci: bool) -> bool {
     match atoms.split_first() {
         None => s.is_empty(),
         Some((Atom::Lit(l), rest)) => {
             let lc: Vec<char> = l.chars().collect();
             s.len() >= lc.len()
                 && lc.iter().zip(s).all(|(a, b)| fold(*a, ci) == fold(*b, ci))
-                && atoms_match(rest, &s[lc.len()..], ci, slash_ok)
+                && atoms_match(rest, &s[lc.len()..], ci)
         }
-        Some((Atom::Star, rest)) => (0..=s.len()).any(|k| atoms_match(rest, &s[k..], ci, slash_ok)),
-        Some((Atom::One, rest)) => !s.is_empty() && atoms_match(rest, &s[1..], ci, slash_ok),
+        Some((Atom::Star, rest)) => (0..=s.len()).any(|k| atoms_match(rest, &s[k..], ci)),
+        Some((Atom::One, rest)) => !s.is_empty() && atoms_match(rest, &s[1..], ci),
         Some((Atom::Class { negated, ranges }, rest)) => match s.first() {
             Some(&c) => {
                 let hit = ranges.iter().any(|(lo, hi)| {
@@ -162,7 +162,7 @@ fn atoms_match(atoms: &[Atom], s: &[char], ci: bool, slash_ok: bool) -> bool {
                             (*lo <= l && l <= *hi) || (*lo <= u && u <= *hi)
                         })
                 });
-                hit != *negated && c != '/' && atoms_match(rest, &s[1..], ci, slash_ok)
+                hit != *negated && c != '/' && atoms_match(rest, &s[1..], ci)
             }
             None => false,
         },
@@ -171,7 +171,7 @@ fn atoms_match(atoms: &[Atom], s: &[char], ci: bool, slash_ok: bool) -> bool {
 
 pub fn args_match(g: &ArgsGlob, joined: &str) -> bool {
     let chars: Vec<char> = joined.chars().collect();
-    atoms_match(&g.atoms, &chars, false, true)
+    atoms_match(&g.atoms, &chars, false)
 }
 
 pub fn net_matches(

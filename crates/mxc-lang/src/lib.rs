@@ -16,6 +16,7 @@ pub mod check;
 pub mod load;
 pub mod model;
 pub mod pattern;
+pub mod render;
 
 /// A loaded and checked set of files.
 #[derive(Debug)]
@@ -43,15 +44,21 @@ fn check_parsed(parsed: load::Parsed) -> Program {
     let (model, diags) = check::check(&parsed);
     let mut all = parsed.diags;
     all.extend(diags);
-    all.sort();
-    Program {
+    let mut program = Program {
         sources: parsed.sources,
         model,
         diags: all,
+    };
+    if !program.diags.has_errors() {
+        let lints = lints::lint(&program);
+        program.diags.extend(lints);
     }
+    program.diags.sort();
+    program
 }
 pub mod bind;
 pub mod compile;
 pub mod interp;
+pub mod lints;
 pub mod query;
 pub mod request;

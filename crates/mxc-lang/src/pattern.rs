@@ -323,10 +323,24 @@ fn too_many(cs: &[TChar]) -> PatError {
 /// Expands the first top-level `{...}` of `cs` and, recursively, its alternatives and
 /// what follows it.
 fn expand_all(cs: &[TChar], depth: usize) -> Result<Vec<Vec<TChar>>, PatError> {
-    let Some(open) = cs
-        .iter()
-        .position(|t| (t.c == '{' || t.c == '}') && !t.literal)
-    else {
+    // The first glob brace outside a character class.
+    let mut in_class = false;
+    let mut found = None;
+    for (i, t) in cs.iter().enumerate() {
+        if t.literal {
+            continue;
+        }
+        match t.c {
+            '[' if !in_class => in_class = true,
+            ']' if in_class => in_class = false,
+            '{' | '}' if !in_class => {
+                found = Some(i);
+                break;
+            }
+            _ => {}
+        }
+    }
+    let Some(open) = found else {
         return Ok(vec![cs.to_vec()]);
     };
     if cs[open].c == '}' {
@@ -343,11 +357,15 @@ fn expand_all(cs: &[TChar], depth: usize) -> Result<Vec<Vec<TChar>>, PatError> {
     let mut level = 0usize;
     let mut close = None;
     let mut commas = Vec::new();
+    let mut in_class = false;
     for (i, t) in cs.iter().enumerate().skip(open) {
         if t.literal {
             continue;
         }
         match t.c {
+            '[' if !in_class => in_class = true,
+            ']' if in_class => in_class = false,
+            _ if in_class => {}
             '{' => level += 1,
             '}' => {
                 level -= 1;
@@ -889,15 +907,13 @@ mod tests {
 
     fn pat(s: &str) -> Result<Vec<String>, String> {
         let t = Template::parse(s, true).map_err(|e| e.message)?;
-        let cs = t
-            .bind(&|n| {
-                Some(if n == "home" {
-                    "/home/a".into()
-                } else {
-                    "/w/[x]".into()
-                })
+        let cs = t.bind(&|n| {
+            Some(if n == "home" {
+                "/home/a".into()
+            } else {
+                "/w/[x]".into()
             })
-            .map_err(|e| e)?;
+        })?;
         parse_path(&cs, false)
             .map(|v| v.iter().map(|g| g.to_string()).collect())
             .map_err(|e| e.message)
@@ -919,6 +935,8 @@ mod tests {
         assert!(pat("/{a/**/b,c}").is_err());
         assert!(pat("/{{{{{{{{{a}}}}}}}}}").is_err());
         assert!(pat("/{{{{{{{{a}}}}}}}}").is_ok());
+        assert_eq!(pat("/a[{]b").unwrap(), vec!["/a[{]b"]);
+        assert_eq!(pat("/{x[}],y}").unwrap(), vec!["/x[}]", "/y"]);
     }
 
     #[test]

@@ -358,7 +358,7 @@ pub fn encode_net(req: &NetRequest<'_>) -> Option<Vec<u8>> {
             }
             let name = name.strip_suffix(b".").unwrap_or(name);
             out.push(1);
-            out.extend(name.iter().map(u8::to_ascii_lowercase));
+            out.extend(name.iter().rev().map(u8::to_ascii_lowercase));
             out.push(0);
         }
         Host::V4(ip) => {
@@ -425,7 +425,7 @@ pub fn sample_spec() -> Spec {
         .unwrap()
     };
     let mut any_port_example = vec![1u8, 1, 1];
-    any_port_example.extend(b"example.com\0");
+    any_port_example.extend(b"moc.elpmaxe\0"); // names are encoded reversed
     s.net = vec![
         r(exact(name("api.github.com", 443, None)), Allow),
         r(prefix(any_port_example), Ask),

@@ -1,0 +1,1575 @@
+//! The lints that need decisions: W0001 (a rule that can never decide a request),
+//! W0005 (an agent may read a credential store) and W0006 (an agent may write a file
+//! that runs later outside the sandbox). SPEC §9.
+//!
+//! Every agent is bound with `home` and every other parameter set to its placeholder
+//! ([`crate::check::placeholder`], never the given defaults, so the result does not
+//! depend on a deployment), compiled once for Linux, and the three lints read the
+//! compiled automata of that one table.
+//!
+//! **The lints are exact, not sampled.** Each question is a reachability question on
+//! a product automaton, answered by a graph search that visits each reachable state of
+//! the product once (linear in the product's size):
+//!
+//! - The compiled fs automaton accepts byte strings, not all of which are requests: a
+//!   request path is always normalised (absolute, no empty, `.` or `..` component, no
+//!   trailing `/` except the root, no NUL) UTF-8 text, like every request `mxcc` and
+//!   the reference interpreter take (`?` matches one character, so a pattern may treat
+//!   a byte that is no character apart). So the fs automaton is intersected with a small
+//!   automaton of normalised UTF-8 paths. App requests are a normalised program path,
+//!   `0x00`, then the arguments (UTF-8); net requests follow the encoding documented on
+//!   `mxc_eval::NetRequest` (lowercase names, a normalised `from` program). Each has its
+//!   own small "validity" automaton.
+//! - **W0001**: the rules that decide some request of an agent are exactly the deciding
+//!   rules of the rows of accepting states reachable in (automaton × validity). A rule
+//!   is reported when it decides no request for every agent that uses its policy. A
+//!   rule with a drive pattern (`C:/...`) is never reported: it may decide on Windows.
+//!   The label naming the overriding rule comes from one request the rule matches,
+//!   decided by the reference interpreter ([`crate::interp`]); it is only an example.
+//! - **W0005/W0006**: the places are regular languages over paths (`~/.ssh` and
+//!   everything beneath it, `.git/hooks` anywhere in the tree, ...), determinised once
+//!   with regex-automata and intersected with the normalised-path automaton. A
+//!   breadth-first search of (fs automaton × places) finds, for each place, the
+//!   shortest request path in the place whose row allows `read` (W0005) or `write` or
+//!   `create` (W0006). That path is the witness shown in the message, and the rule that
+//!   allows it is the primary span. Because decisions are read from the compiled rows,
+//!   an explicit `deny` or `ask` covering a place silences its warning.
+//!   Each (agent, place) is reported at most once; the ten shell startup files count
+//!   as one place.
+//!
+//! The search skips product states from which no allowing row (or no place) can be
+//! reached, and stops when every place has a witness.
+
+use crate::ast::SectionKind;
+use crate::bind::{self, Bound, BoundRule};
+use crate::check::placeholder;
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::{Model, ParamType, BIND, CONNECT, CREATE, DELETE, READ, WRITE};
+use crate::pattern::{ArgsGlob, Atom, Comp, HostPat, PathGlob, Root};
+use crate::request::{HostReq, Request};
+use crate::source::{SourceMap, Span};
+use crate::Program;
+use mxc_eval as ev;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::OnceLock;
+
+/// Runs W0001, W0005 and W0006 on a checked program (one without errors).
+pub fn lint(program: &Program) -> Diagnostics {
+    lint_model(&program.model, &program.sources)
+}
+
+/// [`lint`] on the pieces of a program.
+pub fn lint_model(model: &Model, sources: &SourceMap) -> Diagnostics {
+    let mut diags = Diagnostics::default();
+    let autos = automata();
+    let params: BTreeMap<String, String> = model
+        .params
+        .iter()
+        .map(|(n, d)| (n.clone(), placeholder(n, d.ty)))
+        .collect();
+    let shown = Placeholders::new(model);
+
+    // Per source rule (identified by its effect keyword's span).
+    let mut used: BTreeSet<SpanKey> = BTreeSet::new();
+    let mut decided: HashSet<SpanKey> = HashSet::new();
+    // Rules of policies used by an agent that could not be analysed.
+    let mut unknown_policies: HashSet<&str> = HashSet::new();
+    // First (agent, rule index) of each source rule, for the W0001 witness.
+    let mut first: HashMap<SpanKey, (usize, usize)> = HashMap::new();
+    let mut bounds: Vec<Bound> = Vec::new();
+
+    for agent in &model.agents {
+        let analysed = bind::bind(model, &agent.name, &params, false)
+            .ok()
+            .and_then(|b| {
+                crate::compile::compile_bound(&b, sources)
+                    .ok()
+                    .map(|t| (b, t))
+            });
+        let Some((bound, table)) = analysed else {
+            unknown_policies.extend(agent.uses.iter().map(|(p, _)| p.as_str()));
+            continue;
+        };
+        // W0001: which rules decide some valid request.
+        let mut decides = vec![false; bound.rules.len()];
+        let mut mark = |d: &ev::Decision| {
+            if let Some(r) = d.rule.and_then(|r| decides.get_mut(r.0 as usize)) {
+                *r = true;
+            }
+        };
+        let fs_hit = accepting_rows(&table.fs, &autos.path, table.fs_rows.len());
+        for (row, _) in table.fs_rows.iter().zip(&fs_hit).filter(|(_, h)| **h) {
+            row.iter().for_each(&mut mark);
+        }
+        let net_hit = accepting_rows(&table.net, &autos.net, table.net_rows.len());
+        for (d, _) in table.net_rows.iter().zip(&net_hit).filter(|(_, h)| **h) {
+            mark(d);
+        }
+        let app_hit = accepting_rows(&table.app, &autos.app, table.app_rows.len());
+        for (d, _) in table.app_rows.iter().zip(&app_hit).filter(|(_, h)| **h) {
+            mark(d);
+        }
+        let ai = bounds.len();
+        for (i, r) in bound.rules.iter().enumerate() {
+            let key = SpanKey::of(r.span);
+            used.insert(key);
+            first.entry(key).or_insert((ai, i));
+            if decides[i] || has_drive(r) {
+                decided.insert(key);
+            }
+        }
+        // W0005, W0006.
+        if let Some(places) = &autos.places {
+            for found in search_places(&table, places) {
+                diags.push(place_diagnostic(&bound, &found, &shown));
+            }
+        }
+        bounds.push(bound);
+    }
+
+    // W0001, reported once per source rule, in source order.
+    let mut witness_budget = 64usize;
+    for key in used {
+        if decided.contains(&key) {
+            continue;
+        }
+        let Some(&(ai, ri)) = first.get(&key) else {
+            continue;
+        };
+        let bound = &bounds[ai];
+        let rule = &bound.rules[ri];
+        if unknown_policies.contains(rule.policy.as_str()) {
+            continue;
+        }
+        let mut d = Diagnostic::new(Code::W0001, rule.span, "rule can never decide a request");
+        let witness = if witness_budget > 0 {
+            witness_budget -= 1;
+            shadow_witness(bound, ri)
+        } else {
+            None
+        };
+        match witness {
+            Some((by, req)) => {
+                let at = bound.rules[by].span;
+                d = d.with_label("always overridden").label(
+                    at,
+                    format!("decides `{}` instead", shown.text(&req.to_string())),
+                );
+                if let Some(f) = sources.get(at.file) {
+                    let (line, col) = f.line_col(at.start as usize);
+                    d = d.note(format!(
+                        "every request it matches is decided by another rule, such as the one at {}:{line}:{col}",
+                        f.name
+                    ));
+                }
+            }
+            None => {
+                d = d.with_label("decides no request");
+            }
+        }
+        d = d.help("remove the rule, or narrow the rule that overrides it");
+        diags.push(d);
+    }
+    diags.sort();
+    diags
+}
+
+/// A span as a sortable, hashable key (file, start, end).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct SpanKey(u32, u32, u32);
+
+impl SpanKey {
+    fn of(s: Span) -> SpanKey {
+        SpanKey(s.file.0, s.start, s.end)
+    }
+}
+
+fn has_drive(r: &BoundRule) -> bool {
+    r.paths
+        .iter()
+        .chain(&r.from)
+        .any(|g| matches!(g.root, Root::Drive(_)))
+}
+
+// ---------------------------------------------------------------------------------------
+// Small automata (validity and places), built once per process.
+
+/// A small dense automaton with byte classes. State 0 is dead; `accept[s]` is a bit
+/// set (0 = not accepting).
+#[derive(Debug)]
+struct Small {
+    classes: [u8; 256],
+    ncls: usize,
+    start: u32,
+    trans: Vec<u32>,
+    accept: Vec<u64>,
+}
+
+impl Small {
+    /// From a step function over bytes on states `0..n` (0 dead).
+    fn build(n: usize, start: u32, accept: Vec<u64>, step: impl Fn(u32, u8) -> u32) -> Small {
+        let mut full = vec![0u32; n * 256];
+        for s in 1..n {
+            for b in 0..=255u8 {
+                full[s * 256 + b as usize] = step(s as u32, b);
+            }
+        }
+        Small::from_full(&full, start, accept)
+    }
+
+    /// From a full table (`full[s * 256 + byte]`), merging equal byte columns.
+    fn from_full(full: &[u32], start: u32, accept: Vec<u64>) -> Small {
+        let n = accept.len();
+        let mut cols: HashMap<Vec<u32>, u8> = HashMap::new();
+        let mut classes = [0u8; 256];
+        let mut keep: Vec<usize> = Vec::new();
+        for b in 0..256 {
+            let col: Vec<u32> = (0..n).map(|s| full[s * 256 + b]).collect();
+            let next = cols.len() as u8;
+            classes[b] = *cols.entry(col).or_insert_with(|| {
+                keep.push(b);
+                next
+            });
+        }
+        let ncls = keep.len();
+        let mut trans = vec![0u32; n * ncls];
+        for s in 0..n {
+            for (c, &b) in keep.iter().enumerate() {
+                trans[s * ncls + c] = full[s * 256 + b];
+            }
+        }
+        Small {
+            classes,
+            ncls,
+            start,
+            trans,
+            accept,
+        }
+    }
+
+    fn nstates(&self) -> usize {
+        self.accept.len()
+    }
+
+    fn next(&self, s: u32, class: u8) -> u32 {
+        self.trans[s as usize * self.ncls + class as usize]
+    }
+
+    #[cfg(test)]
+    fn run(&self, bytes: &[u8]) -> u32 {
+        bytes
+            .iter()
+            .fold(self.start, |s, &b| self.next(s, self.classes[b as usize]))
+    }
+
+    /// The reachable product of two automata; a pair with a dead side is dead.
+    fn product(a: &Small, b: &Small, accept: impl Fn(u64, u64) -> u64) -> Small {
+        let mut ids: HashMap<(u32, u32), u32> = HashMap::new();
+        ids.insert((0, 0), 0);
+        let mut order = vec![(0u32, 0u32)];
+        let start = (a.start, b.start);
+        let start_id = if a.start == 0 || b.start == 0 {
+            0
+        } else {
+            ids.insert(start, 1);
+            order.push(start);
+            1
+        };
+        let mut full: Vec<u32> = vec![0; 256];
+        let mut i = 1;
+        while i < order.len() {
+            let (sa, sb) = order[i];
+            for byte in 0..=255u8 {
+                let ta = a.next(sa, a.classes[byte as usize]);
+                let tb = b.next(sb, b.classes[byte as usize]);
+                let t = if ta == 0 || tb == 0 {
+                    0
+                } else {
+                    let next = order.len() as u32;
+                    *ids.entry((ta, tb)).or_insert_with(|| {
+                        order.push((ta, tb));
+                        next
+                    })
+                };
+                full.push(t);
+            }
+            i += 1;
+        }
+        let acc = order
+            .iter()
+            .map(|&(sa, sb)| {
+                if sa == 0 || sb == 0 {
+                    0
+                } else {
+                    accept(a.accept[sa as usize], b.accept[sb as usize])
+                }
+            })
+            .collect();
+        Small::from_full(&full, start_id, acc)
+    }
+
+    /// For each state, the union of the accept sets reachable from it.
+    fn reach(&self) -> Vec<u64> {
+        let mut r = self.accept.clone();
+        loop {
+            let mut changed = false;
+            for s in 1..self.nstates() {
+                let mut m = r[s];
+                for c in 0..self.ncls {
+                    m |= r[self.trans[s * self.ncls + c] as usize];
+                }
+                if m != r[s] {
+                    r[s] = m;
+                    changed = true;
+                }
+            }
+            if !changed {
+                return r;
+            }
+        }
+    }
+}
+
+/// Accept bit of the validity automata.
+const VALID: u64 = 1;
+
+/// Normalised absolute paths: states 1 start, 2 root `/`, 3 after a separator,
+/// 4 component `.`, 5 component `..`, 6 in an ordinary component.
+fn norm_step(s: u32, b: u8) -> u32 {
+    match (s, b) {
+        (0, _) | (_, 0) => 0,
+        (1, b'/') => 2,
+        (1, _) => 0,
+        (2 | 3, b'/') => 0,
+        (2 | 3, b'.') => 4,
+        (2 | 3, _) => 6,
+        (4, b'.') => 5,
+        (4 | 5, b'/') => 0,
+        (4 | 5, _) => 6,
+        (6, b'/') => 3,
+        (6, _) => 6,
+        _ => 0,
+    }
+}
+
+fn norm_valid(s: u32) -> bool {
+    s == 2 || s == 6
+}
+
+/// UTF-8 validation: 1 between characters, 2..=4 expecting 1..=3 more continuation
+/// bytes, 5..=8 after `E0`, `ED`, `F0`, `F4` (restricted second byte).
+const U_OK: u32 = 1;
+
+fn utf8_step(u: u32, b: u8) -> u32 {
+    match (u, b) {
+        (1, 0x00..=0x7f) => 1,
+        (1, 0xc2..=0xdf) => 2,
+        (1, 0xe0) => 5,
+        (1, 0xe1..=0xec | 0xee..=0xef) => 3,
+        (1, 0xed) => 6,
+        (1, 0xf0) => 7,
+        (1, 0xf1..=0xf3) => 4,
+        (1, 0xf4) => 8,
+        (2..=4, 0x80..=0xbf) => u - 1,
+        (5, 0xa0..=0xbf) | (6, 0x80..=0x9f) => 2,
+        (7, 0x90..=0xbf) | (8, 0x80..=0x8f) => 3,
+        _ => 0,
+    }
+}
+
+/// A request encoding as a structure automaton (`n` states, 0 dead) whose text
+/// segments (`seg(s) != 0`: a path, a host name, the arguments) must be UTF-8, like
+/// every request `mxcc` and the reference interpreter take. A byte between two states
+/// of one segment is content; leaving a segment needs a complete character. Only the
+/// reachable states are kept.
+fn with_utf8(
+    n: u32,
+    start: u32,
+    accept: impl Fn(u32) -> bool,
+    seg: impl Fn(u32) -> u8,
+    step: impl Fn(u32, u8) -> u32,
+) -> Small {
+    const K: u32 = 9;
+    let acc = (0..n * K)
+        .map(|i| {
+            let (s, u) = (i / K, i % K);
+            let ok = s != 0 && u != 0 && accept(s) && (seg(s) == 0 || u == U_OK);
+            if ok {
+                VALID
+            } else {
+                0
+            }
+        })
+        .collect();
+    let full = Small::build((n * K) as usize, start * K + U_OK, acc, |i, b| {
+        let (s, u) = (i / K, i % K);
+        if s == 0 || u == 0 {
+            return 0;
+        }
+        let t = step(s, b);
+        if t == 0 {
+            return 0;
+        }
+        let (from, to) = (seg(s), seg(t));
+        let v = if from != 0 && from == to {
+            utf8_step(u, b)
+        } else if from != 0 && u != U_OK {
+            0
+        } else {
+            U_OK
+        };
+        if v == 0 {
+            0
+        } else {
+            t * K + v
+        }
+    });
+    let all = Small::build(2, 1, vec![0, 1], |_, _| 1);
+    Small::product(&full, &all, |a, _| a)
+}
+
+/// Normalised absolute UTF-8 paths.
+fn path_automaton() -> Small {
+    with_utf8(7, 1, norm_valid, |s| u8::from(s != 0), norm_step)
+}
+
+/// Launch requests: a normalised program path, `0x00`, then the arguments.
+fn app_automaton() -> Small {
+    with_utf8(
+        8,
+        1,
+        |s| s == 7,
+        |s| match s {
+            1..=6 => 1,
+            7 => 2,
+            _ => 0,
+        },
+        |s, b| match s {
+            1..=6 if b == 0 && norm_valid(s) => 7,
+            1..=6 => norm_step(s, b),
+            7 => 7,
+            _ => 0,
+        },
+    )
+}
+
+/// Net requests in the encoding of `mxc_eval::NetRequest`: right, proto, host (`0x01`
+/// lowercase name `0x00` | `0x04` 4 bytes | `0x06` 16 bytes), port (2 bytes), then
+/// `0x00`, or `0x01` and a normalised program path.
+fn net_automaton() -> Small {
+    const NAME: u32 = 4;
+    const V4: u32 = 5; // 5..=8
+    const V6: u32 = 9; // 9..=24
+    const PORT: u32 = 25; // 25, 26
+    const PROG: u32 = 27;
+    const END: u32 = 28;
+    const PATH: u32 = 28; // path state n (1..=6) is PATH + n
+    with_utf8(
+        35,
+        1,
+        |s| s == END || (s > PATH && norm_valid(s - PATH)),
+        |s| match s {
+            NAME => 1,
+            29..=34 => 2,
+            _ => 0,
+        },
+        |s, b| match s {
+            1 | 2 if b == 1 || b == 2 => s + 1,
+            3 => match b {
+                0x01 => NAME,
+                0x04 => V4,
+                0x06 => V6,
+                _ => 0,
+            },
+            NAME => match b {
+                0 => PORT,
+                b'A'..=b'Z' => 0,
+                _ => NAME,
+            },
+            5..=7 | 9..=23 | 25 | 26 => s + 1,
+            8 | 24 => PORT,
+            PROG => match b {
+                0 => END,
+                1 => PATH + 1,
+                _ => 0,
+            },
+            29..=34 => match norm_step(s - PATH, b) {
+                0 => 0,
+                t => PATH + t,
+            },
+            _ => 0,
+        },
+    )
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// W0005: reading is the risk.
+    Read,
+    /// W0006: writing or creating is the risk.
+    Write,
+}
+
+/// A place of W0005/W0006.
+#[derive(Debug)]
+struct Place {
+    kind: Kind,
+    /// How it is named in messages.
+    shown: String,
+    /// For W0006: what runs it.
+    what: &'static str,
+    /// The pattern to suggest in the help.
+    suggest: String,
+    regex: String,
+}
+
+const CREDENTIAL_STORES: [&str; 7] = [
+    ".ssh",
+    ".aws",
+    ".config/gh",
+    ".netrc",
+    ".docker/config.json",
+    ".kube/config",
+    ".gnupg",
+];
+
+const SHELL_RC: [&str; 10] = [
+    ".bashrc",
+    ".bash_profile",
+    ".bash_login",
+    ".bash_logout",
+    ".profile",
+    ".zshrc",
+    ".zshenv",
+    ".zprofile",
+    ".zlogin",
+    ".config/fish/config.fish",
+];
+
+fn places() -> Vec<Place> {
+    let home = regex_syntax::escape(&placeholder("home", ParamType::Path));
+    let below = "(?:/[^/]+)*";
+    let any = "(?:/[^/]+)*";
+    let mut v = Vec::new();
+    for rel in CREDENTIAL_STORES {
+        v.push(Place {
+            kind: Kind::Read,
+            shown: format!("~/{rel}"),
+            what: "",
+            suggest: format!("~/{rel}/**"),
+            regex: format!("{home}/{}{below}", regex_syntax::escape(rel)),
+        });
+    }
+    let rc: Vec<String> = SHELL_RC.iter().map(|r| regex_syntax::escape(r)).collect();
+    v.push(Place {
+        kind: Kind::Write,
+        shown: "shell startup files".into(),
+        what: "a shell startup file, run outside the sandbox at the next login",
+        suggest: "~/.{bashrc,bash_profile,bash_login,bash_logout,profile,zshrc,zshenv,zprofile,zlogin}\", \"~/.config/fish/config.fish".into(),
+        regex: format!("{home}/(?:{})", rc.join("|")),
+    });
+    v.push(Place {
+        kind: Kind::Write,
+        shown: "~/.config/autostart".into(),
+        what: "an autostart entry, run outside the sandbox at the next login",
+        suggest: "~/.config/autostart/**".into(),
+        regex: format!("{home}/\\.config/autostart{below}"),
+    });
+    v.push(Place {
+        kind: Kind::Write,
+        shown: ".git/hooks".into(),
+        what: "git hooks, run outside the sandbox by the next git command",
+        suggest: "**/.git/hooks/**".into(),
+        regex: format!("{any}/\\.git/hooks{below}"),
+    });
+    v.push(Place {
+        kind: Kind::Write,
+        shown: ".git/config".into(),
+        what: "git configuration, which can make git run programs outside the sandbox",
+        suggest: "**/.git/config".into(),
+        regex: format!("{any}/\\.git/config"),
+    });
+    v.push(Place {
+        kind: Kind::Write,
+        shown: ".vscode".into(),
+        what: "editor settings and tasks, run outside the sandbox by the editor",
+        suggest: "**/.vscode/**".into(),
+        regex: format!("{any}/\\.vscode{below}"),
+    });
+    v.push(Place {
+        kind: Kind::Write,
+        shown: ".mcp.json".into(),
+        what: "MCP server definitions, started outside the sandbox by the next agent",
+        suggest: "**/.mcp.json".into(),
+        regex: format!("{any}/\\.mcp\\.json"),
+    });
+    v
+}
+
+/// The places, determinised (bit i of a state's accept set = place i matches).
+fn places_regex_automaton(places: &[Place]) -> Option<Small> {
+    use regex_automata::dfa::{dense, Automaton, StartKind};
+    use regex_automata::nfa::thompson;
+    use regex_automata::util::{primitives::StateID, start, syntax};
+    use regex_automata::{Anchored, MatchKind};
+    let pats: Vec<String> = places
+        .iter()
+        .map(|p| format!("(?s-u:{})", p.regex))
+        .collect();
+    let dfa = dense::Builder::new()
+        .configure(
+            dense::Config::new()
+                .match_kind(MatchKind::All)
+                .start_kind(StartKind::Anchored)
+                .accelerate(false)
+                .specialize_start_states(false),
+        )
+        .syntax(syntax::Config::new().utf8(false).unicode(false))
+        .thompson(
+            thompson::Config::new()
+                .utf8(false)
+                .which_captures(thompson::WhichCaptures::None),
+        )
+        .build_many(&pats)
+        .ok()?;
+    let start = dfa
+        .start_state(&start::Config::new().anchored(Anchored::Yes))
+        .ok()?;
+    let mut ids: HashMap<StateID, u32> = HashMap::new();
+    let mut order: Vec<Option<StateID>> = vec![None];
+    let mut intern = |s: StateID, order: &mut Vec<Option<StateID>>| -> u32 {
+        if dfa.is_dead_state(s) {
+            return 0;
+        }
+        let next = order.len() as u32;
+        *ids.entry(s).or_insert_with(|| {
+            order.push(Some(s));
+            next
+        })
+    };
+    let start_id = intern(start, &mut order);
+    let mut full = vec![0u32; 256];
+    let mut accept = vec![0u64];
+    let mut i = 1;
+    while i < order.len() {
+        let Some(s) = order[i] else { break };
+        for b in 0..=255u8 {
+            let t = dfa.next_state(s, b);
+            let t = intern(t, &mut order);
+            full.push(t);
+        }
+        let e = dfa.next_eoi_state(s);
+        let mut m = 0u64;
+        if dfa.is_match_state(e) {
+            for k in 0..dfa.match_len(e) {
+                m |= 1u64 << dfa.match_pattern(e, k).as_usize();
+            }
+        }
+        accept.push(m);
+        i += 1;
+    }
+    Some(Small::from_full(&full, start_id, accept))
+}
+
+struct Automata {
+    path: Small,
+    net: Small,
+    app: Small,
+    places: Option<PlacesAutomaton>,
+}
+
+struct PlacesAutomaton {
+    places: Vec<Place>,
+    /// Normalised paths × places.
+    auto: Small,
+    /// Per state: the places still reachable.
+    reach: Vec<u64>,
+    read_mask: u64,
+    write_mask: u64,
+}
+
+fn automata() -> &'static Automata {
+    static AUTOMATA: OnceLock<Automata> = OnceLock::new();
+    AUTOMATA.get_or_init(|| {
+        let path = path_automaton();
+        let places = places();
+        let places = places_regex_automaton(&places).map(|p| {
+            let auto = Small::product(&path, &p, |n, m| if n & VALID != 0 { m } else { 0 });
+            let reach = auto.reach();
+            let mask = |k: Kind| {
+                places
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.kind == k)
+                    .fold(0u64, |m, (i, _)| m | 1 << i)
+            };
+            PlacesAutomaton {
+                read_mask: mask(Kind::Read),
+                write_mask: mask(Kind::Write),
+                places,
+                auto,
+                reach,
+            }
+        });
+        Automata {
+            path,
+            net: net_automaton(),
+            app: app_automaton(),
+            places,
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Searching the compiled automata
+
+/// `next_state(s, class)` of the comb layout (out-of-range reads give the dead state).
+fn dstep(d: &ev::Dfa, s: u32, class: u32) -> u32 {
+    let su = s as usize;
+    let Some(&base) = d.base.get(su) else {
+        return 0;
+    };
+    let i = base as usize + class as usize;
+    if d.check.get(i) == Some(&s) {
+        d.next.get(i).copied().unwrap_or(0)
+    } else {
+        d.default.get(su).copied().unwrap_or(0)
+    }
+}
+
+/// Preference of a byte as the representative of its class in a witness: lowercase
+/// letters, uppercase letters, digits, other printable ASCII, then the rest.
+fn byte_rank(b: u8) -> u16 {
+    let group = match b {
+        b'a'..=b'z' => 0,
+        b'A'..=b'Z' => 1,
+        b'0'..=b'9' => 2,
+        b'_' | b'-' => 3,
+        0x21..=0x7e => 4,
+        _ => 5,
+    };
+    group * 256 + u16::from(b)
+}
+
+/// A class of the product alphabet: the fs automaton's class, the small automaton's
+/// class, and the representative byte.
+#[derive(Clone, Copy, Debug)]
+struct PClass {
+    fc: u32,
+    sc: u8,
+    rep: u8,
+}
+
+/// The classes of the product alphabet, best representatives first.
+fn product_classes(d: &ev::Dfa, s: &Small) -> Vec<PClass> {
+    let mut bytes: Vec<u8> = (0..=255).collect();
+    bytes.sort_by_key(|&b| byte_rank(b));
+    let mut seen: HashSet<(u32, u8)> = HashSet::new();
+    let mut out = Vec::new();
+    for b in bytes {
+        let fc = u32::from(d.classes.get(b as usize).copied().unwrap_or(0));
+        if fc >= d.nclasses {
+            continue;
+        }
+        let sc = s.classes[b as usize];
+        if seen.insert((fc, sc)) {
+            out.push(PClass { fc, sc, rep: b });
+        }
+    }
+    out
+}
+
+/// The rows (`< nrows`) of the accepting states reachable in `d × valid` at a valid
+/// state: exactly the rows some request reaches.
+fn accepting_rows(d: &ev::Dfa, valid: &Small, nrows: usize) -> Vec<bool> {
+    let mut hit = vec![false; nrows];
+    if d.start == 0 || valid.start == 0 || nrows == 0 {
+        return hit;
+    }
+    let classes = product_classes(d, valid);
+    let nv = valid.nstates();
+    let mut seen = vec![false; d.nstates() * nv];
+    let key = |f: u32, s: u32| f as usize * nv + s as usize;
+    let Some(slot) = seen.get_mut(key(d.start, valid.start)) else {
+        return hit;
+    };
+    *slot = true;
+    let mut stack = vec![(d.start, valid.start)];
+    while let Some((f, s)) = stack.pop() {
+        if valid.accept[s as usize] != 0 {
+            if let Some(h) = d
+                .accept
+                .get(f as usize)
+                .and_then(|&r| hit.get_mut(r as usize))
+            {
+                *h = true;
+            }
+        }
+        for pc in &classes {
+            let f2 = dstep(d, f, pc.fc);
+            let s2 = valid.next(s, pc.sc);
+            if f2 == 0 || s2 == 0 {
+                continue;
+            }
+            if let Some(slot) = seen.get_mut(key(f2, s2)) {
+                if !*slot {
+                    *slot = true;
+                    stack.push((f2, s2));
+                }
+            }
+        }
+    }
+    hit
+}
+
+/// Bits of what an fs state can still reach: an allowed read, an allowed write/create.
+const CAN_READ: u8 = 1;
+const CAN_WRITE: u8 = 2;
+
+fn row_bits(row: &ev::FsRow) -> u8 {
+    let allow = |r: ev::FsRight| row[r as usize].effect == ev::Effect::Allow;
+    let mut b = 0;
+    if allow(ev::FsRight::Read) {
+        b |= CAN_READ;
+    }
+    if allow(ev::FsRight::Write) || allow(ev::FsRight::Create) {
+        b |= CAN_WRITE;
+    }
+    b
+}
+
+/// For each fs state reachable from the start, which allowing rows ([`CAN_READ`],
+/// [`CAN_WRITE`]) it can reach. Tarjan's strongly connected components, iteratively:
+/// a component is finished only after every component it reaches, so its bits are
+/// final when it is. Linear in states × classes, with memory linear in states.
+fn fs_reach(d: &ev::Dfa, rows: &[ev::FsRow]) -> Vec<u8> {
+    const UNSEEN: u32 = u32::MAX;
+    let n = d.nstates();
+    let k = d.nclasses;
+    let mut bits: Vec<u8> = (0..n)
+        .map(|s| {
+            d.accept
+                .get(s)
+                .and_then(|&r| rows.get(r as usize))
+                .map_or(0, row_bits)
+        })
+        .collect();
+    let start = d.start as usize;
+    if start == 0 || start >= n {
+        return bits;
+    }
+    let mut index = vec![UNSEEN; n];
+    let mut low = vec![0u32; n];
+    let mut on_stack = vec![false; n];
+    let mut stack: Vec<u32> = Vec::new();
+    let mut calls: Vec<(u32, u32)> = Vec::new();
+    let mut counter = 0u32;
+    let mut visit = |v: u32,
+                     index: &mut Vec<u32>,
+                     low: &mut Vec<u32>,
+                     on_stack: &mut Vec<bool>,
+                     stack: &mut Vec<u32>,
+                     calls: &mut Vec<(u32, u32)>| {
+        index[v as usize] = counter;
+        low[v as usize] = counter;
+        counter += 1;
+        on_stack[v as usize] = true;
+        stack.push(v);
+        calls.push((v, 0));
+    };
+    visit(
+        d.start,
+        &mut index,
+        &mut low,
+        &mut on_stack,
+        &mut stack,
+        &mut calls,
+    );
+    while let Some(&(v, c)) = calls.last() {
+        let vu = v as usize;
+        if c < k {
+            if let Some(top) = calls.last_mut() {
+                top.1 += 1;
+            }
+            let w = dstep(d, v, c);
+            let wu = w as usize;
+            if w == 0 || wu >= n {
+                continue;
+            }
+            if index[wu] == UNSEEN {
+                visit(
+                    w,
+                    &mut index,
+                    &mut low,
+                    &mut on_stack,
+                    &mut stack,
+                    &mut calls,
+                );
+            } else if on_stack[wu] {
+                low[vu] = low[vu].min(index[wu]);
+            } else {
+                bits[vu] |= bits[wu];
+            }
+            continue;
+        }
+        calls.pop();
+        if low[vu] == index[vu] {
+            // `v` roots a component: everything above it on the stack.
+            let from = stack.iter().rposition(|&x| x == v).unwrap_or(0);
+            let m = stack[from..].iter().fold(0u8, |m, &x| m | bits[x as usize]);
+            for &x in &stack[from..] {
+                bits[x as usize] = m;
+                on_stack[x as usize] = false;
+            }
+            stack.truncate(from);
+        }
+        if let Some(&(u, _)) = calls.last() {
+            let uu = u as usize;
+            if on_stack[vu] {
+                low[uu] = low[uu].min(low[vu]);
+            } else {
+                bits[uu] |= bits[vu];
+            }
+        }
+    }
+    bits
+}
+
+/// Visited pairs of a product search.
+enum Visited {
+    Dense(Vec<u64>),
+    Sparse(HashSet<u64>),
+}
+
+impl Visited {
+    fn new(size: u64) -> Visited {
+        if size <= 1 << 28 {
+            Visited::Dense(vec![0; size.div_ceil(64) as usize])
+        } else {
+            Visited::Sparse(HashSet::new())
+        }
+    }
+    /// Marks `k`; whether it was new.
+    fn insert(&mut self, k: u64) -> bool {
+        match self {
+            Visited::Dense(v) => {
+                let (w, bit) = ((k / 64) as usize, 1u64 << (k % 64));
+                match v.get_mut(w) {
+                    Some(x) if *x & bit == 0 => {
+                        *x |= bit;
+                        true
+                    }
+                    _ => false,
+                }
+            }
+            Visited::Sparse(s) => s.insert(k),
+        }
+    }
+}
+
+/// A place an agent may read (W0005) or write (W0006), with the shortest witness.
+#[derive(Debug)]
+struct Found {
+    place: usize,
+    path: Vec<u8>,
+    right: ev::FsRight,
+    rule: usize,
+}
+
+/// Breadth-first search of (fs automaton × normalised paths × places): for each place,
+/// the shortest path in it whose row allows the risky right.
+fn search_places(table: &ev::Table, pa: &PlacesAutomaton) -> Vec<Found> {
+    let d = &table.fs;
+    let s = &pa.auto;
+    let mut out = Vec::new();
+    if d.start == 0 || s.start == 0 {
+        return out;
+    }
+    let freach = fs_reach(d, &table.fs_rows);
+    let mut needed = pa.read_mask | pa.write_mask;
+    let useful = |f: u32, st: u32, needed: u64| -> bool {
+        let b = freach.get(f as usize).copied().unwrap_or(0);
+        let mut m = 0;
+        if b & CAN_READ != 0 {
+            m |= pa.read_mask;
+        }
+        if b & CAN_WRITE != 0 {
+            m |= pa.write_mask;
+        }
+        m & needed & pa.reach[st as usize] != 0
+    };
+    if !useful(d.start, s.start, needed) {
+        return out;
+    }
+    let classes = product_classes(d, s);
+    let ns = s.nstates() as u64;
+    let mut visited = Visited::new(d.nstates() as u64 * ns);
+    // (fs state, places state, parent node, byte)
+    let mut nodes: Vec<(u32, u32, u32, u8)> = vec![(d.start, s.start, u32::MAX, 0)];
+    visited.insert(u64::from(d.start) * ns + u64::from(s.start));
+    let mut i = 0;
+    while i < nodes.len() && needed != 0 {
+        let (f, st, _, _) = nodes[i];
+        let here = s.accept[st as usize] & needed;
+        if here != 0 {
+            let row = d
+                .accept
+                .get(f as usize)
+                .and_then(|&r| table.fs_rows.get(r as usize));
+            if let Some(row) = row {
+                for (p, place) in pa.places.iter().enumerate() {
+                    if here & (1 << p) == 0 {
+                        continue;
+                    }
+                    let rights: &[ev::FsRight] = match place.kind {
+                        Kind::Read => &[ev::FsRight::Read],
+                        Kind::Write => &[ev::FsRight::Write, ev::FsRight::Create],
+                    };
+                    let hit = rights.iter().find_map(|&r| {
+                        let dec = row[r as usize];
+                        (dec.effect == ev::Effect::Allow)
+                            .then_some(dec.rule)
+                            .flatten()
+                            .map(|id| (r, id.0 as usize))
+                    });
+                    if let Some((right, rule)) = hit {
+                        needed &= !(1 << p);
+                        out.push(Found {
+                            place: p,
+                            path: witness(&nodes, i),
+                            right,
+                            rule,
+                        });
+                    }
+                }
+            }
+        }
+        for pc in &classes {
+            let f2 = dstep(d, f, pc.fc);
+            let s2 = s.next(st, pc.sc);
+            if f2 == 0 || s2 == 0 || !useful(f2, s2, needed) {
+                continue;
+            }
+            if visited.insert(u64::from(f2) * ns + u64::from(s2)) {
+                nodes.push((f2, s2, i as u32, pc.rep));
+            }
+        }
+        i += 1;
+    }
+    out.sort_by_key(|f| f.place);
+    out
+}
+
+/// The bytes leading to node `i`.
+fn witness(nodes: &[(u32, u32, u32, u8)], mut i: usize) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    while let Some(&(_, _, parent, b)) = nodes.get(i) {
+        if parent == u32::MAX {
+            break;
+        }
+        bytes.push(b);
+        i = parent as usize;
+    }
+    bytes.reverse();
+    bytes
+}
+
+fn place_diagnostic(bound: &Bound, found: &Found, shown: &Placeholders) -> Diagnostic {
+    let pa = automata().places.as_ref();
+    let place = pa.and_then(|pa| pa.places.get(found.place));
+    let agent = &bound.agent;
+    let path = shown.text(&String::from_utf8_lossy(&found.path));
+    let span = bound
+        .rules
+        .get(found.rule)
+        .map_or(agent.span, |r: &BoundRule| r.span);
+    let Some(place) = place else {
+        return Diagnostic::new(Code::W0005, span, "internal: unknown place");
+    };
+    let d = match place.kind {
+        Kind::Read => {
+            let message = if path == place.shown {
+                format!(
+                    "agent `{}` may read the credential store `{path}`",
+                    agent.name
+                )
+            } else {
+                format!(
+                    "agent `{}` may read `{path}` (credential store `{}`)",
+                    agent.name, place.shown
+                )
+            };
+            Diagnostic::new(Code::W0005, span, message).help(format!(
+                "add `deny read \"{}\"` (or `ask`) to a policy of this agent",
+                place.suggest
+            ))
+        }
+        Kind::Write => Diagnostic::new(
+            Code::W0006,
+            span,
+            format!(
+                "agent `{}` may {} `{path}`: {}",
+                agent.name,
+                found.right.as_str(),
+                place.what
+            ),
+        )
+        .help(format!(
+            "add `ask write, create \"{}\"` (or a `deny`) to a policy of this agent",
+            place.suggest
+        )),
+    };
+    d.with_label(format!("allows `{} {path}`", found.right.as_str()))
+        .label(agent.span, format!("agent `{}`", agent.name))
+}
+
+/// Turns placeholder values back into what the user wrote (`~`, `${name}`).
+struct Placeholders(Vec<(String, String)>);
+
+impl Placeholders {
+    fn new(model: &Model) -> Placeholders {
+        let mut v: Vec<(String, String)> = model
+            .params
+            .iter()
+            .map(|(n, d)| {
+                let shown = if n == "home" {
+                    "~".to_string()
+                } else {
+                    format!("${{{n}}}")
+                };
+                (placeholder(n, d.ty), shown)
+            })
+            .collect();
+        // Longest first, so that one placeholder that prefixes another does not win.
+        v.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        Placeholders(v)
+    }
+
+    fn text(&self, s: &str) -> String {
+        let mut out = s.to_string();
+        for (value, shown) in &self.0 {
+            out = out.replace(value.as_str(), shown);
+        }
+        out.chars()
+            .flat_map(|c| {
+                if c.is_control() {
+                    c.escape_default().collect::<Vec<_>>()
+                } else {
+                    vec![c]
+                }
+            })
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// W0001 witnesses: a request the rule matches and the rule that decides it instead.
+
+/// A request matched by rule `ri` of `bound`, and the rule that decides it.
+fn shadow_witness(bound: &Bound, ri: usize) -> Option<(usize, Request)> {
+    let r = bound.rules.get(ri)?;
+    for req in sample_requests(r) {
+        if !crate::interp::rule_matches(r, &req, false) || !valid_request(&req) {
+            continue;
+        }
+        if let Some(by) = crate::interp::decide(bound, &req).rule {
+            if by != ri {
+                return Some((by, req));
+            }
+        }
+    }
+    None
+}
+
+fn valid_path(p: &str) -> bool {
+    !p.contains('\0') && ev::normalize_path(p).as_deref() == Some(p)
+}
+
+fn valid_request(req: &Request) -> bool {
+    match req {
+        Request::Fs { path, .. } => valid_path(path),
+        Request::Net { program, .. } => program.as_deref().is_none_or(valid_path),
+        Request::Launch { program, .. } => valid_path(program),
+    }
+}
+
+/// A few requests a rule matches (candidates; the caller checks them).
+fn sample_requests(r: &BoundRule) -> Vec<Request> {
+    let mut out = Vec::new();
+    match r.section {
+        SectionKind::Fs => {
+            let right = [READ, WRITE, CREATE, DELETE]
+                .into_iter()
+                .find(|b| r.rights & b != 0)
+                .unwrap_or(READ);
+            for g in &r.paths {
+                if let Some(path) = sample_path(g) {
+                    out.push(Request::Fs { right, path });
+                }
+            }
+        }
+        SectionKind::Net => {
+            let right = if r.rights & CONNECT != 0 {
+                CONNECT
+            } else {
+                BIND
+            };
+            let programs: Vec<Option<String>> = if r.from.is_empty() {
+                vec![None]
+            } else {
+                r.from.iter().filter_map(sample_path).map(Some).collect()
+            };
+            for t in &r.nets {
+                let host = match &t.host {
+                    HostPat::Any => HostReq::Name("example.com".into()),
+                    HostPat::Localhost => HostReq::Name("localhost".into()),
+                    HostPat::Name(n) => HostReq::Name(n.clone()),
+                    HostPat::Suffix(s) => HostReq::Name(format!("x.{s}")),
+                    HostPat::V4(a, _) => HostReq::V4(*a),
+                    HostPat::V6(a, _) => HostReq::V6(*a),
+                };
+                let port = t.ports.first().map_or(443, |p| p.0);
+                for program in &programs {
+                    out.push(Request::Net {
+                        right,
+                        proto: t.proto,
+                        host: host.clone(),
+                        port,
+                        program: program.clone(),
+                    });
+                }
+            }
+        }
+        SectionKind::App => {
+            let args = r.args.as_ref().map(sample_args).unwrap_or_default();
+            let args: Vec<String> = if args.is_empty() {
+                Vec::new()
+            } else {
+                args.split(' ').map(str::to_string).collect()
+            };
+            for g in &r.paths {
+                if let Some(program) = sample_path(g) {
+                    out.push(Request::Launch {
+                        program,
+                        args: args.clone(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+fn sample_path(g: &PathGlob) -> Option<String> {
+    if matches!(g.root, Root::Drive(_)) {
+        return None;
+    }
+    let mut s = String::new();
+    for c in &g.comps {
+        if let Comp::Seg(atoms) = c {
+            s.push('/');
+            for a in atoms {
+                match a {
+                    Atom::Lit(l) => s.push_str(l),
+                    Atom::Star | Atom::One => s.push('x'),
+                    Atom::Class { negated, ranges } => s.push(class_char(*negated, ranges)?),
+                }
+            }
+        }
+    }
+    if s.is_empty() {
+        s.push('/');
+    }
+    Some(s)
+}
+
+fn class_char(negated: bool, ranges: &[(char, char)]) -> Option<char> {
+    let inside = |c: char| ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi);
+    let nice = ('a'..='z').chain('A'..='Z').chain('0'..='9');
+    if negated {
+        nice.chain(['_', '-', '~']).find(|&c| !inside(c))
+    } else {
+        nice.chain(ranges.iter().map(|r| r.0))
+            .find(|&c| inside(c) && c != '/')
+    }
+}
+
+fn sample_args(g: &ArgsGlob) -> String {
+    let mut s = String::new();
+    for a in &g.atoms {
+        match a {
+            Atom::Lit(l) => s.push_str(l),
+            Atom::Star => {}
+            Atom::One => s.push('x'),
+            Atom::Class { ranges, .. } => s.extend(ranges.first().map(|r| r.0)),
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lints(src: &str) -> Vec<Diagnostic> {
+        let p = crate::check_source("t.mxc", src);
+        assert!(!p.diags.has_errors(), "{:#?}", p.diags);
+        lint(&p).0
+    }
+
+    fn codes(src: &str, code: Code) -> Vec<String> {
+        lints(src)
+            .into_iter()
+            .filter(|d| d.code == code)
+            .map(|d| d.message)
+            .collect()
+    }
+
+    #[test]
+    fn path_automaton_is_normalisation() {
+        let n = path_automaton();
+        let valid = |s: &[u8]| n.accept[n.run(s) as usize] & VALID != 0;
+        let alphabet = [b'/', b'.', b'a', 0u8, 0xc3, 0xa4];
+        // Every string over a small alphabet up to length 6.
+        let mut strings: Vec<Vec<u8>> = vec![Vec::new()];
+        for _ in 0..6 {
+            let mut next = Vec::new();
+            for s in &strings {
+                for &b in &alphabet {
+                    let mut t = s.clone();
+                    t.push(b);
+                    next.push(t);
+                }
+            }
+            strings.extend(next);
+            strings.sort();
+            strings.dedup();
+        }
+        for s in strings {
+            let want = std::str::from_utf8(&s).is_ok_and(|text| {
+                !text.contains('\0') && ev::normalize_path(text).as_deref() == Some(text)
+            });
+            assert_eq!(valid(&s), want, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn net_and_app_automata() {
+        let ok = |bytes: &[u8]| accepts(&automata().net, bytes);
+        assert!(ok(b"\x01\x01\x01example.com\x00\x01\xbb\x00"));
+        assert!(ok(b"\x02\x02\x04\x7f\x00\x00\x01\x1f\x90\x01/usr/bin/git"));
+        assert!(ok(
+            &[&[1u8, 1, 6][..], &[0; 16][..], &[0, 80, 0][..]].concat()
+        ));
+        assert!(!ok(b"\x01\x01\x01Example.com\x00\x01\xbb\x00"));
+        assert!(!ok(b"\x01\x01\x01x\x00\x01\xbb\x01/usr/bin/"));
+        assert!(!ok(b"\x01\x01\x04\x7f\x00\x00\x01\x1f\x90"));
+        let run = |b: &[u8]| accepts(&automata().app, b);
+        assert!(run(b"/usr/bin/git\x00status --short"));
+        assert!(run(b"/\x00"));
+        assert!(!run(b"/usr/bin/\x00"));
+        assert!(!run(b"/usr/./git\x00x"));
+        assert!(!run(b"/usr/bin/git\x00\xff"));
+        assert!(!run(b"/usr/bin/\xc3\x00x"));
+        assert!(run("/usr/bin/g\u{e4}t\x00\u{e4}".as_bytes()));
+        assert!(!ok(b"\x01\x01\x01x\xc3\x00\x01\xbb\x00"));
+    }
+
+    fn accepts(a: &Small, bytes: &[u8]) -> bool {
+        a.accept[a.run(bytes) as usize] != 0
+    }
+
+    #[test]
+    fn w0001_exact() {
+        let shadowed = |rules: &str| {
+            let src = format!("policy p {{ fs {{ {rules} }} }}\nagent a {{ use p }}");
+            lints(&src)
+                .into_iter()
+                .filter(|d| d.code == Code::W0001)
+                .count()
+        };
+        assert_eq!(shadowed(r#"deny read "/a/**" allow read "/a/**""#), 1);
+        assert_eq!(shadowed(r#"allow read "/a/b" deny read "/a/*""#), 1);
+        // Only `/a/` (not a request) is left to the allow rule.
+        assert_eq!(shadowed(r#"allow read "/a/*" deny read "/a/?*""#), 1);
+        assert_eq!(shadowed(r#"allow read "/x/**" deny read "/x/y/**""#), 0);
+        // A duplicate deny: the first one decides.
+        assert_eq!(shadowed(r#"deny read "/a" deny read "/a""#), 1);
+        // Different rights: no shadowing.
+        assert_eq!(shadowed(r#"allow write "/a/**" deny read "/a/**""#), 0);
+        // `/a/.` is not a request.
+        assert_eq!(shadowed(r#"allow read "/a/[.]""#), 1);
+        assert_eq!(shadowed(r#"allow read "/a/.[a-z]""#), 0);
+    }
+
+    #[test]
+    fn w0001_witness_label() {
+        let src =
+            "policy p { fs {\n deny read \"/a/*\"\n allow read \"/a/b\"\n} }\nagent a { use p }";
+        let ds = lints(src);
+        let d = ds.iter().find(|d| d.code == Code::W0001).unwrap();
+        assert_eq!(d.primary_label.as_deref(), Some("always overridden"));
+        assert_eq!(d.labels.len(), 1);
+        assert!(d.labels[0].message.contains("read /a/b"), "{d:#?}");
+        assert!(d.notes[0].contains("t.mxc:2:2"), "{d:#?}");
+    }
+
+    #[test]
+    fn w0001_net_and_app() {
+        let src = r#"
+            policy p {
+              net {
+                deny connect "*:22"
+                allow connect "example.com:22"
+                allow connect "github.com:443" from "/usr/bin/*"
+                deny connect "github.com:443" from "/usr/bin/?*"
+                allow connect "example.com"
+              }
+              app {
+                deny launch "/usr/bin/*"
+                allow launch "/usr/bin/git" args "status"
+                allow launch "/bin/*"
+                deny launch "/bin/?*"
+                allow launch "/opt/x" args "a*"
+                deny launch "/opt/x" args "a?*"
+              }
+            }
+            agent a { use p }
+        "#;
+        let ds = lints(src);
+        let lines: Vec<usize> = ds
+            .iter()
+            .filter(|d| d.code == Code::W0001)
+            .map(|d| src[..d.primary.unwrap().start as usize].lines().count())
+            .collect();
+        // Line numbers (1-based) of the shadowed rules: `example.com:22`, the `from`
+        // and `/bin/*` allows (their only other strings are not requests), git.
+        assert_eq!(lines, vec![5, 6, 12, 13], "{ds:#?}");
+    }
+
+    #[test]
+    fn w0001_across_agents() {
+        let src = r#"
+            policy shared { fs { allow read "/a/**" } }
+            policy strict { fs { deny read "/a/**" } }
+            agent one { use shared, strict }
+            agent two { use shared }
+        "#;
+        assert!(codes(src, Code::W0001).is_empty());
+        let src2 = r#"
+            policy shared { fs { allow read "/a/**" } }
+            policy strict { fs { deny read "/a/**" } }
+            agent one { use shared, strict }
+            agent two { use strict, shared }
+        "#;
+        assert_eq!(codes(src2, Code::W0001).len(), 1);
+    }
+
+    #[test]
+    fn w0005() {
+        let src = r#"policy p { fs { allow read "~/**" } } agent a { use p }"#;
+        let got = codes(src, Code::W0005);
+        assert_eq!(got.len(), 7, "{got:#?}");
+        assert_eq!(got[0], "agent `a` may read the credential store `~/.ssh`");
+        let src = r#"policy p { fs { allow read "~/.ssh/*" } } agent a { use p }"#;
+        assert_eq!(
+            codes(src, Code::W0005),
+            vec!["agent `a` may read `~/.ssh/a` (credential store `~/.ssh`)"]
+        );
+        let src = r#"policy p { fs {
+            allow read "~/**"
+            deny read "~/.ssh/**", "~/.aws/**", "~/.config/gh/**", "~/.netrc/**"
+            ask read "~/.docker/config.json/**", "~/.kube/config/**", "~/.gnupg/**"
+        } } agent a { use p }"#;
+        assert!(codes(src, Code::W0005).is_empty());
+        // `~/.netrc` denied but not beneath it.
+        let src = r#"policy p { fs {
+            allow read "~/.netrc/**"
+            deny read "~/.netrc"
+        } } agent a { use p }"#;
+        assert_eq!(
+            codes(src, Code::W0005),
+            vec!["agent `a` may read `~/.netrc/a` (credential store `~/.netrc`)"]
+        );
+    }
+
+    #[test]
+    fn w0006() {
+        let src = r#"
+            param workspace: path
+            policy p { fs { allow write "${workspace}/**" } }
+            agent a { use p }
+        "#;
+        let got = codes(src, Code::W0006);
+        assert_eq!(got.len(), 4, "{got:#?}");
+        assert!(got[0].starts_with("agent `a` may write `${workspace}/.git/hooks`:"));
+        assert!(got[1].starts_with("agent `a` may write `${workspace}/.git/config`:"));
+        let src = r#"
+            param workspace: path
+            policy p { fs {
+              allow write, create "${workspace}/**"
+              ask write, create "**/.git/hooks/**", "**/.vscode/**"
+              deny write, create "**/.git/config", "**/.mcp.json"
+            } }
+            agent a { use p }
+        "#;
+        assert!(codes(src, Code::W0006).is_empty());
+        let src = r#"policy p { fs { allow create "~/.config/**" } } agent a { use p }"#;
+        let got = codes(src, Code::W0006);
+        // Shell startup, autostart, and the four places anywhere in the tree.
+        assert_eq!(got.len(), 6, "{got:#?}");
+        assert!(got[0].starts_with("agent `a` may create `~/.config/fish/config.fish`"));
+        assert!(got[1].starts_with("agent `a` may create `~/.config/autostart`"));
+    }
+
+    /// The analysis alone (compiling excluded) on a 5,000-rule policy. Run with
+    /// `cargo test --release -p mxc-lang --lib lints -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn large_policy_analysis_time() {
+        let mut src = String::from("param workspace: path\npolicy big {\n  fs {\n");
+        for i in 0..2500 {
+            src.push_str(&format!("    allow read \"/data/p{i}/**\"\n"));
+            src.push_str(&format!(
+                "    deny write, create \"/data/p{i}/secret/*.key\"\n"
+            ));
+        }
+        src.push_str("    allow write, create \"${workspace}/**\", \"~/**\"\n");
+        src.push_str("    ask write, create \"**/.git/hooks/**\"\n  }\n}\nagent a { use big }\n");
+        let p = crate::check_source("big.mxc", &src);
+        let params = p
+            .model
+            .params
+            .iter()
+            .map(|(n, d)| (n.clone(), placeholder(n, d.ty)))
+            .collect();
+        let b = bind::bind(&p.model, "a", &params, false).unwrap();
+        let t = std::time::Instant::now();
+        let table = crate::compile::compile_bound(&b, &p.sources).unwrap();
+        let compile = t.elapsed();
+        let autos = automata();
+        let t = std::time::Instant::now();
+        let rows = accepting_rows(&table.fs, &autos.path, table.fs_rows.len());
+        let w1 = t.elapsed();
+        let t = std::time::Instant::now();
+        let found = search_places(&table, autos.places.as_ref().unwrap());
+        let w56 = t.elapsed();
+        eprintln!(
+            "compile {compile:?}; fs states {}; W0001 fs search {w1:?} ({} rows hit); places {w56:?} ({} found)",
+            table.fs.nstates(),
+            rows.iter().filter(|r| **r).count(),
+            found.len()
+        );
+    }
+
+    #[test]
+    fn placeholders_not_defaults() {
+        // The default puts the workspace under `~/.ssh`; placeholders do not.
+        let src = r#"
+            param workspace: path = "/home/__mxc_user/.ssh"
+            policy p { fs { allow read "${workspace}/**" } }
+            agent a { use p }
+        "#;
+        assert!(codes(src, Code::W0005).is_empty());
+    }
+}

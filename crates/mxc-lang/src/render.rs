@@ -1,0 +1,497 @@
+//! Renderers: one adapter per output format, all from the same [`Diagnostic`].
+//!
+//! - [`human`]: source snippets with underlines, for people (ariadne, byte offsets);
+//! - [`json`]: the `--format json` object of SPEC §10;
+//! - [`sarif`]: a SARIF 2.1.0 log, for code-scanning tools.
+//!
+//! Lines and columns come from [`SourceFile::line_col`] (1-based, columns in characters),
+//! so every format agrees on where a diagnostic is.
+//!
+//! **Invariant:** a renderer never panics and never drops a diagnostic, whatever the
+//! spans say: a span past the end of its file is clamped, a span inside a character is
+//! widened to whole characters, a span in an unknown file is rendered without a
+//! location. Renderers never decide what is an error; they only show what they are given.
+
+use crate::diag::{Code, Diagnostic, Severity};
+use crate::source::{FileId, SourceFile, SourceMap, Span};
+use ariadne::{Color, Config, IndexType, Label, Report, ReportKind, Source};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::ops::Range;
+
+/// Renders diagnostics for people: `error[E0005]: message`, then the source with the
+/// primary span and the labels underlined, then notes and help; a blank line follows
+/// each diagnostic.
+///
+/// With `color` off the text contains no escape sequences at all.
+pub fn human(sources: &SourceMap, diags: &[Diagnostic], color: bool) -> String {
+    let mut cache = Cache {
+        sources,
+        loaded: HashMap::new(),
+    };
+    let mut out = String::new();
+    for d in diags {
+        human_one(&mut cache, d, color, &mut out);
+        out.push('\n');
+    }
+    out
+}
+
+fn header(d: &Diagnostic, color: bool) -> String {
+    let sev = d.severity.as_str();
+    if color {
+        let c = match d.severity {
+            Severity::Error => "\x1b[1;31m",
+            Severity::Warning => "\x1b[1;33m",
+        };
+        format!("{c}{sev}[{}]\x1b[0m\x1b[1m: {}\x1b[0m\n", d.code, d.message)
+    } else {
+        format!("{sev}[{}]: {}\n", d.code, d.message)
+    }
+}
+
+/// A label resolved to a byte range that is safe to hand to ariadne.
+struct Placed {
+    file: FileId,
+    range: Range<usize>,
+    message: String,
+    primary: bool,
+}
+
+fn human_one(cache: &mut Cache<'_>, d: &Diagnostic, color: bool, out: &mut String) {
+    out.push_str(&header(d, color));
+    let primary = d
+        .primary
+        .and_then(|s| cache.sources.get(s.file).map(|f| (s, f)));
+    let Some((pspan, pfile)) = primary else {
+        // No place to show: the notes and help follow the header as plain lines.
+        for n in &d.notes {
+            let _ = writeln!(out, "  = note: {n}");
+        }
+        if let Some(h) = &d.help {
+            let _ = writeln!(out, "  = help: {h}");
+        }
+        return;
+    };
+    let mut placed = vec![Placed {
+        file: pspan.file,
+        range: display_range(&pfile.text, pspan),
+        message: d.primary_label.clone().unwrap_or_else(|| d.message.clone()),
+        primary: true,
+    }];
+    for l in &d.labels {
+        if let Some(f) = cache.sources.get(l.span.file) {
+            placed.push(Placed {
+                file: l.span.file,
+                range: display_range(&f.text, l.span),
+                message: l.message.clone(),
+                primary: false,
+            });
+        }
+    }
+    // ariadne draws one snippet per run of labels in one file with non-decreasing lines;
+    // sorting (the primary's file first, then by position) keeps one snippet per file.
+    placed.sort_by_key(|p| (p.file != pspan.file, p.file, p.range.start, p.range.end));
+    let (prim_color, other_color) = match d.severity {
+        Severity::Error => (Color::Red, Color::Blue),
+        Severity::Warning => (Color::Yellow, Color::Blue),
+    };
+    let primary_range = placed
+        .iter()
+        .find(|p| p.primary)
+        .map(|p| p.range.clone())
+        .unwrap_or_default();
+    let mut report = Report::build(ReportKind::Error, (pspan.file, primary_range)).with_config(
+        Config::default()
+            .with_index_type(IndexType::Byte)
+            .with_color(color),
+    );
+    for (order, p) in placed.into_iter().enumerate() {
+        let mut label = Label::new((p.file, p.range))
+            .with_message(p.message)
+            .with_order(i32::try_from(order).unwrap_or(i32::MAX));
+        if color {
+            label = label.with_color(if p.primary { prim_color } else { other_color });
+        }
+        if p.primary {
+            label = label.with_priority(1);
+        }
+        report.add_label(label);
+    }
+    for n in &d.notes {
+        report.add_note(n);
+    }
+    if let Some(h) = &d.help {
+        report.add_help(h);
+    }
+    let mut buf = Vec::new();
+    if report.finish().write(&mut *cache, &mut buf).is_err() {
+        return;
+    }
+    let text = String::from_utf8_lossy(&buf);
+    // ariadne's own header line (`Error:`) is replaced by ours; ariadne pads lines
+    // with spaces, which are trimmed.
+    let body = text.split_once('\n').map_or("", |(_, rest)| rest);
+    for line in body.lines() {
+        out.push_str(line.trim_end_matches(' '));
+        out.push('\n');
+    }
+}
+
+/// The byte range ariadne is given for a span: clamped to the text, on character
+/// boundaries, and at least one character wide when there is a character to show
+/// (an empty span points at the character that follows it; at the end of a line or
+/// of the file it stays empty and ariadne marks the position).
+fn display_range(text: &str, span: Span) -> Range<usize> {
+    let r = clamp(text, span);
+    if !r.is_empty() {
+        return r;
+    }
+    match text.get(r.start..).and_then(|s| s.chars().next()) {
+        Some(c) if c != '\n' && c != '\r' => r.start..r.start + c.len_utf8(),
+        _ => r,
+    }
+}
+
+/// Clamps a span to the text and widens it to whole characters.
+fn clamp(text: &str, span: Span) -> Range<usize> {
+    let len = text.len();
+    let mut start = (span.start as usize).min(len);
+    let mut end = (span.end as usize).min(len).max(start);
+    while start > 0 && !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    while end < len && !text.is_char_boundary(end) {
+        end += 1;
+    }
+    start..end
+}
+
+/// Feeds ariadne the files of a [`SourceMap`], each loaded on first use.
+struct Cache<'a> {
+    sources: &'a SourceMap,
+    loaded: HashMap<FileId, Source<String>>,
+}
+
+impl ariadne::Cache<FileId> for Cache<'_> {
+    type Storage = String;
+
+    fn fetch(&mut self, id: &FileId) -> Result<&Source<String>, impl std::fmt::Debug> {
+        let sources = self.sources;
+        let src = self.loaded.entry(*id).or_insert_with(|| {
+            Source::from(
+                sources
+                    .get(*id)
+                    .map_or_else(String::new, |f| sanitize(&f.text)),
+            )
+        });
+        Ok::<_, std::convert::Infallible>(src)
+    }
+
+    fn display<'b>(&self, id: &'b FileId) -> Option<impl std::fmt::Display + 'b> {
+        Some(
+            self.sources
+                .get(*id)
+                .map_or_else(String::new, |f| f.name.clone()),
+        )
+    }
+}
+
+/// The text ariadne shows: byte offsets and character counts unchanged, but only `\n`
+/// ends a line (as in [`SourceFile::line_col`]; ariadne alone would also break lines at
+/// `\r`, form feeds and Unicode separators) and no control character reaches the
+/// terminal. After a final `\n` a space is added, so that the end of the file is on a
+/// line of its own for ariadne too.
+fn sanitize(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .map(|c| match c {
+            '\n' | '\t' => c,
+            // One byte each: a visible stand-in of the same size.
+            '\r' | '\x0B' | '\x0C' => ' ',
+            c if (c as u32) < 0x20 || c == '\x7f' => '?',
+            // Two bytes each (U+0080..U+009F, including NEL).
+            c if c.is_control() => '\u{A0}',
+            // Three bytes each.
+            '\u{2028}' | '\u{2029}' => '\u{2000}',
+            // Bidirectional overrides and isolates (three bytes each) would reorder
+            // what the terminal shows.
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => '\u{FFFD}',
+            c => c,
+        })
+        .collect();
+    if out.ends_with('\n') {
+        out.push(' ');
+    }
+    out
+}
+
+/// The position of a span: (file name, start line, start column, end line, end column),
+/// 1-based, columns in characters, end exclusive. `None` for a span in an unknown file.
+fn position(sources: &SourceMap, span: Span) -> Option<(&SourceFile, [usize; 4])> {
+    let f = sources.get(span.file)?;
+    let r = clamp(&f.text, span);
+    let (l1, c1) = f.line_col(r.start);
+    let (l2, c2) = f.line_col(r.end);
+    Some((f, [l1, c1, l2, c2]))
+}
+
+/// The `--format json` object of SPEC §10:
+/// `{"diagnostics": [{"code", "severity", "message", "file", "line", "column",
+/// "end_line", "end_column", "help"}]}`. `file` is the file name as given; without a
+/// location, `file` and the positions are `null`, and so is `help` when there is none.
+pub fn json(sources: &SourceMap, diags: &[Diagnostic]) -> Value {
+    let list: Vec<Value> = diags
+        .iter()
+        .map(|d| {
+            let pos = d.primary.and_then(|s| position(sources, s));
+            let (file, p) = match pos {
+                Some((f, p)) => (Value::from(f.name.clone()), p.map(Value::from)),
+                None => (
+                    Value::Null,
+                    [Value::Null, Value::Null, Value::Null, Value::Null],
+                ),
+            };
+            let [line, column, end_line, end_column] = p;
+            json!({
+                "code": d.code.as_str(),
+                "severity": d.severity.as_str(),
+                "message": d.message,
+                "file": file,
+                "line": line,
+                "column": column,
+                "end_line": end_line,
+                "end_column": end_column,
+                "help": d.help,
+            })
+        })
+        .collect();
+    json!({ "diagnostics": list })
+}
+
+/// The URI of the SARIF 2.1.0 JSON schema, as written in `$schema`.
+pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/// A SARIF 2.1.0 log with one run of the tool `mxcc`: one rule per code used (the
+/// rule's description is [`Code::summary`]), one result per diagnostic. Notes and help
+/// are appended to the result's message text; labels become related locations.
+pub fn sarif(sources: &SourceMap, diags: &[Diagnostic]) -> Value {
+    let mut codes: Vec<Code> = diags.iter().map(|d| d.code).collect();
+    codes.sort();
+    codes.dedup();
+    let rules: Vec<Value> = codes
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.as_str(),
+                "shortDescription": { "text": c.summary() },
+                "defaultConfiguration": { "level": level(c.severity()) },
+            })
+        })
+        .collect();
+    let results: Vec<Value> = diags
+        .iter()
+        .map(|d| {
+            let mut text = d.message.clone();
+            for n in &d.notes {
+                let _ = write!(text, "\nnote: {n}");
+            }
+            if let Some(h) = &d.help {
+                let _ = write!(text, "\nhelp: {h}");
+            }
+            let rule_index = codes.iter().position(|c| *c == d.code).unwrap_or(0);
+            let mut result = json!({
+                "ruleId": d.code.as_str(),
+                "ruleIndex": rule_index,
+                "level": level(d.severity),
+                "message": { "text": text },
+            });
+            if let Some(loc) = d.primary.and_then(|s| location(sources, s)) {
+                result["locations"] = json!([loc]);
+            }
+            let related: Vec<Value> = d
+                .labels
+                .iter()
+                .filter_map(|l| {
+                    let mut loc = location(sources, l.span)?;
+                    loc["message"] = json!({ "text": l.message });
+                    Some(loc)
+                })
+                .enumerate()
+                .map(|(i, mut loc)| {
+                    loc["id"] = json!(i);
+                    loc
+                })
+                .collect();
+            if !related.is_empty() {
+                result["relatedLocations"] = json!(related);
+            }
+            result
+        })
+        .collect();
+    json!({
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "mxcc",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "rules": rules,
+                }
+            },
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }]
+    })
+}
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+fn location(sources: &SourceMap, span: Span) -> Option<Value> {
+    let (f, [line, column, end_line, end_column]) = position(sources, span)?;
+    Some(json!({
+        "physicalLocation": {
+            "artifactLocation": { "uri": file_uri(&f.name) },
+            "region": {
+                "startLine": line,
+                "startColumn": column,
+                "endLine": end_line,
+                "endColumn": end_column,
+            }
+        }
+    }))
+}
+
+/// A file name as a URI reference: relative names stay relative (`policies/a.mxc`),
+/// absolute ones become `file:` URIs; `\` is read as `/` and anything outside the
+/// unreserved characters is percent-encoded.
+fn file_uri(name: &str) -> String {
+    let path = name.replace('\\', "/");
+    let b = path.as_bytes();
+    let drive = b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'/';
+    let (prefix, rest) = if drive {
+        (format!("file:///{}:", char::from(b[0])), &path[2..])
+    } else if path.starts_with('/') {
+        ("file://".to_string(), path.as_str())
+    } else {
+        (String::new(), path.as_str())
+    };
+    let mut out = prefix;
+    for byte in rest.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(byte));
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(text: &str) -> SourceMap {
+        let mut m = SourceMap::new();
+        m.add("p.mxc", text.to_string());
+        m
+    }
+
+    fn span(start: u32, end: u32) -> Span {
+        Span {
+            file: FileId(0),
+            start,
+            end,
+        }
+    }
+
+    #[test]
+    fn header_and_underline() {
+        let m = map("policy p {\n  fs { allow rread \"/x\" }\n}\n");
+        let d = Diagnostic::new(Code::E0004, span(24, 29), "unknown right `rread`")
+            .with_label("not a right of `fs`")
+            .help("the rights of `fs` are `read`, `write`, `create`, `delete` or `all`");
+        let out = human(&m, &[d], false);
+        assert!(
+            out.starts_with("error[E0004]: unknown right `rread`\n"),
+            "{out}"
+        );
+        assert!(out.contains("p.mxc:2:14"), "{out}");
+        assert!(out.contains("not a right of `fs`"), "{out}");
+        assert!(out.contains("Help: the rights of `fs`"), "{out}");
+        assert!(!out.contains('\x1b'), "{out}");
+        assert!(
+            human(&m, &[Diagnostic::new(Code::E0004, span(24, 29), "x")], true).contains('\x1b')
+        );
+    }
+
+    #[test]
+    fn no_span_is_a_plain_line() {
+        let d = Diagnostic::global(Code::E0009, "parameter `workspace` is not bound")
+            .note("agent `a` uses it")
+            .help("pass `--param workspace=/...`");
+        let out = human(&SourceMap::new(), &[d], false);
+        assert_eq!(
+            out,
+            "error[E0009]: parameter `workspace` is not bound\n  = note: agent `a` uses it\n  = help: pass `--param workspace=/...`\n\n"
+        );
+    }
+
+    #[test]
+    fn odd_spans_never_panic() {
+        let text = "é\r\nab\u{2028}c\x1b\u{85}\n\t\"x\"";
+        let m = map(text);
+        let len = text.len() as u32;
+        for s in 0..len + 3 {
+            for e in 0..len + 3 {
+                let d = Diagnostic::new(Code::E0001, span(s, e), "m")
+                    .label(span(e, s), "l")
+                    .label(
+                        Span {
+                            file: FileId(7),
+                            start: s,
+                            end: e,
+                        },
+                        "elsewhere",
+                    );
+                let out = human(&m, std::slice::from_ref(&d), false);
+                assert!(out.starts_with("error[E0001]: m\n"));
+                assert!(!out.contains('\x1b'), "{out:?}");
+                let _ = json(&m, std::slice::from_ref(&d));
+                let _ = sarif(&m, &[d]);
+            }
+        }
+    }
+
+    #[test]
+    fn json_positions_are_one_based() {
+        let m = map("ab\ncdé");
+        let d = Diagnostic::new(Code::E0005, span(3, 7), "m").help("h");
+        let j = json(&m, &[d]);
+        assert_eq!(
+            j,
+            json!({"diagnostics": [{"code": "E0005", "severity": "error", "message": "m",
+                "file": "p.mxc", "line": 2, "column": 1, "end_line": 2, "end_column": 4,
+                "help": "h"}]})
+        );
+        let g = json(&m, &[Diagnostic::global(Code::E0009, "g")]);
+        assert_eq!(g["diagnostics"][0]["file"], Value::Null);
+        assert_eq!(g["diagnostics"][0]["line"], Value::Null);
+        assert_eq!(g["diagnostics"][0]["help"], Value::Null);
+    }
+
+    #[test]
+    fn uris() {
+        assert_eq!(file_uri("a/b c.mxc"), "a/b%20c.mxc");
+        assert_eq!(file_uri("/tmp/x.mxc"), "file:///tmp/x.mxc");
+        assert_eq!(file_uri("C:\\p\\x.mxc"), "file:///C:/p/x.mxc");
+        assert_eq!(file_uri("a:b.mxc"), "a%3Ab.mxc");
+    }
+}
