@@ -1,0 +1,339 @@
+//! `mxcc check` as SPEC §10 describes it, run as a user would: the built binary, real
+//! files, exit statuses, stdout and stderr.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn mxcc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .args(args)
+        .env_remove("NO_COLOR")
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("mxcc runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Asserts the exit status, showing the output when it differs.
+fn assert_status(o: &Output, code: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(o),
+        stderr(o)
+    );
+    assert!(!stderr(o).contains("panicked"), "{}", stderr(o));
+    assert!(!stderr(o).contains("RUST_BACKTRACE"), "{}", stderr(o));
+}
+
+/// A fresh directory for one test, under cargo's scratch space for integration tests.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("mxcc-cli")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    dir
+}
+
+fn write(dir: &Path, name: &str, text: impl AsRef<[u8]>) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write a test file");
+    p.to_string_lossy().into_owned()
+}
+
+const CLEAN: &str = "policy p {\n  fs { allow read \"/tmp/**\" }\n}\nagent a { use p }\n";
+const WARNS: &str =
+    "let unused = \"/x\"\npolicy p {\n  fs { allow read \"/tmp/**\" }\n}\nagent a { use p }\n";
+const ERRS: &str =
+    "policy p {\n  fs { allow read, connect \"/tmp/**\" }\n}\nagent a { use p, q }\n";
+
+#[test]
+fn clean_file_exits_0_and_prints_nothing() {
+    let d = scratch("clean");
+    let f = write(&d, "clean.mxc", CLEAN);
+    let o = mxcc(&["check", &f]);
+    assert_status(&o, 0);
+    assert_eq!(stderr(&o), "");
+    assert_eq!(stdout(&o), "");
+}
+
+#[test]
+fn warnings_exit_0_unless_denied() {
+    let d = scratch("warnings");
+    let f = write(&d, "warn.mxc", WARNS);
+    let o = mxcc(&["check", &f]);
+    assert_status(&o, 0);
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("warning[W0002]: unused let `unused`\n"),
+        "{err}"
+    );
+    assert!(err.ends_with("warning: 1 warning\n"), "{err}");
+    assert!(!err.contains('\x1b'), "no colour off a terminal: {err:?}");
+
+    let o = mxcc(&["check", "--deny-warnings", &f]);
+    assert_status(&o, 1);
+    assert!(
+        stderr(&o).ends_with("error: 1 warning (denied by `--deny-warnings`)\n"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn errors_exit_1_with_snippets_and_a_summary() {
+    let d = scratch("errors");
+    let f = write(&d, "errs.mxc", ERRS);
+    let o = mxcc(&["check", &f]);
+    assert_status(&o, 1);
+    let err = stderr(&o);
+    assert!(
+        err.contains("error[E0004]: right `connect` is not valid in `fs`"),
+        "{err}"
+    );
+    assert!(err.contains("error[E0002]: unknown policy `q`"), "{err}");
+    assert!(err.contains("errs.mxc:2:20"), "{err}");
+    assert!(err.ends_with("error: 2 errors\n"), "{err}");
+    assert_eq!(stdout(&o), "");
+}
+
+#[test]
+fn json_goes_to_stdout_in_the_documented_shape() {
+    let d = scratch("json");
+    let f = write(&d, "errs.mxc", ERRS);
+    let o = mxcc(&["check", "--format", "json", &f]);
+    assert_status(&o, 1);
+    assert_eq!(stderr(&o), "");
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("stdout is JSON");
+    let list = v["diagnostics"].as_array().expect("a diagnostics array");
+    assert_eq!(list.len(), 2);
+    let keys = [
+        "code",
+        "severity",
+        "message",
+        "file",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "help",
+    ];
+    for item in list {
+        let obj = item.as_object().expect("an object");
+        let mut got: Vec<&str> = obj.keys().map(String::as_str).collect();
+        got.sort_unstable();
+        let mut want = keys.to_vec();
+        want.sort_unstable();
+        assert_eq!(got, want);
+        assert_eq!(item["file"], f.as_str());
+        assert_eq!(item["severity"], "error");
+    }
+    let e4 = &list[0];
+    assert_eq!(e4["code"], "E0004");
+    assert_eq!(
+        (
+            &e4["line"],
+            &e4["column"],
+            &e4["end_line"],
+            &e4["end_column"]
+        ),
+        (
+            &Value::from(2),
+            &Value::from(20),
+            &Value::from(2),
+            &Value::from(27)
+        )
+    );
+    assert!(e4["help"].is_string());
+
+    // Clean input: an empty list, status 0.
+    let c = write(&d, "clean.mxc", CLEAN);
+    let o = mxcc(&["check", "--format", "json", &c]);
+    assert_status(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("stdout is JSON");
+    assert_eq!(v, serde_json::json!({"diagnostics": []}));
+}
+
+#[test]
+fn sarif_goes_to_stdout() {
+    let d = scratch("sarif");
+    let f = write(&d, "warn.mxc", WARNS);
+    let o = mxcc(&["check", "--format", "sarif", &f]);
+    assert_status(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("stdout is JSON");
+    assert_eq!(v["version"], "2.1.0");
+    assert_eq!(v["runs"][0]["results"][0]["ruleId"], "W0002");
+    assert_eq!(v["runs"][0]["results"][0]["level"], "warning");
+}
+
+#[test]
+fn unreadable_input_exits_2() {
+    let d = scratch("io");
+    let missing = d.join("missing.mxc");
+    let missing = missing.to_string_lossy();
+    let o = mxcc(&["check", &missing]);
+    assert_status(&o, 2);
+    assert_eq!(
+        stderr(&o),
+        format!("error: cannot read `{missing}`: No such file or directory\n")
+    );
+
+    let dir = d.to_string_lossy();
+    let o = mxcc(&["check", &dir]);
+    assert_status(&o, 2);
+    assert!(
+        stderr(&o).starts_with("error: cannot read `"),
+        "{}",
+        stderr(&o)
+    );
+
+    // One unreadable file among good ones is still an I/O error.
+    let good = write(&d, "good.mxc", CLEAN);
+    let o = mxcc(&["check", &good, &missing]);
+    assert_status(&o, 2);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_status(&mxcc(&[]), 2);
+    assert_status(&mxcc(&["check"]), 2);
+    assert_status(&mxcc(&["check", "--format", "xml", "x.mxc"]), 2);
+    assert_status(&mxcc(&["check", "--bogus", "x.mxc"]), 2);
+    assert_status(&mxcc(&["frobnicate"]), 2);
+}
+
+#[test]
+fn help_lists_every_command() {
+    let o = mxcc(&["--help"]);
+    assert_status(&o, 0);
+    let out = stdout(&o);
+    for cmd in [
+        "check", "query", "test", "compile", "fmt", "run", "plan", "audit", "lsp",
+    ] {
+        assert!(
+            out.lines().any(|l| l.trim_start().starts_with(cmd)),
+            "`{cmd}` missing from:\n{out}"
+        );
+    }
+    let o = mxcc(&["check", "--help"]);
+    assert_status(&o, 0);
+    let out = stdout(&o);
+    assert!(out.contains("--deny-warnings"), "{out}");
+    assert!(out.contains("Examples:"), "{out}");
+    assert_status(&mxcc(&["--version"]), 0);
+}
+
+#[test]
+fn commands_not_in_this_build_say_so() {
+    let cases: &[&[&str]] = &[
+        &["query", "p.mxc", "--agent", "a", "read /etc/passwd"],
+        &["test", "p.mxc"],
+        &["compile", "p.mxc", "--agent", "a", "-o", "out.mxcb"],
+        &["fmt", "--check", "p.mxc"],
+        &["run", "p.mxc", "--agent", "a", "--", "true"],
+        &["plan", "--target", "linux", "p.mxc", "--agent", "a"],
+        &["audit", "verify", "log"],
+        &["lsp"],
+    ];
+    for args in cases {
+        let o = mxcc(args);
+        assert_status(&o, 2);
+        let name = if args[0] == "audit" {
+            "audit verify"
+        } else {
+            args[0]
+        };
+        assert_eq!(
+            stderr(&o),
+            format!("error: `mxcc {name}` is not available in this build yet\n")
+        );
+    }
+    // Their documented flags are checked already.
+    assert_status(
+        &mxcc(&["query", "p.mxc", "--param", "novalue", "--agent", "a"]),
+        2,
+    );
+    assert_status(&mxcc(&["plan", "p.mxc", "--agent", "a"]), 2);
+}
+
+#[test]
+fn invalid_utf8_is_a_syntax_error_not_a_crash() {
+    let d = scratch("utf8");
+    let f = write(
+        &d,
+        "bad.mxc",
+        b"policy p {\n  fs { allow read \"/tmp/\xff\xfe\" }\n}\n",
+    );
+    let o = mxcc(&["check", &f]);
+    assert_status(&o, 1);
+    let err = stderr(&o);
+    assert!(
+        err.contains("error[E0001]: file is not valid UTF-8"),
+        "{err}"
+    );
+
+    let o = mxcc(&["check", "--format", "json", &f]);
+    assert_status(&o, 1);
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("stdout is JSON");
+    assert!(v["diagnostics"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .any(|d| d["code"] == "E0001"));
+}
+
+#[test]
+fn every_syntax_error_is_reported() {
+    let d = scratch("syntax");
+    let f = write(
+        &d,
+        "syntax.mxc",
+        "policy p {\n  fs { allow read \"/a\" \"/b\" }\n}\nagent a { use p  isolation = container }\npolicy q { net { allow connect 'x' } }\n",
+    );
+    let o = mxcc(&["check", "--format", "json", &f]);
+    assert_status(&o, 1);
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("stdout is JSON");
+    let lines: Vec<i64> = v["diagnostics"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|d| d["code"] == "E0001")
+        .filter_map(|d| d["line"].as_i64())
+        .collect();
+    for line in [2, 4, 5] {
+        assert!(
+            lines.contains(&line),
+            "no syntax error on line {line}: {v:#}"
+        );
+    }
+}
+
+/// A 10 MB file of random bytes finishes (no hang, no panic) with exit status 1.
+#[test]
+fn ten_megabytes_of_noise() {
+    let d = scratch("noise");
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let bytes: Vec<u8> = (0..10 << 20)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 32) as u8
+        })
+        .collect();
+    let f = write(&d, "noise.mxc", bytes);
+    let o = mxcc(&["check", "--format", "json", &f]);
+    assert_status(&o, 1);
+    let o = mxcc(&["check", &f]);
+    assert_status(&o, 1);
+}
