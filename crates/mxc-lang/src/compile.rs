@@ -333,7 +333,12 @@ pub fn path_regex(g: &PathGlob, windows: bool) -> String {
             Comp::Seg(atoms) => {
                 nullable = false;
                 body.push_str(s);
-                atoms_regex(atoms, windows, &mut body);
+                if atoms.iter().all(|a| *a == Atom::Star) {
+                    // A component is never empty: `/*` does not match the root `/`.
+                    let _ = write!(body, "{ns}+");
+                } else {
+                    atoms_regex(atoms, windows, &mut body);
+                }
             }
         }
     }

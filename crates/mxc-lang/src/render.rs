@@ -90,24 +90,51 @@ fn human_one(cache: &mut Cache<'_>, d: &Diagnostic, color: bool, out: &mut Strin
             });
         }
     }
-    // ariadne draws one snippet per run of labels in one file with non-decreasing lines;
-    // sorting (the primary's file first, then by position) keeps one snippet per file.
+    // The primary's file first, then the other files; by position within a file.
     placed.sort_by_key(|p| (p.file != pspan.file, p.file, p.range.start, p.range.end));
-    let (prim_color, other_color) = match d.severity {
+    // One ariadne report per file, the notes and help closing the last: ariadne 0.6
+    // locates a snippet of a file other than its report's by a character offset read
+    // as a byte offset (a panic on non-ASCII text), and draws labels in one file whose
+    // lines go backwards as separate snippets.
+    let mut files: Vec<Vec<Placed>> = Vec::new();
+    for p in placed {
+        match files.last_mut() {
+            Some(group) if group[0].file == p.file => group.push(p),
+            _ => files.push(vec![p]),
+        }
+    }
+    let last = files.len().saturating_sub(1);
+    for (i, group) in files.into_iter().enumerate() {
+        let notes: &[String] = if i == last { &d.notes } else { &[] };
+        let help = if i == last { d.help.as_deref() } else { None };
+        snippet(cache, d.severity, group, notes, help, color, out);
+    }
+}
+
+/// Draws one file's labels (a non-empty group), with ariadne's header line removed.
+fn snippet(
+    cache: &mut Cache<'_>,
+    severity: Severity,
+    group: Vec<Placed>,
+    notes: &[String],
+    help: Option<&str>,
+    color: bool,
+    out: &mut String,
+) {
+    let (prim_color, other_color) = match severity {
         Severity::Error => (Color::Red, Color::Blue),
         Severity::Warning => (Color::Yellow, Color::Blue),
     };
-    let primary_range = placed
-        .iter()
-        .find(|p| p.primary)
-        .map(|p| p.range.clone())
-        .unwrap_or_default();
-    let mut report = Report::build(ReportKind::Error, (pspan.file, primary_range)).with_config(
-        Config::default()
-            .with_index_type(IndexType::Byte)
-            .with_color(color),
-    );
-    for (order, p) in placed.into_iter().enumerate() {
+    let Some(first) = group.iter().find(|p| p.primary).or(group.first()) else {
+        return;
+    };
+    let mut report = Report::build(ReportKind::Error, (first.file, first.range.clone()))
+        .with_config(
+            Config::default()
+                .with_index_type(IndexType::Byte)
+                .with_color(color),
+        );
+    for (order, p) in group.into_iter().enumerate() {
         let mut label = Label::new((p.file, p.range))
             .with_message(p.message)
             .with_order(i32::try_from(order).unwrap_or(i32::MAX));
@@ -119,10 +146,10 @@ fn human_one(cache: &mut Cache<'_>, d: &Diagnostic, color: bool, out: &mut Strin
         }
         report.add_label(label);
     }
-    for n in &d.notes {
+    for n in notes {
         report.add_note(n);
     }
-    if let Some(h) = &d.help {
+    if let Some(h) = help {
         report.add_help(h);
     }
     let mut buf = Vec::new();

@@ -134,8 +134,9 @@ fn render_all(sources: &SourceMap, diags: &[Diagnostic]) {
 fn check_everything(text: &str) {
     let _ = lexer::lex(FileId(0), text);
     let _ = parser::parse(FileId(0), text);
-    // Imports are read relative to this (non-existent) directory.
-    let program = mxc_lang::check_source("never-panics/input.mxc", text);
+    // Imports are read relative to this (non-existent) directory; the pieces name no
+    // existing file either, so no test reads the machine's files.
+    let program = mxc_lang::check_source("mxc-none/input.mxc", text);
     render_all(&program.sources, &program.diags.0);
 }
 
@@ -159,7 +160,8 @@ proptest! {
 
     #[test]
     fn a_policy_with_one_token_changed(i in 0usize..64, piece in prop::sample::select(PIECES)) {
-        let base = "param workspace: path\nlet l = [\"/a/**\", \"/b\"]\npolicy p {\n fs { allow read, write \"${workspace}/**\", l because \"x\" }\n net { allow connect \"api.github.com:443\" from \"/usr/bin/git\" }\n app { allow launch \"/usr/bin/git\" args \"status *\" }\n}\nagent a { identity local(user: \"u\") use p limits { memory 4GiB } env { pass \"PATH\" } ui { clipboard deny } audit all }\ntest \"t\" { agent a with workspace = \"/w\" expect allow read \"/w/x\" }\n";
+        // Any string here may become an `import`: none names an existing file.
+        let base = "param workspace: path\nlet l = [\"/mxc-none/a/**\", \"/mxc-none/b\"]\npolicy p {\n fs { allow read, write \"${workspace}/**\", l because \"x\" }\n net { allow connect \"api.github.com:443\" from \"/mxc-none/git\" }\n app { allow launch \"/mxc-none/git\" args \"status *\" }\n}\nagent a { identity local(user: \"u\") use p limits { memory 4GiB } env { pass \"PATH\" } ui { clipboard deny } audit all }\ntest \"t\" { agent a with workspace = \"/w\" expect allow read \"/mxc-none/w/x\" }\n";
         let words: Vec<&str> = base.split(' ').collect();
         let mut words = words.clone();
         let at = i % words.len();
@@ -183,5 +185,18 @@ proptest! {
         }
         let global = Diagnostic::global(Code::E0009, "no place");
         render_all(&sources, &[d, global]);
+    }
+}
+
+/// A long string literal with non-ASCII characters or escapes.
+///
+/// Ignored until the lexer stops recursing once per character of such a string:
+/// today a literal of about 10 000 `é` (or `\\`) overflows the stack of a test thread,
+/// and one of 200 000 that of `mxcc`'s main thread, aborting the process.
+#[test]
+#[ignore = "the logos lexer overflows the stack on long non-ASCII strings (see doc comment)"]
+fn long_strings_do_not_overflow_the_stack() {
+    for body in ["é".repeat(200_000), "\\\\".repeat(100_000)] {
+        check_everything(&format!("let x = \"{body}\"\nlet y = \"{body}"));
     }
 }
