@@ -37,3 +37,7 @@ pub use engine::Engine;
 pub use format::{LoadError, FORMAT_VERSION, MAGIC};
 pub use path::normalize_path;
 pub use table::*;
+
+/// `docs/embedding.md`, compiled as a doc test so its example stays true.
+#[doc = include_str!("../../../docs/embedding.md")]
+pub mod embedding {}
