@@ -218,10 +218,9 @@ impl Diagnostic {
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
 impl Diagnostics {
+    /// Adds a diagnostic; exact duplicates are removed by [`Diagnostics::sort`].
     pub fn push(&mut self, d: Diagnostic) {
-        if !self.0.contains(&d) {
-            self.0.push(d);
-        }
+        self.0.push(d);
     }
     pub fn extend(&mut self, ds: impl IntoIterator<Item = Diagnostic>) {
         for d in ds {
@@ -249,6 +248,7 @@ impl Diagnostics {
             let s = d.primary.unwrap_or_default();
             (d.primary.is_some(), s.file, s.start, s.end, d.code)
         });
+        self.0.dedup();
     }
 }
 

@@ -31,7 +31,26 @@ fn block_comment<'s>(lex: &mut logos::Lexer<'s, Tok<'s>>) -> FilterResult<(), Le
     }
 }
 
-fn unterminated_string<'s>(_: &mut logos::Lexer<'s, Tok<'s>>) -> Result<(), LexError> {
+fn string<'s>(lex: &mut logos::Lexer<'s, Tok<'s>>) -> Result<&'s str, LexError> {
+    let rest = lex.remainder().as_bytes();
+    let mut i = 0;
+    while i < rest.len() {
+        match rest[i] {
+            b'"' => {
+                lex.bump(i + 1);
+                return Ok(lex.slice());
+            }
+            b'\n' => break,
+            b'\\' if rest.get(i + 1).is_some_and(|b| *b != b'\n') => i += 2,
+            _ => i += 1,
+        }
+    }
+    // Unterminated: consume to the end of the line (keeping UTF-8 boundaries).
+    let mut end = i.min(rest.len());
+    while end < rest.len() && !lex.remainder().is_char_boundary(end) {
+        end += 1;
+    }
+    lex.bump(end);
     Err(LexError::UnterminatedString)
 }
 
@@ -115,10 +134,11 @@ pub enum Tok<'s> {
 
     #[regex(r"[A-Za-z_][A-Za-z0-9_-]*")]
     Ident(&'s str),
-    /// The whole literal, quotes included; escapes are decoded by the parser.
-    #[regex(r#""([^"\\\n]|\\[^\n])*""#)]
+    /// The whole literal, quotes included; escapes are decoded by the parser. Scanned
+    /// by a loop (not a regex), so a long string cannot exhaust the stack.
+    #[token("\"", string)]
     Str(&'s str),
-    #[regex(r#""([^"\\\n]|\\[^\n])*\\?"#, unterminated_string)]
+    /// Never produced (unterminated strings are errors); kept for `Display`.
     UnterminatedStr,
     /// Digits with an optional unit suffix (`30s`, `512MiB`); the unit is checked later.
     #[regex(r"[0-9]+[A-Za-z]*")]
@@ -224,14 +244,36 @@ pub type Spanned<'s> = (usize, Tok<'s>, usize);
 
 /// Lexes a whole file; lexical errors become `Tok::Error` tokens plus diagnostics.
 pub fn lex(file: FileId, src: &str) -> (Vec<Spanned<'_>>, Vec<Diagnostic>) {
-    let mut toks = Vec::new();
-    let mut diags = Vec::new();
+    let mut toks: Vec<Spanned<'_>> = Vec::new();
+    let mut diags: Vec<Diagnostic> = Vec::new();
     let mut lexer = Tok::lexer(src);
+    let mut last_unexpected = false;
     while let Some(res) = lexer.next() {
         let range = lexer.span();
         match res {
-            Ok(tok) => toks.push((range.start, tok, range.end)),
+            Ok(tok) => {
+                last_unexpected = false;
+                toks.push((range.start, tok, range.end))
+            }
+            Err(LexError::Unexpected)
+                if toks
+                    .last()
+                    .is_some_and(|t: &Spanned<'_>| t.1 == Tok::Error && t.2 == range.start)
+                    && last_unexpected =>
+            {
+                // A run of bad characters is one error.
+                if let Some(t) = toks.last_mut() {
+                    t.2 = range.end;
+                }
+                if let Some(d) = diags.last_mut() {
+                    if let Some(p) = d.primary.as_mut() {
+                        p.end = range.end as u32;
+                    }
+                    d.message = "unexpected characters".to_string();
+                }
+            }
             Err(err) => {
+                last_unexpected = err == LexError::Unexpected;
                 let span = Span::new(file, range.start, range.end);
                 let d = match err {
                     LexError::Unexpected => {

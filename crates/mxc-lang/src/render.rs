@@ -460,6 +460,33 @@ mod tests {
     }
 
     #[test]
+    fn labels_in_another_file_get_their_own_snippet() {
+        let mut m = SourceMap::new();
+        m.add("main.mxc", "// é\npolicy p { }\n".to_string());
+        m.add("lib/ünï.mxc", "// ü\n\npolicy p { }\n".to_string());
+        let d = Diagnostic::new(
+            Code::E0003,
+            span(13, 14),
+            "policy `p` is defined more than once",
+        )
+        .with_label("defined again here")
+        .label(
+            Span {
+                file: FileId(1),
+                start: 14,
+                end: 15,
+            },
+            "first defined here",
+        )
+        .help("rename or remove one of the two policy definitions");
+        let out = human(&m, &[d], false);
+        let main = out.find("main.mxc:2:8").expect(&out);
+        let lib = out.find("lib/ünï.mxc:3:8").expect(&out);
+        let help = out.find("Help: rename").expect(&out);
+        assert!(main < lib && lib < help, "{out}");
+    }
+
+    #[test]
     fn no_span_is_a_plain_line() {
         let d = Diagnostic::global(Code::E0009, "parameter `workspace` is not bound")
             .note("agent `a` uses it")
