@@ -25,15 +25,26 @@ pub struct StrLit {
 impl StrLit {
     /// The span of `value[range]` when it can be located exactly, else the whole literal.
     pub fn sub_span(&self, range: std::ops::Range<usize>) -> Span {
-        if self.verbatim && range.end <= self.value.len() && range.start < range.end {
-            Span {
-                file: self.span.file,
-                start: self.span.start + 1 + range.start as u32,
-                end: self.span.start + 1 + range.end as u32,
-            }
-        } else {
-            self.span
+        literal_sub_span(self.span, self.verbatim, self.value.len(), range)
+    }
+}
+
+/// The span of bytes `range` of a string literal's decoded text: exact when the literal
+/// has no escapes (`verbatim`), else the whole literal.
+pub fn literal_sub_span(
+    lit: Span,
+    verbatim: bool,
+    len: usize,
+    range: std::ops::Range<usize>,
+) -> Span {
+    if verbatim && range.end <= len && range.start < range.end {
+        Span {
+            file: lit.file,
+            start: lit.start + 1 + range.start as u32,
+            end: lit.start + 1 + range.end as u32,
         }
+    } else {
+        lit
     }
 }
 

@@ -76,15 +76,7 @@ pub struct Src {
 impl Src {
     /// The span of a byte range of the decoded text.
     pub fn sub_span(&self, range: std::ops::Range<usize>) -> Span {
-        if self.verbatim && range.end <= self.text.len() && range.start < range.end {
-            Span {
-                file: self.span.file,
-                start: self.span.start + 1 + range.start as u32,
-                end: self.span.start + 1 + range.end as u32,
-            }
-        } else {
-            self.span
-        }
+        crate::ast::literal_sub_span(self.span, self.verbatim, self.text.len(), range)
     }
     /// The span to report for a use (the use site when it came through a `let`).
     pub fn use_span(&self) -> Span {
