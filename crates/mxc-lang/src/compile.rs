@@ -710,6 +710,21 @@ mod tests {
         crate::query::decide_engine(e, req)
     }
 
+    /// Attack: a name that is not UTF-8 must not slip past a `deny "/s/?*"` that an
+    /// `allow "/s/**"` covers (`?` matches characters, `*` bytes).
+    #[test]
+    fn non_utf8_path_cannot_bypass_a_deny() {
+        let prog = crate::check_source(
+            "t.mxc",
+            "policy p { fs { allow read \"/s/**\" deny read \"/s/?*\" } } agent a { use p }",
+        );
+        let b = crate::bind::bind(&prog.model, "a", &BTreeMap::new(), false).unwrap();
+        let e = ev::Engine::from_table(compile_bound(&b, &prog.sources).unwrap()).unwrap();
+        assert_eq!(e.fs(b"/s/\xff", ev::FsRight::Read).effect, ev::Effect::Deny);
+        assert_eq!(e.fs(b"/s/ok", ev::FsRight::Read).effect, ev::Effect::Deny);
+        assert_eq!(e.launch(b"/usr/bin/\xff", &["x"]).effect, ev::Effect::Deny);
+    }
+
     #[test]
     fn smoke() {
         let src = r#"
