@@ -16,6 +16,7 @@ pub mod check;
 pub mod load;
 pub mod model;
 pub mod pattern;
+pub mod plan;
 pub mod render;
 
 /// A loaded and checked set of files.

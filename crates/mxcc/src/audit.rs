@@ -1,6 +1,8 @@
 //! `mxcc audit`: work with audit logs (`mxcc audit verify PATH`).
 //!
-//! Not available in this build yet: [`run`] reports so and exits 2.
+//! `verify` checks the hash chain written by `mxcc run --audit-log` (see
+//! `mxc_enforce_linux::chain`): exit 0 when intact, 1 naming the first bad record, 2
+//! when the file cannot be read.
 //!
 //! **Invariant:** verification only reads the log; it never repairs or rewrites it.
 
@@ -31,7 +33,41 @@ Example:
 }
 
 pub fn run(args: &Args) -> ExitCode {
+    let color = util::color_stderr();
     match &args.command {
-        Command::Verify { .. } => util::not_yet("audit verify"),
+        Command::Verify { path } => {
+            let file = match std::fs::File::open(path) {
+                Ok(f) => f,
+                Err(e) => {
+                    util::error_line(
+                        &format!("cannot read `{}`: {}", path.display(), util::io_reason(&e)),
+                        color,
+                    );
+                    return ExitCode::from(util::USAGE);
+                }
+            };
+            match mxc_enforce_linux::chain::verify(std::io::BufReader::new(file)) {
+                Ok(n) => {
+                    util::out(&format!(
+                        "{}: intact ({})\n",
+                        path.display(),
+                        util::count(n, "record")
+                    ));
+                    ExitCode::from(util::SUCCESS)
+                }
+                Err(b) => {
+                    util::error_line(
+                        &format!(
+                            "{}:{}: the audit log was tampered with: {}",
+                            path.display(),
+                            b.line,
+                            b.reason
+                        ),
+                        color,
+                    );
+                    ExitCode::from(util::FAILURE)
+                }
+            }
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! `mxcc run`: run a command as an agent, enforced (SPEC §10).
 //!
-//! Enforcement is not in this build yet (see issue 4): [`run`] checks the policy, then
-//! refuses to start the command and exits 125 — it never runs it unconfined.
+//! Linux, `isolation process`: the command runs under Landlock, seccomp and the MXC
+//! supervisor (`mxc-enforce-linux`). Other tiers and platforms refuse with exit 125.
 //!
 //! **Invariant:** when the sandbox cannot be set up at the requested isolation tier,
 //! the command is not started (exit 125); the tier is never silently weakened.
@@ -22,9 +22,11 @@ Example:
 pub struct Args {
     #[command(flatten)]
     pub agent: util::AgentArgs,
-    /// What an `ask` decision becomes when no one can be asked.
-    #[arg(long, value_enum, default_value_t = Ask::Deny, value_name = "EFFECT")]
-    pub ask: Ask,
+    /// Answer every `ask` with this instead of asking on the terminal (for unattended
+    /// runs). Without it, `ask` is put to the person at the terminal, and denied when
+    /// there is none.
+    #[arg(long, value_enum, value_name = "EFFECT")]
+    pub ask: Option<Ask>,
     /// Append audit records to this file.
     #[arg(long, value_name = "PATH")]
     pub audit_log: Option<PathBuf>,
@@ -59,23 +61,263 @@ pub fn run(args: &Args) -> ExitCode {
         Ok(p) => p,
         Err(stop) => return crate::decide::finish(Err(stop)),
     };
-    if let Err(stop) = crate::decide::compile(
+    let (engine, bound) = match crate::decide::compile(
         &program,
         &args.agent.agent,
         &params,
         mxc_eval::Target::Linux,
         color,
     ) {
-        return crate::decide::finish(Err(stop));
+        Ok(x) => x,
+        Err(stop) => return crate::decide::finish(Err(stop)),
+    };
+    let refuse = |why: &str| {
+        util::error_line(
+            &format!(
+                "cannot set up the sandbox for agent `{}`: {why}; refusing to run `{}`",
+                args.agent.agent,
+                args.command.first().map(String::as_str).unwrap_or("")
+            ),
+            color,
+        );
+        ExitCode::from(SANDBOX_FAILED)
+    };
+    match sandbox(args, engine, &bound) {
+        Ok(outcome) => finish(outcome, color),
+        Err(why) => refuse(&why),
     }
-    util::error_line(
-        &format!(
-            "cannot set up the sandbox for agent `{}`: enforcement is not available in this build; \
-             refusing to run `{}` unconfined",
-            args.agent.agent,
-            args.command.first().map(String::as_str).unwrap_or("")
-        ),
-        color,
-    );
-    ExitCode::from(SANDBOX_FAILED)
+}
+
+#[cfg(target_os = "linux")]
+fn sandbox(
+    args: &Args,
+    engine: mxc_eval::Engine,
+    bound: &mxc_lang::bind::Bound,
+) -> Result<mxc_enforce_linux::Outcome, String> {
+    use mxc_enforce_linux as lx;
+    let agent = engine.agent().clone();
+    match agent.isolation {
+        mxc_eval::Isolation::Process => {}
+        mxc_eval::Isolation::Container => {
+            return Err(
+                "`isolation container` (private namespaces and a mount tree built \
+                        from the policy) is not available in this build, and the agent may \
+                        not run at a weaker tier"
+                    .into(),
+            )
+        }
+        mxc_eval::Isolation::Microvm => {
+            return Err(
+                "`isolation microvm` is not available in this build, and the agent \
+                        may not run at a weaker tier"
+                    .into(),
+            )
+        }
+    }
+    let ids = identity(&bound.agent.identity)?;
+    let env = lx::env::scrub(std::env::vars_os(), &agent.env_pass, &agent.env_deny);
+    let path_var = env
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let cmd = args.command.first().ok_or("no command given")?;
+    let program =
+        resolve_program(cmd, &path_var).ok_or_else(|| format!("`{cmd}`: command not found"))?;
+    let plan = mxc_lang::plan::plan(bound);
+    let asker = asker(args.ask);
+    let cfg = lx::Config {
+        engine: std::sync::Arc::new(engine),
+        bounds: bounds(&plan),
+        program,
+        argv: args.command.iter().map(Into::into).collect(),
+        env,
+        cwd: None,
+        ids,
+        asker,
+        audit_log: args.audit_log.clone(),
+        timeout: agent.timeout_ms.map(std::time::Duration::from_millis),
+        memory_bytes: agent.memory_bytes,
+        processes: agent.processes,
+        cpus: agent.cpus,
+    };
+    if args.learn.is_some() {
+        return Err("`--learn` is not available in this build".into());
+    }
+    lx::run(cfg).map_err(|e| e.0)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn sandbox(
+    _args: &Args,
+    _engine: mxc_eval::Engine,
+    _bound: &mxc_lang::bind::Bound,
+) -> Result<Outcome, String> {
+    Err("enforcement on this operating system is not available in this build".into())
+}
+
+#[cfg(not(target_os = "linux"))]
+pub struct Outcome {
+    pub code: i32,
+}
+
+#[cfg(target_os = "linux")]
+use mxc_enforce_linux::Outcome;
+
+fn finish(o: Outcome, color: bool) -> ExitCode {
+    #[cfg(target_os = "linux")]
+    {
+        if let Some(why) = &o.not_started {
+            util::error_line(why, color);
+        }
+        if let Some(why) = &o.supervisor_error {
+            util::error_line(
+                &format!("the sandbox's supervisor failed: {why}; the command was killed"),
+                color,
+            );
+            return ExitCode::from(SANDBOX_FAILED);
+        }
+        if o.timed_out {
+            util::error_line(
+                "the agent's `timeout` expired; the command was killed",
+                color,
+            );
+        }
+        if o.denials > 0 {
+            let _ = color;
+            eprintln!(
+                "mxcc: {} {} denied (of {} decided)",
+                o.denials,
+                if o.denials == 1 { "access" } else { "accesses" },
+                o.decisions
+            );
+        }
+    }
+    ExitCode::from(u8::try_from(o.code.clamp(0, 255)).unwrap_or(1))
+}
+
+/// `identity local(...)` → the uid and gid to run as.
+#[cfg(target_os = "linux")]
+fn identity(id: &mxc_lang::model::IdentityDef) -> Result<Option<(u32, u32)>, String> {
+    use mxc_lang::model::IdentityDef as I;
+    let passwd = || std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let find = |pred: &dyn Fn(&[&str]) -> bool| -> Option<(u32, u32)> {
+        passwd().lines().find_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            (f.len() >= 4 && pred(&f)).then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))?
+        })
+    };
+    match id {
+        I::LocalUser(name) => find(&|f| f[0] == name).map(Some).ok_or_else(|| {
+            format!("the agent's identity is the local user `{name}`, who does not exist here")
+        }),
+        I::LocalUid(uid) => Ok(Some(
+            find(&|f| f[2] == uid.to_string()).unwrap_or((*uid, *uid)),
+        )),
+        _ => Ok(None),
+    }
+}
+
+/// `CMD` as `execvp` would find it, with the sandbox's `PATH`.
+fn resolve_program(cmd: &str, path: &std::ffi::OsStr) -> Option<std::path::PathBuf> {
+    if cmd.contains('/') {
+        return std::path::absolute(cmd).ok();
+    }
+    std::env::split_paths(path).map(|d| d.join(cmd)).find(|p| {
+        use std::os::unix::fs::PermissionsExt;
+        p.metadata()
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    })
+}
+
+#[cfg(target_os = "linux")]
+fn bounds(plan: &mxc_lang::plan::Plan) -> mxc_enforce_linux::Bounds {
+    use mxc_enforce_linux::{FsRights, Grant};
+    use mxc_lang::model;
+    let mut fs: Vec<Grant> = plan
+        .fs
+        .iter()
+        .map(|g| Grant {
+            path: g.path.clone().into(),
+            rights: FsRights {
+                read: g.rights & model::READ != 0,
+                write: g.rights & model::WRITE != 0,
+                create: g.rights & model::CREATE != 0,
+                delete: g.rights & model::DELETE != 0,
+                execute: false,
+            },
+            subtree: g.subtree,
+        })
+        .collect();
+    for g in &plan.exec {
+        fs.push(Grant {
+            path: g.path.clone().into(),
+            rights: FsRights {
+                execute: true,
+                ..FsRights::default()
+            },
+            subtree: g.subtree,
+        });
+    }
+    // The kernel opens a program's ELF interpreter with execute access too.
+    for loader in [
+        "/lib64/ld-linux-x86-64.so.2",
+        "/lib/ld-linux-x86-64.so.2",
+        "/lib/ld-musl-x86_64.so.1",
+    ] {
+        if let Ok(real) = std::fs::canonicalize(loader) {
+            fs.push(Grant {
+                path: real,
+                rights: FsRights {
+                    execute: true,
+                    ..FsRights::default()
+                },
+                subtree: false,
+            });
+        }
+    }
+    mxc_enforce_linux::Bounds {
+        fs,
+        fs_exact: plan.fs_exact,
+        tcp_connect: plan.tcp_connect.clone(),
+        tcp_bind: plan.tcp_bind.clone(),
+    }
+}
+
+/// `--ask deny|allow` answers every `ask`; without it, a person is asked on the terminal
+/// of whoever ran `mxcc` (never the sandbox's), or, with no terminal, `ask` is denied.
+#[cfg(target_os = "linux")]
+fn asker(fixed: Option<Ask>) -> mxc_enforce_linux::Asker {
+    use mxc_enforce_linux::{AskAnswer, AskRequest};
+    use std::io::{BufRead, Write};
+    match fixed {
+        Some(Ask::Allow) => std::sync::Arc::new(|_: &AskRequest| AskAnswer::AllowOnce),
+        Some(Ask::Deny) => std::sync::Arc::new(|_: &AskRequest| AskAnswer::Deny),
+        None => std::sync::Arc::new(|q: &AskRequest| {
+            let Ok(tty) = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open("/dev/tty")
+            else {
+                return AskAnswer::Deny;
+            };
+            let mut w = &tty;
+            let _ = write!(
+                w,
+                "\nmxcc: the agent asks to {} {}\n      program {} (pid {}){}\n      allow? [y] once  [a] for this run  [N] deny: ",
+                q.right,
+                q.target,
+                q.program,
+                q.pid,
+                q.rule.as_ref().map(|r| format!(", rule {r}")).unwrap_or_default()
+            );
+            let mut line = String::new();
+            let _ = std::io::BufReader::new(&tty).read_line(&mut line);
+            match line.trim() {
+                "y" | "Y" | "yes" => AskAnswer::AllowOnce,
+                "a" | "A" | "always" => AskAnswer::AllowForRun,
+                _ => AskAnswer::Deny,
+            }
+        }),
+    }
 }

@@ -1,0 +1,324 @@
+//! The seccomp filter: a small classic-BPF program, built here from a table of system
+//! calls and what happens to each.
+//!
+//! Layout: reject any architecture but x86-64 (so the 32-bit and x32 system call tables
+//! cannot be used to get around the filter), then one block per listed system call,
+//! then `allow`. System calls that MXC decides are sent to the supervisor
+//! (`SECCOMP_RET_USER_NOTIF`); ways out of the sandbox that no policy can allow
+//! (io_uring, ptrace, namespaces, raw and packet sockets, TIOCSTI, …) fail with an errno.
+
+/// What the filter does with a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Allow,
+    Notify,
+    Errno(u16),
+    Kill,
+}
+
+impl Action {
+    fn ret(self) -> u32 {
+        match self {
+            Action::Allow => SECCOMP_RET_ALLOW,
+            Action::Notify => SECCOMP_RET_USER_NOTIF,
+            Action::Errno(e) => SECCOMP_RET_ERRNO | u32::from(e),
+            Action::Kill => SECCOMP_RET_KILL_PROCESS,
+        }
+    }
+}
+
+/// A test on one argument's low 32 bits (after masking).
+#[derive(Clone, Copy, Debug)]
+pub struct ArgTest {
+    pub arg: u8,
+    pub mask: u32,
+    pub op: Op,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Op {
+    /// `(arg & mask) == v`
+    Eq(u32),
+    /// `(arg & mask) != v`
+    Ne(u32),
+    /// `(arg & mask) != 0`
+    Any,
+    /// `(arg & mask)` is none of these.
+    NotIn(&'static [u32]),
+}
+
+/// `syscall` gets `action` when every test holds (rules for one call are tried in
+/// order; the first that matches wins; no match falls through to the next entry, and
+/// finally to `allow`).
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub nr: i64,
+    pub tests: Vec<ArgTest>,
+    pub action: Action,
+}
+
+pub const SECCOMP_RET_KILL_PROCESS: u32 = 0x8000_0000;
+pub const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
+pub const SECCOMP_RET_USER_NOTIF: u32 = 0x7fc0_0000;
+pub const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
+pub const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+
+// Classic BPF opcodes.
+const LD_W_ABS: u16 = 0x20;
+const JEQ_K: u16 = 0x15;
+const JGE_K: u16 = 0x35;
+const JSET_K: u16 = 0x45;
+const AND_K: u16 = 0x54;
+const RET_K: u16 = 0x06;
+
+/// Offsets in `struct seccomp_data`.
+const OFF_NR: u32 = 0;
+const OFF_ARCH: u32 = 4;
+fn off_arg_lo(i: u8) -> u32 {
+    16 + 8 * u32::from(i)
+}
+
+/// One BPF instruction (`struct sock_filter`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Insn {
+    pub code: u16,
+    pub jt: u8,
+    pub jf: u8,
+    pub k: u32,
+}
+
+fn stmt(code: u16, k: u32) -> Insn {
+    Insn {
+        code,
+        jt: 0,
+        jf: 0,
+        k,
+    }
+}
+
+/// Assembles the filter. Jumps are forward only and short (each block is small), so
+/// every offset fits in a byte; a block too large for that is an error, never a wrong
+/// program.
+pub fn assemble(rules: &[Rule]) -> Result<Vec<Insn>, String> {
+    let mut out = vec![
+        stmt(LD_W_ABS, OFF_ARCH),
+        Insn {
+            code: JEQ_K,
+            jt: 1,
+            jf: 0,
+            k: AUDIT_ARCH_X86_64,
+        },
+        stmt(RET_K, SECCOMP_RET_KILL_PROCESS),
+        stmt(LD_W_ABS, OFF_NR),
+        Insn {
+            code: JGE_K,
+            jt: 0,
+            jf: 1,
+            k: X32_SYSCALL_BIT,
+        },
+        stmt(RET_K, SECCOMP_RET_ERRNO | libc_enosys()),
+    ];
+    for rule in rules {
+        // Block: [ld nr; jeq nr ? next : skip-block] tests… ret action
+        let mut body: Vec<Insn> = Vec::new();
+        // Each test: ld arg; (and mask); jump to "fail" (end of block) when it fails.
+        // Offsets to the end are patched after the block is built.
+        let mut fail_jumps: Vec<(usize, bool)> = Vec::new(); // (index, jump-on-true)
+        for t in &rule.tests {
+            body.push(stmt(LD_W_ABS, off_arg_lo(t.arg)));
+            match t.op {
+                Op::Any => {
+                    // jset mask ? continue : fail
+                    fail_jumps.push((body.len(), false));
+                    body.push(Insn {
+                        code: JSET_K,
+                        jt: 0,
+                        jf: 0,
+                        k: t.mask,
+                    });
+                }
+                Op::Eq(v) | Op::Ne(v) => {
+                    if t.mask != u32::MAX {
+                        body.push(stmt(AND_K, t.mask));
+                    }
+                    let eq = matches!(t.op, Op::Eq(_));
+                    // Eq: fail when not equal (jf); Ne: fail when equal (jt).
+                    fail_jumps.push((body.len(), !eq));
+                    body.push(Insn {
+                        code: JEQ_K,
+                        jt: 0,
+                        jf: 0,
+                        k: v,
+                    });
+                }
+                Op::NotIn(vs) => {
+                    if t.mask != u32::MAX {
+                        body.push(stmt(AND_K, t.mask));
+                    }
+                    for v in vs {
+                        fail_jumps.push((body.len(), true));
+                        body.push(Insn {
+                            code: JEQ_K,
+                            jt: 0,
+                            jf: 0,
+                            k: *v,
+                        });
+                    }
+                }
+            }
+        }
+        body.push(stmt(RET_K, rule.action.ret()));
+        // "fail" = the instruction after the block, where the number is reloaded.
+        let end = body.len();
+        for (i, on_true) in fail_jumps {
+            let off = u8::try_from(end - i - 1).map_err(|_| "filter block too long")?;
+            if on_true {
+                body[i].jt = off;
+            } else {
+                body[i].jf = off;
+            }
+        }
+        let skip = u8::try_from(body.len() + 1).map_err(|_| "filter block too long")?;
+        let nr = u32::try_from(rule.nr).map_err(|_| "bad system call number")?;
+        out.push(Insn {
+            code: JEQ_K,
+            jt: 0,
+            jf: skip,
+            k: nr,
+        });
+        out.extend(body);
+        // Reload the number (tests clobbered the accumulator).
+        out.push(stmt(LD_W_ABS, OFF_NR));
+    }
+    out.push(stmt(RET_K, SECCOMP_RET_ALLOW));
+    if out.len() > 4096 {
+        return Err("seccomp filter longer than 4096 instructions".into());
+    }
+    Ok(out)
+}
+
+fn libc_enosys() -> u32 {
+    38
+}
+
+/// Runs the filter on one call, as the kernel would (for tests and `mxcc plan`).
+pub fn simulate(prog: &[Insn], arch: u32, nr: u32, args: [u64; 6]) -> u32 {
+    let word = |off: u32| -> u32 {
+        match off {
+            OFF_NR => nr,
+            OFF_ARCH => arch,
+            o if (16..64).contains(&o) => {
+                let i = ((o - 16) / 8) as usize;
+                if (o - 16) % 8 == 0 {
+                    args[i] as u32
+                } else {
+                    (args[i] >> 32) as u32
+                }
+            }
+            _ => 0,
+        }
+    };
+    let mut acc = 0u32;
+    let mut pc = 0usize;
+    while let Some(i) = prog.get(pc) {
+        pc += 1;
+        match i.code {
+            LD_W_ABS => acc = word(i.k),
+            AND_K => acc &= i.k,
+            RET_K => return i.k,
+            JEQ_K | JGE_K | JSET_K => {
+                let t = match i.code {
+                    JEQ_K => acc == i.k,
+                    JGE_K => acc >= i.k,
+                    _ => acc & i.k != 0,
+                };
+                pc += usize::from(if t { i.jt } else { i.jf });
+            }
+            _ => return SECCOMP_RET_KILL_PROCESS,
+        }
+    }
+    SECCOMP_RET_KILL_PROCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_and_tests() {
+        let rules = vec![
+            Rule {
+                nr: 41, // socket
+                tests: vec![ArgTest {
+                    arg: 0,
+                    mask: u32::MAX,
+                    op: Op::NotIn(&[1, 2, 10]),
+                }],
+                action: Action::Errno(97),
+            },
+            Rule {
+                nr: 41,
+                tests: vec![
+                    ArgTest {
+                        arg: 0,
+                        mask: u32::MAX,
+                        op: Op::Ne(1),
+                    },
+                    ArgTest {
+                        arg: 1,
+                        mask: 0xf,
+                        op: Op::Eq(3),
+                    },
+                ],
+                action: Action::Errno(1),
+            },
+            Rule {
+                nr: 16, // ioctl
+                tests: vec![ArgTest {
+                    arg: 1,
+                    mask: u32::MAX,
+                    op: Op::Eq(0x5412),
+                }],
+                action: Action::Errno(1),
+            },
+            Rule {
+                nr: 59,
+                tests: vec![],
+                action: Action::Notify,
+            },
+            Rule {
+                nr: 44, // sendto with MSG_FASTOPEN
+                tests: vec![ArgTest {
+                    arg: 3,
+                    mask: 0x2000_0000,
+                    op: Op::Any,
+                }],
+                action: Action::Errno(95),
+            },
+        ];
+        let p = assemble(&rules).unwrap();
+        let a = AUDIT_ARCH_X86_64;
+        let run = |nr, args| simulate(&p, a, nr, args);
+        assert_eq!(run(41, [16, 3, 0, 0, 0, 0]), SECCOMP_RET_ERRNO | 97);
+        assert_eq!(run(41, [2, 3, 0, 0, 0, 0]), SECCOMP_RET_ERRNO | 1);
+        assert_eq!(run(41, [2, 0x80003, 0, 0, 0, 0]), SECCOMP_RET_ERRNO | 1);
+        assert_eq!(run(41, [2, 1, 0, 0, 0, 0]), SECCOMP_RET_ALLOW);
+        assert_eq!(run(41, [1, 3, 0, 0, 0, 0]), SECCOMP_RET_ALLOW);
+        assert_eq!(run(16, [1, 0x5412, 0, 0, 0, 0]), SECCOMP_RET_ERRNO | 1);
+        assert_eq!(run(16, [1, 0x5413, 0, 0, 0, 0]), SECCOMP_RET_ALLOW);
+        assert_eq!(run(59, [0; 6]), SECCOMP_RET_USER_NOTIF);
+        assert_eq!(
+            run(44, [3, 0, 0, 0x2000_0000, 0, 0]),
+            SECCOMP_RET_ERRNO | 95
+        );
+        assert_eq!(run(44, [3, 0, 0, 0x40, 0, 0]), SECCOMP_RET_ALLOW);
+        assert_eq!(run(0, [0; 6]), SECCOMP_RET_ALLOW);
+        // Another architecture (i386 via int 0x80) and x32 numbers never pass.
+        assert_eq!(
+            simulate(&p, 0x4000_0003, 59, [0; 6]),
+            SECCOMP_RET_KILL_PROCESS
+        );
+        assert_eq!(run(59 | 0x4000_0000, [0; 6]), SECCOMP_RET_ERRNO | 38);
+    }
+}

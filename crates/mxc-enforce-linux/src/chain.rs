@@ -1,0 +1,219 @@
+//! Hash-chained audit logs: JSON lines where each record carries its sequence number,
+//! the hash of the record before it, and its own hash (SHA-256 over the record's
+//! canonical JSON without the `hash` field). Changing, removing, inserting or
+//! reordering records breaks the chain at the first record affected.
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::io::{BufRead, Write};
+
+/// The `prev_hash` of the first record of a log.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Serialises with object keys sorted at every level, so a record hashes the same
+/// whatever the order its fields were written or parsed in.
+pub fn canonical(v: &Value) -> String {
+    fn sorted(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                let mut out = Map::new();
+                for k in keys {
+                    out.insert(k.clone(), sorted(&m[k]));
+                }
+                Value::Object(out)
+            }
+            Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+            v => v.clone(),
+        }
+    }
+    // With serde_json's `preserve_order`, insertion order is kept: insert sorted.
+    sorted(v).to_string()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The hash of `record` (its `hash` field, if any, left out).
+pub fn record_hash(record: &Map<String, Value>) -> String {
+    let mut m = record.clone();
+    m.remove("hash");
+    hex(&Sha256::digest(canonical(&Value::Object(m)).as_bytes()))
+}
+
+/// Appends records to a log, continuing the chain of what the file already holds.
+pub struct ChainWriter<W: Write> {
+    out: W,
+    seq: u64,
+    prev: String,
+}
+
+impl<W: Write> ChainWriter<W> {
+    /// Starts a chain after `last` (the last record already in the file, if any).
+    pub fn new(out: W, last: Option<&Map<String, Value>>) -> Self {
+        let (seq, prev) = match last {
+            Some(r) => (
+                r.get("seq").and_then(Value::as_u64).map_or(0, |s| s + 1),
+                r.get("hash")
+                    .and_then(Value::as_str)
+                    .unwrap_or(GENESIS)
+                    .to_string(),
+            ),
+            None => (0, GENESIS.to_string()),
+        };
+        ChainWriter { out, seq, prev }
+    }
+
+    /// Adds `seq`, `prev_hash` and `hash` to `record` and writes it as one line.
+    pub fn append(&mut self, mut record: Map<String, Value>) -> std::io::Result<()> {
+        record.insert("seq".into(), Value::from(self.seq));
+        record.insert("prev_hash".into(), Value::from(self.prev.clone()));
+        let h = record_hash(&record);
+        record.insert("hash".into(), Value::from(h.clone()));
+        let mut line = canonical(&Value::Object(record));
+        line.push('\n');
+        self.out.write_all(line.as_bytes())?;
+        self.out.flush()?;
+        self.seq += 1;
+        self.prev = h;
+        Ok(())
+    }
+}
+
+/// The last record of a log file's text (for [`ChainWriter::new`]).
+pub fn last_record(text: &str) -> Option<Map<String, Value>> {
+    let line = text.lines().rev().find(|l| !l.trim().is_empty())?;
+    match serde_json::from_str::<Value>(line) {
+        Ok(Value::Object(m)) => Some(m),
+        _ => None,
+    }
+}
+
+/// The first break in a chain.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Broken {
+    /// 1-based line number of the first bad record.
+    pub line: usize,
+    pub reason: String,
+}
+
+/// Checks a whole log. `Ok(n)`: `n` records, chain intact.
+pub fn verify(input: impl BufRead) -> Result<usize, Broken> {
+    let mut prev = GENESIS.to_string();
+    let mut expect_seq: Option<u64> = None;
+    let mut n = 0;
+    for (i, line) in input.lines().enumerate() {
+        let line_no = i + 1;
+        let bad = |reason: String| Broken {
+            line: line_no,
+            reason,
+        };
+        let line = line.map_err(|e| bad(format!("cannot read the line: {e}")))?;
+        if line.trim().is_empty() {
+            return Err(bad("empty line inside the log".into()));
+        }
+        let rec = match serde_json::from_str::<Value>(&line) {
+            Ok(Value::Object(m)) => m,
+            Ok(_) => return Err(bad("not a JSON object".into())),
+            Err(e) => return Err(bad(format!("not JSON: {e}"))),
+        };
+        let seq = rec
+            .get("seq")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| bad("no `seq`".into()))?;
+        let p = rec
+            .get("prev_hash")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad("no `prev_hash`".into()))?;
+        let h = rec
+            .get("hash")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad("no `hash`".into()))?;
+        if let Some(e) = expect_seq {
+            if seq != e {
+                return Err(bad(format!(
+                    "sequence number {seq} where {e} was expected (a record was removed, \
+                     inserted or moved)"
+                )));
+            }
+        } else if seq != 0 && p == GENESIS {
+            return Err(bad(format!(
+                "the log starts at sequence number {seq}, not 0"
+            )));
+        }
+        if p != prev {
+            return Err(bad(
+                "`prev_hash` is not the hash of the record before it (a record was \
+                 removed, inserted or moved)"
+                    .into(),
+            ));
+        }
+        let actual = record_hash(&rec);
+        if actual != h {
+            return Err(bad(
+                "the record was changed (its hash does not match)".into()
+            ));
+        }
+        prev = h.to_string();
+        expect_seq = Some(seq + 1);
+        n += 1;
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn log(n: usize) -> String {
+        let mut buf = Vec::new();
+        let mut w = ChainWriter::new(&mut buf, None);
+        for i in 0..n {
+            let Value::Object(m) =
+                json!({"activity": "open", "n": i, "file": {"path": format!("/f{i}")}})
+            else {
+                unreachable!()
+            };
+            w.append(m).unwrap();
+        }
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn intact_and_continued() {
+        let text = log(3);
+        assert_eq!(verify(text.as_bytes()), Ok(3));
+        let mut more = text.clone().into_bytes();
+        let last = last_record(&text);
+        let mut w = ChainWriter::new(&mut more, last.as_ref());
+        let Value::Object(m) = json!({"x": 1}) else {
+            unreachable!()
+        };
+        w.append(m).unwrap();
+        assert_eq!(verify(&more[..]), Ok(4));
+    }
+
+    #[test]
+    fn tampering_is_found_at_the_first_bad_record() {
+        let text = log(4);
+        let lines: Vec<&str> = text.lines().collect();
+        // Changed.
+        let changed = text.replacen("/f1", "/f9", 1);
+        assert_eq!(verify(changed.as_bytes()).unwrap_err().line, 2);
+        // Removed.
+        let removed = [lines[0], lines[2], lines[3]].join("\n");
+        assert_eq!(verify(removed.as_bytes()).unwrap_err().line, 2);
+        // Reordered.
+        let swapped = [lines[0], lines[2], lines[1], lines[3]].join("\n");
+        assert_eq!(verify(swapped.as_bytes()).unwrap_err().line, 2);
+        // First record removed.
+        let headless = lines[1..].join("\n");
+        assert_eq!(verify(headless.as_bytes()).unwrap_err().line, 1);
+        // Not JSON.
+        let junk = format!("{}\nnot json\n", lines[0]);
+        assert_eq!(verify(junk.as_bytes()).unwrap_err().line, 2);
+    }
+}

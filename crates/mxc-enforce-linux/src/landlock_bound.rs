@@ -1,0 +1,162 @@
+//! The Landlock ruleset: the kernel-enforced outer bound of an agent.
+//!
+//! Every right is requested with `HardRequirement`: a kernel that cannot enforce one
+//! (Landlock missing or too old) is a [`SetupError`], never a silently weaker sandbox.
+
+use crate::{Bounds, FsRights, SetupError};
+use landlock::{
+    Access, AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, NetPort, PathBeneath, PathFd,
+    Ruleset, RulesetAttr, RulesetCreatedAttr, Scope, ABI,
+};
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+
+/// Ports beyond this many in the bound are not narrowed by Landlock (the supervisor
+/// still decides each connection).
+const MAX_PORT_RULES: usize = 4096;
+
+fn fs_access(r: FsRights, dir: bool) -> BitFlags<AccessFs> {
+    let mut a = BitFlags::<AccessFs>::empty();
+    if r.read {
+        a |= AccessFs::ReadFile;
+        if dir {
+            a |= AccessFs::ReadDir;
+        }
+    }
+    if r.write {
+        a |= AccessFs::WriteFile | AccessFs::Truncate;
+    }
+    if r.execute {
+        a |= AccessFs::Execute;
+    }
+    if dir && r.create {
+        a |= AccessFs::MakeReg
+            | AccessFs::MakeDir
+            | AccessFs::MakeSym
+            | AccessFs::MakeFifo
+            | AccessFs::MakeSock
+            | AccessFs::MakeChar
+            | AccessFs::MakeBlock
+            | AccessFs::Refer;
+    }
+    if dir && r.delete {
+        a |= AccessFs::RemoveFile | AccessFs::RemoveDir | AccessFs::Refer;
+    }
+    a
+}
+
+/// The rights Landlock is asked to handle: every fs right of ABI 3 (device ioctls,
+/// ABI 5, are not policy rights and stay unrestricted).
+fn handled_fs() -> BitFlags<AccessFs> {
+    AccessFs::from_all(ABI::V3)
+}
+
+/// Where each grant lands: the path itself if it exists, else its nearest existing
+/// ancestor (a wider grant, so the bound stays an over-approximation).
+fn placed(path: &Path) -> Option<(PathBuf, bool)> {
+    let mut p = path.to_path_buf();
+    let mut moved = false;
+    loop {
+        match std::fs::metadata(&p) {
+            Ok(m) => return Some((p, m.is_dir() || moved)),
+            Err(_) => {
+                if !p.pop() {
+                    return None;
+                }
+                moved = true;
+            }
+        }
+    }
+}
+
+/// Builds the ruleset. The returned descriptor is enforced by `landlock_restrict_self`
+/// in the child.
+pub fn ruleset(b: &Bounds, extra_connect_ports: &[u16]) -> Result<OwnedFd, SetupError> {
+    let err = |what: &str, e: &dyn std::fmt::Display| {
+        SetupError(format!(
+            "Landlock cannot enforce the policy's bound ({what}): {e}; this kernel needs \
+             Landlock ABI 6 or newer (Linux 6.12+, with `landlock` in the `lsm=` list)"
+        ))
+    };
+    let mut rs = Ruleset::default()
+        .set_compatibility(CompatLevel::HardRequirement)
+        .handle_access(handled_fs())
+        .map_err(|e| err("filesystem rights", &e))?
+        .scope(Scope::from_all(ABI::V6))
+        .map_err(|e| err("signal and abstract-socket scopes", &e))?;
+    let connect = b
+        .tcp_connect
+        .as_ref()
+        .and_then(|v| ports(v, extra_connect_ports));
+    let bind = b.tcp_bind.as_ref().and_then(|v| ports(v, &[0]));
+    if connect.is_some() {
+        rs = rs
+            .handle_access(AccessNet::ConnectTcp)
+            .map_err(|e| err("TCP connect", &e))?;
+    }
+    if bind.is_some() {
+        rs = rs
+            .handle_access(AccessNet::BindTcp)
+            .map_err(|e| err("TCP bind", &e))?;
+    }
+    let mut created = rs.create().map_err(|e| err("creating the ruleset", &e))?;
+    for g in &b.fs {
+        let Some((at, dir)) = placed(&g.path) else {
+            continue;
+        };
+        let mut rights = g.rights;
+        if at != g.path {
+            // Granted at an ancestor: making the missing path needs `create` there.
+            rights.create |= g.rights.create || g.rights.write || g.rights.read;
+        }
+        let access = fs_access(rights, dir);
+        if !access.is_empty() {
+            let fd = PathFd::new(&at).map_err(|e| err(&format!("opening {}", at.display()), &e))?;
+            created = created
+                .add_rule(PathBeneath::new(fd, access))
+                .map_err(|e| err(&format!("granting {}", at.display()), &e))?;
+        }
+        if !dir && (g.rights.create || g.rights.delete) {
+            // Making or removing a file is a right on its directory.
+            if let Some(parent) = at.parent() {
+                let r = FsRights {
+                    create: g.rights.create,
+                    delete: g.rights.delete,
+                    ..FsRights::default()
+                };
+                let fd = PathFd::new(parent)
+                    .map_err(|e| err(&format!("opening {}", parent.display()), &e))?;
+                created = created
+                    .add_rule(PathBeneath::new(fd, fs_access(r, true)))
+                    .map_err(|e| err(&format!("granting {}", parent.display()), &e))?;
+            }
+        }
+    }
+    for (ports, access) in [(connect, AccessNet::ConnectTcp), (bind, AccessNet::BindTcp)] {
+        for p in ports.into_iter().flatten() {
+            created = created
+                .add_rule(NetPort::new(p, access))
+                .map_err(|e| err("granting a TCP port", &e))?;
+        }
+    }
+    Option::<OwnedFd>::from(created)
+        .ok_or_else(|| SetupError("Landlock is not available on this kernel".into()))
+}
+
+fn ports(ranges: &[(u16, u16)], extra: &[u16]) -> Option<Vec<u16>> {
+    let mut out: Vec<u16> = extra.to_vec();
+    for &(a, b) in ranges {
+        if out.len() + usize::from(b.saturating_sub(a)) + 1 > MAX_PORT_RULES {
+            return None;
+        }
+        out.extend(a..=b);
+    }
+    out.sort_unstable();
+    out.dedup();
+    Some(out)
+}
+
+/// Whether this kernel can enforce the bound at all (Landlock ABI 6 with the scopes).
+pub fn probe() -> Result<(), SetupError> {
+    ruleset(&Bounds::default(), &[]).map(drop)
+}

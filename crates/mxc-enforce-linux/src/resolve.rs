@@ -1,0 +1,318 @@
+//! Path resolution on behalf of a sandboxed process, one component at a time, so that
+//! the supervisor decides on (and then uses) the object the process would reach — not a
+//! string it could change after the check.
+//!
+//! What it handles: relative paths (from the process's cwd or a dirfd, taken from
+//! `/proc/PID/`), `..` (physical, as the kernel does), symlinks (at most 40), and
+//! procfs: `/proc/self` and `/proc/thread-self` mean the *sandboxed* process, never the
+//! supervisor; magic links (`/proc/PID/fd/N`, `cwd`, `root`, `exe`) are followed to the
+//! object they name; and `/proc/PID` of a process outside the sandbox is refused.
+
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fs::{self, Mode, OFlags};
+use rustix::io::Errno;
+use std::collections::VecDeque;
+
+const MAX_SYMLINKS: usize = 40;
+const PROC_SUPER_MAGIC: i64 = 0x9fa0;
+const PROC_ROOT_INO: u64 = 1;
+
+/// The outcome of resolving one path.
+#[derive(Debug)]
+pub struct Resolved {
+    /// The directory the last component is in.
+    pub parent: OwnedFd,
+    /// The last component (empty when the path named a directory through `..` or `/`).
+    pub name: Vec<u8>,
+    /// The object, opened `O_PATH`, when it exists.
+    pub object: Option<OwnedFd>,
+    /// The object's absolute path (or the path it would have), as the policy sees it.
+    pub path: Vec<u8>,
+    /// Reached through `/proc/PID/fd/N` of a sandboxed process: `(PID, N)`.
+    pub via_fd: Option<(u32, u32)>,
+}
+
+/// Who is asking, for `/proc/self` and relative paths.
+#[derive(Clone, Copy, Debug)]
+pub struct Asker {
+    pub tid: u32,
+    pub tgid: u32,
+}
+
+/// Where a relative path starts.
+#[derive(Clone, Copy, Debug)]
+pub enum Base {
+    Cwd,
+    Fd(i32),
+}
+
+fn opath(dir: BorrowedFd<'_>, name: &[u8], follow: bool) -> Result<OwnedFd, Errno> {
+    let mut flags = OFlags::PATH | OFlags::CLOEXEC;
+    if !follow {
+        flags |= OFlags::NOFOLLOW;
+    }
+    fs::openat(dir, name, flags, Mode::empty())
+}
+
+/// The absolute path of an open object, as `/proc/self/fd` shows it.
+pub fn fd_path(fd: BorrowedFd<'_>) -> Vec<u8> {
+    let link = format!("/proc/self/fd/{}", rustix::fd::AsRawFd::as_raw_fd(&fd));
+    fs::readlink(link, Vec::new())
+        .map(|c| c.into_bytes())
+        .unwrap_or_default()
+}
+
+fn is_proc_root(fd: BorrowedFd<'_>) -> bool {
+    match (fs::fstatfs(fd), fs::fstat(fd)) {
+        (Ok(sfs), Ok(st)) => sfs.f_type == PROC_SUPER_MAGIC && st.st_ino == PROC_ROOT_INO,
+        _ => false,
+    }
+}
+
+fn on_proc(fd: BorrowedFd<'_>) -> bool {
+    fs::fstatfs(fd).is_ok_and(|s| s.f_type == PROC_SUPER_MAGIC)
+}
+
+fn numeric(s: &[u8]) -> Option<u32> {
+    std::str::from_utf8(s).ok()?.parse().ok()
+}
+
+/// Resolves `path` for `who`. `follow_last`: follow a symlink in the last component.
+/// `in_sandbox(pid)`: whether `/proc/pid` may be entered.
+pub fn resolve(
+    who: Asker,
+    base: Base,
+    path: &[u8],
+    follow_last: bool,
+    in_sandbox: &dyn Fn(u32) -> bool,
+) -> Result<Resolved, Errno> {
+    if path.is_empty() {
+        return Err(Errno::NOENT);
+    }
+    let root = opath(rustix::fs::CWD, b"/", true)?;
+    let mut cur: OwnedFd = if path.first() == Some(&b'/') {
+        root.try_clone().map_err(|_| Errno::NOMEM)?
+    } else {
+        let p = match base {
+            Base::Cwd => format!("/proc/{}/cwd", who.tid),
+            Base::Fd(fd) if fd >= 0 => format!("/proc/{}/fd/{fd}", who.tid),
+            Base::Fd(_) => return Err(Errno::BADF),
+        };
+        let fd = fs::open(p, OFlags::PATH | OFlags::CLOEXEC, Mode::empty()).map_err(|e| {
+            if e == Errno::NOENT {
+                Errno::BADF
+            } else {
+                e
+            }
+        })?;
+        if !fs::fstat(&fd).is_ok_and(|s| fs::FileType::from_raw_mode(s.st_mode).is_dir()) {
+            return Err(Errno::NOTDIR);
+        }
+        fd
+    };
+    let mut queue: VecDeque<Vec<u8>> = split(path);
+    let trailing_slash = path.len() > 1 && path.last() == Some(&b'/');
+    let mut links = 0usize;
+    let mut via_fd = None;
+    loop {
+        let Some(comp) = queue.pop_front() else {
+            // The path named a directory (`/`, `..`, `a/..`).
+            let p = fd_path(cur.as_fd());
+            let parent = opath(cur.as_fd(), b"..", false)?;
+            return Ok(Resolved {
+                parent,
+                name: Vec::new(),
+                object: Some(cur),
+                path: p,
+                via_fd,
+            });
+        };
+        let last = queue.is_empty();
+        if comp == b".." {
+            cur = opath(cur.as_fd(), b"..", false)?;
+            continue;
+        }
+        let follow = !last || follow_last || trailing_slash;
+        let fd = match opath(cur.as_fd(), &comp, false) {
+            Ok(fd) => fd,
+            Err(Errno::NOENT) if last => {
+                let mut p = fd_path(cur.as_fd());
+                if p != b"/" {
+                    p.push(b'/');
+                }
+                p.extend_from_slice(&comp);
+                return Ok(Resolved {
+                    parent: cur,
+                    name: comp,
+                    object: None,
+                    path: p,
+                    via_fd,
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        let st = fs::fstat(&fd)?;
+        let ft = fs::FileType::from_raw_mode(st.st_mode);
+        if ft == fs::FileType::Symlink && follow {
+            links += 1;
+            if links > MAX_SYMLINKS {
+                return Err(Errno::LOOP);
+            }
+            if on_proc(cur.as_fd()) {
+                if is_proc_root(cur.as_fd()) && comp == b"self" {
+                    queue.push_front(who.tgid.to_string().into_bytes());
+                    continue;
+                }
+                if is_proc_root(cur.as_fd()) && comp == b"thread-self" {
+                    queue.push_front(who.tid.to_string().into_bytes());
+                    queue.push_front(b"task".to_vec());
+                    queue.push_front(who.tgid.to_string().into_bytes());
+                    continue;
+                }
+                // A magic link: follow it to the object itself.
+                let parent_path = fd_path(cur.as_fd());
+                let obj = opath(cur.as_fd(), &comp, true)?;
+                if let Some(fdnum) = numeric(&comp) {
+                    if let Some(pid) = proc_fd_owner(&parent_path) {
+                        via_fd = Some((pid, fdnum));
+                    }
+                }
+                if last {
+                    let p = fd_path(obj.as_fd());
+                    return Ok(Resolved {
+                        parent: cur,
+                        name: comp,
+                        object: Some(obj),
+                        path: p,
+                        via_fd,
+                    });
+                }
+                cur = obj;
+                via_fd = None;
+                continue;
+            }
+            let target = fs::readlinkat(&fd, "", Vec::new())?.into_bytes();
+            if target.first() == Some(&b'/') {
+                cur = root.try_clone().map_err(|_| Errno::NOMEM)?;
+            }
+            let mut t = split(&target);
+            while let Some(c) = t.pop_back() {
+                queue.push_front(c);
+            }
+            continue;
+        }
+        if is_proc_root(cur.as_fd()) {
+            if let Some(pid) = numeric(&comp) {
+                if !in_sandbox(pid) {
+                    return Err(Errno::ACCESS);
+                }
+            }
+        }
+        if last {
+            let p = fd_path(fd.as_fd());
+            return Ok(Resolved {
+                parent: cur,
+                name: comp,
+                object: Some(fd),
+                path: p,
+                via_fd,
+            });
+        }
+        if ft != fs::FileType::Directory {
+            return Err(Errno::NOTDIR);
+        }
+        cur = fd;
+    }
+}
+
+/// `/proc/PID/fd` (or `/proc/PID/task/TID/fd`) → the pid.
+fn proc_fd_owner(dir: &[u8]) -> Option<u32> {
+    let s = std::str::from_utf8(dir).ok()?;
+    let rest = s.strip_prefix("/proc/")?;
+    let mut parts = rest.split('/');
+    let pid: u32 = parts.next()?.parse().ok()?;
+    let tail: Vec<&str> = parts.collect();
+    match tail.as_slice() {
+        ["fd"] => Some(pid),
+        ["task", t, "fd"] => t.parse().ok(),
+        _ => None,
+    }
+}
+
+fn split(path: &[u8]) -> VecDeque<Vec<u8>> {
+    path.split(|&b| b == b'/')
+        .filter(|c| !c.is_empty() && *c != b".")
+        .map(<[u8]>::to_vec)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn me() -> Asker {
+        Asker {
+            tid: rustix::thread::gettid().as_raw_nonzero().get() as u32,
+            tgid: std::process::id(),
+        }
+    }
+
+    #[test]
+    fn symlinks_dotdot_and_missing() {
+        let d = std::env::temp_dir().join(format!("mxc-resolve-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("a/b")).unwrap();
+        std::fs::write(d.join("a/b/f"), "x").unwrap();
+        std::os::unix::fs::symlink("a/b", d.join("l")).unwrap();
+        std::os::unix::fs::symlink(d.join("a/b/f"), d.join("abs")).unwrap();
+        let any = |_| true;
+        let r = |p: &str, follow| {
+            resolve(
+                me(),
+                Base::Cwd,
+                format!("{}/{p}", d.display()).as_bytes(),
+                follow,
+                &any,
+            )
+        };
+        let canon = std::fs::canonicalize(&d).unwrap();
+        let c = |p: &str| format!("{}/{p}", canon.display()).into_bytes();
+        assert_eq!(r("l/f", true).unwrap().path, c("a/b/f"));
+        assert_eq!(r("l/../b/f", true).unwrap().path, c("a/b/f"));
+        assert_eq!(r("abs", true).unwrap().path, c("a/b/f"));
+        assert_eq!(r("abs", false).unwrap().path, c("abs"));
+        let missing = r("a/new", true).unwrap();
+        assert!(missing.object.is_none());
+        assert_eq!(missing.path, c("a/new"));
+        assert_eq!(r("a/b/f/x", true).unwrap_err(), Errno::NOTDIR);
+        assert_eq!(r("nope/x", true).unwrap_err(), Errno::NOENT);
+        std::os::unix::fs::symlink("loop", d.join("loop")).unwrap();
+        assert_eq!(r("loop", true).unwrap_err(), Errno::LOOP);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn proc_self_is_the_asker() {
+        let f =
+            std::fs::File::open("/etc/hostname").or_else(|_| std::fs::File::open("/etc/passwd"));
+        let f = f.unwrap();
+        let n = rustix::fd::AsRawFd::as_raw_fd(&f);
+        let any = |_| true;
+        let r = resolve(
+            me(),
+            Base::Cwd,
+            format!("/proc/self/fd/{n}").as_bytes(),
+            true,
+            &any,
+        )
+        .unwrap();
+        let expect = std::fs::canonicalize(format!("/proc/self/fd/{n}")).unwrap();
+        assert_eq!(r.path, expect.as_os_str().as_encoded_bytes());
+        assert_eq!(r.via_fd, Some((std::process::id(), n as u32)));
+        let none = |_| false;
+        assert_eq!(
+            resolve(me(), Base::Cwd, b"/proc/self/status", true, &none).unwrap_err(),
+            Errno::ACCESS
+        );
+    }
+}

@@ -1,0 +1,339 @@
+//! Starting a command in the process tier and waiting for it.
+
+use crate::audit::Audit;
+use crate::filter::{self, Supervise};
+use crate::supervisor::{descends_from, Stats, Supervisor};
+use crate::sys::{self, ChildSetup};
+use crate::{bpf, landlock_bound, Config, SetupError};
+use rustix::fd::{AsFd, AsRawFd, OwnedFd};
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How a run ended.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The command's exit status as a shell reports it (128 + signal when killed).
+    pub code: i32,
+    /// Decisions made and denials enforced by the supervisor.
+    pub decisions: u64,
+    pub denials: u64,
+    pub timed_out: bool,
+    /// The command could not be started because its own launch was denied (126) or it
+    /// was not found (127).
+    pub not_started: Option<String>,
+    /// The supervisor failed during the run (the tree was killed).
+    pub supervisor_error: Option<String>,
+}
+
+/// Checks that this kernel can enforce the process tier: Landlock ABI 6 (scopes) and
+/// seccomp user notification with descriptor injection.
+pub fn probe() -> Result<(), SetupError> {
+    landlock_bound::probe()?;
+    let actions = std::fs::read_to_string("/proc/sys/kernel/seccomp/actions_avail")
+        .map_err(|e| SetupError(format!("seccomp is not available on this kernel: {e}")))?;
+    if !actions.split_whitespace().any(|a| a == "user_notif") {
+        return Err(SetupError(
+            "seccomp user notification is not available on this kernel (Linux 5.14+ needed)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Runs the command confined. Returns when it and every process it started are gone.
+pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
+    probe()?;
+    if cfg.memory_bytes.is_some() || cfg.processes.is_some() || cfg.cpus.is_some() {
+        return Err(SetupError(
+            "the agent sets `limits`, and this build enforces them only through cgroup v2 \
+             with the memory, pids and cpu controllers delegated; they are not available here"
+                .into(),
+        ));
+    }
+    let me = rustix::process::getuid().as_raw();
+    if let Some((uid, _)) = cfg.ids {
+        if me != 0 && uid != me {
+            return Err(SetupError(format!(
+                "the agent's identity runs as uid {uid}; switching to it needs root"
+            )));
+        }
+    }
+    let ruleset = landlock_bound::ruleset(&cfg.bounds, &[])?;
+    let prog = bpf::assemble(&filter::rules(Supervise {
+        fs: !cfg.bounds.fs_exact,
+    }))
+    .map_err(SetupError)?;
+    let filter: Vec<libc::sock_filter> = prog
+        .iter()
+        .map(|i| libc::sock_filter {
+            code: i.code,
+            jt: i.jt,
+            jf: i.jf,
+            k: i.k,
+        })
+        .collect();
+    let audit = match &cfg.audit_log {
+        Some(p) => Some(Mutex::new(
+            Audit::open(p, cfg.engine.agent().audit).map_err(|e| {
+                SetupError(format!("cannot open the audit log {}: {e}", p.display()))
+            })?,
+        )),
+        None => None,
+    };
+    let (ours, theirs) =
+        UnixStream::pair().map_err(|e| SetupError(format!("cannot create a socket pair: {e}")))?;
+    // Orphans of the sandbox become our children, so the whole tree stays beneath us.
+    rustix::process::set_child_subreaper(Some(rustix::process::getpid()))
+        .map_err(|e| SetupError(format!("cannot become a child subreaper: {e}")))?;
+    // The supervisor creates files for the sandbox with the sandbox's umask.
+    let umask = rustix::process::umask(rustix::fs::Mode::empty()).bits();
+
+    let our_pid = std::process::id();
+    let engine = cfg.engine.clone();
+    let asker = cfg.asker.clone();
+    let ids = cfg
+        .ids
+        .filter(|&(uid, gid)| uid != me || gid != rustix::process::getgid().as_raw());
+    let failed = Arc::new(AtomicBool::new(false));
+    let failed2 = failed.clone();
+    let sup_slot: Arc<Mutex<Option<Arc<Supervisor>>>> = Arc::new(Mutex::new(None));
+    let sup_slot2 = sup_slot.clone();
+    let audit_slot = Arc::new(Mutex::new(audit));
+    let audit_slot2 = audit_slot.clone();
+    let supervisor = std::thread::Builder::new()
+        .name("mxc-supervisor".into())
+        .spawn(move || -> Result<(), String> {
+            let mut s = ours;
+            let mut msg = [0u8; 8];
+            if s.read_exact(&mut msg).is_err() {
+                return Ok(()); // the child failed before its filter; spawn reports it
+            }
+            let pid = u32::from_ne_bytes([msg[0], msg[1], msg[2], msg[3]]);
+            let fd = u32::from_ne_bytes([msg[4], msg[5], msg[6], msg[7]]);
+            let listener =
+                take_fd(pid, fd).map_err(|e| format!("cannot take the seccomp listener: {e}"))?;
+            if let Some((uid, gid)) = ids {
+                // Act on the sandbox's behalf with its credentials.
+                let g = rustix::process::Gid::from_raw(gid);
+                let u = rustix::process::Uid::from_raw(uid);
+                rustix::thread::set_thread_groups(&[])
+                    .and_then(|_| rustix::thread::set_thread_res_gid(g, g, g))
+                    .and_then(|_| {
+                        rustix::thread::set_thread_res_uid(u, u, rustix::process::Uid::ROOT)
+                    })
+                    .map_err(|e| format!("cannot take the agent's identity: {e}"))?;
+            }
+            let audit = audit_slot2.lock().ok().and_then(|mut a| a.take());
+            let sup = Arc::new(Supervisor {
+                listener,
+                engine,
+                asker,
+                audit,
+                stats: Stats::default(),
+                remembered: Mutex::new(Default::default()),
+                our_pid,
+            });
+            if let Ok(mut slot) = sup_slot2.lock() {
+                *slot = Some(sup.clone());
+            }
+            s.write_all(&[1])
+                .map_err(|e| format!("cannot release the child: {e}"))?;
+            drop(s);
+            let r = sup.serve().map_err(|e| format!("supervisor stopped: {e}"));
+            if r.is_err() {
+                failed2.store(true, Ordering::SeqCst);
+                kill_tree(our_pid);
+            }
+            r
+        })
+        .map_err(|e| SetupError(format!("cannot start the supervisor: {e}")))?;
+
+    let mut cmd = std::process::Command::new(&cfg.program);
+    if let Some(a0) = cfg.argv.first() {
+        std::os::unix::process::CommandExt::arg0(&mut cmd, a0);
+    }
+    cmd.args(cfg.argv.iter().skip(1));
+    cmd.env_clear();
+    cmd.envs(cfg.env.iter().map(|(k, v)| (k, v)));
+    if let Some(d) = &cfg.cwd {
+        cmd.current_dir(d);
+    }
+    let setup = ChildSetup {
+        cgroup_procs: None,
+        ids: cfg.ids,
+        landlock: ruleset.as_raw_fd(),
+        filter,
+        report: theirs.as_raw_fd(),
+        keep_below: 3,
+        umask,
+    };
+    let spawned = sys::spawn_confined(&mut cmd, setup);
+    drop(theirs);
+    drop(ruleset);
+    let mut child = match spawned {
+        Ok(c) => c,
+        Err(e) => {
+            // The command never ran. Let the supervisor finish (it sees the filter's
+            // last user gone), then report why.
+            kill_tree(our_pid);
+            let sup_result = supervisor.join();
+            let stats = stats_of(&sup_slot);
+            let why = match e.raw_os_error() {
+                Some(libc::EACCES) => (
+                    126,
+                    format!("launching {} was denied", cfg.program.display()),
+                ),
+                Some(libc::ENOENT) => (127, format!("{}: not found", cfg.program.display())),
+                _ => {
+                    let detail = match sup_result {
+                        Ok(Err(m)) => m,
+                        _ => e.to_string(),
+                    };
+                    return Err(SetupError(format!(
+                        "cannot start {}: {detail}",
+                        cfg.program.display()
+                    )));
+                }
+            };
+            return Ok(Outcome {
+                code: why.0,
+                decisions: stats.0,
+                denials: stats.1,
+                timed_out: false,
+                not_started: Some(why.1),
+                supervisor_error: None,
+            });
+        }
+    };
+    if let Some(sup) = sup_slot.lock().ok().and_then(|s| s.clone()) {
+        if let Some(a) = &sup.audit {
+            if let Ok(mut a) = a.lock() {
+                a.note(&sup.engine, "run started", serde_json::json!({
+                    "pid": child.id(),
+                    "command": cfg.argv.iter().map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>(),
+                }));
+            }
+        }
+    }
+    let timed_out = Arc::new(AtomicBool::new(false));
+    if let Some(t) = cfg.timeout {
+        let flag = timed_out.clone();
+        let pid = child.id();
+        std::thread::spawn(move || {
+            std::thread::sleep(t);
+            if descends_from(pid, our_pid) {
+                flag.store(true, Ordering::SeqCst);
+                kill_tree(our_pid);
+            }
+        });
+    }
+    let status = child
+        .wait()
+        .map_err(|e| SetupError(format!("cannot wait for the command: {e}")))?;
+    // The sandbox ends with its command: what it left running is stopped.
+    kill_tree(our_pid);
+    reap_all();
+    let sup_result = supervisor.join();
+    let supervisor_error = match sup_result {
+        Ok(Ok(())) => None,
+        Ok(Err(m)) => Some(m),
+        Err(_) => Some("the supervisor thread panicked".into()),
+    };
+    let _ = failed.load(Ordering::SeqCst);
+    let stats = stats_of(&sup_slot);
+    if let Some(sup) = sup_slot.lock().ok().and_then(|s| s.clone()) {
+        if let Some(a) = &sup.audit {
+            if let Ok(mut a) = a.lock() {
+                a.note(
+                    &sup.engine,
+                    "run ended",
+                    serde_json::json!({
+                        "status": status.code(),
+                        "decisions": stats.0,
+                        "denials": stats.1,
+                    }),
+                );
+            }
+        }
+    }
+    use std::os::unix::process::ExitStatusExt;
+    let code = status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+    Ok(Outcome {
+        code,
+        decisions: stats.0,
+        denials: stats.1,
+        timed_out: timed_out.load(Ordering::SeqCst),
+        not_started: None,
+        supervisor_error,
+    })
+}
+
+fn stats_of(slot: &Arc<Mutex<Option<Arc<Supervisor>>>>) -> (u64, u64) {
+    slot.lock()
+        .ok()
+        .and_then(|s| s.clone())
+        .map(|s| {
+            (
+                s.stats.decisions.load(Ordering::Relaxed),
+                s.stats.denials.load(Ordering::Relaxed),
+            )
+        })
+        .unwrap_or((0, 0))
+}
+
+/// Takes descriptor `fd` of process `pid` (the seccomp listener the child made).
+fn take_fd(pid: u32, fd: u32) -> std::io::Result<OwnedFd> {
+    let p = rustix::process::Pid::from_raw(pid as i32)
+        .ok_or_else(|| std::io::Error::from_raw_os_error(libc::ESRCH))?;
+    let pidfd = rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty())?;
+    let l = rustix::process::pidfd_getfd(
+        pidfd.as_fd(),
+        fd as i32,
+        rustix::process::PidfdGetfdFlags::empty(),
+    )?;
+    Ok(l)
+}
+
+/// Kills every process beneath us (the sandbox), repeatedly until none is left alive.
+/// Does not reap: the main thread waits for its child itself.
+pub fn kill_tree(our_pid: u32) {
+    for _ in 0..200 {
+        let mut any = false;
+        if let Ok(rd) = std::fs::read_dir("/proc") {
+            for e in rd.flatten() {
+                let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+                    continue;
+                };
+                if descends_from(pid, our_pid) && !zombie(pid) {
+                    any = true;
+                    if let Some(p) = rustix::process::Pid::from_raw(pid as i32) {
+                        let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
+                    }
+                }
+            }
+        }
+        if !any {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+fn zombie(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(") ")
+                .map(|(_, r)| r.starts_with('Z') || r.starts_with('X'))
+        })
+        .unwrap_or(true)
+}
+
+/// Reaps exited children (orphans reparented to us).
+fn reap_all() {
+    while let Ok(Some(_)) = rustix::process::wait(rustix::process::WaitOptions::NOHANG) {}
+}

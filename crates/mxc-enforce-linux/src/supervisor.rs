@@ -1,0 +1,1202 @@
+//! The supervisor: receives each held system call, decides it with the engine on the
+//! object actually reached, and — for files and sockets — performs it itself and hands
+//! the result back (`SECCOMP_IOCTL_NOTIF_ADDFD` for descriptors), so nothing the
+//! process changes after the check can change what is accessed.
+//!
+//! **Invariant:** every held call gets exactly one answer, and any failure of the
+//! supervisor's own (unreadable memory, an unexpected errno, a vanished process) is a
+//! denial, never `Continue`.
+
+use crate::audit::Audit;
+use crate::resolve::{self, Asker as Who, Base, Resolved};
+use crate::sys::{self, Notif, Reply};
+use crate::{AskAnswer, AskRequest, Asker};
+use mxc_eval::{Decision, Effect, Engine, FsRight, Host, NetRequest, NetRight, Proto};
+use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use rustix::fs::{self, AtFlags, Mode, OFlags};
+use rustix::io::Errno;
+use std::collections::HashSet;
+use std::os::unix::fs::FileExt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+const PATH_MAX: usize = 4096;
+const MAX_ARGS: usize = 16384;
+const MAX_ARG_BYTES: usize = 2 << 20;
+const MAX_DGRAM: usize = 65536;
+const MAX_RENAME_WALK: usize = 10_000;
+
+/// Counters a run reports at the end.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub decisions: AtomicU64,
+    pub denials: AtomicU64,
+}
+
+pub struct Supervisor {
+    pub listener: OwnedFd,
+    pub engine: Arc<Engine>,
+    pub asker: Asker,
+    pub audit: Option<Mutex<Audit>>,
+    pub stats: Stats,
+    /// `allow for this run` answers: (right, target).
+    pub remembered: Mutex<HashSet<(String, Vec<u8>)>>,
+    /// The supervisor's process id (every sandboxed process descends from it).
+    pub our_pid: u32,
+}
+
+/// A held call's context.
+struct Call<'a> {
+    sup: &'a Supervisor,
+    n: Notif,
+    mem: Option<std::fs::File>,
+    tgid: Option<u32>,
+}
+
+fn errno(e: Errno) -> Reply {
+    Reply::Error(e.raw_os_error())
+}
+
+impl Supervisor {
+    /// Serves held calls until every sandboxed process is gone.
+    pub fn serve(self: &Arc<Self>) -> std::io::Result<()> {
+        while let Some(n) = sys::notif_recv(self.listener.as_fd())? {
+            let reply = self.handle(n);
+            if let Some(reply) = reply {
+                // An error here means the caller is gone (killed meanwhile).
+                let _ = sys::notif_send(self.listener.as_fd(), n.id, reply);
+            }
+        }
+        Ok(())
+    }
+
+    /// Decides one call. `None`: already answered (a descriptor was sent, or a worker
+    /// thread answers).
+    fn handle(self: &Arc<Self>, n: Notif) -> Option<Reply> {
+        if n.arch != crate::bpf::AUDIT_ARCH_X86_64 {
+            return Some(Reply::Error(libc::ENOSYS));
+        }
+        let mut c = Call {
+            sup: self,
+            n,
+            mem: None,
+            tgid: None,
+        };
+        let a = n.args;
+        let nr = i64::from(n.nr);
+        let r = match nr {
+            libc::SYS_openat => c.open(Base::Fd(a[0] as i32), a[1], a[2] as i32, a[3] as u32, 0),
+            libc::SYS_open => c.open(Base::Cwd, a[0], a[1] as i32, a[2] as u32, 0),
+            libc::SYS_creat => c.open(
+                Base::Cwd,
+                a[0],
+                libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC,
+                a[1] as u32,
+                0,
+            ),
+            libc::SYS_openat2 => c.openat2(a[0] as i32, a[1], a[2], a[3]),
+            libc::SYS_mkdir => c.mknod(Base::Cwd, a[0], libc::S_IFDIR | (a[1] as u32 & 0o7777), 0),
+            libc::SYS_mkdirat => c.mknod(
+                Base::Fd(a[0] as i32),
+                a[1],
+                libc::S_IFDIR | (a[2] as u32 & 0o7777),
+                0,
+            ),
+            libc::SYS_mknod => c.mknod(Base::Cwd, a[0], a[1] as u32, a[2]),
+            libc::SYS_mknodat => c.mknod(Base::Fd(a[0] as i32), a[1], a[2] as u32, a[3]),
+            libc::SYS_unlink => c.unlink(Base::Cwd, a[0], 0),
+            libc::SYS_rmdir => c.unlink(Base::Cwd, a[0], libc::AT_REMOVEDIR),
+            libc::SYS_unlinkat => c.unlink(Base::Fd(a[0] as i32), a[1], a[2] as i32),
+            libc::SYS_rename => c.rename(Base::Cwd, a[0], Base::Cwd, a[1], 0),
+            libc::SYS_renameat => {
+                c.rename(Base::Fd(a[0] as i32), a[1], Base::Fd(a[2] as i32), a[3], 0)
+            }
+            libc::SYS_renameat2 => c.rename(
+                Base::Fd(a[0] as i32),
+                a[1],
+                Base::Fd(a[2] as i32),
+                a[3],
+                a[4] as u32,
+            ),
+            libc::SYS_link => c.link(Base::Cwd, a[0], Base::Cwd, a[1], 0),
+            libc::SYS_linkat => c.link(
+                Base::Fd(a[0] as i32),
+                a[1],
+                Base::Fd(a[2] as i32),
+                a[3],
+                a[4] as i32,
+            ),
+            libc::SYS_symlink => c.symlink(a[0], Base::Cwd, a[1]),
+            libc::SYS_symlinkat => c.symlink(a[0], Base::Fd(a[1] as i32), a[2]),
+            libc::SYS_truncate => c.truncate(a[0], a[1]),
+            libc::SYS_execve => c.exec(Base::Cwd, a[0], a[1], 0),
+            libc::SYS_execveat => c.exec(Base::Fd(a[0] as i32), a[1], a[2], a[4] as i32),
+            libc::SYS_connect => return c.connect(NetRight::Connect, a[0] as i32, a[1], a[2]),
+            libc::SYS_bind => return c.connect(NetRight::Bind, a[0] as i32, a[1], a[2]),
+            libc::SYS_sendto => c.sendto(a[0] as i32, a[1], a[2], a[3] as i32, a[4], a[5]),
+            libc::SYS_sendmsg => c.sendmsg(a[0] as i32, a[1], a[2] as i32),
+            libc::SYS_sendmmsg => c.sendmmsg(a[0] as i32, a[1], a[2] as u32, a[3] as i32),
+            _ => Err(Errno::NOSYS),
+        };
+        match r {
+            Ok(Done::Reply(r)) => Some(r),
+            Ok(Done::Sent) => None,
+            Err(e) => Some(errno(e)),
+        }
+    }
+}
+
+/// How a handler finished.
+enum Done {
+    Reply(Reply),
+    /// The answer was already given (a descriptor sent with ADDFD).
+    Sent,
+}
+
+type R = Result<Done, Errno>;
+
+fn ok(v: i64) -> R {
+    Ok(Done::Reply(Reply::Value(v)))
+}
+
+fn fs_right_name(r: FsRight) -> &'static str {
+    r.as_str()
+}
+
+impl Call<'_> {
+    // ---- reading the caller's memory -------------------------------------------------
+
+    fn mem(&mut self) -> Result<&std::fs::File, Errno> {
+        if self.mem.is_none() {
+            let f = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(format!("/proc/{}/mem", self.n.pid))
+                .map_err(|_| Errno::FAULT)?;
+            self.mem = Some(f);
+        }
+        self.mem.as_ref().ok_or(Errno::FAULT)
+    }
+
+    fn read(&mut self, addr: u64, len: usize) -> Result<Vec<u8>, Errno> {
+        if addr == 0 && len > 0 {
+            return Err(Errno::FAULT);
+        }
+        let mut buf = vec![0u8; len];
+        let f = self.mem()?;
+        let mut done = 0;
+        while done < len {
+            match f.read_at(&mut buf[done..], addr + done as u64) {
+                Ok(0) | Err(_) => return Err(Errno::FAULT),
+                Ok(n) => done += n,
+            }
+        }
+        Ok(buf)
+    }
+
+    fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), Errno> {
+        let f = self.mem()?;
+        f.write_all_at(data, addr).map_err(|_| Errno::FAULT)
+    }
+
+    fn read_u64(&mut self, addr: u64) -> Result<u64, Errno> {
+        let b = self.read(addr, 8)?;
+        Ok(u64::from_ne_bytes(b.try_into().map_err(|_| Errno::FAULT)?))
+    }
+
+    /// A NUL-terminated string of at most `max` bytes.
+    fn read_cstr(&mut self, addr: u64, max: usize) -> Result<Vec<u8>, Errno> {
+        if addr == 0 {
+            return Err(Errno::FAULT);
+        }
+        let mut out = Vec::new();
+        let f = self.mem()?;
+        let mut chunk = [0u8; 256];
+        loop {
+            // Stay inside one page per read so a string ending near an unmapped page
+            // still reads.
+            let at = addr + out.len() as u64;
+            let room = (4096 - (at % 4096)) as usize;
+            let want = room.min(chunk.len());
+            let n = f
+                .read_at(&mut chunk[..want], at)
+                .map_err(|_| Errno::FAULT)?;
+            if n == 0 {
+                return Err(Errno::FAULT);
+            }
+            if let Some(z) = chunk[..n].iter().position(|&b| b == 0) {
+                out.extend_from_slice(&chunk[..z]);
+                return Ok(out);
+            }
+            out.extend_from_slice(&chunk[..n]);
+            if out.len() > max {
+                return Err(Errno::NAMETOOLONG);
+            }
+        }
+    }
+
+    fn path_arg(&mut self, addr: u64) -> Result<Vec<u8>, Errno> {
+        let p = self.read_cstr(addr, PATH_MAX)?;
+        self.still_valid()?;
+        Ok(p)
+    }
+
+    /// The call is still pending: the pid we read from is still the caller.
+    fn still_valid(&self) -> Result<(), Errno> {
+        if sys::notif_id_valid(self.sup.listener.as_fd(), self.n.id) {
+            Ok(())
+        } else {
+            Err(Errno::SRCH)
+        }
+    }
+
+    // ---- who is asking --------------------------------------------------------------
+
+    fn status_field(&self, field: &str) -> Option<String> {
+        let s = std::fs::read_to_string(format!("/proc/{}/status", self.n.pid)).ok()?;
+        s.lines()
+            .find_map(|l| l.strip_prefix(field).map(|v| v.trim().to_string()))
+    }
+
+    fn tgid(&mut self) -> u32 {
+        if let Some(t) = self.tgid {
+            return t;
+        }
+        let t = self
+            .status_field("Tgid:")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(self.n.pid);
+        self.tgid = Some(t);
+        t
+    }
+
+    fn who(&mut self) -> Who {
+        Who {
+            tid: self.n.pid,
+            tgid: self.tgid(),
+        }
+    }
+
+    fn umask(&self) -> u32 {
+        self.status_field("Umask:")
+            .and_then(|v| u32::from_str_radix(&v, 8).ok())
+            .unwrap_or(0o022)
+    }
+
+    fn program(&mut self) -> Vec<u8> {
+        let t = self.tgid();
+        fs::readlink(format!("/proc/{t}/exe"), Vec::new())
+            .map(|c| c.into_bytes())
+            .unwrap_or_default()
+    }
+
+    fn resolve(&mut self, base: Base, path: &[u8], follow: bool) -> Result<Resolved, Errno> {
+        let who = self.who();
+        let our = self.sup.our_pid;
+        resolve::resolve(who, base, path, follow, &move |p| descends_from(p, our))
+    }
+
+    // ---- deciding -----------------------------------------------------------------
+
+    /// Decides `rights` on `path`: allowed only if each is (after asking, for `ask`).
+    fn decide_fs(&mut self, path: &[u8], rights: &[FsRight]) -> Result<(), Errno> {
+        let mut worst: Option<(FsRight, Decision)> = None;
+        for &r in rights {
+            let d = self.sup.engine.fs(path, r);
+            let rank = |e: Effect| match e {
+                Effect::Allow => 0,
+                Effect::Ask => 1,
+                Effect::Deny => 2,
+            };
+            if worst.is_none_or(|(_, w)| rank(d.effect) > rank(w.effect)) {
+                worst = Some((r, d));
+            }
+        }
+        let Some((right, d)) = worst else {
+            return Ok(());
+        };
+        let target = String::from_utf8_lossy(path).into_owned();
+        self.conclude(fs_right_name(right), &target, path, d, Class::File)
+    }
+
+    /// Turns a decision into allowed / EACCES, asking for `ask`, and audits it.
+    fn conclude(
+        &mut self,
+        right: &str,
+        target: &str,
+        key: &[u8],
+        d: Decision,
+        class: Class,
+    ) -> Result<(), Errno> {
+        let sup = self.sup;
+        sup.stats.decisions.fetch_add(1, Ordering::Relaxed);
+        let mut effect = d.effect;
+        let mut asked = None;
+        if effect == Effect::Ask {
+            let k = (right.to_string(), key.to_vec());
+            let remembered = sup
+                .remembered
+                .lock()
+                .map(|s| s.contains(&k))
+                .unwrap_or(false);
+            let answer = if remembered {
+                AskAnswer::AllowOnce
+            } else {
+                let program = String::from_utf8_lossy(&self.program()).into_owned();
+                let rule = d.rule.and_then(|r| sup.engine.rule(r)).map(|i| {
+                    let mut s = format!("{}:{}", i.file, i.line);
+                    if let Some(reason) = &i.reason {
+                        s.push_str(&format!(" \"{reason}\""));
+                    }
+                    s
+                });
+                let a = (sup.asker)(&AskRequest {
+                    right: right.to_string(),
+                    target: target.to_string(),
+                    program,
+                    pid: self.n.pid,
+                    rule,
+                });
+                if a == AskAnswer::AllowForRun {
+                    if let Ok(mut s) = sup.remembered.lock() {
+                        s.insert(k);
+                    }
+                }
+                a
+            };
+            asked = Some(answer);
+            effect = if answer == AskAnswer::Deny {
+                Effect::Deny
+            } else {
+                Effect::Allow
+            };
+        }
+        if effect == Effect::Deny {
+            sup.stats.denials.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Some(audit) = &sup.audit {
+            let program = String::from_utf8_lossy(&self.program()).into_owned();
+            let pid = self.tgid();
+            if let Ok(mut a) = audit.lock() {
+                a.record(
+                    &sup.engine,
+                    class,
+                    right,
+                    target,
+                    d,
+                    effect,
+                    asked,
+                    pid,
+                    &program,
+                );
+            }
+        }
+        if effect == Effect::Allow {
+            Ok(())
+        } else {
+            Err(Errno::ACCESS)
+        }
+    }
+
+    fn respond_fd(&self, fd: OwnedFd, cloexec: bool) -> R {
+        match sys::notif_addfd_send(self.sup.listener.as_fd(), self.n.id, fd.as_fd(), cloexec) {
+            Ok(_) => Ok(Done::Sent),
+            Err(e) => Err(Errno::from_raw_os_error(
+                e.raw_os_error().unwrap_or(libc::EBADF),
+            )),
+        }
+    }
+
+    // ---- files ------------------------------------------------------------------------
+
+    fn openat2(&mut self, dirfd: i32, path: u64, how: u64, size: u64) -> R {
+        if size < 24 {
+            return Err(Errno::INVAL);
+        }
+        let h = self.read(how, 24)?;
+        let word = |i: usize| u64::from_ne_bytes(h[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
+        let (flags, mode, resolve_flags) = (word(0), word(1), word(2));
+        if size > 24 {
+            // Unknown extensions must be zero (as the kernel requires).
+            let rest = self.read(how + 24, (size as usize - 24).min(4096))?;
+            if rest.iter().any(|&b| b != 0) {
+                return Err(Errno::TOOBIG);
+            }
+        }
+        self.open(
+            Base::Fd(dirfd),
+            path,
+            flags as i32,
+            mode as u32,
+            resolve_flags,
+        )
+    }
+
+    fn open(&mut self, base: Base, path: u64, flags: i32, mode: u32, resolve_flags: u64) -> R {
+        let p = self.path_arg(path)?;
+        let oflags = OFlags::from_bits_retain(flags as u32);
+        if resolve_flags != 0 {
+            // RESOLVE_* narrow a lookup in ways the supervisor's resolver does not
+            // reproduce; callers fall back to `openat` on ENOSYS.
+            return Err(Errno::NOSYS);
+        }
+        let create = oflags.contains(OFlags::CREATE);
+        let tmpfile = oflags.contains(OFlags::TMPFILE);
+        let nofollow =
+            oflags.contains(OFlags::NOFOLLOW) || (create && oflags.contains(OFlags::EXCL));
+        let r = self.resolve(base, &p, !nofollow)?;
+        let acc = flags & libc::O_ACCMODE;
+        let path_only = oflags.contains(OFlags::PATH);
+        let mut rights: Vec<FsRight> = Vec::new();
+        match &r.object {
+            None if create && !tmpfile => rights.push(FsRight::Create),
+            None => return Err(Errno::NOENT),
+            Some(obj) => {
+                if create && oflags.contains(OFlags::EXCL) && !tmpfile {
+                    self.decide_fs(&r.path, &[FsRight::Create])?;
+                    return Err(Errno::EXIST);
+                }
+                let st = fs::fstat(obj)?;
+                let ft = fs::FileType::from_raw_mode(st.st_mode);
+                if ft == fs::FileType::Symlink && !path_only {
+                    return Err(Errno::LOOP);
+                }
+                if oflags.contains(OFlags::DIRECTORY) && ft != fs::FileType::Directory {
+                    return Err(Errno::NOTDIR);
+                }
+                if tmpfile {
+                    rights.push(FsRight::Create);
+                } else if path_only {
+                    rights.push(FsRight::Read);
+                } else {
+                    if acc == libc::O_RDONLY || acc == libc::O_RDWR {
+                        rights.push(FsRight::Read);
+                    }
+                    if acc == libc::O_WRONLY
+                        || acc == libc::O_RDWR
+                        || oflags.contains(OFlags::TRUNC)
+                    {
+                        rights.push(FsRight::Write);
+                    }
+                }
+                if ft == fs::FileType::CharacterDevice
+                    && rustix::fs::major(st.st_rdev) == 5
+                    && rustix::fs::minor(st.st_rdev) == 0
+                {
+                    // /dev/tty: the sandbox has no controlling terminal (new session);
+                    // opening it here would give it the supervisor's.
+                    return Err(Errno::NXIO);
+                }
+            }
+        }
+        // Reopening a descriptor the process already holds, with no more access than
+        // it has, gives it nothing new (`/dev/stdin`, `/proc/self/fd/N`).
+        let held = r
+            .via_fd
+            .is_some_and(|(pid, fd)| fd_allows(pid, fd, &rights));
+        if !held {
+            self.decide_fs(&r.path, &rights)?;
+        }
+        let cloexec = oflags.contains(OFlags::CLOEXEC);
+        let keep = oflags
+            & !(OFlags::CREATE
+                | OFlags::EXCL
+                | OFlags::NOFOLLOW
+                | OFlags::CLOEXEC
+                | OFlags::NOCTTY);
+        let fd = match &r.object {
+            None => {
+                let m = Mode::from_bits_truncate(mode & 0o7777 & !self.umask());
+                fs::openat(
+                    &r.parent,
+                    &r.name[..],
+                    keep | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::NOCTTY,
+                    m,
+                )?
+            }
+            Some(obj) if path_only => obj.try_clone().map_err(|_| Errno::NOMEM)?,
+            Some(obj) if tmpfile => {
+                let m = Mode::from_bits_truncate(mode & 0o7777 & !self.umask());
+                fs::openat(obj, ".", keep | OFlags::NOCTTY, m)?
+            }
+            Some(obj) => reopen(obj.as_fd(), keep | OFlags::NOCTTY)?,
+        };
+        self.respond_fd(fd, cloexec)
+    }
+
+    fn mknod(&mut self, base: Base, path: u64, mode: u32, dev: u64) -> R {
+        let p = self.path_arg(path)?;
+        let r = self.resolve(base, &p, false)?;
+        if r.object.is_some() {
+            self.decide_fs(&r.path, &[FsRight::Create])?;
+            return Err(Errno::EXIST);
+        }
+        self.decide_fs(&r.path, &[FsRight::Create])?;
+        let perm = mode & 0o7777 & !self.umask();
+        if mode & libc::S_IFMT == libc::S_IFDIR {
+            fs::mkdirat(&r.parent, &r.name[..], Mode::from_bits_truncate(perm))?;
+        } else {
+            let kind = match mode & libc::S_IFMT {
+                0 | libc::S_IFREG => fs::FileType::RegularFile,
+                libc::S_IFIFO => fs::FileType::Fifo,
+                libc::S_IFSOCK => fs::FileType::Socket,
+                libc::S_IFCHR => fs::FileType::CharacterDevice,
+                libc::S_IFBLK => fs::FileType::BlockDevice,
+                _ => return Err(Errno::INVAL),
+            };
+            fs::mknodat(
+                &r.parent,
+                &r.name[..],
+                kind,
+                Mode::from_bits_truncate(perm),
+                dev,
+            )?;
+        }
+        ok(0)
+    }
+
+    fn unlink(&mut self, base: Base, path: u64, flags: i32) -> R {
+        let p = self.path_arg(path)?;
+        let r = self.resolve(base, &p, false)?;
+        if r.object.is_none() {
+            return Err(Errno::NOENT);
+        }
+        if r.name.is_empty() {
+            return Err(Errno::BUSY);
+        }
+        self.decide_fs(&r.path, &[FsRight::Delete])?;
+        let f = if flags & libc::AT_REMOVEDIR != 0 {
+            AtFlags::REMOVEDIR
+        } else {
+            AtFlags::empty()
+        };
+        fs::unlinkat(&r.parent, &r.name[..], f)?;
+        ok(0)
+    }
+
+    /// What each fs right decides at `path` (allow = true), for the laundering check.
+    fn allowed_set(&self, path: &[u8]) -> [bool; 2] {
+        [FsRight::Read, FsRight::Write].map(|r| self.sup.engine.fs(path, r).effect == Effect::Allow)
+    }
+
+    /// Moving or linking `from` to `to` may not give it a name with more rights.
+    fn no_laundering(&mut self, from: &Resolved, to_path: &[u8]) -> Result<(), Errno> {
+        let check = |s: &Self, a: &[u8], b: &[u8]| -> bool {
+            let (x, y) = (s.allowed_set(a), s.allowed_set(b));
+            x.iter().zip(y.iter()).all(|(had, gets)| *had || !*gets)
+        };
+        if !check(self, &from.path, to_path) {
+            let target = String::from_utf8_lossy(to_path).into_owned();
+            let d = self.sup.engine.fs(&from.path, FsRight::Read);
+            let d = Decision {
+                effect: Effect::Deny,
+                rule: d.rule,
+            };
+            let _ = self.conclude("read", &target, to_path, d, Class::File);
+            return Err(Errno::ACCESS);
+        }
+        // A directory: every name beneath it moves too.
+        if let Some(obj) = &from.object {
+            if fs::fstat(obj).is_ok_and(|s| fs::FileType::from_raw_mode(s.st_mode).is_dir()) {
+                let mut seen = 0usize;
+                let base = std::path::PathBuf::from(std::ffi::OsStr::from_bytes_compat(&from.path));
+                let mut stack = vec![std::path::PathBuf::new()];
+                while let Some(rel) = stack.pop() {
+                    let Ok(rd) = std::fs::read_dir(base.join(&rel)) else {
+                        continue;
+                    };
+                    for e in rd.flatten() {
+                        seen += 1;
+                        if seen > MAX_RENAME_WALK {
+                            // Too large to check here: `mv` copies instead.
+                            return Err(Errno::XDEV);
+                        }
+                        let r2 = rel.join(e.file_name());
+                        let a = [&from.path[..], b"/", r2.as_os_str().as_encoded_bytes()].concat();
+                        let b = [to_path, b"/", r2.as_os_str().as_encoded_bytes()].concat();
+                        if !check(self, &a, &b) {
+                            return Err(Errno::ACCESS);
+                        }
+                        if e.file_type().is_ok_and(|t| t.is_dir()) {
+                            stack.push(r2);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn rename(&mut self, ob: Base, op: u64, nb: Base, np: u64, flags: u32) -> R {
+        let o = self.path_arg(op)?;
+        let n = self.path_arg(np)?;
+        let from = self.resolve(ob, &o, false)?;
+        let to = self.resolve(nb, &n, false)?;
+        if from.object.is_none() {
+            return Err(Errno::NOENT);
+        }
+        if from.name.is_empty() || to.name.is_empty() {
+            return Err(Errno::BUSY);
+        }
+        let exchange = flags & libc::RENAME_EXCHANGE != 0;
+        self.decide_fs(&from.path, &[FsRight::Delete])?;
+        let mut at_to = vec![FsRight::Create];
+        if to.object.is_some() {
+            at_to.push(FsRight::Delete);
+        }
+        self.decide_fs(&to.path, &at_to)?;
+        if exchange {
+            if to.object.is_none() {
+                return Err(Errno::NOENT);
+            }
+            self.decide_fs(&from.path, &[FsRight::Create])?;
+            self.no_laundering(&to, &from.path)?;
+        }
+        self.no_laundering(&from, &to.path)?;
+        fs::renameat_with(
+            &from.parent,
+            &from.name[..],
+            &to.parent,
+            &to.name[..],
+            fs::RenameFlags::from_bits_retain(flags),
+        )?;
+        ok(0)
+    }
+
+    fn link(&mut self, ob: Base, op: u64, nb: Base, np: u64, flags: i32) -> R {
+        let o = self.path_arg(op)?;
+        let n = self.path_arg(np)?;
+        let from = if o.is_empty() && flags & libc::AT_EMPTY_PATH != 0 {
+            return Err(Errno::PERM);
+        } else {
+            self.resolve(ob, &o, flags & libc::AT_SYMLINK_FOLLOW != 0)?
+        };
+        let to = self.resolve(nb, &n, false)?;
+        let Some(obj) = &from.object else {
+            return Err(Errno::NOENT);
+        };
+        if to.object.is_some() {
+            return Err(Errno::EXIST);
+        }
+        self.decide_fs(&to.path, &[FsRight::Create])?;
+        self.no_laundering(&from, &to.path)?;
+        let src = format!("/proc/self/fd/{}", obj.as_raw_fd());
+        fs::linkat(
+            fs::CWD,
+            src,
+            &to.parent,
+            &to.name[..],
+            AtFlags::SYMLINK_FOLLOW,
+        )?;
+        ok(0)
+    }
+
+    fn symlink(&mut self, target: u64, nb: Base, np: u64) -> R {
+        let t = self.path_arg(target)?;
+        let n = self.path_arg(np)?;
+        let to = self.resolve(nb, &n, false)?;
+        if to.object.is_some() {
+            return Err(Errno::EXIST);
+        }
+        self.decide_fs(&to.path, &[FsRight::Create])?;
+        fs::symlinkat(&t[..], &to.parent, &to.name[..])?;
+        ok(0)
+    }
+
+    fn truncate(&mut self, path: u64, len: u64) -> R {
+        let p = self.path_arg(path)?;
+        let r = self.resolve(Base::Cwd, &p, true)?;
+        let Some(obj) = &r.object else {
+            return Err(Errno::NOENT);
+        };
+        self.decide_fs(&r.path, &[FsRight::Write])?;
+        let f = reopen(obj.as_fd(), OFlags::WRONLY)?;
+        fs::ftruncate(&f, len)?;
+        ok(0)
+    }
+
+    // ---- programs -----------------------------------------------------------------------
+
+    fn exec(&mut self, base: Base, path: u64, argv: u64, flags: i32) -> R {
+        let p = self.read_cstr(path, PATH_MAX)?;
+        let r = if p.is_empty() && flags & libc::AT_EMPTY_PATH != 0 {
+            let Base::Fd(fd) = base else {
+                return Err(Errno::NOENT);
+            };
+            let obj = fs::open(
+                format!("/proc/{}/fd/{fd}", self.n.pid),
+                OFlags::PATH | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(|_| Errno::BADF)?;
+            let path = resolve::fd_path(obj.as_fd());
+            Resolved {
+                parent: obj.try_clone().map_err(|_| Errno::NOMEM)?,
+                name: Vec::new(),
+                object: Some(obj),
+                path,
+                via_fd: None,
+            }
+        } else {
+            self.resolve(base, &p, flags & libc::AT_SYMLINK_NOFOLLOW == 0)?
+        };
+        if r.object.is_none() {
+            return Err(Errno::NOENT);
+        }
+        // argv: pointers until NULL.
+        let mut args: Vec<Vec<u8>> = Vec::new();
+        let mut total = 0usize;
+        if argv != 0 {
+            for i in 0..MAX_ARGS {
+                let ptr = self.read_u64(argv + 8 * i as u64)?;
+                if ptr == 0 {
+                    break;
+                }
+                let a = self.read_cstr(ptr, MAX_ARG_BYTES)?;
+                total += a.len() + 1;
+                if total > MAX_ARG_BYTES {
+                    return Err(Errno::TOOBIG);
+                }
+                args.push(a);
+            }
+        }
+        self.still_valid()?;
+        let rest: &[Vec<u8>] = args.get(1..).unwrap_or(&[]);
+        let d = self.sup.engine.launch(&r.path, rest);
+        let mut target = String::from_utf8_lossy(&r.path).into_owned();
+        for a in rest {
+            target.push(' ');
+            target.push_str(&String::from_utf8_lossy(a));
+        }
+        let key = target.clone().into_bytes();
+        self.conclude("launch", &target, &key, d, Class::Process)?;
+        Ok(Done::Reply(Reply::Continue))
+    }
+
+    // ---- network --------------------------------------------------------------------
+
+    fn pidfd(&mut self) -> Result<OwnedFd, Errno> {
+        let t = self.tgid();
+        let pid = rustix::process::Pid::from_raw(t as i32).ok_or(Errno::SRCH)?;
+        rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty())
+    }
+
+    /// The caller's socket `fd`, duplicated into the supervisor (same open file).
+    fn socket(&mut self, fd: i32) -> Result<OwnedFd, Errno> {
+        let pidfd = self.pidfd()?;
+        let s = rustix::process::pidfd_getfd(&pidfd, fd, rustix::process::PidfdGetfdFlags::empty())
+            .map_err(|_| Errno::BADF)?;
+        self.still_valid()?;
+        Ok(s)
+    }
+
+    /// Decides an address for `right` on socket `s`. `Ok(Some(addr))`: allowed, do it
+    /// with `addr`; `Ok(None)`: nothing to decide (let it run).
+    fn decide_addr(
+        &mut self,
+        right: NetRight,
+        s: &OwnedFd,
+        raw: &[u8],
+    ) -> Result<Option<Addr>, Errno> {
+        let family = raw
+            .get(..2)
+            .map(|b| u16::from_ne_bytes([b[0], b[1]]))
+            .ok_or(Errno::INVAL)?;
+        match i32::from(family) {
+            libc::AF_UNSPEC => Ok(None),
+            libc::AF_UNIX => {
+                let path = &raw[2..];
+                let path = &path[..path.iter().position(|&b| b == 0).unwrap_or(path.len())];
+                if raw.len() <= 2 || raw.get(2) == Some(&0) {
+                    // Unnamed or abstract: Landlock's scope keeps abstract sockets
+                    // inside the sandbox.
+                    return Ok(None);
+                }
+                let want = if right == NetRight::Bind {
+                    FsRight::Create
+                } else {
+                    FsRight::Write
+                };
+                let r = self.resolve(Base::Cwd, path, right != NetRight::Bind)?;
+                if right != NetRight::Bind && r.object.is_none() {
+                    return Err(Errno::NOENT);
+                }
+                self.decide_fs(&r.path, &[want])?;
+                Ok(Some(Addr::Unix(r)))
+            }
+            libc::AF_INET | libc::AF_INET6 => {
+                let (ip, port) = inet(raw).ok_or(Errno::INVAL)?;
+                let proto = match rustix::net::sockopt::socket_type(s) {
+                    Ok(rustix::net::SocketType::DGRAM) => Proto::Udp,
+                    _ => Proto::Tcp,
+                };
+                if right == NetRight::Bind && port == 0 {
+                    // An ephemeral port: nothing anyone can connect to by name.
+                    return Ok(Some(Addr::Inet(raw.to_vec())));
+                }
+                let program = self.program();
+                let host = match ip {
+                    std::net::IpAddr::V4(a) => Host::V4(a.octets()),
+                    std::net::IpAddr::V6(a) => Host::V6(a.octets()),
+                };
+                let d = self.sup.engine.net(&NetRequest {
+                    right,
+                    proto,
+                    host,
+                    port,
+                    program: Some(&program),
+                });
+                let target = format!(
+                    "{}{}:{port}",
+                    if proto == Proto::Udp { "udp://" } else { "" },
+                    match ip {
+                        std::net::IpAddr::V6(a) => format!("[{a}]"),
+                        a => a.to_string(),
+                    }
+                );
+                let name = if right == NetRight::Bind {
+                    "bind"
+                } else {
+                    "connect"
+                };
+                self.conclude(name, &target, target.as_bytes(), d, Class::Network)?;
+                Ok(Some(Addr::Inet(raw.to_vec())))
+            }
+            _ => Err(Errno::AFNOSUPPORT),
+        }
+    }
+
+    fn connect_decide(
+        &mut self,
+        right: NetRight,
+        fd: i32,
+        addr: u64,
+        len: u64,
+    ) -> Result<Option<(OwnedFd, Addr)>, Errno> {
+        if len > 128 {
+            return Err(Errno::INVAL);
+        }
+        let raw = self.read(addr, len as usize)?;
+        self.still_valid()?;
+        let s = self.socket(fd)?;
+        Ok(self.decide_addr(right, &s, &raw)?.map(|a| (s, a)))
+    }
+
+    fn connect(&mut self, right: NetRight, fd: i32, addr: u64, len: u64) -> Option<Reply> {
+        match self.connect_decide(right, fd, addr, len) {
+            Err(e) => Some(errno(e)),
+            Ok(None) => Some(Reply::Continue),
+            Ok(Some((s, a))) => {
+                // A blocking connect may take long: answer from a worker thread so the
+                // supervisor keeps serving others.
+                let listener = self.sup.listener.try_clone().ok()?;
+                let id = self.n.id;
+                std::thread::spawn(move || {
+                    let r = match a.sockaddr() {
+                        Ok(sa) => {
+                            let res = if right == NetRight::Bind {
+                                sa.bind(s.as_fd())
+                            } else {
+                                sa.connect(s.as_fd())
+                            };
+                            match res {
+                                Ok(()) => Reply::Value(0),
+                                Err(e) => errno(e),
+                            }
+                        }
+                        Err(e) => errno(e),
+                    };
+                    let _ = sys::notif_send(listener.as_fd(), id, r);
+                });
+                None
+            }
+        }
+    }
+
+    fn sock_type(s: &OwnedFd) -> rustix::net::SocketType {
+        rustix::net::sockopt::socket_type(s).unwrap_or(rustix::net::SocketType::DGRAM)
+    }
+
+    fn sendto(&mut self, fd: i32, buf: u64, len: u64, flags: i32, addr: u64, alen: u64) -> R {
+        let s = self.socket(fd)?;
+        if Self::sock_type(&s) != rustix::net::SocketType::DGRAM {
+            // Streams ignore the address (TCP Fast Open is refused by the filter).
+            return Ok(Done::Reply(Reply::Continue));
+        }
+        if alen > 128 {
+            return Err(Errno::INVAL);
+        }
+        let raw = self.read(addr, alen as usize)?;
+        if len as usize > MAX_DGRAM {
+            return Err(Errno::MSGSIZE);
+        }
+        let data = self.read(buf, len as usize)?;
+        self.still_valid()?;
+        let a = self.decide_addr(NetRight::Connect, &s, &raw)?;
+        let n = send_dgram(&s, &data, flags, a.as_ref())?;
+        ok(n as i64)
+    }
+
+    /// Reads a `msghdr`: (name bytes or None, data, has control).
+    fn msghdr(&mut self, at: u64) -> Result<(Option<Vec<u8>>, Vec<u8>), Errno> {
+        let h = self.read(at, 56)?;
+        let w = |i: usize| u64::from_ne_bytes(h[i..i + 8].try_into().unwrap_or([0; 8]));
+        let (name, namelen) = (w(0), w(8) & 0xffff_ffff);
+        let (iov, iovlen) = (w(16), w(24));
+        let (control, controllen) = (w(32), w(40));
+        if control != 0 && controllen != 0 {
+            // Ancillary data (descriptors, credentials) on datagram sockets is not
+            // supported under supervision: refusing is the safe answer.
+            return Err(Errno::OPNOTSUPP);
+        }
+        if iovlen > 1024 {
+            return Err(Errno::MSGSIZE);
+        }
+        let mut data = Vec::new();
+        for i in 0..iovlen {
+            let base = self.read_u64(iov + 16 * i)?;
+            let l = self.read_u64(iov + 16 * i + 8)? as usize;
+            if data.len() + l > MAX_DGRAM {
+                return Err(Errno::MSGSIZE);
+            }
+            data.extend(self.read(base, l)?);
+        }
+        let name = if name != 0 && namelen != 0 {
+            if namelen > 128 {
+                return Err(Errno::INVAL);
+            }
+            Some(self.read(name, namelen as usize)?)
+        } else {
+            None
+        };
+        Ok((name, data))
+    }
+
+    fn sendmsg(&mut self, fd: i32, msg: u64, flags: i32) -> R {
+        let s = self.socket(fd)?;
+        if Self::sock_type(&s) != rustix::net::SocketType::DGRAM {
+            return Ok(Done::Reply(Reply::Continue));
+        }
+        let (name, data) = self.msghdr(msg)?;
+        self.still_valid()?;
+        let a = match &name {
+            Some(raw) => self.decide_addr(NetRight::Connect, &s, raw)?,
+            None => None,
+        };
+        let n = send_dgram(&s, &data, flags, a.as_ref())?;
+        ok(n as i64)
+    }
+
+    fn sendmmsg(&mut self, fd: i32, vec: u64, vlen: u32, flags: i32) -> R {
+        let s = self.socket(fd)?;
+        if Self::sock_type(&s) != rustix::net::SocketType::DGRAM {
+            return Ok(Done::Reply(Reply::Continue));
+        }
+        let mut sent = 0i64;
+        for i in 0..u64::from(vlen.min(1024)) {
+            let at = vec + 64 * i;
+            let step = (|| -> Result<usize, Errno> {
+                let (name, data) = self.msghdr(at)?;
+                self.still_valid()?;
+                let a = match &name {
+                    Some(raw) => self.decide_addr(NetRight::Connect, &s, raw)?,
+                    None => None,
+                };
+                send_dgram(&s, &data, flags, a.as_ref())
+            })();
+            match step {
+                Ok(n) => {
+                    self.write(at + 56, &(n as u32).to_ne_bytes())?;
+                    sent += 1;
+                }
+                Err(e) if sent == 0 => return Err(e),
+                Err(_) => break,
+            }
+        }
+        ok(sent)
+    }
+}
+
+/// An allowed destination.
+enum Addr {
+    Inet(Vec<u8>),
+    Unix(Resolved),
+}
+
+/// A socket address ready for `connect`/`bind`/`sendto`.
+enum SockAddr {
+    Inet(std::net::SocketAddr),
+    Unix(rustix::net::SocketAddrUnix),
+}
+
+impl Addr {
+    fn sockaddr(&self) -> Result<SockAddr, Errno> {
+        match self {
+            Addr::Inet(raw) => {
+                let (ip, port) = inet_raw(raw).ok_or(Errno::INVAL)?;
+                Ok(SockAddr::Inet(std::net::SocketAddr::new(ip, port)))
+            }
+            Addr::Unix(r) => {
+                // Reach the very inode (or directory) we decided on through our own
+                // descriptor of it.
+                let p = match &r.object {
+                    Some(o) => format!("/proc/self/fd/{}", o.as_raw_fd()).into_bytes(),
+                    None => [
+                        format!("/proc/self/fd/{}/", r.parent.as_raw_fd()).as_bytes(),
+                        &r.name,
+                    ]
+                    .concat(),
+                };
+                Ok(SockAddr::Unix(
+                    rustix::net::SocketAddrUnix::new(&p[..]).map_err(|_| Errno::NAMETOOLONG)?,
+                ))
+            }
+        }
+    }
+}
+
+impl SockAddr {
+    fn connect(&self, s: BorrowedFd<'_>) -> Result<(), Errno> {
+        match self {
+            SockAddr::Inet(a) => rustix::net::connect(s, a),
+            SockAddr::Unix(a) => rustix::net::connect(s, a),
+        }
+    }
+    fn bind(&self, s: BorrowedFd<'_>) -> Result<(), Errno> {
+        match self {
+            SockAddr::Inet(a) => rustix::net::bind(s, a),
+            SockAddr::Unix(a) => rustix::net::bind(s, a),
+        }
+    }
+}
+
+fn send_dgram(s: &OwnedFd, data: &[u8], flags: i32, a: Option<&Addr>) -> Result<usize, Errno> {
+    let f = rustix::net::SendFlags::from_bits_retain(flags as u32);
+    match a {
+        None => rustix::net::send(s, data, f),
+        Some(a) => match a.sockaddr()? {
+            SockAddr::Inet(sa) => rustix::net::sendto(s, data, f, &sa),
+            SockAddr::Unix(sa) => rustix::net::sendto(s, data, f, &sa),
+        },
+    }
+}
+
+/// IP and port of a `sockaddr_in`/`sockaddr_in6`; IPv4-mapped IPv6 is read as IPv4,
+/// so `::ffff:10.0.0.1` is decided by the IPv4 rules.
+fn inet(raw: &[u8]) -> Option<(std::net::IpAddr, u16)> {
+    let (ip, port) = inet_raw(raw)?;
+    let ip = match ip {
+        std::net::IpAddr::V6(a) => match a.to_ipv4_mapped() {
+            Some(v4) => std::net::IpAddr::V4(v4),
+            None => std::net::IpAddr::V6(a),
+        },
+        v4 => v4,
+    };
+    Some((ip, port))
+}
+
+fn inet_raw(raw: &[u8]) -> Option<(std::net::IpAddr, u16)> {
+    let family = i32::from(u16::from_ne_bytes([*raw.first()?, *raw.get(1)?]));
+    let port = u16::from_be_bytes([*raw.get(2)?, *raw.get(3)?]);
+    match family {
+        libc::AF_INET => {
+            let a: [u8; 4] = raw.get(4..8)?.try_into().ok()?;
+            Some((std::net::IpAddr::from(a), port))
+        }
+        libc::AF_INET6 => {
+            let a: [u8; 16] = raw.get(8..24)?.try_into().ok()?;
+            Some((std::net::IpAddr::from(a), port))
+        }
+        _ => None,
+    }
+}
+
+/// Reopens an `O_PATH` descriptor with real access, through `/proc/self/fd`. FIFOs are
+/// opened non-blocking (an open that waits for a peer would stall the supervisor),
+/// then switched back.
+fn reopen(obj: BorrowedFd<'_>, flags: OFlags) -> Result<OwnedFd, Errno> {
+    let st = fs::fstat(obj)?;
+    let fifo = fs::FileType::from_raw_mode(st.st_mode) == fs::FileType::Fifo;
+    let link = format!("/proc/self/fd/{}", obj.as_raw_fd());
+    let f = if fifo && !flags.contains(OFlags::NONBLOCK) {
+        let f = fs::open(
+            &link,
+            flags | OFlags::NONBLOCK | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        let fl = rustix::fs::fcntl_getfl(&f)?;
+        rustix::fs::fcntl_setfl(&f, fl & !OFlags::NONBLOCK)?;
+        f
+    } else {
+        fs::open(&link, flags | OFlags::CLOEXEC, Mode::empty())?
+    };
+    Ok(f)
+}
+
+/// Whether descriptor `fd` of `pid` is open with at least the access `rights` need.
+fn fd_allows(pid: u32, fd: u32, rights: &[FsRight]) -> bool {
+    let Ok(info) = std::fs::read_to_string(format!("/proc/{pid}/fdinfo/{fd}")) else {
+        return false;
+    };
+    let Some(flags) = info
+        .lines()
+        .find_map(|l| l.strip_prefix("flags:"))
+        .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+    else {
+        return false;
+    };
+    let acc = flags as i32 & libc::O_ACCMODE;
+    let (r, w) = (
+        acc == libc::O_RDONLY || acc == libc::O_RDWR,
+        acc == libc::O_WRONLY || acc == libc::O_RDWR,
+    );
+    rights.iter().all(|x| match x {
+        FsRight::Read => r && flags as i32 & libc::O_PATH == 0,
+        FsRight::Write => w,
+        _ => false,
+    })
+}
+
+/// Whether `pid` descends from `ancestor` (the supervisor: a child subreaper, so every
+/// sandboxed process, orphaned or not, is beneath it).
+pub fn descends_from(pid: u32, ancestor: u32) -> bool {
+    let mut p = pid;
+    for _ in 0..4096 {
+        if p == ancestor {
+            return pid != ancestor;
+        }
+        if p <= 1 {
+            return false;
+        }
+        let Ok(s) = std::fs::read_to_string(format!("/proc/{p}/status")) else {
+            return false;
+        };
+        let Some(pp) = s
+            .lines()
+            .find_map(|l| l.strip_prefix("PPid:"))
+            .and_then(|v| v.trim().parse().ok())
+        else {
+            return false;
+        };
+        p = pp;
+    }
+    false
+}
+
+/// The kind of event, for the audit record's OCSF class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    File,
+    Network,
+    Process,
+}
+
+trait OsStrCompat {
+    fn from_bytes_compat(b: &[u8]) -> &std::ffi::OsStr;
+}
+
+impl OsStrCompat for std::ffi::OsStr {
+    fn from_bytes_compat(b: &[u8]) -> &std::ffi::OsStr {
+        std::os::unix::ffi::OsStrExt::from_bytes(b)
+    }
+}
