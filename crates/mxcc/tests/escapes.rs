@@ -1,0 +1,187 @@
+//! The escape suite (crates/mxc-enforce-linux/tests/escapes/): each program tries to
+//! break out of `mxcc run` and must fail, after a control action that must work.
+//! Linux only; needs Landlock ABI 6 and seccomp user notification (CI runs it as root).
+#![cfg(target_os = "linux")]
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn suite() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../mxc-enforce-linux/tests/escapes")
+}
+
+/// Services outside the sandbox that the escapes try to reach.
+struct Host {
+    unix: PathBuf,
+    abstract_name: String,
+    tcp_port: u16,
+}
+
+fn serve(name: &str) -> Host {
+    use std::os::linux::net::SocketAddrExt;
+    let tag = format!("mxc-escape-{}-{name}", std::process::id());
+    let unix = std::env::temp_dir().join(format!("{tag}.sock"));
+    let _ = std::fs::remove_file(&unix);
+    let l = std::os::unix::net::UnixListener::bind(&unix).unwrap();
+    let addr = std::os::unix::net::SocketAddr::from_abstract_name(tag.as_bytes()).unwrap();
+    let a = std::os::unix::net::UnixListener::bind_addr(&addr).unwrap();
+    let t = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let tcp_port = t.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            let _ = (&s).write_all(b"secret-service");
+        }
+    });
+    std::thread::spawn(move || {
+        for s in a.incoming().flatten() {
+            let _ = (&s).write_all(b"secret-service");
+        }
+    });
+    std::thread::spawn(move || {
+        for s in t.incoming().flatten() {
+            let _ = (&s).write_all(b"secret-service");
+        }
+    });
+    Host {
+        unix,
+        abstract_name: tag,
+        tcp_port,
+    }
+}
+
+fn escape(name: &str) {
+    let root = std::env::temp_dir().join(format!("mxc-escape-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let work = root.join("work");
+    std::fs::create_dir_all(work.join("secret")).unwrap();
+    std::fs::write(work.join("ok"), "fine").unwrap();
+    std::fs::write(work.join("secret/key"), "TOP-SECRET").unwrap();
+    let host = serve(name);
+    let log = root.join("audit.log");
+    let suite = suite().canonicalize().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .arg("run")
+        .arg(suite.join("escapes.mxc"))
+        .args(["--agent", "escape", "--ask", "deny"])
+        .arg("--param")
+        .arg(format!("work={}", work.display()))
+        .arg("--param")
+        .arg(format!("suite={}", suite.display()))
+        .arg("--audit-log")
+        .arg(&log)
+        .args(["--", "/usr/bin/python3", "-B"])
+        .arg(suite.join(format!("{name}.py")))
+        .env("WORK", &work)
+        .env("SUITE", &suite)
+        .env("HOST_UNIX", &host.unix)
+        .env("HOST_ABSTRACT", &host.abstract_name)
+        .env("HOST_TCP_PORT", host.tcp_port.to_string())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "escape `{name}`: exit {:?}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        out.status
+    );
+    assert!(stdout.contains("held:"), "{stdout}");
+    assert!(!stdout.contains("TOP-SECRET") && !stdout.contains("secret-service"));
+    // The secret is untouched and the log is intact.
+    let mut key = String::new();
+    std::fs::File::open(work.join("secret/key"))
+        .unwrap()
+        .read_to_string(&mut key)
+        .unwrap();
+    assert_eq!(key, "TOP-SECRET");
+    let v = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .args(["audit", "verify"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&v.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&root);
+    let _ = std::fs::remove_file(&host.unix);
+}
+
+macro_rules! escapes {
+    ($($name:ident),* $(,)?) => {
+        $(#[test] fn $name() { escape(stringify!($name)); })*
+    };
+}
+
+escapes!(
+    symlink,
+    hardlink,
+    rename,
+    dotdot,
+    proc_root,
+    proc_fd,
+    dirfd,
+    io_uring,
+    ptrace,
+    sockets,
+    unix_host,
+    net,
+    exec,
+    tty_signals,
+    git_hooks,
+    privileges,
+);
+
+/// Every denial is in the audit log, under the agent's identity, with the deciding rule.
+#[test]
+fn denials_are_audited() {
+    let root = std::env::temp_dir().join(format!("mxc-escape-{}-audit", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let work = root.join("work");
+    std::fs::create_dir_all(work.join("secret")).unwrap();
+    std::fs::write(work.join("secret/key"), "TOP-SECRET").unwrap();
+    let log = root.join("audit.log");
+    let suite = suite().canonicalize().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .arg("run")
+        .arg(suite.join("escapes.mxc"))
+        .args(["--agent", "escape"])
+        .arg("--param")
+        .arg(format!("work={}", work.display()))
+        .arg("--param")
+        .arg(format!("suite={}", suite.display()))
+        .arg("--audit-log")
+        .arg(&log)
+        .args(["--", "/bin/cat"])
+        .arg(work.join("secret/key"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let denial = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|r| r["disposition"] == "Blocked")
+        .expect("a denial record");
+    assert_eq!(denial["class_uid"], 1001);
+    assert_eq!(
+        denial["file"]["path"],
+        work.join("secret/key").to_str().unwrap()
+    );
+    let mxc = &denial["unmapped"]["mxc"];
+    assert_eq!(mxc["right"], "read");
+    assert_eq!(mxc["reason"], "the escape suite's secret");
+    assert!(mxc["rule"]["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("escapes.mxc"));
+    assert!(denial["actor"]["user"]["name"]
+        .as_str()
+        .unwrap()
+        .starts_with("local("));
+    let _ = std::fs::remove_dir_all(&root);
+}
