@@ -30,6 +30,9 @@ pub struct Resolved {
     pub path: Vec<u8>,
     /// Reached through `/proc/PID/fd/N` of a sandboxed process: `(PID, N)`.
     pub via_fd: Option<(u32, u32)>,
+    /// A directory on the way does not exist (`name` then holds the rest of the path):
+    /// the path can be decided, but nothing can be made there.
+    pub parent_missing: bool,
 }
 
 /// Who is asking, for `/proc/self` and relative paths.
@@ -94,7 +97,7 @@ pub fn resolve(
         root.try_clone().map_err(|_| Errno::NOMEM)?
     } else {
         let p = match base {
-            Base::Cwd => format!("/proc/{}/cwd", who.tid),
+            Base::Cwd | Base::Fd(libc::AT_FDCWD) => format!("/proc/{}/cwd", who.tid),
             Base::Fd(fd) if fd >= 0 => format!("/proc/{}/fd/{fd}", who.tid),
             Base::Fd(_) => return Err(Errno::BADF),
         };
@@ -125,6 +128,7 @@ pub fn resolve(
                 object: Some(cur),
                 path: p,
                 via_fd,
+                parent_missing: false,
             });
         };
         let last = queue.is_empty();
@@ -135,18 +139,29 @@ pub fn resolve(
         let follow = !last || follow_last || trailing_slash;
         let fd = match opath(cur.as_fd(), &comp, false) {
             Ok(fd) => fd,
-            Err(Errno::NOENT) if last => {
+            Err(Errno::NOENT) => {
+                // The path as it would be: what the policy decides even when nothing is
+                // there (so a denied path reads as denied, not as missing).
                 let mut p = fd_path(cur.as_fd());
+                let mut name = comp;
+                for c in queue {
+                    if c == b".." {
+                        return Err(Errno::NOENT);
+                    }
+                    name.push(b'/');
+                    name.extend_from_slice(&c);
+                }
                 if p != b"/" {
                     p.push(b'/');
                 }
-                p.extend_from_slice(&comp);
+                p.extend_from_slice(&name);
                 return Ok(Resolved {
                     parent: cur,
-                    name: comp,
+                    name,
                     object: None,
                     path: p,
                     via_fd,
+                    parent_missing: !last,
                 });
             }
             Err(e) => return Err(e),
@@ -185,6 +200,7 @@ pub fn resolve(
                         object: Some(obj),
                         path: p,
                         via_fd,
+                        parent_missing: false,
                     });
                 }
                 cur = obj;
@@ -216,6 +232,7 @@ pub fn resolve(
                 object: Some(fd),
                 path: p,
                 via_fd,
+                parent_missing: false,
             });
         }
         if ft != fs::FileType::Directory {
@@ -285,7 +302,9 @@ mod tests {
         assert!(missing.object.is_none());
         assert_eq!(missing.path, c("a/new"));
         assert_eq!(r("a/b/f/x", true).unwrap_err(), Errno::NOTDIR);
-        assert_eq!(r("nope/x", true).unwrap_err(), Errno::NOENT);
+        let deep = r("nope/x", true).unwrap();
+        assert!(deep.parent_missing && deep.object.is_none());
+        assert_eq!(deep.path, c("nope/x"));
         std::os::unix::fs::symlink("loop", d.join("loop")).unwrap();
         assert_eq!(r("loop", true).unwrap_err(), Errno::LOOP);
         let _ = std::fs::remove_dir_all(&d);

@@ -116,13 +116,7 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
                 take_fd(pid, fd).map_err(|e| format!("cannot take the seccomp listener: {e}"))?;
             if let Some((uid, gid)) = ids {
                 // Act on the sandbox's behalf with its credentials.
-                let g = rustix::process::Gid::from_raw(gid);
-                let u = rustix::process::Uid::from_raw(uid);
-                rustix::thread::set_thread_groups(&[])
-                    .and_then(|_| rustix::thread::set_thread_res_gid(g, g, g))
-                    .and_then(|_| {
-                        rustix::thread::set_thread_res_uid(u, u, rustix::process::Uid::ROOT)
-                    })
+                sys::act_as(uid, gid)
                     .map_err(|e| format!("cannot take the agent's identity: {e}"))?;
             }
             let audit = audit_slot2.lock().ok().and_then(|mut a| a.take());

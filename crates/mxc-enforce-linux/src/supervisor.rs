@@ -449,8 +449,19 @@ impl Call<'_> {
         let path_only = oflags.contains(OFlags::PATH);
         let mut rights: Vec<FsRight> = Vec::new();
         match &r.object {
-            None if create && !tmpfile => rights.push(FsRight::Create),
-            None => return Err(Errno::NOENT),
+            None if create && !tmpfile && !r.parent_missing => rights.push(FsRight::Create),
+            None => {
+                // A denied path is denied whether or not it exists (no existence probe).
+                let want = if create {
+                    FsRight::Create
+                } else if acc == libc::O_WRONLY {
+                    FsRight::Write
+                } else {
+                    FsRight::Read
+                };
+                self.decide_fs(&r.path, &[want])?;
+                return Err(Errno::NOENT);
+            }
             Some(obj) => {
                 if create && oflags.contains(OFlags::EXCL) && !tmpfile {
                     self.decide_fs(&r.path, &[FsRight::Create])?;
@@ -527,11 +538,13 @@ impl Call<'_> {
     fn mknod(&mut self, base: Base, path: u64, mode: u32, dev: u64) -> R {
         let p = self.path_arg(path)?;
         let r = self.resolve(base, &p, false)?;
+        self.decide_fs(&r.path, &[FsRight::Create])?;
         if r.object.is_some() {
-            self.decide_fs(&r.path, &[FsRight::Create])?;
             return Err(Errno::EXIST);
         }
-        self.decide_fs(&r.path, &[FsRight::Create])?;
+        if r.parent_missing {
+            return Err(Errno::NOENT);
+        }
         let perm = mode & 0o7777 & !self.umask();
         if mode & libc::S_IFMT == libc::S_IFDIR {
             fs::mkdirat(&r.parent, &r.name[..], Mode::from_bits_truncate(perm))?;
@@ -558,13 +571,13 @@ impl Call<'_> {
     fn unlink(&mut self, base: Base, path: u64, flags: i32) -> R {
         let p = self.path_arg(path)?;
         let r = self.resolve(base, &p, false)?;
+        self.decide_fs(&r.path, &[FsRight::Delete])?;
         if r.object.is_none() {
             return Err(Errno::NOENT);
         }
         if r.name.is_empty() {
             return Err(Errno::BUSY);
         }
-        self.decide_fs(&r.path, &[FsRight::Delete])?;
         let f = if flags & libc::AT_REMOVEDIR != 0 {
             AtFlags::REMOVEDIR
         } else {
@@ -645,6 +658,9 @@ impl Call<'_> {
             at_to.push(FsRight::Delete);
         }
         self.decide_fs(&to.path, &at_to)?;
+        if to.parent_missing {
+            return Err(Errno::NOENT);
+        }
         if exchange {
             if to.object.is_none() {
                 return Err(Errno::NOENT);
@@ -675,10 +691,13 @@ impl Call<'_> {
         let Some(obj) = &from.object else {
             return Err(Errno::NOENT);
         };
+        self.decide_fs(&to.path, &[FsRight::Create])?;
         if to.object.is_some() {
             return Err(Errno::EXIST);
         }
-        self.decide_fs(&to.path, &[FsRight::Create])?;
+        if to.parent_missing {
+            return Err(Errno::NOENT);
+        }
         self.no_laundering(&from, &to.path)?;
         let src = format!("/proc/self/fd/{}", obj.as_raw_fd());
         fs::linkat(
@@ -695,10 +714,13 @@ impl Call<'_> {
         let t = self.path_arg(target)?;
         let n = self.path_arg(np)?;
         let to = self.resolve(nb, &n, false)?;
+        self.decide_fs(&to.path, &[FsRight::Create])?;
         if to.object.is_some() {
             return Err(Errno::EXIST);
         }
-        self.decide_fs(&to.path, &[FsRight::Create])?;
+        if to.parent_missing {
+            return Err(Errno::NOENT);
+        }
         fs::symlinkat(&t[..], &to.parent, &to.name[..])?;
         ok(0)
     }
@@ -736,6 +758,7 @@ impl Call<'_> {
                 object: Some(obj),
                 path,
                 via_fd: None,
+                parent_missing: false,
             }
         } else {
             self.resolve(base, &p, flags & libc::AT_SYMLINK_NOFOLLOW == 0)?

@@ -210,6 +210,10 @@ pub unsafe fn child_setup(setup: &ChildSetup) -> io::Result<()> {
             ))?;
             check(libc::syscall(libc::SYS_setresgid, gid, gid, gid))?;
             check(libc::syscall(libc::SYS_setresuid, uid, uid, uid))?;
+            // The id change made us non-dumpable, which would make our /proc entries
+            // root's; the supervisor acts with our ids and must read them (exec makes
+            // a normal program dumpable again anyway).
+            check(libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0) as libc::c_long)?;
         }
         // Killed with the supervisor (set after the id change, which clears it).
         check(libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) as libc::c_long)?;
@@ -275,4 +279,25 @@ pub fn spawn_confined(
         cmd.pre_exec(move || child_setup(&setup));
     }
     cmd.spawn()
+}
+
+/// Makes this thread's file system accesses (DAC checks, owners of files it creates)
+/// those of `uid`/`gid` with no supplementary groups, keeping its other credentials
+/// (the supervisor still reads the sandbox's `/proc` entries).
+pub fn act_as(uid: u32, gid: u32) -> io::Result<()> {
+    // SAFETY: `setgroups` with an empty list and `setfsgid`/`setfsuid` take integers.
+    // The raw system calls change only the calling thread (unlike libc's wrappers for
+    // setgroups, which change every thread).
+    unsafe {
+        if libc::syscall(libc::SYS_setgroups, 0, std::ptr::null::<libc::gid_t>()) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        libc::setfsgid(gid);
+        libc::setfsuid(uid);
+        // setfs*id report the previous id; read back to check the change held.
+        if libc::setfsuid(u32::MAX) as u32 != uid || libc::setfsgid(u32::MAX) as u32 != gid {
+            return Err(io::Error::from_raw_os_error(libc::EPERM));
+        }
+    }
+    Ok(())
 }

@@ -122,8 +122,19 @@ fn sandbox(
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
     let cmd = args.command.first().ok_or("no command given")?;
-    let program =
-        resolve_program(cmd, &path_var).ok_or_else(|| format!("`{cmd}`: command not found"))?;
+    let Some(program) = resolve_program(cmd, &path_var) else {
+        return Ok(lx::Outcome {
+            code: 127,
+            decisions: 0,
+            denials: 0,
+            timed_out: false,
+            not_started: Some(format!(
+                "`{cmd}`: command not found (PATH in the sandbox: {})",
+                path_var.to_string_lossy()
+            )),
+            supervisor_error: None,
+        });
+    };
     let plan = mxc_lang::plan::plan(bound);
     let asker = asker(args.ask);
     let cfg = lx::Config {

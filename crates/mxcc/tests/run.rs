@@ -1,0 +1,306 @@
+//! `mxcc run` on Linux (process tier): exit statuses, refusals, `ask`, env scrubbing,
+//! identity, timeouts, audit logs, and a real workload (Python tests, git, cargo).
+#![cfg(target_os = "linux")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("mxc-run-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+const SYSTEM: &str = r#"
+policy system {
+  fs {
+    allow read "/usr/**", "/lib/**", "/lib64/**", "/etc/**", "/bin/**", "/proc/**", "/dev/**"
+    allow write "/dev/null"
+  }
+  app { allow launch "/usr/bin/*", "/bin/*" }
+}
+"#;
+
+fn policy(dir: &Path, agent: &str) -> PathBuf {
+    let p = dir.join("p.mxc");
+    std::fs::write(&p, format!("{SYSTEM}\n{agent}")).unwrap();
+    p
+}
+
+fn run(policy: &Path, extra: &[&str], cmd: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .arg("run")
+        .arg(policy)
+        .args(["--agent", "a"])
+        .args(extra)
+        .arg("--")
+        .args(cmd)
+        .env("MXC_TEST_SECRET_TOKEN", "s3cr3t")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}--- stderr\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn exit_status_is_the_commands() {
+    let d = scratch("status");
+    let p = policy(&d, "agent a { isolation process  use system }");
+    let o = run(&p, &[], &["/bin/sh", "-c", "exit 7"]);
+    assert_eq!(o.status.code(), Some(7), "{}", text(&o));
+    let o = run(&p, &[], &["/bin/sh", "-c", "kill -9 $$"]);
+    assert_eq!(o.status.code(), Some(137), "{}", text(&o));
+    let o = run(&p, &[], &["true"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+#[test]
+fn a_denied_or_missing_command_is_126_or_127() {
+    let d = scratch("notstarted");
+    let p = policy(
+        &d,
+        "policy no-sh { app { deny launch \"/usr/bin/dash\" } }\n\
+         agent a { isolation process  use system, no-sh }",
+    );
+    let o = run(&p, &[], &["/usr/bin/dash", "-c", "true"]);
+    assert_eq!(o.status.code(), Some(126), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("denied"));
+    let o = run(&p, &[], &["no-such-program-here"]);
+    assert_eq!(o.status.code(), Some(127), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not found"));
+}
+
+#[test]
+fn tiers_that_are_not_available_refuse_with_125() {
+    let d = scratch("tiers");
+    for tier in ["container", "microvm"] {
+        let p = policy(&d, &format!("agent a {{ isolation {tier}  use system }}"));
+        let o = run(&p, &[], &["/bin/true"]);
+        assert_eq!(o.status.code(), Some(125), "{}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(tier) && err.contains("refusing"), "{err}");
+    }
+}
+
+#[test]
+fn ask_follows_the_flag_and_is_denied_without_a_terminal() {
+    let d = scratch("ask");
+    std::fs::write(d.join("f"), "content").unwrap();
+    let p = policy(
+        &d,
+        &format!(
+            "policy q {{ fs {{ ask read \"{}/**\" }} }}\nagent a {{ isolation process  use system, q }}",
+            d.display()
+        ),
+    );
+    let f = d.join("f");
+    let f = f.to_str().unwrap();
+    let o = run(&p, &["--ask", "allow"], &["/bin/cat", f]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(o.stdout, b"content");
+    let o = run(&p, &["--ask", "deny"], &["/bin/cat", f]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    // No flag, no terminal (setsid: no controlling terminal): denied.
+    let o = Command::new("setsid")
+        .arg("-w")
+        .arg(env!("CARGO_BIN_EXE_mxcc"))
+        .args(["run"])
+        .arg(&p)
+        .args(["--agent", "a", "--", "/bin/cat", f])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+}
+
+#[test]
+fn env_is_scrubbed() {
+    let d = scratch("env");
+    let p = policy(&d, "agent a { isolation process  use system }");
+    let o = run(&p, &[], &["/usr/bin/env"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("PATH="), "{out}");
+    assert!(!out.contains("MXC_TEST_SECRET_TOKEN"), "{out}");
+    let p = policy(
+        &d,
+        "agent a { isolation process  env { pass \"PATH\", \"MXC_*\"  deny \"*_TOKEN\" }  use system }",
+    );
+    let o = run(&p, &[], &["/usr/bin/env"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(!out.contains("MXC_TEST_SECRET_TOKEN"), "{out}");
+    assert!(!out.contains("HOME="), "{out}");
+}
+
+#[test]
+fn timeout_kills_the_whole_tree() {
+    let d = scratch("timeout");
+    let p = policy(
+        &d,
+        "agent a { isolation process  limits { timeout 1s }  use system }",
+    );
+    let start = std::time::Instant::now();
+    let o = run(&p, &[], &["/bin/sh", "-c", "(sleep 60 &) ; sleep 60"]);
+    assert!(start.elapsed() < std::time::Duration::from_secs(30));
+    assert_eq!(o.status.code(), Some(137), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("timeout"));
+}
+
+#[test]
+fn local_identity_runs_as_that_uid() {
+    if rustix_uid() != 0 {
+        return; // switching users needs root (CI runs as root)
+    }
+    let d = scratch("identity");
+    let p = policy(
+        &d,
+        "agent a { identity local(uid: 65534)  isolation process  use system }",
+    );
+    let o = run(&p, &[], &["/usr/bin/id", "-u"]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "65534",
+        "{}",
+        text(&o)
+    );
+}
+
+fn rustix_uid() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn audit_log_is_chained_and_tampering_is_found() {
+    let d = scratch("audit");
+    let p = policy(&d, "agent a { isolation process  audit all  use system }");
+    let log = d.join("audit.log");
+    let log_s = log.to_str().unwrap();
+    let o = run(&p, &["--audit-log", log_s], &["/bin/cat", "/etc/hostname"]);
+    assert!(
+        o.status.success() || o.status.code() == Some(1),
+        "{}",
+        text(&o)
+    );
+    let verify = |path: &str| {
+        Command::new(env!("CARGO_BIN_EXE_mxcc"))
+            .args(["audit", "verify", path])
+            .output()
+            .unwrap()
+    };
+    let v = verify(log_s);
+    assert_eq!(v.status.code(), Some(0), "{}", text(&v));
+    let t = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = t.lines().collect();
+    assert!(lines.len() >= 3, "{t}");
+    // Remove the second record.
+    let cut = [lines[0]]
+        .iter()
+        .chain(&lines[2..])
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&log, cut).unwrap();
+    let v = verify(log_s);
+    assert_eq!(v.status.code(), Some(1), "{}", text(&v));
+    assert!(
+        String::from_utf8_lossy(&v.stderr).contains(":2:"),
+        "{}",
+        text(&v)
+    );
+    let v = verify(d.join("missing.log").to_str().unwrap());
+    assert_eq!(v.status.code(), Some(2));
+}
+
+/// A real workload: Python tests, git operations and a cargo build and test, under a
+/// reasonable developer policy — while the SSH key stays out of reach.
+#[test]
+fn real_workload() {
+    let d = scratch("workload");
+    let proj = d.join("proj");
+    std::fs::create_dir_all(proj.join("src")).unwrap();
+    std::fs::write(proj.join("calc.py"), "def add(a, b):\n    return a + b\n").unwrap();
+    std::fs::write(
+        proj.join("test_calc.py"),
+        "import unittest\nfrom calc import add\nclass T(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        proj.join("Cargo.toml"),
+        "[package]\nname = \"proj\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        proj.join("src/main.rs"),
+        "fn main() { println!(\"built\"); }\n#[test]\nfn t() { assert_eq!(2 + 2, 4); }\n",
+    )
+    .unwrap();
+    let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
+    let p = d.join("dev.mxc");
+    std::fs::write(
+        &p,
+        r#"param project: path
+policy dev {
+  fs {
+    allow read "/**"
+    deny read "~/.ssh/**", "/proc/*/environ"
+    allow all "${project}/**", "/tmp/**"
+    allow write "/dev/null"
+    allow all "~/.cargo/registry/**", "~/.cargo/.package-cache*", "~/.cargo/.global-cache*"
+  }
+  app {
+    allow launch "/usr/**", "~/.cargo/bin/*", "~/.rustup/toolchains/**", "${project}/target/**"
+  }
+}
+agent a {
+  isolation process
+  env { pass "PATH", "HOME", "LANG", "RUSTUP_TOOLCHAIN", "CARGO_HOME", "RUSTUP_HOME" }
+  use dev
+}
+"#,
+    )
+    .unwrap();
+    let script = format!(
+        "set -e; cd {proj}; python3 -B -m unittest -q 2>&1 | tail -1; \
+         git init -q; git add .; git -c user.email=a@b -c user.name=a commit -qm init; \
+         git log --oneline | wc -l; \
+         if command -v cargo >/dev/null; then cargo run -q --offline; cargo test -q --offline 2>&1 | grep -c 'test result: ok'; fi; \
+         if cat {home}/.ssh/id_rsa 2>/dev/null; then echo LEAK; fi",
+        proj = proj.display(),
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .arg("run")
+        .arg(&p)
+        .args(["--agent", "a", "--param"])
+        .arg(format!("project={}", proj.display()))
+        .args([
+            "--param",
+            &format!("home={home}"),
+            "--",
+            "/bin/sh",
+            "-c",
+            &script,
+        ])
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("RUSTFLAGS")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(out.contains("OK"), "{}", text(&o));
+    assert!(!out.contains("LEAK"));
+    if out.contains("built") {
+        assert!(out.trim_end().ends_with('1'), "{}", text(&o));
+    }
+}
