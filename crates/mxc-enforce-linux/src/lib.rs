@@ -29,6 +29,8 @@ mod filter;
 #[cfg(target_os = "linux")]
 mod landlock_bound;
 #[cfg(target_os = "linux")]
+mod proxy;
+#[cfg(target_os = "linux")]
 mod resolve;
 #[cfg(target_os = "linux")]
 mod run;

@@ -60,7 +60,14 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
             )));
         }
     }
-    let ruleset = landlock_bound::ruleset(&cfg.bounds, &[])?;
+    // The proxy: the sandbox's only way to reach a host by name.
+    let proxy = std::net::TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| SetupError(format!("cannot start the network proxy: {e}")))?;
+    let proxy_port = proxy
+        .local_addr()
+        .map_err(|e| SetupError(format!("cannot start the network proxy: {e}")))?
+        .port();
+    let ruleset = landlock_bound::ruleset(&cfg.bounds, &[proxy_port])?;
     let prog = bpf::assemble(&filter::rules(Supervise {
         fs: !cfg.bounds.fs_exact,
     }))
@@ -128,7 +135,16 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
                 stats: Stats::default(),
                 remembered: Mutex::new(Default::default()),
                 our_pid,
+                asking: Mutex::new(()),
+                proxy_port: Some(proxy_port),
             });
+            {
+                let sup = sup.clone();
+                std::thread::Builder::new()
+                    .name("mxc-proxy".into())
+                    .spawn(move || crate::proxy::serve(proxy, sup))
+                    .map_err(|e| format!("cannot start the network proxy: {e}"))?;
+            }
             if let Ok(mut slot) = sup_slot2.lock() {
                 *slot = Some(sup.clone());
             }
@@ -150,7 +166,24 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
     }
     cmd.args(cfg.argv.iter().skip(1));
     cmd.env_clear();
-    cmd.envs(cfg.env.iter().map(|(k, v)| (k, v)));
+    cmd.envs(
+        cfg.env
+            .iter()
+            .filter(|(k, _)| !is_proxy_var(k))
+            .map(|(k, v)| (k, v)),
+    );
+    let http = format!("http://127.0.0.1:{proxy_port}");
+    let socks = format!("socks5h://127.0.0.1:{proxy_port}");
+    for (k, v) in [
+        ("HTTP_PROXY", &http),
+        ("HTTPS_PROXY", &http),
+        ("http_proxy", &http),
+        ("https_proxy", &http),
+        ("ALL_PROXY", &socks),
+        ("all_proxy", &socks),
+    ] {
+        cmd.env(k, v);
+    }
     if let Some(d) = &cfg.cwd {
         cmd.current_dir(d);
     }
@@ -264,6 +297,15 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
         not_started: None,
         supervisor_error,
     })
+}
+
+/// Proxy settings of the caller's environment are replaced by MXC's own.
+fn is_proxy_var(k: &std::ffi::OsStr) -> bool {
+    let k = k.to_string_lossy().to_ascii_lowercase();
+    matches!(
+        k.as_str(),
+        "http_proxy" | "https_proxy" | "all_proxy" | "no_proxy" | "ftp_proxy"
+    )
 }
 
 fn stats_of(slot: &Arc<Mutex<Option<Arc<Supervisor>>>>) -> (u64, u64) {

@@ -43,6 +43,11 @@ pub struct Supervisor {
     pub remembered: Mutex<HashSet<(String, Vec<u8>)>>,
     /// The supervisor's process id (every sandboxed process descends from it).
     pub our_pid: u32,
+    /// Held while a person is asked (one question at a time).
+    pub asking: Mutex<()>,
+    /// The MXC proxy's port on 127.0.0.1: connecting to it needs no rule (the proxy
+    /// decides each connection it makes).
+    pub proxy_port: Option<u16>,
 }
 
 /// A held call's context.
@@ -143,6 +148,87 @@ impl Supervisor {
             Ok(Done::Sent) => None,
             Err(e) => Some(errno(e)),
         }
+    }
+}
+
+impl Supervisor {
+    /// Turns a decision into allowed (`true`) or denied, asking for `ask` (an answer
+    /// "for this run" is remembered for this exact right and target), and records it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn conclude(
+        &self,
+        right: &str,
+        target: &str,
+        key: &[u8],
+        d: Decision,
+        class: Class,
+        pid: u32,
+        program: &str,
+    ) -> bool {
+        self.stats.decisions.fetch_add(1, Ordering::Relaxed);
+        let mut effect = d.effect;
+        let mut asked = None;
+        if effect == Effect::Ask {
+            let k = (right.to_string(), key.to_vec());
+            let remembered = self
+                .remembered
+                .lock()
+                .map(|s| s.contains(&k))
+                .unwrap_or(false);
+            let answer = if remembered {
+                AskAnswer::AllowOnce
+            } else {
+                let rule = d.rule.and_then(|r| self.engine.rule(r)).map(|i| {
+                    let mut s = format!("{}:{}", i.file, i.line);
+                    if let Some(reason) = &i.reason {
+                        s.push_str(&format!(" \"{reason}\""));
+                    }
+                    s
+                });
+                // One question at a time on the terminal.
+                let a = {
+                    let _one = self.asking.lock();
+                    (self.asker)(&AskRequest {
+                        right: right.to_string(),
+                        target: target.to_string(),
+                        program: program.to_string(),
+                        pid,
+                        rule,
+                    })
+                };
+                if a == AskAnswer::AllowForRun {
+                    if let Ok(mut s) = self.remembered.lock() {
+                        s.insert(k);
+                    }
+                }
+                a
+            };
+            asked = Some(answer);
+            effect = if answer == AskAnswer::Deny {
+                Effect::Deny
+            } else {
+                Effect::Allow
+            };
+        }
+        if effect == Effect::Deny {
+            self.stats.denials.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Some(audit) = &self.audit {
+            if let Ok(mut a) = audit.lock() {
+                a.record(
+                    &self.engine,
+                    class,
+                    right,
+                    target,
+                    d,
+                    effect,
+                    asked,
+                    pid,
+                    program,
+                );
+            }
+        }
+        effect == Effect::Allow
     }
 }
 
@@ -328,70 +414,12 @@ impl Call<'_> {
         d: Decision,
         class: Class,
     ) -> Result<(), Errno> {
-        let sup = self.sup;
-        sup.stats.decisions.fetch_add(1, Ordering::Relaxed);
-        let mut effect = d.effect;
-        let mut asked = None;
-        if effect == Effect::Ask {
-            let k = (right.to_string(), key.to_vec());
-            let remembered = sup
-                .remembered
-                .lock()
-                .map(|s| s.contains(&k))
-                .unwrap_or(false);
-            let answer = if remembered {
-                AskAnswer::AllowOnce
-            } else {
-                let program = String::from_utf8_lossy(&self.program()).into_owned();
-                let rule = d.rule.and_then(|r| sup.engine.rule(r)).map(|i| {
-                    let mut s = format!("{}:{}", i.file, i.line);
-                    if let Some(reason) = &i.reason {
-                        s.push_str(&format!(" \"{reason}\""));
-                    }
-                    s
-                });
-                let a = (sup.asker)(&AskRequest {
-                    right: right.to_string(),
-                    target: target.to_string(),
-                    program,
-                    pid: self.n.pid,
-                    rule,
-                });
-                if a == AskAnswer::AllowForRun {
-                    if let Ok(mut s) = sup.remembered.lock() {
-                        s.insert(k);
-                    }
-                }
-                a
-            };
-            asked = Some(answer);
-            effect = if answer == AskAnswer::Deny {
-                Effect::Deny
-            } else {
-                Effect::Allow
-            };
-        }
-        if effect == Effect::Deny {
-            sup.stats.denials.fetch_add(1, Ordering::Relaxed);
-        }
-        if let Some(audit) = &sup.audit {
-            let program = String::from_utf8_lossy(&self.program()).into_owned();
-            let pid = self.tgid();
-            if let Ok(mut a) = audit.lock() {
-                a.record(
-                    &sup.engine,
-                    class,
-                    right,
-                    target,
-                    d,
-                    effect,
-                    asked,
-                    pid,
-                    &program,
-                );
-            }
-        }
-        if effect == Effect::Allow {
+        let program = String::from_utf8_lossy(&self.program()).into_owned();
+        let pid = self.tgid();
+        if self
+            .sup
+            .conclude(right, target, key, d, class, pid, &program)
+        {
             Ok(())
         } else {
             Err(Errno::ACCESS)
@@ -849,6 +877,12 @@ impl Call<'_> {
             }
             libc::AF_INET | libc::AF_INET6 => {
                 let (ip, port) = inet(raw).ok_or(Errno::INVAL)?;
+                if right == NetRight::Connect
+                    && Some(port) == self.sup.proxy_port
+                    && ip == std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
+                {
+                    return Ok(Some(Addr::Inet(raw.to_vec())));
+                }
                 let proto = match rustix::net::sockopt::socket_type(s) {
                     Ok(rustix::net::SocketType::DGRAM) => Proto::Udp,
                     _ => Proto::Tcp,

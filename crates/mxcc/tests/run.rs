@@ -304,3 +304,49 @@ agent a {
         assert!(out.trim_end().ends_with('1'), "{}", text(&o));
     }
 }
+
+/// Host names are decided by the MXC proxy: an allowed name is reached through it, a
+/// denied one is refused, and direct connections follow the IP rules.
+#[test]
+fn names_go_through_the_proxy() {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            let mut s = s;
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+        }
+    });
+    let d = scratch("proxy");
+    let p = policy(
+        &d,
+        &format!(
+            "policy web {{ net {{ allow connect \"localhost:{port}\" }} }}\n\
+             agent a {{ isolation process  audit all  use system, web }}"
+        ),
+    );
+    let script = format!(
+        "python3 -B -c 'import urllib.request as u\n\
+print(u.urlopen(\"http://localhost:{port}/\", timeout=10).read().decode())\n\
+try:\n    u.urlopen(\"http://denied.example/\", timeout=10)\nexcept OSError as e:\n    print(\"denied\", e)'"
+    );
+    let log = d.join("audit.log");
+    let o = run(
+        &p,
+        &["--audit-log", log.to_str().unwrap()],
+        &["/bin/sh", "-c", &script],
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("hello"), "{}", text(&o));
+    assert!(
+        out.contains("denied") && out.contains("403"),
+        "{}",
+        text(&o)
+    );
+    let audit = std::fs::read_to_string(&log).unwrap();
+    assert!(audit.contains("denied.example:80"), "{audit}");
+    assert!(audit.contains(&format!("localhost:{port}")), "{audit}");
+}

@@ -12,3 +12,19 @@ attack("TCP to a host service", lambda: socket.create_connection(("127.0.0.1", p
 s6 = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
 attack("TCP via an IPv4-mapped IPv6 literal", lambda: s6.connect(("::ffff:127.0.0.1", port)))
 attack("TCP to [::1]", lambda: socket.socket(socket.AF_INET6).connect(("::1", port)))
+# The proxy (HTTP_PROXY / ALL_PROXY point at it) decides names: no rule, no connection.
+import urllib.request
+attack("the proxy asked (HTTP) for a denied host",
+       lambda: urllib.request.urlopen("http://example.com/", timeout=10).status)
+def socks(host, port):
+    p = int(os.environ["ALL_PROXY"].rsplit(":", 1)[1])
+    s = socket.create_connection(("127.0.0.1", p), timeout=10)
+    s.sendall(b"\x05\x01\x00")
+    s.recv(2)
+    s.sendall(b"\x05\x01\x00\x03" + bytes([len(host)]) + host + port.to_bytes(2, "big"))
+    r = s.recv(10)
+    if r[1] != 0:
+        raise OSError(13, f"SOCKS5 reply {r[1]}")
+    return r
+attack("the proxy asked (SOCKS5) for a denied host", lambda: socks(b"example.com", 443))
+attack("the proxy asked for a host service by IP", lambda: socks(b"127.0.0.1", port))
