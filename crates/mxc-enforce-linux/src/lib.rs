@@ -23,6 +23,8 @@
 mod audit;
 #[cfg(target_os = "linux")]
 pub mod bpf;
+#[cfg(target_os = "linux")]
+mod cgroup;
 pub mod env;
 #[cfg(target_os = "linux")]
 mod filter;

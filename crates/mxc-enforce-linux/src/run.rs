@@ -45,12 +45,22 @@ pub fn probe() -> Result<(), SetupError> {
 /// Runs the command confined. Returns when it and every process it started are gone.
 pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
     probe()?;
-    if cfg.memory_bytes.is_some() || cfg.processes.is_some() || cfg.cpus.is_some() {
-        return Err(SetupError(
-            "the agent sets `limits`, and this build enforces them only through cgroup v2 \
-             with the memory, pids and cpu controllers delegated; they are not available here"
-                .into(),
-        ));
+    let limits = crate::cgroup::Limits {
+        memory_bytes: cfg.memory_bytes,
+        processes: cfg.processes,
+        cpus: cfg.cpus,
+    };
+    let cgroup = if limits.any() {
+        Some(crate::cgroup::create(limits)?)
+    } else {
+        None
+    };
+    let mut cgroup_procs = [-1; 3];
+    for (slot, f) in cgroup_procs
+        .iter_mut()
+        .zip(cgroup.iter().flat_map(|c| c.procs.iter()))
+    {
+        *slot = f.as_raw_fd();
     }
     let me = rustix::process::getuid().as_raw();
     if let Some((uid, _)) = cfg.ids {
@@ -188,7 +198,7 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
         cmd.current_dir(d);
     }
     let setup = ChildSetup {
-        cgroup_procs: None,
+        cgroup_procs,
         ids: cfg.ids,
         landlock: ruleset.as_raw_fd(),
         filter,
@@ -263,6 +273,7 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
     kill_tree(our_pid);
     reap_all();
     let sup_result = supervisor.join();
+    drop(cgroup);
     let supervisor_error = match sup_result {
         Ok(Ok(())) => None,
         Ok(Err(m)) => Some(m),

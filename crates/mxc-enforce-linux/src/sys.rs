@@ -162,8 +162,8 @@ pub fn notif_addfd_send(
 /// What the child does between `fork` and `exec`, prepared (allocated) by the parent:
 /// the closure run there must not allocate.
 pub struct ChildSetup {
-    /// `cgroup.procs` of the sandbox's cgroup, opened by the parent.
-    pub cgroup_procs: Option<RawFd>,
+    /// `cgroup.procs` of the run's cgroups (-1: none), opened by the parent.
+    pub cgroup_procs: [RawFd; 3],
     /// Switch to these ids (gid first, then groups, then uid).
     pub ids: Option<(u32, u32)>,
     /// The Landlock ruleset to enforce.
@@ -198,9 +198,11 @@ pub unsafe fn child_setup(setup: &ChildSetup) -> io::Result<()> {
         libc::umask(setup.umask as libc::mode_t);
         // A new session: no controlling terminal, so no TIOCSTI into the user's shell.
         check(libc::setsid() as libc::c_long)?;
-        if let Some(fd) = setup.cgroup_procs {
-            let b = b"0";
-            check(libc::write(fd, b.as_ptr().cast(), 1) as libc::c_long)?;
+        for &fd in &setup.cgroup_procs {
+            if fd >= 0 {
+                let b = b"0";
+                check(libc::write(fd, b.as_ptr().cast(), 1) as libc::c_long)?;
+            }
         }
         if let Some((uid, gid)) = setup.ids {
             check(libc::syscall(
@@ -232,8 +234,10 @@ pub unsafe fn child_setup(setup: &ChildSetup) -> io::Result<()> {
             libc::CLOSE_RANGE_CLOEXEC,
         ))?;
         libc::close(setup.landlock);
-        if let Some(fd) = setup.cgroup_procs {
-            libc::close(fd);
+        for &fd in &setup.cgroup_procs {
+            if fd >= 0 {
+                libc::close(fd);
+            }
         }
         let prog = libc::sock_fprog {
             len: setup.filter.len() as libc::c_ushort,

@@ -350,3 +350,39 @@ try:\n    u.urlopen(\"http://denied.example/\", timeout=10)\nexcept OSError as e
     assert!(audit.contains("denied.example:80"), "{audit}");
     assert!(audit.contains(&format!("localhost:{port}")), "{audit}");
 }
+
+/// `limits`: the process count and memory are capped for the whole tree.
+#[test]
+fn limits_cap_processes_and_memory() {
+    let d = scratch("limits");
+    let p = policy(
+        &d,
+        "agent a { isolation process  limits { processes 8  memory 64MiB  cpu 1 }  use system }",
+    );
+    let o = run(
+        &p,
+        &[],
+        &[
+            "/usr/bin/python3",
+            "-c",
+            "import os, time\nn = 0\nfor i in range(30):\n    try:\n        if os.fork() == 0:\n            time.sleep(3)\n            os._exit(0)\n        n += 1\n    except OSError:\n        break\nprint('started', n)",
+        ],
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    let started: u32 = out
+        .trim()
+        .strip_prefix("started ")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(99);
+    assert!(started < 30, "{}", text(&o));
+    let o = run(
+        &p,
+        &[],
+        &[
+            "/usr/bin/python3",
+            "-c",
+            "b = bytearray(512 * 1024 * 1024); print(len(b))",
+        ],
+    );
+    assert_ne!(o.status.code(), Some(0), "{}", text(&o));
+}
