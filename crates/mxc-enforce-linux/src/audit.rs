@@ -36,6 +36,15 @@ impl Audit {
         })
     }
 
+    /// Whether the agent's `audit` level asks for a record of this outcome.
+    pub fn wants(&self, final_effect: Effect, asked: Option<AskAnswer>) -> bool {
+        match self.level {
+            AuditLevel::All => true,
+            AuditLevel::Denials => final_effect == Effect::Deny || asked.is_some(),
+            AuditLevel::None => false,
+        }
+    }
+
     /// Records one decision if the agent's `audit` level asks for it. `final_effect` is
     /// what was enforced (after asking).
     #[allow(clippy::too_many_arguments)]
@@ -51,12 +60,7 @@ impl Audit {
         pid: u32,
         program: &str,
     ) {
-        let wanted = match self.level {
-            AuditLevel::All => true,
-            AuditLevel::Denials => final_effect == Effect::Deny || asked.is_some(),
-            AuditLevel::None => false,
-        };
-        if !wanted {
+        if !self.wants(final_effect, asked) {
             return;
         }
         let mut rec = event(

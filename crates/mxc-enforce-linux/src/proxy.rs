@@ -120,14 +120,14 @@ fn decide(sup: &Supervisor, host: &str, port: u16, pid: u32, program: &str) -> b
         Some(IpAddr::V6(a)) => format!("[{a}]:{port}"),
         _ => format!("{h}:{port}"),
     };
+    let who = || (pid, program.to_string());
     sup.conclude(
         "connect",
         &target,
         target.as_bytes(),
         d,
         Class::Network,
-        pid,
-        program,
+        &who,
     )
 }
 

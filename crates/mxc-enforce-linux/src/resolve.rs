@@ -14,7 +14,6 @@ use rustix::io::Errno;
 use std::collections::VecDeque;
 
 const MAX_SYMLINKS: usize = 40;
-const PROC_SUPER_MAGIC: i64 = 0x9fa0;
 const PROC_ROOT_INO: u64 = 1;
 
 /// The outcome of resolving one path.
@@ -39,7 +38,23 @@ pub struct Resolved {
 #[derive(Clone, Copy, Debug)]
 pub struct Asker {
     pub tid: u32,
-    pub tgid: u32,
+    /// The thread group, when already known (read from `/proc/TID/status` otherwise).
+    pub tgid: Option<u32>,
+}
+
+impl Asker {
+    pub fn tgid(&self) -> u32 {
+        self.tgid.unwrap_or_else(|| {
+            std::fs::read_to_string(format!("/proc/{}/status", self.tid))
+                .ok()
+                .and_then(|s| {
+                    s.lines()
+                        .find_map(|l| l.strip_prefix("Tgid:"))
+                        .and_then(|v| v.trim().parse().ok())
+                })
+                .unwrap_or(self.tid)
+        })
+    }
 }
 
 /// Where a relative path starts.
@@ -65,15 +80,16 @@ pub fn fd_path(fd: BorrowedFd<'_>) -> Vec<u8> {
         .unwrap_or_default()
 }
 
-fn is_proc_root(fd: BorrowedFd<'_>) -> bool {
-    match (fs::fstatfs(fd), fs::fstat(fd)) {
-        (Ok(sfs), Ok(st)) => sfs.f_type == PROC_SUPER_MAGIC && st.st_ino == PROC_ROOT_INO,
-        _ => false,
-    }
+/// The device of procfs (one `stat` per process).
+fn proc_dev() -> u64 {
+    static DEV: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *DEV.get_or_init(|| fs::stat("/proc").map(|s| s.st_dev).unwrap_or(u64::MAX))
 }
 
-fn on_proc(fd: BorrowedFd<'_>) -> bool {
-    fs::fstatfs(fd).is_ok_and(|s| s.f_type == PROC_SUPER_MAGIC)
+/// Where the walk is: (device, inode) of the current directory.
+fn id_of(fd: BorrowedFd<'_>) -> Result<(u64, u64), Errno> {
+    let st = fs::fstat(fd)?;
+    Ok((st.st_dev, st.st_ino))
 }
 
 fn numeric(s: &[u8]) -> Option<u32> {
@@ -93,6 +109,7 @@ pub fn resolve(
         return Err(Errno::NOENT);
     }
     let root = opath(rustix::fs::CWD, b"/", true)?;
+    let root_id = id_of(root.as_fd())?;
     let mut cur: OwnedFd = if path.first() == Some(&b'/') {
         root.try_clone().map_err(|_| Errno::NOMEM)?
     } else {
@@ -113,6 +130,8 @@ pub fn resolve(
         }
         fd
     };
+    let mut cur_id = id_of(cur.as_fd())?;
+    let pdev = proc_dev();
     let mut queue: VecDeque<Vec<u8>> = split(path);
     let trailing_slash = path.len() > 1 && path.last() == Some(&b'/');
     let mut links = 0usize;
@@ -134,6 +153,7 @@ pub fn resolve(
         let last = queue.is_empty();
         if comp == b".." {
             cur = opath(cur.as_fd(), b"..", false)?;
+            cur_id = id_of(cur.as_fd())?;
             continue;
         }
         let follow = !last || follow_last || trailing_slash;
@@ -173,15 +193,16 @@ pub fn resolve(
             if links > MAX_SYMLINKS {
                 return Err(Errno::LOOP);
             }
-            if on_proc(cur.as_fd()) {
-                if is_proc_root(cur.as_fd()) && comp == b"self" {
-                    queue.push_front(who.tgid.to_string().into_bytes());
+            if cur_id.0 == pdev {
+                let proc_root = cur_id.1 == PROC_ROOT_INO;
+                if proc_root && comp == b"self" {
+                    queue.push_front(who.tgid().to_string().into_bytes());
                     continue;
                 }
-                if is_proc_root(cur.as_fd()) && comp == b"thread-self" {
+                if proc_root && comp == b"thread-self" {
                     queue.push_front(who.tid.to_string().into_bytes());
                     queue.push_front(b"task".to_vec());
-                    queue.push_front(who.tgid.to_string().into_bytes());
+                    queue.push_front(who.tgid().to_string().into_bytes());
                     continue;
                 }
                 // A magic link: follow it to the object itself.
@@ -204,12 +225,14 @@ pub fn resolve(
                     });
                 }
                 cur = obj;
+                cur_id = id_of(cur.as_fd())?;
                 via_fd = None;
                 continue;
             }
             let target = fs::readlinkat(&fd, "", Vec::new())?.into_bytes();
             if target.first() == Some(&b'/') {
                 cur = root.try_clone().map_err(|_| Errno::NOMEM)?;
+                cur_id = root_id;
             }
             let mut t = split(&target);
             while let Some(c) = t.pop_back() {
@@ -217,7 +240,7 @@ pub fn resolve(
             }
             continue;
         }
-        if is_proc_root(cur.as_fd()) {
+        if cur_id == (pdev, PROC_ROOT_INO) {
             if let Some(pid) = numeric(&comp) {
                 if !in_sandbox(pid) {
                     return Err(Errno::ACCESS);
@@ -239,6 +262,7 @@ pub fn resolve(
             return Err(Errno::NOTDIR);
         }
         cur = fd;
+        cur_id = (st.st_dev, st.st_ino);
     }
 }
 
@@ -270,7 +294,7 @@ mod tests {
     fn me() -> Asker {
         Asker {
             tid: rustix::thread::gettid().as_raw_nonzero().get() as u32,
-            tgid: std::process::id(),
+            tgid: Some(std::process::id()),
         }
     }
 

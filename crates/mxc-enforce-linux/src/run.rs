@@ -2,7 +2,7 @@
 
 use crate::audit::Audit;
 use crate::filter::{self, Supervise};
-use crate::supervisor::{descends_from, Stats, Supervisor};
+use crate::supervisor::{Stats, Supervisor};
 use crate::sys::{self, ChildSetup};
 use crate::{bpf, landlock_bound, Config, SetupError};
 use rustix::fd::{AsFd, AsRawFd, OwnedFd};
@@ -146,6 +146,7 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
                 remembered: Mutex::new(Default::default()),
                 our_pid,
                 asking: Mutex::new(()),
+                mems: Mutex::new(Default::default()),
                 proxy_port: Some(proxy_port),
             });
             {
@@ -260,7 +261,7 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
         let pid = child.id();
         std::thread::spawn(move || {
             std::thread::sleep(t);
-            if descends_from(pid, our_pid) {
+            if descendants(our_pid).contains(&pid) {
                 flag.store(true, Ordering::SeqCst);
                 kill_tree(our_pid);
             }
@@ -345,39 +346,67 @@ fn take_fd(pid: u32, fd: u32) -> std::io::Result<OwnedFd> {
     Ok(l)
 }
 
+/// Every live process beneath `our_pid`, from one pass over `/proc` (pid → parent).
+fn descendants(our_pid: u32) -> Vec<u32> {
+    let mut parent = std::collections::HashMap::new();
+    if let Ok(rd) = std::fs::read_dir("/proc") {
+        for e in rd.flatten() {
+            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                continue;
+            };
+            // `pid (comm) state ppid …`; comm may hold spaces and parentheses.
+            let Some((_, rest)) = stat.rsplit_once(") ") else {
+                continue;
+            };
+            let mut f = rest.split_whitespace();
+            let state = f.next().unwrap_or("Z");
+            let Some(ppid) = f.next().and_then(|p| p.parse::<u32>().ok()) else {
+                continue;
+            };
+            parent.insert(
+                pid,
+                (ppid, state.starts_with('Z') || state.starts_with('X')),
+            );
+        }
+    }
+    let mut out = Vec::new();
+    for (&pid, &(_, dead)) in &parent {
+        if dead {
+            continue;
+        }
+        let mut p = pid;
+        for _ in 0..4096 {
+            match parent.get(&p) {
+                Some(&(pp, _)) if pp == our_pid => {
+                    out.push(pid);
+                    break;
+                }
+                Some(&(pp, _)) if pp > 1 => p = pp,
+                _ => break,
+            }
+        }
+    }
+    out
+}
+
 /// Kills every process beneath us (the sandbox), repeatedly until none is left alive.
 /// Does not reap: the main thread waits for its child itself.
 pub fn kill_tree(our_pid: u32) {
     for _ in 0..200 {
-        let mut any = false;
-        if let Ok(rd) = std::fs::read_dir("/proc") {
-            for e in rd.flatten() {
-                let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-                    continue;
-                };
-                if descends_from(pid, our_pid) && !zombie(pid) {
-                    any = true;
-                    if let Some(p) = rustix::process::Pid::from_raw(pid as i32) {
-                        let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
-                    }
-                }
-            }
-        }
-        if !any {
+        let pids = descendants(our_pid);
+        if pids.is_empty() {
             return;
+        }
+        for pid in pids {
+            if let Some(p) = rustix::process::Pid::from_raw(pid as i32) {
+                let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
+            }
         }
         std::thread::sleep(Duration::from_millis(1));
     }
-}
-
-fn zombie(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| {
-            s.rsplit_once(") ")
-                .map(|(_, r)| r.starts_with('Z') || r.starts_with('X'))
-        })
-        .unwrap_or(true)
 }
 
 /// Reaps exited children (orphans reparented to us).

@@ -45,6 +45,8 @@ pub struct Supervisor {
     pub our_pid: u32,
     /// Held while a person is asked (one question at a time).
     pub asking: Mutex<()>,
+    /// `/proc/TID/mem` of recent callers.
+    pub mems: Mutex<std::collections::HashMap<u32, Arc<std::fs::File>>>,
     /// The MXC proxy's port on 127.0.0.1: connecting to it needs no rule (the proxy
     /// decides each connection it makes).
     pub proxy_port: Option<u16>,
@@ -54,7 +56,7 @@ pub struct Supervisor {
 struct Call<'a> {
     sup: &'a Supervisor,
     n: Notif,
-    mem: Option<std::fs::File>,
+    mem: Option<Arc<std::fs::File>>,
     tgid: Option<u32>,
 }
 
@@ -162,8 +164,7 @@ impl Supervisor {
         key: &[u8],
         d: Decision,
         class: Class,
-        pid: u32,
-        program: &str,
+        who: &dyn Fn() -> (u32, String),
     ) -> bool {
         self.stats.decisions.fetch_add(1, Ordering::Relaxed);
         let mut effect = d.effect;
@@ -191,8 +192,8 @@ impl Supervisor {
                     (self.asker)(&AskRequest {
                         right: right.to_string(),
                         target: target.to_string(),
-                        program: program.to_string(),
-                        pid,
+                        program: who().1,
+                        pid: who().0,
                         rule,
                     })
                 };
@@ -215,17 +216,20 @@ impl Supervisor {
         }
         if let Some(audit) = &self.audit {
             if let Ok(mut a) = audit.lock() {
-                a.record(
-                    &self.engine,
-                    class,
-                    right,
-                    target,
-                    d,
-                    effect,
-                    asked,
-                    pid,
-                    program,
-                );
+                if a.wants(effect, asked) {
+                    let (pid, p) = who();
+                    a.record(
+                        &self.engine,
+                        class,
+                        right,
+                        target,
+                        d,
+                        effect,
+                        asked,
+                        pid,
+                        &p,
+                    );
+                }
             }
         }
         effect == Effect::Allow
@@ -252,16 +256,60 @@ fn fs_right_name(r: FsRight) -> &'static str {
 impl Call<'_> {
     // ---- reading the caller's memory -------------------------------------------------
 
-    fn mem(&mut self) -> Result<&std::fs::File, Errno> {
-        if self.mem.is_none() {
-            let f = std::fs::OpenOptions::new()
+    /// The caller's memory, kept open per thread across calls. A cached handle can be
+    /// stale (the thread exited and its id was reused): `fresh` reopens it.
+    fn mem(&mut self, fresh: bool) -> Result<Arc<std::fs::File>, Errno> {
+        if !fresh {
+            if let Some(m) = &self.mem {
+                return Ok(m.clone());
+            }
+            if let Some(m) = self
+                .sup
+                .mems
+                .lock()
+                .ok()
+                .and_then(|c| c.get(&self.n.pid).cloned())
+            {
+                self.mem = Some(m.clone());
+                return Ok(m);
+            }
+        }
+        let f = Arc::new(
+            std::fs::OpenOptions::new()
                 .read(true)
                 .write(true)
                 .open(format!("/proc/{}/mem", self.n.pid))
-                .map_err(|_| Errno::FAULT)?;
-            self.mem = Some(f);
+                .map_err(|_| Errno::FAULT)?,
+        );
+        if let Ok(mut c) = self.sup.mems.lock() {
+            if c.len() > 256 {
+                c.clear();
+            }
+            c.insert(self.n.pid, f.clone());
         }
-        self.mem.as_ref().ok_or(Errno::FAULT)
+        self.mem = Some(f.clone());
+        Ok(f)
+    }
+
+    /// Reads exactly `buf.len()` bytes at `addr`, retrying once with a fresh handle.
+    fn read_into(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
+        for fresh in [false, true] {
+            let f = self.mem(fresh)?;
+            let mut done = 0;
+            let ok = loop {
+                if done == buf.len() {
+                    break true;
+                }
+                match f.read_at(&mut buf[done..], addr + done as u64) {
+                    Ok(0) | Err(_) => break false,
+                    Ok(n) => done += n,
+                }
+            };
+            if ok {
+                return Ok(());
+            }
+        }
+        Err(Errno::FAULT)
     }
 
     fn read(&mut self, addr: u64, len: usize) -> Result<Vec<u8>, Errno> {
@@ -269,19 +317,12 @@ impl Call<'_> {
             return Err(Errno::FAULT);
         }
         let mut buf = vec![0u8; len];
-        let f = self.mem()?;
-        let mut done = 0;
-        while done < len {
-            match f.read_at(&mut buf[done..], addr + done as u64) {
-                Ok(0) | Err(_) => return Err(Errno::FAULT),
-                Ok(n) => done += n,
-            }
-        }
+        self.read_into(addr, &mut buf)?;
         Ok(buf)
     }
 
     fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), Errno> {
-        let f = self.mem()?;
+        let f = self.mem(true)?;
         f.write_all_at(data, addr).map_err(|_| Errno::FAULT)
     }
 
@@ -296,7 +337,6 @@ impl Call<'_> {
             return Err(Errno::FAULT);
         }
         let mut out = Vec::new();
-        let f = self.mem()?;
         let mut chunk = [0u8; 256];
         loop {
             // Stay inside one page per read so a string ending near an unmapped page
@@ -304,17 +344,12 @@ impl Call<'_> {
             let at = addr + out.len() as u64;
             let room = (4096 - (at % 4096)) as usize;
             let want = room.min(chunk.len());
-            let n = f
-                .read_at(&mut chunk[..want], at)
-                .map_err(|_| Errno::FAULT)?;
-            if n == 0 {
-                return Err(Errno::FAULT);
-            }
-            if let Some(z) = chunk[..n].iter().position(|&b| b == 0) {
+            self.read_into(at, &mut chunk[..want])?;
+            if let Some(z) = chunk[..want].iter().position(|&b| b == 0) {
                 out.extend_from_slice(&chunk[..z]);
                 return Ok(out);
             }
-            out.extend_from_slice(&chunk[..n]);
+            out.extend_from_slice(&chunk[..want]);
             if out.len() > max {
                 return Err(Errno::NAMETOOLONG);
             }
@@ -359,7 +394,7 @@ impl Call<'_> {
     fn who(&mut self) -> Who {
         Who {
             tid: self.n.pid,
-            tgid: self.tgid(),
+            tgid: self.tgid,
         }
     }
 
@@ -370,10 +405,7 @@ impl Call<'_> {
     }
 
     fn program(&mut self) -> Vec<u8> {
-        let t = self.tgid();
-        fs::readlink(format!("/proc/{t}/exe"), Vec::new())
-            .map(|c| c.into_bytes())
-            .unwrap_or_default()
+        program_of(self.tgid())
     }
 
     fn resolve(&mut self, base: Base, path: &[u8], follow: bool) -> Result<Resolved, Errno> {
@@ -414,12 +446,18 @@ impl Call<'_> {
         d: Decision,
         class: Class,
     ) -> Result<(), Errno> {
-        let program = String::from_utf8_lossy(&self.program()).into_owned();
-        let pid = self.tgid();
-        if self
-            .sup
-            .conclude(right, target, key, d, class, pid, &program)
-        {
+        // Who asked is looked up only when a record or a question needs it.
+        let tid = self.n.pid;
+        let known = self.tgid;
+        let who = std::cell::OnceCell::new();
+        let get = || {
+            who.get_or_init(|| {
+                let pid = known.unwrap_or_else(|| resolve::Asker { tid, tgid: None }.tgid());
+                (pid, String::from_utf8_lossy(&program_of(pid)).into_owned())
+            })
+            .clone()
+        };
+        if self.sup.conclude(right, target, key, d, class, &get) {
             Ok(())
         } else {
             Err(Errno::ACCESS)
@@ -1212,6 +1250,13 @@ fn fd_allows(pid: u32, fd: u32, rights: &[FsRight]) -> bool {
         FsRight::Write => w,
         _ => false,
     })
+}
+
+/// The executable of process `pid`.
+fn program_of(pid: u32) -> Vec<u8> {
+    fs::readlink(format!("/proc/{pid}/exe"), Vec::new())
+        .map(|c| c.into_bytes())
+        .unwrap_or_default()
 }
 
 /// Whether `pid` descends from `ancestor` (the supervisor: a child subreaper, so every
