@@ -1,0 +1,137 @@
+//! What confinement costs (issue 4 targets), side by side in one run:
+//! - start-up: `/bin/true` unconfined, under `bwrap` (Debian's bubblewrap, binding the
+//!   same trees read-only), and under `mxcc run` (process tier) with a policy Landlock
+//!   expresses exactly and with one that needs the supervisor;
+//! - `open`+`close` of a file, per call, measured inside the confined process (a Python
+//!   loop, so every variant pays the same interpreter overhead).
+//!
+//! Run: `cargo bench -p mxcc --bench run` (Linux; bwrap is skipped when not installed).
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+const MXCC: &str = env!("CARGO_BIN_EXE_mxcc");
+
+const TREES: &str =
+    r#""/usr/**", "/lib/**", "/lib64/**", "/etc/**", "/bin/**", "/proc/**", "/dev/**""#;
+
+fn setup() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("mxc-bench-run-{}", std::process::id()));
+    std::fs::create_dir_all(d.join("secret")).unwrap();
+    std::fs::write(d.join("data"), "x").unwrap();
+    std::fs::write(
+        d.join("loop.py"),
+        "import os, sys, time\nn = int(sys.argv[1])\np = sys.argv[2]\nt = time.perf_counter_ns()\nfor i in range(n):\n    os.close(os.open(p, os.O_RDONLY))\nprint(time.perf_counter_ns() - t)\n",
+    )
+    .unwrap();
+    let dir = d.display();
+    std::fs::write(
+        d.join("exact.mxc"),
+        format!(
+            "policy p {{ fs {{ allow read {TREES}, \"{dir}/**\" }} app {{ allow launch \"/usr/bin/*\", \"/bin/*\" }} }}\nagent a {{ isolation process  audit none  use p }}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("supervised.mxc"),
+        format!(
+            "policy p {{ fs {{ allow read {TREES}, \"{dir}/**\"  deny read \"{dir}/secret/**\" }} app {{ allow launch \"/usr/bin/*\", \"/bin/*\" }} }}\nagent a {{ isolation process  audit none  use p }}\n"
+        ),
+    )
+    .unwrap();
+    d
+}
+
+fn have_bwrap() -> bool {
+    Command::new("bwrap")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The command line of each variant, for `program args…`.
+fn variants(d: &Path) -> Vec<(&'static str, Vec<String>)> {
+    let mut v = vec![("unconfined", vec![])];
+    if have_bwrap() {
+        let mut b: Vec<String> = [
+            "bwrap",
+            "--unshare-all",
+            "--die-with-parent",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+        ]
+        .map(String::from)
+        .to_vec();
+        for t in ["/usr", "/lib", "/lib64", "/etc", "/bin"] {
+            if Path::new(t).exists() {
+                b.extend(["--ro-bind".into(), t.into(), t.into()]);
+            }
+        }
+        let s = d.display().to_string();
+        b.extend(["--ro-bind".into(), s.clone(), s]);
+        v.push(("bwrap", b));
+    }
+    for (name, policy) in [
+        ("mxcc-landlock", "exact.mxc"),
+        ("mxcc-supervised", "supervised.mxc"),
+    ] {
+        v.push((
+            name,
+            vec![
+                MXCC.into(),
+                "run".into(),
+                d.join(policy).display().to_string(),
+                "--agent".into(),
+                "a".into(),
+                "--".into(),
+            ],
+        ));
+    }
+    v
+}
+
+fn run(prefix: &[String], program: &[&str]) -> std::process::Output {
+    let mut argv: Vec<String> = prefix.to_vec();
+    argv.extend(program.iter().map(|s| s.to_string()));
+    Command::new(&argv[0]).args(&argv[1..]).output().unwrap()
+}
+
+fn bench(c: &mut Criterion) {
+    let d = setup();
+    let vs = variants(&d);
+    let mut g = c.benchmark_group("startup /bin/true");
+    g.sample_size(20).measurement_time(Duration::from_secs(10));
+    for (name, prefix) in &vs {
+        g.bench_function(*name, |b| {
+            b.iter(|| {
+                let o = run(prefix, &["/bin/true"]);
+                assert!(o.status.success(), "{name}: {o:?}");
+            })
+        });
+    }
+    g.finish();
+    let mut g = c.benchmark_group("open+close per call");
+    g.sample_size(10).measurement_time(Duration::from_secs(10));
+    let data = d.join("data").display().to_string();
+    let script = d.join("loop.py").display().to_string();
+    for (name, prefix) in &vs {
+        g.bench_function(*name, |b| {
+            b.iter_custom(|iters| {
+                let n = iters.to_string();
+                let o = run(prefix, &["/usr/bin/python3", "-B", &script, &n, &data]);
+                assert!(o.status.success(), "{name}: {o:?}");
+                let ns: u64 = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
+                Duration::from_nanos(ns)
+            })
+        });
+    }
+    g.finish();
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
