@@ -155,6 +155,7 @@ fn codex_exec_confined() {
         .output()
         .unwrap();
     let _ = model.kill();
+    let _ = model.wait();
     let report = format!(
         "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
         out.status,
