@@ -191,6 +191,15 @@ pub fn supervised(s: Supervise) -> Vec<Rule> {
             SYS_symlink,
             SYS_symlinkat,
             SYS_truncate,
+            SYS_stat,
+            SYS_lstat,
+            SYS_newfstatat,
+            SYS_statx,
+            SYS_access,
+            SYS_faccessat,
+            SYS_faccessat2,
+            SYS_readlink,
+            SYS_readlinkat,
         ] {
             v.push(plain(nr, Action::Notify));
         }

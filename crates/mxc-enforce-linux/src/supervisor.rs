@@ -136,6 +136,14 @@ impl Supervisor {
             libc::SYS_symlink => c.symlink(a[0], Base::Cwd, a[1]),
             libc::SYS_symlinkat => c.symlink(a[0], Base::Fd(a[1] as i32), a[2]),
             libc::SYS_truncate => c.truncate(a[0], a[1]),
+            libc::SYS_stat | libc::SYS_access => c.stat(Base::Cwd, a[0], 0, true),
+            libc::SYS_lstat | libc::SYS_readlink => c.stat(Base::Cwd, a[0], 0, false),
+            libc::SYS_newfstatat => c.stat(Base::Fd(a[0] as i32), a[1], a[3] as i32, true),
+            libc::SYS_statx => c.stat(Base::Fd(a[0] as i32), a[1], a[2] as i32, true),
+            libc::SYS_faccessat | libc::SYS_faccessat2 => {
+                c.stat(Base::Fd(a[0] as i32), a[1], a[3] as i32, true)
+            }
+            libc::SYS_readlinkat => c.stat(Base::Fd(a[0] as i32), a[1], 0, false),
             libc::SYS_execve => c.exec(Base::Cwd, a[0], a[1], 0),
             libc::SYS_execveat => c.exec(Base::Fd(a[0] as i32), a[1], a[2], a[4] as i32),
             libc::SYS_connect => return c.connect(NetRight::Connect, a[0] as i32, a[1], a[2]),
@@ -801,6 +809,26 @@ impl Call<'_> {
         let f = reopen(obj.as_fd(), OFlags::WRONLY)?;
         fs::ftruncate(&f, len)?;
         ok(0)
+    }
+
+    /// `stat`, `lstat`, `newfstatat`, `statx`, `access`, `faccessat(2)`, `readlink(at)`:
+    /// looking at a file's metadata (or a link's target) is `read` (SPEC §1). Decided on
+    /// the resolved path, then the kernel runs the call. (It only reveals metadata; a
+    /// path swapped after the decision can reveal another file's metadata, never its
+    /// contents: see docs/enforcement.md.)
+    fn stat(&mut self, base: Base, path: u64, flags: i32, follow_default: bool) -> R {
+        let p = self.path_arg(path)?;
+        if p.is_empty() && flags & libc::AT_EMPTY_PATH != 0 {
+            // The descriptor itself: already open in the process.
+            return Ok(Done::Reply(Reply::Continue));
+        }
+        let follow = follow_default && flags & libc::AT_SYMLINK_NOFOLLOW == 0;
+        let r = self.resolve(base, &p, follow)?;
+        if r.via_fd.is_some() {
+            return Ok(Done::Reply(Reply::Continue));
+        }
+        self.decide_fs(&r.path, &[FsRight::Read])?;
+        Ok(Done::Reply(Reply::Continue))
     }
 
     // ---- programs -----------------------------------------------------------------------

@@ -132,6 +132,7 @@ escapes!(
     net,
     exec,
     tty_signals,
+    stat,
     git_hooks,
     privileges,
 );
