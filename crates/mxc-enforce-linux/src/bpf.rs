@@ -52,6 +52,8 @@ pub enum Op {
 /// finally to `allow`).
 #[derive(Clone, Debug)]
 pub struct Rule {
+    /// The system call's name (for plans and messages).
+    pub name: &'static str,
     pub nr: i64,
     pub tests: Vec<ArgTest>,
     pub action: Action,
@@ -249,6 +251,7 @@ mod tests {
     fn blocks_and_tests() {
         let rules = vec![
             Rule {
+                name: "t",
                 nr: 41, // socket
                 tests: vec![ArgTest {
                     arg: 0,
@@ -258,6 +261,7 @@ mod tests {
                 action: Action::Errno(97),
             },
             Rule {
+                name: "t",
                 nr: 41,
                 tests: vec![
                     ArgTest {
@@ -274,6 +278,7 @@ mod tests {
                 action: Action::Errno(1),
             },
             Rule {
+                name: "t",
                 nr: 16, // ioctl
                 tests: vec![ArgTest {
                     arg: 1,
@@ -283,11 +288,13 @@ mod tests {
                 action: Action::Errno(1),
             },
             Rule {
+                name: "t",
                 nr: 59,
                 tests: vec![],
                 action: Action::Notify,
             },
             Rule {
+                name: "t",
                 nr: 44, // sendto with MSG_FASTOPEN
                 tests: vec![ArgTest {
                     arg: 3,

@@ -6,8 +6,16 @@ use libc::*;
 const EPERM_: u16 = EPERM as u16;
 const ENOSYS_: u16 = ENOSYS as u16;
 
-fn plain(nr: c_long, action: Action) -> Rule {
+/// `(number, name)` of a system call constant.
+macro_rules! sc {
+    ($n:ident) => {
+        ($n, &stringify!($n)[4..])
+    };
+}
+
+fn plain((nr, name): (c_long, &'static str), action: Action) -> Rule {
     Rule {
+        name,
         nr,
         tests: vec![],
         action,
@@ -31,66 +39,66 @@ pub fn refused() -> Vec<Rule> {
     let mut v = Vec::new();
     // io_uring performs file and network operations the supervisor would not see.
     for nr in [
-        SYS_io_uring_setup,
-        SYS_io_uring_enter,
-        SYS_io_uring_register,
+        sc!(SYS_io_uring_setup),
+        sc!(SYS_io_uring_enter),
+        sc!(SYS_io_uring_register),
     ] {
         v.push(plain(nr, Action::Errno(ENOSYS_)));
     }
     // Reaching into other processes (a sibling outside the rules, or the supervisor).
     for nr in [
-        SYS_ptrace,
-        SYS_process_vm_readv,
-        SYS_process_vm_writev,
-        SYS_pidfd_getfd,
-        SYS_kcmp,
+        sc!(SYS_ptrace),
+        sc!(SYS_process_vm_readv),
+        sc!(SYS_process_vm_writev),
+        sc!(SYS_pidfd_getfd),
+        sc!(SYS_kcmp),
     ] {
         v.push(plain(nr, Action::Errno(EPERM_)));
     }
     // New namespaces, mounts, kernel objects and knobs.
     for nr in [
-        SYS_unshare,
-        SYS_setns,
-        SYS_mount,
-        SYS_umount2,
-        SYS_pivot_root,
-        SYS_chroot,
-        SYS_mount_setattr,
-        SYS_fsopen,
-        SYS_fsconfig,
-        SYS_fsmount,
-        SYS_fspick,
-        SYS_move_mount,
-        SYS_open_tree,
-        SYS_bpf,
-        SYS_perf_event_open,
-        SYS_userfaultfd,
-        SYS_keyctl,
-        SYS_add_key,
-        SYS_request_key,
-        SYS_kexec_load,
-        SYS_kexec_file_load,
-        SYS_init_module,
-        SYS_finit_module,
-        SYS_delete_module,
-        SYS_swapon,
-        SYS_swapoff,
-        SYS_reboot,
-        SYS_acct,
-        SYS_quotactl,
-        SYS_open_by_handle_at,
-        SYS_name_to_handle_at,
-        SYS_fanotify_init,
-        SYS_syslog,
-        SYS_vhangup,
-        SYS_iopl,
-        SYS_ioperm,
-        SYS_settimeofday,
-        SYS_clock_settime,
-        SYS_clock_adjtime,
-        SYS_adjtimex,
-        SYS_uselib,
-        SYS_personality,
+        sc!(SYS_unshare),
+        sc!(SYS_setns),
+        sc!(SYS_mount),
+        sc!(SYS_umount2),
+        sc!(SYS_pivot_root),
+        sc!(SYS_chroot),
+        sc!(SYS_mount_setattr),
+        sc!(SYS_fsopen),
+        sc!(SYS_fsconfig),
+        sc!(SYS_fsmount),
+        sc!(SYS_fspick),
+        sc!(SYS_move_mount),
+        sc!(SYS_open_tree),
+        sc!(SYS_bpf),
+        sc!(SYS_perf_event_open),
+        sc!(SYS_userfaultfd),
+        sc!(SYS_keyctl),
+        sc!(SYS_add_key),
+        sc!(SYS_request_key),
+        sc!(SYS_kexec_load),
+        sc!(SYS_kexec_file_load),
+        sc!(SYS_init_module),
+        sc!(SYS_finit_module),
+        sc!(SYS_delete_module),
+        sc!(SYS_swapon),
+        sc!(SYS_swapoff),
+        sc!(SYS_reboot),
+        sc!(SYS_acct),
+        sc!(SYS_quotactl),
+        sc!(SYS_open_by_handle_at),
+        sc!(SYS_name_to_handle_at),
+        sc!(SYS_fanotify_init),
+        sc!(SYS_syslog),
+        sc!(SYS_vhangup),
+        sc!(SYS_iopl),
+        sc!(SYS_ioperm),
+        sc!(SYS_settimeofday),
+        sc!(SYS_clock_settime),
+        sc!(SYS_clock_adjtime),
+        sc!(SYS_adjtimex),
+        sc!(SYS_uselib),
+        sc!(SYS_personality),
     ] {
         v.push(plain(nr, Action::Errno(EPERM_)));
     }
@@ -105,14 +113,16 @@ pub fn refused() -> Vec<Rule> {
         | CLONE_NEWCGROUP
         | CLONE_NEWTIME) as u32;
     v.push(Rule {
+        name: &stringify!(SYS_clone)[4..],
         nr: SYS_clone,
         tests: vec![arg(0, ns_flags, Op::Any)],
         action: Action::Errno(EPERM_),
     });
-    v.push(plain(SYS_clone3, Action::Errno(ENOSYS_)));
+    v.push(plain(sc!(SYS_clone3), Action::Errno(ENOSYS_)));
     // Sockets: only unix, IPv4 and IPv6 (no netlink, packet, vsock, …), and no raw or
     // packet types.
     v.push(Rule {
+        name: &stringify!(SYS_socket)[4..],
         nr: SYS_socket,
         tests: vec![arg(
             0,
@@ -122,6 +132,7 @@ pub fn refused() -> Vec<Rule> {
         action: Action::Errno(EAFNOSUPPORT as u16),
     });
     v.push(Rule {
+        name: &stringify!(SYS_socket)[4..],
         nr: SYS_socket,
         tests: vec![arg(
             1,
@@ -131,6 +142,7 @@ pub fn refused() -> Vec<Rule> {
         action: Action::Errno(EPERM_),
     });
     v.push(Rule {
+        name: &stringify!(SYS_socketpair)[4..],
         nr: SYS_socketpair,
         tests: vec![arg(0, u32::MAX, Op::Ne(AF_UNIX as u32))],
         action: Action::Errno(EAFNOSUPPORT as u16),
@@ -138,14 +150,20 @@ pub fn refused() -> Vec<Rule> {
     // Faking terminal input (TIOCSTI) and the console's ioctls.
     for cmd in [TIOCSTI as u32, TIOCLINUX as u32] {
         v.push(Rule {
+            name: &stringify!(SYS_ioctl)[4..],
             nr: SYS_ioctl,
             tests: vec![arg(1, u32::MAX, Op::Eq(cmd))],
             action: Action::Errno(EPERM_),
         });
     }
     // TCP Fast Open connects inside `sendto`/`sendmsg`, past the `connect` check.
-    for (nr, flags_arg) in [(SYS_sendto, 3), (SYS_sendmsg, 2), (SYS_sendmmsg, 3)] {
+    for ((nr, name), flags_arg) in [
+        (sc!(SYS_sendto), 3),
+        (sc!(SYS_sendmsg), 2),
+        (sc!(SYS_sendmmsg), 3),
+    ] {
         v.push(Rule {
+            name,
             nr,
             tests: vec![arg(flags_arg, MSG_FASTOPEN as u32, Op::Any)],
             action: Action::Errno(EOPNOTSUPP as u16),
@@ -157,14 +175,15 @@ pub fn refused() -> Vec<Rule> {
 /// The held calls.
 pub fn supervised(s: Supervise) -> Vec<Rule> {
     let mut v = vec![
-        plain(SYS_execve, Action::Notify),
-        plain(SYS_execveat, Action::Notify),
-        plain(SYS_connect, Action::Notify),
-        plain(SYS_bind, Action::Notify),
-        plain(SYS_sendmsg, Action::Notify),
-        plain(SYS_sendmmsg, Action::Notify),
+        plain(sc!(SYS_execve), Action::Notify),
+        plain(sc!(SYS_execveat), Action::Notify),
+        plain(sc!(SYS_connect), Action::Notify),
+        plain(sc!(SYS_bind), Action::Notify),
+        plain(sc!(SYS_sendmsg), Action::Notify),
+        plain(sc!(SYS_sendmmsg), Action::Notify),
         // `sendto` without an address uses the connected peer, already decided.
         Rule {
+            name: &stringify!(SYS_sendto)[4..],
             nr: SYS_sendto,
             tests: vec![arg(4, u32::MAX, Op::Ne(0))],
             action: Action::Notify,
@@ -172,34 +191,34 @@ pub fn supervised(s: Supervise) -> Vec<Rule> {
     ];
     if s.fs {
         for nr in [
-            SYS_open,
-            SYS_openat,
-            SYS_openat2,
-            SYS_creat,
-            SYS_mkdir,
-            SYS_mkdirat,
-            SYS_mknod,
-            SYS_mknodat,
-            SYS_unlink,
-            SYS_unlinkat,
-            SYS_rmdir,
-            SYS_rename,
-            SYS_renameat,
-            SYS_renameat2,
-            SYS_link,
-            SYS_linkat,
-            SYS_symlink,
-            SYS_symlinkat,
-            SYS_truncate,
-            SYS_stat,
-            SYS_lstat,
-            SYS_newfstatat,
-            SYS_statx,
-            SYS_access,
-            SYS_faccessat,
-            SYS_faccessat2,
-            SYS_readlink,
-            SYS_readlinkat,
+            sc!(SYS_open),
+            sc!(SYS_openat),
+            sc!(SYS_openat2),
+            sc!(SYS_creat),
+            sc!(SYS_mkdir),
+            sc!(SYS_mkdirat),
+            sc!(SYS_mknod),
+            sc!(SYS_mknodat),
+            sc!(SYS_unlink),
+            sc!(SYS_unlinkat),
+            sc!(SYS_rmdir),
+            sc!(SYS_rename),
+            sc!(SYS_renameat),
+            sc!(SYS_renameat2),
+            sc!(SYS_link),
+            sc!(SYS_linkat),
+            sc!(SYS_symlink),
+            sc!(SYS_symlinkat),
+            sc!(SYS_truncate),
+            sc!(SYS_stat),
+            sc!(SYS_lstat),
+            sc!(SYS_newfstatat),
+            sc!(SYS_statx),
+            sc!(SYS_access),
+            sc!(SYS_faccessat),
+            sc!(SYS_faccessat2),
+            sc!(SYS_readlink),
+            sc!(SYS_readlinkat),
         ] {
             v.push(plain(nr, Action::Notify));
         }

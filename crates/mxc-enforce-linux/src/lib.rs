@@ -44,7 +44,7 @@ mod sys;
 pub mod chain;
 
 #[cfg(target_os = "linux")]
-pub use run::{probe, run, Outcome};
+pub use run::{describe, probe, run, Outcome};
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -413,3 +413,56 @@ pub fn kill_tree(our_pid: u32) {
 fn reap_all() {
     while let Ok(Some(_)) = rustix::process::wait(rustix::process::WaitOptions::NOHANG) {}
 }
+
+/// What a run would set up for `bounds`, as JSON (`mxcc plan --target linux`).
+pub fn describe(bounds: &crate::Bounds) -> serde_json::Value {
+    use serde_json::json;
+    let grants: Vec<_> = bounds
+        .fs
+        .iter()
+        .map(|g| {
+            let r = g.rights;
+            let names: Vec<&str> = [
+                (r.read, "read"),
+                (r.write, "write"),
+                (r.create, "create"),
+                (r.delete, "delete"),
+                (r.execute, "execute"),
+            ]
+            .into_iter()
+            .filter_map(|(on, n)| on.then_some(n))
+            .collect();
+            json!({"path": g.path, "rights": names, "beneath": g.subtree})
+        })
+        .collect();
+    let rule_json = |r: &bpf::Rule| {
+        let action = match r.action {
+            bpf::Action::Errno(e) => json!({"errno": e}),
+            bpf::Action::Notify => json!("supervisor"),
+            bpf::Action::Kill => json!("kill"),
+            bpf::Action::Allow => json!("allow"),
+        };
+        json!({"syscall": r.name, "when": if r.tests.is_empty() { "always" } else { "on some arguments" }, "action": action})
+    };
+    let supervise = Supervise {
+        fs: !bounds.fs_exact,
+    };
+    json!({
+        "tier": "process",
+        "landlock": {
+            "abi_required": 6,
+            "fs_rights_handled": "every file-system right of ABI 3",
+            "grants": grants,
+            "tcp_connect_ports": bounds.tcp_connect,
+            "tcp_bind_ports": bounds.tcp_bind,
+            "scopes": ["abstract_unix_socket", "signal"],
+        },
+        "seccomp": {
+            "refused": filter::refused().iter().map(rule_json).collect::<Vec<_>>(),
+            "held_for_the_supervisor": filter::supervised(supervise).iter().map(|r| r.name).collect::<Vec<_>>(),
+        },
+        "fs_supervised": supervise.fs,
+        "proxy": {"listen": "127.0.0.1 (port chosen at start)", "protocols": ["http-connect", "http", "socks5"], "env": ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"]},
+        "process": {"no_new_privs": true, "new_session": true, "inherited_descriptors": "closed", "parent_death_signal": "SIGKILL"},
+    })
+}

@@ -1,6 +1,9 @@
 //! `mxcc plan`: print, as JSON, what enforcement would set up on a platform.
 //!
-//! Not available in this build yet: [`run`] reports so and exits 2.
+//! `--target linux`: the Landlock grants, the seccomp filter (what is refused, what the
+//! supervisor decides), the proxy and the process settings `mxcc run` would use, plus
+//! the agent's tier, identity, env, limits and audit level. `--target windows` is not
+//! in this build (exit 2).
 //!
 //! **Invariant:** planning only describes; it never touches the kernel.
 
@@ -26,6 +29,67 @@ pub struct Args {
     pub files: Vec<PathBuf>,
 }
 
-pub fn run(_args: &Args) -> ExitCode {
-    util::not_yet("plan")
+pub fn run(args: &Args) -> ExitCode {
+    if args.target == util::Target::Windows {
+        return util::not_yet("plan --target windows");
+    }
+    let color = util::color_stderr();
+    let params = match crate::decide::params(&args.agent) {
+        Ok(p) => p,
+        Err(stop) => return crate::decide::finish(Err(stop)),
+    };
+    let program = match crate::decide::load(&args.files, color) {
+        Ok(p) => p,
+        Err(stop) => return crate::decide::finish(Err(stop)),
+    };
+    let (engine, bound) = match crate::decide::compile(
+        &program,
+        &args.agent.agent,
+        &params,
+        mxc_eval::Target::Linux,
+        color,
+    ) {
+        Ok(x) => x,
+        Err(stop) => return crate::decide::finish(Err(stop)),
+    };
+    let a = engine.agent();
+    let plan = mxc_lang::plan::plan(&bound);
+    let mut out = serde_json::json!({
+        "target": "linux",
+        "agent": a.name,
+        "identity": a.identity,
+        "isolation": format!("{:?}", a.isolation).to_lowercase(),
+        "default": a.default.as_str(),
+        "audit": format!("{:?}", a.audit).to_lowercase(),
+        "env": {"pass": a.env_pass, "deny": a.env_deny},
+        "limits": {
+            "memory_bytes": a.memory_bytes,
+            "processes": a.processes,
+            "cpus": a.cpus,
+            "timeout_ms": a.timeout_ms,
+        },
+    });
+    #[cfg(target_os = "linux")]
+    {
+        let supported = a.isolation == mxc_eval::Isolation::Process;
+        out["supported"] = serde_json::Value::from(supported);
+        if supported {
+            out["enforcement"] = mxc_enforce_linux::describe(&crate::run::bounds(&plan));
+        } else {
+            out["refusal"] = serde_json::Value::from(format!(
+                "`isolation {}` is not available in this build; `mxcc run` refuses (exit 125)",
+                format!("{:?}", a.isolation).to_lowercase()
+            ));
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = &plan;
+        out["supported"] = serde_json::Value::from(false);
+    }
+    util::out(&format!(
+        "{}\n",
+        serde_json::to_string_pretty(&out).unwrap_or_default()
+    ));
+    ExitCode::from(util::SUCCESS)
 }

@@ -242,7 +242,7 @@ fn resolve_program(cmd: &str, path: &std::ffi::OsStr) -> Option<std::path::PathB
 }
 
 #[cfg(target_os = "linux")]
-fn bounds(plan: &mxc_lang::plan::Plan) -> mxc_enforce_linux::Bounds {
+pub fn bounds(plan: &mxc_lang::plan::Plan) -> mxc_enforce_linux::Bounds {
     use mxc_enforce_linux::{FsRights, Grant};
     use mxc_lang::model;
     let mut fs: Vec<Grant> = plan

@@ -386,3 +386,56 @@ fn limits_cap_processes_and_memory() {
     );
     assert_ne!(o.status.code(), Some(0), "{}", text(&o));
 }
+
+/// `mxcc plan --target linux` describes what `run` would set up, as JSON.
+#[test]
+fn plan_describes_the_sandbox() {
+    let d = scratch("plan");
+    let p = policy(
+        &d,
+        "policy w { fs { allow all \"/srv/app/**\"  deny read \"/srv/app/.env\" } net { allow connect \"api.example.com:443\" } }\n\
+         agent a { isolation process  use system, w }",
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .args(["plan", "--target", "linux"])
+        .arg(&p)
+        .args(["--agent", "a"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["supported"], true);
+    let e = &v["enforcement"];
+    assert_eq!(e["fs_supervised"], true);
+    assert_eq!(
+        e["landlock"]["tcp_connect_ports"],
+        serde_json::json!([[443, 443]])
+    );
+    assert!(e["landlock"]["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|g| g["path"] == "/srv/app" && g["beneath"] == true));
+    let held: Vec<&str> = e["seccomp"]["held_for_the_supervisor"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|x| x.as_str())
+        .collect();
+    assert!(held.contains(&"openat") && held.contains(&"execve") && held.contains(&"connect"));
+    assert!(e["seccomp"]["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["syscall"] == "io_uring_setup"));
+    // A tier this build cannot run is reported, not planned.
+    let p = policy(&d, "agent a { isolation container  use system }");
+    let o = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .args(["plan", "--target", "linux"])
+        .arg(&p)
+        .args(["--agent", "a"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["supported"], false);
+}
