@@ -13,6 +13,8 @@ pub struct Cgroup {
     dirs: Vec<PathBuf>,
     /// `cgroup.procs` of each, open for the child to write itself into.
     pub procs: Vec<File>,
+    /// `cgroup.kill` (cgroup v2, Linux 5.14+).
+    pub kill: Option<File>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -77,6 +79,7 @@ pub fn create(limits: Limits) -> Result<Cgroup, SetupError> {
     let mut cg = Cgroup {
         dirs: Vec::new(),
         procs: Vec::new(),
+        kill: None,
     };
     if let (Some(root), Some(path)) = (v2_root, own_path("")) {
         let parent = root.join(path.trim_start_matches('/'));
@@ -90,7 +93,9 @@ pub fn create(limits: Limits) -> Result<Cgroup, SetupError> {
         if limits.cpus.is_some() {
             want.push("+cpu");
         }
-        write(&parent, "cgroup.subtree_control", &want.join(" "))?;
+        if !want.is_empty() {
+            write(&parent, "cgroup.subtree_control", &want.join(" "))?;
+        }
         let dir = parent.join(&name);
         std::fs::create_dir(&dir)
             .map_err(|e| SetupError(format!("cannot create the cgroup {}: {e}", dir.display())))?;
@@ -106,6 +111,10 @@ pub fn create(limits: Limits) -> Result<Cgroup, SetupError> {
             write(&dir, "cpu.max", &format!("{} {PERIOD_US}", c * PERIOD_US))?;
         }
         cg.procs.push(open_procs(&dir)?);
+        cg.kill = std::fs::OpenOptions::new()
+            .write(true)
+            .open(dir.join("cgroup.kill"))
+            .ok();
         return Ok(cg);
     }
     // cgroup v1: one hierarchy per controller.
@@ -138,6 +147,9 @@ pub fn create(limits: Limits) -> Result<Cgroup, SetupError> {
     }
     if let Some(p) = limits.processes {
         v1("pids", &|d| write(d, "pids.max", &p.to_string()))?;
+    } else if !limits.any() {
+        // No limits: a cgroup only to find (and kill) every process of the run.
+        v1("pids", &|_| Ok(()))?;
     }
     if let Some(c) = limits.cpus {
         v1("cpu", &|d| {
@@ -148,9 +160,19 @@ pub fn create(limits: Limits) -> Result<Cgroup, SetupError> {
     Ok(cg)
 }
 
+impl Cgroup {
+    /// `cgroup.procs` for reading (the first hierarchy: every process of the run).
+    pub fn procs_reader(&self) -> Option<File> {
+        self.dirs
+            .first()
+            .and_then(|d| std::fs::File::open(d.join("cgroup.procs")).ok())
+    }
+}
+
 impl Drop for Cgroup {
     fn drop(&mut self) {
         self.procs.clear();
+        self.kill = None;
         for d in self.dirs.iter().rev() {
             // Empty once every process of the run is gone; retry briefly while the
             // kernel finishes tearing the last ones down.

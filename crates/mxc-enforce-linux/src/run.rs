@@ -50,11 +50,30 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
         processes: cfg.processes,
         cpus: cfg.cpus,
     };
+    // The run's cgroup: the limits, and a way to find every process of the run even
+    // after `mxcc` is gone. Required when the policy sets limits; otherwise best kept.
     let cgroup = if limits.any() {
         Some(crate::cgroup::create(limits)?)
     } else {
-        None
+        crate::cgroup::create(limits).ok()
     };
+    // The watchdog kills the run's cgroup when this process ends, however it ends.
+    let (alarm_read, alarm_write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+        .map_err(|e| SetupError(format!("cannot create the watchdog's pipe: {e}")))?;
+    let watchdog = match &cgroup {
+        Some(cg) => {
+            let procs = cg.procs_reader();
+            let pid = sys::spawn_watchdog(
+                alarm_read.as_raw_fd(),
+                cg.kill.as_ref().map_or(-1, |f| f.as_raw_fd()),
+                procs.as_ref().map_or(-1, |f| f.as_raw_fd()),
+            )
+            .map_err(|e| SetupError(format!("cannot start the watchdog: {e}")))?;
+            Some(pid)
+        }
+        None => None,
+    };
+    drop(alarm_read);
     let mut cgroup_procs = [-1; 3];
     for (slot, f) in cgroup_procs
         .iter_mut()
@@ -165,7 +184,7 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
             let r = sup.serve().map_err(|e| format!("supervisor stopped: {e}"));
             if r.is_err() {
                 failed2.store(true, Ordering::SeqCst);
-                kill_tree(our_pid);
+                kill_tree(our_pid, watchdog);
             }
             r
         })
@@ -215,7 +234,7 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
         Err(e) => {
             // The command never ran. Let the supervisor finish (it sees the filter's
             // last user gone), then report why.
-            kill_tree(our_pid);
+            kill_tree(our_pid, watchdog);
             let sup_result = supervisor.join();
             let stats = stats_of(&sup_slot);
             let why = match e.raw_os_error() {
@@ -263,7 +282,7 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
             std::thread::sleep(t);
             if descendants(our_pid).contains(&pid) {
                 flag.store(true, Ordering::SeqCst);
-                kill_tree(our_pid);
+                kill_tree(our_pid, watchdog);
             }
         });
     }
@@ -271,9 +290,15 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
         .wait()
         .map_err(|e| SetupError(format!("cannot wait for the command: {e}")))?;
     // The sandbox ends with its command: what it left running is stopped.
-    kill_tree(our_pid);
+    kill_tree(our_pid, watchdog);
     reap_all();
     let sup_result = supervisor.join();
+    drop(alarm_write);
+    if let Some(w) = watchdog {
+        if let Some(p) = rustix::process::Pid::from_raw(w as i32) {
+            let _ = rustix::process::waitpid(Some(p), rustix::process::WaitOptions::empty());
+        }
+    }
     drop(cgroup);
     let supervisor_error = match sup_result {
         Ok(Ok(())) => None,
@@ -394,9 +419,10 @@ fn descendants(our_pid: u32) -> Vec<u32> {
 
 /// Kills every process beneath us (the sandbox), repeatedly until none is left alive.
 /// Does not reap: the main thread waits for its child itself.
-pub fn kill_tree(our_pid: u32) {
+pub fn kill_tree(our_pid: u32, spare: Option<u32>) {
     for _ in 0..200 {
-        let pids = descendants(our_pid);
+        let mut pids = descendants(our_pid);
+        pids.retain(|p| Some(*p) != spare);
         if pids.is_empty() {
             return;
         }

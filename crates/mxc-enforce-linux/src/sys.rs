@@ -305,3 +305,71 @@ pub fn act_as(uid: u32, gid: u32) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// Starts the watchdog: a forked process that waits until `alarm` (a pipe's read end)
+/// reports end-of-file — the supervisor's process is gone, whether it finished or was
+/// killed — then kills every process of the run's cgroup (`cgroup.kill` when the
+/// kernel has it, else each pid of `cgroup.procs`, until none is left) and exits.
+/// Returns the watchdog's pid.
+pub fn spawn_watchdog(alarm: RawFd, kill_file: RawFd, procs_file: RawFd) -> io::Result<u32> {
+    let mut buf = vec![0u8; 1 << 16];
+    // SAFETY: after `fork` the child only makes raw system calls on the descriptors
+    // above and on `buf`, allocated before the fork; it never returns (`_exit`).
+    unsafe {
+        let pid = libc::fork();
+        if pid < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if pid > 0 {
+            return Ok(pid as u32);
+        }
+        // Keep only what we need.
+        let keep = [alarm, kill_file, procs_file];
+        for fd in 0..1024 {
+            if !keep.contains(&fd) {
+                libc::close(fd);
+            }
+        }
+        libc::syscall(libc::SYS_close_range, 1024u32, u32::MAX, 0u32);
+        let mut one = [0u8; 1];
+        loop {
+            let n = libc::read(alarm, one.as_mut_ptr().cast(), 1);
+            if n == 0 || (n < 0 && *libc::__errno_location() != libc::EINTR) {
+                break;
+            }
+        }
+        for _ in 0..2000 {
+            if kill_file >= 0 {
+                libc::pwrite(kill_file, b"1".as_ptr().cast(), 1, 0);
+            }
+            let mut any = false;
+            if procs_file >= 0 {
+                let n = libc::pread(procs_file, buf.as_mut_ptr().cast(), buf.len(), 0);
+                let mut pid: i32 = 0;
+                let mut digits = false;
+                for &c in buf.iter().take(n.max(0) as usize) {
+                    if c.is_ascii_digit() {
+                        pid = pid.wrapping_mul(10).wrapping_add(i32::from(c - b'0'));
+                        digits = true;
+                    } else {
+                        if digits && pid > 1 {
+                            libc::kill(pid, libc::SIGKILL);
+                            any = true;
+                        }
+                        pid = 0;
+                        digits = false;
+                    }
+                }
+            }
+            if !any {
+                break;
+            }
+            let ts = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 1_000_000,
+            };
+            libc::nanosleep(&ts, std::ptr::null_mut());
+        }
+        libc::_exit(0);
+    }
+}

@@ -439,3 +439,54 @@ fn plan_describes_the_sandbox() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["supported"], false);
 }
+
+/// If `mxcc` itself is killed, the whole tree goes with it (the watchdog kills the run's
+/// cgroup) — nothing keeps running unsupervised.
+#[test]
+fn killing_mxcc_kills_the_tree() {
+    let d = scratch("killed");
+    let p = policy(
+        &d,
+        &format!(
+            "policy w {{ fs {{ allow all \"{}/**\" }} }}\nagent a {{ isolation process  use system, w }}",
+            d.display()
+        ),
+    );
+    let pids = d.join("pids");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .arg("run")
+        .arg(&p)
+        .args(["--agent", "a", "--", "/bin/sh", "-c"])
+        .arg(format!(
+            "(sleep 300 & echo $! >> {f}; wait) & sleep 300 & echo $! >> {f}; echo $$ >> {f}; wait",
+            f = pids.display()
+        ))
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let listed = loop {
+        let t = std::fs::read_to_string(&pids).unwrap_or_default();
+        if t.lines().count() >= 3 {
+            break t;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "no pids"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    child.kill().unwrap(); // SIGKILL: no clean-up code of mxcc runs
+    child.wait().unwrap();
+    let alive = |pid: &str| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|s| !s.rsplit_once(") ").is_some_and(|(_, r)| r.starts_with('Z')))
+    };
+    let start = std::time::Instant::now();
+    while listed.lines().any(alive) {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "still running after mxcc was killed: {listed}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
