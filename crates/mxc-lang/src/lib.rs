@@ -42,6 +42,7 @@ pub fn check_source(name: &str, text: &str) -> Program {
 
 fn check_parsed(parsed: load::Parsed) -> Program {
     let (model, diags) = check::check(&parsed);
+    let dropped = parsed.dropped;
     let mut all = parsed.diags;
     all.extend(diags);
     let mut program = Program {
@@ -54,6 +55,9 @@ fn check_parsed(parsed: load::Parsed) -> Program {
         program.diags.extend(lints);
     }
     program.diags.sort();
+    program
+        .diags
+        .limit_errors_per_file(diag::MAX_ERRORS_PER_FILE, dropped);
     program
 }
 pub mod bind;

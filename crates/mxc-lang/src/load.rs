@@ -2,7 +2,7 @@
 //! each file read once, cycles reported (E0008).
 
 use crate::ast::{File, Item};
-use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::diag::{Code, Diagnostic, Diagnostics, Dropped, MAX_ERRORS_PER_FILE};
 use crate::parser;
 use crate::source::{FileId, SourceMap};
 use std::path::{Path, PathBuf};
@@ -26,6 +26,8 @@ pub struct Parsed {
     pub sources: SourceMap,
     pub files: Vec<(FileId, File)>,
     pub diags: Diagnostics,
+    /// Errors of each file left out of `diags` (see [`Diagnostics::limit_errors_per_file`]).
+    pub dropped: Vec<(FileId, Dropped)>,
 }
 
 /// Largest source file read (bigger files are refused with E0001, to bound work).
@@ -74,7 +76,7 @@ impl Loader<'_> {
 
     fn visit(&mut self, id: FileId) {
         let text = self.out.sources.file(id).text.clone();
-        let (tree, diags) = if text.len() > MAX_FILE_BYTES {
+        let (tree, diags, dropped) = if text.len() > MAX_FILE_BYTES {
             (
                 File { items: Vec::new() },
                 vec![Diagnostic::new(
@@ -82,11 +84,15 @@ impl Loader<'_> {
                     crate::Span::new(id, 0, 0),
                     format!("file is larger than {} MiB", MAX_FILE_BYTES >> 20),
                 )],
+                Dropped::default(),
             )
         } else {
-            parser::parse(id, &text)
+            parser::parse_limited(id, &text, MAX_ERRORS_PER_FILE)
         };
         self.out.diags.extend(diags);
+        if dropped.count > 0 {
+            self.out.dropped.push((id, dropped));
+        }
         let dir = self
             .out
             .sources

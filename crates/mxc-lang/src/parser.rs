@@ -4,7 +4,7 @@
 //! and recovery (see `grammar/mxc.lalrpop`) lets one run report all it can.
 
 use crate::ast::{File, StrLit};
-use crate::diag::{Code, Diagnostic};
+use crate::diag::{Code, Diagnostic, Dropped};
 use crate::lexer::{self, LexError, Tok};
 use crate::source::{FileId, Span};
 use lalrpop_util::{ErrorRecovery, ParseError};
@@ -22,13 +22,29 @@ mod generated {
 
 /// Parses one file.
 pub fn parse(file: FileId, src: &str) -> (File, Vec<Diagnostic>) {
-    let (toks, mut diags) = lexer::lex(file, src);
+    let (tree, diags, _) = parse_limited(file, src, usize::MAX);
+    (tree, diags)
+}
+
+/// Parses one file, making diagnostics of at most `max` lexical errors and `max`
+/// syntax errors; the others are only counted (with the first of them) in the
+/// [`Dropped`] returned. A huge bad file is parsed in time linear in its size.
+pub fn parse_limited(file: FileId, src: &str, max: usize) -> (File, Vec<Diagnostic>, Dropped) {
+    let (toks, lex_errors) = lexer::lex_raw(src);
+    let mut diags = Vec::new();
+    let mut dropped = Dropped::default();
+    lexer::errors_to_diagnostics(file, src, &lex_errors, max, &mut diags, &mut dropped);
+    drop(lex_errors);
     let (tree, errors, eof_error) = run(file, &toks, &mut diags);
     let eof = src.len();
     let mut syntax = Vec::new();
     for e in errors {
-        if let Some(d) = convert(file, e.error, eof) {
-            syntax.push(d);
+        if syntax.len() < max {
+            if let Some(d) = convert(file, e.error, eof) {
+                syntax.push(d);
+            }
+        } else if let Some(d) = convert(file, e.error, eof) {
+            dropped.add(|| d);
         }
     }
     // An error at end of input usually means closing braces are missing: parse again
@@ -54,7 +70,7 @@ pub fn parse(file: FileId, src: &str) -> (File, Vec<Diagnostic>) {
         tree
     };
     diags.extend(syntax);
-    (tree, diags)
+    (tree, diags, dropped)
 }
 
 type Recovered<'s> = ErrorRecovery<usize, Tok<'s>, LexError>;
