@@ -35,7 +35,7 @@ pub fn check_paths(paths: &[std::path::PathBuf]) -> Result<Program, load::IoErro
 
 /// Checks one in-memory source (imports are read from disk relative to `name`).
 pub fn check_source(name: &str, text: &str) -> Program {
-    let mut read = |p: &std::path::Path| std::fs::read(p);
+    let mut read = load::read_source;
     let parsed = load::load_with(vec![(name.into(), text.as_bytes().to_vec())], &mut read);
     check_parsed(parsed)
 }

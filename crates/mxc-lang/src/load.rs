@@ -30,8 +30,68 @@ pub struct Parsed {
     pub dropped: Vec<(FileId, Dropped)>,
 }
 
-/// Largest source file read (bigger files are refused with E0001, to bound work).
+/// Largest source file read (bigger files are refused, to bound work).
 pub const MAX_FILE_BYTES: usize = 64 << 20;
+
+/// Reads a source file: a regular file (not a directory, device, fifo or socket) of at
+/// most [`MAX_FILE_BYTES`], of which at most one byte more is ever read. The errors
+/// for what is refused say why in words (see [`describe`]).
+pub fn read_source(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    // Checked before opening: opening a fifo would wait for a writer.
+    check_kind(&std::fs::metadata(path)?)?;
+    let file = std::fs::File::open(path)?;
+    check_kind(&file.metadata()?)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+fn check_kind(meta: &std::fs::Metadata) -> std::io::Result<()> {
+    use std::io::{Error, ErrorKind};
+    if meta.is_dir() {
+        Err(Error::new(ErrorKind::IsADirectory, "is a directory"))
+    } else if !meta.is_file() {
+        Err(Error::new(
+            ErrorKind::InvalidInput,
+            "not a regular file (a device, fifo or socket)",
+        ))
+    } else if meta.len() > MAX_FILE_BYTES as u64 {
+        Err(too_large())
+    } else {
+        Ok(())
+    }
+}
+
+fn too_large() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::FileTooLarge,
+        format!("file is larger than {} MiB", MAX_FILE_BYTES >> 20),
+    )
+}
+
+/// An I/O error in words, without the `(os error N)` an operating-system error ends
+/// with: `file not found`, `permission denied`, `is a directory`, ...
+pub fn describe(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::NotFound => "file not found".to_string(),
+        ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => {
+            let s = e.to_string();
+            let s = s.rfind(" (os error ").map_or(s.as_str(), |i| &s[..i]);
+            let mut chars = s.chars();
+            match chars.next() {
+                Some(c) => c.to_lowercase().chain(chars).collect(),
+                None => "unreadable".to_string(),
+            }
+        }
+    }
+}
 
 fn decode(bytes: Vec<u8>) -> (String, Option<usize>) {
     match String::from_utf8(bytes) {
@@ -141,15 +201,24 @@ impl Loader<'_> {
                     self.visit(nid);
                 }
                 Err(e) => {
-                    self.out.diags.push(
+                    let label = format!("cannot read `{}`: {}", target.display(), describe(&e));
+                    let d = if e.kind() == std::io::ErrorKind::NotFound {
                         Diagnostic::new(
                             Code::E0008,
                             im.path.span,
                             format!("import `{}` not found", im.path.value),
                         )
-                        .with_label(format!("cannot read `{}`: {}", target.display(), e))
-                        .help("import paths are relative to the importing file"),
-                    );
+                        .with_label(label)
+                        .help("import paths are relative to the importing file")
+                    } else {
+                        Diagnostic::new(
+                            Code::E0008,
+                            im.path.span,
+                            format!("import `{}` cannot be read", im.path.value),
+                        )
+                        .with_label(label)
+                    };
+                    self.out.diags.push(d);
                 }
             }
         }
@@ -159,13 +228,7 @@ impl Loader<'_> {
 
 /// Reads and parses the given files and everything they import.
 pub fn load_paths(paths: &[PathBuf]) -> Result<Parsed, IoError> {
-    let mut read = |p: &Path| -> std::io::Result<Vec<u8>> {
-        let meta = std::fs::metadata(p)?;
-        if meta.is_dir() {
-            return Err(std::io::Error::other("is a directory"));
-        }
-        std::fs::read(p)
-    };
+    let mut read = read_source;
     let mut roots = Vec::new();
     for p in paths {
         match read(p) {

@@ -203,6 +203,93 @@ fn unreadable_input_exits_2() {
     assert_status(&o, 2);
 }
 
+/// Devices, fifos and directories are refused before anything is read from them
+/// (`/dev/zero` would be read until memory runs out, a fifo would wait for a writer).
+#[cfg(unix)]
+#[test]
+fn non_regular_files_exit_2() {
+    let d = scratch("non-regular");
+    let fifo = d.join("fifo.mxc");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    let mut cases = vec![
+        ("/dev/zero".to_string(), "not a regular file"),
+        (d.to_string_lossy().into_owned(), "is a directory"),
+    ];
+    if made.is_ok_and(|s| s.success()) {
+        cases.push((fifo.to_string_lossy().into_owned(), "not a regular file"));
+    }
+    for (path, reason) in cases {
+        let o = mxcc_within(&["check", &path], 30);
+        assert_status(&o, 2);
+        let err = stderr(&o);
+        assert!(
+            err.starts_with(&format!("error: cannot read `{path}`: {reason}")),
+            "{err}"
+        );
+    }
+}
+
+/// A file over 64 MiB is refused from its size, without being read.
+#[test]
+fn oversize_file_exits_2() {
+    let d = scratch("oversize");
+    let big = d.join("big.mxc");
+    let f = std::fs::File::create(&big).expect("create");
+    f.set_len((64 << 20) + 1).expect("a sparse file");
+    let big = big.to_string_lossy();
+    let o = mxcc_within(&["check", &big], 30);
+    assert_status(&o, 2);
+    assert_eq!(
+        stderr(&o),
+        format!("error: cannot read `{big}`: file is larger than 64 MiB\n")
+    );
+}
+
+/// An import that cannot be read (too large, a directory, a device) is an E0008 at the
+/// import, with the reason in words.
+#[test]
+fn unreadable_imports_are_e0008() {
+    let d = scratch("bad-imports");
+    let f = std::fs::File::create(d.join("big.mxc")).expect("create");
+    f.set_len((64 << 20) + 1).expect("a sparse file");
+    std::fs::create_dir_all(d.join("dir.mxc")).expect("a directory");
+    let main = write(
+        &d,
+        "main.mxc",
+        "import \"big.mxc\"\nimport \"dir.mxc\"\nimport \"missing.mxc\"\n",
+    );
+    let o = mxcc_within(&["check", "--format", "json", &main], 30);
+    assert_status(&o, 1);
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("stdout is JSON");
+    let list = v["diagnostics"].as_array().expect("list");
+    let got: Vec<(&str, &str)> = list
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap_or_default(),
+                d["message"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("E0008", "import `big.mxc` cannot be read"),
+            ("E0008", "import `dir.mxc` cannot be read"),
+            ("E0008", "import `missing.mxc` not found"),
+        ]
+    );
+    let o = mxcc_within(&["check", &main], 30);
+    let err = stderr(&o);
+    assert!(
+        err.contains("big.mxc`: file is larger than 64 MiB"),
+        "{err}"
+    );
+    assert!(err.contains("dir.mxc`: is a directory"), "{err}");
+    assert!(err.contains("missing.mxc`: file not found"), "{err}");
+    assert!(!err.contains("os error"), "{err}");
+}
+
 #[test]
 fn usage_errors_exit_2() {
     assert_status(&mxcc(&[]), 2);
