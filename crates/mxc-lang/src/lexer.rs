@@ -15,6 +15,8 @@ pub enum LexError {
     Unexpected,
     UnterminatedString,
     UnterminatedComment,
+    /// `'...'` closed on its line: one error for the whole literal.
+    SingleQuoted,
 }
 
 fn block_comment<'s>(lex: &mut logos::Lexer<'s, Tok<'s>>) -> FilterResult<(), LexError> {
@@ -54,6 +56,25 @@ fn string<'s>(lex: &mut logos::Lexer<'s, Tok<'s>>) -> Result<&'s str, LexError> 
     Err(LexError::UnterminatedString)
 }
 
+/// `'...'`: a string in the wrong quotes, when it is closed on its line (else only the
+/// `'` is bad).
+fn single_quoted<'s>(lex: &mut logos::Lexer<'s, Tok<'s>>) -> Result<(), LexError> {
+    let rest = lex.remainder().as_bytes();
+    let mut i = 0;
+    while let Some(&b) = rest.get(i) {
+        match b {
+            b'\'' => {
+                lex.bump(i + 1);
+                return Err(LexError::SingleQuoted);
+            }
+            b'\n' => break,
+            b'\\' if rest.get(i + 1).is_some_and(|b| *b != b'\n') => i += 2,
+            _ => i += 1,
+        }
+    }
+    Err(LexError::Unexpected)
+}
+
 #[derive(Logos, Clone, Copy, Debug, PartialEq, Eq)]
 #[logos(error = LexError)]
 #[logos(skip r"[ \t\r\n\f\u{feff}]+")]
@@ -61,6 +82,9 @@ fn string<'s>(lex: &mut logos::Lexer<'s, Tok<'s>>) -> Result<&'s str, LexError> 
 pub enum Tok<'s> {
     #[token("/*", block_comment)]
     BlockComment,
+    /// Never produced: `'` is always an error (see [`single_quoted`]).
+    #[token("'", single_quoted)]
+    SingleQuote,
 
     #[token("import")]
     Import,
@@ -154,7 +178,9 @@ impl fmt::Display for Tok<'_> {
             Tok::Ident(s) => write!(f, "identifier `{s}`"),
             Tok::Str(s) => write!(f, "string {s}"),
             Tok::Number(s) => write!(f, "number `{s}`"),
-            Tok::Error | Tok::UnterminatedStr | Tok::BlockComment => f.write_str("invalid input"),
+            Tok::Error | Tok::UnterminatedStr | Tok::BlockComment | Tok::SingleQuote => {
+                f.write_str("invalid input")
+            }
             other => write!(f, "`{}`", other.text()),
         }
     }
@@ -322,6 +348,28 @@ pub fn errors_to_diagnostics(
     }
 }
 
+/// A string's text shown in double quotes, with `"` and `\` escaped (and cut short when
+/// long).
+struct StrShown<'a>(&'a str);
+
+impl fmt::Display for StrShown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"")?;
+        for (i, c) in self.0.chars().enumerate() {
+            if i == 60 {
+                f.write_str("...")?;
+                break;
+            }
+            match c {
+                '"' | '\\' => write!(f, "\\{c}")?,
+                c if c.is_control() => write!(f, "\\u{{{:X}}}", c as u32)?,
+                c => write!(f, "{c}")?,
+            }
+        }
+        f.write_str("\"")
+    }
+}
+
 fn error_diagnostic(file: FileId, src: &str, e: &RawError) -> Diagnostic {
     let range = e.range.clone();
     let span = Span::new(file, range.start, range.end);
@@ -345,6 +393,18 @@ fn error_diagnostic(file: FileId, src: &str, e: &RawError) -> Diagnostic {
             } else {
                 d
             }
+        }
+        LexError::SingleQuoted => {
+            let inner = src
+                .get(range.start + 1..range.end.saturating_sub(1))
+                .unwrap_or("")
+                .replace("\\'", "'");
+            Diagnostic::new(Code::E0001, span, "string in single quotes")
+                .with_label("not valid here")
+                .help(format!(
+                    "strings are written in double quotes: `{}`",
+                    StrShown(&inner)
+                ))
         }
         LexError::UnterminatedString => Diagnostic::new(Code::E0001, span, "unterminated string")
             .with_label("this string has no closing `\"` on its line")
@@ -391,6 +451,18 @@ mod tests {
         let (toks, diags) = lex(FileId(0), "allow @ \"abc\n/* x");
         assert_eq!(diags.len(), 3, "{diags:?}");
         assert_eq!(toks.iter().filter(|t| t.1 == Tok::Error).count(), 3);
+    }
+
+    #[test]
+    fn single_quoted_string_is_one_error() {
+        let (toks, diags) = lex(FileId(0), "allow connect 'x.com:443' 'a\n");
+        assert_eq!(toks.iter().filter(|t| t.1 == Tok::Error).count(), 2);
+        assert_eq!(diags[0].message, "string in single quotes");
+        assert_eq!(
+            diags[0].help.as_deref(),
+            Some("strings are written in double quotes: `\"x.com:443\"`")
+        );
+        assert_eq!(diags[1].message, "unexpected character `'`");
     }
 
     #[test]
