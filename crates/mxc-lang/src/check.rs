@@ -416,8 +416,18 @@ impl Checker {
                 ok.then(|| src(t))
             }
             Err(e) => {
-                let mut d = Diagnostic::new(code, s.sub_span(e.range.clone()), e.message.clone())
-                    .with_label("in this pattern");
+                let what = match code {
+                    Code::E0005 => "invalid path pattern: ",
+                    Code::E0006 => "invalid network target: ",
+                    Code::E0010 => "invalid arguments glob: ",
+                    _ => "",
+                };
+                let mut d = Diagnostic::new(
+                    code,
+                    s.sub_span(e.range.clone()),
+                    format!("{what}{}", e.message),
+                )
+                .with_label("in this pattern");
                 if let Some(h) = e.help {
                     d = d.help(h);
                 }
@@ -577,11 +587,16 @@ impl Checker {
                     Diagnostic::new(
                         Code::E0011,
                         m.kw_span(),
-                        format!("`{name}` is not allowed on a `{}` rule", section.as_str()),
+                        format!(
+                            "`{name}` is not allowed on {} `{}` rule",
+                            article(section.as_str()),
+                            section.as_str()
+                        ),
                     )
                     .with_label(format!("only `{only}` rules take `{name}`"))
                     .help(format!(
-                        "remove `{name}`, or move the rule to a `{only}` section"
+                        "remove `{name}`, or move the rule to {} `{only}` section",
+                        article(only)
                     )),
                 );
                 continue;
@@ -658,15 +673,26 @@ impl Checker {
                         b == "/**" || b == "~/**" || b == "${home}/**" || b == "**" || drive
                     };
                     if root_like {
+                        let names: Vec<&str> =
+                            [(WRITE, "write"), (CREATE, "create"), (DELETE, "delete")]
+                                .into_iter()
+                                .filter(|(b, _)| rights & b != 0)
+                                .map(|(_, n)| n)
+                                .collect();
+                        let granted = match names.as_slice() {
+                            [a] => (*a).to_string(),
+                            [a, b] => format!("{a} and {b}"),
+                            _ => names.join(", ").replacen(", delete", " and delete", 1),
+                        };
                         self.err(
                             Diagnostic::new(
                                 Code::W0004,
                                 t.use_span(),
-                                format!("overly broad grant: `allow` of write access to `{}`", t.text),
+                                format!("overly broad grant: `allow` of {granted} access to `{}`", t.text),
                             )
-                            .with_label("grants write, create or delete on a whole tree")
+                            .with_label(format!("grants {granted} on a whole tree"))
                             .label(r.effect_span, "this rule")
-                            .help("grant write access to the directories the agent works in, such as `${workspace}/**`"),
+                            .help(format!("grant {granted} access only to the directories the agent works in, such as `${{workspace}}/**`")),
                         );
                     }
                 }
@@ -1009,8 +1035,13 @@ impl Checker {
                 .help(format!(
                     "write `{}({})`",
                     kind.name,
-                    need.iter()
-                        .map(|k| format!("{k}: \"...\""))
+                    keys.iter()
+                        .filter_map(|k| match vals.get(k) {
+                            Some(Value::Str(v)) => Some(format!("{k}: {:?}", v.value)),
+                            Some(Value::Num(n, _)) => Some(format!("{k}: {n}")),
+                            None if need.contains(k) => Some(format!("{k}: \"...\"")),
+                            None => None,
+                        })
                         .collect::<Vec<_>>()
                         .join(", ")
                 )),
@@ -1119,7 +1150,11 @@ impl Checker {
                 Diagnostic::new(
                     Code::E0010,
                     *span,
-                    format!("invalid {what} `{text}` for limit `{}`", k.name),
+                    format!(
+                        "invalid {} `{text}` for limit `{}`",
+                        what.trim_start_matches("a "),
+                        k.name
+                    ),
                 )
                 .with_label(format!("expected {what}"))
                 .help(help.to_string()),
@@ -1193,6 +1228,9 @@ impl Checker {
             with: Vec::new(),
             expects: Vec::new(),
         };
+        // Parameters given a value that was refused (already reported): not reported
+        // again as unbound.
+        let mut refused: Vec<&str> = Vec::new();
         for st in &t.stmts {
             match st {
                 TestStmt::Agent { kw, name } => {
@@ -1256,6 +1294,7 @@ impl Checker {
                                 .with_label("not an absolute path")
                                 .help("a `path` value begins with `/` (or a drive such as `C:/`)"),
                             );
+                            refused.push(&k.name);
                             continue;
                         }
                         def.with.push((k.name.clone(), v.value.clone(), k.span));
@@ -1283,6 +1322,7 @@ impl Checker {
                 if let Some(agent) = model.agent(a) {
                     for p in model.params_of(agent) {
                         let bound = def.with.iter().any(|w| w.0 == p)
+                            || refused.contains(&p.as_str())
                             || self.params.get(&p).is_some_and(|d| d.default.is_some());
                         if !bound && self.params.contains_key(&p) {
                             self.err(
@@ -1405,4 +1445,13 @@ fn edit_distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
+}
+
+/// The indefinite article for a section name, as it is read aloud: "an `fs` rule",
+/// "an `app` section", "a `net` rule".
+fn article(section: &str) -> &'static str {
+    match section {
+        "fs" | "app" => "an",
+        _ => "a",
+    }
 }
