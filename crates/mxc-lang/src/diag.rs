@@ -294,7 +294,10 @@ impl Diagnostics {
     ///
     /// Bounds the work of every renderer: a file of random bytes has hundreds of
     /// thousands of syntax errors, and nobody reads past the first screenful.
-    pub fn limit_errors_per_file(&mut self, max: usize, dropped: Vec<(FileId, Dropped)>) {
+    ///
+    /// Returns how many errors the list now stands for beyond those it holds (each
+    /// summary holds the place of one of the errors it counts).
+    pub fn limit_errors_per_file(&mut self, max: usize, dropped: Vec<(FileId, Dropped)>) -> usize {
         let mut kept_per_file: HashMap<FileId, usize> = HashMap::new();
         let mut hidden: HashMap<FileId, Dropped> = HashMap::new();
         self.0.retain(|d| {
@@ -315,13 +318,15 @@ impl Diagnostics {
             }
         }
         if hidden.is_empty() {
-            return;
+            return 0;
         }
         let mut hidden: Vec<(FileId, Dropped)> = hidden.into_iter().collect();
         hidden.sort_by_key(|h| h.0);
+        let mut beyond = 0;
         for (file, h) in hidden {
             let Some(first) = h.first else { continue };
             let n = h.count;
+            beyond += n - 1;
             let more = if n == 1 { "error" } else { "errors" };
             let span = first.primary.unwrap_or(Span::new(file, 0, 0));
             self.0.push(
@@ -337,6 +342,7 @@ impl Diagnostics {
             );
         }
         self.sort();
+        beyond
     }
 }
 
@@ -378,7 +384,10 @@ mod tests {
             count: 7,
             first: Some(error(0, 1000)),
         };
-        ds.limit_errors_per_file(100, vec![(FileId(0), dropped)]);
+        assert_eq!(
+            ds.limit_errors_per_file(100, vec![(FileId(0), dropped)]),
+            156
+        );
         let msgs: Vec<&str> = ds.iter().map(|d| d.message.as_str()).collect();
         assert_eq!(msgs.len(), 104, "{msgs:?}");
         assert_eq!(msgs[0], "g");

@@ -24,6 +24,9 @@ pub struct Program {
     pub sources: SourceMap,
     pub model: model::Model,
     pub diags: Diagnostics,
+    /// Errors found but not in `diags`: each file reports at most
+    /// [`diag::MAX_ERRORS_PER_FILE`] errors, then one that counts the rest.
+    pub errors_not_shown: usize,
 }
 
 /// Reads, parses and checks files (and their imports). An I/O error on one of the
@@ -49,13 +52,14 @@ fn check_parsed(parsed: load::Parsed) -> Program {
         sources: parsed.sources,
         model,
         diags: all,
+        errors_not_shown: 0,
     };
     if !program.diags.has_errors() {
         let lints = lints::lint(&program);
         program.diags.extend(lints);
     }
     program.diags.sort();
-    program
+    program.errors_not_shown = program
         .diags
         .limit_errors_per_file(diag::MAX_ERRORS_PER_FILE, dropped);
     program

@@ -518,12 +518,24 @@ fn ten_megabytes_of_noise() {
         last.ends_with("more errors in this file not shown"),
         "{last}"
     );
+    let more: usize = last
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("a count");
     let o = mxcc_within(&["check", &f], 60);
     assert_status(&o, 1);
     assert!(
         o.stderr.len() < 200_000,
         "{} bytes on stderr",
         o.stderr.len()
+    );
+    // The closing count is of every error found, shown or not.
+    let err = stderr(&o);
+    assert!(
+        err.ends_with(&format!("\nerror: {} errors\n", 100 + more)),
+        "{}",
+        &err[err.len().saturating_sub(300)..]
     );
 }
 
