@@ -320,7 +320,13 @@ fn hidden_errors<'s>(
     while i < dropped.len() {
         let col = column(dropped[i].0).unwrap_or(0);
         let mut j = i + 1;
-        while j < dropped.len() && column(dropped[j].0).is_none_or(|c| c > col) {
+        // A group ends before a line that starts a rule or statement: one as far left,
+        // beginning with a word, after a line that does not end in `,`.
+        while j < dropped.len()
+            && (column(dropped[j].0).is_none_or(|c| c > col)
+                || !matches!(dropped[j].1, Tok::Ident(_)) && !dropped[j].1.is_keyword()
+                || dropped[j - 1].1 == Tok::Comma)
+        {
             j += 1;
         }
         let end = dropped[j - 1].2;
@@ -701,7 +707,7 @@ mod tests {
 
     #[test]
     fn an_error_in_a_rule_does_not_hide_the_next() {
-        let src = "policy p { fs {\n  allow read \"/a\" \"/b\"\n  alow write \"/c\"\n  allow read\n    \"/d\"\n  deny ( \"/e\"\n} }\n";
+        let src = "policy p { fs {\n  allow read \"/a\" \"/b\"\n  alow write \"/c\"\n  allow read\n    \"/d\"\n  allow read \"/f\",\n  \"/g\"\n  from \"/h\"\n  deny ( \"/e\"\n} }\n";
         let (_, d) = parse(FileId(0), src);
         let msgs: Vec<&str> = d.iter().map(|d| d.message.as_str()).collect();
         assert_eq!(
