@@ -41,7 +41,64 @@ struct Checker {
     lets: HashMap<String, LetInfo>,
     params: BTreeMap<String, ParamDef>,
     used_params: HashSet<String>,
+    /// Names left that "did you mean" may still compare (see [`Checker::suggest`]).
+    suggestion_budget: std::cell::Cell<usize>,
 }
+
+/// Agents and policies by name (the first of a name, as [`Model::agent`] finds), and
+/// each agent's parameters once computed: checking thousands of tests stays linear.
+struct Index<'m> {
+    agents: HashMap<&'m str, &'m AgentDef>,
+    policies: HashMap<&'m str, &'m PolicyDef>,
+    params: HashMap<&'m str, Vec<String>>,
+}
+
+impl<'m> Index<'m> {
+    fn new(model: &'m Model) -> Index<'m> {
+        let mut agents = HashMap::new();
+        for a in &model.agents {
+            agents.entry(a.name.as_str()).or_insert(a);
+        }
+        let mut policies = HashMap::new();
+        for p in &model.policies {
+            policies.entry(p.name.as_str()).or_insert(p);
+        }
+        Index {
+            agents,
+            policies,
+            params: HashMap::new(),
+        }
+    }
+
+    /// As [`Model::params_of`], for the agent of this name.
+    fn params_of(&mut self, agent: &str) -> Option<Vec<String>> {
+        let a = *self.agents.get(agent)?;
+        if let Some(p) = self.params.get(a.name.as_str()) {
+            return Some(p.clone());
+        }
+        let mut out: Vec<String> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
+        for (p, _) in &a.uses {
+            let Some(p) = self.policies.get(p.as_str()) else {
+                continue;
+            };
+            for r in &p.rules {
+                for s in r.targets.iter().chain(&r.from).chain(r.args.iter()) {
+                    for (n, _) in s.template.params() {
+                        if seen.insert(n) {
+                            out.push(n.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        self.params.insert(a.name.as_str(), out.clone());
+        Some(out)
+    }
+}
+
+/// How many names one check compares for "did you mean" suggestions, in all.
+const SUGGESTION_BUDGET: usize = 200_000;
 
 /// Checks parsed files.
 pub fn check(parsed: &Parsed) -> (Model, Diagnostics) {
@@ -50,6 +107,7 @@ pub fn check(parsed: &Parsed) -> (Model, Diagnostics) {
         lets: HashMap::new(),
         params: BTreeMap::new(),
         used_params: HashSet::new(),
+        suggestion_budget: std::cell::Cell::new(SUGGESTION_BUDGET),
     };
     c.params.insert(
         "home".into(),
@@ -144,10 +202,12 @@ pub fn check(parsed: &Parsed) -> (Model, Diagnostics) {
             model.agents.push(def);
         }
     }
-    for t in &test_asts {
-        let def = c.test(t, &model);
-        model.tests.push(def);
-    }
+    let mut index = Index::new(&model);
+    let tests: Vec<TestDef> = test_asts
+        .iter()
+        .map(|t| c.test(t, &model, &mut index))
+        .collect();
+    model.tests.extend(tests);
     // W0002: unused lets and params.
     let mut unused: Vec<(Span, String, &str)> = c
         .lets
@@ -328,7 +388,7 @@ impl Checker {
     fn unknown_let(&mut self, id: &ast::Ident) {
         let mut d = Diagnostic::new(Code::E0002, id.span, format!("unknown let `{}`", id.name))
             .with_label("not defined");
-        if let Some(s) = self.suggest(&id.name, self.lets.keys().cloned().collect()) {
+        if let Some(s) = self.suggest(&id.name, self.lets.keys().map(String::as_str)) {
             d = d.help(format!("did you mean `{s}`?"));
         } else {
             d = d.help(format!(
@@ -339,13 +399,34 @@ impl Checker {
         self.err(d);
     }
 
-    fn suggest(&self, name: &str, candidates: Vec<String>) -> Option<String> {
+    /// The candidate closest to a misspelt name (at most two edits away, more for long
+    /// names). Names of a very different length are not compared, nor names over 64
+    /// characters; and the comparisons of one check are bounded (see
+    /// [`SUGGESTION_BUDGET`]), so a file of thousands of unknown names is not quadratic.
+    fn suggest<'n>(
+        &self,
+        name: &str,
+        candidates: impl IntoIterator<Item = &'n str>,
+    ) -> Option<String> {
+        let len = name.chars().count();
+        if len > 64 {
+            return None;
+        }
         candidates
             .into_iter()
-            .map(|c| (edit_distance(name, &c), c))
+            .filter(|c| {
+                let n = c.chars().count();
+                n.abs_diff(len) <= 2.max(n / 4) && n <= 64
+            })
+            .take_while(|_| {
+                let left = self.suggestion_budget.get();
+                self.suggestion_budget.set(left.saturating_sub(1));
+                left > 0
+            })
+            .map(|c| (edit_distance(name, c), c))
             .filter(|(d, c)| *d <= 2.max(c.len() / 4) && *d > 0)
             .min()
-            .map(|(_, c)| c)
+            .map(|(_, c)| c.to_string())
     }
 
     /// Resolves target elements into sources.
@@ -403,7 +484,7 @@ impl Checker {
                             format!("unknown parameter `{n}`"),
                         )
                         .with_label("not declared");
-                        d = match self.suggest(n, self.params.keys().cloned().collect()) {
+                        d = match self.suggest(n, self.params.keys().map(String::as_str)) {
                             Some(sg) => d.help(format!("did you mean `{sg}`?")),
                             None => d.help(format!("declare it with `param {n}: path`")),
                         };
@@ -824,9 +905,7 @@ impl Checker {
                                 format!("unknown policy `{}`", p.name),
                             )
                             .with_label("no policy of this name");
-                            if let Some(s) = self
-                                .suggest(&p.name, policies.keys().map(|k| k.to_string()).collect())
-                            {
+                            if let Some(s) = self.suggest(&p.name, policies.keys().copied()) {
                                 d = d.help(format!("did you mean `{s}`?"));
                             }
                             self.err(d);
@@ -1220,7 +1299,7 @@ impl Checker {
         }
     }
 
-    fn test(&mut self, t: &ast::Test, model: &Model) -> TestDef {
+    fn test<'m>(&mut self, t: &ast::Test, model: &'m Model, index: &mut Index<'m>) -> TestDef {
         let mut def = TestDef {
             name: t.name.value.clone(),
             span: t.name.span,
@@ -1242,17 +1321,16 @@ impl Checker {
                         );
                         continue;
                     }
-                    if model.agent(&name.name).is_none() {
+                    if !index.agents.contains_key(name.name.as_str()) {
                         let mut d = Diagnostic::new(
                             Code::E0002,
                             name.span,
                             format!("unknown agent `{}`", name.name),
                         )
                         .with_label("no agent of this name");
-                        if let Some(s) = self.suggest(
-                            &name.name,
-                            model.agents.iter().map(|a| a.name.clone()).collect(),
-                        ) {
+                        if let Some(s) =
+                            self.suggest(&name.name, model.agents.iter().map(|a| a.name.as_str()))
+                        {
                             d = d.help(format!("did you mean `{s}`?"));
                         }
                         self.err(d);
@@ -1319,8 +1397,8 @@ impl Checker {
                 .help("add `agent NAME` to say whose decisions are tested"),
             ),
             Some((a, span)) => {
-                if let Some(agent) = model.agent(a) {
-                    for p in model.params_of(agent) {
+                if let Some(params) = index.params_of(a) {
+                    for p in params {
                         let bound = def.with.iter().any(|w| w.0 == p)
                             || refused.contains(&p.as_str())
                             || self.params.get(&p).is_some_and(|d| d.default.is_some());

@@ -539,6 +539,29 @@ fn ten_megabytes_of_noise() {
     );
 }
 
+/// Thousands of policies, agents and tests, each naming something unknown: "did you
+/// mean" suggestions and test checks stay linear (this took more than 5 minutes when
+/// each unknown name was compared with every name, and each test looked its agent up
+/// in a list).
+#[test]
+fn thousands_of_unknown_names_check_in_seconds() {
+    let d = scratch("many-names");
+    let n = 20_000;
+    let mut text = String::new();
+    for i in 0..n {
+        text.push_str(&format!(
+            "policy p{i} {{ fs {{ allow read \"/x{i}\" }} }}\n"
+        ));
+        text.push_str(&format!("agent a{i} {{ use q{i}, p{i} }}\n"));
+        text.push_str(&format!(
+            "test \"t{i}\" {{ agent b{i}\n expect allow read \"/x\" }}\n"
+        ));
+    }
+    let f = write(&d, "many.mxc", text);
+    let o = mxcc_within(&["check", "--format", "json", &f], 60);
+    assert_status(&o, 1);
+}
+
 /// Errors on a line of megabytes show the line cut down around them, not whole.
 #[test]
 fn errors_on_a_huge_line_are_shown_cut_down() {
