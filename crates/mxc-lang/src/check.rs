@@ -43,7 +43,14 @@ struct Checker {
     used_params: HashSet<String>,
     /// Names left that "did you mean" may still compare (see [`Checker::suggest`]).
     suggestion_budget: std::cell::Cell<usize>,
+    /// Elements that let expansions may still visit (see [`Checker::flatten_let`]).
+    let_budget: usize,
+    let_budget_reported: bool,
 }
+
+/// How many let elements the expansions of one check visit, in all: lets that list each
+/// other can describe exponentially many targets in a few lines.
+const LET_EXPANSION_BUDGET: usize = 10_000_000;
 
 /// Agents and policies by name (the first of a name, as [`Model::agent`] finds), and
 /// each agent's parameters once computed: checking thousands of tests stays linear.
@@ -108,6 +115,8 @@ pub fn check(parsed: &Parsed) -> (Model, Diagnostics) {
         params: BTreeMap::new(),
         used_params: HashSet::new(),
         suggestion_budget: std::cell::Cell::new(SUGGESTION_BUDGET),
+        let_budget: LET_EXPANSION_BUDGET,
+        let_budget_reported: false,
     };
     c.params.insert(
         "home".into(),
@@ -187,12 +196,7 @@ pub fn check(parsed: &Parsed) -> (Model, Diagnostics) {
         }
     }
     // Let references between lets must resolve (and not loop), even if unused.
-    let names: Vec<String> = c.lets.keys().cloned().collect();
-    for n in names {
-        let mut seen = Vec::new();
-        let span = c.lets[&n].span;
-        let _ = c.flatten_let(&n, span, &mut seen, false);
-    }
+    c.check_let_refs();
     for p in &policy_asts {
         let def = c.policy(p);
         model.policies.push(def);
@@ -337,52 +341,131 @@ impl Checker {
         );
     }
 
-    /// Flattens a let into its strings; `via` is the use site.
-    fn flatten_let(
-        &mut self,
-        name: &str,
-        via: Span,
-        seen: &mut Vec<String>,
-        mark: bool,
-    ) -> Vec<(StrLit, Span)> {
-        if seen.iter().any(|s| s == name) {
-            let span = self.lets[name].span;
-            self.err(
-                Diagnostic::new(Code::E0002, via, format!("let `{name}` refers to itself"))
-                    .with_label("this reference loops back")
-                    .label(span, "defined here")
-                    .note(format!("cycle: {} -> {name}", seen.join(" -> "))),
-            );
-            return Vec::new();
-        }
-        let Some(info) = self.lets.get_mut(name) else {
-            return Vec::new();
-        };
-        if mark {
-            info.used = true;
-        }
-        let value = info.value.clone();
-        seen.push(name.to_string());
+    /// Flattens a let into its strings, marking every let reached as used; `via` is the
+    /// use site. Iterative, and each let is expanded once per use (a let listed twice,
+    /// or reached twice, adds its strings once; a cycle, reported by
+    /// [`Checker::check_let_refs`], adds nothing). The expansions of one check are
+    /// bounded (see [`LET_EXPANSION_BUDGET`]).
+    fn flatten_let(&mut self, name: &str, via: Span) -> Vec<(StrLit, Span)> {
         let mut out = Vec::new();
-        match value {
-            LetRaw::Str(s) => out.push((s, via)),
-            LetRaw::List(elems) => {
-                for e in elems {
-                    match e {
-                        Elem::Str(s) => out.push((s, via)),
-                        Elem::Name(id) => {
-                            if self.lets.contains_key(&id.name) {
-                                out.extend(self.flatten_let(&id.name, via, seen, mark));
-                            } else if !mark {
-                                self.unknown_let(&id);
-                            }
-                        }
+        let mut expanded: HashSet<String> = HashSet::new();
+        // Lists being expanded: (let name, index of the next element).
+        let mut stack: Vec<(String, usize)> = Vec::new();
+        let mut enter = |c: &mut Checker,
+                         n: &str,
+                         stack: &mut Vec<(String, usize)>,
+                         out: &mut Vec<(StrLit, Span)>| {
+            if !expanded.insert(n.to_string()) {
+                return;
+            }
+            let Some(info) = c.lets.get_mut(n) else {
+                return;
+            };
+            info.used = true;
+            match &info.value {
+                LetRaw::Str(s) => out.push((s.clone(), via)),
+                LetRaw::List(_) => stack.push((n.to_string(), 0)),
+            }
+        };
+        enter(self, name, &mut stack, &mut out);
+        while let Some((n, i)) = stack.last_mut() {
+            let next = match self.lets.get(n.as_str()).map(|l| &l.value) {
+                Some(LetRaw::List(elems)) => elems.get(*i).cloned(),
+                _ => None,
+            };
+            *i += 1;
+            let Some(e) = next else {
+                stack.pop();
+                continue;
+            };
+            if self.let_budget == 0 {
+                if !self.let_budget_reported {
+                    self.let_budget_reported = true;
+                    self.err(
+                        Diagnostic::new(
+                            Code::E0010,
+                            via,
+                            format!("let expansions exceed {LET_EXPANSION_BUDGET} elements"),
+                        )
+                        .with_label("while expanding this")
+                        .help("lets that list each other many times expand to many targets; list the strings once"),
+                    );
+                }
+                break;
+            }
+            self.let_budget -= 1;
+            match e {
+                Elem::Str(s) => out.push((s, via)),
+                Elem::Name(id) => enter(self, &id.name, &mut stack, &mut out),
+            }
+        }
+        out
+    }
+
+    /// Checks the names that lets list: each must be a let (E0002), and no let may
+    /// reach itself (one E0002 per cycle, at the name that closes it). Linear in the
+    /// lets, whatever their depth.
+    fn check_let_refs(&mut self) {
+        #[derive(Clone, Copy, PartialEq)]
+        enum State {
+            Open,
+            Done,
+        }
+        let mut names: Vec<String> = self.lets.keys().cloned().collect();
+        names.sort_by_key(|n| self.lets[n].span.start);
+        names.sort_by_key(|n| self.lets[n].span.file);
+        let mut state: HashMap<String, State> = HashMap::new();
+        for root in names {
+            if state.contains_key(&root) {
+                continue;
+            }
+            state.insert(root.clone(), State::Open);
+            let mut stack: Vec<(String, usize)> = vec![(root, 0)];
+            while let Some((n, i)) = stack.last_mut() {
+                let next = match self.lets.get(n.as_str()).map(|l| &l.value) {
+                    Some(LetRaw::List(elems)) => elems.get(*i).cloned(),
+                    _ => None,
+                };
+                *i += 1;
+                let Some(e) = next else {
+                    if let Some((n, _)) = stack.pop() {
+                        state.insert(n, State::Done);
+                    }
+                    continue;
+                };
+                let Elem::Name(id) = e else { continue };
+                if !self.lets.contains_key(&id.name) {
+                    self.unknown_let(&id);
+                    continue;
+                }
+                match state.get(&id.name) {
+                    Some(State::Done) => {}
+                    Some(State::Open) => {
+                        let from = stack.iter().position(|(s, _)| *s == id.name).unwrap_or(0);
+                        let chain: Vec<&str> = stack[from..]
+                            .iter()
+                            .map(|(s, _)| s.as_str())
+                            .chain(std::iter::once(id.name.as_str()))
+                            .collect();
+                        let span = self.lets[&id.name].span;
+                        self.err(
+                            Diagnostic::new(
+                                Code::E0002,
+                                id.span,
+                                format!("let `{}` refers to itself", id.name),
+                            )
+                            .with_label("this reference loops back")
+                            .label(span, "defined here")
+                            .note(format!("cycle: {}", chain.join(" -> "))),
+                        );
+                    }
+                    None => {
+                        state.insert(id.name.clone(), State::Open);
+                        stack.push((id.name.clone(), 0));
                     }
                 }
             }
         }
-        seen.pop();
-        out
     }
 
     fn unknown_let(&mut self, id: &ast::Ident) {
@@ -437,8 +520,7 @@ impl Checker {
                 Elem::Str(s) => out.push((s.clone(), None)),
                 Elem::Name(id) => {
                     if self.lets.contains_key(&id.name) {
-                        let mut seen = Vec::new();
-                        for (s, via) in self.flatten_let(&id.name, id.span, &mut seen, true) {
+                        for (s, via) in self.flatten_let(&id.name, id.span) {
                             out.push((s, Some(via)));
                         }
                     } else {

@@ -562,6 +562,39 @@ fn thousands_of_unknown_names_check_in_seconds() {
     assert_status(&o, 1);
 }
 
+/// Lets that list each other: a chain 100 000 deep (once a stack overflow) and lists
+/// that double at each step (2^3000 targets if expanded naively).
+#[test]
+fn deep_and_doubling_lets_check_in_seconds() {
+    let d = scratch("lets");
+    let mut chain = String::new();
+    for i in 0..100_000 {
+        chain.push_str(&format!("let l{i} = [l{}]\n", i + 1));
+    }
+    chain.push_str("let l100000 = \"/x\"\npolicy p { fs { allow read l0 } }\nagent a { use p }\n");
+    let mut doubling = String::new();
+    for i in 0..3000 {
+        doubling.push_str(&format!("let l{i} = [l{0}, l{0}]\n", i + 1));
+    }
+    doubling.push_str("let l3000 = \"/x\"\npolicy p { fs { allow read l0 } }\nagent a { use p }\n");
+    for (name, text) in [("chain.mxc", chain), ("doubling.mxc", doubling)] {
+        let f = write(&d, name, text);
+        let o = mxcc_within(&["check", &f], 60);
+        assert_status(&o, 0);
+    }
+    let f = write(
+        &d,
+        "cycle.mxc",
+        "let a = [b]\nlet b = [a]\npolicy p { fs { allow read a } }\nagent x { use p }\n",
+    );
+    let o = mxcc_within(&["check", "--format", "json", &f], 60);
+    assert_status(&o, 1);
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("stdout is JSON");
+    let list = v["diagnostics"].as_array().expect("list");
+    assert_eq!(list.len(), 1, "{}", stdout(&o));
+    assert_eq!(list[0]["message"], "let `a` refers to itself");
+}
+
 /// Errors on a line of megabytes show the line cut down around them, not whole.
 #[test]
 fn errors_on_a_huge_line_are_shown_cut_down() {
