@@ -5,6 +5,7 @@ use crate::ast::{File, Item};
 use crate::diag::{Code, Diagnostic, Diagnostics, Dropped, MAX_ERRORS_PER_FILE};
 use crate::parser;
 use crate::source::{FileId, SourceMap};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// A top-level file that could not be read (an I/O error, not a diagnostic).
@@ -108,7 +109,11 @@ struct Loader<'r> {
     out: Parsed,
     /// Canonical keys of files loaded, parallel to `out.sources`.
     keys: Vec<PathBuf>,
+    /// The same keys, to look them up.
+    loaded: HashSet<PathBuf>,
+    /// The import path being followed (canonical keys), and where each key is on it.
     stack: Vec<PathBuf>,
+    on_stack: HashMap<PathBuf, usize>,
 }
 
 fn key(p: &Path) -> PathBuf {
@@ -120,6 +125,7 @@ impl Loader<'_> {
         let (text, bad) = decode(bytes);
         let k = key(&path);
         let id = self.out.sources.add(path, text);
+        self.loaded.insert(k.clone());
         self.keys.push(k);
         if let Some(at) = bad {
             self.out.diags.push(
@@ -134,7 +140,8 @@ impl Loader<'_> {
         id
     }
 
-    fn visit(&mut self, id: FileId) {
+    /// Parses a file and puts it on the import path; returns what it imports.
+    fn open(&mut self, id: FileId) -> Frame {
         let text = self.out.sources.file(id).text.clone();
         let (tree, diags, dropped) = if text.len() > MAX_FILE_BYTES {
             (
@@ -162,6 +169,7 @@ impl Loader<'_> {
             .map(Path::to_path_buf)
             .unwrap_or_default();
         let this_key = self.keys[id.0 as usize].clone();
+        self.on_stack.insert(this_key.clone(), self.stack.len());
         self.stack.push(this_key);
         let imports: Vec<_> = tree
             .items
@@ -172,10 +180,29 @@ impl Loader<'_> {
             })
             .collect();
         self.out.files.push((id, tree));
-        for im in imports {
-            let target = dir.join(&im.path.value);
+        Frame {
+            dir,
+            imports,
+            next: 0,
+        }
+    }
+
+    /// Loads a file and, depth first, everything it imports. Iterative: a chain of
+    /// thousands of imports cannot exhaust the stack.
+    fn visit(&mut self, id: FileId) {
+        let mut frames = vec![self.open(id)];
+        while let Some(frame) = frames.last_mut() {
+            let Some(im) = frame.imports.get(frame.next).cloned() else {
+                frames.pop();
+                if let Some(k) = self.stack.pop() {
+                    self.on_stack.remove(&k);
+                }
+                continue;
+            };
+            frame.next += 1;
+            let target = frame.dir.join(&im.path.value);
             let k = key(&target);
-            if let Some(pos) = self.stack.iter().position(|s| *s == k) {
+            if let Some(&pos) = self.on_stack.get(&k) {
                 let chain: Vec<String> = self.stack[pos..]
                     .iter()
                     .chain(std::iter::once(&k))
@@ -192,13 +219,14 @@ impl Loader<'_> {
                 );
                 continue;
             }
-            if self.keys.contains(&k) {
+            if self.loaded.contains(&k) {
                 continue; // importing a file twice is harmless
             }
             match (self.read)(&target) {
                 Ok(bytes) => {
                     let nid = self.add_text(target, bytes);
-                    self.visit(nid);
+                    let next = self.open(nid);
+                    frames.push(next);
                 }
                 Err(e) => {
                     let label = format!("cannot read `{}`: {}", target.display(), describe(&e));
@@ -222,8 +250,14 @@ impl Loader<'_> {
                 }
             }
         }
-        self.stack.pop();
     }
+}
+
+/// A file being loaded: where its imports are relative to, and the next to follow.
+struct Frame {
+    dir: PathBuf,
+    imports: Vec<crate::ast::Import>,
+    next: usize,
 }
 
 /// Reads and parses the given files and everything they import.
@@ -253,11 +287,13 @@ pub fn load_with(
         read,
         out: Parsed::default(),
         keys: Vec::new(),
+        loaded: HashSet::new(),
         stack: Vec::new(),
+        on_stack: HashMap::new(),
     };
     for (path, bytes) in roots {
         let k = key(&path);
-        if l.keys.contains(&k) {
+        if l.loaded.contains(&k) {
             continue;
         }
         let id = l.add_text(path, bytes);

@@ -595,6 +595,33 @@ fn deep_and_doubling_lets_check_in_seconds() {
     assert_eq!(list[0]["message"], "let `a` refers to itself");
 }
 
+/// A chain of 20 000 imports (each file imports the next) is followed without
+/// exhausting the stack, and the cycle at its end is reported.
+#[test]
+fn a_long_chain_of_imports() {
+    let d = scratch("import-chain");
+    let n = 20_000;
+    for i in 0..n {
+        write(
+            &d,
+            &format!("f{i}.mxc"),
+            format!("import \"f{}.mxc\"\n", i + 1),
+        );
+    }
+    write(
+        &d,
+        &format!("f{n}.mxc"),
+        "import \"f0.mxc\"\npolicy p { fs { allow read \"/x\" } }\nagent a { use p }\n",
+    );
+    let root = d.join("f0.mxc").to_string_lossy().into_owned();
+    let o = mxcc_within(&["check", "--format", "json", &root], 120);
+    assert_status(&o, 1);
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("stdout is JSON");
+    let list = v["diagnostics"].as_array().expect("list");
+    assert_eq!(list.len(), 1, "{}", stdout(&o));
+    assert_eq!(list[0]["message"], "import cycle");
+}
+
 /// Errors on a line of megabytes show the line cut down around them, not whole.
 #[test]
 fn errors_on_a_huge_line_are_shown_cut_down() {
