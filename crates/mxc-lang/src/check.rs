@@ -41,7 +41,71 @@ struct Checker {
     lets: HashMap<String, LetInfo>,
     params: BTreeMap<String, ParamDef>,
     used_params: HashSet<String>,
+    /// Names left that "did you mean" may still compare (see [`Checker::suggest`]).
+    suggestion_budget: std::cell::Cell<usize>,
+    /// Elements that let expansions may still visit (see [`Checker::flatten_let`]).
+    let_budget: usize,
+    let_budget_reported: bool,
 }
+
+/// How many let elements the expansions of one check visit, in all: lets that list each
+/// other can describe exponentially many targets in a few lines.
+const LET_EXPANSION_BUDGET: usize = 10_000_000;
+
+/// Agents and policies by name (the first of a name, as [`Model::agent`] finds), and
+/// each agent's parameters once computed: checking thousands of tests stays linear.
+struct Index<'m> {
+    agents: HashMap<&'m str, &'m AgentDef>,
+    policies: HashMap<&'m str, &'m PolicyDef>,
+    params: HashMap<&'m str, Vec<String>>,
+}
+
+impl<'m> Index<'m> {
+    fn new(model: &'m Model) -> Index<'m> {
+        let mut agents = HashMap::new();
+        for a in &model.agents {
+            agents.entry(a.name.as_str()).or_insert(a);
+        }
+        let mut policies = HashMap::new();
+        for p in &model.policies {
+            policies.entry(p.name.as_str()).or_insert(p);
+        }
+        Index {
+            agents,
+            policies,
+            params: HashMap::new(),
+        }
+    }
+
+    /// As [`Model::params_of`], for the agent of this name.
+    fn params_of(&mut self, agent: &str) -> Option<Vec<String>> {
+        let a = *self.agents.get(agent)?;
+        if let Some(p) = self.params.get(a.name.as_str()) {
+            return Some(p.clone());
+        }
+        let mut out: Vec<String> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
+        for (p, _) in &a.uses {
+            let Some(p) = self.policies.get(p.as_str()) else {
+                continue;
+            };
+            for r in &p.rules {
+                for s in r.targets.iter().chain(&r.from).chain(r.args.iter()) {
+                    for (n, _) in s.template.params() {
+                        if seen.insert(n) {
+                            out.push(n.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        self.params.insert(a.name.as_str(), out.clone());
+        Some(out)
+    }
+}
+
+/// How many names one check compares for "did you mean" suggestions, in all.
+const SUGGESTION_BUDGET: usize = 200_000;
 
 /// Checks parsed files.
 pub fn check(parsed: &Parsed) -> (Model, Diagnostics) {
@@ -50,6 +114,9 @@ pub fn check(parsed: &Parsed) -> (Model, Diagnostics) {
         lets: HashMap::new(),
         params: BTreeMap::new(),
         used_params: HashSet::new(),
+        suggestion_budget: std::cell::Cell::new(SUGGESTION_BUDGET),
+        let_budget: LET_EXPANSION_BUDGET,
+        let_budget_reported: false,
     };
     c.params.insert(
         "home".into(),
@@ -129,12 +196,7 @@ pub fn check(parsed: &Parsed) -> (Model, Diagnostics) {
         }
     }
     // Let references between lets must resolve (and not loop), even if unused.
-    let names: Vec<String> = c.lets.keys().cloned().collect();
-    for n in names {
-        let mut seen = Vec::new();
-        let span = c.lets[&n].span;
-        let _ = c.flatten_let(&n, span, &mut seen, false);
-    }
+    c.check_let_refs();
     for p in &policy_asts {
         let def = c.policy(p);
         model.policies.push(def);
@@ -144,10 +206,12 @@ pub fn check(parsed: &Parsed) -> (Model, Diagnostics) {
             model.agents.push(def);
         }
     }
-    for t in &test_asts {
-        let def = c.test(t, &model);
-        model.tests.push(def);
-    }
+    let mut index = Index::new(&model);
+    let tests: Vec<TestDef> = test_asts
+        .iter()
+        .map(|t| c.test(t, &model, &mut index))
+        .collect();
+    model.tests.extend(tests);
     // W0002: unused lets and params.
     let mut unused: Vec<(Span, String, &str)> = c
         .lets
@@ -277,58 +341,137 @@ impl Checker {
         );
     }
 
-    /// Flattens a let into its strings; `via` is the use site.
-    fn flatten_let(
-        &mut self,
-        name: &str,
-        via: Span,
-        seen: &mut Vec<String>,
-        mark: bool,
-    ) -> Vec<(StrLit, Span)> {
-        if seen.iter().any(|s| s == name) {
-            let span = self.lets[name].span;
-            self.err(
-                Diagnostic::new(Code::E0002, via, format!("let `{name}` refers to itself"))
-                    .with_label("this reference loops back")
-                    .label(span, "defined here")
-                    .note(format!("cycle: {} -> {name}", seen.join(" -> "))),
-            );
-            return Vec::new();
-        }
-        let Some(info) = self.lets.get_mut(name) else {
-            return Vec::new();
-        };
-        if mark {
-            info.used = true;
-        }
-        let value = info.value.clone();
-        seen.push(name.to_string());
+    /// Flattens a let into its strings, marking every let reached as used; `via` is the
+    /// use site. Iterative, and each let is expanded once per use (a let listed twice,
+    /// or reached twice, adds its strings once; a cycle, reported by
+    /// [`Checker::check_let_refs`], adds nothing). The expansions of one check are
+    /// bounded (see [`LET_EXPANSION_BUDGET`]).
+    fn flatten_let(&mut self, name: &str, via: Span) -> Vec<(StrLit, Span)> {
         let mut out = Vec::new();
-        match value {
-            LetRaw::Str(s) => out.push((s, via)),
-            LetRaw::List(elems) => {
-                for e in elems {
-                    match e {
-                        Elem::Str(s) => out.push((s, via)),
-                        Elem::Name(id) => {
-                            if self.lets.contains_key(&id.name) {
-                                out.extend(self.flatten_let(&id.name, via, seen, mark));
-                            } else if !mark {
-                                self.unknown_let(&id);
-                            }
-                        }
+        let mut expanded: HashSet<String> = HashSet::new();
+        // Lists being expanded: (let name, index of the next element).
+        let mut stack: Vec<(String, usize)> = Vec::new();
+        let mut enter = |c: &mut Checker,
+                         n: &str,
+                         stack: &mut Vec<(String, usize)>,
+                         out: &mut Vec<(StrLit, Span)>| {
+            if !expanded.insert(n.to_string()) {
+                return;
+            }
+            let Some(info) = c.lets.get_mut(n) else {
+                return;
+            };
+            info.used = true;
+            match &info.value {
+                LetRaw::Str(s) => out.push((s.clone(), via)),
+                LetRaw::List(_) => stack.push((n.to_string(), 0)),
+            }
+        };
+        enter(self, name, &mut stack, &mut out);
+        while let Some((n, i)) = stack.last_mut() {
+            let next = match self.lets.get(n.as_str()).map(|l| &l.value) {
+                Some(LetRaw::List(elems)) => elems.get(*i).cloned(),
+                _ => None,
+            };
+            *i += 1;
+            let Some(e) = next else {
+                stack.pop();
+                continue;
+            };
+            if self.let_budget == 0 {
+                if !self.let_budget_reported {
+                    self.let_budget_reported = true;
+                    self.err(
+                        Diagnostic::new(
+                            Code::E0010,
+                            via,
+                            format!("let expansions exceed {LET_EXPANSION_BUDGET} elements"),
+                        )
+                        .with_label("while expanding this")
+                        .help("lets that list each other many times expand to many targets; list the strings once"),
+                    );
+                }
+                break;
+            }
+            self.let_budget -= 1;
+            match e {
+                Elem::Str(s) => out.push((s, via)),
+                Elem::Name(id) => enter(self, &id.name, &mut stack, &mut out),
+            }
+        }
+        out
+    }
+
+    /// Checks the names that lets list: each must be a let (E0002), and no let may
+    /// reach itself (one E0002 per cycle, at the name that closes it). Linear in the
+    /// lets, whatever their depth.
+    fn check_let_refs(&mut self) {
+        #[derive(Clone, Copy, PartialEq)]
+        enum State {
+            Open,
+            Done,
+        }
+        let mut names: Vec<String> = self.lets.keys().cloned().collect();
+        names.sort_by_key(|n| self.lets[n].span.start);
+        names.sort_by_key(|n| self.lets[n].span.file);
+        let mut state: HashMap<String, State> = HashMap::new();
+        for root in names {
+            if state.contains_key(&root) {
+                continue;
+            }
+            state.insert(root.clone(), State::Open);
+            let mut stack: Vec<(String, usize)> = vec![(root, 0)];
+            while let Some((n, i)) = stack.last_mut() {
+                let next = match self.lets.get(n.as_str()).map(|l| &l.value) {
+                    Some(LetRaw::List(elems)) => elems.get(*i).cloned(),
+                    _ => None,
+                };
+                *i += 1;
+                let Some(e) = next else {
+                    if let Some((n, _)) = stack.pop() {
+                        state.insert(n, State::Done);
+                    }
+                    continue;
+                };
+                let Elem::Name(id) = e else { continue };
+                if !self.lets.contains_key(&id.name) {
+                    self.unknown_let(&id);
+                    continue;
+                }
+                match state.get(&id.name) {
+                    Some(State::Done) => {}
+                    Some(State::Open) => {
+                        let from = stack.iter().position(|(s, _)| *s == id.name).unwrap_or(0);
+                        let chain: Vec<&str> = stack[from..]
+                            .iter()
+                            .map(|(s, _)| s.as_str())
+                            .chain(std::iter::once(id.name.as_str()))
+                            .collect();
+                        let span = self.lets[&id.name].span;
+                        self.err(
+                            Diagnostic::new(
+                                Code::E0002,
+                                id.span,
+                                format!("let `{}` refers to itself", id.name),
+                            )
+                            .with_label("this reference loops back")
+                            .label(span, "defined here")
+                            .note(format!("cycle: {}", chain.join(" -> "))),
+                        );
+                    }
+                    None => {
+                        state.insert(id.name.clone(), State::Open);
+                        stack.push((id.name.clone(), 0));
                     }
                 }
             }
         }
-        seen.pop();
-        out
     }
 
     fn unknown_let(&mut self, id: &ast::Ident) {
         let mut d = Diagnostic::new(Code::E0002, id.span, format!("unknown let `{}`", id.name))
             .with_label("not defined");
-        if let Some(s) = self.suggest(&id.name, self.lets.keys().cloned().collect()) {
+        if let Some(s) = self.suggest(&id.name, self.lets.keys().map(String::as_str)) {
             d = d.help(format!("did you mean `{s}`?"));
         } else {
             d = d.help(format!(
@@ -339,13 +482,34 @@ impl Checker {
         self.err(d);
     }
 
-    fn suggest(&self, name: &str, candidates: Vec<String>) -> Option<String> {
+    /// The candidate closest to a misspelt name (at most two edits away, more for long
+    /// names). Names of a very different length are not compared, nor names over 64
+    /// characters; and the comparisons of one check are bounded (see
+    /// [`SUGGESTION_BUDGET`]), so a file of thousands of unknown names is not quadratic.
+    fn suggest<'n>(
+        &self,
+        name: &str,
+        candidates: impl IntoIterator<Item = &'n str>,
+    ) -> Option<String> {
+        let len = name.chars().count();
+        if len > 64 {
+            return None;
+        }
         candidates
             .into_iter()
-            .map(|c| (edit_distance(name, &c), c))
+            .filter(|c| {
+                let n = c.chars().count();
+                n.abs_diff(len) <= 2.max(n / 4) && n <= 64
+            })
+            .take_while(|_| {
+                let left = self.suggestion_budget.get();
+                self.suggestion_budget.set(left.saturating_sub(1));
+                left > 0
+            })
+            .map(|c| (edit_distance(name, c), c))
             .filter(|(d, c)| *d <= 2.max(c.len() / 4) && *d > 0)
             .min()
-            .map(|(_, c)| c)
+            .map(|(_, c)| c.to_string())
     }
 
     /// Resolves target elements into sources.
@@ -356,8 +520,7 @@ impl Checker {
                 Elem::Str(s) => out.push((s.clone(), None)),
                 Elem::Name(id) => {
                     if self.lets.contains_key(&id.name) {
-                        let mut seen = Vec::new();
-                        for (s, via) in self.flatten_let(&id.name, id.span, &mut seen, true) {
+                        for (s, via) in self.flatten_let(&id.name, id.span) {
                             out.push((s, Some(via)));
                         }
                     } else {
@@ -403,7 +566,7 @@ impl Checker {
                             format!("unknown parameter `{n}`"),
                         )
                         .with_label("not declared");
-                        d = match self.suggest(n, self.params.keys().cloned().collect()) {
+                        d = match self.suggest(n, self.params.keys().map(String::as_str)) {
                             Some(sg) => d.help(format!("did you mean `{sg}`?")),
                             None => d.help(format!("declare it with `param {n}: path`")),
                         };
@@ -416,8 +579,18 @@ impl Checker {
                 ok.then(|| src(t))
             }
             Err(e) => {
-                let mut d = Diagnostic::new(code, s.sub_span(e.range.clone()), e.message.clone())
-                    .with_label("in this pattern");
+                let what = match code {
+                    Code::E0005 => "invalid path pattern: ",
+                    Code::E0006 => "invalid network target: ",
+                    Code::E0010 => "invalid arguments glob: ",
+                    _ => "",
+                };
+                let mut d = Diagnostic::new(
+                    code,
+                    s.sub_span(e.range.clone()),
+                    format!("{what}{}", e.message),
+                )
+                .with_label("in this pattern");
                 if let Some(h) = e.help {
                     d = d.help(h);
                 }
@@ -577,11 +750,16 @@ impl Checker {
                     Diagnostic::new(
                         Code::E0011,
                         m.kw_span(),
-                        format!("`{name}` is not allowed on a `{}` rule", section.as_str()),
+                        format!(
+                            "`{name}` is not allowed on {} `{}` rule",
+                            article(section.as_str()),
+                            section.as_str()
+                        ),
                     )
                     .with_label(format!("only `{only}` rules take `{name}`"))
                     .help(format!(
-                        "remove `{name}`, or move the rule to a `{only}` section"
+                        "remove `{name}`, or move the rule to {} `{only}` section",
+                        article(only)
                     )),
                 );
                 continue;
@@ -658,15 +836,26 @@ impl Checker {
                         b == "/**" || b == "~/**" || b == "${home}/**" || b == "**" || drive
                     };
                     if root_like {
+                        let names: Vec<&str> =
+                            [(WRITE, "write"), (CREATE, "create"), (DELETE, "delete")]
+                                .into_iter()
+                                .filter(|(b, _)| rights & b != 0)
+                                .map(|(_, n)| n)
+                                .collect();
+                        let granted = match names.as_slice() {
+                            [a] => (*a).to_string(),
+                            [a, b] => format!("{a} and {b}"),
+                            _ => names.join(", ").replacen(", delete", " and delete", 1),
+                        };
                         self.err(
                             Diagnostic::new(
                                 Code::W0004,
                                 t.use_span(),
-                                format!("overly broad grant: `allow` of write access to `{}`", t.text),
+                                format!("overly broad grant: `allow` of {granted} access to `{}`", t.text),
                             )
-                            .with_label("grants write, create or delete on a whole tree")
+                            .with_label(format!("grants {granted} on a whole tree"))
                             .label(r.effect_span, "this rule")
-                            .help("grant write access to the directories the agent works in, such as `${workspace}/**`"),
+                            .help(format!("grant {granted} access only to the directories the agent works in, such as `${{workspace}}/**`")),
                         );
                     }
                 }
@@ -798,9 +987,7 @@ impl Checker {
                                 format!("unknown policy `{}`", p.name),
                             )
                             .with_label("no policy of this name");
-                            if let Some(s) = self
-                                .suggest(&p.name, policies.keys().map(|k| k.to_string()).collect())
-                            {
+                            if let Some(s) = self.suggest(&p.name, policies.keys().copied()) {
                                 d = d.help(format!("did you mean `{s}`?"));
                             }
                             self.err(d);
@@ -1009,8 +1196,13 @@ impl Checker {
                 .help(format!(
                     "write `{}({})`",
                     kind.name,
-                    need.iter()
-                        .map(|k| format!("{k}: \"...\""))
+                    keys.iter()
+                        .filter_map(|k| match vals.get(k) {
+                            Some(Value::Str(v)) => Some(format!("{k}: {:?}", v.value)),
+                            Some(Value::Num(n, _)) => Some(format!("{k}: {n}")),
+                            None if need.contains(k) => Some(format!("{k}: \"...\"")),
+                            None => None,
+                        })
                         .collect::<Vec<_>>()
                         .join(", ")
                 )),
@@ -1119,7 +1311,11 @@ impl Checker {
                 Diagnostic::new(
                     Code::E0010,
                     *span,
-                    format!("invalid {what} `{text}` for limit `{}`", k.name),
+                    format!(
+                        "invalid {} `{text}` for limit `{}`",
+                        what.trim_start_matches("a "),
+                        k.name
+                    ),
                 )
                 .with_label(format!("expected {what}"))
                 .help(help.to_string()),
@@ -1185,7 +1381,7 @@ impl Checker {
         }
     }
 
-    fn test(&mut self, t: &ast::Test, model: &Model) -> TestDef {
+    fn test<'m>(&mut self, t: &ast::Test, model: &'m Model, index: &mut Index<'m>) -> TestDef {
         let mut def = TestDef {
             name: t.name.value.clone(),
             span: t.name.span,
@@ -1193,6 +1389,9 @@ impl Checker {
             with: Vec::new(),
             expects: Vec::new(),
         };
+        // Parameters given a value that was refused (already reported): not reported
+        // again as unbound.
+        let mut refused: Vec<&str> = Vec::new();
         for st in &t.stmts {
             match st {
                 TestStmt::Agent { kw, name } => {
@@ -1204,17 +1403,16 @@ impl Checker {
                         );
                         continue;
                     }
-                    if model.agent(&name.name).is_none() {
+                    if !index.agents.contains_key(name.name.as_str()) {
                         let mut d = Diagnostic::new(
                             Code::E0002,
                             name.span,
                             format!("unknown agent `{}`", name.name),
                         )
                         .with_label("no agent of this name");
-                        if let Some(s) = self.suggest(
-                            &name.name,
-                            model.agents.iter().map(|a| a.name.clone()).collect(),
-                        ) {
+                        if let Some(s) =
+                            self.suggest(&name.name, model.agents.iter().map(|a| a.name.as_str()))
+                        {
                             d = d.help(format!("did you mean `{s}`?"));
                         }
                         self.err(d);
@@ -1256,6 +1454,7 @@ impl Checker {
                                 .with_label("not an absolute path")
                                 .help("a `path` value begins with `/` (or a drive such as `C:/`)"),
                             );
+                            refused.push(&k.name);
                             continue;
                         }
                         def.with.push((k.name.clone(), v.value.clone(), k.span));
@@ -1280,9 +1479,10 @@ impl Checker {
                 .help("add `agent NAME` to say whose decisions are tested"),
             ),
             Some((a, span)) => {
-                if let Some(agent) = model.agent(a) {
-                    for p in model.params_of(agent) {
+                if let Some(params) = index.params_of(a) {
+                    for p in params {
                         let bound = def.with.iter().any(|w| w.0 == p)
+                            || refused.contains(&p.as_str())
                             || self.params.get(&p).is_some_and(|d| d.default.is_some());
                         if !bound && self.params.contains_key(&p) {
                             self.err(
@@ -1405,4 +1605,13 @@ fn edit_distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
+}
+
+/// The indefinite article for a section name, as it is read aloud: "an `fs` rule",
+/// "an `app` section", "a `net` rule".
+fn article(section: &str) -> &'static str {
+    match section {
+        "fs" | "app" => "an",
+        _ => "a",
+    }
 }

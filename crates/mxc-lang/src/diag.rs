@@ -3,8 +3,12 @@
 //! Messages follow rustc's guide: lowercase, no final period, code in backticks; the
 //! message states the problem and only `help` suggests a fix.
 
-use crate::source::Span;
+use crate::source::{FileId, Span};
+use std::collections::HashMap;
 use std::fmt;
+
+/// Most errors reported for one file (see [`Diagnostics::limit_errors_per_file`]).
+pub const MAX_ERRORS_PER_FILE: usize = 100;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Severity {
@@ -213,6 +217,39 @@ impl Diagnostic {
     }
 }
 
+/// Errors of one file left out of its report: how many, and the first of them.
+#[derive(Clone, Debug, Default)]
+pub struct Dropped {
+    pub count: usize,
+    pub first: Option<Diagnostic>,
+}
+
+impl Dropped {
+    /// Counts one more error left out; `make` builds it only when it is the first.
+    pub fn add(&mut self, make: impl FnOnce() -> Diagnostic) {
+        self.count += 1;
+        if self.first.is_none() {
+            self.first = Some(make());
+        }
+    }
+
+    /// Adds what another tally left out (its first kept if it comes first).
+    pub fn merge(&mut self, other: Dropped) {
+        self.count += other.count;
+        if let Some(o) = other.first {
+            match &self.first {
+                Some(f) if sort_key(f) <= sort_key(&o) => {}
+                _ => self.first = Some(o),
+            }
+        }
+    }
+}
+
+fn sort_key(d: &Diagnostic) -> (bool, FileId, u32, u32, Code) {
+    let s = d.primary.unwrap_or_default();
+    (d.primary.is_some(), s.file, s.start, s.end, d.code)
+}
+
 /// A list of diagnostics, kept in source order for output.
 #[derive(Clone, Debug, Default)]
 pub struct Diagnostics(pub Vec<Diagnostic>);
@@ -244,11 +281,68 @@ impl Diagnostics {
     }
     /// Sorts by file, then position, then code, keeping equal elements' order.
     pub fn sort(&mut self) {
-        self.0.sort_by_key(|d| {
-            let s = d.primary.unwrap_or_default();
-            (d.primary.is_some(), s.file, s.start, s.end, d.code)
-        });
+        self.0.sort_by_key(sort_key);
         self.0.dedup();
+    }
+
+    /// Keeps the first `max` errors of each file (in the current order, so after
+    /// [`Diagnostics::sort`]: the first by position) and replaces the others with one
+    /// error saying how many were left out, placed where the first of them was. Warnings
+    /// and diagnostics without a place are all kept. `dropped` are errors of a file
+    /// left out earlier (each preceded by at least `max` errors of that file that were
+    /// kept), counted in the summary.
+    ///
+    /// Bounds the work of every renderer: a file of random bytes has hundreds of
+    /// thousands of syntax errors, and nobody reads past the first screenful.
+    ///
+    /// Returns how many errors the list now stands for beyond those it holds (each
+    /// summary holds the place of one of the errors it counts).
+    pub fn limit_errors_per_file(&mut self, max: usize, dropped: Vec<(FileId, Dropped)>) -> usize {
+        let mut kept_per_file: HashMap<FileId, usize> = HashMap::new();
+        let mut hidden: HashMap<FileId, Dropped> = HashMap::new();
+        self.0.retain(|d| {
+            let Some(span) = d.primary.filter(|_| d.is_error()) else {
+                return true;
+            };
+            let kept = kept_per_file.entry(span.file).or_insert(0);
+            if *kept < max {
+                *kept += 1;
+                return true;
+            }
+            hidden.entry(span.file).or_default().add(|| d.clone());
+            false
+        });
+        for (file, d) in dropped {
+            if d.count > 0 {
+                hidden.entry(file).or_default().merge(d);
+            }
+        }
+        if hidden.is_empty() {
+            return 0;
+        }
+        let mut hidden: Vec<(FileId, Dropped)> = hidden.into_iter().collect();
+        hidden.sort_by_key(|h| h.0);
+        let mut beyond = 0;
+        for (file, h) in hidden {
+            let Some(first) = h.first else { continue };
+            let n = h.count;
+            beyond += n - 1;
+            let more = if n == 1 { "error" } else { "errors" };
+            let span = first.primary.unwrap_or(Span::new(file, 0, 0));
+            self.0.push(
+                Diagnostic::new(
+                    first.code,
+                    span,
+                    format!("{n} more {more} in this file not shown"),
+                )
+                .with_label(format!("the first of them: {}", first.message))
+                .note(format!(
+                    "only the first {max} errors of a file are reported; fix these and check again"
+                )),
+            );
+        }
+        self.sort();
+        beyond
     }
 }
 
@@ -257,5 +351,50 @@ impl IntoIterator for Diagnostics {
     type IntoIter = std::vec::IntoIter<Diagnostic>;
     fn into_iter(self) -> Self::IntoIter {
         self.0.into_iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(file: u32, at: usize) -> Diagnostic {
+        Diagnostic::new(
+            Code::E0001,
+            Span::new(FileId(file), at, at + 1),
+            format!("e{at}"),
+        )
+    }
+
+    #[test]
+    fn errors_are_limited_per_file() {
+        let mut ds = Diagnostics::default();
+        for at in 0..250 {
+            ds.push(error(0, at));
+        }
+        ds.push(error(1, 0));
+        ds.push(Diagnostic::new(
+            Code::W0002,
+            Span::new(FileId(0), 900, 901),
+            "w",
+        ));
+        ds.push(Diagnostic::global(Code::E0009, "g"));
+        ds.sort();
+        let dropped = Dropped {
+            count: 7,
+            first: Some(error(0, 1000)),
+        };
+        assert_eq!(
+            ds.limit_errors_per_file(100, vec![(FileId(0), dropped)]),
+            156
+        );
+        let msgs: Vec<&str> = ds.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(msgs.len(), 104, "{msgs:?}");
+        assert_eq!(msgs[0], "g");
+        assert_eq!(msgs[100], "e99");
+        assert_eq!(msgs[101], "157 more errors in this file not shown");
+        assert_eq!(ds.0[101].primary, Some(Span::new(FileId(0), 100, 101)));
+        assert_eq!(msgs[102], "w");
+        assert_eq!(msgs[103], "e0");
     }
 }

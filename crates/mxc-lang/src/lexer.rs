@@ -4,7 +4,7 @@
 //! unterminated comment becomes a [`Tok::Error`] token (so the parser can recover around
 //! it) and a diagnostic.
 
-use crate::diag::{Code, Diagnostic};
+use crate::diag::{Code, Diagnostic, Dropped};
 use crate::source::{FileId, Span};
 use logos::{FilterResult, Logos};
 use std::fmt;
@@ -15,6 +15,8 @@ pub enum LexError {
     Unexpected,
     UnterminatedString,
     UnterminatedComment,
+    /// `'...'` closed on its line: one error for the whole literal.
+    SingleQuoted,
 }
 
 fn block_comment<'s>(lex: &mut logos::Lexer<'s, Tok<'s>>) -> FilterResult<(), LexError> {
@@ -54,6 +56,25 @@ fn string<'s>(lex: &mut logos::Lexer<'s, Tok<'s>>) -> Result<&'s str, LexError> 
     Err(LexError::UnterminatedString)
 }
 
+/// `'...'`: a string in the wrong quotes, when it is closed on its line (else only the
+/// `'` is bad).
+fn single_quoted<'s>(lex: &mut logos::Lexer<'s, Tok<'s>>) -> Result<(), LexError> {
+    let rest = lex.remainder().as_bytes();
+    let mut i = 0;
+    while let Some(&b) = rest.get(i) {
+        match b {
+            b'\'' => {
+                lex.bump(i + 1);
+                return Err(LexError::SingleQuoted);
+            }
+            b'\n' => break,
+            b'\\' if rest.get(i + 1).is_some_and(|b| *b != b'\n') => i += 2,
+            _ => i += 1,
+        }
+    }
+    Err(LexError::Unexpected)
+}
+
 #[derive(Logos, Clone, Copy, Debug, PartialEq, Eq)]
 #[logos(error = LexError)]
 #[logos(skip r"[ \t\r\n\f\u{feff}]+")]
@@ -61,6 +82,9 @@ fn string<'s>(lex: &mut logos::Lexer<'s, Tok<'s>>) -> Result<&'s str, LexError> 
 pub enum Tok<'s> {
     #[token("/*", block_comment)]
     BlockComment,
+    /// Never produced: `'` is always an error (see [`single_quoted`]).
+    #[token("'", single_quoted)]
+    SingleQuote,
 
     #[token("import")]
     Import,
@@ -154,7 +178,9 @@ impl fmt::Display for Tok<'_> {
             Tok::Ident(s) => write!(f, "identifier `{s}`"),
             Tok::Str(s) => write!(f, "string {s}"),
             Tok::Number(s) => write!(f, "number `{s}`"),
-            Tok::Error | Tok::UnterminatedStr | Tok::BlockComment => f.write_str("invalid input"),
+            Tok::Error | Tok::UnterminatedStr | Tok::BlockComment | Tok::SingleQuote => {
+                f.write_str("invalid input")
+            }
             other => write!(f, "`{}`", other.text()),
         }
     }
@@ -244,8 +270,27 @@ pub type Spanned<'s> = (usize, Tok<'s>, usize);
 
 /// Lexes a whole file; lexical errors become `Tok::Error` tokens plus diagnostics.
 pub fn lex(file: FileId, src: &str) -> (Vec<Spanned<'_>>, Vec<Diagnostic>) {
+    let (toks, errors) = lex_raw(src);
+    let mut diags = Vec::new();
+    let mut dropped = Dropped::default();
+    errors_to_diagnostics(file, src, &errors, usize::MAX, &mut diags, &mut dropped);
+    (toks, diags)
+}
+
+/// A lexical error found, before it is made a [`Diagnostic`] (most of a huge bad file's
+/// errors are only counted, never rendered: see [`errors_to_diagnostics`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawError {
+    pub kind: LexError,
+    pub range: std::ops::Range<usize>,
+    /// A run of bad characters, reported as one error.
+    pub run: bool,
+}
+
+/// Lexes a whole file; each lexical error is a `Tok::Error` token and a [`RawError`].
+pub fn lex_raw(src: &str) -> (Vec<Spanned<'_>>, Vec<RawError>) {
     let mut toks: Vec<Spanned<'_>> = Vec::new();
-    let mut diags: Vec<Diagnostic> = Vec::new();
+    let mut errors: Vec<RawError> = Vec::new();
     let mut lexer = Tok::lexer(src);
     let mut last_unexpected = false;
     while let Some(res) = lexer.next() {
@@ -265,59 +310,113 @@ pub fn lex(file: FileId, src: &str) -> (Vec<Spanned<'_>>, Vec<Diagnostic>) {
                 if let Some(t) = toks.last_mut() {
                     t.2 = range.end;
                 }
-                if let Some(d) = diags.last_mut() {
-                    if let Some(p) = d.primary.as_mut() {
-                        p.end = range.end as u32;
-                    }
-                    d.message = "unexpected characters".to_string();
+                if let Some(e) = errors.last_mut() {
+                    e.range.end = range.end;
+                    e.run = true;
                 }
             }
-            Err(err) => {
-                last_unexpected = err == LexError::Unexpected;
-                let span = Span::new(file, range.start, range.end);
-                let d = match err {
-                    LexError::Unexpected => {
-                        let ch = src.get(range.clone()).and_then(|s| s.chars().next());
-                        let shown = match ch {
-                            Some(c) if c.is_control() || c.is_whitespace() => {
-                                format!("{:?}", c)
-                            }
-                            Some(c) => format!("`{c}`"),
-                            None => "input".to_string(),
-                        };
-                        let d = Diagnostic::new(
-                            Code::E0001,
-                            span,
-                            format!("unexpected character {shown}"),
-                        )
-                        .with_label("not valid here");
-                        if ch == Some('\'') {
-                            d.help("strings are written in double quotes: `\"...\"`")
-                        } else {
-                            d
-                        }
-                    }
-                    LexError::UnterminatedString => Diagnostic::new(
-                        Code::E0001,
-                        span,
-                        "unterminated string",
-                    )
-                    .with_label("this string has no closing `\"` on its line")
-                    .help("close the string with `\"`; a string cannot span lines (write `\\n`)"),
-                    LexError::UnterminatedComment => Diagnostic::new(
-                        Code::E0001,
-                        Span::new(file, range.start, range.start + 2),
-                        "unterminated block comment",
-                    )
-                    .with_label("this comment is never closed")
-                    .help("close it with `*/` (block comments do not nest)"),
-                };
-                diags.push(d);
+            Err(kind) => {
+                last_unexpected = kind == LexError::Unexpected;
                 toks.push((range.start, Tok::Error, range.end));
+                errors.push(RawError {
+                    kind,
+                    range,
+                    run: false,
+                });
             }
         }
     }
-    (toks, diags)
+    (toks, errors)
+}
+
+/// Makes diagnostics of the first `max` errors; the others are only counted in
+/// `dropped`.
+pub fn errors_to_diagnostics(
+    file: FileId,
+    src: &str,
+    errors: &[RawError],
+    max: usize,
+    diags: &mut Vec<Diagnostic>,
+    dropped: &mut Dropped,
+) {
+    for (i, e) in errors.iter().enumerate() {
+        if i < max {
+            diags.push(error_diagnostic(file, src, e));
+        } else {
+            dropped.add(|| error_diagnostic(file, src, e));
+        }
+    }
+}
+
+/// A string's text shown in double quotes, with `"` and `\` escaped (and cut short when
+/// long).
+struct StrShown<'a>(&'a str);
+
+impl fmt::Display for StrShown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"")?;
+        for (i, c) in self.0.chars().enumerate() {
+            if i == 60 {
+                f.write_str("...")?;
+                break;
+            }
+            match c {
+                '"' | '\\' => write!(f, "\\{c}")?,
+                c if c.is_control() => write!(f, "\\u{{{:X}}}", c as u32)?,
+                c => write!(f, "{c}")?,
+            }
+        }
+        f.write_str("\"")
+    }
+}
+
+fn error_diagnostic(file: FileId, src: &str, e: &RawError) -> Diagnostic {
+    let range = e.range.clone();
+    let span = Span::new(file, range.start, range.end);
+    match e.kind {
+        LexError::Unexpected if e.run => {
+            Diagnostic::new(Code::E0001, span, "unexpected characters").with_label("not valid here")
+        }
+        LexError::Unexpected => {
+            let ch = src.get(range).and_then(|s| s.chars().next());
+            let shown = match ch {
+                Some(c) if c.is_control() || c.is_whitespace() => {
+                    format!("{:?}", c)
+                }
+                Some(c) => format!("`{c}`"),
+                None => "input".to_string(),
+            };
+            let d = Diagnostic::new(Code::E0001, span, format!("unexpected character {shown}"))
+                .with_label("not valid here");
+            if ch == Some('\'') {
+                d.help("strings are written in double quotes: `\"...\"`")
+            } else {
+                d
+            }
+        }
+        LexError::SingleQuoted => {
+            let inner = src
+                .get(range.start + 1..range.end.saturating_sub(1))
+                .unwrap_or("")
+                .replace("\\'", "'");
+            Diagnostic::new(Code::E0001, span, "string in single quotes")
+                .with_label("not valid here")
+                .help(format!(
+                    "strings are written in double quotes: `{}`",
+                    StrShown(&inner)
+                ))
+        }
+        LexError::UnterminatedString => Diagnostic::new(Code::E0001, span, "unterminated string")
+            .with_label("this string has no closing `\"` on its line")
+            .help("close the string with `\"`; a string cannot span lines (write `\\n`)"),
+        LexError::UnterminatedComment => Diagnostic::new(
+            Code::E0001,
+            Span::new(file, e.range.start, e.range.start + 2),
+            "unterminated block comment",
+        )
+        .with_label("this comment is never closed")
+        .help("close it with `*/` (block comments do not nest)"),
+    }
 }
 
 #[cfg(test)]
@@ -352,6 +451,18 @@ mod tests {
         let (toks, diags) = lex(FileId(0), "allow @ \"abc\n/* x");
         assert_eq!(diags.len(), 3, "{diags:?}");
         assert_eq!(toks.iter().filter(|t| t.1 == Tok::Error).count(), 3);
+    }
+
+    #[test]
+    fn single_quoted_string_is_one_error() {
+        let (toks, diags) = lex(FileId(0), "allow connect 'x.com:443' 'a\n");
+        assert_eq!(toks.iter().filter(|t| t.1 == Tok::Error).count(), 2);
+        assert_eq!(diags[0].message, "string in single quotes");
+        assert_eq!(
+            diags[0].help.as_deref(),
+            Some("strings are written in double quotes: `\"x.com:443\"`")
+        );
+        assert_eq!(diags[1].message, "unexpected character `'`");
     }
 
     #[test]

@@ -25,6 +25,9 @@ pub struct Program {
     pub sources: SourceMap,
     pub model: model::Model,
     pub diags: Diagnostics,
+    /// Errors found but not in `diags`: each file reports at most
+    /// [`diag::MAX_ERRORS_PER_FILE`] errors, then one that counts the rest.
+    pub errors_not_shown: usize,
 }
 
 /// Reads, parses and checks files (and their imports). An I/O error on one of the
@@ -36,25 +39,30 @@ pub fn check_paths(paths: &[std::path::PathBuf]) -> Result<Program, load::IoErro
 
 /// Checks one in-memory source (imports are read from disk relative to `name`).
 pub fn check_source(name: &str, text: &str) -> Program {
-    let mut read = |p: &std::path::Path| std::fs::read(p);
+    let mut read = load::read_source;
     let parsed = load::load_with(vec![(name.into(), text.as_bytes().to_vec())], &mut read);
     check_parsed(parsed)
 }
 
 fn check_parsed(parsed: load::Parsed) -> Program {
     let (model, diags) = check::check(&parsed);
+    let dropped = parsed.dropped;
     let mut all = parsed.diags;
     all.extend(diags);
     let mut program = Program {
         sources: parsed.sources,
         model,
         diags: all,
+        errors_not_shown: 0,
     };
     if !program.diags.has_errors() {
         let lints = lints::lint(&program);
         program.diags.extend(lints);
     }
     program.diags.sort();
+    program.errors_not_shown = program
+        .diags
+        .limit_errors_per_file(diag::MAX_ERRORS_PER_FILE, dropped);
     program
 }
 pub mod bind;

@@ -2,9 +2,10 @@
 //! each file read once, cycles reported (E0008).
 
 use crate::ast::{File, Item};
-use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::diag::{Code, Diagnostic, Diagnostics, Dropped, MAX_ERRORS_PER_FILE};
 use crate::parser;
 use crate::source::{FileId, SourceMap};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// A top-level file that could not be read (an I/O error, not a diagnostic).
@@ -26,10 +27,72 @@ pub struct Parsed {
     pub sources: SourceMap,
     pub files: Vec<(FileId, File)>,
     pub diags: Diagnostics,
+    /// Errors of each file left out of `diags` (see [`Diagnostics::limit_errors_per_file`]).
+    pub dropped: Vec<(FileId, Dropped)>,
 }
 
-/// Largest source file read (bigger files are refused with E0001, to bound work).
+/// Largest source file read (bigger files are refused, to bound work).
 pub const MAX_FILE_BYTES: usize = 64 << 20;
+
+/// Reads a source file: a regular file (not a directory, device, fifo or socket) of at
+/// most [`MAX_FILE_BYTES`], of which at most one byte more is ever read. The errors
+/// for what is refused say why in words (see [`describe`]).
+pub fn read_source(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    // Checked before opening: opening a fifo would wait for a writer.
+    check_kind(&std::fs::metadata(path)?)?;
+    let file = std::fs::File::open(path)?;
+    check_kind(&file.metadata()?)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+fn check_kind(meta: &std::fs::Metadata) -> std::io::Result<()> {
+    use std::io::{Error, ErrorKind};
+    if meta.is_dir() {
+        Err(Error::new(ErrorKind::IsADirectory, "is a directory"))
+    } else if !meta.is_file() {
+        Err(Error::new(
+            ErrorKind::InvalidInput,
+            "not a regular file (a device, fifo or socket)",
+        ))
+    } else if meta.len() > MAX_FILE_BYTES as u64 {
+        Err(too_large())
+    } else {
+        Ok(())
+    }
+}
+
+fn too_large() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::FileTooLarge,
+        format!("file is larger than {} MiB", MAX_FILE_BYTES >> 20),
+    )
+}
+
+/// An I/O error in words, without the `(os error N)` an operating-system error ends
+/// with: `file not found`, `permission denied`, `is a directory`, ...
+pub fn describe(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::NotFound => "file not found".to_string(),
+        ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => {
+            let s = e.to_string();
+            let s = s.rfind(" (os error ").map_or(s.as_str(), |i| &s[..i]);
+            let mut chars = s.chars();
+            match chars.next() {
+                Some(c) => c.to_lowercase().chain(chars).collect(),
+                None => "unreadable".to_string(),
+            }
+        }
+    }
+}
 
 fn decode(bytes: Vec<u8>) -> (String, Option<usize>) {
     match String::from_utf8(bytes) {
@@ -46,7 +109,11 @@ struct Loader<'r> {
     out: Parsed,
     /// Canonical keys of files loaded, parallel to `out.sources`.
     keys: Vec<PathBuf>,
+    /// The same keys, to look them up.
+    loaded: HashSet<PathBuf>,
+    /// The import path being followed (canonical keys), and where each key is on it.
     stack: Vec<PathBuf>,
+    on_stack: HashMap<PathBuf, usize>,
 }
 
 fn key(p: &Path) -> PathBuf {
@@ -58,6 +125,7 @@ impl Loader<'_> {
         let (text, bad) = decode(bytes);
         let k = key(&path);
         let id = self.out.sources.add(path, text);
+        self.loaded.insert(k.clone());
         self.keys.push(k);
         if let Some(at) = bad {
             self.out.diags.push(
@@ -72,9 +140,10 @@ impl Loader<'_> {
         id
     }
 
-    fn visit(&mut self, id: FileId) {
+    /// Parses a file and puts it on the import path; returns what it imports.
+    fn open(&mut self, id: FileId) -> Frame {
         let text = self.out.sources.file(id).text.clone();
-        let (tree, diags) = if text.len() > MAX_FILE_BYTES {
+        let (tree, diags, dropped) = if text.len() > MAX_FILE_BYTES {
             (
                 File { items: Vec::new() },
                 vec![Diagnostic::new(
@@ -82,11 +151,15 @@ impl Loader<'_> {
                     crate::Span::new(id, 0, 0),
                     format!("file is larger than {} MiB", MAX_FILE_BYTES >> 20),
                 )],
+                Dropped::default(),
             )
         } else {
-            parser::parse(id, &text)
+            parser::parse_limited(id, &text, MAX_ERRORS_PER_FILE)
         };
         self.out.diags.extend(diags);
+        if dropped.count > 0 {
+            self.out.dropped.push((id, dropped));
+        }
         let dir = self
             .out
             .sources
@@ -96,6 +169,7 @@ impl Loader<'_> {
             .map(Path::to_path_buf)
             .unwrap_or_default();
         let this_key = self.keys[id.0 as usize].clone();
+        self.on_stack.insert(this_key.clone(), self.stack.len());
         self.stack.push(this_key);
         let imports: Vec<_> = tree
             .items
@@ -106,10 +180,29 @@ impl Loader<'_> {
             })
             .collect();
         self.out.files.push((id, tree));
-        for im in imports {
-            let target = dir.join(&im.path.value);
+        Frame {
+            dir,
+            imports,
+            next: 0,
+        }
+    }
+
+    /// Loads a file and, depth first, everything it imports. Iterative: a chain of
+    /// thousands of imports cannot exhaust the stack.
+    fn visit(&mut self, id: FileId) {
+        let mut frames = vec![self.open(id)];
+        while let Some(frame) = frames.last_mut() {
+            let Some(im) = frame.imports.get(frame.next).cloned() else {
+                frames.pop();
+                if let Some(k) = self.stack.pop() {
+                    self.on_stack.remove(&k);
+                }
+                continue;
+            };
+            frame.next += 1;
+            let target = frame.dir.join(&im.path.value);
             let k = key(&target);
-            if let Some(pos) = self.stack.iter().position(|s| *s == k) {
+            if let Some(&pos) = self.on_stack.get(&k) {
                 let chain: Vec<String> = self.stack[pos..]
                     .iter()
                     .chain(std::iter::once(&k))
@@ -126,40 +219,50 @@ impl Loader<'_> {
                 );
                 continue;
             }
-            if self.keys.contains(&k) {
+            if self.loaded.contains(&k) {
                 continue; // importing a file twice is harmless
             }
             match (self.read)(&target) {
                 Ok(bytes) => {
                     let nid = self.add_text(target, bytes);
-                    self.visit(nid);
+                    let next = self.open(nid);
+                    frames.push(next);
                 }
                 Err(e) => {
-                    self.out.diags.push(
+                    let label = format!("cannot read `{}`: {}", target.display(), describe(&e));
+                    let d = if e.kind() == std::io::ErrorKind::NotFound {
                         Diagnostic::new(
                             Code::E0008,
                             im.path.span,
                             format!("import `{}` not found", im.path.value),
                         )
-                        .with_label(format!("cannot read `{}`: {}", target.display(), e))
-                        .help("import paths are relative to the importing file"),
-                    );
+                        .with_label(label)
+                        .help("import paths are relative to the importing file")
+                    } else {
+                        Diagnostic::new(
+                            Code::E0008,
+                            im.path.span,
+                            format!("import `{}` cannot be read", im.path.value),
+                        )
+                        .with_label(label)
+                    };
+                    self.out.diags.push(d);
                 }
             }
         }
-        self.stack.pop();
     }
+}
+
+/// A file being loaded: where its imports are relative to, and the next to follow.
+struct Frame {
+    dir: PathBuf,
+    imports: Vec<crate::ast::Import>,
+    next: usize,
 }
 
 /// Reads and parses the given files and everything they import.
 pub fn load_paths(paths: &[PathBuf]) -> Result<Parsed, IoError> {
-    let mut read = |p: &Path| -> std::io::Result<Vec<u8>> {
-        let meta = std::fs::metadata(p)?;
-        if meta.is_dir() {
-            return Err(std::io::Error::other("is a directory"));
-        }
-        std::fs::read(p)
-    };
+    let mut read = read_source;
     let mut roots = Vec::new();
     for p in paths {
         match read(p) {
@@ -184,11 +287,13 @@ pub fn load_with(
         read,
         out: Parsed::default(),
         keys: Vec::new(),
+        loaded: HashSet::new(),
         stack: Vec::new(),
+        on_stack: HashMap::new(),
     };
     for (path, bytes) in roots {
         let k = key(&path);
-        if l.keys.contains(&k) {
+        if l.loaded.contains(&k) {
             continue;
         }
         let id = l.add_text(path, bytes);

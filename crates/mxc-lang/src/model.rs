@@ -227,12 +227,13 @@ impl Model {
     /// `~` or `${home}` is used).
     pub fn params_of(&self, agent: &AgentDef) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
+        let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
         for (p, _) in &agent.uses {
             if let Some(p) = self.policy(p) {
                 for r in &p.rules {
                     for s in r.targets.iter().chain(&r.from).chain(r.args.iter()) {
                         for (n, _) in s.template.params() {
-                            if !out.iter().any(|o| o == n) {
+                            if seen.insert(n) {
                                 out.push(n.to_string());
                             }
                         }

@@ -436,7 +436,7 @@ fn parse_one(cs: &[TChar], drive: bool) -> Result<PathGlob, PatError> {
         (Root::Anywhere, 2)
     } else {
         return Err(
-            PatError::new("a path pattern must be absolute", text_range(0, 1))
+            PatError::new("a path pattern must be absolute", text_range(0, cs.len()))
                 .help("begin it with `/`, `~/`, `${param}`, `**/` or a drive like `C:/`"),
         );
     };

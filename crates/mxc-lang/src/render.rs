@@ -16,7 +16,6 @@ use crate::diag::{Code, Diagnostic, Severity};
 use crate::source::{FileId, SourceFile, SourceMap, Span};
 use ariadne::{Color, Config, IndexType, Label, Report, ReportKind, Source};
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::ops::Range;
 
@@ -26,13 +25,9 @@ use std::ops::Range;
 ///
 /// With `color` off the text contains no escape sequences at all.
 pub fn human(sources: &SourceMap, diags: &[Diagnostic], color: bool) -> String {
-    let mut cache = Cache {
-        sources,
-        loaded: HashMap::new(),
-    };
     let mut out = String::new();
     for d in diags {
-        human_one(&mut cache, d, color, &mut out);
+        human_one(sources, d, color, &mut out);
         out.push('\n');
     }
     out
@@ -59,11 +54,9 @@ struct Placed {
     primary: bool,
 }
 
-fn human_one(cache: &mut Cache<'_>, d: &Diagnostic, color: bool, out: &mut String) {
+fn human_one(sources: &SourceMap, d: &Diagnostic, color: bool, out: &mut String) {
     out.push_str(&header(d, color));
-    let primary = d
-        .primary
-        .and_then(|s| cache.sources.get(s.file).map(|f| (s, f)));
+    let primary = d.primary.and_then(|s| sources.get(s.file).map(|f| (s, f)));
     let Some((pspan, pfile)) = primary else {
         // No place to show: the notes and help follow the header as plain lines.
         for n in &d.notes {
@@ -81,7 +74,7 @@ fn human_one(cache: &mut Cache<'_>, d: &Diagnostic, color: bool, out: &mut Strin
         primary: true,
     }];
     for l in &d.labels {
-        if let Some(f) = cache.sources.get(l.span.file) {
+        if let Some(f) = sources.get(l.span.file) {
             placed.push(Placed {
                 file: l.span.file,
                 range: display_range(&f.text, l.span),
@@ -107,13 +100,16 @@ fn human_one(cache: &mut Cache<'_>, d: &Diagnostic, color: bool, out: &mut Strin
     for (i, group) in files.into_iter().enumerate() {
         let notes: &[String] = if i == last { &d.notes } else { &[] };
         let help = if i == last { d.help.as_deref() } else { None };
-        snippet(cache, d.severity, group, notes, help, color, out);
+        snippet(sources, d.severity, group, notes, help, color, out);
     }
 }
 
 /// Draws one file's labels (a non-empty group), with ariadne's header line removed.
+///
+/// ariadne is given an [`Excerpt`] of the file, not the file: only the lines the
+/// labels are on, long lines cut down around the labels.
 fn snippet(
-    cache: &mut Cache<'_>,
+    sources: &SourceMap,
     severity: Severity,
     group: Vec<Placed>,
     notes: &[String],
@@ -128,14 +124,20 @@ fn snippet(
     let Some(first) = group.iter().find(|p| p.primary).or(group.first()) else {
         return;
     };
-    let mut report = Report::build(ReportKind::Error, (first.file, first.range.clone()))
-        .with_config(
-            Config::default()
-                .with_index_type(IndexType::Byte)
-                .with_color(color),
-        );
+    let Some(file) = sources.get(first.file) else {
+        return;
+    };
+    let ranges: Vec<Range<usize>> = group.iter().map(|p| p.range.clone()).collect();
+    let mut excerpt = Excerpt::new(file, &ranges);
+    let first_range = excerpt.map_range(&first.range);
+    let location = (first.file, first.range.start, first_range.start);
+    let mut report = Report::build(ReportKind::Error, (first.file, first_range)).with_config(
+        Config::default()
+            .with_index_type(IndexType::Byte)
+            .with_color(color),
+    );
     for (order, p) in group.into_iter().enumerate() {
-        let mut label = Label::new((p.file, p.range))
+        let mut label = Label::new((p.file, excerpt.map_range(&p.range)))
             .with_message(p.message)
             .with_order(i32::try_from(order).unwrap_or(i32::MAX));
         if color {
@@ -152,17 +154,235 @@ fn snippet(
     if let Some(h) = help {
         report.add_help(h);
     }
+    let (id, orig_start, excerpt_start) = location;
+    let (line, col) = file.line_col(orig_start);
+    let (shown_line, shown_col) = excerpt.line_col(excerpt_start);
+    let mut cache = ExcerptCache {
+        id,
+        name: &file.name,
+        source: Source::from(std::mem::take(&mut excerpt.text)),
+    };
     let mut buf = Vec::new();
-    if report.finish().write(&mut *cache, &mut buf).is_err() {
+    if report.finish().write(&mut cache, &mut buf).is_err() {
         return;
     }
     let text = String::from_utf8_lossy(&buf);
     // ariadne's own header line (`Error:`) is replaced by ours; ariadne pads lines
     // with spaces, which are trimmed.
     let body = text.split_once('\n').map_or("", |(_, rest)| rest);
-    for line in body.lines() {
-        out.push_str(line.trim_end_matches(' '));
+    for (i, l) in body.lines().enumerate() {
+        let l = excerpt.renumber(l.trim_end_matches(' '));
+        if i == 0 && (shown_line, shown_col) != (line, col) {
+            // ariadne counted in the excerpt, not in the file.
+            let wrong = format!("{}:{shown_line}:{shown_col} ", file.name);
+            let right = format!("{}:{line}:{col} ", file.name);
+            out.push_str(&l.replacen(&wrong, &right, 1));
+        } else {
+            out.push_str(&l);
+        }
         out.push('\n');
+    }
+}
+
+/// Lines longer than this (in bytes) are shown cut down around the labels.
+const LONG_LINE: usize = 240;
+/// Bytes shown on each side of a label's ends in a line that is cut down.
+const CONTEXT: usize = 60;
+/// Between labels more lines apart than this, the unlabelled lines are left blank.
+const MAX_SPAN_LINES: usize = 32;
+/// What stands for the text left out of a line.
+const ELLIPSIS: &str = "…";
+
+/// The part of a file that one snippet shows, as ariadne is given it: the lines from
+/// the first label to the last (the lines before them left empty), each long line reduced to
+/// windows around the labels' ends, and every character made safe to print (see
+/// [`safe_char`]). So the work and the output of a diagnostic do not grow with the
+/// size of the file or the length of its lines.
+struct Excerpt {
+    text: String,
+    /// The 0-based line of the file that the excerpt's first line is.
+    first: usize,
+    /// One past the last line ariadne numbers, counted in the excerpt.
+    ariadne_end: usize,
+    /// The pieces of the file kept: (start in the file, start in `text`, length).
+    pieces: Vec<(usize, usize, usize)>,
+}
+
+impl Excerpt {
+    fn new(file: &SourceFile, ranges: &[Range<usize>]) -> Excerpt {
+        let text = file.text.as_str();
+        let lo = ranges.iter().map(|r| r.start).min().unwrap_or(0);
+        let hi = ranges.iter().map(|r| r.end).max().unwrap_or(0).max(lo);
+        let first = file.line_index(lo);
+        let last = file.line_index(hi);
+        // ariadne numbers lines from the excerpt's start: [`Excerpt::renumber`] puts
+        // the file's numbers back.
+        let ariadne_end = file.line_index(hi.saturating_sub(1).max(lo)) - first + 1;
+        let mut points: Vec<usize> = ranges.iter().flat_map(|r| [r.start, r.end]).collect();
+        points.sort_unstable();
+        points.dedup();
+        let mut out = String::new();
+        let mut pieces = Vec::new();
+        let many = last - first + 1 > MAX_SPAN_LINES;
+        for line in first..=last {
+            let ls = file.line_start(line).unwrap_or(text.len());
+            let le = file
+                .line_start(line + 1)
+                .map_or(text.len(), |n| n.saturating_sub(1));
+            let from = points.partition_point(|p| *p < ls);
+            let to = points.partition_point(|p| *p <= le);
+            let here = &points[from..to];
+            if here.is_empty() && many {
+                // Left blank.
+            } else if le - ls <= LONG_LINE {
+                push_piece(&mut out, &mut pieces, text, ls..le);
+            } else {
+                let mut windows: Vec<Range<usize>> = Vec::new();
+                for &p in here {
+                    let w = floor(text, p.saturating_sub(CONTEXT).max(ls))
+                        ..ceil(text, (p + CONTEXT).min(le));
+                    match windows.last_mut() {
+                        Some(prev) if w.start <= prev.end + 8 => prev.end = prev.end.max(w.end),
+                        _ => windows.push(w),
+                    }
+                }
+                let mut at = ls;
+                for w in windows {
+                    if w.start > at {
+                        out.push_str(ELLIPSIS);
+                    }
+                    at = w.end;
+                    push_piece(&mut out, &mut pieces, text, w);
+                }
+                if at < le {
+                    out.push_str(ELLIPSIS);
+                }
+            }
+            if line < last {
+                out.push('\n');
+            } else if le < text.len() || (ls == text.len() && text.ends_with('\n')) {
+                // Whatever follows in the file: the end of the line (or of the file)
+                // is on a line of its own for ariadne too.
+                if le < text.len() {
+                    out.push('\n');
+                }
+                out.push(' ');
+            }
+        }
+        Excerpt {
+            text: out,
+            first,
+            ariadne_end,
+            pieces,
+        }
+    }
+
+    /// Where a byte offset of the file is in the excerpt.
+    fn map(&self, off: usize) -> usize {
+        let i = self.pieces.partition_point(|p| p.0 <= off);
+        match i.checked_sub(1).and_then(|i| self.pieces.get(i)) {
+            Some(&(orig, at, len)) => at + (off - orig).min(len),
+            None => self.pieces.first().map_or(0, |p| p.1),
+        }
+    }
+
+    fn map_range(&self, r: &Range<usize>) -> Range<usize> {
+        let start = self.map(r.start);
+        start..self.map(r.end).max(start)
+    }
+
+    /// The 1-based line and column (in characters) ariadne shows for an excerpt offset.
+    fn line_col(&self, at: usize) -> (usize, usize) {
+        let before = self.text.get(..at).unwrap_or("");
+        let line = before.rfind('\n').map_or(before, |i| &before[i + 1..]);
+        (before.matches('\n').count() + 1, line.chars().count() + 1)
+    }
+
+    /// Gives a line of ariadne's output the file's line numbers: the number in the
+    /// margin is shifted by the excerpt's first line, and every margin is widened for
+    /// the wider numbers.
+    fn renumber(&self, line: &str) -> String {
+        let digits = |n: usize| n.max(1).ilog10() as usize + 1;
+        let narrow = digits(self.ariadne_end);
+        let wide = digits(self.first + self.ariadne_end);
+        if self.first == 0 || wide == narrow && !line.contains(char::is_numeric) {
+            return line.to_string();
+        }
+        let delta = wide - narrow;
+        // Where the visible text starts, past colour sequences.
+        let mut i = 0;
+        let mut escapes = String::new();
+        let bytes = line.as_bytes();
+        loop {
+            if bytes.get(i) == Some(&0x1b) {
+                let end = line[i..].find('m').map_or(line.len(), |e| i + e + 1);
+                escapes.push_str(&line[i..end]);
+                i = end;
+            } else if bytes.get(i) == Some(&b' ') {
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        let digit_end = line[i..]
+            .find(|c: char| !c.is_ascii_digit())
+            .map_or(line.len(), |e| i + e);
+        if digit_end > i && line[digit_end..].starts_with(' ') {
+            // A numbered line: ` NUM │ text`, NUM right-aligned in the margin.
+            let n: usize = line[i..digit_end].parse().unwrap_or(0);
+            format!(" {escapes}{:>wide$}{}", n + self.first, &line[digit_end..])
+        } else if line[i..].starts_with('─') {
+            format!("{}{}{}", &line[..i], "─".repeat(delta), &line[i..])
+        } else {
+            format!("{}{line}", " ".repeat(delta))
+        }
+    }
+}
+
+fn push_piece(
+    out: &mut String,
+    pieces: &mut Vec<(usize, usize, usize)>,
+    text: &str,
+    r: Range<usize>,
+) {
+    pieces.push((r.start, out.len(), r.len()));
+    out.extend(text.get(r).unwrap_or("").chars().map(safe_char));
+}
+
+fn floor(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil(text: &str, mut i: usize) -> usize {
+    while i < text.len() && !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// Feeds ariadne the excerpt of one file.
+struct ExcerptCache<'a> {
+    id: FileId,
+    name: &'a str,
+    source: Source<String>,
+}
+
+impl ariadne::Cache<FileId> for ExcerptCache<'_> {
+    type Storage = String;
+
+    fn fetch(&mut self, id: &FileId) -> Result<&Source<String>, impl std::fmt::Debug> {
+        if *id == self.id {
+            Ok(&self.source)
+        } else {
+            Err("no such file")
+        }
+    }
+
+    fn display<'b>(&self, _id: &'b FileId) -> Option<impl std::fmt::Display + 'b> {
+        Some(self.name.to_string())
     }
 }
 
@@ -195,63 +415,24 @@ fn clamp(text: &str, span: Span) -> Range<usize> {
     start..end
 }
 
-/// Feeds ariadne the files of a [`SourceMap`], each loaded on first use.
-struct Cache<'a> {
-    sources: &'a SourceMap,
-    loaded: HashMap<FileId, Source<String>>,
-}
-
-impl ariadne::Cache<FileId> for Cache<'_> {
-    type Storage = String;
-
-    fn fetch(&mut self, id: &FileId) -> Result<&Source<String>, impl std::fmt::Debug> {
-        let sources = self.sources;
-        let src = self.loaded.entry(*id).or_insert_with(|| {
-            Source::from(
-                sources
-                    .get(*id)
-                    .map_or_else(String::new, |f| sanitize(&f.text)),
-            )
-        });
-        Ok::<_, std::convert::Infallible>(src)
+/// A character as ariadne is given it: the same number of bytes, but only `\n` ends a
+/// line (as in [`SourceFile::line_col`]; ariadne alone would also break lines at `\r`,
+/// form feeds and Unicode separators) and no control character reaches the terminal.
+fn safe_char(c: char) -> char {
+    match c {
+        '\n' | '\t' => c,
+        // One byte each: a visible stand-in of the same size.
+        '\r' | '\x0B' | '\x0C' => ' ',
+        c if (c as u32) < 0x20 || c == '\x7f' => '?',
+        // Two bytes each (U+0080..U+009F, including NEL).
+        c if c.is_control() => '\u{A0}',
+        // Three bytes each.
+        '\u{2028}' | '\u{2029}' => '\u{2000}',
+        // Bidirectional overrides and isolates (three bytes each) would reorder
+        // what the terminal shows.
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => '\u{FFFD}',
+        c => c,
     }
-
-    fn display<'b>(&self, id: &'b FileId) -> Option<impl std::fmt::Display + 'b> {
-        Some(
-            self.sources
-                .get(*id)
-                .map_or_else(String::new, |f| f.name.clone()),
-        )
-    }
-}
-
-/// The text ariadne shows: byte offsets and character counts unchanged, but only `\n`
-/// ends a line (as in [`SourceFile::line_col`]; ariadne alone would also break lines at
-/// `\r`, form feeds and Unicode separators) and no control character reaches the
-/// terminal. After a final `\n` a space is added, so that the end of the file is on a
-/// line of its own for ariadne too.
-fn sanitize(text: &str) -> String {
-    let mut out: String = text
-        .chars()
-        .map(|c| match c {
-            '\n' | '\t' => c,
-            // One byte each: a visible stand-in of the same size.
-            '\r' | '\x0B' | '\x0C' => ' ',
-            c if (c as u32) < 0x20 || c == '\x7f' => '?',
-            // Two bytes each (U+0080..U+009F, including NEL).
-            c if c.is_control() => '\u{A0}',
-            // Three bytes each.
-            '\u{2028}' | '\u{2029}' => '\u{2000}',
-            // Bidirectional overrides and isolates (three bytes each) would reorder
-            // what the terminal shows.
-            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => '\u{FFFD}',
-            c => c,
-        })
-        .collect();
-    if out.ends_with('\n') {
-        out.push(' ');
-    }
-    out
 }
 
 /// The position of a span: (file name, start line, start column, end line, end column),
@@ -484,6 +665,71 @@ mod tests {
         let lib = out.find("lib/ünï.mxc:3:8").expect(&out);
         let help = out.find("Help: rename").expect(&out);
         assert!(main < lib && lib < help, "{out}");
+    }
+
+    /// Only the lines with labels are given to ariadne; the numbers in the margin and
+    /// in the location are still the file's, and the margin as wide as they need.
+    #[test]
+    fn snippets_keep_the_file_line_numbers() {
+        let text = format!("{}policy p {{ }}\n\npolicy p {{ }}\n", "\n".repeat(8));
+        let m = map(&text);
+        let d = Diagnostic::new(
+            Code::E0003,
+            span(29, 30),
+            "policy `p` is defined more than once",
+        )
+        .with_label("defined again here")
+        .label(span(15, 16), "first defined here");
+        let out = human(&m, &[d], false);
+        let want = "\
+error[E0003]: policy `p` is defined more than once
+    ╭─[ p.mxc:11:8 ]
+    │
+  9 │ policy p { }
+    │        ┬
+    │        ╰── first defined here
+    │
+ 11 │ policy p { }
+    │        ┬
+    │        ╰── defined again here
+────╯
+
+";
+        assert_eq!(out, want);
+        // Far down a file, in colour.
+        let text = format!("{}let x = @\n", "\n".repeat(99_999));
+        let at = text.len() as u32 - 2;
+        let out = human(
+            &map(&text),
+            &[Diagnostic::new(Code::E0001, span(at, at + 1), "m")],
+            true,
+        );
+        assert!(out.contains("p.mxc:100000:9 "), "{out}");
+        assert!(out.contains("100000 │"), "{out}");
+    }
+
+    /// A long line is shown as windows around the labels' ends.
+    #[test]
+    fn long_lines_are_cut_down() {
+        let text = format!(
+            "let x = \"{}\" @ {} @\n",
+            "a".repeat(1000),
+            "b".repeat(1000)
+        );
+        let first = text.find('@').unwrap_or(0) as u32;
+        let second = text.rfind('@').unwrap_or(0) as u32;
+        let d = Diagnostic::new(Code::E0001, span(first, first + 1), "m")
+            .label(span(second, second + 1), "l");
+        let out = human(&map(&text), &[d], false);
+        assert!(out.chars().count() < 2000, "{out}");
+        assert!(out.contains("p.mxc:1:1012 "), "{out}");
+        assert!(out.contains(" 1 │ …aaa"), "{out}");
+        assert!(out.contains("b @"), "{out}");
+        // A label over the whole line: its two ends are shown.
+        let d = Diagnostic::new(Code::E0001, span(0, text.len() as u32 - 1), "m");
+        let out = human(&map(&text), &[d], false);
+        assert!(out.chars().count() < 1000, "{out}");
+        assert!(out.contains(" 1 │ let x"), "{out}");
     }
 
     #[test]

@@ -80,6 +80,14 @@ impl SourceFile {
         (line + 1, col + 1)
     }
 
+    /// The 0-based line of a byte offset (an offset past the end is on the last line).
+    pub fn line_index(&self, offset: usize) -> usize {
+        match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        }
+    }
+
     /// Byte offset of the start of the 0-based line `line`.
     pub fn line_start(&self, line: usize) -> Option<usize> {
         self.line_starts.get(line).copied()

@@ -62,8 +62,9 @@ pub fn run(args: &Args) -> ExitCode {
         Err(code) => return code,
     };
     let diags = &program.diags.0;
-    let errors = diags.iter().filter(|d| d.is_error()).count();
-    let warnings = diags.len() - errors;
+    let shown = diags.iter().filter(|d| d.is_error()).count();
+    let warnings = diags.len() - shown;
+    let errors = shown + program.errors_not_shown;
     match args.format {
         Format::Human => {
             let color = util::color_stderr();
