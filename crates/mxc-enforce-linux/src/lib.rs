@@ -40,6 +40,8 @@ mod run;
 mod supervisor;
 #[cfg(target_os = "linux")]
 mod sys;
+#[cfg(target_os = "linux")]
+pub mod terminal;
 
 pub mod chain;
 
@@ -104,6 +106,17 @@ pub enum AskAnswer {
 /// Decides held `ask` accesses. Called on the supervisor thread; the access waits.
 pub type Asker = Arc<dyn Fn(&AskRequest) -> AskAnswer + Send + Sync>;
 
+/// Who answers `ask`.
+#[derive(Clone)]
+pub enum AskMode {
+    /// This callback (a broker, or a fixed answer).
+    Answer(Asker),
+    /// The person at the terminal `mxcc` was started from: the command then gets a
+    /// terminal of its own (see [`terminal`]), so it never sees the question or the
+    /// answer. With no terminal, `ask` is denied.
+    Terminal,
+}
+
 /// Everything [`run`] needs.
 pub struct Config {
     pub engine: Arc<mxc_eval::Engine>,
@@ -117,7 +130,7 @@ pub struct Config {
     pub cwd: Option<PathBuf>,
     /// Run as this uid and gid (`identity local(...)`).
     pub ids: Option<(u32, u32)>,
-    pub asker: Asker,
+    pub ask: AskMode,
     /// Append hash-chained audit records here.
     pub audit_log: Option<PathBuf>,
     /// Kill the whole tree after this long.

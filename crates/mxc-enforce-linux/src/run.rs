@@ -128,7 +128,25 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
 
     let our_pid = std::process::id();
     let engine = cfg.engine.clone();
-    let asker = cfg.asker.clone();
+    let terminal = match &cfg.ask {
+        crate::AskMode::Terminal => crate::terminal::Terminal::open()
+            .map_err(|e| SetupError(format!("cannot give the sandbox a terminal: {e}")))?,
+        crate::AskMode::Answer(_) => None,
+    };
+    let asker: crate::Asker = match (&cfg.ask, &terminal) {
+        (crate::AskMode::Answer(a), _) => a.clone(),
+        (crate::AskMode::Terminal, Some(t)) => t.asker(),
+        (crate::AskMode::Terminal, None) => {
+            std::sync::Arc::new(|_: &crate::AskRequest| crate::AskAnswer::Deny)
+        }
+    };
+    let tty_for_sup = match &terminal {
+        Some(t) => Some(
+            t.slave_copy()
+                .map_err(|e| SetupError(format!("cannot give the sandbox a terminal: {e}")))?,
+        ),
+        None => None,
+    };
     let ids = cfg
         .ids
         .filter(|&(uid, gid)| uid != me || gid != rustix::process::getgid().as_raw());
@@ -165,6 +183,7 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
                 remembered: Mutex::new(Default::default()),
                 our_pid,
                 asking: Mutex::new(()),
+                tty: Mutex::new(tty_for_sup),
                 mems: Mutex::new(Default::default()),
                 proxy_port: Some(proxy_port),
             });
@@ -225,7 +244,16 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
         report: theirs.as_raw_fd(),
         keep_below: 3,
         umask,
+        ctty: terminal.is_some(),
     };
+    let mut output_relay = None;
+    if let Some(t) = &terminal {
+        let io = |e: std::io::Error| SetupError(format!("cannot give the sandbox a terminal: {e}"));
+        cmd.stdin(t.slave_copy().map_err(io)?);
+        cmd.stdout(t.slave_copy().map_err(io)?);
+        cmd.stderr(t.slave_copy().map_err(io)?);
+        output_relay = Some(t.relay().map_err(io)?);
+    }
     let spawned = sys::spawn_confined(&mut cmd, setup);
     drop(theirs);
     drop(ruleset);
@@ -293,6 +321,19 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
     kill_tree(our_pid, watchdog);
     reap_all();
     let sup_result = supervisor.join();
+    // The sandbox's terminal: once its last user is gone, flush what it wrote.
+    if let Some(sup) = sup_slot.lock().ok().and_then(|s| s.clone()) {
+        if let Ok(mut t) = sup.tty.lock() {
+            t.take();
+        }
+    }
+    if let Some(mut t) = terminal {
+        t.slave = None;
+        if let Some(r) = output_relay.take() {
+            let _ = r.join();
+        }
+        t.restore();
+    }
     drop(alarm_write);
     if let Some(w) = watchdog {
         if let Some(p) = rustix::process::Pid::from_raw(w as i32) {

@@ -45,6 +45,8 @@ pub struct Supervisor {
     pub our_pid: u32,
     /// Held while a person is asked (one question at a time).
     pub asking: Mutex<()>,
+    /// The sandbox's own terminal, when it has one: what `/dev/tty` opens.
+    pub tty: Mutex<Option<OwnedFd>>,
     /// `/proc/TID/mem` of recent callers.
     pub mems: Mutex<std::collections::HashMap<u32, Arc<std::fs::File>>>,
     /// The MXC proxy's port on 127.0.0.1: connecting to it needs no rule (the proxy
@@ -568,9 +570,16 @@ impl Call<'_> {
                     && rustix::fs::major(st.st_rdev) == 5
                     && rustix::fs::minor(st.st_rdev) == 0
                 {
-                    // /dev/tty: the sandbox has no controlling terminal (new session);
-                    // opening it here would give it the supervisor's.
-                    return Err(Errno::NXIO);
+                    // /dev/tty: opening it here would give the supervisor's terminal.
+                    // The sandbox's own terminal, if it has one; else it has none.
+                    let own = self.sup.tty.lock().ok().and_then(|t| {
+                        t.as_ref().and_then(|fd| fd.try_clone().ok())
+                    });
+                    let Some(own) = own else {
+                        return Err(Errno::NXIO);
+                    };
+                    let fd = reopen(own.as_fd(), oflags & !(OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC | OFlags::NOFOLLOW))?;
+                    return self.respond_fd(fd, oflags.contains(OFlags::CLOEXEC));
                 }
             }
         }

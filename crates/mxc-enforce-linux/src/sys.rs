@@ -177,6 +177,8 @@ pub struct ChildSetup {
     pub keep_below: u32,
     /// The umask the command starts with (the supervisor runs with 0).
     pub umask: u32,
+    /// Make stdin (a terminal of the sandbox's own) the controlling terminal.
+    pub ctty: bool,
 }
 
 /// Runs in the forked child. Async-signal-safe: raw system calls only, no allocation.
@@ -198,6 +200,9 @@ pub unsafe fn child_setup(setup: &ChildSetup) -> io::Result<()> {
         libc::umask(setup.umask as libc::mode_t);
         // A new session: no controlling terminal, so no TIOCSTI into the user's shell.
         check(libc::setsid() as libc::c_long)?;
+        if setup.ctty {
+            check(libc::ioctl(0, libc::TIOCSCTTY, 0) as libc::c_long)?;
+        }
         for &fd in &setup.cgroup_procs {
             if fd >= 0 {
                 let b = b"0";

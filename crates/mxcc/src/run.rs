@@ -136,7 +136,7 @@ fn sandbox(
         });
     };
     let plan = mxc_lang::plan::plan(bound);
-    let asker = asker(args.ask);
+    let ask = ask_mode(args.ask);
     let cfg = lx::Config {
         engine: std::sync::Arc::new(engine),
         bounds: bounds(&plan),
@@ -145,7 +145,7 @@ fn sandbox(
         env,
         cwd: None,
         ids,
-        asker,
+        ask,
         audit_log: args.audit_log.clone(),
         timeout: agent.timeout_ms.map(std::time::Duration::from_millis),
         memory_bytes: agent.memory_bytes,
@@ -296,39 +296,14 @@ pub fn bounds(plan: &mxc_lang::plan::Plan) -> mxc_enforce_linux::Bounds {
 }
 
 /// `--ask deny|allow` answers every `ask`; without it, a person is asked on the terminal
-/// of whoever ran `mxcc` (never the sandbox's), or, with no terminal, `ask` is denied.
+/// `mxcc` runs in (the command then gets a terminal of its own), or, with no terminal,
+/// `ask` is denied.
 #[cfg(target_os = "linux")]
-fn asker(fixed: Option<Ask>) -> mxc_enforce_linux::Asker {
-    use mxc_enforce_linux::{AskAnswer, AskRequest};
-    use std::io::{BufRead, Write};
+fn ask_mode(fixed: Option<Ask>) -> mxc_enforce_linux::AskMode {
+    use mxc_enforce_linux::{AskAnswer, AskMode, AskRequest};
     match fixed {
-        Some(Ask::Allow) => std::sync::Arc::new(|_: &AskRequest| AskAnswer::AllowOnce),
-        Some(Ask::Deny) => std::sync::Arc::new(|_: &AskRequest| AskAnswer::Deny),
-        None => std::sync::Arc::new(|q: &AskRequest| {
-            let Ok(tty) = std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open("/dev/tty")
-            else {
-                return AskAnswer::Deny;
-            };
-            let mut w = &tty;
-            let _ = write!(
-                w,
-                "\nmxcc: the agent asks to {} {}\n      program {} (pid {}){}\n      allow? [y] once  [a] for this run  [N] deny: ",
-                q.right,
-                q.target,
-                q.program,
-                q.pid,
-                q.rule.as_ref().map(|r| format!(", rule {r}")).unwrap_or_default()
-            );
-            let mut line = String::new();
-            let _ = std::io::BufReader::new(&tty).read_line(&mut line);
-            match line.trim() {
-                "y" | "Y" | "yes" => AskAnswer::AllowOnce,
-                "a" | "A" | "always" => AskAnswer::AllowForRun,
-                _ => AskAnswer::Deny,
-            }
-        }),
+        Some(Ask::Allow) => AskMode::Answer(std::sync::Arc::new(|_: &AskRequest| AskAnswer::AllowOnce)),
+        Some(Ask::Deny) => AskMode::Answer(std::sync::Arc::new(|_: &AskRequest| AskAnswer::Deny)),
+        None => AskMode::Terminal,
     }
 }

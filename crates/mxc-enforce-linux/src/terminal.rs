@@ -1,0 +1,194 @@
+//! The sandbox's own terminal. When `mxcc run` is started from a terminal and no
+//! `--ask` answer is given, the command gets a pseudo-terminal of its own (its
+//! controlling terminal, stdin, stdout and stderr), and `mxcc` relays between it and
+//! the user's terminal. While a question is pending, what the user types goes to the
+//! question and never to the sandbox: an agent cannot read (or type) the answer.
+
+use crate::{AskAnswer, AskRequest, Asker};
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::termios::{self, OptionalActions, Termios};
+use std::io::Write;
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+
+pub struct Terminal {
+    pub master: OwnedFd,
+    /// The sandbox's end (its stdio and controlling terminal); `None` once released.
+    pub slave: Option<OwnedFd>,
+    /// The user's terminal settings, restored when the run ends.
+    saved: Termios,
+    /// While a question is pending: where typed bytes go instead of the sandbox.
+    diverted: Arc<Mutex<Option<Sender<u8>>>>,
+}
+
+impl Terminal {
+    /// A pseudo-terminal for the sandbox, when stdin is the user's terminal.
+    pub fn open() -> std::io::Result<Option<Terminal>> {
+        let stdin = rustix::stdio::stdin();
+        if !termios::isatty(stdin) {
+            return Ok(None);
+        }
+        let saved = termios::tcgetattr(stdin)?;
+        let master = rustix::pty::openpt(
+            rustix::pty::OpenptFlags::RDWR
+                | rustix::pty::OpenptFlags::NOCTTY
+                | rustix::pty::OpenptFlags::CLOEXEC,
+        )?;
+        rustix::pty::grantpt(&master)?;
+        rustix::pty::unlockpt(&master)?;
+        let name = rustix::pty::ptsname(&master, Vec::new())?;
+        let slave = rustix::fs::open(
+            name.as_c_str(),
+            rustix::fs::OFlags::RDWR | rustix::fs::OFlags::NOCTTY | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )?;
+        termios::tcsetattr(&slave, OptionalActions::Now, &saved)?;
+        if let Ok(ws) = termios::tcgetwinsize(stdin) {
+            let _ = termios::tcsetwinsize(&slave, ws);
+        }
+        let mut raw = saved.clone();
+        raw.make_raw();
+        termios::tcsetattr(stdin, OptionalActions::Now, &raw)?;
+        Ok(Some(Terminal {
+            master,
+            slave: Some(slave),
+            saved,
+            diverted: Arc::new(Mutex::new(None)),
+        }))
+    }
+
+    /// Starts relaying: the user's keys to the sandbox (or to a pending question), the
+    /// sandbox's output to the user. Returns the output relay, which ends when every
+    /// copy of the sandbox's end is closed.
+    pub fn relay(&self) -> std::io::Result<std::thread::JoinHandle<()>> {
+        let to_sandbox = self.master.try_clone()?;
+        let diverted = self.diverted.clone();
+        std::thread::Builder::new()
+            .name("mxc-tty-in".into())
+            .spawn(move || {
+                let mut buf = [0u8; 4096];
+                loop {
+                    let n = match rustix::io::read(rustix::stdio::stdin(), &mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    let mut rest = &buf[..n];
+                    if let Ok(d) = diverted.lock() {
+                        if let Some(tx) = d.as_ref() {
+                            for &b in rest {
+                                let _ = tx.send(b);
+                            }
+                            rest = &[];
+                        }
+                    }
+                    while !rest.is_empty() {
+                        match rustix::io::write(&to_sandbox, rest) {
+                            Ok(k) => rest = &rest[k..],
+                            Err(_) => return,
+                        }
+                    }
+                }
+            })?;
+        let from_sandbox = self.master.try_clone()?;
+        std::thread::Builder::new()
+            .name("mxc-tty-out".into())
+            .spawn(move || {
+                let mut buf = [0u8; 4096];
+                let mut out = std::io::stdout();
+                loop {
+                    match rustix::io::read(&from_sandbox, &mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => {
+                            let _ = out.write_all(&buf[..n]);
+                            let _ = out.flush();
+                        }
+                    }
+                }
+            })
+    }
+
+    /// Asks on the user's terminal, reading the answer from the diverted keys.
+    pub fn asker(&self) -> Asker {
+        let diverted = self.diverted.clone();
+        Arc::new(move |q: &AskRequest| {
+            let (tx, rx): (Sender<u8>, Receiver<u8>) = channel();
+            if let Ok(mut d) = diverted.lock() {
+                *d = Some(tx);
+            }
+            let mut out = std::io::stderr();
+            let _ = write!(out, "\r\n{}", prompt(q).replace('\n', "\r\n"));
+            let _ = out.flush();
+            let mut answer = String::new();
+            while let Ok(b) = rx.recv() {
+                match b {
+                    b'\r' | b'\n' => break,
+                    3 | 4 => {
+                        answer.clear();
+                        break;
+                    }
+                    0x7f | 8 => {
+                        if answer.pop().is_some() {
+                            let _ = out.write_all(b"\x08 \x08");
+                        }
+                    }
+                    b if b.is_ascii_graphic() => {
+                        answer.push(char::from(b));
+                        let _ = out.write_all(&[b]);
+                    }
+                    _ => {}
+                }
+                let _ = out.flush();
+            }
+            let _ = out.write_all(b"\r\n");
+            if let Ok(mut d) = diverted.lock() {
+                *d = None;
+            }
+            parse_answer(&answer)
+        })
+    }
+
+    /// Restores the user's terminal.
+    pub fn restore(&self) {
+        let _ = termios::tcsetattr(rustix::stdio::stdin(), OptionalActions::Now, &self.saved);
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        self.restore();
+    }
+}
+
+/// The question, as shown to a person.
+pub fn prompt(q: &AskRequest) -> String {
+    format!(
+        "mxcc: the agent asks to {} {}\n      program {} (pid {}){}\n      allow? [y] once  [a] for this run  [N] deny: ",
+        q.right,
+        q.target,
+        q.program,
+        q.pid,
+        q.rule
+            .as_ref()
+            .map(|r| format!(", rule {r}"))
+            .unwrap_or_default()
+    )
+}
+
+/// `y` once, `a` for the run, anything else denies.
+pub fn parse_answer(s: &str) -> AskAnswer {
+    match s.trim() {
+        "y" | "Y" | "yes" => AskAnswer::AllowOnce,
+        "a" | "A" | "always" => AskAnswer::AllowForRun,
+        _ => AskAnswer::Deny,
+    }
+}
+
+impl Terminal {
+    /// The sandbox's end, as a descriptor for the child's stdio (or for `/dev/tty`).
+    pub fn slave_copy(&self) -> std::io::Result<OwnedFd> {
+        match &self.slave {
+            Some(s) => s.as_fd().try_clone_to_owned(),
+            None => Err(std::io::Error::from_raw_os_error(libc::EBADF)),
+        }
+    }
+}
