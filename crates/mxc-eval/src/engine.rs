@@ -13,8 +13,8 @@
 
 use crate::format::LoadError;
 use crate::table::{
-    AgentInfo, Decision, Dfa, Effect, FsRight, FsRow, Host, NetRequest, RuleId, RuleInfo, Table,
-    Target, NONE,
+    combine, AgentInfo, Decision, Dfa, Effect, FsRight, FsRow, Host, NetRequest, RuleId, RuleInfo,
+    Table, Target, NONE,
 };
 use crate::validate::validate;
 
@@ -39,6 +39,7 @@ const FAIL_CLOSED: Decision = Decision {
 pub struct Engine {
     table: Table,
     fs: Walker,
+    fs_anywhere: Walker,
     net: Walker,
     app: Walker,
 }
@@ -126,6 +127,27 @@ impl Walker {
         s
     }
 
+    /// One step; total: the dead state steps to itself (validated), and a state that
+    /// is not one (only [`BROKEN`]) stays [`BROKEN`].
+    #[inline(always)]
+    fn step(&self, s: u32, b: u8) -> u32 {
+        let class = self.classes.get(usize::from(b)).copied().unwrap_or(0);
+        let Some(rec) = self.states.get(s as usize) else {
+            return BROKEN;
+        };
+        let Some(&slot) = self
+            .slots
+            .get((rec.base as usize).wrapping_add(usize::from(class)))
+        else {
+            return BROKEN;
+        };
+        if (slot >> 32) as u32 == s {
+            slot as u32
+        } else {
+            rec.default
+        }
+    }
+
     #[inline(always)]
     fn feed_byte(&self, s: u32, b: u8) -> u32 {
         self.feed(s, [b])
@@ -151,7 +173,7 @@ impl Engine {
     /// Builds an engine from an in-memory table, after checking every invariant the
     /// decision path relies on:
     ///
-    /// - each automaton: 256 byte classes, each below `nclasses`, `nclasses` in 1..=256;
+    /// - each automaton (fs, fs anywhere, net, app): 256 byte classes, each below `nclasses`, `nclasses` in 1..=256;
     ///   at least one state; `base` and `accept` as long as `default`; `check` as long as
     ///   `next`; `start`, every `default` and every `next` below the number of states;
     ///   every `check` a state or [`NONE`]; `base[s] + nclasses - 1 < next.len()`; every
@@ -162,6 +184,7 @@ impl Engine {
         validate(&table)?;
         Ok(Engine {
             fs: Walker::new(&table.fs),
+            fs_anywhere: Walker::new(&table.fs_anywhere),
             net: Walker::new(&table.net),
             app: Walker::new(&table.app),
             table,
@@ -203,6 +226,38 @@ impl Engine {
         }
     }
 
+    /// Walks both fs automata over `path` side by side (two independent chains of
+    /// loads, which the processor overlaps), stopping when both are dead.
+    #[inline(always)]
+    fn fs_ends(&self, path: &[u8]) -> (End, End) {
+        let (a, b) = (&self.fs, &self.fs_anywhere);
+        let (mut sa, mut sb) = (a.start, b.start);
+        for &byte in path {
+            if sa | sb == 0 {
+                break;
+            }
+            sa = a.step(sa, byte);
+            sb = b.step(sb, byte);
+        }
+        (a.end(sa), b.end(sb))
+    }
+
+    /// The decision for one fs right at the end of one fs automaton's walk; `None`
+    /// when the walk broke (fail closed).
+    #[inline(always)]
+    fn fs_decision(&self, end: End, right: FsRight) -> Option<Decision> {
+        match end {
+            End::Row(r) => self
+                .table
+                .fs_rows
+                .get(r as usize)
+                .and_then(|row| row.get(right as usize))
+                .copied(),
+            End::NoMatch => Some(self.default_decision()),
+            End::Broken => None,
+        }
+    }
+
     /// The decision for `right` on `path`.
     ///
     /// The path's bytes are matched as they are: callers pass an absolute, lexically
@@ -213,19 +268,10 @@ impl Engine {
         if !utf8(path) {
             return FAIL_CLOSED;
         }
-        match self
-            .fs
-            .end(self.fs.feed(self.fs.start, path.iter().copied()))
-        {
-            End::Row(r) => self
-                .table
-                .fs_rows
-                .get(r as usize)
-                .and_then(|row| row.get(right as usize))
-                .copied()
-                .unwrap_or(FAIL_CLOSED),
-            End::NoMatch => self.default_decision(),
-            End::Broken => FAIL_CLOSED,
+        let (ea, eb) = self.fs_ends(path);
+        match (self.fs_decision(ea, right), self.fs_decision(eb, right)) {
+            (Some(a), Some(b)) => combine(a, b),
+            _ => FAIL_CLOSED,
         }
     }
 
@@ -235,18 +281,22 @@ impl Engine {
         if !utf8(path) {
             return [FAIL_CLOSED; 4];
         }
-        match self
-            .fs
-            .end(self.fs.feed(self.fs.start, path.iter().copied()))
-        {
-            End::Row(r) => self
-                .table
-                .fs_rows
-                .get(r as usize)
-                .copied()
-                .unwrap_or([FAIL_CLOSED; 4]),
-            End::NoMatch => [self.default_decision(); 4],
-            End::Broken => [FAIL_CLOSED; 4],
+        let (ea, eb) = self.fs_ends(path);
+        let row = |e: End| -> Option<FsRow> {
+            match e {
+                End::Row(r) => self.table.fs_rows.get(r as usize).copied(),
+                End::NoMatch => Some([self.default_decision(); 4]),
+                End::Broken => None,
+            }
+        };
+        match (row(ea), row(eb)) {
+            (Some(a), Some(b)) => [
+                combine(a[0], b[0]),
+                combine(a[1], b[1]),
+                combine(a[2], b[2]),
+                combine(a[3], b[3]),
+            ],
+            _ => [FAIL_CLOSED; 4],
         }
     }
 

@@ -15,12 +15,61 @@ use crate::model::{AuditDef, IsolationDef, BIND, CONNECT};
 use crate::pattern::{ArgsGlob, Atom, Comp, HostPat, NetProto, NetTarget, PathGlob, Root};
 use crate::source::SourceMap;
 use mxc_eval as ev;
-use regex_automata::dfa::{dense, Automaton, StartKind};
-use regex_automata::nfa::thompson;
-use regex_automata::util::{start, syntax};
-use regex_automata::{Anchored, MatchKind};
+use regex_syntax::hir::{ClassUnicode, ClassUnicodeRange};
+use regex_syntax::utf8::Utf8Sequences;
 use std::collections::HashMap;
-use std::fmt::Write as _;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// The multiply-rotate hash of rustc (FxHash): the compiler's maps are keyed by small
+/// integers and state sets, not by anything an attacker chooses to collide.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct FxHasher(u64);
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().unwrap_or([0; 8])));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(b));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A `HashMap` with [`FxHasher`].
+pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 pub use ev::Target;
 
@@ -73,21 +122,31 @@ pub fn compile_bound(b: &Bound, sources: &SourceMap) -> Result<ev::Table, Diagno
         d
     };
 
-    // fs
+    // fs: patterns rooted at `/` or a drive in one automaton, `**/...` patterns (which
+    // can start at any component) in another, so that neither multiplies the other.
     let mut fs_pats = Vec::new();
+    let mut fs_any_pats = Vec::new();
     let mut fs_owner = Vec::new();
+    let mut fs_any_owner = Vec::new();
     for (i, r) in b.rules.iter().enumerate() {
         if r.section == SectionKind::Fs {
             for g in &r.paths {
-                fs_pats.push(path_regex(g, b.windows));
-                fs_owner.push(i as u32);
+                let mut toks = Vec::new();
+                path_toks(g, b.windows, &mut toks);
+                if g.root == Root::Anywhere {
+                    fs_any_pats.push(toks);
+                    fs_any_owner.push(i as u32);
+                } else {
+                    fs_pats.push(toks);
+                    fs_owner.push(i as u32);
+                }
             }
         }
     }
     let mut fs_rows: Vec<ev::FsRow> = Vec::new();
-    let mut fs_index: HashMap<ev::FsRow, u32> = HashMap::new();
-    let fs = build_section(&fs_pats, |pids| {
-        let rs = owners(pids, &fs_owner);
+    let mut fs_index: FxMap<ev::FsRow, u32> = FxMap::default();
+    let mut fs_row_of = |pids: &[u32], owner: &[u32]| {
+        let rs = owners(pids, owner);
         let mut row = [ev::Decision {
             effect: default,
             rule: None,
@@ -99,6 +158,11 @@ pub fn compile_bound(b: &Bound, sources: &SourceMap) -> Result<ev::Table, Diagno
             return ev::NONE;
         }
         intern(&mut fs_rows, &mut fs_index, row)
+    };
+    let fs = build_section("fs", &fs_pats, |pids| fs_row_of(pids, &fs_owner))
+        .map_err(|e| err("fs", e))?;
+    let fs_anywhere = build_section("fs anywhere", &fs_any_pats, |pids| {
+        fs_row_of(pids, &fs_any_owner)
     })
     .map_err(|e| err("fs", e))?;
 
@@ -108,14 +172,14 @@ pub fn compile_bound(b: &Bound, sources: &SourceMap) -> Result<ev::Table, Diagno
     for (i, r) in b.rules.iter().enumerate() {
         if r.section == SectionKind::Net {
             for t in &r.nets {
-                net_pats.push(net_regex(r, t, b.windows));
+                net_pats.push(net_toks(r, t, b.windows));
                 net_owner.push(i as u32);
             }
         }
     }
     let mut net_rows: Vec<ev::Decision> = Vec::new();
-    let mut net_index: HashMap<ev::Decision, u32> = HashMap::new();
-    let net = build_section(&net_pats, |pids| {
+    let mut net_index: FxMap<ev::Decision, u32> = FxMap::default();
+    let net = build_section("net", &net_pats, |pids| {
         let rs = owners(pids, &net_owner);
         let d = decide(&b.rules, &rs, |_| true, default);
         if d.rule.is_none() {
@@ -131,14 +195,14 @@ pub fn compile_bound(b: &Bound, sources: &SourceMap) -> Result<ev::Table, Diagno
     for (i, r) in b.rules.iter().enumerate() {
         if r.section == SectionKind::App {
             for g in &r.paths {
-                app_pats.push(app_regex(g, r.args.as_ref(), b.windows));
+                app_pats.push(app_toks(g, r.args.as_ref(), b.windows));
                 app_owner.push(i as u32);
             }
         }
     }
     let mut app_rows: Vec<ev::Decision> = Vec::new();
-    let mut app_index: HashMap<ev::Decision, u32> = HashMap::new();
-    let app = build_section(&app_pats, |pids| {
+    let mut app_index: FxMap<ev::Decision, u32> = FxMap::default();
+    let app = build_section("app", &app_pats, |pids| {
         let rs = owners(pids, &app_owner);
         let d = decide(&b.rules, &rs, |_| true, default);
         if d.rule.is_none() {
@@ -187,6 +251,7 @@ pub fn compile_bound(b: &Bound, sources: &SourceMap) -> Result<ev::Table, Diagno
         agent,
         rules,
         fs,
+        fs_anywhere,
         fs_rows,
         net,
         net_rows,
@@ -197,7 +262,7 @@ pub fn compile_bound(b: &Bound, sources: &SourceMap) -> Result<ev::Table, Diagno
 
 fn intern<T: Copy + Eq + std::hash::Hash>(
     rows: &mut Vec<T>,
-    index: &mut HashMap<T, u32>,
+    index: &mut FxMap<T, u32>,
     row: T,
 ) -> u32 {
     *index.entry(row).or_insert_with(|| {
@@ -255,169 +320,211 @@ fn rank(e: Effect) -> u8 {
 }
 
 // ---------------------------------------------------------------------------------------
-// Patterns to regular expressions
+// Patterns to token sequences
+//
+// A pattern becomes a sequence of tokens over bytes, exactly the language of the regex
+// `path_regex` documents (Unicode classes and `?` as UTF-8 sequences, Windows literals
+// and classes case-folded as regex-syntax's `(?iu:...)` does). The tokens of all the
+// patterns of one automaton are inserted into one NFA that shares equal prefixes (a
+// trie of tokens), so that a thousand patterns under `/home/u/` walk one chain of
+// states, and `**/*.ext1`, `**/*.ext2`, ... share their `**/*` loop.
 
-fn esc_lit(s: &str, ci: bool) -> String {
-    let e = regex_syntax::escape(s);
-    if ci {
-        format!("(?iu:{e})")
-    } else {
-        e
-    }
+/// A set of bytes, as a 256-bit bitmap.
+type ByteSet = [u64; 4];
+
+const ANY: ByteSet = [!0; 4];
+
+fn bs_byte(b: u8) -> ByteSet {
+    bs_range(b, b)
 }
 
-fn sep(windows: bool) -> &'static str {
+fn bs_range(lo: u8, hi: u8) -> ByteSet {
+    let mut s = [0u64; 4];
+    for b in lo..=hi {
+        s[(b >> 6) as usize] |= 1u64 << (b & 63);
+    }
+    s
+}
+
+fn bs_has(s: &ByteSet, b: u8) -> bool {
+    s[(b >> 6) as usize] & (1u64 << (b & 63)) != 0
+}
+
+fn bs_or(a: ByteSet, b: ByteSet) -> ByteSet {
+    [a[0] | b[0], a[1] | b[1], a[2] | b[2], a[3] | b[3]]
+}
+
+fn bs_not(a: ByteSet) -> ByteSet {
+    [!a[0], !a[1], !a[2], !a[3]]
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Tok {
+    /// One byte of the set.
+    Byte(ByteSet),
+    /// Zero or more bytes of the set.
+    Star(ByteSet),
+    /// `(?:SEP NOTSEP+)*`: zero or more whole components.
+    AnyDepth(ByteSet, ByteSet),
+    /// One of the alternatives (an empty one matches the empty string).
+    Alt(Vec<Vec<Tok>>),
+}
+
+fn lit_toks(bytes: &[u8], out: &mut Vec<Tok>) {
+    out.extend(bytes.iter().map(|&b| Tok::Byte(bs_byte(b))));
+}
+
+/// One character of a Unicode class, as UTF-8 byte sequences.
+fn class_tok(cls: &ClassUnicode) -> Tok {
+    let mut single = [0u64; 4];
+    let mut branches: Vec<Vec<Tok>> = Vec::new();
+    for r in cls.iter() {
+        for seq in Utf8Sequences::new(r.start(), r.end()) {
+            let s = seq.as_slice();
+            if let [one] = s {
+                single = bs_or(single, bs_range(one.start, one.end));
+            } else {
+                branches.push(
+                    s.iter()
+                        .map(|r| Tok::Byte(bs_range(r.start, r.end)))
+                        .collect(),
+                );
+            }
+        }
+    }
+    if branches.is_empty() {
+        return Tok::Byte(single);
+    }
+    if single != [0; 4] {
+        branches.insert(0, vec![Tok::Byte(single)]);
+    }
+    Tok::Alt(branches)
+}
+
+fn char_class(ranges: impl IntoIterator<Item = (char, char)>) -> ClassUnicode {
+    ClassUnicode::new(
+        ranges
+            .into_iter()
+            .map(|(a, b)| ClassUnicodeRange::new(a, b)),
+    )
+}
+
+fn sep_set(windows: bool) -> ByteSet {
     if windows {
-        r"[/\\]"
+        bs_or(bs_byte(b'/'), bs_byte(b'\\'))
     } else {
-        "/"
+        bs_byte(b'/')
     }
 }
 
-fn not_sep(windows: bool) -> &'static str {
-    if windows {
-        r"(?-u:[^/\\])"
+/// `(?u:[^/])` (`[^/\\]` on Windows): one character other than a separator.
+fn one_tok(windows: bool) -> Tok {
+    let mut c = if windows {
+        char_class([('/', '/'), ('\\', '\\')])
     } else {
-        r"(?-u:[^/])"
-    }
+        char_class([('/', '/')])
+    };
+    c.negate();
+    class_tok(&c)
 }
 
-fn atoms_regex(atoms: &[Atom], windows: bool, out: &mut String) {
+fn atoms_toks(atoms: &[Atom], windows: bool, out: &mut Vec<Tok>) {
+    let ns = bs_not(sep_set(windows));
     for a in atoms {
         match a {
-            Atom::Lit(l) => out.push_str(&esc_lit(l, windows)),
-            Atom::Star => {
-                out.push_str(not_sep(windows));
-                out.push('*');
+            Atom::Lit(l) if !windows => lit_toks(l.as_bytes(), out),
+            Atom::Lit(l) => {
+                for ch in l.chars() {
+                    let mut c = char_class([(ch, ch)]);
+                    c.case_fold_simple();
+                    out.push(class_tok(&c));
+                }
             }
-            Atom::One => out.push_str(if windows {
-                r"(?u:[^/\\])"
-            } else {
-                r"(?u:[^/])"
-            }),
+            Atom::Star => out.push(Tok::Star(ns)),
+            Atom::One => out.push(one_tok(windows)),
             Atom::Class { negated, ranges } => {
-                out.push_str(if windows { "(?iu:[" } else { "(?u:[" });
+                let mut c = char_class(ranges.iter().copied());
                 if *negated {
-                    out.push('^');
-                }
-                for (lo, hi) in ranges {
-                    out.push_str(&regex_syntax::escape(&lo.to_string()));
-                    if lo != hi {
-                        out.push('-');
-                        out.push_str(&regex_syntax::escape(&hi.to_string()));
-                    }
-                }
-                if *negated {
-                    out.push('/');
+                    c.push(ClassUnicodeRange::new('/', '/'));
                     if windows {
-                        out.push_str(r"\\");
+                        c.push(ClassUnicodeRange::new('\\', '\\'));
                     }
                 }
-                out.push_str("])");
+                if windows {
+                    c.case_fold_simple();
+                }
+                if *negated {
+                    c.negate();
+                }
+                out.push(class_tok(&c));
             }
         }
     }
 }
 
-/// The regex of a path glob over normalised paths.
-pub fn path_regex(g: &PathGlob, windows: bool) -> String {
-    let s = sep(windows);
-    let ns = not_sep(windows);
-    let mut body = String::new();
+/// The tokens of a path glob over normalised paths (the language of [`path_regex`]).
+fn path_toks(g: &PathGlob, windows: bool, out: &mut Vec<Tok>) {
+    let s = sep_set(windows);
+    let ns = bs_not(s);
+    let mut body = Vec::new();
     let mut nullable = true;
     for c in &g.comps {
         match c {
-            Comp::AnyDepth => {
-                let _ = write!(body, "(?:{s}{ns}+)*");
-            }
+            Comp::AnyDepth => body.push(Tok::AnyDepth(s, ns)),
             Comp::Seg(atoms) => {
                 nullable = false;
-                body.push_str(s);
+                body.push(Tok::Byte(s));
                 if atoms.iter().all(|a| *a == Atom::Star) {
                     // A component is never empty: `/*` does not match the root `/`.
-                    let _ = write!(body, "{ns}+");
+                    body.push(Tok::Byte(ns));
+                    body.push(Tok::Star(ns));
                 } else {
-                    atoms_regex(atoms, windows, &mut body);
+                    atoms_toks(atoms, windows, &mut body);
                 }
             }
         }
     }
-    let prefix = match &g.root {
-        Root::Slash => String::new(),
-        Root::Drive(d) => format!("(?i:{d}:)"),
+    match &g.root {
+        Root::Slash => {}
+        Root::Drive(d) => {
+            let d = *d as u8;
+            out.push(Tok::Byte(bs_or(
+                bs_byte(d.to_ascii_uppercase()),
+                bs_byte(d.to_ascii_lowercase()),
+            )));
+            out.push(Tok::Byte(bs_byte(b':')));
+        }
         Root::Anywhere => {
-            let drive = if windows { "(?:[A-Za-z]:)?" } else { "" };
-            // `**/x`: x under any number of components.
-            return format!(
-                "(?s-u:{drive}(?:{s}{ns}+)*{})",
-                if nullable {
-                    format!("(?:{s}|{body})")
-                } else {
-                    body
-                }
-            );
-        }
-    };
-    if nullable {
-        format!("(?s-u:{prefix}(?:{s}|{body}))")
-    } else {
-        format!("(?s-u:{prefix}{body})")
-    }
-}
-
-fn byte(b: u8) -> String {
-    format!(r"\x{b:02X}")
-}
-
-fn byte_range(lo: u8, hi: u8) -> String {
-    if lo == hi {
-        byte(lo)
-    } else {
-        format!("[{}-{}]", byte(lo), byte(hi))
-    }
-}
-
-const ANY_BYTE: &str = r"[\x00-\xFF]";
-
-fn port_regex(ports: &[(u16, u16)]) -> String {
-    if ports.is_empty() {
-        return format!("{ANY_BYTE}{{2}}");
-    }
-    let mut alts = Vec::new();
-    for &(lo, hi) in ports {
-        let (lh, ll) = ((lo >> 8) as u8, (lo & 0xff) as u8);
-        let (hh, hl) = ((hi >> 8) as u8, (hi & 0xff) as u8);
-        if lh == hh {
-            alts.push(format!("{}{}", byte(lh), byte_range(ll, hl)));
-        } else {
-            alts.push(format!("{}{}", byte(lh), byte_range(ll, 0xff)));
-            if lh + 1 < hh {
-                alts.push(format!("{}{ANY_BYTE}", byte_range(lh + 1, hh - 1)));
+            if windows {
+                let letter = bs_or(bs_range(b'A', b'Z'), bs_range(b'a', b'z'));
+                out.push(Tok::Alt(vec![
+                    vec![],
+                    vec![Tok::Byte(letter), Tok::Byte(bs_byte(b':'))],
+                ]));
             }
-            alts.push(format!("{}{}", byte(hh), byte_range(0, hl)));
+            out.push(Tok::AnyDepth(s, ns));
         }
     }
-    format!("(?:{})", alts.join("|"))
+    if nullable {
+        out.push(Tok::Alt(vec![vec![Tok::Byte(s)], body]));
+    } else {
+        out.extend(body);
+    }
 }
 
-fn prefix_bytes(addr: &[u8], prefix: u8) -> String {
-    let mut s = String::new();
+/// The `n` bytes of an address under a prefix length.
+fn prefix_toks(addr: &[u8], prefix: u8, out: &mut Vec<Tok>) {
     let full = (prefix / 8) as usize;
     let rem = prefix % 8;
-    for b in addr.iter().take(full) {
-        s.push_str(&byte(*b));
-    }
-    let mut rest = addr.len() - full;
-    if rem > 0 {
+    lit_toks(&addr[..full.min(addr.len())], out);
+    let mut rest = addr.len().saturating_sub(full);
+    if rem > 0 && rest > 0 {
         let mask = 0xffu8 << (8 - rem);
         let lo = addr[full] & mask;
-        s.push_str(&byte_range(lo, lo | !mask));
+        out.push(Tok::Byte(bs_range(lo, lo | !mask)));
         rest -= 1;
     }
-    if rest > 0 {
-        let _ = write!(s, "{ANY_BYTE}{{{rest}}}");
-    }
-    s
+    out.extend(std::iter::repeat_n(Tok::Byte(ANY), rest));
 }
 
 /// Host names are fed to the automaton reversed (see `mxc_eval::NetRequest`).
@@ -425,241 +532,441 @@ fn rev(s: &str) -> String {
     s.chars().rev().collect()
 }
 
-fn host_regex(h: &HostPat) -> String {
-    let any_name = r"\x01[\x01-\xFF]*\x00";
+fn host_toks(h: &HostPat, out: &mut Vec<Tok>) {
+    let b = |x: u8| Tok::Byte(bs_byte(x));
+    let name_byte = bs_range(1, 0xff);
     match h {
-        HostPat::Any => format!(r"(?:{any_name}|\x04{ANY_BYTE}{{4}}|\x06{ANY_BYTE}{{16}})"),
-        HostPat::Localhost => format!(
-            r"(?:\x01tsohlacol\x00|\x04\x7F{ANY_BYTE}{{3}}|\x06{})",
-            prefix_bytes(&std::net::Ipv6Addr::LOCALHOST.octets(), 128)
-        ),
-        HostPat::Name(n) => format!(r"\x01{}\x00", regex_syntax::escape(&rev(n))),
-        HostPat::Suffix(s) => format!(r"\x01{}\.[\x01-\xFF]+\x00", regex_syntax::escape(&rev(s))),
-        HostPat::V4(a, p) => format!(r"\x04{}", prefix_bytes(a, *p)),
-        HostPat::V6(a, p) => format!(r"\x06{}", prefix_bytes(a, *p)),
+        HostPat::Any => out.push(Tok::Alt(vec![
+            vec![b(1), Tok::Star(name_byte), b(0)],
+            std::iter::once(b(4))
+                .chain(std::iter::repeat_n(Tok::Byte(ANY), 4))
+                .collect(),
+            std::iter::once(b(6))
+                .chain(std::iter::repeat_n(Tok::Byte(ANY), 16))
+                .collect(),
+        ])),
+        HostPat::Localhost => {
+            let mut name = vec![b(1)];
+            lit_toks(b"tsohlacol", &mut name);
+            name.push(b(0));
+            let mut v4 = vec![b(4), b(0x7f)];
+            v4.extend(std::iter::repeat_n(Tok::Byte(ANY), 3));
+            let mut v6 = vec![b(6)];
+            prefix_toks(&std::net::Ipv6Addr::LOCALHOST.octets(), 128, &mut v6);
+            out.push(Tok::Alt(vec![name, v4, v6]));
+        }
+        HostPat::Name(n) => {
+            out.push(b(1));
+            lit_toks(rev(n).as_bytes(), out);
+            out.push(b(0));
+        }
+        HostPat::Suffix(s) => {
+            out.push(b(1));
+            lit_toks(rev(s).as_bytes(), out);
+            out.push(b(b'.'));
+            out.push(Tok::Byte(name_byte));
+            out.push(Tok::Star(name_byte));
+            out.push(b(0));
+        }
+        HostPat::V4(a, p) => {
+            out.push(b(4));
+            prefix_toks(a, *p, out);
+        }
+        HostPat::V6(a, p) => {
+            out.push(b(6));
+            prefix_toks(a, *p, out);
+        }
     }
 }
 
-fn net_regex(r: &BoundRule, t: &NetTarget, windows: bool) -> String {
-    let right = match (r.rights & CONNECT != 0, r.rights & BIND != 0) {
-        (true, true) => r"[\x01\x02]".to_string(),
-        (true, false) => byte(ev::NetRight::Connect as u8),
-        _ => byte(ev::NetRight::Bind as u8),
-    };
-    let proto = match t.proto {
-        NetProto::Tcp => byte(ev::Proto::Tcp as u8),
-        NetProto::Udp => byte(ev::Proto::Udp as u8),
-    };
-    let program = if r.from.is_empty() {
-        format!(r"(?:\x00|\x01{ANY_BYTE}*)")
-    } else {
-        let alts: Vec<String> = r.from.iter().map(|g| path_regex(g, windows)).collect();
-        format!(r"\x01(?:{})", alts.join("|"))
-    };
-    format!(
-        "(?s-u:{right}{proto}{}{}{program})",
-        host_regex(&t.host),
-        port_regex(&t.ports)
-    )
+fn port_toks(ports: &[(u16, u16)], out: &mut Vec<Tok>) {
+    if ports.is_empty() {
+        out.push(Tok::Byte(ANY));
+        out.push(Tok::Byte(ANY));
+        return;
+    }
+    let two = |h: ByteSet, l: ByteSet| vec![Tok::Byte(h), Tok::Byte(l)];
+    let mut alts = Vec::new();
+    for &(lo, hi) in ports {
+        let (lh, ll) = ((lo >> 8) as u8, (lo & 0xff) as u8);
+        let (hh, hl) = ((hi >> 8) as u8, (hi & 0xff) as u8);
+        if lh == hh {
+            alts.push(two(bs_byte(lh), bs_range(ll, hl)));
+        } else {
+            alts.push(two(bs_byte(lh), bs_range(ll, 0xff)));
+            if lh + 1 < hh {
+                alts.push(two(bs_range(lh + 1, hh - 1), ANY));
+            }
+            alts.push(two(bs_byte(hh), bs_range(0, hl)));
+        }
+    }
+    out.push(Tok::Alt(alts));
 }
 
-fn app_regex(g: &PathGlob, args: Option<&ArgsGlob>, windows: bool) -> String {
-    let mut a = String::new();
+/// The tokens of one net target of a rule, over the encoding of `mxc_eval::NetRequest`.
+fn net_toks(r: &BoundRule, t: &NetTarget, windows: bool) -> Vec<Tok> {
+    let mut out = Vec::new();
+    out.push(Tok::Byte(
+        match (r.rights & CONNECT != 0, r.rights & BIND != 0) {
+            (true, true) => bs_range(1, 2),
+            (true, false) => bs_byte(ev::NetRight::Connect as u8),
+            _ => bs_byte(ev::NetRight::Bind as u8),
+        },
+    ));
+    out.push(Tok::Byte(bs_byte(match t.proto {
+        NetProto::Tcp => ev::Proto::Tcp as u8,
+        NetProto::Udp => ev::Proto::Udp as u8,
+    })));
+    host_toks(&t.host, &mut out);
+    port_toks(&t.ports, &mut out);
+    if r.from.is_empty() {
+        out.push(Tok::Alt(vec![
+            vec![Tok::Byte(bs_byte(0))],
+            vec![Tok::Byte(bs_byte(1)), Tok::Star(ANY)],
+        ]));
+    } else {
+        out.push(Tok::Byte(bs_byte(1)));
+        let alts = r
+            .from
+            .iter()
+            .map(|g| {
+                let mut v = Vec::new();
+                path_toks(g, windows, &mut v);
+                v
+            })
+            .collect();
+        out.push(Tok::Alt(alts));
+    }
+    out
+}
+
+/// The tokens of one app target: program path, `0x00`, arguments joined by spaces.
+fn app_toks(g: &PathGlob, args: Option<&ArgsGlob>, windows: bool) -> Vec<Tok> {
+    let mut out = Vec::new();
+    path_toks(g, windows, &mut out);
+    out.push(Tok::Byte(bs_byte(0)));
     match args {
-        None => {
-            let _ = write!(a, "{ANY_BYTE}*");
-        }
+        None => out.push(Tok::Star(ANY)),
         Some(glob) => {
             for atom in &glob.atoms {
                 match atom {
-                    Atom::Lit(l) => a.push_str(&regex_syntax::escape(l)),
-                    Atom::Star => {
-                        let _ = write!(a, "{ANY_BYTE}*");
-                    }
-                    Atom::One => a.push_str("(?su:.)"),
+                    Atom::Lit(l) => lit_toks(l.as_bytes(), &mut out),
+                    Atom::Star => out.push(Tok::Star(ANY)),
+                    Atom::One => out.push(class_tok(&char_class([('\0', char::MAX)]))),
                     Atom::Class { .. } => {}
                 }
             }
         }
     }
-    format!(r"(?s-u:{}\x00{a})", path_regex(g, windows))
+    out
 }
 
 // ---------------------------------------------------------------------------------------
-// Determinisation, minimisation, packing
+// NFA with shared prefixes, and its determinisation
 
-/// Builds one section's automaton; `row_of` maps an accepting pattern set (sorted
-/// pattern ids) to a row index or `NONE`.
+/// A byte NFA. State 0 is the start. Built by [`Nfa::add`], which reuses the state
+/// reached by the same token from the same state (so equal prefixes share states);
+/// the insides of alternatives and loops are private to the token that made them, so
+/// sharing never adds a path that was not inserted.
+#[derive(Default)]
+struct Nfa {
+    eps: Vec<Vec<u32>>,
+    /// (byte set id, target)
+    edges: Vec<Vec<(u32, u32)>>,
+    /// Pattern ids accepted in each state.
+    accept: Vec<Vec<u32>>,
+    sets: Vec<ByteSet>,
+    set_ids: FxMap<ByteSet, u32>,
+    /// Token ids, and the state each (state, token id) leads to.
+    tok_ids: FxMap<Tok, u32>,
+    memo: FxMap<(u32, u32), u32>,
+}
+
+impl Nfa {
+    fn new() -> Nfa {
+        let mut n = Nfa::default();
+        n.state();
+        n
+    }
+
+    fn state(&mut self) -> u32 {
+        self.eps.push(Vec::new());
+        self.edges.push(Vec::new());
+        self.accept.push(Vec::new());
+        (self.eps.len() - 1) as u32
+    }
+
+    fn edge(&mut self, from: u32, set: ByteSet, to: u32) {
+        let next = self.sets.len() as u32;
+        let id = *self.set_ids.entry(set).or_insert(next);
+        if id == next {
+            self.sets.push(set);
+        }
+        self.edges[from as usize].push((id, to));
+    }
+
+    /// Adds pattern `id`.
+    fn add(&mut self, id: u32, toks: &[Tok]) {
+        let end = self.seq(0, toks, true);
+        self.accept[end as usize].push(id);
+    }
+
+    fn seq(&mut self, mut at: u32, toks: &[Tok], shared: bool) -> u32 {
+        for t in toks {
+            at = self.tok(at, t, shared);
+        }
+        at
+    }
+
+    fn tok(&mut self, from: u32, t: &Tok, shared: bool) -> u32 {
+        let key = if shared {
+            let tid = match self.tok_ids.get(t) {
+                Some(&id) => id,
+                None => {
+                    let id = self.tok_ids.len() as u32;
+                    self.tok_ids.insert(t.clone(), id);
+                    id
+                }
+            };
+            if let Some(&to) = self.memo.get(&(from, tid)) {
+                return to;
+            }
+            Some((from, tid))
+        } else {
+            None
+        };
+        let to = match t {
+            Tok::Byte(s) => {
+                let to = self.state();
+                self.edge(from, *s, to);
+                to
+            }
+            Tok::Star(s) => {
+                let to = self.state();
+                self.eps[from as usize].push(to);
+                self.edge(to, *s, to);
+                to
+            }
+            Tok::AnyDepth(sep, ns) => {
+                let (l, m, m2) = (self.state(), self.state(), self.state());
+                self.eps[from as usize].push(l);
+                self.edge(l, *sep, m);
+                self.edge(m, *ns, m2);
+                self.edge(m2, *ns, m2);
+                self.eps[m2 as usize].push(l);
+                l
+            }
+            Tok::Alt(branches) => {
+                let join = self.state();
+                for b in branches {
+                    let end = self.seq(from, b, false);
+                    self.eps[end as usize].push(join);
+                }
+                join
+            }
+        };
+        if let Some(key) = key {
+            self.memo.insert(key, to);
+        }
+        to
+    }
+}
+
+/// Most DFA states one automaton may have (a guard against hostile policies).
+const MAX_STATES: usize = 1 << 22;
+
+/// A dense DFA: state 0 dead, `trans[s * nclasses + c]`, `accept[s]` a row or `NONE`.
+struct Dense {
+    nclasses: usize,
+    class_of: Vec<u8>,
+    start: u32,
+    trans: Vec<u32>,
+    accept: Vec<u32>,
+}
+
+/// Subset construction. `row_of` maps the sorted pattern ids accepted in a state to a
+/// row index or `NONE`.
+fn determinise(nfa: &Nfa, mut row_of: impl FnMut(&[u32]) -> u32) -> Result<Dense, String> {
+    // Byte classes: bytes that no set tells apart.
+    let mut class_of = vec![0u8; 256];
+    let mut nclasses = 1usize;
+    for set in &nfa.sets {
+        let mut map = [[u16::MAX; 2]; 256];
+        let mut n = 0u16;
+        for b in 0..=255u8 {
+            let slot = &mut map[class_of[b as usize] as usize][bs_has(set, b) as usize];
+            if *slot == u16::MAX {
+                *slot = n;
+                n += 1;
+            }
+            class_of[b as usize] = *slot as u8;
+        }
+        nclasses = n as usize;
+    }
+    let set_classes: Vec<Vec<u8>> = nfa
+        .sets
+        .iter()
+        .map(|set| {
+            let mut seen = [false; 256];
+            let mut v = Vec::new();
+            for b in 0..=255u8 {
+                let c = class_of[b as usize];
+                if bs_has(set, b) && !seen[c as usize] {
+                    seen[c as usize] = true;
+                    v.push(c);
+                }
+            }
+            v
+        })
+        .collect();
+
+    let n = nfa.eps.len();
+    let mut stamp = vec![0u32; n];
+    let mut round = 0u32;
+    let mut stack: Vec<u32> = Vec::new();
+    // Epsilon closure of `set`, in place, sorted.
+    let mut close = |set: &mut Vec<u32>| {
+        round += 1;
+        stack.clear();
+        for &q in set.iter() {
+            if stamp[q as usize] != round {
+                stamp[q as usize] = round;
+                stack.push(q);
+            }
+        }
+        set.clear();
+        while let Some(q) = stack.pop() {
+            set.push(q);
+            for &e in &nfa.eps[q as usize] {
+                if stamp[e as usize] != round {
+                    stamp[e as usize] = round;
+                    stack.push(e);
+                }
+            }
+        }
+        set.sort_unstable();
+    };
+
+    let mut ids: FxMap<Box<[u32]>, u32> = FxMap::default();
+    let mut sets: Vec<Box<[u32]>> = vec![Box::new([])];
+    let mut accept: Vec<u32> = vec![ev::NONE];
+    let mut pids: Vec<u32> = Vec::new();
+    let mut accept_of = |set: &[u32], pids: &mut Vec<u32>| -> u32 {
+        pids.clear();
+        for &q in set {
+            pids.extend_from_slice(&nfa.accept[q as usize]);
+        }
+        if pids.is_empty() {
+            return ev::NONE;
+        }
+        pids.sort_unstable();
+        pids.dedup();
+        row_of(pids)
+    };
+    let mut start_set = vec![0u32];
+    close(&mut start_set);
+    ids.insert(Box::new([]), 0);
+    ids.insert(start_set.clone().into_boxed_slice(), 1);
+    accept.push(accept_of(&start_set, &mut pids));
+    sets.push(start_set.into_boxed_slice());
+    let mut trans: Vec<u32> = vec![0; nclasses];
+    let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); nclasses];
+    let mut touched: Vec<u8> = Vec::new();
+    // Per state: the targets already computed for a bucket (before closure).
+    let mut local: FxMap<Vec<u32>, u32> = FxMap::default();
+    let mut i = 1;
+    while i < sets.len() {
+        touched.clear();
+        for &q in sets[i].iter() {
+            for &(sid, t) in &nfa.edges[q as usize] {
+                for &c in &set_classes[sid as usize] {
+                    let b = &mut buckets[c as usize];
+                    if b.is_empty() {
+                        touched.push(c);
+                    }
+                    b.push(t);
+                }
+            }
+        }
+        let base = trans.len();
+        trans.resize(base + nclasses, 0);
+        local.clear();
+        for &c in &touched {
+            let bucket = &mut buckets[c as usize];
+            bucket.sort_unstable();
+            bucket.dedup();
+            if let Some(&t) = local.get(bucket.as_slice()) {
+                trans[base + c as usize] = t;
+                bucket.clear();
+                continue;
+            }
+            let key = bucket.clone();
+            close(bucket);
+            let t = match ids.get(bucket.as_slice()) {
+                Some(&t) => t,
+                None => {
+                    let t = sets.len() as u32;
+                    if sets.len() >= MAX_STATES {
+                        return Err(format!("the automaton has more than {MAX_STATES} states"));
+                    }
+                    let set: Box<[u32]> = bucket.as_slice().into();
+                    ids.insert(set.clone(), t);
+                    accept.push(accept_of(&set, &mut pids));
+                    sets.push(set);
+                    t
+                }
+            };
+            local.insert(key, t);
+            trans[base + c as usize] = t;
+            bucket.clear();
+        }
+        i += 1;
+    }
+    Ok(Dense {
+        nclasses,
+        class_of,
+        start: 1,
+        trans,
+        accept,
+    })
+}
+
+/// Builds one section's automaton from its patterns' tokens; `row_of` maps an accepting
+/// pattern set (sorted pattern ids) to a row index or `NONE`. No patterns: the empty
+/// automaton (start = dead state, so a walk stops at once).
 fn build_section(
-    patterns: &[String],
-    mut row_of: impl FnMut(&[u32]) -> u32,
+    what: &str,
+    patterns: &[Vec<Tok>],
+    row_of: impl FnMut(&[u32]) -> u32,
 ) -> Result<ev::Dfa, String> {
     if patterns.is_empty() {
-        return Ok(ev::Dfa::from_dense_flat(
-            1,
-            vec![0; 256],
-            0,
-            &[0],
-            vec![ev::NONE],
-        ));
+        return Ok(ev::Dfa::empty());
     }
     let timing = std::env::var_os("MXC_TIMING").is_some();
     let t0 = std::time::Instant::now();
-    let dfa = dense::Builder::new()
-        .configure(
-            dense::Config::new()
-                .match_kind(MatchKind::All)
-                .start_kind(StartKind::Anchored)
-                .minimize(false)
-                .byte_classes(true)
-                .accelerate(false)
-                .specialize_start_states(false),
-        )
-        .syntax(syntax::Config::new().utf8(false).unicode(true))
-        .thompson(
-            thompson::Config::new()
-                .utf8(false)
-                .shrink(false)
-                .which_captures(thompson::WhichCaptures::None),
-        )
-        .build_many(patterns)
-        .map_err(|e| e.to_string())?;
+    let mut nfa = Nfa::new();
+    for (i, p) in patterns.iter().enumerate() {
+        nfa.add(i as u32, p);
+    }
+    let nfa_states = nfa.eps.len();
+    drop(std::mem::take(&mut nfa.memo));
+    drop(std::mem::take(&mut nfa.tok_ids));
+    let d = determinise(&nfa, row_of)?;
     if timing {
         eprintln!(
-            "determinise {} patterns: {:?}",
+            "{what}: {} patterns, NFA {nfa_states} states, DFA {} states x {} classes: {:?}",
             patterns.len(),
+            d.accept.len(),
+            d.nclasses,
             t0.elapsed()
         );
     }
-    let classes = dfa.byte_classes();
-    let nclasses = classes.alphabet_len() - 1; // minus EOI
-    let mut rep = vec![0u8; nclasses];
-    let mut class_of = vec![0u8; 256];
-    for b in 0..=255u8 {
-        let c = classes.get(b);
-        class_of[b as usize] = c;
-        rep[c as usize] = b;
-    }
-    let start = dfa
-        .start_state(&start::Config::new().anchored(Anchored::Yes))
-        .map_err(|e| e.to_string())?;
-    // BFS, numbering states (0 = dead).
-    let mut ids: HashMap<regex_automata::util::primitives::StateID, u32> = HashMap::new();
-    let mut order = vec![];
-    let mut trans: Vec<u32> = vec![0; nclasses]; // state 0: dead
-    let mut accept: Vec<u32> = vec![ev::NONE];
-    let mut queue = std::collections::VecDeque::new();
-    let mut pids = Vec::new();
-    let intern_state = |s,
-                        ids: &mut HashMap<_, u32>,
-                        order: &mut Vec<_>,
-                        queue: &mut std::collections::VecDeque<_>|
-     -> u32 {
-        if dfa.is_dead_state(s) {
-            return 0;
-        }
-        if let Some(&i) = ids.get(&s) {
-            return i;
-        }
-        let i = (order.len() + 1) as u32;
-        ids.insert(s, i);
-        order.push(s);
-        queue.push_back(s);
-        i
-    };
-    let start_id = intern_state(start, &mut ids, &mut order, &mut queue);
-    while let Some(s) = queue.pop_front() {
-        let base = trans.len();
-        trans.resize(base + nclasses, 0);
-        for (c, &b) in rep.iter().enumerate() {
-            let t = dfa.next_state(s, b);
-            let ti = intern_state(t, &mut ids, &mut order, &mut queue);
-            trans[base + c] = ti;
-        }
-        let e = dfa.next_eoi_state(s);
-        pids.clear();
-        if dfa.is_match_state(e) {
-            for k in 0..dfa.match_len(e) {
-                pids.push(dfa.match_pattern(e, k).as_u32());
-            }
-            pids.sort_unstable();
-        }
-        accept.push(if pids.is_empty() {
-            ev::NONE
-        } else {
-            row_of(&pids)
-        });
-    }
+    let (nclasses, class_of, trans) = merge_classes(d.nclasses, &d.class_of, &d.trans);
+    let out = ev::Dfa::from_dense_flat(nclasses as u32, class_of, d.start, &trans, d.accept);
     if timing {
-        eprintln!(
-            "explore {} states x {nclasses} classes: {:?}",
-            accept.len(),
-            t0.elapsed()
-        );
+        eprintln!("{what}: packed ({nclasses} classes): {:?}", t0.elapsed());
     }
-    let (trans, accept, start_id) = minimize(nclasses, &trans, &accept, start_id);
-    if timing {
-        eprintln!("minimise to {} states: {:?}", accept.len(), t0.elapsed());
-    }
-    let (nclasses, class_of, trans) = merge_classes(nclasses, &class_of, &trans);
-    let d = ev::Dfa::from_dense_flat(nclasses as u32, class_of, start_id, &trans, accept);
-    if timing {
-        eprintln!("pack ({nclasses} classes): {:?}", t0.elapsed());
-    }
-    Ok(d)
-}
-
-/// Moore partition refinement on (accept row, transitions). State 0 stays dead.
-fn minimize(k: usize, trans: &[u32], accept: &[u32], start: u32) -> (Vec<u32>, Vec<u32>, u32) {
-    let n = accept.len();
-    // Initial blocks by accept value, dead state's block first.
-    let mut block = vec![0u32; n];
-    {
-        let mut m: HashMap<u32, u32> = HashMap::new();
-        m.insert(ev::NONE, 0);
-        // The dead state alone in block 0 unless others are equivalent to it; other
-        // NONE states start in block 0 too and are split off by refinement.
-        for s in 0..n {
-            let next = m.len() as u32;
-            block[s] = *m.entry(accept[s]).or_insert(next);
-        }
-    }
-    let mut nblocks = block.iter().copied().max().unwrap_or(0) + 1;
-    let mut sig: Vec<u32> = Vec::with_capacity(k + 1);
-    loop {
-        let mut m: HashMap<Vec<u32>, u32> = HashMap::with_capacity(nblocks as usize * 2);
-        let mut nb = vec![0u32; n];
-        // Keep state 0's block id 0.
-        for s in std::iter::once(0).chain(1..n) {
-            sig.clear();
-            sig.push(block[s]);
-            sig.extend(trans[s * k..(s + 1) * k].iter().map(|&t| block[t as usize]));
-            let next = m.len() as u32;
-            nb[s] = *m.entry(sig.clone()).or_insert(next);
-        }
-        let count = m.len() as u32;
-        block = nb;
-        if count == nblocks {
-            break;
-        }
-        nblocks = count;
-    }
-    let nb = nblocks as usize;
-    let mut out = vec![0u32; nb * k];
-    let mut acc = vec![ev::NONE; nb];
-    let mut done = vec![false; nb];
-    for s in 0..n {
-        let b = block[s] as usize;
-        if done[b] {
-            continue;
-        }
-        done[b] = true;
-        acc[b] = accept[s];
-        for c in 0..k {
-            out[b * k + c] = block[trans[s * k + c] as usize];
-        }
-    }
-    (out, acc, block[start as usize])
+    Ok(out)
 }
 
 /// Merges byte classes whose columns are identical in every state.

@@ -97,8 +97,16 @@ pub fn lint_model(model: &Model, sources: &SourceMap) -> Diagnostics {
                 *r = true;
             }
         };
-        let fs_hit = accepting_rows(&table.fs, &autos.path, table.fs_rows.len());
-        for (row, _) in table.fs_rows.iter().zip(&fs_hit).filter(|(_, h)| **h) {
+        // The two fs automata as one (only when there are `**/` patterns).
+        let product;
+        let (fs_dfa, fs_rows): (&ev::Dfa, &[ev::FsRow]) = if table.fs_anywhere.start == 0 {
+            (&table.fs, &table.fs_rows)
+        } else {
+            product = fs_product(&table);
+            (&product.0, &product.1)
+        };
+        let fs_hit = accepting_rows(fs_dfa, &autos.path, fs_rows.len());
+        for (row, _) in fs_rows.iter().zip(&fs_hit).filter(|(_, h)| **h) {
             row.iter().for_each(&mut mark);
         }
         let net_hit = accepting_rows(&table.net, &autos.net, table.net_rows.len());
@@ -120,7 +128,7 @@ pub fn lint_model(model: &Model, sources: &SourceMap) -> Diagnostics {
         }
         // W0005, W0006.
         if let Some(places) = &autos.places {
-            for found in search_places(&table, places) {
+            for found in search_places(fs_dfa, fs_rows, places) {
                 diags.push(place_diagnostic(&bound, &found, &shown));
             }
         }
@@ -737,6 +745,82 @@ fn dstep(d: &ev::Dfa, s: u32, class: u32) -> u32 {
     }
 }
 
+/// The reachable product of a table's two fs automata (`fs` and `fs_anywhere`), with
+/// each state's row the combination of the two rows per SPEC §6 (what the engine
+/// computes per request). Linear in the number of reachable pairs.
+fn fs_product(table: &ev::Table) -> (ev::Dfa, Vec<ev::FsRow>) {
+    let (a, b) = (&table.fs, &table.fs_anywhere);
+    let default = ev::Decision {
+        effect: table.agent.default,
+        rule: None,
+    };
+    // Joint byte classes, with one representative byte each.
+    let mut joint: HashMap<(u8, u8), u8> = HashMap::new();
+    let mut classes = vec![0u8; 256];
+    let mut reps: Vec<(u32, u32)> = Vec::new();
+    for (byte, class) in classes.iter_mut().enumerate() {
+        let key = (a.classes[byte], b.classes[byte]);
+        let next = joint.len() as u8;
+        *class = *joint.entry(key).or_insert_with(|| {
+            reps.push((u32::from(key.0), u32::from(key.1)));
+            next
+        });
+    }
+    let k = reps.len();
+    let row_of = |d: &ev::Dfa, s: u32| -> ev::FsRow {
+        d.accept
+            .get(s as usize)
+            .and_then(|&r| table.fs_rows.get(r as usize))
+            .copied()
+            .unwrap_or([default; 4])
+    };
+    let mut ids: HashMap<(u32, u32), u32> = HashMap::new();
+    ids.insert((0, 0), 0);
+    let mut order = vec![(0u32, 0u32)];
+    let start = (a.start, b.start);
+    let start_id = if start == (0, 0) {
+        0
+    } else {
+        ids.insert(start, 1);
+        order.push(start);
+        1
+    };
+    let mut trans = vec![0u32; k];
+    let mut i = 1;
+    while i < order.len() {
+        let (sa, sb) = order[i];
+        for &(ca, cb) in &reps {
+            let t = (dstep(a, sa, ca), dstep(b, sb, cb));
+            let next = order.len() as u32;
+            let id = *ids.entry(t).or_insert_with(|| {
+                order.push(t);
+                next
+            });
+            trans.push(id);
+        }
+        i += 1;
+    }
+    let mut rows: Vec<ev::FsRow> = Vec::new();
+    let mut row_ids: HashMap<ev::FsRow, u32> = HashMap::new();
+    let accept = order
+        .iter()
+        .map(|&(sa, sb)| {
+            let (ra, rb) = (row_of(a, sa), row_of(b, sb));
+            let row: ev::FsRow = std::array::from_fn(|r| ev::combine(ra[r], rb[r]));
+            if row.iter().all(|d| d.rule.is_none()) {
+                return ev::NONE;
+            }
+            let next = rows.len() as u32;
+            *row_ids.entry(row).or_insert_with(|| {
+                rows.push(row);
+                next
+            })
+        })
+        .collect();
+    let dfa = ev::Dfa::from_dense_flat(k as u32, classes, start_id, &trans, accept);
+    (dfa, rows)
+}
+
 /// Preference of a byte as the representative of its class in a witness: lowercase
 /// letters, uppercase letters, digits, other printable ASCII, then the rest.
 fn byte_rank(b: u8) -> u16 {
@@ -978,14 +1062,13 @@ struct Found {
 
 /// Breadth-first search of (fs automaton × normalised paths × places): for each place,
 /// the shortest path in it whose row allows the risky right.
-fn search_places(table: &ev::Table, pa: &PlacesAutomaton) -> Vec<Found> {
-    let d = &table.fs;
+fn search_places(d: &ev::Dfa, fs_rows: &[ev::FsRow], pa: &PlacesAutomaton) -> Vec<Found> {
     let s = &pa.auto;
     let mut out = Vec::new();
     if d.start == 0 || s.start == 0 {
         return out;
     }
-    let freach = fs_reach(d, &table.fs_rows);
+    let freach = fs_reach(d, fs_rows);
     let mut needed = pa.read_mask | pa.write_mask;
     let useful = |f: u32, st: u32, needed: u64| -> bool {
         let b = freach.get(f as usize).copied().unwrap_or(0);
@@ -1015,7 +1098,7 @@ fn search_places(table: &ev::Table, pa: &PlacesAutomaton) -> Vec<Found> {
             let row = d
                 .accept
                 .get(f as usize)
-                .and_then(|&r| table.fs_rows.get(r as usize));
+                .and_then(|&r| fs_rows.get(r as usize));
             if let Some(row) = row {
                 for (p, place) in pa.places.iter().enumerate() {
                     if here & (1 << p) == 0 {
@@ -1549,14 +1632,16 @@ mod tests {
         let compile = t.elapsed();
         let autos = automata();
         let t = std::time::Instant::now();
-        let rows = accepting_rows(&table.fs, &autos.path, table.fs_rows.len());
+        let (fs, fs_rows) = fs_product(&table);
+        let rows = accepting_rows(&fs, &autos.path, fs_rows.len());
         let w1 = t.elapsed();
         let t = std::time::Instant::now();
-        let found = search_places(&table, autos.places.as_ref().unwrap());
+        let found = search_places(&fs, &fs_rows, autos.places.as_ref().unwrap());
         let w56 = t.elapsed();
         eprintln!(
-            "compile {compile:?}; fs states {}; W0001 fs search {w1:?} ({} rows hit); places {w56:?} ({} found)",
+            "compile {compile:?}; fs states {} (product {}); W0001 fs product and search {w1:?} ({} rows hit); places {w56:?} ({} found)",
             table.fs.nstates(),
+            fs.nstates(),
             rows.iter().filter(|r| **r).count(),
             found.len()
         );
