@@ -81,35 +81,22 @@ pub fn to_eval_effect(e: Effect) -> ev::Effect {
     }
 }
 
-/// Compiles a bound agent into a decision table.
-pub fn compile_bound(b: &Bound, sources: &SourceMap) -> Result<ev::Table, Diagnostics> {
-    let target = if b.windows {
-        Target::Windows
-    } else {
-        Target::Linux
-    };
+/// The decision automata of one agent, dense (before packing), with their rows: what
+/// [`compile_bound`] packs into a table, and what the lints search (they need no
+/// packing).
+pub(crate) struct Sections {
+    pub fs: Dense,
+    pub fs_anywhere: Dense,
+    pub fs_rows: Vec<ev::FsRow>,
+    pub net: Dense,
+    pub net_rows: Vec<ev::Decision>,
+    pub app: Dense,
+    pub app_rows: Vec<ev::Decision>,
+}
+
+/// Builds the automata of a bound agent.
+pub(crate) fn compile_sections(b: &Bound) -> Result<Sections, Diagnostics> {
     let default = to_eval_effect(b.agent.default);
-    let rules: Vec<ev::RuleInfo> = b
-        .rules
-        .iter()
-        .map(|r| {
-            let (name, line, column) = match sources.get(r.span.file) {
-                Some(f) => {
-                    let (l, c) = f.line_col(r.span.start as usize);
-                    (f.name.clone(), l as u32, c as u32)
-                }
-                None => (String::new(), 0, 0),
-            };
-            ev::RuleInfo {
-                policy: r.policy.clone(),
-                file: name,
-                line,
-                column,
-                effect: to_eval_effect(r.effect),
-                reason: r.because.clone(),
-            }
-        })
-        .collect();
     let err = |section: &str, e: String| {
         let mut d = Diagnostics::default();
         d.push(Diagnostic::global(
@@ -121,7 +108,6 @@ pub fn compile_bound(b: &Bound, sources: &SourceMap) -> Result<ev::Table, Diagno
         ));
         d
     };
-
     // fs: patterns rooted at `/` or a drive in one automaton, `**/...` patterns (which
     // can start at any component) in another, so that neither multiplies the other.
     let mut fs_pats = Vec::new();
@@ -211,6 +197,62 @@ pub fn compile_bound(b: &Bound, sources: &SourceMap) -> Result<ev::Table, Diagno
         intern(&mut app_rows, &mut app_index, d)
     })
     .map_err(|e| err("app", e))?;
+
+    Ok(Sections {
+        fs,
+        fs_anywhere,
+        fs_rows,
+        net,
+        net_rows,
+        app,
+        app_rows,
+    })
+}
+
+/// Compiles a bound agent into a decision table.
+pub fn compile_bound(b: &Bound, sources: &SourceMap) -> Result<ev::Table, Diagnostics> {
+    let target = if b.windows {
+        Target::Windows
+    } else {
+        Target::Linux
+    };
+    let default = to_eval_effect(b.agent.default);
+    let rules: Vec<ev::RuleInfo> = b
+        .rules
+        .iter()
+        .map(|r| {
+            let (name, line, column) = match sources.get(r.span.file) {
+                Some(f) => {
+                    let (l, c) = f.line_col(r.span.start as usize);
+                    (f.name.clone(), l as u32, c as u32)
+                }
+                None => (String::new(), 0, 0),
+            };
+            ev::RuleInfo {
+                policy: r.policy.clone(),
+                file: name,
+                line,
+                column,
+                effect: to_eval_effect(r.effect),
+                reason: r.because.clone(),
+            }
+        })
+        .collect();
+    let Sections {
+        fs,
+        fs_anywhere,
+        fs_rows,
+        net,
+        net_rows,
+        app,
+        app_rows,
+    } = compile_sections(b)?;
+    let timing = std::env::var_os("MXC_TIMING").is_some();
+    let t0 = std::time::Instant::now();
+    let (fs, fs_anywhere, net, app) = (pack(fs), pack(fs_anywhere), pack(net), pack(app));
+    if timing {
+        eprintln!("pack: {:?}", t0.elapsed());
+    }
 
     let a = &b.agent;
     let (env_pass, env_deny) = match &a.env {
@@ -775,13 +817,40 @@ impl Nfa {
 /// Most DFA states one automaton may have (a guard against hostile policies).
 const MAX_STATES: usize = 1 << 22;
 
-/// A dense DFA: state 0 dead, `trans[s * nclasses + c]`, `accept[s]` a row or `NONE`.
-struct Dense {
-    nclasses: usize,
-    class_of: Vec<u8>,
-    start: u32,
-    trans: Vec<u32>,
-    accept: Vec<u32>,
+/// A dense DFA: state 0 dead, `trans[s * nclasses + c]` with `c = class_of[byte]`,
+/// `accept[s]` a row or `NONE` (or, for [`dense_of`], a bit set of patterns).
+pub(crate) struct Dense {
+    pub nclasses: usize,
+    pub class_of: Vec<u8>,
+    pub start: u32,
+    pub trans: Vec<u32>,
+    pub accept: Vec<u32>,
+}
+
+impl Dense {
+    /// The automaton that matches nothing (its start is the dead state).
+    fn empty() -> Dense {
+        Dense {
+            nclasses: 1,
+            class_of: vec![0; 256],
+            start: 0,
+            trans: vec![0],
+            accept: vec![ev::NONE],
+        }
+    }
+
+    pub fn nstates(&self) -> usize {
+        self.accept.len()
+    }
+
+    /// The target of state `s` on class `c` (the dead state when out of range).
+    #[inline]
+    pub fn step(&self, s: u32, c: u32) -> u32 {
+        self.trans
+            .get(s as usize * self.nclasses + c as usize)
+            .copied()
+            .unwrap_or(0)
+    }
 }
 
 /// Subset construction. `row_of` maps the sorted pattern ids accepted in a state to a
@@ -869,56 +938,102 @@ fn determinise(nfa: &Nfa, mut row_of: impl FnMut(&[u32]) -> u32) -> Result<Dense
     ids.insert(start_set.clone().into_boxed_slice(), 1);
     accept.push(accept_of(&start_set, &mut pids));
     sets.push(start_set.into_boxed_slice());
+    // The classes of each byte set, as a bitmap over classes.
+    let set_cls: Vec<ByteSet> = set_classes
+        .iter()
+        .map(|cs| {
+            let mut m = [0u64; 4];
+            for &c in cs {
+                m[(c >> 6) as usize] |= 1u64 << (c & 63);
+            }
+            m
+        })
+        .collect();
     let mut trans: Vec<u32> = vec![0; nclasses];
-    let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); nclasses];
-    let mut touched: Vec<u8> = Vec::new();
-    // Per state: the targets already computed for a bucket (before closure).
-    let mut local: FxMap<Vec<u32>, u32> = FxMap::default();
+    // Per state: its outgoing edges grouped by byte set (`group_of[set]` is the group
+    // of a set in this state, valid when `group_stamp[set] == i`).
+    let mut group_of = vec![0u32; nfa.sets.len()];
+    let mut group_stamp = vec![0usize; nfa.sets.len()];
+    let mut groups: Vec<(u32, Vec<u32>)> = Vec::new();
+    let mut ngroups;
+    // Per state: the target of each signature (set of groups) met so far.
+    let mut sigs: Vec<(u64, u32)> = Vec::new();
+    let mut sig_map: FxMap<Vec<u64>, u32> = FxMap::default();
+    let mut sig_buf: Vec<u64> = Vec::new();
+    let mut target_set: Vec<u32> = Vec::new();
     let mut i = 1;
     while i < sets.len() {
-        touched.clear();
+        ngroups = 0;
         for &q in sets[i].iter() {
             for &(sid, t) in &nfa.edges[q as usize] {
-                for &c in &set_classes[sid as usize] {
-                    let b = &mut buckets[c as usize];
-                    if b.is_empty() {
-                        touched.push(c);
+                let sid = sid as usize;
+                if group_stamp[sid] != i {
+                    group_stamp[sid] = i;
+                    group_of[sid] = ngroups as u32;
+                    if groups.len() <= ngroups {
+                        groups.push((0, Vec::new()));
                     }
-                    b.push(t);
+                    groups[ngroups].0 = sid as u32;
+                    groups[ngroups].1.clear();
+                    ngroups += 1;
                 }
+                groups[group_of[sid] as usize].1.push(t);
             }
         }
         let base = trans.len();
         trans.resize(base + nclasses, 0);
-        local.clear();
-        for &c in &touched {
-            let bucket = &mut buckets[c as usize];
-            bucket.sort_unstable();
-            bucket.dedup();
-            if let Some(&t) = local.get(bucket.as_slice()) {
-                trans[base + c as usize] = t;
-                bucket.clear();
+        sigs.clear();
+        sig_map.clear();
+        let words = ngroups.div_ceil(64).max(1);
+        for c in 0..nclasses {
+            let (w, bit) = (c >> 6, 1u64 << (c & 63));
+            // The groups whose byte set holds class `c` (bit j = group j).
+            sig_buf.clear();
+            sig_buf.resize(words, 0);
+            for (j, (sid, _)) in groups[..ngroups].iter().enumerate() {
+                if set_cls[*sid as usize][w] & bit != 0 {
+                    sig_buf[j >> 6] |= 1 << (j & 63);
+                }
+            }
+            if sig_buf.iter().all(|&x| x == 0) {
                 continue;
             }
-            let key = bucket.clone();
-            close(bucket);
-            let t = match ids.get(bucket.as_slice()) {
+            let known = if words == 1 {
+                sigs.iter().find(|(s, _)| *s == sig_buf[0]).map(|&(_, t)| t)
+            } else {
+                sig_map.get(sig_buf.as_slice()).copied()
+            };
+            if let Some(t) = known {
+                trans[base + c] = t;
+                continue;
+            }
+            target_set.clear();
+            for (j, (_, ts)) in groups[..ngroups].iter().enumerate() {
+                if sig_buf[j >> 6] & (1 << (j & 63)) != 0 {
+                    target_set.extend_from_slice(ts);
+                }
+            }
+            close(&mut target_set);
+            let t = match ids.get(target_set.as_slice()) {
                 Some(&t) => t,
                 None => {
                     let t = sets.len() as u32;
                     if sets.len() >= MAX_STATES {
                         return Err(format!("the automaton has more than {MAX_STATES} states"));
                     }
-                    let set: Box<[u32]> = bucket.as_slice().into();
+                    let set: Box<[u32]> = target_set.as_slice().into();
                     ids.insert(set.clone(), t);
                     accept.push(accept_of(&set, &mut pids));
                     sets.push(set);
                     t
                 }
             };
-            local.insert(key, t);
-            trans[base + c as usize] = t;
-            bucket.clear();
+            if words == 1 {
+                sigs.push((sig_buf[0], t));
+            } else {
+                sig_map.insert(sig_buf.clone(), t);
+            }
+            trans[base + c] = t;
         }
         i += 1;
     }
@@ -938,9 +1053,9 @@ fn build_section(
     what: &str,
     patterns: &[Vec<Tok>],
     row_of: impl FnMut(&[u32]) -> u32,
-) -> Result<ev::Dfa, String> {
+) -> Result<Dense, String> {
     if patterns.is_empty() {
-        return Ok(ev::Dfa::empty());
+        return Ok(Dense::empty());
     }
     let timing = std::env::var_os("MXC_TIMING").is_some();
     let t0 = std::time::Instant::now();
@@ -961,12 +1076,57 @@ fn build_section(
             t0.elapsed()
         );
     }
-    let (nclasses, class_of, trans) = merge_classes(d.nclasses, &d.class_of, &d.trans);
-    let out = ev::Dfa::from_dense_flat(nclasses as u32, class_of, d.start, &trans, d.accept);
-    if timing {
-        eprintln!("{what}: packed ({nclasses} classes): {:?}", t0.elapsed());
+    Ok(d)
+}
+
+/// Packs a dense automaton into the engine's comb layout, classes merged first.
+fn pack(d: Dense) -> ev::Dfa {
+    if d.start == 0 {
+        return ev::Dfa::empty();
     }
-    Ok(out)
+    let (nclasses, class_of, trans) = merge_classes(d.nclasses, &d.class_of, &d.trans);
+    ev::Dfa::from_dense_flat(nclasses as u32, class_of, d.start, &trans, d.accept)
+}
+
+/// The dense automaton of `patterns` (tokens over bytes, see [`PlaceTok`]) whose
+/// accept value is the bit set of the patterns matched (at most 32), for the lints.
+pub(crate) fn dense_of(patterns: &[Vec<PlaceTok>]) -> Result<Dense, String> {
+    let lit = |s: &str| -> Vec<Tok> { s.bytes().map(|b| Tok::Byte(bs_byte(b))).collect() };
+    let toks: Vec<Vec<Tok>> = patterns
+        .iter()
+        .map(|p| {
+            let mut out = Vec::new();
+            for t in p {
+                match t {
+                    PlaceTok::Lit(s) => out.extend(lit(s)),
+                    PlaceTok::Below => {
+                        let s = bs_byte(b'/');
+                        out.push(Tok::AnyDepth(s, bs_not(s)));
+                    }
+                    PlaceTok::OneOf(alts) => {
+                        out.push(Tok::Alt(alts.iter().map(|a| lit(a)).collect()));
+                    }
+                }
+            }
+            out
+        })
+        .collect();
+    let mut nfa = Nfa::new();
+    for (i, p) in toks.iter().enumerate() {
+        nfa.add(i as u32, p);
+    }
+    determinise(&nfa, |pids| pids.iter().fold(0u32, |m, &p| m | 1 << p))
+}
+
+/// A piece of a place pattern of the lints (Linux paths).
+#[derive(Clone, Debug)]
+pub(crate) enum PlaceTok {
+    /// These bytes.
+    Lit(String),
+    /// `(?:/[^/]+)*`: zero or more components.
+    Below,
+    /// One of these literals.
+    OneOf(Vec<String>),
 }
 
 /// Merges byte classes whose columns are identical in every state.
