@@ -960,6 +960,8 @@ fn determinise(nfa: &Nfa, mut row_of: impl FnMut(&[u32]) -> u32) -> Result<Dense
     let mut sigs: Vec<(u64, u32)> = Vec::new();
     let mut sig_map: FxMap<Vec<u64>, u32> = FxMap::default();
     let mut sig_buf: Vec<u64> = Vec::new();
+    let mut class_sig: Vec<u64> = vec![0; nclasses];
+    let mut touched: Vec<u8> = Vec::new();
     let mut target_set: Vec<u32> = Vec::new();
     let mut i = 1;
     while i < sets.len() {
@@ -985,18 +987,40 @@ fn determinise(nfa: &Nfa, mut row_of: impl FnMut(&[u32]) -> u32) -> Result<Dense
         sigs.clear();
         sig_map.clear();
         let words = ngroups.div_ceil(64).max(1);
-        for c in 0..nclasses {
-            let (w, bit) = (c >> 6, 1u64 << (c & 63));
-            // The groups whose byte set holds class `c` (bit j = group j).
-            sig_buf.clear();
-            sig_buf.resize(words, 0);
+        // The classes some group's byte set holds, and for each (when there are at most
+        // 64 groups) the bit set of those groups, from each set's list of classes.
+        touched.clear();
+        if words == 1 {
             for (j, (sid, _)) in groups[..ngroups].iter().enumerate() {
-                if set_cls[*sid as usize][w] & bit != 0 {
-                    sig_buf[j >> 6] |= 1 << (j & 63);
+                for &c in &set_classes[*sid as usize] {
+                    let slot = &mut class_sig[c as usize];
+                    if *slot == 0 {
+                        touched.push(c);
+                    }
+                    *slot |= 1 << j;
                 }
             }
-            if sig_buf.iter().all(|&x| x == 0) {
-                continue;
+        } else {
+            touched.extend((0..nclasses).map(|c| c as u8));
+        }
+        for &c in &touched {
+            let c = c as usize;
+            if words == 1 {
+                sig_buf.clear();
+                sig_buf.push(std::mem::take(&mut class_sig[c]));
+            } else {
+                let (w, bit) = (c >> 6, 1u64 << (c & 63));
+                // The groups whose byte set holds class `c` (bit j = group j).
+                sig_buf.clear();
+                sig_buf.resize(words, 0);
+                for (j, (sid, _)) in groups[..ngroups].iter().enumerate() {
+                    if set_cls[*sid as usize][w] & bit != 0 {
+                        sig_buf[j >> 6] |= 1 << (j & 63);
+                    }
+                }
+                if sig_buf.iter().all(|&x| x == 0) {
+                    continue;
+                }
             }
             let known = if words == 1 {
                 sigs.iter().find(|(s, _)| *s == sig_buf[0]).map(|&(_, t)| t)

@@ -831,7 +831,15 @@ fn accepting_rows(d: &Dense, valid: &Small, nrows: usize) -> Vec<bool> {
     if d.start == 0 || valid.start == 0 || nrows == 0 {
         return hit;
     }
-    let classes = product_classes(d, valid);
+    // The product classes grouped by the automaton's class: (class, its validity
+    // classes), so that a dead transition is skipped once for all of them.
+    let mut by_fc: Vec<(u32, Vec<u8>)> = Vec::new();
+    for pc in product_classes(d, valid) {
+        match by_fc.iter_mut().find(|(fc, _)| *fc == pc.fc) {
+            Some((_, scs)) => scs.push(pc.sc),
+            None => by_fc.push((pc.fc, vec![pc.sc])),
+        }
+    }
     let nv = valid.nstates();
     let mut seen = vec![false; d.nstates() * nv];
     let key = |f: u32, s: u32| f as usize * nv + s as usize;
@@ -850,16 +858,21 @@ fn accepting_rows(d: &Dense, valid: &Small, nrows: usize) -> Vec<bool> {
                 *h = true;
             }
         }
-        for pc in &classes {
-            let f2 = dstep(d, f, pc.fc);
-            let s2 = valid.next(s, pc.sc);
-            if f2 == 0 || s2 == 0 {
+        for (fc, scs) in &by_fc {
+            let f2 = dstep(d, f, *fc);
+            if f2 == 0 {
                 continue;
             }
-            if let Some(slot) = seen.get_mut(key(f2, s2)) {
-                if !*slot {
-                    *slot = true;
-                    stack.push((f2, s2));
+            for &sc in scs {
+                let s2 = valid.next(s, sc);
+                if s2 == 0 {
+                    continue;
+                }
+                if let Some(slot) = seen.get_mut(key(f2, s2)) {
+                    if !*slot {
+                        *slot = true;
+                        stack.push((f2, s2));
+                    }
                 }
             }
         }
