@@ -44,12 +44,20 @@ pub struct Engine {
     app: Walker,
 }
 
-/// Per state: where its transitions start in the slots, and its default transition.
+/// Per state: where its transitions start in the slots, its default transition, and,
+/// for a state that stays in itself on every byte but at most three ([`SKIP`] set in
+/// `exits[3]`, the count in its low bits), those bytes: a walk in such a state scans
+/// ahead for the next of them instead of stepping byte by byte (the inside of a
+/// component under `/**`, of a `*`).
 #[derive(Clone, Copy, Debug)]
 struct StateRec {
     base: u32,
     default: u32,
+    exits: [u8; 4],
 }
+
+/// Flag in `StateRec::exits[3]`: the state may be skipped through.
+const SKIP: u8 = 0x80;
 
 /// Not a state: the walk's answer when a lookup that validation guarantees fails.
 const BROKEN: u32 = NONE;
@@ -74,19 +82,35 @@ struct Walker {
 
 impl Walker {
     /// Builds the walk layout of a validated automaton.
-    fn new(dfa: &Dfa) -> Walker {
+    /// `skip`: find the states a walk may skip through (costs a pass over the states
+    /// that loop on themselves; worth it for long inputs: paths, arguments).
+    fn new(dfa: &Dfa, skip: bool) -> Walker {
         let mut classes = [0u8; 256];
         for (dst, &src) in classes.iter_mut().zip(&dfa.classes) {
             *dst = src;
         }
-        Walker {
+        // Up to four bytes of each class (enough to know whether it has more than 3).
+        let mut class_bytes = [([0u8; 4], 0usize); 256];
+        for (b, &c) in (0..=255u8).zip(classes.iter()) {
+            if let Some((bytes, n)) = class_bytes.get_mut(usize::from(c)) {
+                if let Some(slot) = bytes.get_mut(*n) {
+                    *slot = b;
+                    *n = n.saturating_add(1);
+                }
+            }
+        }
+        let mut w = Walker {
             classes,
             start: dfa.start,
             states: dfa
                 .base
                 .iter()
                 .zip(&dfa.default)
-                .map(|(&base, &default)| StateRec { base, default })
+                .map(|(&base, &default)| StateRec {
+                    base,
+                    default,
+                    exits: [0; 4],
+                })
                 .collect(),
             slots: dfa
                 .next
@@ -95,6 +119,91 @@ impl Walker {
                 .map(|(&next, &check)| (u64::from(check) << 32) | u64::from(next))
                 .collect(),
             accept: dfa.accept.clone(),
+        };
+        // States that loop on themselves by default: find the bytes that leave them.
+        let nclasses = dfa.nclasses.min(256) as usize;
+        let nstates = if skip { w.states.len() } else { 0 };
+        for s in 1..nstates {
+            let Ok(s32) = u32::try_from(s) else { break };
+            let Some(rec) = w.states.get(s).copied() else {
+                break;
+            };
+            if rec.default != s32 {
+                continue;
+            }
+            let mut exits = [0u8; 4];
+            let mut n = 0usize;
+            let mut ok = true;
+            for (c, (bytes, count)) in class_bytes.iter().enumerate().take(nclasses) {
+                let Some(&slot) = w.slots.get((rec.base as usize).wrapping_add(c)) else {
+                    ok = false;
+                    break;
+                };
+                if (slot >> 32) as u32 != s32 || slot as u32 == s32 {
+                    continue;
+                }
+                for &b in bytes.iter().take(*count) {
+                    match exits.get_mut(n) {
+                        Some(e) if n < 3 => *e = b,
+                        _ => ok = false,
+                    }
+                    n = n.saturating_add(1);
+                }
+                if !ok {
+                    break;
+                }
+            }
+            if ok {
+                if let (Some(flag), Some(rec)) = (exits.get_mut(3), w.states.get_mut(s)) {
+                    *flag = SKIP | (n as u8);
+                    rec.exits = exits;
+                }
+            }
+        }
+        w
+    }
+
+    /// Walks a byte slice from state `s`, skipping through states that only a few
+    /// bytes leave (see [`StateRec`]). Stops early in the dead state.
+    #[inline(always)]
+    fn feed_slice(&self, mut s: u32, bytes: &[u8]) -> u32 {
+        let mut rest = bytes;
+        loop {
+            if s == 0 {
+                return 0;
+            }
+            let Some(rec) = self.states.get(s as usize) else {
+                return BROKEN;
+            };
+            let [e0, e1, e2, flags] = rec.exits;
+            if flags & SKIP != 0 {
+                let at = match flags & 3 {
+                    0 => None,
+                    1 => rest.iter().position(|&b| b == e0),
+                    2 => rest.iter().position(|&b| b == e0 || b == e1),
+                    _ => rest.iter().position(|&b| b == e0 || b == e1 || b == e2),
+                };
+                match at.and_then(|i| rest.get(i..)) {
+                    Some(r) => rest = r,
+                    None => return s,
+                }
+            }
+            let Some((&b, tail)) = rest.split_first() else {
+                return s;
+            };
+            rest = tail;
+            let class = self.classes.get(usize::from(b)).copied().unwrap_or(0);
+            let Some(&slot) = self
+                .slots
+                .get((rec.base as usize).wrapping_add(usize::from(class)))
+            else {
+                return BROKEN;
+            };
+            s = if (slot >> 32) as u32 == s {
+                slot as u32
+            } else {
+                rec.default
+            };
         }
     }
 
@@ -125,27 +234,6 @@ impl Walker {
             }
         }
         s
-    }
-
-    /// One step; total: the dead state steps to itself (validated), and a state that
-    /// is not one (only [`BROKEN`]) stays [`BROKEN`].
-    #[inline(always)]
-    fn step(&self, s: u32, b: u8) -> u32 {
-        let class = self.classes.get(usize::from(b)).copied().unwrap_or(0);
-        let Some(rec) = self.states.get(s as usize) else {
-            return BROKEN;
-        };
-        let Some(&slot) = self
-            .slots
-            .get((rec.base as usize).wrapping_add(usize::from(class)))
-        else {
-            return BROKEN;
-        };
-        if (slot >> 32) as u32 == s {
-            slot as u32
-        } else {
-            rec.default
-        }
     }
 
     #[inline(always)]
@@ -183,10 +271,10 @@ impl Engine {
     pub fn from_table(table: Table) -> Result<Engine, LoadError> {
         validate(&table)?;
         Ok(Engine {
-            fs: Walker::new(&table.fs),
-            fs_anywhere: Walker::new(&table.fs_anywhere),
-            net: Walker::new(&table.net),
-            app: Walker::new(&table.app),
+            fs: Walker::new(&table.fs, true),
+            fs_anywhere: Walker::new(&table.fs_anywhere, true),
+            net: Walker::new(&table.net, false),
+            app: Walker::new(&table.app, true),
             table,
         })
     }
@@ -226,20 +314,14 @@ impl Engine {
         }
     }
 
-    /// Walks both fs automata over `path` side by side (two independent chains of
-    /// loads, which the processor overlaps), stopping when both are dead.
+    /// Walks both fs automata over `path`, each stopping early when dead.
     #[inline(always)]
     fn fs_ends(&self, path: &[u8]) -> (End, End) {
         let (a, b) = (&self.fs, &self.fs_anywhere);
-        let (mut sa, mut sb) = (a.start, b.start);
-        for &byte in path {
-            if sa | sb == 0 {
-                break;
-            }
-            sa = a.step(sa, byte);
-            sb = b.step(sb, byte);
-        }
-        (a.end(sa), b.end(sb))
+        (
+            a.end(a.feed_slice(a.start, path)),
+            b.end(b.feed_slice(b.start, path)),
+        )
     }
 
     /// The decision for one fs right at the end of one fs automaton's walk; `None`
@@ -338,7 +420,7 @@ impl Engine {
                     return FAIL_CLOSED;
                 }
                 at = w.feed_byte(at, 0x01);
-                at = w.feed(at, program.iter().copied());
+                at = w.feed_slice(at, program);
             }
         }
         self.decide(w.end(at), &self.table.net_rows)
@@ -355,13 +437,13 @@ impl Engine {
             return FAIL_CLOSED;
         }
         let w = &self.app;
-        let mut at = w.feed(w.start, program.iter().copied());
+        let mut at = w.feed_slice(w.start, program);
         at = w.feed_byte(at, 0x00);
         for (i, arg) in args.iter().enumerate() {
             if i > 0 {
                 at = w.feed_byte(at, b' ');
             }
-            at = w.feed(at, arg.as_ref().iter().copied());
+            at = w.feed_slice(at, arg.as_ref());
         }
         self.decide(w.end(at), &self.table.app_rows)
     }
@@ -389,7 +471,7 @@ mod tests {
             vec![4, 0, 1, 2, 3],
         ];
         let dfa = Dfa::from_dense(5, classes, 1, &dense, vec![NONE, 0, NONE, 1, 2]);
-        let w = Walker::new(&dfa);
+        let w = Walker::new(&dfa, true);
         let inputs: [&[u8]; 6] = [
             b"",
             b"\x00",
@@ -401,12 +483,50 @@ mod tests {
         for input in inputs {
             let at = w.feed(w.start, input.iter().copied());
             assert_eq!(at, dfa.run(input), "{input:?}");
+            assert_eq!(w.feed_slice(w.start, input), at, "{input:?}");
             // Piecewise feeding is the same walk.
             let mut at2 = w.start;
             for &b in input {
                 at2 = w.feed_byte(at2, b);
             }
             assert_eq!(at, at2);
+        }
+    }
+
+    /// Skipping through self-looping states walks like stepping byte by byte.
+    #[test]
+    fn skipping_agrees_with_dfa_step() {
+        let classes: Vec<u8> = (0..=255u8)
+            .map(|b| match b {
+                b'/' => 1,
+                b'.' => 2,
+                _ => 0,
+            })
+            .collect();
+        let dense = vec![vec![0, 0, 0], vec![1, 2, 3], vec![1, 2, 0], vec![3, 3, 1]];
+        let dfa = Dfa::from_dense(3, classes, 1, &dense, vec![NONE, 0, NONE, 1]);
+        let w = Walker::new(&dfa, true);
+        assert_eq!(w.states[1].exits[3], SKIP | 2);
+        assert_eq!(w.states[3].exits, [b'.', 0, 0, SKIP | 1]);
+        let alphabet = b"/.ax";
+        let mut input = Vec::new();
+        for len in 0..=6u32 {
+            for code in 0..4usize.pow(len) {
+                input.clear();
+                let mut c = code;
+                for _ in 0..len {
+                    input.push(alphabet[c % 4]);
+                    c /= 4;
+                }
+                assert_eq!(w.feed_slice(w.start, &input), dfa.run(&input), "{input:?}");
+                assert_eq!(w.feed_slice(3, &input), {
+                    let mut s = 3;
+                    for &b in &input {
+                        s = dfa.step(s, b);
+                    }
+                    s
+                });
+            }
         }
     }
 }
