@@ -1191,6 +1191,228 @@ pub fn compile_agent(
     Ok((t, b))
 }
 
+/// The old compiler's regular expressions (regex-automata determinised them), kept as
+/// an oracle: the token construction must accept exactly the same byte strings.
+#[cfg(test)]
+mod oracle {
+    use super::*;
+    use regex_automata::dfa::{dense, Automaton};
+    use regex_automata::nfa::thompson;
+    use regex_automata::util::syntax;
+    use regex_automata::Input;
+    use std::fmt::Write as _;
+
+    fn esc_lit(s: &str, ci: bool) -> String {
+        let e = regex_syntax::escape(s);
+        if ci {
+            format!("(?iu:{e})")
+        } else {
+            e
+        }
+    }
+
+    fn sep(windows: bool) -> &'static str {
+        if windows {
+            r"[/\\]"
+        } else {
+            "/"
+        }
+    }
+
+    fn not_sep(windows: bool) -> &'static str {
+        if windows {
+            r"(?-u:[^/\\])"
+        } else {
+            r"(?-u:[^/])"
+        }
+    }
+
+    fn atoms_regex(atoms: &[Atom], windows: bool, out: &mut String) {
+        for a in atoms {
+            match a {
+                Atom::Lit(l) => out.push_str(&esc_lit(l, windows)),
+                Atom::Star => {
+                    out.push_str(not_sep(windows));
+                    out.push('*');
+                }
+                Atom::One => out.push_str(if windows {
+                    r"(?u:[^/\\])"
+                } else {
+                    r"(?u:[^/])"
+                }),
+                Atom::Class { negated, ranges } => {
+                    out.push_str(if windows { "(?iu:[" } else { "(?u:[" });
+                    if *negated {
+                        out.push('^');
+                    }
+                    for (lo, hi) in ranges {
+                        out.push_str(&regex_syntax::escape(&lo.to_string()));
+                        if lo != hi {
+                            out.push('-');
+                            out.push_str(&regex_syntax::escape(&hi.to_string()));
+                        }
+                    }
+                    if *negated {
+                        out.push('/');
+                        if windows {
+                            out.push_str(r"\\");
+                        }
+                    }
+                    out.push_str("])");
+                }
+            }
+        }
+    }
+
+    /// The regex of a path glob over normalised paths.
+    pub fn path_regex(g: &PathGlob, windows: bool) -> String {
+        let s = sep(windows);
+        let ns = not_sep(windows);
+        let mut body = String::new();
+        let mut nullable = true;
+        for c in &g.comps {
+            match c {
+                Comp::AnyDepth => {
+                    let _ = write!(body, "(?:{s}{ns}+)*");
+                }
+                Comp::Seg(atoms) => {
+                    nullable = false;
+                    body.push_str(s);
+                    if atoms.iter().all(|a| *a == Atom::Star) {
+                        // A component is never empty: `/*` does not match the root `/`.
+                        let _ = write!(body, "{ns}+");
+                    } else {
+                        atoms_regex(atoms, windows, &mut body);
+                    }
+                }
+            }
+        }
+        let prefix = match &g.root {
+            Root::Slash => String::new(),
+            Root::Drive(d) => format!("(?i:{d}:)"),
+            Root::Anywhere => {
+                let drive = if windows { "(?:[A-Za-z]:)?" } else { "" };
+                // `**/x`: x under any number of components.
+                return format!(
+                    "(?s-u:{drive}(?:{s}{ns}+)*{})",
+                    if nullable {
+                        format!("(?:{s}|{body})")
+                    } else {
+                        body
+                    }
+                );
+            }
+        };
+        if nullable {
+            format!("(?s-u:{prefix}(?:{s}|{body}))")
+        } else {
+            format!("(?s-u:{prefix}{body})")
+        }
+    }
+
+    fn regex_matches(re: &str, s: &[u8]) -> bool {
+        let dfa = dense::Builder::new()
+            .syntax(syntax::Config::new().utf8(false).unicode(true))
+            .thompson(thompson::Config::new().utf8(false))
+            .build(&format!("^(?:{re})$"))
+            .unwrap();
+        dfa.try_search_fwd(&Input::new(s)).unwrap().is_some()
+    }
+
+    fn token_matches(g: &PathGlob, windows: bool, s: &[u8]) -> bool {
+        let mut toks = Vec::new();
+        path_toks(g, windows, &mut toks);
+        let d = build_section("t", &[toks], |_| 0).unwrap();
+        let mut st = d.start;
+        for &b in s {
+            st = d.step(st, u32::from(d.class_of[b as usize]));
+        }
+        d.accept[st as usize] != ev::NONE
+    }
+
+    #[test]
+    fn tokens_accept_what_the_regexes_accept() {
+        let globs = [
+            "/a/[ä-ö]x",
+            "/a/[!a-c]",
+            "/a/?",
+            "/a/?b*",
+            "/KELVIN/k*",
+            "/ß/[k]",
+            "/é/[!é]",
+            "**/.env",
+            "**/*.rs",
+            "/**",
+            "**/x/**",
+            "/a/**/b",
+            "/a/*",
+            "C:/Users/*",
+            "/a/[a-z]?[!0-9]",
+            "/x/{ab,c?}d",
+            "/d/[É]",
+        ];
+        let inputs: [&[u8]; 30] = [
+            b"",
+            b"/",
+            b"/a",
+            b"/a/",
+            b"/a/\xc3\xa4x",
+            b"/a/\xc3\xb6x",
+            b"/a/\xc3\xa5x",
+            b"/a/d",
+            b"/a/a",
+            b"/a/\xe2\x84\xaa",
+            b"/KELVIN/\xe2\x84\xaaz",
+            b"/kelvin/K",
+            b"/\xc3\x9f/K",
+            b"/\xc3\xa9/\xc3\x89",
+            b"/\xc3\xa9/\xc3\xa9",
+            b"/x/.env",
+            b"/.env",
+            b"/a/b/c.rs",
+            b"C:/Users/x",
+            b"c:\\users\\x",
+            b"c:/USERS/x",
+            b"/a/x/y/b",
+            b"/a/b",
+            b"/a/zz",
+            b"/a/\xff",
+            b"/a/b\xffb",
+            b"/x/abd",
+            b"/x/cQd",
+            b"/d/\xc3\xa9",
+            b"/a/q7x",
+        ];
+        for windows in [false, true] {
+            for src in globs {
+                if src.starts_with("C:") && !windows {
+                    continue;
+                }
+                let chars: Vec<crate::pattern::TChar> = src
+                    .chars()
+                    .enumerate()
+                    .map(|(i, c)| crate::pattern::TChar {
+                        c,
+                        literal: false,
+                        at: i,
+                    })
+                    .collect();
+                for g in crate::pattern::parse_path(&chars, windows).unwrap() {
+                    let re = path_regex(&g, windows);
+                    for s in inputs {
+                        assert_eq!(
+                            token_matches(&g, windows, s),
+                            regex_matches(&re, s),
+                            "{src} (windows {windows}) on {:?}",
+                            String::from_utf8_lossy(s)
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
