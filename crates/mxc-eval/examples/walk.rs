@@ -3,7 +3,8 @@
 //! that `perf stat -e cycles:u` of two runs (ITERS and 0) gives cycles per decision.
 //!
 //! `cargo run --release -p mxc-eval --example walk -- TABLE.mxcb N ITERS` (N = the
-//! policy size the table was generated for, which names the paths).
+//! policy size the table was generated for, which names the paths). With
+//! `MXC_LOADS=K` it first loads the table K times and prints the time per load.
 
 use mxc_eval::{Engine, FsRight};
 use std::hint::black_box;
@@ -18,6 +19,15 @@ fn main() {
     let bytes = std::fs::read(&args[1]).expect("table");
     let n: usize = args[2].parse().expect("N");
     let iters: usize = args[3].parse().expect("ITERS");
+    // `MXC_LOADS=K`: load the table K more times first (to time or profile loading).
+    let loads: usize = std::env::var("MXC_LOADS").map_or(0, |v| v.parse().expect("MXC_LOADS"));
+    let t = std::time::Instant::now();
+    for _ in 0..loads {
+        black_box(Engine::from_bytes(black_box(&bytes)).expect("load"));
+    }
+    if loads > 0 {
+        eprintln!("load: {:?} per table", t.elapsed() / loads as u32);
+    }
     let e = Engine::from_bytes(&bytes).expect("load");
     let d = (n / 2) / 10 * 10;
     let paths = [
