@@ -1354,7 +1354,7 @@ fn minimise(d: &Dense) -> Dense {
 /// Merges byte classes whose columns are identical in every state.
 fn merge_classes(k: usize, class_of: &[u8], trans: &[u32]) -> (usize, Vec<u8>, Vec<u32>) {
     let n = trans.len() / k.max(1);
-    let mut cols: HashMap<Vec<u32>, u8> = HashMap::new();
+    let mut cols: FxMap<Vec<u32>, u8> = FxMap::default();
     let mut remap = vec![0u8; k];
     let mut keep = Vec::new();
     for c in 0..k {

@@ -43,7 +43,7 @@
 use crate::ast::SectionKind;
 use crate::bind::{self, Bound, BoundRule};
 use crate::check::placeholder;
-use crate::compile::{Dense, PlaceTok};
+use crate::compile::{Dense, FxMap, PlaceTok};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{Model, ParamType, BIND, CONNECT, CREATE, DELETE, READ, WRITE};
 use crate::pattern::{ArgsGlob, Atom, Comp, HostPat, PathGlob, Root};
@@ -237,7 +237,7 @@ impl Small {
     /// From a full table (`full[s * 256 + byte]`), merging equal byte columns.
     fn from_full(full: &[u32], start: u32, accept: Vec<u64>) -> Small {
         let n = accept.len();
-        let mut cols: HashMap<Vec<u32>, u8> = HashMap::new();
+        let mut cols: FxMap<Vec<u32>, u8> = FxMap::default();
         let mut classes = [0u8; 256];
         let mut keep: Vec<usize> = Vec::new();
         for b in 0..256 {
@@ -281,7 +281,7 @@ impl Small {
 
     /// The reachable product of two automata; a pair with a dead side is dead.
     fn product(a: &Small, b: &Small, accept: impl Fn(u64, u64) -> u64) -> Small {
-        let mut ids: HashMap<(u32, u32), u32> = HashMap::new();
+        let mut ids: FxMap<(u32, u32), u32> = FxMap::default();
         ids.insert((0, 0), 0);
         let mut order = vec![(0u32, 0u32)];
         let start = (a.start, b.start);
@@ -729,7 +729,7 @@ fn fs_product(table: &crate::compile::Sections, default: ev::Effect) -> (Dense, 
             .copied()
             .unwrap_or([default; 4])
     };
-    let mut ids: HashMap<(u32, u32), u32> = HashMap::new();
+    let mut ids: FxMap<(u32, u32), u32> = FxMap::default();
     ids.insert((0, 0), 0);
     let mut order = vec![(0u32, 0u32)];
     let start = (a.start, b.start);
