@@ -1,15 +1,18 @@
 //! The [`Engine`]: a validated table and the decision methods (the hot path).
 //!
 //! **Must never:** allocate, panic, or take time that grows with the number of rules
-//! while deciding. Each decision is one walk of an automaton over the request's bytes
-//! (fed piece by piece, never copied into a buffer) and one row lookup. Every index is
-//! read with `.get()`; validation makes the `None` case impossible, and if it happened
-//! anyway the answer is a fail-closed `deny` naming no rule.
+//! while deciding. A net or launch decision is one walk of an automaton over the
+//! request's bytes (fed piece by piece, never copied into a buffer) and one row lookup;
+//! an fs decision walks the path through both fs automata (rooted and `**/` patterns)
+//! and combines the two rows with [`combine`](crate::combine). Every index is read with
+//! `.get()`; validation makes the `None` case impossible, and if it happened anyway the
+//! answer is a fail-closed `deny` naming no rule.
 //!
-//! Each automaton is kept in a layout built for the walk (`Walker`): per state an
-//! 8-byte record (base, default), per slot 8 bytes (check, next), so a step is two
-//! small loads (measured faster than the other layouts tried, including one with a
-//! single dependent load per step and a dense table).
+//! Each automaton is kept in a layout built for the walk (`Walker`): per state a
+//! 12-byte record (base, default, skip bytes), per slot 8 bytes (check, next), so a
+//! step is two small loads (measured faster than the other layouts tried, including
+//! one with a single dependent load per step and a dense table). States that only up
+//! to three bytes leave are skipped through by scanning for those bytes.
 
 use crate::format::LoadError;
 use crate::table::{
@@ -357,7 +360,8 @@ impl Engine {
         }
     }
 
-    /// The decisions for all four rights on `path`, indexed by [`FsRight`]; one walk.
+    /// The decisions for all four rights on `path`, indexed by [`FsRight`]; one walk
+    /// (of each fs automaton).
     #[inline]
     pub fn fs_row(&self, path: &[u8]) -> FsRow {
         if !utf8(path) {

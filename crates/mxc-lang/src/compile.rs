@@ -1,12 +1,17 @@
 //! The compiler: a bound agent in, an [`mxc_eval::Table`] out.
 //!
-//! Every target becomes one regular expression over the byte encoding the engine
-//! feeds (paths as they are; net and launch requests as documented in
-//! `mxc_eval::table`). All patterns of a section are determinised together by
-//! regex-automata (anchored, `MatchKind::All`, so the end-of-input state knows every
-//! pattern that matches); each accepting state's pattern set is turned into a row of
-//! decisions per SPEC §6; states are then minimised on those rows (Moore refinement),
-//! byte classes recomputed, and the table comb-packed by `mxc_eval::Dfa`.
+//! Every target becomes a sequence of tokens over the byte encoding the engine feeds
+//! (paths as they are; net and launch requests as documented in `mxc_eval::table`):
+//! bytes of a set, loops over a byte set, `**` as `(/[^/]+)*`, alternatives (`path_toks`,
+//! `net_toks`, `app_toks`). The patterns of one automaton are inserted into one NFA
+//! that shares equal prefixes (`Nfa`), determinised by a subset construction
+//! (`determinise`) in which each state's accepted pattern set becomes a row of
+//! decisions per SPEC §6. fs patterns go to two automata: rooted at `/` or a drive
+//! (`Table::fs`) and `**/...` (`Table::fs_anywhere`), so that neither multiplies the
+//! other; the engine combines their rows. `compile_sections` stops there (the lints
+//! read these dense automata); [`compile_bound`] then minimises (Hopcroft, fs and app),
+//! merges byte classes and comb-packs each automaton with `mxc_eval::Dfa`.
+//! `ARCHITECTURE.md` ("Compiled tables") says why.
 
 use crate::ast::{Effect, SectionKind};
 use crate::bind::{Bound, BoundRule};
