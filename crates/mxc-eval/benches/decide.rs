@@ -22,8 +22,8 @@
 //! - `MXC_BENCH_COMPILE_TIMEOUT=SECS`: the longest one compile may take (default 600);
 //! - `MXC_BENCH_SKIP=4,5`: leave out the rules of these kinds (`i % 10`, see
 //!   [`generate`]), to see what a kind costs;
-//! - `MXC_BENCH_PHASES=1`: the child also times the fs section's NFA construction and
-//!   determinisation on their own (with the compiler's regexes and settings);
+//! - `MXC_TIMING=1`: the compiler (in the child) prints the time and size of each
+//!   automaton it builds, on stderr;
 //! - `MXC_BENCH_LINTS=1`: the child also times `check_source` (parse, check and lints).
 
 use cedar_policy::{
@@ -525,7 +525,7 @@ fn child(n: usize, out: &str) {
         ms(t_ser)
     );
     println!(
-        "table/{n}: {} rules, {} B ({:.0} B/rule, {:.2} MiB per 1,000 rules); fs: {} states, {} classes, {} slots; net: {} states; app: {} states",
+        "table/{n}: {} rules, {} B ({:.0} B/rule, {:.2} MiB per 1,000 rules); fs: {} states, {} classes, {} slots; fs anywhere: {} states; net: {} states; app: {} states",
         table.rules.len(),
         bytes.len(),
         bytes.len() as f64 / table.rules.len() as f64,
@@ -533,13 +533,11 @@ fn child(n: usize, out: &str) {
         table.fs.accept.len(),
         table.fs.nclasses,
         table.fs.next.len(),
+        table.fs_anywhere.accept.len(),
         table.net.accept.len(),
         table.app.accept.len(),
     );
     std::fs::write(out, &bytes).expect("write table");
-    if std::env::var_os("MXC_BENCH_PHASES").is_some() {
-        fs_phases(n, &bound, t_compile);
-    }
     if std::env::var_os("MXC_BENCH_LINTS").is_some() {
         let t = Instant::now();
         let prog = mxc_lang::check_source("gen.mxc", &source);
@@ -549,79 +547,6 @@ fn child(n: usize, out: &str) {
             prog.diags.len()
         );
     }
-}
-
-/// Times the fs section's determinisation on its own: the compiler's regexes
-/// (`compile::path_regex`) and its regex-automata settings.
-fn fs_phases(n: usize, bound: &Bound, t_compile: Duration) {
-    use regex_automata::dfa::{dense, Automaton, StartKind};
-    use regex_automata::nfa::thompson;
-    use regex_automata::util::{start, syntax};
-    use regex_automata::{Anchored, MatchKind};
-    let pats: Vec<String> = bound
-        .rules
-        .iter()
-        .filter(|r| r.section == mxc_lang::ast::SectionKind::Fs)
-        .flat_map(|r| r.paths.iter())
-        .map(|g| mxc_lang::compile::path_regex(g, false))
-        .collect();
-    let t = Instant::now();
-    let nfa = thompson::Compiler::new()
-        .syntax(syntax::Config::new().utf8(false).unicode(true))
-        .configure(
-            thompson::Config::new()
-                .utf8(false)
-                .shrink(false)
-                .which_captures(thompson::WhichCaptures::None),
-        )
-        .build_many(&pats)
-        .expect("nfa");
-    let t_nfa = t.elapsed();
-    let t = Instant::now();
-    let dfa = dense::Builder::new()
-        .configure(
-            dense::Config::new()
-                .match_kind(MatchKind::All)
-                .start_kind(StartKind::Anchored)
-                .minimize(false)
-                .byte_classes(true)
-                .accelerate(false)
-                .specialize_start_states(false),
-        )
-        .build_from_nfa(&nfa)
-        .expect("dfa");
-    let t_det = t.elapsed();
-    // Count the reachable states as the compiler's walk does.
-    let classes = dfa.byte_classes();
-    let reps: Vec<u8> = classes
-        .representatives(0..=255)
-        .filter_map(|u| u.as_u8())
-        .collect();
-    let start = dfa
-        .start_state(&start::Config::new().anchored(Anchored::Yes))
-        .expect("start");
-    let mut seen = HashSet::from([start]);
-    let mut todo = vec![start];
-    while let Some(s) = todo.pop() {
-        for &b in &reps {
-            let t = dfa.next_state(s, b);
-            if seen.insert(t) {
-                todo.push(t);
-            }
-        }
-    }
-    println!(
-        "phases/{n} (fs section): {} patterns, NFA {} states built in {:.1} ms; determinised to {} DFA states in {:.1} ms \
-         ({:.0}% of compile {:.1} ms); the rest of compile (walk, minimise, pack; net and app sections) {:.1} ms",
-        pats.len(),
-        nfa.states().len(),
-        ms(t_nfa),
-        seen.len(),
-        ms(t_det),
-        100.0 * (t_nfa + t_det).as_secs_f64() / t_compile.as_secs_f64(),
-        ms(t_compile),
-        ms(t_compile.saturating_sub(t_nfa + t_det)),
-    );
 }
 
 /// Compiles size `n` in a child process; `None` when it did not finish in `timeout`.

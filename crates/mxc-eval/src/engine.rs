@@ -1,20 +1,23 @@
 //! The [`Engine`]: a validated table and the decision methods (the hot path).
 //!
 //! **Must never:** allocate, panic, or take time that grows with the number of rules
-//! while deciding. Each decision is one walk of an automaton over the request's bytes
-//! (fed piece by piece, never copied into a buffer) and one row lookup. Every index is
-//! read with `.get()`; validation makes the `None` case impossible, and if it happened
-//! anyway the answer is a fail-closed `deny` naming no rule.
+//! while deciding. A net or launch decision is one walk of an automaton over the
+//! request's bytes (fed piece by piece, never copied into a buffer) and one row lookup;
+//! an fs decision walks the path through both fs automata (rooted and `**/` patterns)
+//! and combines the two rows with [`combine`](crate::combine). Every index is read with
+//! `.get()`; validation makes the `None` case impossible, and if it happened anyway the
+//! answer is a fail-closed `deny` naming no rule.
 //!
-//! Each automaton is kept in a layout built for the walk (`Walker`): per state an
-//! 8-byte record (base, default), per slot 8 bytes (check, next), so a step is two
-//! small loads (measured faster than the other layouts tried, including one with a
-//! single dependent load per step and a dense table).
+//! Each automaton is kept in a layout built for the walk (`Walker`): per state a
+//! 12-byte record (base, default, skip bytes), per slot 8 bytes (check, next), so a
+//! step is two small loads (measured faster than the other layouts tried, including
+//! one with a single dependent load per step and a dense table). States that only up
+//! to three bytes leave are skipped through by scanning for those bytes.
 
 use crate::format::LoadError;
 use crate::table::{
-    AgentInfo, Decision, Dfa, Effect, FsRight, FsRow, Host, NetRequest, RuleId, RuleInfo, Table,
-    Target, NONE,
+    combine, AgentInfo, Decision, Dfa, Effect, FsRight, FsRow, Host, NetRequest, RuleId, RuleInfo,
+    Table, Target, NONE,
 };
 use crate::validate::validate;
 
@@ -39,16 +42,25 @@ const FAIL_CLOSED: Decision = Decision {
 pub struct Engine {
     table: Table,
     fs: Walker,
+    fs_anywhere: Walker,
     net: Walker,
     app: Walker,
 }
 
-/// Per state: where its transitions start in the slots, and its default transition.
+/// Per state: where its transitions start in the slots, its default transition, and,
+/// for a state that stays in itself on every byte but at most three ([`SKIP`] set in
+/// `exits[3]`, the count in its low bits), those bytes: a walk in such a state scans
+/// ahead for the next of them instead of stepping byte by byte (the inside of a
+/// component under `/**`, of a `*`).
 #[derive(Clone, Copy, Debug)]
 struct StateRec {
     base: u32,
     default: u32,
+    exits: [u8; 4],
 }
+
+/// Flag in `StateRec::exits[3]`: the state may be skipped through.
+const SKIP: u8 = 0x80;
 
 /// Not a state: the walk's answer when a lookup that validation guarantees fails.
 const BROKEN: u32 = NONE;
@@ -73,19 +85,35 @@ struct Walker {
 
 impl Walker {
     /// Builds the walk layout of a validated automaton.
-    fn new(dfa: &Dfa) -> Walker {
+    /// `skip`: find the states a walk may skip through (costs a pass over the states
+    /// that loop on themselves; worth it for long inputs: paths, arguments).
+    fn new(dfa: &Dfa, skip: bool) -> Walker {
         let mut classes = [0u8; 256];
         for (dst, &src) in classes.iter_mut().zip(&dfa.classes) {
             *dst = src;
         }
-        Walker {
+        // Up to four bytes of each class (enough to know whether it has more than 3).
+        let mut class_bytes = [([0u8; 4], 0usize); 256];
+        for (b, &c) in (0..=255u8).zip(classes.iter()) {
+            if let Some((bytes, n)) = class_bytes.get_mut(usize::from(c)) {
+                if let Some(slot) = bytes.get_mut(*n) {
+                    *slot = b;
+                    *n = n.saturating_add(1);
+                }
+            }
+        }
+        let mut w = Walker {
             classes,
             start: dfa.start,
             states: dfa
                 .base
                 .iter()
                 .zip(&dfa.default)
-                .map(|(&base, &default)| StateRec { base, default })
+                .map(|(&base, &default)| StateRec {
+                    base,
+                    default,
+                    exits: [0; 4],
+                })
                 .collect(),
             slots: dfa
                 .next
@@ -94,6 +122,91 @@ impl Walker {
                 .map(|(&next, &check)| (u64::from(check) << 32) | u64::from(next))
                 .collect(),
             accept: dfa.accept.clone(),
+        };
+        // States that loop on themselves by default: find the bytes that leave them.
+        let nclasses = dfa.nclasses.min(256) as usize;
+        let nstates = if skip { w.states.len() } else { 0 };
+        for s in 1..nstates {
+            let Ok(s32) = u32::try_from(s) else { break };
+            let Some(rec) = w.states.get(s).copied() else {
+                break;
+            };
+            if rec.default != s32 {
+                continue;
+            }
+            let mut exits = [0u8; 4];
+            let mut n = 0usize;
+            let mut ok = true;
+            for (c, (bytes, count)) in class_bytes.iter().enumerate().take(nclasses) {
+                let Some(&slot) = w.slots.get((rec.base as usize).wrapping_add(c)) else {
+                    ok = false;
+                    break;
+                };
+                if (slot >> 32) as u32 != s32 || slot as u32 == s32 {
+                    continue;
+                }
+                for &b in bytes.iter().take(*count) {
+                    match exits.get_mut(n) {
+                        Some(e) if n < 3 => *e = b,
+                        _ => ok = false,
+                    }
+                    n = n.saturating_add(1);
+                }
+                if !ok {
+                    break;
+                }
+            }
+            if ok {
+                if let (Some(flag), Some(rec)) = (exits.get_mut(3), w.states.get_mut(s)) {
+                    *flag = SKIP | (n as u8);
+                    rec.exits = exits;
+                }
+            }
+        }
+        w
+    }
+
+    /// Walks a byte slice from state `s`, skipping through states that only a few
+    /// bytes leave (see [`StateRec`]). Stops early in the dead state.
+    #[inline(always)]
+    fn feed_slice(&self, mut s: u32, bytes: &[u8]) -> u32 {
+        let mut rest = bytes;
+        loop {
+            if s == 0 {
+                return 0;
+            }
+            let Some(rec) = self.states.get(s as usize) else {
+                return BROKEN;
+            };
+            let [e0, e1, e2, flags] = rec.exits;
+            if flags & SKIP != 0 {
+                let at = match flags & 3 {
+                    0 => None,
+                    1 => rest.iter().position(|&b| b == e0),
+                    2 => rest.iter().position(|&b| b == e0 || b == e1),
+                    _ => rest.iter().position(|&b| b == e0 || b == e1 || b == e2),
+                };
+                match at.and_then(|i| rest.get(i..)) {
+                    Some(r) => rest = r,
+                    None => return s,
+                }
+            }
+            let Some((&b, tail)) = rest.split_first() else {
+                return s;
+            };
+            rest = tail;
+            let class = self.classes.get(usize::from(b)).copied().unwrap_or(0);
+            let Some(&slot) = self
+                .slots
+                .get((rec.base as usize).wrapping_add(usize::from(class)))
+            else {
+                return BROKEN;
+            };
+            s = if (slot >> 32) as u32 == s {
+                slot as u32
+            } else {
+                rec.default
+            };
         }
     }
 
@@ -151,7 +264,7 @@ impl Engine {
     /// Builds an engine from an in-memory table, after checking every invariant the
     /// decision path relies on:
     ///
-    /// - each automaton: 256 byte classes, each below `nclasses`, `nclasses` in 1..=256;
+    /// - each automaton (fs, fs anywhere, net, app): 256 byte classes, each below `nclasses`, `nclasses` in 1..=256;
     ///   at least one state; `base` and `accept` as long as `default`; `check` as long as
     ///   `next`; `start`, every `default` and every `next` below the number of states;
     ///   every `check` a state or [`NONE`]; `base[s] + nclasses - 1 < next.len()`; every
@@ -161,9 +274,10 @@ impl Engine {
     pub fn from_table(table: Table) -> Result<Engine, LoadError> {
         validate(&table)?;
         Ok(Engine {
-            fs: Walker::new(&table.fs),
-            net: Walker::new(&table.net),
-            app: Walker::new(&table.app),
+            fs: Walker::new(&table.fs, true),
+            fs_anywhere: Walker::new(&table.fs_anywhere, true),
+            net: Walker::new(&table.net, false),
+            app: Walker::new(&table.app, true),
             table,
         })
     }
@@ -203,6 +317,32 @@ impl Engine {
         }
     }
 
+    /// Walks both fs automata over `path`, each stopping early when dead.
+    #[inline(always)]
+    fn fs_ends(&self, path: &[u8]) -> (End, End) {
+        let (a, b) = (&self.fs, &self.fs_anywhere);
+        (
+            a.end(a.feed_slice(a.start, path)),
+            b.end(b.feed_slice(b.start, path)),
+        )
+    }
+
+    /// The decision for one fs right at the end of one fs automaton's walk; `None`
+    /// when the walk broke (fail closed).
+    #[inline(always)]
+    fn fs_decision(&self, end: End, right: FsRight) -> Option<Decision> {
+        match end {
+            End::Row(r) => self
+                .table
+                .fs_rows
+                .get(r as usize)
+                .and_then(|row| row.get(right as usize))
+                .copied(),
+            End::NoMatch => Some(self.default_decision()),
+            End::Broken => None,
+        }
+    }
+
     /// The decision for `right` on `path`.
     ///
     /// The path's bytes are matched as they are: callers pass an absolute, lexically
@@ -213,40 +353,36 @@ impl Engine {
         if !utf8(path) {
             return FAIL_CLOSED;
         }
-        match self
-            .fs
-            .end(self.fs.feed(self.fs.start, path.iter().copied()))
-        {
-            End::Row(r) => self
-                .table
-                .fs_rows
-                .get(r as usize)
-                .and_then(|row| row.get(right as usize))
-                .copied()
-                .unwrap_or(FAIL_CLOSED),
-            End::NoMatch => self.default_decision(),
-            End::Broken => FAIL_CLOSED,
+        let (ea, eb) = self.fs_ends(path);
+        match (self.fs_decision(ea, right), self.fs_decision(eb, right)) {
+            (Some(a), Some(b)) => combine(a, b),
+            _ => FAIL_CLOSED,
         }
     }
 
-    /// The decisions for all four rights on `path`, indexed by [`FsRight`]; one walk.
+    /// The decisions for all four rights on `path`, indexed by [`FsRight`]; one walk
+    /// (of each fs automaton).
     #[inline]
     pub fn fs_row(&self, path: &[u8]) -> FsRow {
         if !utf8(path) {
             return [FAIL_CLOSED; 4];
         }
-        match self
-            .fs
-            .end(self.fs.feed(self.fs.start, path.iter().copied()))
-        {
-            End::Row(r) => self
-                .table
-                .fs_rows
-                .get(r as usize)
-                .copied()
-                .unwrap_or([FAIL_CLOSED; 4]),
-            End::NoMatch => [self.default_decision(); 4],
-            End::Broken => [FAIL_CLOSED; 4],
+        let (ea, eb) = self.fs_ends(path);
+        let row = |e: End| -> Option<FsRow> {
+            match e {
+                End::Row(r) => self.table.fs_rows.get(r as usize).copied(),
+                End::NoMatch => Some([self.default_decision(); 4]),
+                End::Broken => None,
+            }
+        };
+        match (row(ea), row(eb)) {
+            (Some(a), Some(b)) => [
+                combine(a[0], b[0]),
+                combine(a[1], b[1]),
+                combine(a[2], b[2]),
+                combine(a[3], b[3]),
+            ],
+            _ => [FAIL_CLOSED; 4],
         }
     }
 
@@ -288,7 +424,7 @@ impl Engine {
                     return FAIL_CLOSED;
                 }
                 at = w.feed_byte(at, 0x01);
-                at = w.feed(at, program.iter().copied());
+                at = w.feed_slice(at, program);
             }
         }
         self.decide(w.end(at), &self.table.net_rows)
@@ -305,13 +441,13 @@ impl Engine {
             return FAIL_CLOSED;
         }
         let w = &self.app;
-        let mut at = w.feed(w.start, program.iter().copied());
+        let mut at = w.feed_slice(w.start, program);
         at = w.feed_byte(at, 0x00);
         for (i, arg) in args.iter().enumerate() {
             if i > 0 {
                 at = w.feed_byte(at, b' ');
             }
-            at = w.feed(at, arg.as_ref().iter().copied());
+            at = w.feed_slice(at, arg.as_ref());
         }
         self.decide(w.end(at), &self.table.app_rows)
     }
@@ -339,7 +475,7 @@ mod tests {
             vec![4, 0, 1, 2, 3],
         ];
         let dfa = Dfa::from_dense(5, classes, 1, &dense, vec![NONE, 0, NONE, 1, 2]);
-        let w = Walker::new(&dfa);
+        let w = Walker::new(&dfa, true);
         let inputs: [&[u8]; 6] = [
             b"",
             b"\x00",
@@ -351,12 +487,50 @@ mod tests {
         for input in inputs {
             let at = w.feed(w.start, input.iter().copied());
             assert_eq!(at, dfa.run(input), "{input:?}");
+            assert_eq!(w.feed_slice(w.start, input), at, "{input:?}");
             // Piecewise feeding is the same walk.
             let mut at2 = w.start;
             for &b in input {
                 at2 = w.feed_byte(at2, b);
             }
             assert_eq!(at, at2);
+        }
+    }
+
+    /// Skipping through self-looping states walks like stepping byte by byte.
+    #[test]
+    fn skipping_agrees_with_dfa_step() {
+        let classes: Vec<u8> = (0..=255u8)
+            .map(|b| match b {
+                b'/' => 1,
+                b'.' => 2,
+                _ => 0,
+            })
+            .collect();
+        let dense = vec![vec![0, 0, 0], vec![1, 2, 3], vec![1, 2, 0], vec![3, 3, 1]];
+        let dfa = Dfa::from_dense(3, classes, 1, &dense, vec![NONE, 0, NONE, 1]);
+        let w = Walker::new(&dfa, true);
+        assert_eq!(w.states[1].exits[3], SKIP | 2);
+        assert_eq!(w.states[3].exits, [b'.', 0, 0, SKIP | 1]);
+        let alphabet = b"/.ax";
+        let mut input = Vec::new();
+        for len in 0..=6u32 {
+            for code in 0..4usize.pow(len) {
+                input.clear();
+                let mut c = code;
+                for _ in 0..len {
+                    input.push(alphabet[c % 4]);
+                    c /= 4;
+                }
+                assert_eq!(w.feed_slice(w.start, &input), dfa.run(&input), "{input:?}");
+                assert_eq!(w.feed_slice(3, &input), {
+                    let mut s = 3;
+                    for &b in &input {
+                        s = dfa.step(s, b);
+                    }
+                    s
+                });
+            }
         }
     }
 }

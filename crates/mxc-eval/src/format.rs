@@ -6,17 +6,19 @@
 //! ```text
 //! header (28 bytes)
 //!   magic        8 bytes   b"MXCB\r\n\x1a\n"
-//!   version      u32       FORMAT_VERSION (1)
+//!   version      u32       FORMAT_VERSION (2)
 //!   target       u32       1 linux, 2 windows (repeated in the agent info section)
 //!   crc32        u32       CRC-32 (IEEE) of the payload
 //!   payload_len  u64       bytes after the header; the file ends exactly there
 //! payload
-//!   count        u32       number of sections (9)
+//!   count        u32       number of sections (10)
 //!   directory    count × { kind u32, offset u64, length u64 }   offsets from payload start
 //!   sections     contiguous, in kind order, the first right after the directory:
 //!     1 agent info  2 strings  3 rules  4 fs dfa  5 fs rows  6 net dfa  7 net rows
-//!     8 app dfa  9 app rows
+//!     8 app dfa  9 app rows  10 fs anywhere dfa
 //! ```
+//!
+//! Version 2 added section 10 (the `**/...` fs patterns, see [`Table::fs_anywhere`]).
 //!
 //! Sections:
 //! - strings: `count u32`, then `count × { len u32, UTF-8 bytes }`. Other sections
@@ -49,13 +51,13 @@ use crate::table::{
 /// The first eight bytes of every table (PNG-style: catches text-mode mangling).
 pub const MAGIC: [u8; 8] = *b"MXCB\r\n\x1a\n";
 /// The table format version this engine writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 const HEADER_LEN: usize = 28;
 const DIR_ENTRY_LEN: usize = 20;
 
 /// Section names, in kind order (kind = index + 1).
-const SECTIONS: [&str; 9] = [
+const SECTIONS: [&str; 10] = [
     "agent info",
     "strings",
     "rules",
@@ -65,6 +67,7 @@ const SECTIONS: [&str; 9] = [
     "net rows",
     "app dfa",
     "app rows",
+    "fs anywhere dfa",
 ];
 
 /// Why a table could not be loaded.
@@ -307,9 +310,20 @@ impl Table {
         };
         let net_rows = rows(&self.net_rows);
         let app_rows = rows(&self.app_rows);
+        let mut fs_any_dfa = Vec::new();
+        write_dfa(&mut fs_any_dfa, &self.fs_anywhere);
 
-        let sections: [&[u8]; 9] = [
-            &agent, &strs, &rules, &fs_dfa, &fs_rows, &net_dfa, &net_rows, &app_dfa, &app_rows,
+        let sections: [&[u8]; 10] = [
+            &agent,
+            &strs,
+            &rules,
+            &fs_dfa,
+            &fs_rows,
+            &net_dfa,
+            &net_rows,
+            &app_dfa,
+            &app_rows,
+            &fs_any_dfa,
         ];
         let dir_len = DIR_ENTRY_LEN
             .saturating_mul(sections.len())
@@ -548,7 +562,7 @@ fn decode(bytes: &[u8]) -> Result<Table, LoadError> {
     }
 
     let sections = split_sections(payload)?;
-    let [agent_s, strings_s, rules_s, fs_dfa_s, fs_rows_s, net_dfa_s, net_rows_s, app_dfa_s, app_rows_s] =
+    let [agent_s, strings_s, rules_s, fs_dfa_s, fs_rows_s, net_dfa_s, net_rows_s, app_dfa_s, app_rows_s, fs_any_dfa_s] =
         sections;
 
     let strings = read_strings(strings_s)?;
@@ -567,12 +581,14 @@ fn decode(bytes: &[u8]) -> Result<Table, LoadError> {
     let net_rows = read_rows(net_rows_s, "net rows")?;
     let app = read_dfa(app_dfa_s, "app dfa")?;
     let app_rows = read_rows(app_rows_s, "app rows")?;
+    let fs_anywhere = read_dfa(fs_any_dfa_s, "fs anywhere dfa")?;
 
     Ok(Table {
         target,
         agent,
         rules,
         fs,
+        fs_anywhere,
         fs_rows,
         net,
         net_rows,
@@ -589,8 +605,8 @@ fn target_from_u32(t: u32) -> Result<Target, LoadError> {
     }
 }
 
-/// Reads the section directory and returns the nine sections, in kind order.
-fn split_sections(payload: &[u8]) -> Result<[&[u8]; 9], LoadError> {
+/// Reads the section directory and returns the ten sections, in kind order.
+fn split_sections(payload: &[u8]) -> Result<[&[u8]; 10], LoadError> {
     const DIR: &str = "section directory";
     let mut r = Reader::new(payload, DIR);
     let count = r.u32()?;
@@ -604,7 +620,7 @@ fn split_sections(payload: &[u8]) -> Result<[&[u8]; 9], LoadError> {
     let mut expected_offset = (DIR_ENTRY_LEN as u64)
         .saturating_mul(u64::from(count))
         .saturating_add(4);
-    let mut out: [&[u8]; 9] = [&[]; 9];
+    let mut out: [&[u8]; 10] = [&[]; 10];
     for ((kind, name), slot) in (1u32..).zip(SECTIONS).zip(out.iter_mut()) {
         let (found, offset, len) = (r.u32()?, r.u64()?, r.u64()?);
         if found != kind {

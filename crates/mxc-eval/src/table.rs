@@ -1,7 +1,11 @@
 //! The decision table as plain data: what the compiler builds and the engine reads.
 //!
-//! Three automata (fs, net, app) over byte strings; each accepting state indexes a
-//! deduplicated row of decisions. The byte strings for net and app requests are built
+//! Four automata over byte strings (two for fs, one for net, one for app); each
+//! accepting state indexes a deduplicated row of decisions. The fs section is split in
+//! two automata over the same rows, walked side by side: [`Table::fs`] holds the
+//! patterns rooted at `/` or a drive, [`Table::fs_anywhere`] the `**/...` patterns, and
+//! a path's decision combines the two rows per SPEC §6 (see [`combine`]). One automaton
+//! for both would pair every state of the first with every state of the second. The byte strings for net and app requests are built
 //! by the engine as described on [`NetRequest`] and [`Engine::launch`]; the compiler
 //! produces automata over exactly these encodings.
 //!
@@ -210,10 +214,31 @@ pub struct Table {
     pub target: Target,
     pub agent: AgentInfo,
     pub rules: Vec<RuleInfo>,
+    /// fs patterns rooted at `/` or a drive.
     pub fs: Dfa,
+    /// fs patterns rooted at `**/` (anywhere). Both fs automata index [`Table::fs_rows`].
+    pub fs_anywhere: Dfa,
     pub fs_rows: Vec<FsRow>,
     pub net: Dfa,
     pub net_rows: Vec<Decision>,
     pub app: Dfa,
     pub app_rows: Vec<Decision>,
+}
+
+/// SPEC §6 on the union of two sets of matching rules, from the decision of each: the
+/// stronger effect wins; with equal effects, the rule first in evaluation order. A
+/// decision naming no rule (the default) loses to any that names one.
+#[inline]
+pub fn combine(a: Decision, b: Decision) -> Decision {
+    match (a.rule, b.rule) {
+        (None, _) => b,
+        (_, None) => a,
+        (Some(ra), Some(rb)) => {
+            if a.effect > b.effect || (a.effect == b.effect && ra < rb) {
+                a
+            } else {
+                b
+            }
+        }
+    }
 }

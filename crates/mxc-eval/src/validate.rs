@@ -14,6 +14,7 @@ fn invalid(section: &'static str, problem: String) -> LoadError {
 /// Checks every invariant of the table (see [`Engine::from_table`](crate::Engine::from_table)).
 pub(crate) fn validate(t: &Table) -> Result<(), LoadError> {
     validate_dfa("fs dfa", &t.fs, t.fs_rows.len())?;
+    validate_dfa("fs anywhere dfa", &t.fs_anywhere, t.fs_rows.len())?;
     validate_dfa("net dfa", &t.net, t.net_rows.len())?;
     validate_dfa("app dfa", &t.app, t.app_rows.len())?;
     for (i, row) in t.fs_rows.iter().enumerate() {

@@ -246,3 +246,57 @@ fn engine_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Engine>();
 }
+
+/// The two fs automata combine per SPEC §6: the same automaton in either place, or in
+/// both, decides every path as it does alone.
+#[test]
+fn fs_automata_combine() {
+    let t = sample_spec().table();
+    let alone = Engine::from_table(t.clone()).unwrap();
+    let mut both = t.clone();
+    both.fs_anywhere = both.fs.clone();
+    let both = Engine::from_table(both).unwrap();
+    let mut moved = t.clone();
+    moved.fs_anywhere = std::mem::replace(&mut moved.fs, Dfa::empty());
+    let moved = Engine::from_table(moved).unwrap();
+    for path in [
+        &b"/home/u/x"[..],
+        b"/home/u/src/app/main.rs",
+        b"/home/u/.ssh/id_rsa",
+        b"/etc/passwd",
+        b"/etc/passwdx",
+        b"/tmp/x",
+        b"/",
+        b"",
+    ] {
+        for right in FsRight::ALL {
+            assert_eq!(both.fs(path, right), alone.fs(path, right), "{path:?}");
+            assert_eq!(moved.fs(path, right), alone.fs(path, right), "{path:?}");
+        }
+        assert_eq!(both.fs_row(path), alone.fs_row(path));
+        assert_eq!(moved.fs_row(path), alone.fs_row(path));
+    }
+}
+
+/// `combine` is SPEC §6 on the union of two sets of matching rules.
+#[test]
+fn combine_is_spec_6_on_the_union() {
+    let effects = [Allow, Deny, Ask, Allow, Deny, Ask];
+    let decide = |set: u32| -> Decision {
+        for e in [Deny, Ask, Allow] {
+            if let Some(i) = (0..6u32).find(|&i| set & (1 << i) != 0 && effects[i as usize] == e) {
+                return d(e, i);
+            }
+        }
+        DEFAULT_DENY
+    };
+    for a in 0..64u32 {
+        for b in 0..64u32 {
+            assert_eq!(
+                mxc_eval::combine(decide(a), decide(b)),
+                decide(a | b),
+                "{a:b} {b:b}"
+            );
+        }
+    }
+}

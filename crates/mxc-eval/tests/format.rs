@@ -108,17 +108,17 @@ fn error_messages() {
         Engine::from_bytes(&v).unwrap_err(),
         LoadError::Version {
             found: 7,
-            supported: 1
+            supported: 2
         }
     );
     assert_eq!(
         msg(&v),
-        "table format version 7, this engine reads version 1"
+        "table format version 7, this engine reads version 2"
     );
     // The version is read before anything else can go wrong.
     assert_eq!(
         msg(&v[..12]),
-        "table format version 7, this engine reads version 1"
+        "table format version 7, this engine reads version 2"
     );
 
     let mut v = bytes.clone();
@@ -197,7 +197,7 @@ fn resealed_corruption_is_still_caught_or_harmless() {
     let msg = |b: Vec<u8>| Engine::from_bytes(&b).unwrap_err().to_string();
     assert_eq!(
         msg(reseal(bytes.clone(), |p| p[0] = 8)),
-        "malformed section `section directory`: 8 sections, expected 9"
+        "malformed section `section directory`: 8 sections, expected 10"
     );
     assert_eq!(
         msg(reseal(bytes.clone(), |p| p[4] = 2)),

@@ -69,6 +69,18 @@ fn dfa_invariants() {
             "start state 10000 out of range",
         ),
         (
+            Box::new(|t| t.fs_anywhere.start = 5),
+            "invalid table: `fs anywhere dfa`: start state 5 out of range",
+        ),
+        (
+            Box::new(|t| {
+                t.fs_anywhere = t.fs.clone();
+                let n = t.fs_rows.len() as u32;
+                t.fs_anywhere.accept[1] = n;
+            }),
+            "invalid table: `fs anywhere dfa`: accept[1]",
+        ),
+        (
             Box::new(|t| t.fs.default[1] = 10_000),
             "default[1] = 10000 out of range",
         ),

@@ -1,12 +1,17 @@
 //! The compiler: a bound agent in, an [`mxc_eval::Table`] out.
 //!
-//! Every target becomes one regular expression over the byte encoding the engine
-//! feeds (paths as they are; net and launch requests as documented in
-//! `mxc_eval::table`). All patterns of a section are determinised together by
-//! regex-automata (anchored, `MatchKind::All`, so the end-of-input state knows every
-//! pattern that matches); each accepting state's pattern set is turned into a row of
-//! decisions per SPEC §6; states are then minimised on those rows (Moore refinement),
-//! byte classes recomputed, and the table comb-packed by `mxc_eval::Dfa`.
+//! Every target becomes a sequence of tokens over the byte encoding the engine feeds
+//! (paths as they are; net and launch requests as documented in `mxc_eval::table`):
+//! bytes of a set, loops over a byte set, `**` as `(/[^/]+)*`, alternatives (`path_toks`,
+//! `net_toks`, `app_toks`). The patterns of one automaton are inserted into one NFA
+//! that shares equal prefixes (`Nfa`), determinised by a subset construction
+//! (`determinise`) in which each state's accepted pattern set becomes a row of
+//! decisions per SPEC §6. fs patterns go to two automata: rooted at `/` or a drive
+//! (`Table::fs`) and `**/...` (`Table::fs_anywhere`), so that neither multiplies the
+//! other; the engine combines their rows. `compile_sections` stops there (the lints
+//! read these dense automata); [`compile_bound`] then minimises (Hopcroft, fs and app),
+//! merges byte classes and comb-packs each automaton with `mxc_eval::Dfa`.
+//! `ARCHITECTURE.md` ("Compiled tables") says why.
 
 use crate::ast::{Effect, SectionKind};
 use crate::bind::{Bound, BoundRule};
@@ -15,12 +20,61 @@ use crate::model::{AuditDef, IsolationDef, BIND, CONNECT};
 use crate::pattern::{ArgsGlob, Atom, Comp, HostPat, NetProto, NetTarget, PathGlob, Root};
 use crate::source::SourceMap;
 use mxc_eval as ev;
-use regex_automata::dfa::{dense, Automaton, StartKind};
-use regex_automata::nfa::thompson;
-use regex_automata::util::{start, syntax};
-use regex_automata::{Anchored, MatchKind};
+use regex_syntax::hir::{ClassUnicode, ClassUnicodeRange};
+use regex_syntax::utf8::Utf8Sequences;
 use std::collections::HashMap;
-use std::fmt::Write as _;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// The multiply-rotate hash of rustc (FxHash): the compiler's maps are keyed by small
+/// integers and state sets, not by anything an attacker chooses to collide.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct FxHasher(u64);
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().unwrap_or([0; 8])));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(b));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A `HashMap` with [`FxHasher`].
+pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 pub use ev::Target;
 
@@ -30,6 +84,134 @@ pub fn to_eval_effect(e: Effect) -> ev::Effect {
         Effect::Ask => ev::Effect::Ask,
         Effect::Deny => ev::Effect::Deny,
     }
+}
+
+/// The decision automata of one agent, dense (before packing), with their rows: what
+/// [`compile_bound`] packs into a table, and what the lints search (they need no
+/// packing).
+pub(crate) struct Sections {
+    pub fs: Dense,
+    pub fs_anywhere: Dense,
+    pub fs_rows: Vec<ev::FsRow>,
+    pub net: Dense,
+    pub net_rows: Vec<ev::Decision>,
+    pub app: Dense,
+    pub app_rows: Vec<ev::Decision>,
+}
+
+/// Builds the automata of a bound agent.
+pub(crate) fn compile_sections(b: &Bound) -> Result<Sections, Diagnostics> {
+    let default = to_eval_effect(b.agent.default);
+    let err = |section: &str, e: String| {
+        let mut d = Diagnostics::default();
+        d.push(Diagnostic::global(
+            Code::E0005,
+            format!(
+                "cannot compile the {section} rules of agent `{}`: {e}",
+                b.agent.name
+            ),
+        ));
+        d
+    };
+    // fs: patterns rooted at `/` or a drive in one automaton, `**/...` patterns (which
+    // can start at any component) in another, so that neither multiplies the other.
+    let mut fs_pats = Vec::new();
+    let mut fs_any_pats = Vec::new();
+    let mut fs_owner = Vec::new();
+    let mut fs_any_owner = Vec::new();
+    for (i, r) in b.rules.iter().enumerate() {
+        if r.section == SectionKind::Fs {
+            for g in &r.paths {
+                let mut toks = Vec::new();
+                path_toks(g, b.windows, &mut toks);
+                if g.root == Root::Anywhere {
+                    fs_any_pats.push(toks);
+                    fs_any_owner.push(i as u32);
+                } else {
+                    fs_pats.push(toks);
+                    fs_owner.push(i as u32);
+                }
+            }
+        }
+    }
+    let mut fs_rows: Vec<ev::FsRow> = Vec::new();
+    let mut fs_index: FxMap<ev::FsRow, u32> = FxMap::default();
+    let mut fs_row_of = |pids: &[u32], owner: &[u32]| {
+        let rs = owners(pids, owner);
+        let mut row = [ev::Decision {
+            effect: default,
+            rule: None,
+        }; 4];
+        for (k, bit) in [1u8, 2, 4, 8].into_iter().enumerate() {
+            row[k] = decide(&b.rules, &rs, |r| r.rights & bit != 0, default);
+        }
+        if row.iter().all(|d| d.rule.is_none()) {
+            return ev::NONE;
+        }
+        intern(&mut fs_rows, &mut fs_index, row)
+    };
+    let fs = build_section("fs", &fs_pats, |pids| fs_row_of(pids, &fs_owner))
+        .map_err(|e| err("fs", e))?;
+    let fs_anywhere = build_section("fs anywhere", &fs_any_pats, |pids| {
+        fs_row_of(pids, &fs_any_owner)
+    })
+    .map_err(|e| err("fs", e))?;
+
+    // net
+    let mut net_pats = Vec::new();
+    let mut net_owner = Vec::new();
+    for (i, r) in b.rules.iter().enumerate() {
+        if r.section == SectionKind::Net {
+            for t in &r.nets {
+                net_pats.push(net_toks(r, t, b.windows));
+                net_owner.push(i as u32);
+            }
+        }
+    }
+    let mut net_rows: Vec<ev::Decision> = Vec::new();
+    let mut net_index: FxMap<ev::Decision, u32> = FxMap::default();
+    let net = build_section("net", &net_pats, |pids| {
+        let rs = owners(pids, &net_owner);
+        let d = decide(&b.rules, &rs, |_| true, default);
+        if d.rule.is_none() {
+            return ev::NONE;
+        }
+        intern(&mut net_rows, &mut net_index, d)
+    })
+    .map_err(|e| err("net", e))?;
+
+    // app
+    let mut app_pats = Vec::new();
+    let mut app_owner = Vec::new();
+    for (i, r) in b.rules.iter().enumerate() {
+        if r.section == SectionKind::App {
+            for g in &r.paths {
+                app_pats.push(app_toks(g, r.args.as_ref(), b.windows));
+                app_owner.push(i as u32);
+            }
+        }
+    }
+    let mut app_rows: Vec<ev::Decision> = Vec::new();
+    let mut app_index: FxMap<ev::Decision, u32> = FxMap::default();
+    let app = build_section("app", &app_pats, |pids| {
+        let rs = owners(pids, &app_owner);
+        let d = decide(&b.rules, &rs, |_| true, default);
+        if d.rule.is_none() {
+            return ev::NONE;
+        }
+        intern(&mut app_rows, &mut app_index, d)
+    })
+    .map_err(|e| err("app", e))?;
+
+    Ok(Sections {
+        fs,
+        fs_anywhere,
+        fs_rows,
+        net,
+        net_rows,
+        app,
+        app_rows,
+    })
 }
 
 /// Compiles a bound agent into a decision table.
@@ -61,92 +243,25 @@ pub fn compile_bound(b: &Bound, sources: &SourceMap) -> Result<ev::Table, Diagno
             }
         })
         .collect();
-    let err = |section: &str, e: String| {
-        let mut d = Diagnostics::default();
-        d.push(Diagnostic::global(
-            Code::E0005,
-            format!(
-                "cannot compile the {section} rules of agent `{}`: {e}",
-                b.agent.name
-            ),
-        ));
-        d
-    };
-
-    // fs
-    let mut fs_pats = Vec::new();
-    let mut fs_owner = Vec::new();
-    for (i, r) in b.rules.iter().enumerate() {
-        if r.section == SectionKind::Fs {
-            for g in &r.paths {
-                fs_pats.push(path_regex(g, b.windows));
-                fs_owner.push(i as u32);
-            }
-        }
+    let Sections {
+        fs,
+        fs_anywhere,
+        fs_rows,
+        net,
+        net_rows,
+        app,
+        app_rows,
+    } = compile_sections(b)?;
+    let timing = std::env::var_os("MXC_TIMING").is_some();
+    let t0 = std::time::Instant::now();
+    // Minimisation removes a third of the fs and app states (tails that different
+    // patterns share), but only a sixth of the net states, whose many classes
+    // (address and port bytes) make it cost more than the rest of the compile.
+    let (fs, fs_anywhere) = (pack(fs, true), pack(fs_anywhere, true));
+    let (net, app) = (pack(net, false), pack(app, true));
+    if timing {
+        eprintln!("pack: {:?}", t0.elapsed());
     }
-    let mut fs_rows: Vec<ev::FsRow> = Vec::new();
-    let mut fs_index: HashMap<ev::FsRow, u32> = HashMap::new();
-    let fs = build_section(&fs_pats, |pids| {
-        let rs = owners(pids, &fs_owner);
-        let mut row = [ev::Decision {
-            effect: default,
-            rule: None,
-        }; 4];
-        for (k, bit) in [1u8, 2, 4, 8].into_iter().enumerate() {
-            row[k] = decide(&b.rules, &rs, |r| r.rights & bit != 0, default);
-        }
-        if row.iter().all(|d| d.rule.is_none()) {
-            return ev::NONE;
-        }
-        intern(&mut fs_rows, &mut fs_index, row)
-    })
-    .map_err(|e| err("fs", e))?;
-
-    // net
-    let mut net_pats = Vec::new();
-    let mut net_owner = Vec::new();
-    for (i, r) in b.rules.iter().enumerate() {
-        if r.section == SectionKind::Net {
-            for t in &r.nets {
-                net_pats.push(net_regex(r, t, b.windows));
-                net_owner.push(i as u32);
-            }
-        }
-    }
-    let mut net_rows: Vec<ev::Decision> = Vec::new();
-    let mut net_index: HashMap<ev::Decision, u32> = HashMap::new();
-    let net = build_section(&net_pats, |pids| {
-        let rs = owners(pids, &net_owner);
-        let d = decide(&b.rules, &rs, |_| true, default);
-        if d.rule.is_none() {
-            return ev::NONE;
-        }
-        intern(&mut net_rows, &mut net_index, d)
-    })
-    .map_err(|e| err("net", e))?;
-
-    // app
-    let mut app_pats = Vec::new();
-    let mut app_owner = Vec::new();
-    for (i, r) in b.rules.iter().enumerate() {
-        if r.section == SectionKind::App {
-            for g in &r.paths {
-                app_pats.push(app_regex(g, r.args.as_ref(), b.windows));
-                app_owner.push(i as u32);
-            }
-        }
-    }
-    let mut app_rows: Vec<ev::Decision> = Vec::new();
-    let mut app_index: HashMap<ev::Decision, u32> = HashMap::new();
-    let app = build_section(&app_pats, |pids| {
-        let rs = owners(pids, &app_owner);
-        let d = decide(&b.rules, &rs, |_| true, default);
-        if d.rule.is_none() {
-            return ev::NONE;
-        }
-        intern(&mut app_rows, &mut app_index, d)
-    })
-    .map_err(|e| err("app", e))?;
 
     let a = &b.agent;
     let (env_pass, env_deny) = match &a.env {
@@ -187,6 +302,7 @@ pub fn compile_bound(b: &Bound, sources: &SourceMap) -> Result<ev::Table, Diagno
         agent,
         rules,
         fs,
+        fs_anywhere,
         fs_rows,
         net,
         net_rows,
@@ -197,7 +313,7 @@ pub fn compile_bound(b: &Bound, sources: &SourceMap) -> Result<ev::Table, Diagno
 
 fn intern<T: Copy + Eq + std::hash::Hash>(
     rows: &mut Vec<T>,
-    index: &mut HashMap<T, u32>,
+    index: &mut FxMap<T, u32>,
     row: T,
 ) -> u32 {
     *index.entry(row).or_insert_with(|| {
@@ -255,169 +371,211 @@ fn rank(e: Effect) -> u8 {
 }
 
 // ---------------------------------------------------------------------------------------
-// Patterns to regular expressions
+// Patterns to token sequences
+//
+// A pattern becomes a sequence of tokens over bytes, exactly the language of the regex
+// `path_regex` documents (Unicode classes and `?` as UTF-8 sequences, Windows literals
+// and classes case-folded as regex-syntax's `(?iu:...)` does). The tokens of all the
+// patterns of one automaton are inserted into one NFA that shares equal prefixes (a
+// trie of tokens), so that a thousand patterns under `/home/u/` walk one chain of
+// states, and `**/*.ext1`, `**/*.ext2`, ... share their `**/*` loop.
 
-fn esc_lit(s: &str, ci: bool) -> String {
-    let e = regex_syntax::escape(s);
-    if ci {
-        format!("(?iu:{e})")
-    } else {
-        e
-    }
+/// A set of bytes, as a 256-bit bitmap.
+type ByteSet = [u64; 4];
+
+const ANY: ByteSet = [!0; 4];
+
+fn bs_byte(b: u8) -> ByteSet {
+    bs_range(b, b)
 }
 
-fn sep(windows: bool) -> &'static str {
+fn bs_range(lo: u8, hi: u8) -> ByteSet {
+    let mut s = [0u64; 4];
+    for b in lo..=hi {
+        s[(b >> 6) as usize] |= 1u64 << (b & 63);
+    }
+    s
+}
+
+fn bs_has(s: &ByteSet, b: u8) -> bool {
+    s[(b >> 6) as usize] & (1u64 << (b & 63)) != 0
+}
+
+fn bs_or(a: ByteSet, b: ByteSet) -> ByteSet {
+    [a[0] | b[0], a[1] | b[1], a[2] | b[2], a[3] | b[3]]
+}
+
+fn bs_not(a: ByteSet) -> ByteSet {
+    [!a[0], !a[1], !a[2], !a[3]]
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Tok {
+    /// One byte of the set.
+    Byte(ByteSet),
+    /// Zero or more bytes of the set.
+    Star(ByteSet),
+    /// `(?:SEP NOTSEP+)*`: zero or more whole components.
+    AnyDepth(ByteSet, ByteSet),
+    /// One of the alternatives (an empty one matches the empty string).
+    Alt(Vec<Vec<Tok>>),
+}
+
+fn lit_toks(bytes: &[u8], out: &mut Vec<Tok>) {
+    out.extend(bytes.iter().map(|&b| Tok::Byte(bs_byte(b))));
+}
+
+/// One character of a Unicode class, as UTF-8 byte sequences.
+fn class_tok(cls: &ClassUnicode) -> Tok {
+    let mut single = [0u64; 4];
+    let mut branches: Vec<Vec<Tok>> = Vec::new();
+    for r in cls.iter() {
+        for seq in Utf8Sequences::new(r.start(), r.end()) {
+            let s = seq.as_slice();
+            if let [one] = s {
+                single = bs_or(single, bs_range(one.start, one.end));
+            } else {
+                branches.push(
+                    s.iter()
+                        .map(|r| Tok::Byte(bs_range(r.start, r.end)))
+                        .collect(),
+                );
+            }
+        }
+    }
+    if branches.is_empty() {
+        return Tok::Byte(single);
+    }
+    if single != [0; 4] {
+        branches.insert(0, vec![Tok::Byte(single)]);
+    }
+    Tok::Alt(branches)
+}
+
+fn char_class(ranges: impl IntoIterator<Item = (char, char)>) -> ClassUnicode {
+    ClassUnicode::new(
+        ranges
+            .into_iter()
+            .map(|(a, b)| ClassUnicodeRange::new(a, b)),
+    )
+}
+
+fn sep_set(windows: bool) -> ByteSet {
     if windows {
-        r"[/\\]"
+        bs_or(bs_byte(b'/'), bs_byte(b'\\'))
     } else {
-        "/"
+        bs_byte(b'/')
     }
 }
 
-fn not_sep(windows: bool) -> &'static str {
-    if windows {
-        r"(?-u:[^/\\])"
+/// `(?u:[^/])` (`[^/\\]` on Windows): one character other than a separator.
+fn one_tok(windows: bool) -> Tok {
+    let mut c = if windows {
+        char_class([('/', '/'), ('\\', '\\')])
     } else {
-        r"(?-u:[^/])"
-    }
+        char_class([('/', '/')])
+    };
+    c.negate();
+    class_tok(&c)
 }
 
-fn atoms_regex(atoms: &[Atom], windows: bool, out: &mut String) {
+fn atoms_toks(atoms: &[Atom], windows: bool, out: &mut Vec<Tok>) {
+    let ns = bs_not(sep_set(windows));
     for a in atoms {
         match a {
-            Atom::Lit(l) => out.push_str(&esc_lit(l, windows)),
-            Atom::Star => {
-                out.push_str(not_sep(windows));
-                out.push('*');
+            Atom::Lit(l) if !windows => lit_toks(l.as_bytes(), out),
+            Atom::Lit(l) => {
+                for ch in l.chars() {
+                    let mut c = char_class([(ch, ch)]);
+                    c.case_fold_simple();
+                    out.push(class_tok(&c));
+                }
             }
-            Atom::One => out.push_str(if windows {
-                r"(?u:[^/\\])"
-            } else {
-                r"(?u:[^/])"
-            }),
+            Atom::Star => out.push(Tok::Star(ns)),
+            Atom::One => out.push(one_tok(windows)),
             Atom::Class { negated, ranges } => {
-                out.push_str(if windows { "(?iu:[" } else { "(?u:[" });
+                let mut c = char_class(ranges.iter().copied());
                 if *negated {
-                    out.push('^');
-                }
-                for (lo, hi) in ranges {
-                    out.push_str(&regex_syntax::escape(&lo.to_string()));
-                    if lo != hi {
-                        out.push('-');
-                        out.push_str(&regex_syntax::escape(&hi.to_string()));
-                    }
-                }
-                if *negated {
-                    out.push('/');
+                    c.push(ClassUnicodeRange::new('/', '/'));
                     if windows {
-                        out.push_str(r"\\");
+                        c.push(ClassUnicodeRange::new('\\', '\\'));
                     }
                 }
-                out.push_str("])");
+                if windows {
+                    c.case_fold_simple();
+                }
+                if *negated {
+                    c.negate();
+                }
+                out.push(class_tok(&c));
             }
         }
     }
 }
 
-/// The regex of a path glob over normalised paths.
-pub fn path_regex(g: &PathGlob, windows: bool) -> String {
-    let s = sep(windows);
-    let ns = not_sep(windows);
-    let mut body = String::new();
+/// The tokens of a path glob over normalised paths (the language of [`path_regex`]).
+fn path_toks(g: &PathGlob, windows: bool, out: &mut Vec<Tok>) {
+    let s = sep_set(windows);
+    let ns = bs_not(s);
+    let mut body = Vec::new();
     let mut nullable = true;
     for c in &g.comps {
         match c {
-            Comp::AnyDepth => {
-                let _ = write!(body, "(?:{s}{ns}+)*");
-            }
+            Comp::AnyDepth => body.push(Tok::AnyDepth(s, ns)),
             Comp::Seg(atoms) => {
                 nullable = false;
-                body.push_str(s);
+                body.push(Tok::Byte(s));
                 if atoms.iter().all(|a| *a == Atom::Star) {
                     // A component is never empty: `/*` does not match the root `/`.
-                    let _ = write!(body, "{ns}+");
+                    body.push(Tok::Byte(ns));
+                    body.push(Tok::Star(ns));
                 } else {
-                    atoms_regex(atoms, windows, &mut body);
+                    atoms_toks(atoms, windows, &mut body);
                 }
             }
         }
     }
-    let prefix = match &g.root {
-        Root::Slash => String::new(),
-        Root::Drive(d) => format!("(?i:{d}:)"),
+    match &g.root {
+        Root::Slash => {}
+        Root::Drive(d) => {
+            let d = *d as u8;
+            out.push(Tok::Byte(bs_or(
+                bs_byte(d.to_ascii_uppercase()),
+                bs_byte(d.to_ascii_lowercase()),
+            )));
+            out.push(Tok::Byte(bs_byte(b':')));
+        }
         Root::Anywhere => {
-            let drive = if windows { "(?:[A-Za-z]:)?" } else { "" };
-            // `**/x`: x under any number of components.
-            return format!(
-                "(?s-u:{drive}(?:{s}{ns}+)*{})",
-                if nullable {
-                    format!("(?:{s}|{body})")
-                } else {
-                    body
-                }
-            );
-        }
-    };
-    if nullable {
-        format!("(?s-u:{prefix}(?:{s}|{body}))")
-    } else {
-        format!("(?s-u:{prefix}{body})")
-    }
-}
-
-fn byte(b: u8) -> String {
-    format!(r"\x{b:02X}")
-}
-
-fn byte_range(lo: u8, hi: u8) -> String {
-    if lo == hi {
-        byte(lo)
-    } else {
-        format!("[{}-{}]", byte(lo), byte(hi))
-    }
-}
-
-const ANY_BYTE: &str = r"[\x00-\xFF]";
-
-fn port_regex(ports: &[(u16, u16)]) -> String {
-    if ports.is_empty() {
-        return format!("{ANY_BYTE}{{2}}");
-    }
-    let mut alts = Vec::new();
-    for &(lo, hi) in ports {
-        let (lh, ll) = ((lo >> 8) as u8, (lo & 0xff) as u8);
-        let (hh, hl) = ((hi >> 8) as u8, (hi & 0xff) as u8);
-        if lh == hh {
-            alts.push(format!("{}{}", byte(lh), byte_range(ll, hl)));
-        } else {
-            alts.push(format!("{}{}", byte(lh), byte_range(ll, 0xff)));
-            if lh + 1 < hh {
-                alts.push(format!("{}{ANY_BYTE}", byte_range(lh + 1, hh - 1)));
+            if windows {
+                let letter = bs_or(bs_range(b'A', b'Z'), bs_range(b'a', b'z'));
+                out.push(Tok::Alt(vec![
+                    vec![],
+                    vec![Tok::Byte(letter), Tok::Byte(bs_byte(b':'))],
+                ]));
             }
-            alts.push(format!("{}{}", byte(hh), byte_range(0, hl)));
+            out.push(Tok::AnyDepth(s, ns));
         }
     }
-    format!("(?:{})", alts.join("|"))
+    if nullable {
+        out.push(Tok::Alt(vec![vec![Tok::Byte(s)], body]));
+    } else {
+        out.extend(body);
+    }
 }
 
-fn prefix_bytes(addr: &[u8], prefix: u8) -> String {
-    let mut s = String::new();
+/// The `n` bytes of an address under a prefix length.
+fn prefix_toks(addr: &[u8], prefix: u8, out: &mut Vec<Tok>) {
     let full = (prefix / 8) as usize;
     let rem = prefix % 8;
-    for b in addr.iter().take(full) {
-        s.push_str(&byte(*b));
-    }
-    let mut rest = addr.len() - full;
-    if rem > 0 {
+    lit_toks(&addr[..full.min(addr.len())], out);
+    let mut rest = addr.len().saturating_sub(full);
+    if rem > 0 && rest > 0 {
         let mask = 0xffu8 << (8 - rem);
         let lo = addr[full] & mask;
-        s.push_str(&byte_range(lo, lo | !mask));
+        out.push(Tok::Byte(bs_range(lo, lo | !mask)));
         rest -= 1;
     }
-    if rest > 0 {
-        let _ = write!(s, "{ANY_BYTE}{{{rest}}}");
-    }
-    s
+    out.extend(std::iter::repeat_n(Tok::Byte(ANY), rest));
 }
 
 /// Host names are fed to the automaton reversed (see `mxc_eval::NetRequest`).
@@ -425,247 +583,783 @@ fn rev(s: &str) -> String {
     s.chars().rev().collect()
 }
 
-fn host_regex(h: &HostPat) -> String {
-    let any_name = r"\x01[\x01-\xFF]*\x00";
+fn host_toks(h: &HostPat, out: &mut Vec<Tok>) {
+    let b = |x: u8| Tok::Byte(bs_byte(x));
+    let name_byte = bs_range(1, 0xff);
     match h {
-        HostPat::Any => format!(r"(?:{any_name}|\x04{ANY_BYTE}{{4}}|\x06{ANY_BYTE}{{16}})"),
-        HostPat::Localhost => format!(
-            r"(?:\x01tsohlacol\x00|\x04\x7F{ANY_BYTE}{{3}}|\x06{})",
-            prefix_bytes(&std::net::Ipv6Addr::LOCALHOST.octets(), 128)
-        ),
-        HostPat::Name(n) => format!(r"\x01{}\x00", regex_syntax::escape(&rev(n))),
-        HostPat::Suffix(s) => format!(r"\x01{}\.[\x01-\xFF]+\x00", regex_syntax::escape(&rev(s))),
-        HostPat::V4(a, p) => format!(r"\x04{}", prefix_bytes(a, *p)),
-        HostPat::V6(a, p) => format!(r"\x06{}", prefix_bytes(a, *p)),
+        HostPat::Any => out.push(Tok::Alt(vec![
+            vec![b(1), Tok::Star(name_byte), b(0)],
+            std::iter::once(b(4))
+                .chain(std::iter::repeat_n(Tok::Byte(ANY), 4))
+                .collect(),
+            std::iter::once(b(6))
+                .chain(std::iter::repeat_n(Tok::Byte(ANY), 16))
+                .collect(),
+        ])),
+        HostPat::Localhost => {
+            let mut name = vec![b(1)];
+            lit_toks(b"tsohlacol", &mut name);
+            name.push(b(0));
+            let mut v4 = vec![b(4), b(0x7f)];
+            v4.extend(std::iter::repeat_n(Tok::Byte(ANY), 3));
+            let mut v6 = vec![b(6)];
+            prefix_toks(&std::net::Ipv6Addr::LOCALHOST.octets(), 128, &mut v6);
+            out.push(Tok::Alt(vec![name, v4, v6]));
+        }
+        HostPat::Name(n) => {
+            out.push(b(1));
+            lit_toks(rev(n).as_bytes(), out);
+            out.push(b(0));
+        }
+        HostPat::Suffix(s) => {
+            out.push(b(1));
+            lit_toks(rev(s).as_bytes(), out);
+            out.push(b(b'.'));
+            out.push(Tok::Byte(name_byte));
+            out.push(Tok::Star(name_byte));
+            out.push(b(0));
+        }
+        HostPat::V4(a, p) => {
+            out.push(b(4));
+            prefix_toks(a, *p, out);
+        }
+        HostPat::V6(a, p) => {
+            out.push(b(6));
+            prefix_toks(a, *p, out);
+        }
     }
 }
 
-fn net_regex(r: &BoundRule, t: &NetTarget, windows: bool) -> String {
-    let right = match (r.rights & CONNECT != 0, r.rights & BIND != 0) {
-        (true, true) => r"[\x01\x02]".to_string(),
-        (true, false) => byte(ev::NetRight::Connect as u8),
-        _ => byte(ev::NetRight::Bind as u8),
-    };
-    let proto = match t.proto {
-        NetProto::Tcp => byte(ev::Proto::Tcp as u8),
-        NetProto::Udp => byte(ev::Proto::Udp as u8),
-    };
-    let program = if r.from.is_empty() {
-        format!(r"(?:\x00|\x01{ANY_BYTE}*)")
-    } else {
-        let alts: Vec<String> = r.from.iter().map(|g| path_regex(g, windows)).collect();
-        format!(r"\x01(?:{})", alts.join("|"))
-    };
-    format!(
-        "(?s-u:{right}{proto}{}{}{program})",
-        host_regex(&t.host),
-        port_regex(&t.ports)
-    )
+fn port_toks(ports: &[(u16, u16)], out: &mut Vec<Tok>) {
+    if ports.is_empty() {
+        out.push(Tok::Byte(ANY));
+        out.push(Tok::Byte(ANY));
+        return;
+    }
+    let two = |h: ByteSet, l: ByteSet| vec![Tok::Byte(h), Tok::Byte(l)];
+    let mut alts = Vec::new();
+    for &(lo, hi) in ports {
+        let (lh, ll) = ((lo >> 8) as u8, (lo & 0xff) as u8);
+        let (hh, hl) = ((hi >> 8) as u8, (hi & 0xff) as u8);
+        if lh == hh {
+            alts.push(two(bs_byte(lh), bs_range(ll, hl)));
+        } else {
+            alts.push(two(bs_byte(lh), bs_range(ll, 0xff)));
+            if lh + 1 < hh {
+                alts.push(two(bs_range(lh + 1, hh - 1), ANY));
+            }
+            alts.push(two(bs_byte(hh), bs_range(0, hl)));
+        }
+    }
+    out.push(Tok::Alt(alts));
 }
 
-fn app_regex(g: &PathGlob, args: Option<&ArgsGlob>, windows: bool) -> String {
-    let mut a = String::new();
+/// The tokens of one net target of a rule, over the encoding of `mxc_eval::NetRequest`.
+fn net_toks(r: &BoundRule, t: &NetTarget, windows: bool) -> Vec<Tok> {
+    let mut out = Vec::new();
+    out.push(Tok::Byte(
+        match (r.rights & CONNECT != 0, r.rights & BIND != 0) {
+            (true, true) => bs_range(1, 2),
+            (true, false) => bs_byte(ev::NetRight::Connect as u8),
+            _ => bs_byte(ev::NetRight::Bind as u8),
+        },
+    ));
+    out.push(Tok::Byte(bs_byte(match t.proto {
+        NetProto::Tcp => ev::Proto::Tcp as u8,
+        NetProto::Udp => ev::Proto::Udp as u8,
+    })));
+    host_toks(&t.host, &mut out);
+    port_toks(&t.ports, &mut out);
+    if r.from.is_empty() {
+        out.push(Tok::Alt(vec![
+            vec![Tok::Byte(bs_byte(0))],
+            vec![Tok::Byte(bs_byte(1)), Tok::Star(ANY)],
+        ]));
+    } else {
+        out.push(Tok::Byte(bs_byte(1)));
+        let alts = r
+            .from
+            .iter()
+            .map(|g| {
+                let mut v = Vec::new();
+                path_toks(g, windows, &mut v);
+                v
+            })
+            .collect();
+        out.push(Tok::Alt(alts));
+    }
+    out
+}
+
+/// The tokens of one app target: program path, `0x00`, arguments joined by spaces.
+fn app_toks(g: &PathGlob, args: Option<&ArgsGlob>, windows: bool) -> Vec<Tok> {
+    let mut out = Vec::new();
+    path_toks(g, windows, &mut out);
+    out.push(Tok::Byte(bs_byte(0)));
     match args {
-        None => {
-            let _ = write!(a, "{ANY_BYTE}*");
-        }
+        None => out.push(Tok::Star(ANY)),
         Some(glob) => {
             for atom in &glob.atoms {
                 match atom {
-                    Atom::Lit(l) => a.push_str(&regex_syntax::escape(l)),
-                    Atom::Star => {
-                        let _ = write!(a, "{ANY_BYTE}*");
-                    }
-                    Atom::One => a.push_str("(?su:.)"),
+                    Atom::Lit(l) => lit_toks(l.as_bytes(), &mut out),
+                    Atom::Star => out.push(Tok::Star(ANY)),
+                    Atom::One => out.push(class_tok(&char_class([('\0', char::MAX)]))),
                     Atom::Class { .. } => {}
                 }
             }
         }
     }
-    format!(r"(?s-u:{}\x00{a})", path_regex(g, windows))
+    out
 }
 
 // ---------------------------------------------------------------------------------------
-// Determinisation, minimisation, packing
+// NFA with shared prefixes, and its determinisation
 
-/// Builds one section's automaton; `row_of` maps an accepting pattern set (sorted
-/// pattern ids) to a row index or `NONE`.
+/// A byte NFA. State 0 is the start. Built by [`Nfa::add`], which reuses the state
+/// reached by the same token from the same state (so equal prefixes share states);
+/// the insides of alternatives and loops are private to the token that made them, so
+/// sharing never adds a path that was not inserted.
+#[derive(Default)]
+struct Nfa {
+    eps: Vec<Vec<u32>>,
+    /// (byte set id, target)
+    edges: Vec<Vec<(u32, u32)>>,
+    /// Pattern ids accepted in each state.
+    accept: Vec<Vec<u32>>,
+    sets: Vec<ByteSet>,
+    set_ids: FxMap<ByteSet, u32>,
+    /// Token ids, and the state each (state, token id) leads to.
+    tok_ids: FxMap<Tok, u32>,
+    memo: FxMap<(u32, u32), u32>,
+}
+
+impl Nfa {
+    fn new() -> Nfa {
+        let mut n = Nfa::default();
+        n.state();
+        n
+    }
+
+    fn state(&mut self) -> u32 {
+        self.eps.push(Vec::new());
+        self.edges.push(Vec::new());
+        self.accept.push(Vec::new());
+        (self.eps.len() - 1) as u32
+    }
+
+    fn edge(&mut self, from: u32, set: ByteSet, to: u32) {
+        let next = self.sets.len() as u32;
+        let id = *self.set_ids.entry(set).or_insert(next);
+        if id == next {
+            self.sets.push(set);
+        }
+        self.edges[from as usize].push((id, to));
+    }
+
+    /// Adds pattern `id`.
+    fn add(&mut self, id: u32, toks: &[Tok]) {
+        let end = self.seq(0, toks, true);
+        self.accept[end as usize].push(id);
+    }
+
+    fn seq(&mut self, mut at: u32, toks: &[Tok], shared: bool) -> u32 {
+        for t in toks {
+            at = self.tok(at, t, shared);
+        }
+        at
+    }
+
+    fn tok(&mut self, from: u32, t: &Tok, shared: bool) -> u32 {
+        let key = if shared {
+            let tid = match self.tok_ids.get(t) {
+                Some(&id) => id,
+                None => {
+                    let id = self.tok_ids.len() as u32;
+                    self.tok_ids.insert(t.clone(), id);
+                    id
+                }
+            };
+            if let Some(&to) = self.memo.get(&(from, tid)) {
+                return to;
+            }
+            Some((from, tid))
+        } else {
+            None
+        };
+        let to = match t {
+            Tok::Byte(s) => {
+                let to = self.state();
+                self.edge(from, *s, to);
+                to
+            }
+            Tok::Star(s) => {
+                let to = self.state();
+                self.eps[from as usize].push(to);
+                self.edge(to, *s, to);
+                to
+            }
+            Tok::AnyDepth(sep, ns) => {
+                let (l, m, m2) = (self.state(), self.state(), self.state());
+                self.eps[from as usize].push(l);
+                self.edge(l, *sep, m);
+                self.edge(m, *ns, m2);
+                self.edge(m2, *ns, m2);
+                self.eps[m2 as usize].push(l);
+                l
+            }
+            Tok::Alt(branches) => {
+                let join = self.state();
+                for b in branches {
+                    let end = self.seq(from, b, false);
+                    self.eps[end as usize].push(join);
+                }
+                join
+            }
+        };
+        if let Some(key) = key {
+            self.memo.insert(key, to);
+        }
+        to
+    }
+}
+
+/// Most DFA states one automaton may have (a guard against hostile policies).
+const MAX_STATES: usize = 1 << 22;
+
+/// A dense DFA: state 0 dead, `trans[s * nclasses + c]` with `c = class_of[byte]`,
+/// `accept[s]` a row or `NONE` (or, for [`dense_of`], a bit set of patterns).
+pub(crate) struct Dense {
+    pub nclasses: usize,
+    pub class_of: Vec<u8>,
+    pub start: u32,
+    pub trans: Vec<u32>,
+    pub accept: Vec<u32>,
+}
+
+impl Dense {
+    /// The automaton that matches nothing (its start is the dead state).
+    fn empty() -> Dense {
+        Dense {
+            nclasses: 1,
+            class_of: vec![0; 256],
+            start: 0,
+            trans: vec![0],
+            accept: vec![ev::NONE],
+        }
+    }
+
+    pub fn nstates(&self) -> usize {
+        self.accept.len()
+    }
+
+    /// The target of state `s` on class `c` (the dead state when out of range).
+    #[inline]
+    pub fn step(&self, s: u32, c: u32) -> u32 {
+        self.trans
+            .get(s as usize * self.nclasses + c as usize)
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// Subset construction. `row_of` maps the sorted pattern ids accepted in a state to a
+/// row index or `NONE`.
+fn determinise(nfa: &Nfa, mut row_of: impl FnMut(&[u32]) -> u32) -> Result<Dense, String> {
+    // Byte classes: bytes that no set tells apart.
+    let mut class_of = vec![0u8; 256];
+    let mut nclasses = 1usize;
+    for set in &nfa.sets {
+        let mut map = [[u16::MAX; 2]; 256];
+        let mut n = 0u16;
+        for b in 0..=255u8 {
+            let slot = &mut map[class_of[b as usize] as usize][bs_has(set, b) as usize];
+            if *slot == u16::MAX {
+                *slot = n;
+                n += 1;
+            }
+            class_of[b as usize] = *slot as u8;
+        }
+        nclasses = n as usize;
+    }
+    let set_classes: Vec<Vec<u8>> = nfa
+        .sets
+        .iter()
+        .map(|set| {
+            let mut seen = [false; 256];
+            let mut v = Vec::new();
+            for b in 0..=255u8 {
+                let c = class_of[b as usize];
+                if bs_has(set, b) && !seen[c as usize] {
+                    seen[c as usize] = true;
+                    v.push(c);
+                }
+            }
+            v
+        })
+        .collect();
+
+    let n = nfa.eps.len();
+    let mut stamp = vec![0u32; n];
+    let mut round = 0u32;
+    let mut stack: Vec<u32> = Vec::new();
+    // Epsilon closure of `set`, in place, sorted.
+    let mut close = |set: &mut Vec<u32>| {
+        round += 1;
+        stack.clear();
+        for &q in set.iter() {
+            if stamp[q as usize] != round {
+                stamp[q as usize] = round;
+                stack.push(q);
+            }
+        }
+        set.clear();
+        while let Some(q) = stack.pop() {
+            set.push(q);
+            for &e in &nfa.eps[q as usize] {
+                if stamp[e as usize] != round {
+                    stamp[e as usize] = round;
+                    stack.push(e);
+                }
+            }
+        }
+        set.sort_unstable();
+    };
+
+    let mut ids: FxMap<Box<[u32]>, u32> = FxMap::default();
+    let mut sets: Vec<Box<[u32]>> = vec![Box::new([])];
+    let mut accept: Vec<u32> = vec![ev::NONE];
+    let mut pids: Vec<u32> = Vec::new();
+    let mut accept_of = |set: &[u32], pids: &mut Vec<u32>| -> u32 {
+        pids.clear();
+        for &q in set {
+            pids.extend_from_slice(&nfa.accept[q as usize]);
+        }
+        if pids.is_empty() {
+            return ev::NONE;
+        }
+        pids.sort_unstable();
+        pids.dedup();
+        row_of(pids)
+    };
+    let mut start_set = vec![0u32];
+    close(&mut start_set);
+    ids.insert(Box::new([]), 0);
+    ids.insert(start_set.clone().into_boxed_slice(), 1);
+    accept.push(accept_of(&start_set, &mut pids));
+    sets.push(start_set.into_boxed_slice());
+    // The classes of each byte set, as a bitmap over classes.
+    let set_cls: Vec<ByteSet> = set_classes
+        .iter()
+        .map(|cs| {
+            let mut m = [0u64; 4];
+            for &c in cs {
+                m[(c >> 6) as usize] |= 1u64 << (c & 63);
+            }
+            m
+        })
+        .collect();
+    let mut trans: Vec<u32> = vec![0; nclasses];
+    // Per state: its outgoing edges grouped by byte set (`group_of[set]` is the group
+    // of a set in this state, valid when `group_stamp[set] == i`).
+    let mut group_of = vec![0u32; nfa.sets.len()];
+    let mut group_stamp = vec![0usize; nfa.sets.len()];
+    let mut groups: Vec<(u32, Vec<u32>)> = Vec::new();
+    let mut ngroups;
+    // Per state: the target of each signature (set of groups) met so far.
+    let mut sigs: Vec<(u64, u32)> = Vec::new();
+    let mut sig_map: FxMap<Vec<u64>, u32> = FxMap::default();
+    let mut sig_buf: Vec<u64> = Vec::new();
+    let mut class_sig: Vec<u64> = vec![0; nclasses];
+    let mut touched: Vec<u8> = Vec::new();
+    let mut target_set: Vec<u32> = Vec::new();
+    let mut i = 1;
+    while i < sets.len() {
+        ngroups = 0;
+        for &q in sets[i].iter() {
+            for &(sid, t) in &nfa.edges[q as usize] {
+                let sid = sid as usize;
+                if group_stamp[sid] != i {
+                    group_stamp[sid] = i;
+                    group_of[sid] = ngroups as u32;
+                    if groups.len() <= ngroups {
+                        groups.push((0, Vec::new()));
+                    }
+                    groups[ngroups].0 = sid as u32;
+                    groups[ngroups].1.clear();
+                    ngroups += 1;
+                }
+                groups[group_of[sid] as usize].1.push(t);
+            }
+        }
+        let base = trans.len();
+        trans.resize(base + nclasses, 0);
+        sigs.clear();
+        sig_map.clear();
+        let words = ngroups.div_ceil(64).max(1);
+        // The classes some group's byte set holds, and for each (when there are at most
+        // 64 groups) the bit set of those groups, from each set's list of classes.
+        touched.clear();
+        if words == 1 {
+            for (j, (sid, _)) in groups[..ngroups].iter().enumerate() {
+                for &c in &set_classes[*sid as usize] {
+                    let slot = &mut class_sig[c as usize];
+                    if *slot == 0 {
+                        touched.push(c);
+                    }
+                    *slot |= 1 << j;
+                }
+            }
+        } else {
+            touched.extend((0..nclasses).map(|c| c as u8));
+        }
+        for &c in &touched {
+            let c = c as usize;
+            if words == 1 {
+                sig_buf.clear();
+                sig_buf.push(std::mem::take(&mut class_sig[c]));
+            } else {
+                let (w, bit) = (c >> 6, 1u64 << (c & 63));
+                // The groups whose byte set holds class `c` (bit j = group j).
+                sig_buf.clear();
+                sig_buf.resize(words, 0);
+                for (j, (sid, _)) in groups[..ngroups].iter().enumerate() {
+                    if set_cls[*sid as usize][w] & bit != 0 {
+                        sig_buf[j >> 6] |= 1 << (j & 63);
+                    }
+                }
+                if sig_buf.iter().all(|&x| x == 0) {
+                    continue;
+                }
+            }
+            let known = if words == 1 {
+                sigs.iter().find(|(s, _)| *s == sig_buf[0]).map(|&(_, t)| t)
+            } else {
+                sig_map.get(sig_buf.as_slice()).copied()
+            };
+            if let Some(t) = known {
+                trans[base + c] = t;
+                continue;
+            }
+            target_set.clear();
+            for (j, (_, ts)) in groups[..ngroups].iter().enumerate() {
+                if sig_buf[j >> 6] & (1 << (j & 63)) != 0 {
+                    target_set.extend_from_slice(ts);
+                }
+            }
+            close(&mut target_set);
+            let t = match ids.get(target_set.as_slice()) {
+                Some(&t) => t,
+                None => {
+                    let t = sets.len() as u32;
+                    if sets.len() >= MAX_STATES {
+                        return Err(format!("the automaton has more than {MAX_STATES} states"));
+                    }
+                    let set: Box<[u32]> = target_set.as_slice().into();
+                    ids.insert(set.clone(), t);
+                    accept.push(accept_of(&set, &mut pids));
+                    sets.push(set);
+                    t
+                }
+            };
+            if words == 1 {
+                sigs.push((sig_buf[0], t));
+            } else {
+                sig_map.insert(sig_buf.clone(), t);
+            }
+            trans[base + c] = t;
+        }
+        i += 1;
+    }
+    Ok(Dense {
+        nclasses,
+        class_of,
+        start: 1,
+        trans,
+        accept,
+    })
+}
+
+/// Builds one section's automaton from its patterns' tokens; `row_of` maps an accepting
+/// pattern set (sorted pattern ids) to a row index or `NONE`. No patterns: the empty
+/// automaton (start = dead state, so a walk stops at once).
 fn build_section(
-    patterns: &[String],
-    mut row_of: impl FnMut(&[u32]) -> u32,
-) -> Result<ev::Dfa, String> {
+    what: &str,
+    patterns: &[Vec<Tok>],
+    row_of: impl FnMut(&[u32]) -> u32,
+) -> Result<Dense, String> {
     if patterns.is_empty() {
-        return Ok(ev::Dfa::from_dense_flat(
-            1,
-            vec![0; 256],
-            0,
-            &[0],
-            vec![ev::NONE],
-        ));
+        return Ok(Dense::empty());
     }
     let timing = std::env::var_os("MXC_TIMING").is_some();
     let t0 = std::time::Instant::now();
-    let dfa = dense::Builder::new()
-        .configure(
-            dense::Config::new()
-                .match_kind(MatchKind::All)
-                .start_kind(StartKind::Anchored)
-                .minimize(false)
-                .byte_classes(true)
-                .accelerate(false)
-                .specialize_start_states(false),
-        )
-        .syntax(syntax::Config::new().utf8(false).unicode(true))
-        .thompson(
-            thompson::Config::new()
-                .utf8(false)
-                .shrink(false)
-                .which_captures(thompson::WhichCaptures::None),
-        )
-        .build_many(patterns)
-        .map_err(|e| e.to_string())?;
+    let mut nfa = Nfa::new();
+    for (i, p) in patterns.iter().enumerate() {
+        nfa.add(i as u32, p);
+    }
+    let nfa_states = nfa.eps.len();
+    drop(std::mem::take(&mut nfa.memo));
+    drop(std::mem::take(&mut nfa.tok_ids));
+    let d = determinise(&nfa, row_of)?;
     if timing {
         eprintln!(
-            "determinise {} patterns: {:?}",
+            "{what}: {} patterns, NFA {nfa_states} states, DFA {} states x {} classes: {:?}",
             patterns.len(),
+            d.accept.len(),
+            d.nclasses,
             t0.elapsed()
         );
-    }
-    let classes = dfa.byte_classes();
-    let nclasses = classes.alphabet_len() - 1; // minus EOI
-    let mut rep = vec![0u8; nclasses];
-    let mut class_of = vec![0u8; 256];
-    for b in 0..=255u8 {
-        let c = classes.get(b);
-        class_of[b as usize] = c;
-        rep[c as usize] = b;
-    }
-    let start = dfa
-        .start_state(&start::Config::new().anchored(Anchored::Yes))
-        .map_err(|e| e.to_string())?;
-    // BFS, numbering states (0 = dead).
-    let mut ids: HashMap<regex_automata::util::primitives::StateID, u32> = HashMap::new();
-    let mut order = vec![];
-    let mut trans: Vec<u32> = vec![0; nclasses]; // state 0: dead
-    let mut accept: Vec<u32> = vec![ev::NONE];
-    let mut queue = std::collections::VecDeque::new();
-    let mut pids = Vec::new();
-    let intern_state = |s,
-                        ids: &mut HashMap<_, u32>,
-                        order: &mut Vec<_>,
-                        queue: &mut std::collections::VecDeque<_>|
-     -> u32 {
-        if dfa.is_dead_state(s) {
-            return 0;
-        }
-        if let Some(&i) = ids.get(&s) {
-            return i;
-        }
-        let i = (order.len() + 1) as u32;
-        ids.insert(s, i);
-        order.push(s);
-        queue.push_back(s);
-        i
-    };
-    let start_id = intern_state(start, &mut ids, &mut order, &mut queue);
-    while let Some(s) = queue.pop_front() {
-        let base = trans.len();
-        trans.resize(base + nclasses, 0);
-        for (c, &b) in rep.iter().enumerate() {
-            let t = dfa.next_state(s, b);
-            let ti = intern_state(t, &mut ids, &mut order, &mut queue);
-            trans[base + c] = ti;
-        }
-        let e = dfa.next_eoi_state(s);
-        pids.clear();
-        if dfa.is_match_state(e) {
-            for k in 0..dfa.match_len(e) {
-                pids.push(dfa.match_pattern(e, k).as_u32());
-            }
-            pids.sort_unstable();
-        }
-        accept.push(if pids.is_empty() {
-            ev::NONE
-        } else {
-            row_of(&pids)
-        });
-    }
-    if timing {
-        eprintln!(
-            "explore {} states x {nclasses} classes: {:?}",
-            accept.len(),
-            t0.elapsed()
-        );
-    }
-    let (trans, accept, start_id) = minimize(nclasses, &trans, &accept, start_id);
-    if timing {
-        eprintln!("minimise to {} states: {:?}", accept.len(), t0.elapsed());
-    }
-    let (nclasses, class_of, trans) = merge_classes(nclasses, &class_of, &trans);
-    let d = ev::Dfa::from_dense_flat(nclasses as u32, class_of, start_id, &trans, accept);
-    if timing {
-        eprintln!("pack ({nclasses} classes): {:?}", t0.elapsed());
     }
     Ok(d)
 }
 
-/// Moore partition refinement on (accept row, transitions). State 0 stays dead.
-fn minimize(k: usize, trans: &[u32], accept: &[u32], start: u32) -> (Vec<u32>, Vec<u32>, u32) {
-    let n = accept.len();
-    // Initial blocks by accept value, dead state's block first.
-    let mut block = vec![0u32; n];
-    {
-        let mut m: HashMap<u32, u32> = HashMap::new();
-        m.insert(ev::NONE, 0);
-        // The dead state alone in block 0 unless others are equivalent to it; other
-        // NONE states start in block 0 too and are split off by refinement.
-        for s in 0..n {
-            let next = m.len() as u32;
-            block[s] = *m.entry(accept[s]).or_insert(next);
-        }
+/// Packs a dense automaton into the engine's comb layout, minimised first when
+/// `min` (see [`compile_bound`] for which), with equal classes merged.
+fn pack(d: Dense, min: bool) -> ev::Dfa {
+    if d.start == 0 {
+        return ev::Dfa::empty();
     }
-    let mut nblocks = block.iter().copied().max().unwrap_or(0) + 1;
-    let mut sig: Vec<u32> = Vec::with_capacity(k + 1);
-    loop {
-        let mut m: HashMap<Vec<u32>, u32> = HashMap::with_capacity(nblocks as usize * 2);
-        let mut nb = vec![0u32; n];
-        // Keep state 0's block id 0.
-        for s in std::iter::once(0).chain(1..n) {
-            sig.clear();
-            sig.push(block[s]);
-            sig.extend(trans[s * k..(s + 1) * k].iter().map(|&t| block[t as usize]));
-            let next = m.len() as u32;
-            nb[s] = *m.entry(sig.clone()).or_insert(next);
-        }
-        let count = m.len() as u32;
-        block = nb;
-        if count == nblocks {
-            break;
-        }
-        nblocks = count;
+    let t0 = std::time::Instant::now();
+    let before = d.nstates();
+    let d = if min { minimise(&d) } else { d };
+    if std::env::var_os("MXC_TIMING").is_some() {
+        eprintln!(
+            "minimise {before} to {} states x {} classes: {:?}",
+            d.nstates(),
+            d.nclasses,
+            t0.elapsed()
+        );
     }
-    let nb = nblocks as usize;
-    let mut out = vec![0u32; nb * k];
-    let mut acc = vec![ev::NONE; nb];
-    let mut done = vec![false; nb];
+    let (nclasses, class_of, trans) = merge_classes(d.nclasses, &d.class_of, &d.trans);
+    ev::Dfa::from_dense_flat(nclasses as u32, class_of, d.start, &trans, d.accept)
+}
+
+/// The dense automaton of `patterns` (tokens over bytes, see [`PlaceTok`]) whose
+/// accept value is the bit set of the patterns matched (at most 32), for the lints.
+pub(crate) fn dense_of(patterns: &[Vec<PlaceTok>]) -> Result<Dense, String> {
+    let lit = |s: &str| -> Vec<Tok> { s.bytes().map(|b| Tok::Byte(bs_byte(b))).collect() };
+    let toks: Vec<Vec<Tok>> = patterns
+        .iter()
+        .map(|p| {
+            let mut out = Vec::new();
+            for t in p {
+                match t {
+                    PlaceTok::Lit(s) => out.extend(lit(s)),
+                    PlaceTok::Below => {
+                        let s = bs_byte(b'/');
+                        out.push(Tok::AnyDepth(s, bs_not(s)));
+                    }
+                    PlaceTok::OneOf(alts) => {
+                        out.push(Tok::Alt(alts.iter().map(|a| lit(a)).collect()));
+                    }
+                }
+            }
+            out
+        })
+        .collect();
+    let mut nfa = Nfa::new();
+    for (i, p) in toks.iter().enumerate() {
+        nfa.add(i as u32, p);
+    }
+    determinise(&nfa, |pids| pids.iter().fold(0u32, |m, &p| m | 1 << p))
+}
+
+/// A piece of a place pattern of the lints (Linux paths).
+#[derive(Clone, Debug)]
+pub(crate) enum PlaceTok {
+    /// These bytes.
+    Lit(String),
+    /// `(?:/[^/]+)*`: zero or more components.
+    Below,
+    /// One of these literals.
+    OneOf(Vec<String>),
+}
+
+/// Hopcroft's minimisation: the coarsest partition of the states that respects the
+/// accept values (rows) and the transitions, refined with (block, class) splitters
+/// over the inverse transitions; O(n k log n) for n states and k classes.
+///
+/// The dead state starts in a block of its own, which is never a splitter (Hopcroft's
+/// "all blocks but one" rule; a singleton never splits, so it is never queued later):
+/// the transitions into it, most of the table, are never scanned. A state equivalent
+/// to the dead one would then stay apart from it, which the determinisation never
+/// produces (every non-empty NFA state set can still accept).
+fn minimise(d: &Dense) -> Dense {
+    let n = d.nstates();
+    let k = d.nclasses;
+    if n <= 2 {
+        return Dense {
+            nclasses: k,
+            class_of: d.class_of.clone(),
+            start: d.start,
+            trans: d.trans.clone(),
+            accept: d.accept.clone(),
+        };
+    }
+    // Inverse transitions, grouped by (class, target): sources of `inv_at[c * n + t]..`.
+    let mut count = vec![0u32; k * n + 1];
     for s in 0..n {
-        let b = block[s] as usize;
-        if done[b] {
-            continue;
-        }
-        done[b] = true;
-        acc[b] = accept[s];
         for c in 0..k {
-            out[b * k + c] = block[trans[s * k + c] as usize];
+            let t = d.trans[s * k + c] as usize;
+            if t != 0 {
+                count[c * n + t + 1] += 1;
+            }
         }
     }
-    (out, acc, block[start as usize])
+    for i in 1..count.len() {
+        count[i] += count[i - 1];
+    }
+    let inv_at = count.clone();
+    // `has_in[c]`: bit t set when some transition on class c enters t (not the dead
+    // state); a small bitmap per class, read before the large `inv_at`.
+    let words = n.div_ceil(64);
+    let mut has_in = vec![0u64; k * words];
+    for c in 0..k {
+        for t in 1..n {
+            if inv_at[c * n + t + 1] > inv_at[c * n + t] {
+                has_in[c * words + t / 64] |= 1 << (t % 64);
+            }
+        }
+    }
+    let mut inv = vec![0u32; count[k * n] as usize];
+    for s in 0..n {
+        for c in 0..k {
+            let t = d.trans[s * k + c] as usize;
+            if t == 0 {
+                continue;
+            }
+            let slot = &mut count[c * n + t];
+            inv[*slot as usize] = s as u32;
+            *slot += 1;
+        }
+    }
+    // Initial blocks: the dead state alone (block 0), then one per accept value.
+    let mut by_accept: FxMap<u32, u32> = FxMap::default();
+    let mut block_of = vec![0u32; n];
+    for (b, &a) in block_of.iter_mut().zip(&d.accept).skip(1) {
+        let next = by_accept.len() as u32 + 1;
+        *b = *by_accept.entry(a).or_insert(next);
+    }
+    let nb0 = by_accept.len() + 1;
+    // Blocks as ranges of `elems`; `loc[s]` is the position of `s` in `elems`.
+    let mut elems: Vec<u32> = (0..n as u32).collect();
+    elems.sort_by_key(|&s| block_of[s as usize]);
+    let mut loc = vec![0usize; n];
+    for (i, &s) in elems.iter().enumerate() {
+        loc[s as usize] = i;
+    }
+    let mut start = vec![0usize; nb0];
+    let mut end = vec![0usize; nb0];
+    for (i, &s) in elems.iter().enumerate() {
+        let b = block_of[s as usize] as usize;
+        if i == 0 || block_of[elems[i - 1] as usize] as usize != b {
+            start[b] = i;
+        }
+        end[b] = i + 1;
+    }
+    let mut marked = vec![0usize; nb0];
+    let mut in_work = vec![false; nb0 * k];
+    let mut work: Vec<(u32, u32)> = Vec::new();
+    for b in 1..nb0 {
+        for c in 0..k {
+            in_work[b * k + c] = true;
+            work.push((b as u32, c as u32));
+        }
+    }
+    let mut splitter: Vec<u32> = Vec::new();
+    let mut touched: Vec<u32> = Vec::new();
+    while let Some((b, c)) = work.pop() {
+        let (b, c) = (b as usize, c as usize);
+        in_work[b * k + c] = false;
+        splitter.clear();
+        splitter.extend_from_slice(&elems[start[b]..end[b]]);
+        for &t in &splitter {
+            if has_in[c * words + t as usize / 64] & (1 << (t % 64)) == 0 {
+                continue;
+            }
+            let at = c * n + t as usize;
+            for &p in &inv[inv_at[at] as usize..inv_at[at + 1] as usize] {
+                let pb = block_of[p as usize] as usize;
+                let pos = loc[p as usize];
+                let first_unmarked = start[pb] + marked[pb];
+                if pos < first_unmarked {
+                    continue; // already marked
+                }
+                if marked[pb] == 0 {
+                    touched.push(pb as u32);
+                }
+                // Swap `p` into the marked prefix of its block.
+                let q = elems[first_unmarked];
+                elems.swap(pos, first_unmarked);
+                loc[q as usize] = pos;
+                loc[p as usize] = first_unmarked;
+                marked[pb] += 1;
+            }
+        }
+        for &x in &touched {
+            let x = x as usize;
+            let m = marked[x];
+            marked[x] = 0;
+            if m == end[x] - start[x] {
+                continue;
+            }
+            // Split: the marked prefix becomes a new block `y`.
+            let y = start.len();
+            start.push(start[x]);
+            end.push(start[x] + m);
+            marked.push(0);
+            start[x] += m;
+            for &s in &elems[start[y]..end[y]] {
+                block_of[s as usize] = y as u32;
+            }
+            in_work.resize(in_work.len() + k, false);
+            let smaller = if end[y] - start[y] <= end[x] - start[x] {
+                y
+            } else {
+                x
+            };
+            for cc in 0..k {
+                if in_work[x * k + cc] {
+                    in_work[y * k + cc] = true;
+                    work.push((y as u32, cc as u32));
+                } else {
+                    in_work[smaller * k + cc] = true;
+                    work.push((smaller as u32, cc as u32));
+                }
+            }
+        }
+        touched.clear();
+    }
+    // Number the blocks in order of their first state (the dead state's block is 0).
+    let mut id = vec![u32::MAX; start.len()];
+    let mut reps: Vec<usize> = Vec::new();
+    for (s, &b) in block_of.iter().enumerate() {
+        let b = b as usize;
+        if id[b] == u32::MAX {
+            id[b] = reps.len() as u32;
+            reps.push(s);
+        }
+    }
+    let mut trans = Vec::with_capacity(reps.len() * k);
+    for &s in &reps {
+        trans.extend(
+            d.trans[s * k..(s + 1) * k]
+                .iter()
+                .map(|&t| id[block_of[t as usize] as usize]),
+        );
+    }
+    Dense {
+        nclasses: k,
+        class_of: d.class_of.clone(),
+        start: id[block_of[d.start as usize] as usize],
+        accept: reps.iter().map(|&s| d.accept[s]).collect(),
+        trans,
+    }
 }
 
 /// Merges byte classes whose columns are identical in every state.
 fn merge_classes(k: usize, class_of: &[u8], trans: &[u32]) -> (usize, Vec<u8>, Vec<u32>) {
     let n = trans.len() / k.max(1);
-    let mut cols: HashMap<Vec<u32>, u8> = HashMap::new();
+    let mut cols: FxMap<Vec<u32>, u8> = FxMap::default();
     let mut remap = vec![0u8; k];
     let mut keep = Vec::new();
     for c in 0..k {
@@ -700,6 +1394,228 @@ pub fn compile_agent(
     Ok((t, b))
 }
 
+/// The old compiler's regular expressions (regex-automata determinised them), kept as
+/// an oracle: the token construction must accept exactly the same byte strings.
+#[cfg(test)]
+mod oracle {
+    use super::*;
+    use regex_automata::dfa::{dense, Automaton};
+    use regex_automata::nfa::thompson;
+    use regex_automata::util::syntax;
+    use regex_automata::Input;
+    use std::fmt::Write as _;
+
+    fn esc_lit(s: &str, ci: bool) -> String {
+        let e = regex_syntax::escape(s);
+        if ci {
+            format!("(?iu:{e})")
+        } else {
+            e
+        }
+    }
+
+    fn sep(windows: bool) -> &'static str {
+        if windows {
+            r"[/\\]"
+        } else {
+            "/"
+        }
+    }
+
+    fn not_sep(windows: bool) -> &'static str {
+        if windows {
+            r"(?-u:[^/\\])"
+        } else {
+            r"(?-u:[^/])"
+        }
+    }
+
+    fn atoms_regex(atoms: &[Atom], windows: bool, out: &mut String) {
+        for a in atoms {
+            match a {
+                Atom::Lit(l) => out.push_str(&esc_lit(l, windows)),
+                Atom::Star => {
+                    out.push_str(not_sep(windows));
+                    out.push('*');
+                }
+                Atom::One => out.push_str(if windows {
+                    r"(?u:[^/\\])"
+                } else {
+                    r"(?u:[^/])"
+                }),
+                Atom::Class { negated, ranges } => {
+                    out.push_str(if windows { "(?iu:[" } else { "(?u:[" });
+                    if *negated {
+                        out.push('^');
+                    }
+                    for (lo, hi) in ranges {
+                        out.push_str(&regex_syntax::escape(&lo.to_string()));
+                        if lo != hi {
+                            out.push('-');
+                            out.push_str(&regex_syntax::escape(&hi.to_string()));
+                        }
+                    }
+                    if *negated {
+                        out.push('/');
+                        if windows {
+                            out.push_str(r"\\");
+                        }
+                    }
+                    out.push_str("])");
+                }
+            }
+        }
+    }
+
+    /// The regex of a path glob over normalised paths.
+    pub fn path_regex(g: &PathGlob, windows: bool) -> String {
+        let s = sep(windows);
+        let ns = not_sep(windows);
+        let mut body = String::new();
+        let mut nullable = true;
+        for c in &g.comps {
+            match c {
+                Comp::AnyDepth => {
+                    let _ = write!(body, "(?:{s}{ns}+)*");
+                }
+                Comp::Seg(atoms) => {
+                    nullable = false;
+                    body.push_str(s);
+                    if atoms.iter().all(|a| *a == Atom::Star) {
+                        // A component is never empty: `/*` does not match the root `/`.
+                        let _ = write!(body, "{ns}+");
+                    } else {
+                        atoms_regex(atoms, windows, &mut body);
+                    }
+                }
+            }
+        }
+        let prefix = match &g.root {
+            Root::Slash => String::new(),
+            Root::Drive(d) => format!("(?i:{d}:)"),
+            Root::Anywhere => {
+                let drive = if windows { "(?:[A-Za-z]:)?" } else { "" };
+                // `**/x`: x under any number of components.
+                return format!(
+                    "(?s-u:{drive}(?:{s}{ns}+)*{})",
+                    if nullable {
+                        format!("(?:{s}|{body})")
+                    } else {
+                        body
+                    }
+                );
+            }
+        };
+        if nullable {
+            format!("(?s-u:{prefix}(?:{s}|{body}))")
+        } else {
+            format!("(?s-u:{prefix}{body})")
+        }
+    }
+
+    fn regex_matches(re: &str, s: &[u8]) -> bool {
+        let dfa = dense::Builder::new()
+            .syntax(syntax::Config::new().utf8(false).unicode(true))
+            .thompson(thompson::Config::new().utf8(false))
+            .build(&format!("^(?:{re})$"))
+            .unwrap();
+        dfa.try_search_fwd(&Input::new(s)).unwrap().is_some()
+    }
+
+    fn token_matches(g: &PathGlob, windows: bool, s: &[u8]) -> bool {
+        let mut toks = Vec::new();
+        path_toks(g, windows, &mut toks);
+        let d = build_section("t", &[toks], |_| 0).unwrap();
+        let mut st = d.start;
+        for &b in s {
+            st = d.step(st, u32::from(d.class_of[b as usize]));
+        }
+        d.accept[st as usize] != ev::NONE
+    }
+
+    #[test]
+    fn tokens_accept_what_the_regexes_accept() {
+        let globs = [
+            "/a/[ä-ö]x",
+            "/a/[!a-c]",
+            "/a/?",
+            "/a/?b*",
+            "/KELVIN/k*",
+            "/ß/[k]",
+            "/é/[!é]",
+            "**/.env",
+            "**/*.rs",
+            "/**",
+            "**/x/**",
+            "/a/**/b",
+            "/a/*",
+            "C:/Users/*",
+            "/a/[a-z]?[!0-9]",
+            "/x/{ab,c?}d",
+            "/d/[É]",
+        ];
+        let inputs: [&[u8]; 30] = [
+            b"",
+            b"/",
+            b"/a",
+            b"/a/",
+            b"/a/\xc3\xa4x",
+            b"/a/\xc3\xb6x",
+            b"/a/\xc3\xa5x",
+            b"/a/d",
+            b"/a/a",
+            b"/a/\xe2\x84\xaa",
+            b"/KELVIN/\xe2\x84\xaaz",
+            b"/kelvin/K",
+            b"/\xc3\x9f/K",
+            b"/\xc3\xa9/\xc3\x89",
+            b"/\xc3\xa9/\xc3\xa9",
+            b"/x/.env",
+            b"/.env",
+            b"/a/b/c.rs",
+            b"C:/Users/x",
+            b"c:\\users\\x",
+            b"c:/USERS/x",
+            b"/a/x/y/b",
+            b"/a/b",
+            b"/a/zz",
+            b"/a/\xff",
+            b"/a/b\xffb",
+            b"/x/abd",
+            b"/x/cQd",
+            b"/d/\xc3\xa9",
+            b"/a/q7x",
+        ];
+        for windows in [false, true] {
+            for src in globs {
+                if src.starts_with("C:") && !windows {
+                    continue;
+                }
+                let chars: Vec<crate::pattern::TChar> = src
+                    .chars()
+                    .enumerate()
+                    .map(|(i, c)| crate::pattern::TChar {
+                        c,
+                        literal: false,
+                        at: i,
+                    })
+                    .collect();
+                for g in crate::pattern::parse_path(&chars, windows).unwrap() {
+                    let re = path_regex(&g, windows);
+                    for s in inputs {
+                        assert_eq!(
+                            token_matches(&g, windows, s),
+                            regex_matches(&re, s),
+                            "{src} (windows {windows}) on {:?}",
+                            String::from_utf8_lossy(s)
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -712,6 +1628,58 @@ mod tests {
 
     /// Attack: a name that is not UTF-8 must not slip past a `deny "/s/?*"` that an
     /// `allow "/s/**"` covers (`?` matches characters, `*` bytes).
+    /// Minimisation keeps the language (the accept value reached by every input) and
+    /// merges equivalent states.
+    #[test]
+    fn minimise_keeps_the_language() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = |m: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % m
+        };
+        for round in 0..200 {
+            let n = 2 + rnd(30) as usize;
+            let k = 1 + rnd(4) as usize;
+            let mut trans = vec![0u32; k];
+            let mut accept = vec![ev::NONE];
+            for _ in 1..n {
+                for _ in 0..k {
+                    trans.push(rnd(n as u64) as u32);
+                }
+                accept.push(match rnd(3) {
+                    0 => ev::NONE,
+                    a => a as u32,
+                });
+            }
+            let d = Dense {
+                nclasses: k,
+                class_of: (0..=255u8).map(|b| b % k as u8).collect(),
+                start: 1,
+                trans,
+                accept,
+            };
+            let m = minimise(&d);
+            assert!(m.nstates() <= n, "round {round}");
+            assert!(m.trans[..k].iter().all(|&t| t == 0) && m.accept[0] == ev::NONE);
+            // Walk the pairs reachable from the two starts: accept values agree.
+            let mut seen = std::collections::HashSet::new();
+            let mut stack = vec![(d.start, m.start)];
+            while let Some((a, b)) = stack.pop() {
+                if !seen.insert((a, b)) {
+                    continue;
+                }
+                assert_eq!(d.accept[a as usize], m.accept[b as usize], "round {round}");
+                for c in 0..k as u32 {
+                    stack.push((d.step(a, c), m.step(b, c)));
+                }
+            }
+            // Idempotent: a minimal automaton does not shrink.
+            assert_eq!(minimise(&m).nstates(), m.nstates(), "round {round}");
+        }
+    }
+
     #[test]
     fn non_utf8_path_cannot_bypass_a_deny() {
         let prog = crate::check_source(

@@ -28,7 +28,7 @@
 //!   decided by the reference interpreter ([`crate::interp`]); it is only an example.
 //! - **W0005/W0006**: the places are regular languages over paths (`~/.ssh` and
 //!   everything beneath it, `.git/hooks` anywhere in the tree, ...), determinised once
-//!   with regex-automata and intersected with the normalised-path automaton. A
+//!   by the compiler's own construction and intersected with the normalised-path automaton. A
 //!   breadth-first search of (fs automaton × places) finds, for each place, the
 //!   shortest request path in the place whose row allows `read` (W0005) or `write` or
 //!   `create` (W0006). That path is the witness shown in the message, and the rule that
@@ -43,6 +43,7 @@
 use crate::ast::SectionKind;
 use crate::bind::{self, Bound, BoundRule};
 use crate::check::placeholder;
+use crate::compile::{Dense, FxMap, PlaceTok};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{Model, ParamType, BIND, CONNECT, CREATE, DELETE, READ, WRITE};
 use crate::pattern::{ArgsGlob, Atom, Comp, HostPat, PathGlob, Root};
@@ -61,7 +62,15 @@ pub fn lint(program: &Program) -> Diagnostics {
 /// [`lint`] on the pieces of a program.
 pub fn lint_model(model: &Model, sources: &SourceMap) -> Diagnostics {
     let mut diags = Diagnostics::default();
+    let timing = std::env::var_os("MXC_TIMING").is_some();
+    let t0 = std::time::Instant::now();
+    let lap = |what: &str| {
+        if timing {
+            eprintln!("lints: {what}: {:?}", t0.elapsed());
+        }
+    };
     let autos = automata();
+    lap("validity and place automata");
     let params: BTreeMap<String, String> = model
         .params
         .iter()
@@ -81,15 +90,12 @@ pub fn lint_model(model: &Model, sources: &SourceMap) -> Diagnostics {
     for agent in &model.agents {
         let analysed = bind::bind(model, &agent.name, &params, false)
             .ok()
-            .and_then(|b| {
-                crate::compile::compile_bound(&b, sources)
-                    .ok()
-                    .map(|t| (b, t))
-            });
+            .and_then(|b| crate::compile::compile_sections(&b).ok().map(|t| (b, t)));
         let Some((bound, table)) = analysed else {
             unknown_policies.extend(agent.uses.iter().map(|(p, _)| p.as_str()));
             continue;
         };
+        lap("bind and compile");
         // W0001: which rules decide some valid request.
         let mut decides = vec![false; bound.rules.len()];
         let mut mark = |d: &ev::Decision| {
@@ -97,10 +103,19 @@ pub fn lint_model(model: &Model, sources: &SourceMap) -> Diagnostics {
                 *r = true;
             }
         };
-        let fs_hit = accepting_rows(&table.fs, &autos.path, table.fs_rows.len());
-        for (row, _) in table.fs_rows.iter().zip(&fs_hit).filter(|(_, h)| **h) {
+        // The two fs automata as one (only when there are `**/` patterns).
+        let product;
+        let (fs_dfa, fs_rows): (&Dense, &[ev::FsRow]) = if table.fs_anywhere.start == 0 {
+            (&table.fs, &table.fs_rows)
+        } else {
+            product = fs_product(&table, crate::compile::to_eval_effect(bound.agent.default));
+            (&product.0, &product.1)
+        };
+        let fs_hit = accepting_rows(fs_dfa, &autos.path, fs_rows.len());
+        for (row, _) in fs_rows.iter().zip(&fs_hit).filter(|(_, h)| **h) {
             row.iter().for_each(&mut mark);
         }
+        lap("W0001 fs");
         let net_hit = accepting_rows(&table.net, &autos.net, table.net_rows.len());
         for (d, _) in table.net_rows.iter().zip(&net_hit).filter(|(_, h)| **h) {
             mark(d);
@@ -109,6 +124,7 @@ pub fn lint_model(model: &Model, sources: &SourceMap) -> Diagnostics {
         for (d, _) in table.app_rows.iter().zip(&app_hit).filter(|(_, h)| **h) {
             mark(d);
         }
+        lap("W0001 net and app");
         let ai = bounds.len();
         for (i, r) in bound.rules.iter().enumerate() {
             let key = SpanKey::of(r.span);
@@ -120,10 +136,11 @@ pub fn lint_model(model: &Model, sources: &SourceMap) -> Diagnostics {
         }
         // W0005, W0006.
         if let Some(places) = &autos.places {
-            for found in search_places(&table, places) {
+            for found in search_places(fs_dfa, fs_rows, places) {
                 diags.push(place_diagnostic(&bound, &found, &shown));
             }
         }
+        lap("W0005/W0006");
         bounds.push(bound);
     }
 
@@ -220,7 +237,7 @@ impl Small {
     /// From a full table (`full[s * 256 + byte]`), merging equal byte columns.
     fn from_full(full: &[u32], start: u32, accept: Vec<u64>) -> Small {
         let n = accept.len();
-        let mut cols: HashMap<Vec<u32>, u8> = HashMap::new();
+        let mut cols: FxMap<Vec<u32>, u8> = FxMap::default();
         let mut classes = [0u8; 256];
         let mut keep: Vec<usize> = Vec::new();
         for b in 0..256 {
@@ -264,7 +281,7 @@ impl Small {
 
     /// The reachable product of two automata; a pair with a dead side is dead.
     fn product(a: &Small, b: &Small, accept: impl Fn(u64, u64) -> u64) -> Small {
-        let mut ids: HashMap<(u32, u32), u32> = HashMap::new();
+        let mut ids: FxMap<(u32, u32), u32> = FxMap::default();
         ids.insert((0, 0), 0);
         let mut order = vec![(0u32, 0u32)];
         let start = (a.start, b.start);
@@ -520,7 +537,8 @@ struct Place {
     what: &'static str,
     /// The pattern to suggest in the help.
     suggest: String,
-    regex: String,
+    /// The paths of the place (Linux, `~` the placeholder home).
+    pattern: Vec<PlaceTok>,
 }
 
 const CREDENTIAL_STORES: [&str; 7] = [
@@ -547,9 +565,8 @@ const SHELL_RC: [&str; 10] = [
 ];
 
 fn places() -> Vec<Place> {
-    let home = regex_syntax::escape(&placeholder("home", ParamType::Path));
-    let below = "(?:/[^/]+)*";
-    let any = "(?:/[^/]+)*";
+    let home = placeholder("home", ParamType::Path);
+    let lit = |s: String| PlaceTok::Lit(s);
     let mut v = Vec::new();
     for rel in CREDENTIAL_STORES {
         v.push(Place {
@@ -557,118 +574,73 @@ fn places() -> Vec<Place> {
             shown: format!("~/{rel}"),
             what: "",
             suggest: format!("~/{rel}/**"),
-            regex: format!("{home}/{}{below}", regex_syntax::escape(rel)),
+            pattern: vec![lit(format!("{home}/{rel}")), PlaceTok::Below],
         });
     }
-    let rc: Vec<String> = SHELL_RC.iter().map(|r| regex_syntax::escape(r)).collect();
     v.push(Place {
         kind: Kind::Write,
         shown: "shell startup files".into(),
         what: "a shell startup file, run outside the sandbox at the next login",
         suggest: "~/.{bashrc,bash_profile,bash_login,bash_logout,profile,zshrc,zshenv,zprofile,zlogin}\", \"~/.config/fish/config.fish".into(),
-        regex: format!("{home}/(?:{})", rc.join("|")),
+        pattern: vec![
+            lit(format!("{home}/")),
+            PlaceTok::OneOf(SHELL_RC.iter().map(|r| r.to_string()).collect()),
+        ],
     });
     v.push(Place {
         kind: Kind::Write,
         shown: "~/.config/autostart".into(),
         what: "an autostart entry, run outside the sandbox at the next login",
         suggest: "~/.config/autostart/**".into(),
-        regex: format!("{home}/\\.config/autostart{below}"),
+        pattern: vec![lit(format!("{home}/.config/autostart")), PlaceTok::Below],
     });
     v.push(Place {
         kind: Kind::Write,
         shown: ".git/hooks".into(),
         what: "git hooks, run outside the sandbox by the next git command",
         suggest: "**/.git/hooks/**".into(),
-        regex: format!("{any}/\\.git/hooks{below}"),
+        pattern: vec![PlaceTok::Below, lit("/.git/hooks".into()), PlaceTok::Below],
     });
     v.push(Place {
         kind: Kind::Write,
         shown: ".git/config".into(),
         what: "git configuration, which can make git run programs outside the sandbox",
         suggest: "**/.git/config".into(),
-        regex: format!("{any}/\\.git/config"),
+        pattern: vec![PlaceTok::Below, lit("/.git/config".into())],
     });
     v.push(Place {
         kind: Kind::Write,
         shown: ".vscode".into(),
         what: "editor settings and tasks, run outside the sandbox by the editor",
         suggest: "**/.vscode/**".into(),
-        regex: format!("{any}/\\.vscode{below}"),
+        pattern: vec![PlaceTok::Below, lit("/.vscode".into()), PlaceTok::Below],
     });
     v.push(Place {
         kind: Kind::Write,
         shown: ".mcp.json".into(),
         what: "MCP server definitions, started outside the sandbox by the next agent",
         suggest: "**/.mcp.json".into(),
-        regex: format!("{any}/\\.mcp\\.json"),
+        pattern: vec![PlaceTok::Below, lit("/.mcp.json".into())],
     });
     v
 }
 
 /// The places, determinised (bit i of a state's accept set = place i matches).
-fn places_regex_automaton(places: &[Place]) -> Option<Small> {
-    use regex_automata::dfa::{dense, Automaton, StartKind};
-    use regex_automata::nfa::thompson;
-    use regex_automata::util::{primitives::StateID, start, syntax};
-    use regex_automata::{Anchored, MatchKind};
-    let pats: Vec<String> = places
-        .iter()
-        .map(|p| format!("(?s-u:{})", p.regex))
-        .collect();
-    let dfa = dense::Builder::new()
-        .configure(
-            dense::Config::new()
-                .match_kind(MatchKind::All)
-                .start_kind(StartKind::Anchored)
-                .accelerate(false)
-                .specialize_start_states(false),
-        )
-        .syntax(syntax::Config::new().utf8(false).unicode(false))
-        .thompson(
-            thompson::Config::new()
-                .utf8(false)
-                .which_captures(thompson::WhichCaptures::None),
-        )
-        .build_many(&pats)
-        .ok()?;
-    let start = dfa
-        .start_state(&start::Config::new().anchored(Anchored::Yes))
-        .ok()?;
-    let mut ids: HashMap<StateID, u32> = HashMap::new();
-    let mut order: Vec<Option<StateID>> = vec![None];
-    let mut intern = |s: StateID, order: &mut Vec<Option<StateID>>| -> u32 {
-        if dfa.is_dead_state(s) {
-            return 0;
+fn places_automaton(places: &[Place]) -> Option<Small> {
+    let pats: Vec<Vec<PlaceTok>> = places.iter().map(|p| p.pattern.clone()).collect();
+    let d = crate::compile::dense_of(&pats).ok()?;
+    let mut full = Vec::with_capacity(d.nstates() * 256);
+    for s in 0..d.nstates() as u32 {
+        for b in 0..256 {
+            full.push(d.step(s, u32::from(d.class_of[b])));
         }
-        let next = order.len() as u32;
-        *ids.entry(s).or_insert_with(|| {
-            order.push(Some(s));
-            next
-        })
-    };
-    let start_id = intern(start, &mut order);
-    let mut full = vec![0u32; 256];
-    let mut accept = vec![0u64];
-    let mut i = 1;
-    while i < order.len() {
-        let Some(s) = order[i] else { break };
-        for b in 0..=255u8 {
-            let t = dfa.next_state(s, b);
-            let t = intern(t, &mut order);
-            full.push(t);
-        }
-        let e = dfa.next_eoi_state(s);
-        let mut m = 0u64;
-        if dfa.is_match_state(e) {
-            for k in 0..dfa.match_len(e) {
-                m |= 1u64 << dfa.match_pattern(e, k).as_usize();
-            }
-        }
-        accept.push(m);
-        i += 1;
     }
-    Some(Small::from_full(&full, start_id, accept))
+    let accept = d
+        .accept
+        .iter()
+        .map(|&a| if a == ev::NONE { 0 } else { u64::from(a) })
+        .collect();
+    Some(Small::from_full(&full, d.start, accept))
 }
 
 struct Automata {
@@ -693,7 +665,7 @@ fn automata() -> &'static Automata {
     AUTOMATA.get_or_init(|| {
         let path = path_automaton();
         let places = places();
-        let places = places_regex_automaton(&places).map(|p| {
+        let places = places_automaton(&places).map(|p| {
             let auto = Small::product(&path, &p, |n, m| if n & VALID != 0 { m } else { 0 });
             let reach = auto.reach();
             let mask = |k: Kind| {
@@ -723,18 +695,91 @@ fn automata() -> &'static Automata {
 // ---------------------------------------------------------------------------------------
 // Searching the compiled automata
 
-/// `next_state(s, class)` of the comb layout (out-of-range reads give the dead state).
-fn dstep(d: &ev::Dfa, s: u32, class: u32) -> u32 {
-    let su = s as usize;
-    let Some(&base) = d.base.get(su) else {
-        return 0;
+/// `next_state(s, class)` (out-of-range reads give the dead state).
+fn dstep(d: &Dense, s: u32, class: u32) -> u32 {
+    d.step(s, class)
+}
+
+/// The reachable product of a table's two fs automata (`fs` and `fs_anywhere`), with
+/// each state's row the combination of the two rows per SPEC §6 (what the engine
+/// computes per request). Linear in the number of reachable pairs.
+fn fs_product(table: &crate::compile::Sections, default: ev::Effect) -> (Dense, Vec<ev::FsRow>) {
+    let (a, b) = (&table.fs, &table.fs_anywhere);
+    let default = ev::Decision {
+        effect: default,
+        rule: None,
     };
-    let i = base as usize + class as usize;
-    if d.check.get(i) == Some(&s) {
-        d.next.get(i).copied().unwrap_or(0)
-    } else {
-        d.default.get(su).copied().unwrap_or(0)
+    // Joint byte classes, with one representative byte each.
+    let mut joint: HashMap<(u8, u8), u8> = HashMap::new();
+    let mut classes = vec![0u8; 256];
+    let mut reps: Vec<(u32, u32)> = Vec::new();
+    for (byte, class) in classes.iter_mut().enumerate() {
+        let key = (a.class_of[byte], b.class_of[byte]);
+        let next = joint.len() as u8;
+        *class = *joint.entry(key).or_insert_with(|| {
+            reps.push((u32::from(key.0), u32::from(key.1)));
+            next
+        });
     }
+    let k = reps.len();
+    let row_of = |d: &Dense, s: u32| -> ev::FsRow {
+        d.accept
+            .get(s as usize)
+            .and_then(|&r| table.fs_rows.get(r as usize))
+            .copied()
+            .unwrap_or([default; 4])
+    };
+    let mut ids: FxMap<(u32, u32), u32> = FxMap::default();
+    ids.insert((0, 0), 0);
+    let mut order = vec![(0u32, 0u32)];
+    let start = (a.start, b.start);
+    let start_id = if start == (0, 0) {
+        0
+    } else {
+        ids.insert(start, 1);
+        order.push(start);
+        1
+    };
+    let mut trans = vec![0u32; k];
+    let mut i = 1;
+    while i < order.len() {
+        let (sa, sb) = order[i];
+        for &(ca, cb) in &reps {
+            let t = (dstep(a, sa, ca), dstep(b, sb, cb));
+            let next = order.len() as u32;
+            let id = *ids.entry(t).or_insert_with(|| {
+                order.push(t);
+                next
+            });
+            trans.push(id);
+        }
+        i += 1;
+    }
+    let mut rows: Vec<ev::FsRow> = Vec::new();
+    let mut row_ids: HashMap<ev::FsRow, u32> = HashMap::new();
+    let accept = order
+        .iter()
+        .map(|&(sa, sb)| {
+            let (ra, rb) = (row_of(a, sa), row_of(b, sb));
+            let row: ev::FsRow = std::array::from_fn(|r| ev::combine(ra[r], rb[r]));
+            if row.iter().all(|d| d.rule.is_none()) {
+                return ev::NONE;
+            }
+            let next = rows.len() as u32;
+            *row_ids.entry(row).or_insert_with(|| {
+                rows.push(row);
+                next
+            })
+        })
+        .collect();
+    let dfa = Dense {
+        nclasses: k,
+        class_of: classes,
+        start: start_id,
+        trans,
+        accept,
+    };
+    (dfa, rows)
 }
 
 /// Preference of a byte as the representative of its class in a witness: lowercase
@@ -761,14 +806,14 @@ struct PClass {
 }
 
 /// The classes of the product alphabet, best representatives first.
-fn product_classes(d: &ev::Dfa, s: &Small) -> Vec<PClass> {
+fn product_classes(d: &Dense, s: &Small) -> Vec<PClass> {
     let mut bytes: Vec<u8> = (0..=255).collect();
     bytes.sort_by_key(|&b| byte_rank(b));
     let mut seen: HashSet<(u32, u8)> = HashSet::new();
     let mut out = Vec::new();
     for b in bytes {
-        let fc = u32::from(d.classes.get(b as usize).copied().unwrap_or(0));
-        if fc >= d.nclasses {
+        let fc = u32::from(d.class_of.get(b as usize).copied().unwrap_or(0));
+        if fc as usize >= d.nclasses {
             continue;
         }
         let sc = s.classes[b as usize];
@@ -781,12 +826,20 @@ fn product_classes(d: &ev::Dfa, s: &Small) -> Vec<PClass> {
 
 /// The rows (`< nrows`) of the accepting states reachable in `d × valid` at a valid
 /// state: exactly the rows some request reaches.
-fn accepting_rows(d: &ev::Dfa, valid: &Small, nrows: usize) -> Vec<bool> {
+fn accepting_rows(d: &Dense, valid: &Small, nrows: usize) -> Vec<bool> {
     let mut hit = vec![false; nrows];
     if d.start == 0 || valid.start == 0 || nrows == 0 {
         return hit;
     }
-    let classes = product_classes(d, valid);
+    // The product classes grouped by the automaton's class: (class, its validity
+    // classes), so that a dead transition is skipped once for all of them.
+    let mut by_fc: Vec<(u32, Vec<u8>)> = Vec::new();
+    for pc in product_classes(d, valid) {
+        match by_fc.iter_mut().find(|(fc, _)| *fc == pc.fc) {
+            Some((_, scs)) => scs.push(pc.sc),
+            None => by_fc.push((pc.fc, vec![pc.sc])),
+        }
+    }
     let nv = valid.nstates();
     let mut seen = vec![false; d.nstates() * nv];
     let key = |f: u32, s: u32| f as usize * nv + s as usize;
@@ -805,16 +858,21 @@ fn accepting_rows(d: &ev::Dfa, valid: &Small, nrows: usize) -> Vec<bool> {
                 *h = true;
             }
         }
-        for pc in &classes {
-            let f2 = dstep(d, f, pc.fc);
-            let s2 = valid.next(s, pc.sc);
-            if f2 == 0 || s2 == 0 {
+        for (fc, scs) in &by_fc {
+            let f2 = dstep(d, f, *fc);
+            if f2 == 0 {
                 continue;
             }
-            if let Some(slot) = seen.get_mut(key(f2, s2)) {
-                if !*slot {
-                    *slot = true;
-                    stack.push((f2, s2));
+            for &sc in scs {
+                let s2 = valid.next(s, sc);
+                if s2 == 0 {
+                    continue;
+                }
+                if let Some(slot) = seen.get_mut(key(f2, s2)) {
+                    if !*slot {
+                        *slot = true;
+                        stack.push((f2, s2));
+                    }
                 }
             }
         }
@@ -842,10 +900,10 @@ fn row_bits(row: &ev::FsRow) -> u8 {
 /// [`CAN_WRITE`]) it can reach. Tarjan's strongly connected components, iteratively:
 /// a component is finished only after every component it reaches, so its bits are
 /// final when it is. Linear in states × classes, with memory linear in states.
-fn fs_reach(d: &ev::Dfa, rows: &[ev::FsRow]) -> Vec<u8> {
+fn fs_reach(d: &Dense, rows: &[ev::FsRow]) -> Vec<u8> {
     const UNSEEN: u32 = u32::MAX;
     let n = d.nstates();
-    let k = d.nclasses;
+    let k = d.nclasses as u32;
     let mut bits: Vec<u8> = (0..n)
         .map(|s| {
             d.accept
@@ -978,14 +1036,13 @@ struct Found {
 
 /// Breadth-first search of (fs automaton × normalised paths × places): for each place,
 /// the shortest path in it whose row allows the risky right.
-fn search_places(table: &ev::Table, pa: &PlacesAutomaton) -> Vec<Found> {
-    let d = &table.fs;
+fn search_places(d: &Dense, fs_rows: &[ev::FsRow], pa: &PlacesAutomaton) -> Vec<Found> {
     let s = &pa.auto;
     let mut out = Vec::new();
     if d.start == 0 || s.start == 0 {
         return out;
     }
-    let freach = fs_reach(d, &table.fs_rows);
+    let freach = fs_reach(d, fs_rows);
     let mut needed = pa.read_mask | pa.write_mask;
     let useful = |f: u32, st: u32, needed: u64| -> bool {
         let b = freach.get(f as usize).copied().unwrap_or(0);
@@ -1015,7 +1072,7 @@ fn search_places(table: &ev::Table, pa: &PlacesAutomaton) -> Vec<Found> {
             let row = d
                 .accept
                 .get(f as usize)
-                .and_then(|&r| table.fs_rows.get(r as usize));
+                .and_then(|&r| fs_rows.get(r as usize));
             if let Some(row) = row {
                 for (p, place) in pa.places.iter().enumerate() {
                     if here & (1 << p) == 0 {
@@ -1545,18 +1602,20 @@ mod tests {
             .collect();
         let b = bind::bind(&p.model, "a", &params, false).unwrap();
         let t = std::time::Instant::now();
-        let table = crate::compile::compile_bound(&b, &p.sources).unwrap();
+        let table = crate::compile::compile_sections(&b).unwrap();
         let compile = t.elapsed();
         let autos = automata();
         let t = std::time::Instant::now();
-        let rows = accepting_rows(&table.fs, &autos.path, table.fs_rows.len());
+        let (fs, fs_rows) = fs_product(&table, ev::Effect::Deny);
+        let rows = accepting_rows(&fs, &autos.path, fs_rows.len());
         let w1 = t.elapsed();
         let t = std::time::Instant::now();
-        let found = search_places(&table, autos.places.as_ref().unwrap());
+        let found = search_places(&fs, &fs_rows, autos.places.as_ref().unwrap());
         let w56 = t.elapsed();
         eprintln!(
-            "compile {compile:?}; fs states {}; W0001 fs search {w1:?} ({} rows hit); places {w56:?} ({} found)",
+            "compile {compile:?}; fs states {} (product {}); W0001 fs product and search {w1:?} ({} rows hit); places {w56:?} ({} found)",
             table.fs.nstates(),
+            fs.nstates(),
             rows.iter().filter(|r| **r).count(),
             found.len()
         );

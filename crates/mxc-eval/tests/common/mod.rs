@@ -229,6 +229,7 @@ impl Spec {
             },
             rules,
             fs,
+            fs_anywhere: Dfa::empty(),
             fs_rows,
             net,
             net_rows,
