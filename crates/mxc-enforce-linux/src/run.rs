@@ -255,6 +255,8 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
         output_relay = Some(t.relay().map_err(io)?);
     }
     let spawned = sys::spawn_confined(&mut cmd, setup);
+    // The command's copies of the sandbox's terminal must not outlive the sandbox.
+    drop(cmd);
     drop(theirs);
     drop(ruleset);
     let mut child = match spawned {

@@ -572,13 +572,20 @@ impl Call<'_> {
                 {
                     // /dev/tty: opening it here would give the supervisor's terminal.
                     // The sandbox's own terminal, if it has one; else it has none.
-                    let own = self.sup.tty.lock().ok().and_then(|t| {
-                        t.as_ref().and_then(|fd| fd.try_clone().ok())
-                    });
+                    let own = self
+                        .sup
+                        .tty
+                        .lock()
+                        .ok()
+                        .and_then(|t| t.as_ref().and_then(|fd| fd.try_clone().ok()));
                     let Some(own) = own else {
                         return Err(Errno::NXIO);
                     };
-                    let fd = reopen(own.as_fd(), oflags & !(OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC | OFlags::NOFOLLOW))?;
+                    let fd = reopen(
+                        own.as_fd(),
+                        oflags
+                            & !(OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC | OFlags::NOFOLLOW),
+                    )?;
                     return self.respond_fd(fd, oflags.contains(OFlags::CLOEXEC));
                 }
             }

@@ -302,7 +302,9 @@ pub fn bounds(plan: &mxc_lang::plan::Plan) -> mxc_enforce_linux::Bounds {
 fn ask_mode(fixed: Option<Ask>) -> mxc_enforce_linux::AskMode {
     use mxc_enforce_linux::{AskAnswer, AskMode, AskRequest};
     match fixed {
-        Some(Ask::Allow) => AskMode::Answer(std::sync::Arc::new(|_: &AskRequest| AskAnswer::AllowOnce)),
+        Some(Ask::Allow) => {
+            AskMode::Answer(std::sync::Arc::new(|_: &AskRequest| AskAnswer::AllowOnce))
+        }
         Some(Ask::Deny) => AskMode::Answer(std::sync::Arc::new(|_: &AskRequest| AskAnswer::Deny)),
         None => AskMode::Terminal,
     }

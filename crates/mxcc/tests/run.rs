@@ -490,3 +490,65 @@ fn killing_mxcc_kills_the_tree() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// From a terminal, `ask` is put to the person, and the command has a terminal of its
+/// own: it never sees the question's answer, and what is typed afterwards reaches it.
+#[test]
+fn ask_on_the_terminal_keeps_the_answer_from_the_sandbox() {
+    let d = scratch("asktty");
+    std::fs::write(d.join("f"), "secret-content\n").unwrap();
+    let f = d.join("f");
+    let p = policy(
+        &d,
+        &format!(
+            "policy q {{ fs {{ ask read \"{}\" }} }}\nagent a {{ isolation process  use system, q }}",
+            f.display()
+        ),
+    );
+    let driver = d.join("drive.py");
+    std::fs::write(
+        &driver,
+        r#"import os, pty, select, sys, time
+mxcc, policy, f, answer = sys.argv[1:5]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(mxcc, [mxcc, "run", policy, "--agent", "a", "--", "/bin/sh", "-c",
+                    f"cat {f}; read line; echo got:$line"])
+out = b""
+def until(pat, t=20):
+    global out
+    end = time.time() + t
+    while pat not in out and time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:
+                break
+    return pat in out
+assert until(b"allow?"), out
+os.write(fd, answer.encode() + b"\r")
+time.sleep(1)
+os.write(fd, b"hello\r")
+until(b"got:")
+_, st = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+"#,
+    )
+    .unwrap();
+    for (answer, shown) in [("y", true), ("n", false)] {
+        let o = Command::new("python3")
+            .arg(&driver)
+            .arg(env!("CARGO_BIN_EXE_mxcc"))
+            .arg(&p)
+            .arg(&f)
+            .arg(answer)
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(o.status.success(), "{}", text(&o));
+        assert_eq!(out.contains("secret-content"), shown, "{out}");
+        assert!(out.contains("got:hello"), "{out}");
+        assert!(!out.contains(&format!("got:{answer}")), "{out}");
+    }
+}
