@@ -126,10 +126,8 @@ impl Terminal {
                         answer.clear();
                         break;
                     }
-                    0x7f | 8 => {
-                        if answer.pop().is_some() {
-                            let _ = out.write_all(b"\x08 \x08");
-                        }
+                    0x7f | 8 if answer.pop().is_some() => {
+                        let _ = out.write_all(b"\x08 \x08");
                     }
                     b if b.is_ascii_graphic() => {
                         answer.push(char::from(b));
