@@ -134,74 +134,89 @@ pub(crate) fn compile_sections(b: &Bound) -> Result<Sections, Diagnostics> {
             }
         }
     }
-    let mut fs_rows: Vec<ev::FsRow> = Vec::new();
-    let mut fs_index: FxMap<ev::FsRow, u32> = FxMap::default();
-    let mut fs_row_of = |pids: &[u32], owner: &[u32]| {
-        let rs = owners(pids, owner);
-        let mut row = [ev::Decision {
-            effect: default,
-            rule: None,
-        }; 4];
-        for (k, bit) in [1u8, 2, 4, 8].into_iter().enumerate() {
-            row[k] = decide(&b.rules, &rs, |r| r.rights & bit != 0, default);
-        }
-        if row.iter().all(|d| d.rule.is_none()) {
-            return ev::NONE;
-        }
-        intern(&mut fs_rows, &mut fs_index, row)
-    };
-    let fs = build_section("fs", &fs_pats, |pids| fs_row_of(pids, &fs_owner))
-        .map_err(|e| err("fs", e))?;
-    let fs_anywhere = build_section("fs anywhere", &fs_any_pats, |pids| {
-        fs_row_of(pids, &fs_any_owner)
-    })
-    .map_err(|e| err("fs", e))?;
-
-    // net
-    let mut net_pats = Vec::new();
-    let mut net_owner = Vec::new();
-    for (i, r) in b.rules.iter().enumerate() {
-        if r.section == SectionKind::Net {
-            for t in &r.nets {
-                net_pats.push(net_toks(r, t, b.windows));
-                net_owner.push(i as u32);
+    // net and app are built on a second thread while fs is built on this one (the
+    // three automata are independent; on two cores this is most of a check's time).
+    let (fs_built, netapp_built) = std::thread::scope(|scope| {
+        let netapp = scope.spawn(|| -> Result<_, Diagnostics> {
+            // net
+            let mut net_pats = Vec::new();
+            let mut net_owner = Vec::new();
+            for (i, r) in b.rules.iter().enumerate() {
+                if r.section == SectionKind::Net {
+                    for t in &r.nets {
+                        net_pats.push(net_toks(r, t, b.windows));
+                        net_owner.push(i as u32);
+                    }
+                }
             }
-        }
-    }
-    let mut net_rows: Vec<ev::Decision> = Vec::new();
-    let mut net_index: FxMap<ev::Decision, u32> = FxMap::default();
-    let net = build_section("net", &net_pats, |pids| {
-        let rs = owners(pids, &net_owner);
-        let d = decide(&b.rules, &rs, |_| true, default);
-        if d.rule.is_none() {
-            return ev::NONE;
-        }
-        intern(&mut net_rows, &mut net_index, d)
-    })
-    .map_err(|e| err("net", e))?;
+            let mut net_rows: Vec<ev::Decision> = Vec::new();
+            let mut net_index: FxMap<ev::Decision, u32> = FxMap::default();
+            let net = build_section("net", &net_pats, |pids| {
+                let rs = owners(pids, &net_owner);
+                let d = decide(&b.rules, &rs, |_| true, default);
+                if d.rule.is_none() {
+                    return ev::NONE;
+                }
+                intern(&mut net_rows, &mut net_index, d)
+            })
+            .map_err(|e| err("net", e))?;
 
-    // app
-    let mut app_pats = Vec::new();
-    let mut app_owner = Vec::new();
-    for (i, r) in b.rules.iter().enumerate() {
-        if r.section == SectionKind::App {
-            for g in &r.paths {
-                app_pats.push(app_toks(g, r.args.as_ref(), b.windows));
-                app_owner.push(i as u32);
+            // app
+            let mut app_pats = Vec::new();
+            let mut app_owner = Vec::new();
+            for (i, r) in b.rules.iter().enumerate() {
+                if r.section == SectionKind::App {
+                    for g in &r.paths {
+                        app_pats.push(app_toks(g, r.args.as_ref(), b.windows));
+                        app_owner.push(i as u32);
+                    }
+                }
             }
-        }
-    }
-    let mut app_rows: Vec<ev::Decision> = Vec::new();
-    let mut app_index: FxMap<ev::Decision, u32> = FxMap::default();
-    let app = build_section("app", &app_pats, |pids| {
-        let rs = owners(pids, &app_owner);
-        let d = decide(&b.rules, &rs, |_| true, default);
-        if d.rule.is_none() {
-            return ev::NONE;
-        }
-        intern(&mut app_rows, &mut app_index, d)
-    })
-    .map_err(|e| err("app", e))?;
+            let mut app_rows: Vec<ev::Decision> = Vec::new();
+            let mut app_index: FxMap<ev::Decision, u32> = FxMap::default();
+            let app = build_section("app", &app_pats, |pids| {
+                let rs = owners(pids, &app_owner);
+                let d = decide(&b.rules, &rs, |_| true, default);
+                if d.rule.is_none() {
+                    return ev::NONE;
+                }
+                intern(&mut app_rows, &mut app_index, d)
+            })
+            .map_err(|e| err("app", e))?;
+            Ok((net, net_rows, app, app_rows))
+        });
+        let fs_built = (|| -> Result<_, Diagnostics> {
+            let mut fs_rows: Vec<ev::FsRow> = Vec::new();
+            let mut fs_index: FxMap<ev::FsRow, u32> = FxMap::default();
+            let mut fs_row_of = |pids: &[u32], owner: &[u32]| {
+                let rs = owners(pids, owner);
+                let mut row = [ev::Decision {
+                    effect: default,
+                    rule: None,
+                }; 4];
+                for (k, bit) in [1u8, 2, 4, 8].into_iter().enumerate() {
+                    row[k] = decide(&b.rules, &rs, |r| r.rights & bit != 0, default);
+                }
+                if row.iter().all(|d| d.rule.is_none()) {
+                    return ev::NONE;
+                }
+                intern(&mut fs_rows, &mut fs_index, row)
+            };
+            let fs = build_section("fs", &fs_pats, |pids| fs_row_of(pids, &fs_owner))
+                .map_err(|e| err("fs", e))?;
+            let fs_anywhere = build_section("fs anywhere", &fs_any_pats, |pids| {
+                fs_row_of(pids, &fs_any_owner)
+            })
+            .map_err(|e| err("fs", e))?;
+            Ok((fs, fs_anywhere, fs_rows))
+        })();
+        let netapp_built = netapp
+            .join()
+            .unwrap_or_else(|_| Err(err("net", "the compiler thread panicked".to_string())));
+        (fs_built, netapp_built)
+    });
+    let (fs, fs_anywhere, fs_rows) = fs_built?;
+    let (net, net_rows, app, app_rows) = netapp_built?;
 
     Ok(Sections {
         fs,
