@@ -15,6 +15,8 @@ pub struct Cgroup {
     pub procs: Vec<File>,
     /// `cgroup.kill` (cgroup v2, Linux 5.14+).
     pub kill: Option<File>,
+    /// The watchdog removes the directories (after the last process is gone).
+    pub handed_off: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -80,6 +82,7 @@ pub fn create(limits: Limits) -> Result<Cgroup, SetupError> {
         dirs: Vec::new(),
         procs: Vec::new(),
         kill: None,
+        handed_off: false,
     };
     if let (Some(root), Some(path)) = (v2_root, own_path("")) {
         let parent = root.join(path.trim_start_matches('/'));
@@ -161,6 +164,14 @@ pub fn create(limits: Limits) -> Result<Cgroup, SetupError> {
 }
 
 impl Cgroup {
+    /// The directories, for whoever removes them.
+    pub fn dirs(&self) -> Vec<std::ffi::CString> {
+        self.dirs
+            .iter()
+            .filter_map(|d| std::ffi::CString::new(d.as_os_str().as_encoded_bytes()).ok())
+            .collect()
+    }
+
     /// `cgroup.procs` for reading (the first hierarchy: every process of the run).
     pub fn procs_reader(&self) -> Option<File> {
         self.dirs
@@ -173,6 +184,9 @@ impl Drop for Cgroup {
     fn drop(&mut self) {
         self.procs.clear();
         self.kill = None;
+        if self.handed_off {
+            return;
+        }
         for d in self.dirs.iter().rev() {
             // Empty once every process of the run is gone; retry briefly while the
             // kernel finishes tearing the last ones down.

@@ -60,15 +60,18 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
     // The watchdog kills the run's cgroup when this process ends, however it ends.
     let (alarm_read, alarm_write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
         .map_err(|e| SetupError(format!("cannot create the watchdog's pipe: {e}")))?;
-    let watchdog = match &cgroup {
+    let mut cgroup = cgroup;
+    let watchdog = match &mut cgroup {
         Some(cg) => {
             let procs = cg.procs_reader();
             let pid = sys::spawn_watchdog(
                 alarm_read.as_raw_fd(),
                 cg.kill.as_ref().map_or(-1, |f| f.as_raw_fd()),
                 procs.as_ref().map_or(-1, |f| f.as_raw_fd()),
+                &cg.dirs(),
             )
             .map_err(|e| SetupError(format!("cannot start the watchdog: {e}")))?;
+            cg.handed_off = true;
             Some(pid)
         }
         None => None,
@@ -336,12 +339,8 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
         }
         t.restore();
     }
+    // The watchdog finds nothing left to kill, removes the cgroup and exits on its own.
     drop(alarm_write);
-    if let Some(w) = watchdog {
-        if let Some(p) = rustix::process::Pid::from_raw(w as i32) {
-            let _ = rustix::process::waitpid(Some(p), rustix::process::WaitOptions::empty());
-        }
-    }
     drop(cgroup);
     let supervisor_error = match sup_result {
         Ok(Ok(())) => None,

@@ -316,7 +316,12 @@ pub fn act_as(uid: u32, gid: u32) -> io::Result<()> {
 /// killed — then kills every process of the run's cgroup (`cgroup.kill` when the
 /// kernel has it, else each pid of `cgroup.procs`, until none is left) and exits.
 /// Returns the watchdog's pid.
-pub fn spawn_watchdog(alarm: RawFd, kill_file: RawFd, procs_file: RawFd) -> io::Result<u32> {
+pub fn spawn_watchdog(
+    alarm: RawFd,
+    kill_file: RawFd,
+    procs_file: RawFd,
+    remove: &[std::ffi::CString],
+) -> io::Result<u32> {
     let mut buf = vec![0u8; 1 << 16];
     // SAFETY: after `fork` the child only makes raw system calls on the descriptors
     // above and on `buf`, allocated before the fork; it never returns (`_exit`).
@@ -328,14 +333,19 @@ pub fn spawn_watchdog(alarm: RawFd, kill_file: RawFd, procs_file: RawFd) -> io::
         if pid > 0 {
             return Ok(pid as u32);
         }
-        // Keep only what we need.
-        let keep = [alarm, kill_file, procs_file];
-        for fd in 0..1024 {
-            if !keep.contains(&fd) {
-                libc::close(fd);
+        // Keep only what we need: close every gap between the kept descriptors.
+        let mut keep = [alarm, kill_file, procs_file];
+        keep.sort_unstable();
+        let mut from: libc::c_int = 0;
+        for k in keep {
+            if k >= from {
+                if k > from {
+                    libc::syscall(libc::SYS_close_range, from as u32, (k - 1) as u32, 0u32);
+                }
+                from = k + 1;
             }
         }
-        libc::syscall(libc::SYS_close_range, 1024u32, u32::MAX, 0u32);
+        libc::syscall(libc::SYS_close_range, from as u32, u32::MAX, 0u32);
         let mut one = [0u8; 1];
         loop {
             let n = libc::read(alarm, one.as_mut_ptr().cast(), 1);
@@ -374,6 +384,19 @@ pub fn spawn_watchdog(alarm: RawFd, kill_file: RawFd, procs_file: RawFd) -> io::
                 tv_nsec: 1_000_000,
             };
             libc::nanosleep(&ts, std::ptr::null_mut());
+        }
+        // Remove the run's cgroups once the kernel has let go of the last process.
+        for dir in remove {
+            for _ in 0..2000 {
+                if libc::rmdir(dir.as_ptr()) == 0 || *libc::__errno_location() == libc::ENOENT {
+                    break;
+                }
+                let ts = libc::timespec {
+                    tv_sec: 0,
+                    tv_nsec: 1_000_000,
+                };
+                libc::nanosleep(&ts, std::ptr::null_mut());
+            }
         }
         libc::_exit(0);
     }

@@ -34,17 +34,24 @@ pub struct Program {
 /// given files is returned as an error; everything else is a diagnostic.
 pub fn check_paths(paths: &[std::path::PathBuf]) -> Result<Program, load::IoError> {
     let parsed = load::load_paths(paths)?;
-    Ok(check_parsed(parsed))
+    Ok(check_parsed(parsed, true))
+}
+
+/// [`check_paths`] without the lints (W0001, W0005, W0006, which compile every agent):
+/// for commands that only need the model, such as running an agent.
+pub fn check_paths_without_lints(paths: &[std::path::PathBuf]) -> Result<Program, load::IoError> {
+    let parsed = load::load_paths(paths)?;
+    Ok(check_parsed(parsed, false))
 }
 
 /// Checks one in-memory source (imports are read from disk relative to `name`).
 pub fn check_source(name: &str, text: &str) -> Program {
     let mut read = load::read_source;
     let parsed = load::load_with(vec![(name.into(), text.as_bytes().to_vec())], &mut read);
-    check_parsed(parsed)
+    check_parsed(parsed, true)
 }
 
-fn check_parsed(parsed: load::Parsed) -> Program {
+fn check_parsed(parsed: load::Parsed, lints: bool) -> Program {
     let (model, diags) = check::check(&parsed);
     let dropped = parsed.dropped;
     let mut all = parsed.diags;
@@ -55,7 +62,7 @@ fn check_parsed(parsed: load::Parsed) -> Program {
         diags: all,
         errors_not_shown: 0,
     };
-    if !program.diags.has_errors() {
+    if lints && !program.diags.has_errors() {
         let lints = lints::lint(&program);
         program.diags.extend(lints);
     }

@@ -37,7 +37,21 @@ pub fn finish(r: Result<(), Stop>) -> std::process::ExitCode {
 
 /// Loads and checks files; errors are rendered to stderr.
 pub fn load(files: &[PathBuf], color: bool) -> Result<Program, Stop> {
-    let program = mxc_lang::check_paths(files).map_err(|e| {
+    load_with(files, color, true)
+}
+
+/// [`load`] without the lints (they only warn): for `run` and `plan`.
+pub fn load_without_lints(files: &[PathBuf], color: bool) -> Result<Program, Stop> {
+    load_with(files, color, false)
+}
+
+fn load_with(files: &[PathBuf], color: bool, lints: bool) -> Result<Program, Stop> {
+    let check = if lints {
+        mxc_lang::check_paths
+    } else {
+        mxc_lang::check_paths_without_lints
+    };
+    let program = check(files).map_err(|e| {
         Stop::Usage(format!(
             "cannot read `{}`: {}",
             e.path.display(),

@@ -38,7 +38,7 @@ pub fn run(args: &Args) -> ExitCode {
         Ok(p) => p,
         Err(stop) => return crate::decide::finish(Err(stop)),
     };
-    let program = match crate::decide::load(&args.files, color) {
+    let program = match crate::decide::load_without_lints(&args.files, color) {
         Ok(p) => p,
         Err(stop) => return crate::decide::finish(Err(stop)),
     };
