@@ -34,24 +34,11 @@ pub fn run(args: &Args) -> ExitCode {
         return util::not_yet("plan --target windows");
     }
     let color = util::color_stderr();
-    let params = match crate::decide::params(&args.agent) {
-        Ok(p) => p,
-        Err(stop) => return crate::decide::finish(Err(stop)),
-    };
-    let program = match crate::decide::load_without_lints(&args.files, color) {
-        Ok(p) => p,
-        Err(stop) => return crate::decide::finish(Err(stop)),
-    };
-    let (engine, bound) = match crate::decide::compile(
-        &program,
-        &args.agent.agent,
-        &params,
-        mxc_eval::Target::Linux,
-        color,
-    ) {
-        Ok(x) => x,
-        Err(stop) => return crate::decide::finish(Err(stop)),
-    };
+    let (engine, bound) =
+        match crate::decide::agent_for_enforcement(&args.files, &args.agent, color) {
+            Ok(x) => x,
+            Err(stop) => return crate::decide::finish(Err(stop)),
+        };
     let a = engine.agent();
     let plan = mxc_lang::plan::plan(&bound);
     let mut out = serde_json::json!({

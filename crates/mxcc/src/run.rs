@@ -53,24 +53,11 @@ pub const SANDBOX_FAILED: u8 = 125;
 pub fn run(args: &Args) -> ExitCode {
     let color = util::color_stderr();
     // Check the policy first, so its errors are reported as for any other command.
-    let params = match crate::decide::params(&args.agent) {
-        Ok(p) => p,
-        Err(stop) => return crate::decide::finish(Err(stop)),
-    };
-    let program = match crate::decide::load_without_lints(&args.files, color) {
-        Ok(p) => p,
-        Err(stop) => return crate::decide::finish(Err(stop)),
-    };
-    let (engine, bound) = match crate::decide::compile(
-        &program,
-        &args.agent.agent,
-        &params,
-        mxc_eval::Target::Linux,
-        color,
-    ) {
-        Ok(x) => x,
-        Err(stop) => return crate::decide::finish(Err(stop)),
-    };
+    let (engine, bound) =
+        match crate::decide::agent_for_enforcement(&args.files, &args.agent, color) {
+            Ok(x) => x,
+            Err(stop) => return crate::decide::finish(Err(stop)),
+        };
     let refuse = |why: &str| {
         util::error_line(
             &format!(

@@ -50,6 +50,21 @@ fn serve(name: &str) -> Host {
     }
 }
 
+/// `mxcc run` of the suite's policy with its parameters (the command comes after).
+fn mxcc_run(work: &Path, suite: &Path, log: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mxcc"));
+    c.arg("run")
+        .arg(suite.join("escapes.mxc"))
+        .args(["--agent", "escape", "--ask", "deny"])
+        .arg("--param")
+        .arg(format!("work={}", work.display()))
+        .arg("--param")
+        .arg(format!("suite={}", suite.display()))
+        .arg("--audit-log")
+        .arg(log);
+    c
+}
+
 fn escape(name: &str) {
     let root = std::env::temp_dir().join(format!("mxc-escape-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
@@ -60,16 +75,7 @@ fn escape(name: &str) {
     let host = serve(name);
     let log = root.join("audit.log");
     let suite = suite().canonicalize().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_mxcc"))
-        .arg("run")
-        .arg(suite.join("escapes.mxc"))
-        .args(["--agent", "escape", "--ask", "deny"])
-        .arg("--param")
-        .arg(format!("work={}", work.display()))
-        .arg("--param")
-        .arg(format!("suite={}", suite.display()))
-        .arg("--audit-log")
-        .arg(&log)
+    let out = mxcc_run(&work, &suite, &log)
         .args(["--", "/usr/bin/python3", "-B"])
         .arg(suite.join(format!("{name}.py")))
         .env("WORK", &work)
@@ -147,16 +153,7 @@ fn denials_are_audited() {
     std::fs::write(work.join("secret/key"), "TOP-SECRET").unwrap();
     let log = root.join("audit.log");
     let suite = suite().canonicalize().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_mxcc"))
-        .arg("run")
-        .arg(suite.join("escapes.mxc"))
-        .args(["--agent", "escape"])
-        .arg("--param")
-        .arg(format!("work={}", work.display()))
-        .arg("--param")
-        .arg(format!("suite={}", suite.display()))
-        .arg("--audit-log")
-        .arg(&log)
+    let out = mxcc_run(&work, &suite, &log)
         .args(["--", "/bin/cat"])
         .arg(work.join("secret/key"))
         .output()
