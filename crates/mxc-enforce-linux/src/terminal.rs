@@ -19,6 +19,8 @@ pub struct Terminal {
     saved: Termios,
     /// While a question is pending: where typed bytes go instead of the sandbox.
     diverted: Arc<Mutex<Option<Sender<u8>>>>,
+    /// Set when the run ends: the window-size follower stops.
+    done: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Terminal {
@@ -54,6 +56,7 @@ impl Terminal {
             slave: Some(slave),
             saved,
             diverted: Arc::new(Mutex::new(None)),
+            done: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         }))
     }
 
@@ -87,6 +90,28 @@ impl Terminal {
                             Err(_) => return,
                         }
                     }
+                }
+            })?;
+        // Window size: follow the user's terminal (checked four times a second; a
+        // signal handler would be the only alternative, and this crate installs none).
+        let resize = self.master.try_clone()?;
+        let done = self.done.clone();
+        std::thread::Builder::new()
+            .name("mxc-tty-size".into())
+            .spawn(move || {
+                let mut last = None;
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    let now = termios::tcgetwinsize(rustix::stdio::stdin()).ok();
+                    if let Some(ws) = now {
+                        let key = (ws.ws_row, ws.ws_col);
+                        if last != Some(key) {
+                            if termios::tcsetwinsize(&resize, ws).is_err() {
+                                return;
+                            }
+                            last = Some(key);
+                        }
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(250));
                 }
             })?;
         let from_sandbox = self.master.try_clone()?;
@@ -147,6 +172,7 @@ impl Terminal {
 
     /// Restores the user's terminal.
     pub fn restore(&self) {
+        self.done.store(true, std::sync::atomic::Ordering::Relaxed);
         let _ = termios::tcsetattr(rustix::stdio::stdin(), OptionalActions::Now, &self.saved);
     }
 }
