@@ -19,8 +19,9 @@ const PROC_ROOT_INO: u64 = 1;
 /// The outcome of resolving one path.
 #[derive(Debug)]
 pub struct Resolved {
-    /// The directory the last component is in.
-    pub parent: OwnedFd,
+    /// The directory the last component is in (`None` when the fast path reached an
+    /// existing object, which callers that follow the last symlink never need).
+    pub parent: Option<OwnedFd>,
     /// The last component (empty when the path named a directory through `..` or `/`).
     pub name: Vec<u8>,
     /// The object, opened `O_PATH`, when it exists.
@@ -130,8 +131,33 @@ pub fn resolve(
         }
         fd
     };
-    let mut cur_id = id_of(cur.as_fd())?;
     let pdev = proc_dev();
+    // Fast path: a path without symlinks to an existing object outside procfs is
+    // resolved by the kernel in one call (`RESOLVE_NO_SYMLINKS`: any symlink, magic
+    // link or not, fails it and the walk below takes over).
+    if follow_last {
+        let fast = fs::openat2(
+            &cur,
+            path,
+            OFlags::PATH | OFlags::CLOEXEC,
+            Mode::empty(),
+            fs::ResolveFlags::NO_SYMLINKS | fs::ResolveFlags::NO_MAGICLINKS,
+        );
+        if let Ok(obj) = fast {
+            if fs::fstat(&obj).is_ok_and(|st| st.st_dev != pdev) {
+                let p = fd_path(obj.as_fd());
+                return Ok(Resolved {
+                    parent: None,
+                    name: Vec::new(),
+                    object: Some(obj),
+                    path: p,
+                    via_fd: None,
+                    parent_missing: false,
+                });
+            }
+        }
+    }
+    let mut cur_id = id_of(cur.as_fd())?;
     let mut queue: VecDeque<Vec<u8>> = split(path);
     let trailing_slash = path.len() > 1 && path.last() == Some(&b'/');
     let mut links = 0usize;
@@ -142,7 +168,7 @@ pub fn resolve(
             let p = fd_path(cur.as_fd());
             let parent = opath(cur.as_fd(), b"..", false)?;
             return Ok(Resolved {
-                parent,
+                parent: Some(parent),
                 name: Vec::new(),
                 object: Some(cur),
                 path: p,
@@ -176,7 +202,7 @@ pub fn resolve(
                 }
                 p.extend_from_slice(&name);
                 return Ok(Resolved {
-                    parent: cur,
+                    parent: Some(cur),
                     name,
                     object: None,
                     path: p,
@@ -216,7 +242,7 @@ pub fn resolve(
                 if last {
                     let p = fd_path(obj.as_fd());
                     return Ok(Resolved {
-                        parent: cur,
+                        parent: Some(cur),
                         name: comp,
                         object: Some(obj),
                         path: p,
@@ -250,7 +276,7 @@ pub fn resolve(
         if last {
             let p = fd_path(fd.as_fd());
             return Ok(Resolved {
-                parent: cur,
+                parent: Some(cur),
                 name: comp,
                 object: Some(fd),
                 path: p,
@@ -263,6 +289,13 @@ pub fn resolve(
         }
         cur = fd;
         cur_id = (st.st_dev, st.st_ino);
+    }
+}
+
+impl Resolved {
+    /// The directory the last component is in.
+    pub fn dir(&self) -> Result<BorrowedFd<'_>, Errno> {
+        self.parent.as_ref().map(|p| p.as_fd()).ok_or(Errno::NOENT)
     }
 }
 
@@ -318,6 +351,10 @@ mod tests {
         };
         let canon = std::fs::canonicalize(&d).unwrap();
         let c = |p: &str| format!("{}/{p}", canon.display()).into_bytes();
+        // No symlink on the way: the kernel resolves it in one call (no parent kept).
+        let fast = r("a/b/../b/f", true).unwrap();
+        assert!(fast.parent.is_none() && fast.object.is_some());
+        assert_eq!(fast.path, c("a/b/f"));
         assert_eq!(r("l/f", true).unwrap().path, c("a/b/f"));
         assert_eq!(r("l/../b/f", true).unwrap().path, c("a/b/f"));
         assert_eq!(r("abs", true).unwrap().path, c("a/b/f"));

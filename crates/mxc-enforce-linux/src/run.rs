@@ -171,6 +171,7 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
             let fd = u32::from_ne_bytes([msg[4], msg[5], msg[6], msg[7]]);
             let listener =
                 take_fd(pid, fd).map_err(|e| format!("cannot take the seccomp listener: {e}"))?;
+            sys::notif_sync_wakeup(listener.as_fd());
             if let Some((uid, gid)) = ids {
                 // Act on the sandbox's behalf with its credentials.
                 sys::act_as(uid, gid)

@@ -609,7 +609,7 @@ impl Call<'_> {
             None => {
                 let m = Mode::from_bits_truncate(mode & 0o7777 & !self.umask());
                 fs::openat(
-                    &r.parent,
+                    r.dir()?,
                     &r.name[..],
                     keep | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::NOCTTY,
                     m,
@@ -637,7 +637,7 @@ impl Call<'_> {
         }
         let perm = mode & 0o7777 & !self.umask();
         if mode & libc::S_IFMT == libc::S_IFDIR {
-            fs::mkdirat(&r.parent, &r.name[..], Mode::from_bits_truncate(perm))?;
+            fs::mkdirat(r.dir()?, &r.name[..], Mode::from_bits_truncate(perm))?;
         } else {
             let kind = match mode & libc::S_IFMT {
                 0 | libc::S_IFREG => fs::FileType::RegularFile,
@@ -648,7 +648,7 @@ impl Call<'_> {
                 _ => return Err(Errno::INVAL),
             };
             fs::mknodat(
-                &r.parent,
+                r.dir()?,
                 &r.name[..],
                 kind,
                 Mode::from_bits_truncate(perm),
@@ -673,7 +673,7 @@ impl Call<'_> {
         } else {
             AtFlags::empty()
         };
-        fs::unlinkat(&r.parent, &r.name[..], f)?;
+        fs::unlinkat(r.dir()?, &r.name[..], f)?;
         ok(0)
     }
 
@@ -760,9 +760,9 @@ impl Call<'_> {
         }
         self.no_laundering(&from, &to.path)?;
         fs::renameat_with(
-            &from.parent,
+            from.dir()?,
             &from.name[..],
-            &to.parent,
+            to.dir()?,
             &to.name[..],
             fs::RenameFlags::from_bits_retain(flags),
         )?;
@@ -793,7 +793,7 @@ impl Call<'_> {
         fs::linkat(
             fs::CWD,
             src,
-            &to.parent,
+            to.dir()?,
             &to.name[..],
             AtFlags::SYMLINK_FOLLOW,
         )?;
@@ -811,7 +811,7 @@ impl Call<'_> {
         if to.parent_missing {
             return Err(Errno::NOENT);
         }
-        fs::symlinkat(&t[..], &to.parent, &to.name[..])?;
+        fs::symlinkat(&t[..], to.dir()?, &to.name[..])?;
         ok(0)
     }
 
@@ -863,7 +863,7 @@ impl Call<'_> {
             .map_err(|_| Errno::BADF)?;
             let path = resolve::fd_path(obj.as_fd());
             Resolved {
-                parent: obj.try_clone().map_err(|_| Errno::NOMEM)?,
+                parent: None,
                 name: Vec::new(),
                 object: Some(obj),
                 path,
@@ -1181,7 +1181,7 @@ impl Addr {
                 let p = match &r.object {
                     Some(o) => format!("/proc/self/fd/{}", o.as_raw_fd()).into_bytes(),
                     None => [
-                        format!("/proc/self/fd/{}/", r.parent.as_raw_fd()).as_bytes(),
+                        format!("/proc/self/fd/{}/", r.dir()?.as_raw_fd()).as_bytes(),
                         &r.name,
                     ]
                     .concat(),
