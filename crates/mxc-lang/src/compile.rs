@@ -149,17 +149,21 @@ pub(crate) fn compile_sections(b: &Bound) -> Result<Sections, Diagnostics> {
                     }
                 }
             }
-            let mut net_rows: Vec<ev::Decision> = Vec::new();
-            let mut net_index: FxMap<ev::Decision, u32> = FxMap::default();
-            let net = build_section("net", &net_pats, |pids| {
-                let rs = owners(pids, &net_owner);
-                let d = decide(&b.rules, &rs, |_| true, default);
-                if d.rule.is_none() {
-                    return ev::NONE;
-                }
-                intern(&mut net_rows, &mut net_index, d)
-            })
-            .map_err(|e| err("net", e))?;
+            // One automaton per section, whose accepting states index decision rows.
+            let single = |what: &str, pats: &[Vec<Tok>], owner: &[u32]| {
+                let mut rows: Vec<ev::Decision> = Vec::new();
+                let mut index: FxMap<ev::Decision, u32> = FxMap::default();
+                let dfa = build_section(what, pats, |pids| {
+                    let d = decide(&b.rules, &owners(pids, owner), |_| true, default);
+                    if d.rule.is_none() {
+                        return ev::NONE;
+                    }
+                    intern(&mut rows, &mut index, d)
+                })
+                .map_err(|e| err(what, e))?;
+                Ok::<_, Diagnostics>((dfa, rows))
+            };
+            let (net, net_rows) = single("net", &net_pats, &net_owner)?;
 
             // app
             let mut app_pats = Vec::new();
@@ -172,17 +176,7 @@ pub(crate) fn compile_sections(b: &Bound) -> Result<Sections, Diagnostics> {
                     }
                 }
             }
-            let mut app_rows: Vec<ev::Decision> = Vec::new();
-            let mut app_index: FxMap<ev::Decision, u32> = FxMap::default();
-            let app = build_section("app", &app_pats, |pids| {
-                let rs = owners(pids, &app_owner);
-                let d = decide(&b.rules, &rs, |_| true, default);
-                if d.rule.is_none() {
-                    return ev::NONE;
-                }
-                intern(&mut app_rows, &mut app_index, d)
-            })
-            .map_err(|e| err("app", e))?;
+            let (app, app_rows) = single("app", &app_pats, &app_owner)?;
             Ok((net, net_rows, app, app_rows))
         });
         let fs_built = (|| -> Result<_, Diagnostics> {
