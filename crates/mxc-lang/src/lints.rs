@@ -69,8 +69,12 @@ pub fn lint_model(model: &Model, sources: &SourceMap) -> Diagnostics {
             eprintln!("lints: {what}: {:?}", t0.elapsed());
         }
     };
-    let autos = automata();
-    lap("validity and place automata");
+    // The fixed automata (valid paths, requests, places) are built once per process, on
+    // a second thread while the first agent compiles.
+    let autos_ready = std::thread::spawn(|| {
+        automata();
+    });
+    let mut autos_ready = Some(autos_ready);
     let params: BTreeMap<String, String> = model
         .params
         .iter()
@@ -96,6 +100,11 @@ pub fn lint_model(model: &Model, sources: &SourceMap) -> Diagnostics {
             continue;
         };
         lap("bind and compile");
+        if let Some(h) = autos_ready.take() {
+            let _ = h.join();
+            lap("validity and place automata");
+        }
+        let autos = automata();
         // W0001: which rules decide some valid request.
         let mut decides = vec![false; bound.rules.len()];
         let mut mark = |d: &ev::Decision| {
@@ -111,20 +120,38 @@ pub fn lint_model(model: &Model, sources: &SourceMap) -> Diagnostics {
             product = fs_product(&table, crate::compile::to_eval_effect(bound.agent.default));
             (&product.0, &product.1)
         };
-        let fs_hit = accepting_rows(fs_dfa, &autos.path, fs_rows.len());
+        // net and app on a second thread; fs (W0001, then W0005/W0006) on this one.
+        let (fs_hit, found, (net_hit, app_hit)) = std::thread::scope(|scope| {
+            let other = scope.spawn(|| {
+                (
+                    accepting_rows(&table.net, &autos.net, table.net_rows.len()),
+                    accepting_rows(&table.app, &autos.app, table.app_rows.len()),
+                )
+            });
+            let fs_hit = accepting_rows(fs_dfa, &autos.path, fs_rows.len());
+            let found = autos
+                .places
+                .as_ref()
+                .map(|places| search_places(fs_dfa, fs_rows, places))
+                .unwrap_or_default();
+            let other = other.join().unwrap_or_else(|_| {
+                (
+                    vec![true; table.net_rows.len()],
+                    vec![true; table.app_rows.len()],
+                )
+            });
+            (fs_hit, found, other)
+        });
         for (row, _) in fs_rows.iter().zip(&fs_hit).filter(|(_, h)| **h) {
             row.iter().for_each(&mut mark);
         }
-        lap("W0001 fs");
-        let net_hit = accepting_rows(&table.net, &autos.net, table.net_rows.len());
         for (d, _) in table.net_rows.iter().zip(&net_hit).filter(|(_, h)| **h) {
             mark(d);
         }
-        let app_hit = accepting_rows(&table.app, &autos.app, table.app_rows.len());
         for (d, _) in table.app_rows.iter().zip(&app_hit).filter(|(_, h)| **h) {
             mark(d);
         }
-        lap("W0001 net and app");
+        lap("W0001, W0005 and W0006 searches");
         let ai = bounds.len();
         for (i, r) in bound.rules.iter().enumerate() {
             let key = SpanKey::of(r.span);
@@ -135,12 +162,9 @@ pub fn lint_model(model: &Model, sources: &SourceMap) -> Diagnostics {
             }
         }
         // W0005, W0006.
-        if let Some(places) = &autos.places {
-            for found in search_places(fs_dfa, fs_rows, places) {
-                diags.push(place_diagnostic(&bound, &found, &shown));
-            }
+        for f in &found {
+            diags.push(place_diagnostic(&bound, f, &shown));
         }
-        lap("W0005/W0006");
         bounds.push(bound);
     }
 
