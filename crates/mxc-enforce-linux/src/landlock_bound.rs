@@ -69,6 +69,26 @@ fn placed(path: &Path) -> Option<(PathBuf, bool)> {
     }
 }
 
+/// Whether some grant lands wider than its rule: a missing path granted at an
+/// existing ancestor, a single-path rule on a directory (Landlock grants beneath it), or
+/// making/removing a file (a right on its whole directory). Then Landlock alone is not
+/// the policy, even when the rules are all plain `allow`s, and file calls must be
+/// supervised.
+pub fn widened(b: &Bounds) -> bool {
+    b.fs.iter().any(|g| match placed(&g.path) {
+        None => false,
+        Some((at, dir)) => {
+            at != g.path || (dir && !g.subtree) || (!dir && (g.rights.create || g.rights.delete))
+        }
+    })
+}
+
+/// Whether file calls must go to the supervisor: the rules are not all Landlock can
+/// express, or their grants land wider than the rules.
+pub fn supervise_fs(b: &Bounds) -> bool {
+    !b.fs_exact || widened(b)
+}
+
 /// Builds the ruleset. The returned descriptor is enforced by `landlock_restrict_self`
 /// in the child.
 pub fn ruleset(b: &Bounds, extra_connect_ports: &[u16]) -> Result<OwnedFd, SetupError> {

@@ -32,6 +32,10 @@ pub struct Outcome {
 /// seccomp user notification with descriptor injection.
 pub fn probe() -> Result<(), SetupError> {
     landlock_bound::probe()?;
+    seccomp_probe()
+}
+
+fn seccomp_probe() -> Result<(), SetupError> {
     let actions = std::fs::read_to_string("/proc/sys/kernel/seccomp/actions_avail")
         .map_err(|e| SetupError(format!("seccomp is not available on this kernel: {e}")))?;
     if !actions.split_whitespace().any(|a| a == "user_notif") {
@@ -44,7 +48,8 @@ pub fn probe() -> Result<(), SetupError> {
 
 /// Runs the command confined. Returns when it and every process it started are gone.
 pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
-    probe()?;
+    // Landlock is probed by building the real ruleset below (same requirements).
+    seccomp_probe()?;
     let limits = crate::cgroup::Limits {
         memory_bytes: cfg.memory_bytes,
         processes: cfg.processes,
@@ -101,7 +106,7 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
         .port();
     let ruleset = landlock_bound::ruleset(&cfg.bounds, &[proxy_port])?;
     let prog = bpf::assemble(&filter::rules(Supervise {
-        fs: !cfg.bounds.fs_exact,
+        fs: landlock_bound::supervise_fs(&cfg.bounds),
     }))
     .map_err(SetupError)?;
     let filter: Vec<libc::sock_filter> = prog
@@ -153,8 +158,6 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
     let ids = cfg
         .ids
         .filter(|&(uid, gid)| uid != me || gid != rustix::process::getgid().as_raw());
-    let failed = Arc::new(AtomicBool::new(false));
-    let failed2 = failed.clone();
     let sup_slot: Arc<Mutex<Option<Arc<Supervisor>>>> = Arc::new(Mutex::new(None));
     let sup_slot2 = sup_slot.clone();
     let audit_slot = Arc::new(Mutex::new(audit));
@@ -206,7 +209,6 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
             drop(s);
             let r = sup.serve().map_err(|e| format!("supervisor stopped: {e}"));
             if r.is_err() {
-                failed2.store(true, Ordering::SeqCst);
                 kill_tree(our_pid, watchdog);
             }
             r
@@ -348,7 +350,6 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
         Ok(Err(m)) => Some(m),
         Err(_) => Some("the supervisor thread panicked".into()),
     };
-    let _ = failed.load(Ordering::SeqCst);
     let stats = stats_of(&sup_slot);
     if let Some(sup) = sup_slot.lock().ok().and_then(|s| s.clone()) {
         if let Some(a) = &sup.audit {
@@ -514,7 +515,7 @@ pub fn describe(bounds: &crate::Bounds) -> serde_json::Value {
         json!({"syscall": r.name, "when": if r.tests.is_empty() { "always" } else { "on some arguments" }, "action": action})
     };
     let supervise = Supervise {
-        fs: !bounds.fs_exact,
+        fs: landlock_bound::supervise_fs(bounds),
     };
     json!({
         "tier": "process",

@@ -702,7 +702,9 @@ impl Call<'_> {
         if let Some(obj) = &from.object {
             if fs::fstat(obj).is_ok_and(|s| fs::FileType::from_raw_mode(s.st_mode).is_dir()) {
                 let mut seen = 0usize;
-                let base = std::path::PathBuf::from(std::ffi::OsStr::from_bytes_compat(&from.path));
+                let base = std::path::PathBuf::from(
+                    <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&from.path),
+                );
                 let mut stack = vec![std::path::PathBuf::new()];
                 while let Some(rel) = stack.pop() {
                     let Ok(rd) = std::fs::read_dir(base.join(&rel)) else {
@@ -1335,14 +1337,4 @@ pub enum Class {
     File,
     Network,
     Process,
-}
-
-trait OsStrCompat {
-    fn from_bytes_compat(b: &[u8]) -> &std::ffi::OsStr;
-}
-
-impl OsStrCompat for std::ffi::OsStr {
-    fn from_bytes_compat(b: &[u8]) -> &std::ffi::OsStr {
-        std::os::unix::ffi::OsStrExt::from_bytes(b)
-    }
 }

@@ -552,3 +552,41 @@ sys.stdout.write(out.decode(errors="replace"))
         assert!(!out.contains(&format!("got:{answer}")), "{out}");
     }
 }
+
+/// A policy of plain `allow`s is left to Landlock only when its grants land exactly:
+/// a rule on a file that does not exist yet (granted at its directory) or on a single
+/// directory (Landlock grants beneath it) must not open the siblings.
+#[test]
+fn grants_wider_than_their_rules_are_supervised() {
+    let d = scratch("widened");
+    std::fs::create_dir_all(d.join("dir")).unwrap();
+    std::fs::write(d.join("secret"), "SIBLING-SECRET").unwrap();
+    std::fs::write(d.join("dir/inner"), "INNER-SECRET").unwrap();
+    let p = policy(
+        &d,
+        &format!(
+            "policy w {{ fs {{ allow read, write \"{d}/notes.txt\"  allow read \"{d}/dir\" }} }}\n\
+             agent a {{ isolation process  use system, w }}",
+            d = d.display()
+        ),
+    );
+    let o = run(
+        &p,
+        &[],
+        &[
+            "/bin/sh",
+            "-c",
+            &format!(
+                "ls {d}/dir; cat {d}/notes.txt; cat {d}/secret; cat {d}/dir/inner",
+                d = d.display()
+            ),
+        ],
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("inner"), "{}", text(&o)); // listing the directory is allowed
+    assert!(
+        !out.contains("SIBLING-SECRET") && !out.contains("INNER-SECRET"),
+        "{}",
+        text(&o)
+    );
+}
