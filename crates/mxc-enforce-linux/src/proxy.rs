@@ -8,7 +8,7 @@
 //! inode, found in that process's descriptors), whose program is the request's `from`.
 //! A connection from any process outside the sandbox is refused.
 
-use crate::supervisor::{descends_from, Class, Supervisor};
+use crate::supervisor::{descendants, Class, Supervisor};
 use mxc_eval::{Host, NetRequest, NetRight, Proto};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Shutdown, TcpListener, TcpStream, ToSocketAddrs};
@@ -35,13 +35,7 @@ fn peer(conn: &TcpStream, sup: &Supervisor) -> Option<(u32, String)> {
     let local = conn.local_addr().ok()?;
     let inode = socket_inode(peer.port(), local.port())?;
     let needle = format!("socket:[{inode}]");
-    for e in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-            continue;
-        };
-        if !descends_from(pid, sup.our_pid) {
-            continue;
-        }
+    for pid in descendants(sup.our_pid) {
         let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
             continue;
         };

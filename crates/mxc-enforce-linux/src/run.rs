@@ -2,7 +2,7 @@
 
 use crate::audit::Audit;
 use crate::filter::{self, Supervise};
-use crate::supervisor::{Stats, Supervisor};
+use crate::supervisor::{descendants, Stats, Supervisor};
 use crate::sys::{self, ChildSetup};
 use crate::{bpf, landlock_bound, Config, SetupError};
 use rustix::fd::{AsFd, AsRawFd, OwnedFd};
@@ -413,52 +413,6 @@ fn take_fd(pid: u32, fd: u32) -> std::io::Result<OwnedFd> {
         rustix::process::PidfdGetfdFlags::empty(),
     )?;
     Ok(l)
-}
-
-/// Every live process beneath `our_pid`, from one pass over `/proc` (pid → parent).
-fn descendants(our_pid: u32) -> Vec<u32> {
-    let mut parent = std::collections::HashMap::new();
-    if let Ok(rd) = std::fs::read_dir("/proc") {
-        for e in rd.flatten() {
-            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-                continue;
-            };
-            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-                continue;
-            };
-            // `pid (comm) state ppid …`; comm may hold spaces and parentheses.
-            let Some((_, rest)) = stat.rsplit_once(") ") else {
-                continue;
-            };
-            let mut f = rest.split_whitespace();
-            let state = f.next().unwrap_or("Z");
-            let Some(ppid) = f.next().and_then(|p| p.parse::<u32>().ok()) else {
-                continue;
-            };
-            parent.insert(
-                pid,
-                (ppid, state.starts_with('Z') || state.starts_with('X')),
-            );
-        }
-    }
-    let mut out = Vec::new();
-    for (&pid, &(_, dead)) in &parent {
-        if dead {
-            continue;
-        }
-        let mut p = pid;
-        for _ in 0..4096 {
-            match parent.get(&p) {
-                Some(&(pp, _)) if pp == our_pid => {
-                    out.push(pid);
-                    break;
-                }
-                Some(&(pp, _)) if pp > 1 => p = pp,
-                _ => break,
-            }
-        }
-    }
-    out
 }
 
 /// Kills every process beneath us (the sandbox), repeatedly until none is left alive.

@@ -1305,6 +1305,17 @@ fn program_of(pid: u32) -> Vec<u8> {
         .unwrap_or_default()
 }
 
+/// The parent of `pid` and whether it is already dead (zombie), from `/proc/PID/stat`.
+fn parent_of(pid: u32) -> Option<(u32, bool)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // `pid (comm) state ppid …`; comm may hold spaces and parentheses.
+    let (_, rest) = stat.rsplit_once(") ")?;
+    let mut f = rest.split_whitespace();
+    let state = f.next()?;
+    let ppid = f.next()?.parse().ok()?;
+    Some((ppid, state.starts_with('Z') || state.starts_with('X')))
+}
+
 /// Whether `pid` descends from `ancestor` (the supervisor: a child subreaper, so every
 /// sandboxed process, orphaned or not, is beneath it).
 pub fn descends_from(pid: u32, ancestor: u32) -> bool {
@@ -1316,19 +1327,45 @@ pub fn descends_from(pid: u32, ancestor: u32) -> bool {
         if p <= 1 {
             return false;
         }
-        let Ok(s) = std::fs::read_to_string(format!("/proc/{p}/status")) else {
-            return false;
-        };
-        let Some(pp) = s
-            .lines()
-            .find_map(|l| l.strip_prefix("PPid:"))
-            .and_then(|v| v.trim().parse().ok())
-        else {
-            return false;
-        };
-        p = pp;
+        match parent_of(p) {
+            Some((pp, _)) => p = pp,
+            None => return false,
+        }
     }
     false
+}
+
+/// Every live process beneath `ancestor`, from one pass over `/proc`.
+pub fn descendants(ancestor: u32) -> Vec<u32> {
+    let mut parent = std::collections::HashMap::new();
+    if let Ok(rd) = std::fs::read_dir("/proc") {
+        for e in rd.flatten() {
+            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+                continue;
+            };
+            if let Some(p) = parent_of(pid) {
+                parent.insert(pid, p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (&pid, &(_, dead)) in &parent {
+        if dead {
+            continue;
+        }
+        let mut p = pid;
+        for _ in 0..4096 {
+            match parent.get(&p) {
+                Some(&(pp, _)) if pp == ancestor => {
+                    out.push(pid);
+                    break;
+                }
+                Some(&(pp, _)) if pp > 1 => p = pp,
+                _ => break,
+            }
+        }
+    }
+    out
 }
 
 /// The kind of event, for the audit record's OCSF class.

@@ -590,3 +590,54 @@ fn grants_wider_than_their_rules_are_supervised() {
         text(&o)
     );
 }
+
+/// The proxy serves the sandbox only: a process outside it that finds the port is turned
+/// away, even for a destination the policy allows.
+#[test]
+fn the_proxy_turns_away_processes_outside_the_sandbox() {
+    use std::io::{BufRead, Read, Write};
+    let svc = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = svc.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in svc.incoming().flatten() {
+            let _ = (&s).write_all(b"HTTP/1.0 200 OK\r\n\r\nSERVICE");
+        }
+    });
+    let d = scratch("proxy-outsider");
+    let p = policy(
+        &d,
+        &format!(
+            "policy web {{ net {{ allow connect \"localhost:{port}\" }} }}\n\
+             agent a {{ isolation process  use system, web }}"
+        ),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .arg("run")
+        .arg(&p)
+        .args([
+            "--agent",
+            "a",
+            "--",
+            "/bin/sh",
+            "-c",
+            "echo $HTTP_PROXY; sleep 5",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let proxy = line.trim().trim_start_matches("http://").to_string();
+    let mut s = std::net::TcpStream::connect(&proxy).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let _ = s.write_all(format!("CONNECT localhost:{port} HTTP/1.1\r\n\r\n").as_bytes());
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    let got = String::from_utf8_lossy(&got);
+    assert!(!got.contains("200") && !got.contains("SERVICE"), "{got}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
