@@ -53,7 +53,7 @@ fn handled_fs() -> BitFlags<AccessFs> {
 
 /// Where each grant lands: the path itself if it exists, else its nearest existing
 /// ancestor (a wider grant, so the bound stays an over-approximation).
-fn placed(path: &Path) -> Option<(PathBuf, bool)> {
+pub(crate) fn placed(path: &Path) -> Option<(PathBuf, bool)> {
     let mut p = path.to_path_buf();
     let mut moved = false;
     loop {

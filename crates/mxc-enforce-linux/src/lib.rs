@@ -27,6 +27,8 @@ pub mod bpf;
 mod cgroup;
 pub mod env;
 #[cfg(target_os = "linux")]
+mod container;
+#[cfg(target_os = "linux")]
 mod filter;
 #[cfg(target_os = "linux")]
 mod landlock_bound;
@@ -120,6 +122,9 @@ pub enum AskMode {
 /// Everything [`run`] needs.
 pub struct Config {
     pub engine: Arc<mxc_eval::Engine>,
+    /// `isolation container`: private namespaces and a root built from [`Bounds`]
+    /// (else the process tier).
+    pub container: bool,
     pub bounds: Bounds,
     /// The program (absolute, resolved by the caller) and its arguments (`argv[0]`
     /// first).

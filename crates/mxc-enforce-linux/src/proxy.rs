@@ -33,7 +33,13 @@ pub fn serve(listener: TcpListener, sup: Arc<Supervisor>) {
 fn peer(conn: &TcpStream, sup: &Supervisor) -> Option<(u32, String)> {
     let peer = conn.peer_addr().ok()?;
     let local = conn.local_addr().ok()?;
-    let inode = socket_inode(peer.port(), local.port())?;
+    // The connection's table: the sandbox's network namespace (container tier) or
+    // the host's.
+    let net = match sup.container {
+        Some(c) => format!("/proc/{}/net", c.init),
+        None => "/proc/net".to_string(),
+    };
+    let inode = socket_inode(&net, peer.port(), local.port())?;
     let needle = format!("socket:[{inode}]");
     for pid in descendants(sup.our_pid) {
         let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
@@ -52,9 +58,9 @@ fn peer(conn: &TcpStream, sup: &Supervisor) -> Option<(u32, String)> {
 }
 
 /// The inode of the TCP socket whose local port is `port` and remote port `remote`.
-fn socket_inode(port: u16, remote: u16) -> Option<u64> {
-    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-        let Ok(t) = std::fs::read_to_string(table) else {
+fn socket_inode(net: &str, port: u16, remote: u16) -> Option<u64> {
+    for table in ["tcp", "tcp6"] {
+        let Ok(t) = std::fs::read_to_string(format!("{net}/{table}")) else {
             continue;
         };
         for line in t.lines().skip(1) {

@@ -44,6 +44,20 @@ pub struct Asker {
 }
 
 impl Asker {
+    /// (thread group, thread) as the asker's own pid namespace numbers them: what its
+    /// `/proc/self` and `/proc/thread-self` mean in a container.
+    fn ns_ids(&self) -> Option<(u32, u32)> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.tid)).ok()?;
+        let last = |key: &str| -> Option<u32> {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .and_then(|v| v.split_whitespace().last())
+                .and_then(|v| v.parse().ok())
+        };
+        Some((last("NStgid:")?, last("NSpid:")?))
+    }
+
     pub fn tgid(&self) -> u32 {
         self.tgid.unwrap_or_else(|| {
             std::fs::read_to_string(format!("/proc/{}/status", self.tid))
@@ -56,6 +70,20 @@ impl Asker {
                 .unwrap_or(self.tid)
         })
     }
+}
+
+/// The view of the filesystem a path is resolved in.
+pub struct View<'a> {
+    /// The sandbox has a root and a pid namespace of its own (the container tier):
+    /// paths start at its root, and its procfs numbers processes its own way.
+    pub container: bool,
+    /// The device of the procfs the sandbox sees.
+    pub proc_dev: u64,
+    /// Whether `/proc/PID` (host pid) may be entered (the process tier's procfs shows
+    /// every process of the host).
+    pub in_sandbox: &'a dyn Fn(u32) -> bool,
+    /// The host pid of a pid of the sandbox's namespace (container tier).
+    pub host_pid: &'a dyn Fn(u32) -> Option<u32>,
 }
 
 /// Where a relative path starts.
@@ -81,8 +109,8 @@ pub fn fd_path(fd: BorrowedFd<'_>) -> Vec<u8> {
         .unwrap_or_default()
 }
 
-/// The device of procfs (one `stat` per process).
-fn proc_dev() -> u64 {
+/// The device of the host's procfs (one `stat` per process).
+pub fn proc_dev() -> u64 {
     static DEV: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
     *DEV.get_or_init(|| fs::stat("/proc").map(|s| s.st_dev).unwrap_or(u64::MAX))
 }
@@ -97,19 +125,30 @@ fn numeric(s: &[u8]) -> Option<u32> {
     std::str::from_utf8(s).ok()?.parse().ok()
 }
 
-/// Resolves `path` for `who`. `follow_last`: follow a symlink in the last component.
-/// `in_sandbox(pid)`: whether `/proc/pid` may be entered.
+/// Resolves `path` for `who` in `view`. `follow_last`: follow a symlink in the last
+/// component.
 pub fn resolve(
     who: Asker,
     base: Base,
     path: &[u8],
     follow_last: bool,
-    in_sandbox: &dyn Fn(u32) -> bool,
+    view: &View<'_>,
 ) -> Result<Resolved, Errno> {
     if path.is_empty() {
         return Err(Errno::NOENT);
     }
-    let root = opath(rustix::fs::CWD, b"/", true)?;
+    let root = if view.container {
+        // The asker's own root (its mount namespace): the walk below never leaves it,
+        // as `..` at a namespace's root stays there.
+        fs::open(
+            format!("/proc/{}/root", who.tid),
+            OFlags::PATH | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|_| Errno::SRCH)?
+    } else {
+        opath(rustix::fs::CWD, b"/", true)?
+    };
     let root_id = id_of(root.as_fd())?;
     let mut cur: OwnedFd = if path.first() == Some(&b'/') {
         root.try_clone().map_err(|_| Errno::NOMEM)?
@@ -131,14 +170,20 @@ pub fn resolve(
         }
         fd
     };
-    let pdev = proc_dev();
+    let pdev = view.proc_dev;
     // Fast path: a path without symlinks to an existing object outside procfs is
     // resolved by the kernel in one call (`RESOLVE_NO_SYMLINKS`: any symlink, magic
     // link or not, fails it and the walk below takes over).
     if follow_last {
+        // Relative to `cur` (an absolute path would start at the supervisor's root).
+        let mut rel = path;
+        while let [b'/', rest @ ..] = rel {
+            rel = rest;
+        }
+        let rel: &[u8] = if rel.is_empty() { b"." } else { rel };
         let fast = fs::openat2(
             &cur,
-            path,
+            rel,
             OFlags::PATH | OFlags::CLOEXEC,
             Mode::empty(),
             fs::ResolveFlags::NO_SYMLINKS | fs::ResolveFlags::NO_MAGICLINKS,
@@ -221,14 +266,17 @@ pub fn resolve(
             }
             if cur_id.0 == pdev {
                 let proc_root = cur_id.1 == PROC_ROOT_INO;
-                if proc_root && comp == b"self" {
-                    queue.push_front(who.tgid().to_string().into_bytes());
-                    continue;
-                }
-                if proc_root && comp == b"thread-self" {
-                    queue.push_front(who.tid.to_string().into_bytes());
-                    queue.push_front(b"task".to_vec());
-                    queue.push_front(who.tgid().to_string().into_bytes());
+                if proc_root && (comp == b"self" || comp == b"thread-self") {
+                    let (tgid, tid) = if view.container {
+                        who.ns_ids().ok_or(Errno::SRCH)?
+                    } else {
+                        (who.tgid(), who.tid)
+                    };
+                    if comp == b"thread-self" {
+                        queue.push_front(tid.to_string().into_bytes());
+                        queue.push_front(b"task".to_vec());
+                    }
+                    queue.push_front(tgid.to_string().into_bytes());
                     continue;
                 }
                 // A magic link: follow it to the object itself.
@@ -236,7 +284,12 @@ pub fn resolve(
                 let obj = opath(cur.as_fd(), &comp, true)?;
                 if let Some(fdnum) = numeric(&comp) {
                     if let Some(pid) = proc_fd_owner(&parent_path) {
-                        via_fd = Some((pid, fdnum));
+                        let pid = if view.container {
+                            (view.host_pid)(pid)
+                        } else {
+                            Some(pid)
+                        };
+                        via_fd = pid.map(|p| (p, fdnum));
                     }
                 }
                 if last {
@@ -266,9 +319,10 @@ pub fn resolve(
             }
             continue;
         }
-        if cur_id == (pdev, PROC_ROOT_INO) {
+        // (A container's procfs shows only the sandbox's own pid namespace.)
+        if cur_id == (pdev, PROC_ROOT_INO) && !view.container {
             if let Some(pid) = numeric(&comp) {
-                if !in_sandbox(pid) {
+                if !(view.in_sandbox)(pid) {
                     return Err(Errno::ACCESS);
                 }
             }
@@ -324,6 +378,15 @@ fn split(path: &[u8]) -> VecDeque<Vec<u8>> {
 mod tests {
     use super::*;
 
+    fn host_view<'a>(in_sandbox: &'a dyn Fn(u32) -> bool) -> View<'a> {
+        View {
+            container: false,
+            proc_dev: proc_dev(),
+            in_sandbox,
+            host_pid: &|_| None,
+        }
+    }
+
     fn me() -> Asker {
         Asker {
             tid: rustix::thread::gettid().as_raw_nonzero().get() as u32,
@@ -340,13 +403,14 @@ mod tests {
         std::os::unix::fs::symlink("a/b", d.join("l")).unwrap();
         std::os::unix::fs::symlink(d.join("a/b/f"), d.join("abs")).unwrap();
         let any = |_| true;
+        let v = host_view(&any);
         let r = |p: &str, follow| {
             resolve(
                 me(),
                 Base::Cwd,
                 format!("{}/{p}", d.display()).as_bytes(),
                 follow,
-                &any,
+                &v,
             )
         };
         let canon = std::fs::canonicalize(&d).unwrap();
@@ -383,7 +447,7 @@ mod tests {
             Base::Cwd,
             format!("/proc/self/fd/{n}").as_bytes(),
             true,
-            &any,
+            &host_view(&any),
         )
         .unwrap();
         let expect = std::fs::canonicalize(format!("/proc/self/fd/{n}")).unwrap();
@@ -391,7 +455,8 @@ mod tests {
         assert_eq!(r.via_fd, Some((std::process::id(), n as u32)));
         let none = |_| false;
         assert_eq!(
-            resolve(me(), Base::Cwd, b"/proc/self/status", true, &none).unwrap_err(),
+            resolve(me(), Base::Cwd, b"/proc/self/status", true, &host_view(&none))
+                .unwrap_err(),
             Errno::ACCESS
         );
     }

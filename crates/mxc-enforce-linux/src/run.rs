@@ -97,14 +97,41 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
             )));
         }
     }
-    // The proxy: the sandbox's only way to reach a host by name.
-    let proxy = std::net::TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| SetupError(format!("cannot start the network proxy: {e}")))?;
-    let proxy_port = proxy
-        .local_addr()
-        .map_err(|e| SetupError(format!("cannot start the network proxy: {e}")))?
-        .port();
-    let ruleset = landlock_bound::ruleset(&cfg.bounds, &[proxy_port])?;
+    // The proxy: the sandbox's only way to reach a host by name. In the container
+    // tier its socket is opened inside the sandbox's network namespace (by the child);
+    // in the process tier, on the host's loopback.
+    let (proxy, proxy_port) = if cfg.container {
+        (None, CONTAINER_PROXY_PORT)
+    } else {
+        let l = std::net::TcpListener::bind("127.0.0.1:0")
+            .map_err(|e| SetupError(format!("cannot start the network proxy: {e}")))?;
+        let port = l
+            .local_addr()
+            .map_err(|e| SetupError(format!("cannot start the network proxy: {e}")))?
+            .port();
+        (Some(l), port)
+    };
+    let cwd = match &cfg.cwd {
+        Some(d) => d.clone(),
+        None => std::env::current_dir()
+            .map_err(|e| SetupError(format!("cannot read the working directory: {e}")))?,
+    };
+    let mounts = cfg
+        .container
+        .then(|| crate::container::plan(&cfg.bounds, &cwd));
+    let ruleset = if cfg.container {
+        // The empty network namespace bounds the network; what leaves it is decided
+        // by the supervisor, so Landlock does not narrow TCP ports there (loopback
+        // inside the sandbox needs no rule).
+        let b = crate::Bounds {
+            tcp_connect: None,
+            tcp_bind: None,
+            ..cfg.bounds.clone()
+        };
+        landlock_bound::ruleset(&b, &[])?
+    } else {
+        landlock_bound::ruleset(&cfg.bounds, &[proxy_port])?
+    };
     let prog = bpf::assemble(&filter::rules(Supervise {
         fs: landlock_bound::supervise_fs(&cfg.bounds),
     }))
@@ -158,6 +185,14 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
     let ids = cfg
         .ids
         .filter(|&(uid, gid)| uid != me || gid != rustix::process::getgid().as_raw());
+    let container_mode = cfg.container;
+    // The id maps of the container's user namespace: the agent's ids as themselves.
+    let map_ids = cfg.ids.unwrap_or((me, rustix::process::getgid().as_raw()));
+    let mount_names: Vec<String> = mounts
+        .iter()
+        .flat_map(|m| m.binds.iter())
+        .map(|b| b.path.display().to_string())
+        .collect();
     let sup_slot: Arc<Mutex<Option<Arc<Supervisor>>>> = Arc::new(Mutex::new(None));
     let sup_slot2 = sup_slot.clone();
     let audit_slot = Arc::new(Mutex::new(audit));
@@ -166,14 +201,25 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
         .name("mxc-supervisor".into())
         .spawn(move || -> Result<(), String> {
             let mut s = ours;
-            let mut msg = [0u8; 8];
-            if s.read_exact(&mut msg).is_err() {
-                return Ok(()); // the child failed before its filter; spawn reports it
-            }
-            let pid = u32::from_ne_bytes([msg[0], msg[1], msg[2], msg[3]]);
-            let fd = u32::from_ne_bytes([msg[4], msg[5], msg[6], msg[7]]);
-            let listener =
-                take_fd(pid, fd).map_err(|e| format!("cannot take the seccomp listener: {e}"))?;
+            let (listener, proxy, container) = if container_mode {
+                match container_handshake(&mut s, me, map_ids, &mount_names)? {
+                    Some(got) => got,
+                    None => return Ok(()), // the child failed; spawn reports it
+                }
+            } else {
+                let mut msg = [0u8; 8];
+                if s.read_exact(&mut msg).is_err() {
+                    return Ok(()); // the child failed before its filter; spawn reports it
+                }
+                let pid = u32::from_ne_bytes([msg[0], msg[1], msg[2], msg[3]]);
+                let fd = u32::from_ne_bytes([msg[4], msg[5], msg[6], msg[7]]);
+                let listener = take_fd(pid, fd)
+                    .map_err(|e| format!("cannot take the seccomp listener: {e}"))?;
+                (listener, proxy, None)
+            };
+            let Some(proxy) = proxy else {
+                return Err("the network proxy has no socket".into());
+            };
             sys::notif_sync_wakeup(listener.as_fd());
             if let Some((uid, gid)) = ids {
                 // Act on the sandbox's behalf with its credentials.
@@ -193,6 +239,8 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
                 tty: Mutex::new(tty_for_sup),
                 mems: Mutex::new(Default::default()),
                 proxy_port: Some(proxy_port),
+                container,
+                outside: Mutex::new(Default::default()),
             });
             {
                 let sup = sup.clone();
@@ -239,12 +287,19 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
     ] {
         cmd.env(k, v);
     }
-    if let Some(d) = &cfg.cwd {
-        cmd.current_dir(d);
+    if !cfg.container {
+        if let Some(d) = &cfg.cwd {
+            cmd.current_dir(d);
+        }
     }
+    let container = match &mounts {
+        Some(m) => Some(container_setup(m)?),
+        None => None,
+    };
     let setup = ChildSetup {
+        container,
         cgroup_procs,
-        ids: cfg.ids,
+        ids: if cfg.container { ids } else { cfg.ids },
         landlock: ruleset.as_raw_fd(),
         filter,
         report: theirs.as_raw_fd(),
@@ -273,6 +328,13 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
             kill_tree(our_pid, watchdog);
             let sup_result = supervisor.join();
             let stats = stats_of(&sup_slot);
+            if let Ok(Err(m)) = &sup_result {
+                // The set-up failed (the supervisor heard why from the child).
+                return Err(SetupError(format!(
+                    "cannot start {}: {m}",
+                    cfg.program.display()
+                )));
+            }
             let why = match e.raw_os_error() {
                 Some(libc::EACCES) => (
                     126,
@@ -280,12 +342,8 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
                 ),
                 Some(libc::ENOENT) => (127, format!("{}: not found", cfg.program.display())),
                 _ => {
-                    let detail = match sup_result {
-                        Ok(Err(m)) => m,
-                        _ => e.to_string(),
-                    };
                     return Err(SetupError(format!(
-                        "cannot start {}: {detail}",
+                        "cannot start {}: {e}",
                         cfg.program.display()
                     )));
                 }
@@ -378,6 +436,140 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
         not_started: None,
         supervisor_error,
     })
+}
+
+/// The proxy's port on the container's own loopback (its network namespace is empty,
+/// so any port is free).
+const CONTAINER_PROXY_PORT: u16 = 3128;
+
+/// The container's set-up in the form the child needs (C strings, staging paths).
+fn container_setup(m: &crate::container::MountPlan) -> Result<sys::ContainerSetup, SetupError> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let stage = std::path::Path::new(STAGE);
+    if !stage.is_dir() {
+        return Err(SetupError(format!(
+            "the container's root is assembled on {STAGE}, which is not a directory here"
+        )));
+    }
+    let c = |p: &std::path::Path| {
+        CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| SetupError(format!("a path holds a NUL byte: {}", p.display())))
+    };
+    let staged = |p: &std::path::Path| {
+        let rel = p.strip_prefix("/").unwrap_or(p);
+        c(&stage.join(rel))
+    };
+    Ok(sys::ContainerSetup {
+        stage: c(stage)?,
+        binds: m
+            .binds
+            .iter()
+            .map(|b| {
+                Ok(sys::Bind {
+                    source: c(&b.path)?,
+                    target: staged(&b.path)?,
+                    readonly: b.readonly,
+                })
+            })
+            .collect::<Result<_, SetupError>>()?,
+        dirs: m.dirs.iter().map(|d| staged(d)).collect::<Result<_, _>>()?,
+        files: m.files.iter().map(|d| staged(d)).collect::<Result<_, _>>()?,
+        links: m
+            .links
+            .iter()
+            .map(|(at, t)| Ok((staged(at)?, c(t)?)))
+            .collect::<Result<_, SetupError>>()?,
+        proc_dir: staged(std::path::Path::new("/proc"))?,
+        cwd: c(&m.cwd)?,
+        proxy_port: CONTAINER_PROXY_PORT,
+        tree_fds: vec![-1; m.binds.len()],
+    })
+}
+
+/// Where the container's root is assembled (in its own mount namespace: the host's
+/// directory is untouched).
+const STAGE: &str = "/tmp";
+
+/// The parent's side of the container's start: write the child's id maps, then take
+/// the seccomp listener and the proxy socket from the namespace's init. `Ok(None)`:
+/// the child went away without saying why (spawn reports its error).
+#[allow(clippy::type_complexity)]
+fn container_handshake(
+    s: &mut UnixStream,
+    me: u32,
+    (uid, gid): (u32, u32),
+    mounts: &[String],
+) -> Result<Option<(OwnedFd, Option<std::net::TcpListener>, Option<crate::supervisor::ContainerView>)>, String> {
+    let read = |s: &mut UnixStream| -> Result<Option<[u32; 4]>, String> {
+        let mut b = [0u8; 16];
+        if s.read_exact(&mut b).is_err() {
+            return Ok(None);
+        }
+        let w = |i: usize| u32::from_ne_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+        let m = [w(0), w(4), w(8), w(12)];
+        if m[0] == sys::MSG_FAIL {
+            let step = sys::STEPS.get(m[1] as usize).copied().unwrap_or("set-up");
+            let what = match m[1] {
+                4 | 5 | 10 => mounts
+                    .get(m[3] as usize)
+                    .map(|p| format!(" for {p}"))
+                    .unwrap_or_default(),
+                _ => String::new(),
+            };
+            return Err(format!(
+                "the container could not be set up: {step}{what} failed: {}",
+                std::io::Error::from_raw_os_error(m[2] as i32)
+            ));
+        }
+        Ok(Some(m))
+    };
+    let Some(m) = read(s)? else { return Ok(None) };
+    if m[0] != sys::MSG_MAP {
+        return Err("the container's child sent an unexpected message".into());
+    }
+    let pid = m[1];
+    let write = |file: &str, text: &str| {
+        std::fs::write(format!("/proc/{pid}/{file}"), text)
+            .map_err(|e| format!("cannot write the container's {file}: {e}"))
+    };
+    if me == 0 {
+        // Every id as itself: owners show as on the host; the agent runs as its own
+        // uid, without capabilities.
+        write("uid_map", "0 0 4294967295\n")?;
+        write("gid_map", "0 0 4294967295\n")?;
+    } else {
+        write("setgroups", "deny")?;
+        write("uid_map", &format!("{uid} {uid} 1\n"))?;
+        write("gid_map", &format!("{gid} {gid} 1\n"))?;
+    }
+    s.write_all(&[1])
+        .map_err(|e| format!("cannot release the container's child: {e}"))?;
+    let Some(m) = read(s)? else { return Ok(None) };
+    if m[0] != sys::MSG_FDS {
+        return Err("the container's init sent an unexpected message".into());
+    }
+    // The namespace's init is the only child of the process we forked.
+    let kids = descendants(pid);
+    let [init] = kids[..] else {
+        return Err(format!(
+            "cannot find the container's init (children of {pid}: {kids:?})"
+        ));
+    };
+    let listener =
+        take_fd(init, m[1]).map_err(|e| format!("cannot take the seccomp listener: {e}"))?;
+    let proxy = take_fd(init, m[2]).map_err(|e| format!("cannot take the proxy socket: {e}"))?;
+    let proc_dev = rustix::fs::stat(format!("/proc/{init}/root/proc"))
+        .map_err(|e| format!("cannot find the container's /proc: {e}"))?
+        .st_dev;
+    Ok(Some((
+        listener,
+        Some(std::net::TcpListener::from(proxy)),
+        Some(crate::supervisor::ContainerView {
+            init,
+            proc_dev,
+        }),
+    )))
 }
 
 /// Proxy settings of the caller's environment are replaced by MXC's own.

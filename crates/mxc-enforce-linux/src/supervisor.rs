@@ -52,6 +52,20 @@ pub struct Supervisor {
     /// The MXC proxy's port on 127.0.0.1: connecting to it needs no rule (the proxy
     /// decides each connection it makes).
     pub proxy_port: Option<u16>,
+    /// The container tier: the sandbox's namespaces.
+    pub container: Option<ContainerView>,
+    /// Sockets (by inode) the supervisor put in place of the sandbox's own to reach
+    /// beyond the container's network namespace.
+    pub outside: Mutex<HashSet<u64>>,
+}
+
+/// What the supervisor knows of a container-tier sandbox.
+#[derive(Clone, Copy, Debug)]
+pub struct ContainerView {
+    /// The host pid of the namespace's init (its root, procfs and network).
+    pub init: u32,
+    /// The device of the container's procfs.
+    pub proc_dev: u64,
 }
 
 /// A held call's context.
@@ -67,6 +81,21 @@ fn errno(e: Errno) -> Reply {
 }
 
 impl Supervisor {
+    /// Whether `s` is a host socket the supervisor put in the sandbox.
+    fn is_outside(&self, s: &OwnedFd) -> bool {
+        let Ok(st) = fs::fstat(s) else { return false };
+        self.outside
+            .lock()
+            .map(|o| o.contains(&st.st_ino))
+            .unwrap_or(false)
+    }
+
+    fn mark_outside(&self, s: &OwnedFd) {
+        if let (Ok(st), Ok(mut o)) = (fs::fstat(s), self.outside.lock()) {
+            o.insert(st.st_ino);
+        }
+    }
+
     /// Serves held calls until every sandboxed process is gone.
     pub fn serve(self: &Arc<Self>) -> std::io::Result<()> {
         while let Some(n) = sys::notif_recv(self.listener.as_fd())? {
@@ -421,7 +450,16 @@ impl Call<'_> {
     fn resolve(&mut self, base: Base, path: &[u8], follow: bool) -> Result<Resolved, Errno> {
         let who = self.who();
         let our = self.sup.our_pid;
-        resolve::resolve(who, base, path, follow, &move |p| descends_from(p, our))
+        let view = resolve::View {
+            container: self.sup.container.is_some(),
+            proc_dev: self
+                .sup
+                .container
+                .map_or_else(resolve::proc_dev, |c| c.proc_dev),
+            in_sandbox: &move |p| descends_from(p, our),
+            host_pid: &move |n| host_pid_of(n, our),
+        };
+        resolve::resolve(who, base, path, follow, &view)
     }
 
     // ---- deciding -----------------------------------------------------------------
@@ -961,16 +999,28 @@ impl Call<'_> {
             }
             libc::AF_INET | libc::AF_INET6 => {
                 let (ip, port) = inet(raw).ok_or(Errno::INVAL)?;
-                if right == NetRight::Connect
+                let contained = self.sup.container.is_some();
+                let proto = match rustix::net::sockopt::socket_type(s) {
+                    Ok(rustix::net::SocketType::DGRAM) => Proto::Udp,
+                    _ => Proto::Tcp,
+                };
+                if contained
+                    && right == NetRight::Connect
+                    && ip.is_loopback()
+                    && !self.sup.is_outside(s)
+                    && self.listening_inside(proto, port)
+                {
+                    // Between processes of the sandbox, on its own loopback (the proxy
+                    // too): no rule needed.
+                    return Ok(Some(Addr::Inet(raw.to_vec())));
+                }
+                if !contained
+                    && right == NetRight::Connect
                     && Some(port) == self.sup.proxy_port
                     && ip == std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
                 {
                     return Ok(Some(Addr::Inet(raw.to_vec())));
                 }
-                let proto = match rustix::net::sockopt::socket_type(s) {
-                    Ok(rustix::net::SocketType::DGRAM) => Proto::Udp,
-                    _ => Proto::Tcp,
-                };
                 if right == NetRight::Bind && port == 0 {
                     // An ephemeral port: nothing anyone can connect to by name.
                     return Ok(Some(Addr::Inet(raw.to_vec())));
@@ -1001,6 +1051,10 @@ impl Call<'_> {
                     "connect"
                 };
                 self.conclude(name, &target, target.as_bytes(), d, Class::Network)?;
+                if contained && right == NetRight::Connect {
+                    // Beyond the container's empty network namespace: from the host's.
+                    return Ok(Some(Addr::Outside(raw.to_vec())));
+                }
                 Ok(Some(Addr::Inet(raw.to_vec())))
             }
             _ => Err(Errno::AFNOSUPPORT),
@@ -1028,6 +1082,15 @@ impl Call<'_> {
             Err(e) => Some(errno(e)),
             Ok(None) => Some(Reply::Continue),
             Ok(Some((s, a))) => {
+                // Leaving the container: a socket of the host's network namespace, put
+                // in place of the sandbox's once connected.
+                let mut swap = None;
+                if matches!(a, Addr::Outside(_)) && !self.sup.is_outside(&s) {
+                    match self.outside_socket(&s, fd) {
+                        Ok(x) => swap = Some(x),
+                        Err(e) => return Some(errno(e)),
+                    }
+                }
                 // A blocking connect may take long: answer from a worker thread so the
                 // supervisor keeps serving others.
                 let listener = self.sup.listener.try_clone().ok()?;
@@ -1035,14 +1098,30 @@ impl Call<'_> {
                 std::thread::spawn(move || {
                     let r = match a.sockaddr() {
                         Ok(sa) => {
+                            let on = swap.as_ref().map_or(s.as_fd(), |(n, _)| n.as_fd());
                             let res = if right == NetRight::Bind {
-                                sa.bind(s.as_fd())
+                                sa.bind(on)
                             } else {
-                                sa.connect(s.as_fd())
+                                sa.connect(on)
                             };
-                            match res {
+                            let reply = match res {
                                 Ok(()) => Reply::Value(0),
                                 Err(e) => errno(e),
+                            };
+                            match (&swap, res) {
+                                (Some((n, cloexec)), Ok(()) | Err(Errno::INPROGRESS)) => {
+                                    match sys::notif_addfd_setfd(
+                                        listener.as_fd(),
+                                        id,
+                                        n.as_fd(),
+                                        fd,
+                                        *cloexec,
+                                    ) {
+                                        Ok(_) => reply,
+                                        Err(e) => Reply::Error(e.raw_os_error().unwrap_or(libc::EIO)),
+                                    }
+                                }
+                                _ => reply,
                             }
                         }
                         Err(e) => errno(e),
@@ -1052,6 +1131,62 @@ impl Call<'_> {
                 None
             }
         }
+    }
+
+    /// A socket of the host's network namespace like the caller's `s` (family, type,
+    /// protocol, blocking mode, `TCP_NODELAY`, `SO_KEEPALIVE`), to stand in for its
+    /// descriptor `fd`; and whether that descriptor is close-on-exec.
+    fn outside_socket(&mut self, s: &OwnedFd, fd: i32) -> Result<(OwnedFd, bool), Errno> {
+        use rustix::net::sockopt;
+        let domain = sockopt::socket_domain(s)?;
+        let ty = sockopt::socket_type(s)?;
+        let proto = sockopt::socket_protocol(s)?;
+        let mut flags = rustix::net::SocketFlags::CLOEXEC;
+        if fs::fcntl_getfl(s)?.contains(OFlags::NONBLOCK) {
+            flags |= rustix::net::SocketFlags::NONBLOCK;
+        }
+        let n = rustix::net::socket_with(domain, ty, flags, proto)?;
+        if ty == rustix::net::SocketType::STREAM {
+            if sockopt::tcp_nodelay(s).unwrap_or(false) {
+                let _ = sockopt::set_tcp_nodelay(&n, true);
+            }
+        }
+        if sockopt::socket_keepalive(s).unwrap_or(false) {
+            let _ = sockopt::set_socket_keepalive(&n, true);
+        }
+        let cloexec = std::fs::read_to_string(format!("/proc/{}/fdinfo/{fd}", self.tgid()))
+            .ok()
+            .and_then(|i| {
+                i.lines()
+                    .find_map(|l| l.strip_prefix("flags:"))
+                    .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+            })
+            .is_some_and(|f| f & libc::O_CLOEXEC as u32 != 0);
+        self.sup.mark_outside(&n);
+        Ok((n, cloexec))
+    }
+
+    /// Whether something of the sandbox listens on (TCP) or is bound to (UDP) `port`
+    /// in its network namespace.
+    fn listening_inside(&self, proto: Proto, port: u16) -> bool {
+        let tables: &[&str] = match proto {
+            Proto::Udp => &["udp", "udp6"],
+            _ => &["tcp", "tcp6"],
+        };
+        tables.iter().any(|t| {
+            let Ok(text) = std::fs::read_to_string(format!("/proc/{}/net/{t}", self.n.pid))
+            else {
+                return false;
+            };
+            text.lines().skip(1).any(|line| {
+                let f: Vec<&str> = line.split_whitespace().collect();
+                let local_port = f
+                    .get(1)
+                    .and_then(|a| a.rsplit(':').next())
+                    .and_then(|p| u16::from_str_radix(p, 16).ok());
+                local_port == Some(port) && (proto == Proto::Udp || f.get(3) == Some(&"0A"))
+            })
+        })
     }
 
     fn sock_type(s: &OwnedFd) -> rustix::net::SocketType {
@@ -1074,8 +1209,21 @@ impl Call<'_> {
         let data = self.read(buf, len as usize)?;
         self.still_valid()?;
         let a = self.decide_addr(NetRight::Connect, &s, &raw)?;
+        let s = self.dgram_socket(s, fd, a.as_ref())?;
         let n = send_dgram(&s, &data, flags, a.as_ref())?;
         ok(n as i64)
+    }
+
+    /// The socket a datagram to `a` goes out on: the caller's own, or (leaving the
+    /// container for the first time) a host socket put in its place.
+    fn dgram_socket(&mut self, s: OwnedFd, fd: i32, a: Option<&Addr>) -> Result<OwnedFd, Errno> {
+        if !matches!(a, Some(Addr::Outside(_))) || self.sup.is_outside(&s) {
+            return Ok(s);
+        }
+        let (n, cloexec) = self.outside_socket(&s, fd)?;
+        sys::notif_addfd_setfd(self.sup.listener.as_fd(), self.n.id, n.as_fd(), fd, cloexec)
+            .map_err(|e| Errno::from_raw_os_error(e.raw_os_error().unwrap_or(libc::EIO)))?;
+        Ok(n)
     }
 
     /// Reads a `msghdr`: (name bytes or None, data, has control).
@@ -1124,12 +1272,13 @@ impl Call<'_> {
             Some(raw) => self.decide_addr(NetRight::Connect, &s, raw)?,
             None => None,
         };
+        let s = self.dgram_socket(s, fd, a.as_ref())?;
         let n = send_dgram(&s, &data, flags, a.as_ref())?;
         ok(n as i64)
     }
 
     fn sendmmsg(&mut self, fd: i32, vec: u64, vlen: u32, flags: i32) -> R {
-        let s = self.socket(fd)?;
+        let mut s = self.socket(fd)?;
         if Self::sock_type(&s) != rustix::net::SocketType::DGRAM {
             return Ok(Done::Reply(Reply::Continue));
         }
@@ -1143,6 +1292,10 @@ impl Call<'_> {
                     Some(raw) => self.decide_addr(NetRight::Connect, &s, raw)?,
                     None => None,
                 };
+                if matches!(a, Some(Addr::Outside(_))) && !self.sup.is_outside(&s) {
+                    let own = self.socket(fd)?;
+                    s = self.dgram_socket(own, fd, a.as_ref())?;
+                }
                 send_dgram(&s, &data, flags, a.as_ref())
             })();
             match step {
@@ -1160,7 +1313,10 @@ impl Call<'_> {
 
 /// An allowed destination.
 enum Addr {
+    /// Reached from the caller's own socket (its network namespace).
     Inet(Vec<u8>),
+    /// Beyond the container's network namespace: reached from a host socket.
+    Outside(Vec<u8>),
     Unix(Resolved),
 }
 
@@ -1173,7 +1329,7 @@ enum SockAddr {
 impl Addr {
     fn sockaddr(&self) -> Result<SockAddr, Errno> {
         match self {
-            Addr::Inet(raw) => {
+            Addr::Inet(raw) | Addr::Outside(raw) => {
                 let (ip, port) = inet_raw(raw).ok_or(Errno::INVAL)?;
                 Ok(SockAddr::Inet(std::net::SocketAddr::new(ip, port)))
             }
@@ -1295,6 +1451,18 @@ fn fd_allows(pid: u32, fd: u32, rights: &[FsRight]) -> bool {
         FsRight::Read => r && flags as i32 & libc::O_PATH == 0,
         FsRight::Write => w,
         _ => false,
+    })
+}
+
+/// The host pid of the sandboxed process numbered `nspid` in its own pid namespace.
+fn host_pid_of(nspid: u32, ancestor: u32) -> Option<u32> {
+    descendants(ancestor).into_iter().find(|p| {
+        std::fs::read_to_string(format!("/proc/{p}/status")).is_ok_and(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("NSpid:"))
+                .map(|v| v.split_whitespace().collect::<Vec<_>>())
+                .is_some_and(|v| v.len() > 1 && v.last() == Some(&nspid.to_string().as_str()))
+        })
     })
 }
 

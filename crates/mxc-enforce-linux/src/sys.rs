@@ -167,6 +167,37 @@ pub fn notif_addfd_send(
     }
 }
 
+/// Installs `fd` into the target of notification `id` as its descriptor `target`
+/// (replacing what was there, like `dup2`), leaving the call pending.
+pub fn notif_addfd_setfd(
+    listener: BorrowedFd<'_>,
+    id: u64,
+    fd: BorrowedFd<'_>,
+    target: i32,
+    cloexec: bool,
+) -> io::Result<i32> {
+    let mut addfd = libc::seccomp_notif_addfd {
+        id,
+        flags: libc::SECCOMP_ADDFD_FLAG_SETFD as u32,
+        srcfd: fd.as_raw_fd() as u32,
+        newfd: target as u32,
+        newfd_flags: if cloexec { libc::O_CLOEXEC as u32 } else { 0 },
+    };
+    // SAFETY: the kernel reads a `seccomp_notif_addfd`, which `addfd` is.
+    let r = unsafe {
+        libc::ioctl(
+            listener.as_raw_fd(),
+            libc::SECCOMP_IOCTL_NOTIF_ADDFD,
+            &mut addfd as *mut libc::seccomp_notif_addfd,
+        )
+    };
+    if r >= 0 {
+        Ok(r)
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
 /// What the child does between `fork` and `exec`, prepared (allocated) by the parent:
 /// the closure run there must not allocate.
 pub struct ChildSetup {
@@ -187,6 +218,115 @@ pub struct ChildSetup {
     pub umask: u32,
     /// Make stdin (a terminal of the sandbox's own) the controlling terminal.
     pub ctty: bool,
+    /// The container tier: new namespaces and a root built from the policy.
+    pub container: Option<ContainerSetup>,
+}
+
+/// One bind mount of the container's root: `source` (a host path) at `target` (a path
+/// under the staging directory).
+pub struct Bind {
+    pub source: std::ffi::CString,
+    pub target: std::ffi::CString,
+    pub readonly: bool,
+}
+
+/// The container tier's set-up, prepared (allocated) by the parent.
+///
+/// The child (P) makes new user, mount, pid, net, ipc and uts namespaces, waits for
+/// the parent to write its uid/gid maps, and forks the namespace's init (I, pid 1).
+/// I builds the root (a read-only tmpfs holding the binds and a private `/proc`),
+/// pivots into it, brings up loopback, opens the proxy's listening socket inside the
+/// namespace, confines itself (ids, Landlock, seccomp), hands the seccomp listener and
+/// the proxy socket to the parent, and forks the command (pid 2). I reaps orphans and
+/// exits with the command's status; P exits with I's. When I exits, the kernel kills
+/// every process left in the namespace.
+pub struct ContainerSetup {
+    /// The directory the new root is assembled on (a tmpfs is mounted over it, in the
+    /// private mount namespace only).
+    pub stage: std::ffi::CString,
+    /// Binds, parents before children.
+    pub binds: Vec<Bind>,
+    /// Directories to make (staging paths, parents first).
+    pub dirs: Vec<std::ffi::CString>,
+    /// Empty files to make (mount points of file binds).
+    pub files: Vec<std::ffi::CString>,
+    /// Symbolic links to make: (staging path, target).
+    pub links: Vec<(std::ffi::CString, std::ffi::CString)>,
+    /// `STAGE/proc`, where the private procfs goes.
+    pub proc_dir: std::ffi::CString,
+    /// The working directory, in the new root.
+    pub cwd: std::ffi::CString,
+    /// The port the proxy listens on, on the namespace's loopback.
+    pub proxy_port: u16,
+    /// Scratch space for the binds' detached trees (one slot per bind).
+    pub tree_fds: Vec<RawFd>,
+}
+
+/// The container's first message, `[MSG_MAP, pid, 0, 0]`: write this process's id
+/// maps, then answer one byte.
+pub const MSG_MAP: u32 = 1;
+
+/// The container's last message, `[MSG_FDS, listener, proxy socket, 0]`: descriptor
+/// numbers in the namespace's init, for the parent to take with `pidfd_getfd`.
+pub const MSG_FDS: u32 = 2;
+/// A container set-up step failed: `[MSG_FAIL, step, errno, bind index]`.
+pub const MSG_FAIL: u32 = 3;
+
+/// The container set-up steps, as [`MSG_FAIL`] names them.
+pub const STEPS: &[&str] = &[
+    "making the namespaces (unshare)",
+    "waiting for the id maps",
+    "forking the namespace's init",
+    "making the mount tree private",
+    "cloning a bind's source (open_tree)",
+    "making a bind read-only (mount_setattr)",
+    "mounting the root tmpfs",
+    "making a directory in the root",
+    "making a file in the root",
+    "making a symbolic link in the root",
+    "mounting a bind (move_mount)",
+    "mounting the private /proc",
+    "entering the new root (pivot_root)",
+    "making the root read-only",
+    "entering the working directory",
+    "setting the host name",
+    "bringing up loopback",
+    "opening the proxy socket in the namespace",
+];
+
+fn check(r: libc::c_long) -> io::Result<libc::c_long> {
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r)
+    }
+}
+
+/// Writes one container message (four u32) to the parent.
+///
+/// # Safety
+/// Async-signal-safe; `fd` is the report socket.
+unsafe fn report(fd: RawFd, msg: [u32; 4]) -> io::Result<()> {
+    // SAFETY: `msg` is 16 bytes of plain data that live across the call.
+    let n = unsafe { libc::write(fd, msg.as_ptr().cast(), std::mem::size_of_val(&msg)) };
+    if n != std::mem::size_of_val(&msg) as isize {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Reads the parent's one-byte go-ahead.
+///
+/// # Safety
+/// Async-signal-safe; `fd` is the report socket.
+unsafe fn await_ack(fd: RawFd) -> io::Result<()> {
+    let mut ack = [0u8; 1];
+    // SAFETY: reads at most one byte into `ack`.
+    let r = unsafe { libc::read(fd, ack.as_mut_ptr().cast(), 1) };
+    if r != 1 {
+        return Err(io::Error::from_raw_os_error(libc::EPIPE));
+    }
+    Ok(())
 }
 
 /// Runs in the forked child. Async-signal-safe: raw system calls only, no allocation.
@@ -194,14 +334,7 @@ pub struct ChildSetup {
 /// # Safety
 /// Must only be called in a child between `fork` and `exec` (as `Command::pre_exec`
 /// does), with every descriptor in `setup` open in the child.
-pub unsafe fn child_setup(setup: &ChildSetup) -> io::Result<()> {
-    fn check(r: libc::c_long) -> io::Result<libc::c_long> {
-        if r < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(r)
-        }
-    }
+pub unsafe fn child_setup(setup: &mut ChildSetup) -> io::Result<()> {
     // SAFETY (whole function): each call is a plain system call on integers or on
     // memory owned by `setup`, which the parent keeps alive across `fork`.
     unsafe {
@@ -216,6 +349,18 @@ pub unsafe fn child_setup(setup: &ChildSetup) -> io::Result<()> {
                 let b = b"0";
                 check(libc::write(fd, b.as_ptr().cast(), 1) as libc::c_long)?;
             }
+        }
+        let mut proxy_fd = -1;
+        if let Some(c) = setup.container.as_mut() {
+            // Returns in the namespace's init (pid 1), its root built.
+            proxy_fd = match enter_container(c, setup.report) {
+                Ok(fd) => fd,
+                Err((step, index, e)) => {
+                    let errno = e.raw_os_error().unwrap_or(libc::EIO) as u32;
+                    let _ = report(setup.report, [MSG_FAIL, step, errno, index]);
+                    return Err(e);
+                }
+            };
         }
         if let Some((uid, gid)) = setup.ids {
             check(libc::syscall(
@@ -262,26 +407,293 @@ pub unsafe fn child_setup(setup: &ChildSetup) -> io::Result<()> {
             libc::SECCOMP_FILTER_FLAG_NEW_LISTENER,
             &prog as *const libc::sock_fprog,
         ))?;
-        let msg: [u32; 2] = [libc::getpid() as u32, listener as u32];
-        let n = libc::write(
-            setup.report,
-            msg.as_ptr().cast(),
-            std::mem::size_of_val(&msg),
-        );
-        if n != std::mem::size_of_val(&msg) as isize {
-            return Err(io::Error::last_os_error());
+        if setup.container.is_some() {
+            report(
+                setup.report,
+                [MSG_FDS, listener as u32, proxy_fd as u32, 0],
+            )?;
+        } else {
+            let msg: [u32; 2] = [libc::getpid() as u32, listener as u32];
+            let n = libc::write(
+                setup.report,
+                msg.as_ptr().cast(),
+                std::mem::size_of_val(&msg),
+            );
+            if n != std::mem::size_of_val(&msg) as isize {
+                return Err(io::Error::last_os_error());
+            }
         }
-        // Wait until the supervisor holds the listener (it closes its end of the pipe
-        // pair's reply side by writing one byte) before going on to `exec`.
-        let mut ack = [0u8; 1];
-        let r = libc::read(setup.report, ack.as_mut_ptr().cast(), 1);
-        if r != 1 {
-            return Err(io::Error::from_raw_os_error(libc::EPIPE));
-        }
+        // Wait until the supervisor holds the listener (it writes one byte) before
+        // going on to `exec`.
+        await_ack(setup.report)?;
         libc::close(setup.report);
         libc::close(listener as libc::c_int);
+        if setup.container.is_some() {
+            libc::close(proxy_fd);
+            // The namespace's init forks the command and stays behind to reap.
+            init_fork_command()?;
+        }
     }
     Ok(())
+}
+
+/// The signals a terminal sends to its foreground group: the command gets them; the
+/// two processes that wait for it (outside and as init of the pid namespace) ignore
+/// them, so a Ctrl-C reaches the command and not its keepers.
+const TERMINAL_SIGNALS: [libc::c_int; 6] = [
+    libc::SIGINT,
+    libc::SIGQUIT,
+    libc::SIGTSTP,
+    libc::SIGTTIN,
+    libc::SIGTTOU,
+    libc::SIGHUP,
+];
+
+/// Waits for `pid` and exits as it did (`128 + signal` when it was killed).
+///
+/// # Safety
+/// Only in a forked child: closes every descriptor and never returns.
+unsafe fn exit_like(pid: libc::pid_t) -> ! {
+    // SAFETY: raw system calls on integers and on `status`, a local.
+    unsafe {
+        libc::syscall(libc::SYS_close_range, 0u32, u32::MAX, 0u32);
+        let mut status: libc::c_int = 0;
+        loop {
+            let r = libc::waitpid(-1, &mut status, libc::__WALL);
+            if r == pid {
+                break;
+            }
+            if r < 0 && *libc::__errno_location() != libc::EINTR {
+                libc::_exit(125);
+            }
+        }
+        if libc::WIFEXITED(status) {
+            libc::_exit(libc::WEXITSTATUS(status));
+        }
+        libc::_exit(128 + libc::WTERMSIG(status));
+    }
+}
+
+/// In the namespace's init: fork the command (which returns, to `exec`), then reap
+/// every orphan of the namespace until the command exits.
+///
+/// # Safety
+/// Only in a forked child.
+unsafe fn init_fork_command() -> io::Result<()> {
+    // SAFETY: raw system calls on integers.
+    unsafe {
+        let pid = libc::fork();
+        if pid < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if pid == 0 {
+            for s in TERMINAL_SIGNALS {
+                libc::signal(s, libc::SIG_DFL);
+            }
+            check(libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) as libc::c_long)?;
+            return Ok(());
+        }
+        exit_like(pid)
+    }
+}
+
+/// `struct mount_attr` (linux/mount.h), version 0.
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+const OPEN_TREE_CLONE: libc::c_uint = 1;
+const AT_RECURSIVE: libc::c_uint = 0x8000;
+const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 4;
+const MOUNT_ATTR_RDONLY: u64 = 1;
+
+/// The container's set-up in the child: returns in the pid namespace's init with the
+/// root built, or the failing step, bind index and error.
+///
+/// # Safety
+/// Only in a forked child, between `fork` and `exec`.
+unsafe fn enter_container(
+    c: &mut ContainerSetup,
+    report_fd: RawFd,
+) -> Result<RawFd, (u32, u32, io::Error)> {
+    let at = |step: u32| move |e: io::Error| (step, 0u32, e);
+    // SAFETY (whole function): raw system calls on integers and on C strings owned by
+    // `c`, which the parent prepared and keeps alive; nothing allocates.
+    unsafe {
+        check(libc::unshare(
+            libc::CLONE_NEWUSER
+                | libc::CLONE_NEWNS
+                | libc::CLONE_NEWPID
+                | libc::CLONE_NEWNET
+                | libc::CLONE_NEWIPC
+                | libc::CLONE_NEWUTS,
+        ) as libc::c_long)
+        .map_err(at(0))?;
+        report(report_fd, [MSG_MAP, libc::getpid() as u32, 0, 0]).map_err(at(1))?;
+        await_ack(report_fd).map_err(at(1))?;
+        for s in TERMINAL_SIGNALS {
+            libc::signal(s, libc::SIG_IGN);
+        }
+        let pid = libc::fork();
+        if pid < 0 {
+            return Err((2, 0, io::Error::last_os_error()));
+        }
+        if pid > 0 {
+            exit_like(pid);
+        }
+        // The namespace's init (pid 1). Killed when the process outside dies.
+        check(libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) as libc::c_long)
+            .map_err(at(2))?;
+        check(libc::mount(
+            std::ptr::null(),
+            c"/".as_ptr(),
+            std::ptr::null(),
+            libc::MS_REC | libc::MS_PRIVATE,
+            std::ptr::null(),
+        ) as libc::c_long)
+        .map_err(at(3))?;
+        // Take every bind's source before the staging tmpfs can hide any of them.
+        for (i, b) in c.binds.iter().enumerate() {
+            let fd = check(libc::syscall(
+                libc::SYS_open_tree,
+                libc::AT_FDCWD,
+                b.source.as_ptr(),
+                OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint | AT_RECURSIVE,
+            ))
+            .map_err(|e| (4, i as u32, e))?;
+            c.tree_fds[i] = fd as RawFd;
+            if b.readonly {
+                let attr = MountAttr {
+                    attr_set: MOUNT_ATTR_RDONLY,
+                    attr_clr: 0,
+                    propagation: 0,
+                    userns_fd: 0,
+                };
+                check(libc::syscall(
+                    libc::SYS_mount_setattr,
+                    fd,
+                    c"".as_ptr(),
+                    libc::AT_EMPTY_PATH as libc::c_uint | AT_RECURSIVE,
+                    &attr as *const MountAttr,
+                    std::mem::size_of::<MountAttr>(),
+                ))
+                .map_err(|e| (5, i as u32, e))?;
+            }
+        }
+        check(libc::mount(
+            c"tmpfs".as_ptr(),
+            c.stage.as_ptr(),
+            c"tmpfs".as_ptr(),
+            libc::MS_NOSUID | libc::MS_NODEV,
+            c"mode=0755".as_ptr().cast(),
+        ) as libc::c_long)
+        .map_err(at(6))?;
+        for (i, d) in c.dirs.iter().enumerate() {
+            if libc::mkdir(d.as_ptr(), 0o755) < 0 && *libc::__errno_location() != libc::EEXIST
+            {
+                return Err((7, i as u32, io::Error::last_os_error()));
+            }
+        }
+        for (i, f) in c.files.iter().enumerate() {
+            let fd = libc::open(
+                f.as_ptr(),
+                libc::O_CREAT | libc::O_WRONLY | libc::O_CLOEXEC,
+                0o644,
+            );
+            if fd < 0 {
+                return Err((8, i as u32, io::Error::last_os_error()));
+            }
+            libc::close(fd);
+        }
+        for (i, (l, t)) in c.links.iter().enumerate() {
+            if libc::symlink(t.as_ptr(), l.as_ptr()) < 0 {
+                return Err((9, i as u32, io::Error::last_os_error()));
+            }
+        }
+        for (i, b) in c.binds.iter().enumerate() {
+            check(libc::syscall(
+                libc::SYS_move_mount,
+                c.tree_fds[i],
+                c"".as_ptr(),
+                libc::AT_FDCWD,
+                b.target.as_ptr(),
+                MOVE_MOUNT_F_EMPTY_PATH,
+            ))
+            .map_err(|e| (10, i as u32, e))?;
+            libc::close(c.tree_fds[i]);
+        }
+        check(libc::mount(
+            c"proc".as_ptr(),
+            c.proc_dir.as_ptr(),
+            c"proc".as_ptr(),
+            libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+            std::ptr::null(),
+        ) as libc::c_long)
+        .map_err(at(11))?;
+        check(libc::chdir(c.stage.as_ptr()) as libc::c_long).map_err(at(12))?;
+        check(libc::syscall(
+            libc::SYS_pivot_root,
+            c".".as_ptr(),
+            c".".as_ptr(),
+        ))
+        .map_err(at(12))?;
+        check(libc::umount2(c".".as_ptr(), libc::MNT_DETACH) as libc::c_long).map_err(at(12))?;
+        check(libc::chdir(c"/".as_ptr()) as libc::c_long).map_err(at(12))?;
+        check(libc::mount(
+            std::ptr::null(),
+            c"/".as_ptr(),
+            std::ptr::null(),
+            libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV,
+            std::ptr::null(),
+        ) as libc::c_long)
+        .map_err(at(13))?;
+        check(libc::chdir(c.cwd.as_ptr()) as libc::c_long).map_err(at(14))?;
+        let name = b"mxc";
+        check(libc::sethostname(name.as_ptr().cast(), name.len()) as libc::c_long)
+            .map_err(at(15))?;
+        // Loopback up: processes of the sandbox talk to each other (and to the proxy).
+        let s = check(
+            libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) as libc::c_long,
+        )
+        .map_err(at(16))? as RawFd;
+        let mut ifr: libc::ifreq = std::mem::zeroed();
+        ifr.ifr_name[0] = b'l' as libc::c_char;
+        ifr.ifr_name[1] = b'o' as libc::c_char;
+        check(libc::ioctl(s, libc::SIOCGIFFLAGS, &mut ifr) as libc::c_long).map_err(at(16))?;
+        ifr.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
+        check(libc::ioctl(s, libc::SIOCSIFFLAGS, &mut ifr) as libc::c_long).map_err(at(16))?;
+        libc::close(s);
+        // The proxy's socket, on the namespace's loopback (the parent serves it).
+        let p = check(
+            libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0)
+                as libc::c_long,
+        )
+        .map_err(at(17))? as RawFd;
+        let one: libc::c_int = 1;
+        libc::setsockopt(
+            p,
+            libc::SOL_SOCKET,
+            libc::SO_REUSEADDR,
+            (&one as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+        let mut sa: libc::sockaddr_in = std::mem::zeroed();
+        sa.sin_family = libc::AF_INET as libc::sa_family_t;
+        sa.sin_port = c.proxy_port.to_be();
+        sa.sin_addr.s_addr = u32::from_be_bytes([127, 0, 0, 1]).to_be();
+        check(libc::bind(
+            p,
+            (&sa as *const libc::sockaddr_in).cast(),
+            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+        ) as libc::c_long)
+        .map_err(at(17))?;
+        check(libc::listen(p, 128) as libc::c_long).map_err(at(17))?;
+        Ok(p)
+    }
 }
 
 /// Spawns `cmd` with [`child_setup`] run between `fork` and `exec`.
@@ -293,7 +705,8 @@ pub fn spawn_confined(
     // SAFETY: `child_setup` only makes raw system calls on data owned by `setup`, which
     // the closure owns (and fork copies into the child); it does not allocate or lock.
     unsafe {
-        cmd.pre_exec(move || child_setup(&setup));
+        let mut setup = setup;
+        cmd.pre_exec(move || child_setup(&mut setup));
     }
     cmd.spawn()
 }

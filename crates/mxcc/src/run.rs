@@ -83,16 +83,9 @@ fn sandbox(
 ) -> Result<mxc_enforce_linux::Outcome, String> {
     use mxc_enforce_linux as lx;
     let agent = engine.agent().clone();
-    match agent.isolation {
-        mxc_eval::Isolation::Process => {}
-        mxc_eval::Isolation::Container => {
-            return Err(
-                "`isolation container` (private namespaces and a mount tree built \
-                        from the policy) is not available in this build, and the agent may \
-                        not run at a weaker tier"
-                    .into(),
-            )
-        }
+    let container = match agent.isolation {
+        mxc_eval::Isolation::Process => false,
+        mxc_eval::Isolation::Container => true,
         mxc_eval::Isolation::Microvm => {
             return Err(
                 "`isolation microvm` is not available in this build, and the agent \
@@ -100,7 +93,7 @@ fn sandbox(
                     .into(),
             )
         }
-    }
+    };
     let ids = identity(&bound.agent.identity)?;
     let env = lx::env::scrub(std::env::vars_os(), &agent.env_pass, &agent.env_deny);
     let path_var = env
@@ -126,6 +119,7 @@ fn sandbox(
     let ask = ask_mode(args.ask);
     let cfg = lx::Config {
         engine: std::sync::Arc::new(engine),
+        container,
         bounds: bounds(&plan),
         program,
         argv: args.command.iter().map(Into::into).collect(),

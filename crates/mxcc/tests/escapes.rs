@@ -51,11 +51,11 @@ fn serve(name: &str) -> Host {
 }
 
 /// `mxcc run` of the suite's policy with its parameters (the command comes after).
-fn mxcc_run(work: &Path, suite: &Path, log: &Path) -> Command {
+fn mxcc_run(work: &Path, suite: &Path, log: &Path, agent: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_mxcc"));
     c.arg("run")
         .arg(suite.join("escapes.mxc"))
-        .args(["--agent", "escape", "--ask", "deny"])
+        .args(["--agent", agent, "--ask", "deny"])
         .arg("--param")
         .arg(format!("work={}", work.display()))
         .arg("--param")
@@ -65,17 +65,21 @@ fn mxcc_run(work: &Path, suite: &Path, log: &Path) -> Command {
     c
 }
 
-fn escape(name: &str) {
-    let root = std::env::temp_dir().join(format!("mxc-escape-{}-{name}", std::process::id()));
+/// Runs escape `name` under `agent` (`escape`: process tier; `escape-container`).
+fn escape(name: &str, agent: &str) {
+    let root = std::env::temp_dir().join(format!(
+        "mxc-escape-{}-{name}-{agent}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&root);
     let work = root.join("work");
     std::fs::create_dir_all(work.join("secret")).unwrap();
     std::fs::write(work.join("ok"), "fine").unwrap();
     std::fs::write(work.join("secret/key"), "TOP-SECRET").unwrap();
-    let host = serve(name);
+    let host = serve(&format!("{name}-{agent}"));
     let log = root.join("audit.log");
     let suite = suite().canonicalize().unwrap();
-    let out = mxcc_run(&work, &suite, &log)
+    let out = mxcc_run(&work, &suite, &log, agent)
         .args(["--", "/usr/bin/python3", "-B"])
         .arg(suite.join(format!("{name}.py")))
         .env("WORK", &work)
@@ -83,6 +87,7 @@ fn escape(name: &str) {
         .env("HOST_UNIX", &host.unix)
         .env("HOST_ABSTRACT", &host.abstract_name)
         .env("HOST_TCP_PORT", host.tcp_port.to_string())
+        .env("HOST_PID", std::process::id().to_string())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -90,7 +95,7 @@ fn escape(name: &str) {
     assert_eq!(
         out.status.code(),
         Some(0),
-        "escape `{name}`: exit {:?}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        "escape `{name}` ({agent}): exit {:?}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
         out.status
     );
     assert!(stdout.contains("held:"), "{stdout}");
@@ -119,7 +124,14 @@ fn escape(name: &str) {
 
 macro_rules! escapes {
     ($($name:ident),* $(,)?) => {
-        $(#[test] fn $name() { escape(stringify!($name)); })*
+        /// The process tier.
+        mod process {
+            $(#[test] fn $name() { super::escape(stringify!($name), "escape"); })*
+        }
+        /// The container tier.
+        mod container {
+            $(#[test] fn $name() { super::escape(stringify!($name), "escape-container"); })*
+        }
     };
 }
 
@@ -153,7 +165,7 @@ fn denials_are_audited() {
     std::fs::write(work.join("secret/key"), "TOP-SECRET").unwrap();
     let log = root.join("audit.log");
     let suite = suite().canonicalize().unwrap();
-    let out = mxcc_run(&work, &suite, &log)
+    let out = mxcc_run(&work, &suite, &log, "escape")
         .args(["--", "/bin/cat"])
         .arg(work.join("secret/key"))
         .output()
