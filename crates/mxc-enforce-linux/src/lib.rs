@@ -25,9 +25,9 @@ mod audit;
 pub mod bpf;
 #[cfg(target_os = "linux")]
 mod cgroup;
-pub mod env;
 #[cfg(target_os = "linux")]
 mod container;
+pub mod env;
 #[cfg(target_os = "linux")]
 mod filter;
 #[cfg(target_os = "linux")]

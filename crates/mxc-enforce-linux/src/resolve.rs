@@ -279,6 +279,19 @@ pub fn resolve(
                     queue.push_front(tgid.to_string().into_bytes());
                     continue;
                 }
+                // procfs's plain symbolic links (`/proc/net` → `self/net`, `mounts`):
+                // relative, and not a `type:[inode]` name. Walked like any other, so
+                // `self` means the asker.
+                let target = fs::readlinkat(&fd, "", Vec::new())
+                    .map(|t| t.into_bytes())
+                    .unwrap_or_default();
+                if !target.is_empty() && target[0] != b'/' && !target.contains(&b':') {
+                    let mut t = split(&target);
+                    while let Some(c) = t.pop_back() {
+                        queue.push_front(c);
+                    }
+                    continue;
+                }
                 // A magic link: follow it to the object itself.
                 let parent_path = fd_path(cur.as_fd());
                 let obj = opath(cur.as_fd(), &comp, true)?;
@@ -455,8 +468,14 @@ mod tests {
         assert_eq!(r.via_fd, Some((std::process::id(), n as u32)));
         let none = |_| false;
         assert_eq!(
-            resolve(me(), Base::Cwd, b"/proc/self/status", true, &host_view(&none))
-                .unwrap_err(),
+            resolve(
+                me(),
+                Base::Cwd,
+                b"/proc/self/status",
+                true,
+                &host_view(&none)
+            )
+            .unwrap_err(),
             Errno::ACCESS
         );
     }

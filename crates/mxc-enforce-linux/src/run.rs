@@ -474,7 +474,11 @@ fn container_setup(m: &crate::container::MountPlan) -> Result<sys::ContainerSetu
             })
             .collect::<Result<_, SetupError>>()?,
         dirs: m.dirs.iter().map(|d| staged(d)).collect::<Result<_, _>>()?,
-        files: m.files.iter().map(|d| staged(d)).collect::<Result<_, _>>()?,
+        files: m
+            .files
+            .iter()
+            .map(|d| staged(d))
+            .collect::<Result<_, _>>()?,
         links: m
             .links
             .iter()
@@ -500,7 +504,14 @@ fn container_handshake(
     me: u32,
     (uid, gid): (u32, u32),
     mounts: &[String],
-) -> Result<Option<(OwnedFd, Option<std::net::TcpListener>, Option<crate::supervisor::ContainerView>)>, String> {
+) -> Result<
+    Option<(
+        OwnedFd,
+        Option<std::net::TcpListener>,
+        Option<crate::supervisor::ContainerView>,
+    )>,
+    String,
+> {
     let read = |s: &mut UnixStream| -> Result<Option<[u32; 4]>, String> {
         let mut b = [0u8; 16];
         if s.read_exact(&mut b).is_err() {
@@ -565,10 +576,7 @@ fn container_handshake(
     Ok(Some((
         listener,
         Some(std::net::TcpListener::from(proxy)),
-        Some(crate::supervisor::ContainerView {
-            init,
-            proc_dev,
-        }),
+        Some(crate::supervisor::ContainerView { init, proc_dev }),
     )))
 }
 

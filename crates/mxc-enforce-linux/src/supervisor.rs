@@ -1118,7 +1118,9 @@ impl Call<'_> {
                                         *cloexec,
                                     ) {
                                         Ok(_) => reply,
-                                        Err(e) => Reply::Error(e.raw_os_error().unwrap_or(libc::EIO)),
+                                        Err(e) => {
+                                            Reply::Error(e.raw_os_error().unwrap_or(libc::EIO))
+                                        }
                                     }
                                 }
                                 _ => reply,
@@ -1146,10 +1148,8 @@ impl Call<'_> {
             flags |= rustix::net::SocketFlags::NONBLOCK;
         }
         let n = rustix::net::socket_with(domain, ty, flags, proto)?;
-        if ty == rustix::net::SocketType::STREAM {
-            if sockopt::tcp_nodelay(s).unwrap_or(false) {
-                let _ = sockopt::set_tcp_nodelay(&n, true);
-            }
+        if ty == rustix::net::SocketType::STREAM && sockopt::tcp_nodelay(s).unwrap_or(false) {
+            let _ = sockopt::set_tcp_nodelay(&n, true);
         }
         if sockopt::socket_keepalive(s).unwrap_or(false) {
             let _ = sockopt::set_socket_keepalive(&n, true);
@@ -1174,8 +1174,7 @@ impl Call<'_> {
             _ => &["tcp", "tcp6"],
         };
         tables.iter().any(|t| {
-            let Ok(text) = std::fs::read_to_string(format!("/proc/{}/net/{t}", self.n.pid))
-            else {
+            let Ok(text) = std::fs::read_to_string(format!("/proc/{}/net/{t}", self.n.pid)) else {
                 return false;
             };
             text.lines().skip(1).any(|line| {

@@ -408,10 +408,7 @@ pub unsafe fn child_setup(setup: &mut ChildSetup) -> io::Result<()> {
             &prog as *const libc::sock_fprog,
         ))?;
         if setup.container.is_some() {
-            report(
-                setup.report,
-                [MSG_FDS, listener as u32, proxy_fd as u32, 0],
-            )?;
+            report(setup.report, [MSG_FDS, listener as u32, proxy_fd as u32, 0])?;
         } else {
             let msg: [u32; 2] = [libc::getpid() as u32, listener as u32];
             let n = libc::write(
@@ -593,8 +590,7 @@ unsafe fn enter_container(
         ) as libc::c_long)
         .map_err(at(6))?;
         for (i, d) in c.dirs.iter().enumerate() {
-            if libc::mkdir(d.as_ptr(), 0o755) < 0 && *libc::__errno_location() != libc::EEXIST
-            {
+            if libc::mkdir(d.as_ptr(), 0o755) < 0 && *libc::__errno_location() != libc::EEXIST {
                 return Err((7, i as u32, io::Error::last_os_error()));
             }
         }
@@ -669,8 +665,7 @@ unsafe fn enter_container(
         libc::close(s);
         // The proxy's socket, on the namespace's loopback (the parent serves it).
         let p = check(
-            libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0)
-                as libc::c_long,
+            libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) as libc::c_long,
         )
         .map_err(at(17))? as RawFd;
         let one: libc::c_int = 1;

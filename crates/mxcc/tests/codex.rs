@@ -32,7 +32,16 @@ fn codex_bin() -> Option<PathBuf> {
 }
 
 #[test]
-fn codex_exec_confined() {
+fn codex_exec_confined_process_tier() {
+    codex_exec_confined("codex-cli");
+}
+
+#[test]
+fn codex_exec_confined_container_tier() {
+    codex_exec_confined("codex-cli-container");
+}
+
+fn codex_exec_confined(agent: &str) {
     let Some(codex) = codex_bin() else {
         assert!(
             std::env::var_os("MXC_REQUIRE_CODEX").is_none(),
@@ -45,7 +54,7 @@ fn codex_exec_confined() {
     // codex = <install>/vendor/<triple>/bin/codex: the policy's `codex` param is <install>.
     let install = codex.ancestors().nth(4).unwrap().to_path_buf();
 
-    let d = std::env::temp_dir().join(format!("mxc-codex-{}", std::process::id()));
+    let d = std::env::temp_dir().join(format!("mxc-codex-{}-{agent}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     let home = d.join("home");
     let project = d.join("project");
@@ -127,7 +136,7 @@ fn codex_exec_confined() {
     let out = Command::new(env!("CARGO_BIN_EXE_mxcc"))
         .arg("run")
         .arg(root().join("examples/agents/codex.mxc"))
-        .args(["--agent", "codex-cli", "--ask", "deny", "--audit-log"])
+        .args(["--agent", agent, "--ask", "deny", "--audit-log"])
         .arg(&log)
         .arg("--param")
         .arg(format!("home={}", home.display()))

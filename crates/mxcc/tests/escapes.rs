@@ -67,10 +67,8 @@ fn mxcc_run(work: &Path, suite: &Path, log: &Path, agent: &str) -> Command {
 
 /// Runs escape `name` under `agent` (`escape`: process tier; `escape-container`).
 fn escape(name: &str, agent: &str) {
-    let root = std::env::temp_dir().join(format!(
-        "mxc-escape-{}-{name}-{agent}",
-        std::process::id()
-    ));
+    let root =
+        std::env::temp_dir().join(format!("mxc-escape-{}-{name}-{agent}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     let work = root.join("work");
     std::fs::create_dir_all(work.join("secret")).unwrap();

@@ -1,0 +1,426 @@
+//! `mxcc run` in the container tier: namespaces, the root built from the policy, the
+//! private /proc, the empty network namespace (what leaves it is decided and goes out
+//! through MXC), and the example policies that use this tier running real programs.
+//! Linux only; CI runs it as root.
+#![cfg(target_os = "linux")]
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("mxc-ct-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d.canonicalize().unwrap()
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}--- stderr\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+const SYSTEM: &str = r#"
+param work: path
+policy system {
+  fs {
+    allow read "/usr/**", "/lib/**", "/lib64/**", "/etc/**", "/bin/**", "/proc/**"
+    allow read, write "/dev/null"
+    allow all "${work}/**"
+  }
+  app { allow launch "/usr/bin/*", "/bin/*" deny launch "/usr/bin/env" }
+}
+"#;
+
+fn run_in(dir: &Path, extra_policy: &str, args: &[&str], cmd: &[&str]) -> Output {
+    let p = dir.join("p.mxc");
+    std::fs::write(
+        &p,
+        format!("{SYSTEM}\n{extra_policy}\nagent a {{ isolation container  use system, more }}\n"),
+    )
+    .unwrap();
+    Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .arg("run")
+        .arg(&p)
+        .args(["--agent", "a", "--ask", "deny", "--param"])
+        .arg(format!("work={}", dir.display()))
+        .args(args)
+        .arg("--")
+        .args(cmd)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+const NOTHING_MORE: &str = "policy more { fs { deny read \"/nonexistent/**\" } }";
+
+#[test]
+fn namespaces_root_and_proc_are_the_sandboxs_own() {
+    let d = scratch("view");
+    let script = r#"
+import json, os, socket
+mounts = []
+for line in open("/proc/self/mountinfo"):
+    f = line.split()
+    sep = f.index("-")
+    mounts.append({"at": f[4], "opts": f[5], "fs": f[sep + 1]})
+pids = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+ifaces = [l.split(":")[0].strip() for l in open("/proc/net/dev").readlines()[2:]]
+open("made-inside", "w").write("x")
+print(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "pids": pids,
+                  "mounts": mounts, "ifaces": ifaces, "cwd": os.getcwd(), "uid": os.getuid()}))
+"#;
+    let o = run_in(&d, NOTHING_MORE, &[], &["/usr/bin/python3", "-c", script]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&o.stdout).trim()).unwrap();
+    // A pid namespace of its own: init is 1, the command 2, and nothing of the host.
+    assert!(v["pid"].as_u64().unwrap() < 10, "{v}");
+    let pids: Vec<u64> = v["pids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_u64().unwrap())
+        .collect();
+    assert!(pids.iter().all(|&p| p < 10), "{pids:?}");
+    assert!(!pids.contains(&u64::from(std::process::id())));
+    assert_eq!(v["host"], "mxc");
+    // An empty network namespace: loopback only.
+    assert_eq!(v["ifaces"], serde_json::json!(["lo"]));
+    assert_eq!(v["cwd"], d.to_str().unwrap());
+    assert_eq!(v["uid"].as_u64().unwrap(), u64::from(rustix_uid()));
+    // The root: a read-only tmpfs; /proc is a private procfs; the only other mounts are
+    // the policy's grants, read-only except the writable workspace.
+    let mounts = v["mounts"].as_array().unwrap();
+    let at = |p: &str| mounts.iter().find(|m| m["at"] == p);
+    let root_m = at("/").expect("a root");
+    assert_eq!(root_m["fs"], "tmpfs");
+    assert!(
+        root_m["opts"].as_str().unwrap().starts_with("ro"),
+        "{root_m}"
+    );
+    assert_eq!(at("/proc").expect("/proc")["fs"], "proc");
+    assert!(at("/usr").expect("/usr")["opts"]
+        .as_str()
+        .unwrap()
+        .starts_with("ro"));
+    assert!(at(d.to_str().unwrap()).expect("the workspace")["opts"]
+        .as_str()
+        .unwrap()
+        .starts_with("rw"));
+    let granted = [
+        "/",
+        "/proc",
+        "/usr",
+        "/etc",
+        "/dev/null",
+        d.to_str().unwrap(),
+    ];
+    for m in mounts {
+        let p = m["at"].as_str().unwrap();
+        assert!(
+            granted
+                .iter()
+                .any(|g| p == *g || (*g != "/" && p.starts_with(&format!("{g}/")))),
+            "mounted but not granted: {p} ({mounts:?})"
+        );
+    }
+    // Written from inside, it is on the host, owned as the agent.
+    assert_eq!(std::fs::read_to_string(d.join("made-inside")).unwrap(), "x");
+}
+
+fn rustix_uid() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn statuses_and_leftovers() {
+    let d = scratch("status");
+    let o = run_in(&d, NOTHING_MORE, &[], &["/bin/sh", "-c", "exit 7"]);
+    assert_eq!(o.status.code(), Some(7), "{}", text(&o));
+    let o = run_in(&d, NOTHING_MORE, &[], &["/bin/sh", "-c", "kill -9 $$"]);
+    assert_eq!(o.status.code(), Some(137), "{}", text(&o));
+    let o = run_in(&d, NOTHING_MORE, &[], &["/usr/bin/env", "true"]);
+    assert_eq!(o.status.code(), Some(126), "{}", text(&o));
+    let o = run_in(&d, NOTHING_MORE, &[], &["no-such-program-here"]);
+    assert_eq!(o.status.code(), Some(127), "{}", text(&o));
+    // What the command leaves running is stopped with it (the pid namespace ends).
+    let o = run_in(
+        &d,
+        NOTHING_MORE,
+        &[],
+        &["/bin/sh", "-c", "/bin/sleep 31337 & echo started"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let left = Command::new("pgrep")
+        .args(["-f", "sleep 31337"])
+        .output()
+        .unwrap();
+    assert!(left.stdout.is_empty(), "left running: {left:?}");
+}
+
+/// A TCP service on the host's loopback that answers `banner` to every connection.
+fn service(banner: &'static [u8]) -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            let mut s = s;
+            let mut b = [0u8; 1024];
+            let _ = s.set_read_timeout(Some(std::time::Duration::from_millis(300)));
+            let _ = s.read(&mut b);
+            let _ = s.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: ");
+            let _ = s.write_all(banner.len().to_string().as_bytes());
+            let _ = s.write_all(b"\r\n\r\n");
+            let _ = s.write_all(banner);
+        }
+    });
+    port
+}
+
+#[test]
+fn network_leaves_only_through_mxc() {
+    let d = scratch("net");
+    let allowed = service(b"ALLOWED-SERVICE");
+    let denied = service(b"DENIED-SERVICE");
+    let inside = 18_000 + (std::process::id() % 1000) as u16;
+    let more = format!(
+        "policy more {{ net {{\n  allow connect \"localhost:{allowed}\"\n  allow bind \"127.0.0.1:{inside}\"\n}} }}"
+    );
+    let script = format!(
+        r#"
+import socket, threading, urllib.request, select
+def grab(port):
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        return s.recv(200).decode(errors="replace")
+    except OSError as e:
+        return "refused: %s" % e
+print("host allowed:", grab({allowed}))
+print("host denied:", grab({denied}))
+# A server and a client inside the sandbox: loopback between them needs no rule.
+srv = socket.socket(); srv.bind(("127.0.0.1", {inside})); srv.listen()
+def answer():
+    c, _ = srv.accept(); c.sendall(b"INSIDE-OK"); c.close()
+threading.Thread(target=answer).start()
+c = socket.create_connection(("127.0.0.1", {inside}), timeout=5)
+print("inside:", c.recv(20).decode())
+# Non-blocking connect to the allowed service.
+s = socket.socket(); s.setblocking(False)
+s.connect_ex(("127.0.0.1", {allowed}))
+select.select([], [s], [], 5)
+print("nonblocking:", s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
+# Names go through the proxy (HTTP_PROXY points at it, inside the namespace).
+for port in ({allowed}, {denied}):
+    try:
+        print("proxy", port, urllib.request.urlopen("http://localhost:%d/" % port, timeout=5).read().decode())
+    except Exception as e:
+        print("proxy", port, "refused:", e)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+try:
+    u.sendto(b"exfil", ("10.0.0.1", 53)); print("udp: SENT")
+except OSError as e:
+    print("udp refused:", e)
+"#
+    );
+    let o = run_in(&d, &more, &[], &["/usr/bin/python3", "-c", &script]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        out.contains("host allowed: HTTP/1.0 200 OK") && out.contains("ALLOWED-SERVICE"),
+        "{out}"
+    );
+    assert!(out.contains("host denied: refused"), "{out}");
+    assert!(out.contains("inside: INSIDE-OK"), "{out}");
+    assert!(out.contains("nonblocking: 0"), "{out}");
+    assert!(
+        out.contains(&format!("proxy {allowed} ALLOWED-SERVICE")),
+        "{out}"
+    );
+    assert!(out.contains(&format!("proxy {denied} refused")), "{out}");
+    assert!(out.contains("udp refused"), "{out}");
+    assert!(!out.contains("DENIED-SERVICE"), "{out}");
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let o = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "git {args:?}: {o:?}");
+}
+
+/// `examples/copilot-cli.mxc`: Copilot's tools work on the repository; keys, hooks and
+/// pushes do not.
+#[test]
+fn example_copilot_cli_runs_in_a_container() {
+    let d = scratch("copilot");
+    let home = d.join("home");
+    let ws = home.join("src/app");
+    std::fs::create_dir_all(home.join(".ssh")).unwrap();
+    std::fs::create_dir_all(&ws).unwrap();
+    std::fs::write(home.join(".ssh/id_ed25519"), "KEY-MATERIAL").unwrap();
+    std::fs::write(ws.join("app.py"), "print('v1')\n").unwrap();
+    git(&ws, &["init", "-q"]);
+    git(&ws, &["add", "."]);
+    git(
+        &ws,
+        &[
+            "-c",
+            "user.email=a@b",
+            "-c",
+            "user.name=a",
+            "commit",
+            "-qm",
+            "init",
+        ],
+    );
+    let script = format!(
+        "cd {ws}; sed -i s/v1/v2/ app.py; git status --short; git diff --stat | tail -1; \
+         cat {home}/.ssh/id_ed25519 || echo 'key: refused'; \
+         (echo evil > .git/hooks/pre-commit) 2>/dev/null || echo 'hook: refused'; \
+         git push origin main 2>/dev/null || echo 'push: refused'",
+        ws = ws.display(),
+        home = home.display()
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .arg("run")
+        .arg(root().join("examples/copilot-cli.mxc"))
+        .args(["--agent", "copilot-cli", "--ask", "deny", "--param"])
+        .arg(format!("home={}", home.display()))
+        .arg("--param")
+        .arg(format!("workspace={}", ws.display()))
+        .args(["--", "/usr/bin/bash", "-c", &script])
+        .env("HOME", &home)
+        .env("PATH", "/usr/bin:/bin")
+        .current_dir(&ws)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(out.contains("M app.py"), "{}", text(&o));
+    assert!(out.contains("1 file changed"), "{}", text(&o));
+    assert!(
+        out.contains("key: refused") && !out.contains("KEY-MATERIAL"),
+        "{out}"
+    );
+    assert!(out.contains("hook: refused"), "{out}");
+    assert!(!ws.join(".git/hooks/pre-commit").exists());
+    assert!(out.contains("push: refused"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(ws.join("app.py")).unwrap(),
+        "print('v2')\n"
+    );
+}
+
+/// `examples/ci-build.mxc` (as the `ci` user it names): a C program and its Python
+/// tests build and run in the checkout; pushing and the host's files do not.
+#[test]
+fn example_ci_build_runs_in_a_container() {
+    if rustix_uid() != 0 {
+        eprintln!("skipped: the ci-build example runs as the `ci` user, which needs root");
+        return;
+    }
+    // The example's identity is `local(user: "ci")`.
+    let have = Command::new("id").arg("ci").output().unwrap();
+    if !have.status.success() {
+        let o = Command::new("useradd")
+            .args([
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                "ci",
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "useradd ci: {o:?}");
+    }
+    let d = scratch("ci");
+    let checkout = d.join("checkout");
+    std::fs::create_dir_all(&checkout).unwrap();
+    std::fs::write(
+        checkout.join("hello.c"),
+        "#include <stdio.h>\nint main(void) { puts(\"hello from the build\"); return 0; }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        checkout.join("calc.py"),
+        "def add(a, b):\n    return a + b\n",
+    )
+    .unwrap();
+    std::fs::write(
+        checkout.join("test_calc.py"),
+        "import unittest\nfrom calc import add\nclass T(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n",
+    )
+    .unwrap();
+    git(&checkout, &["init", "-q"]);
+    let chown = Command::new("chown")
+        .args(["-R", "ci:"])
+        .arg(&d)
+        .output()
+        .unwrap();
+    assert!(chown.status.success(), "{chown:?}");
+    // Only the build tools may run (no `cat`, `tail`, `id`): shell built-ins do the rest.
+    let script = "set -e; cc -o hello hello.c; ./hello; python3 -B -m unittest -q 2>&1; \
+                  (read x < /root/.bash_history && echo LEAK) 2>/dev/null || echo 'host files: refused'; \
+                  git push origin main 2>/dev/null || echo 'push: refused'";
+    let o = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .arg("run")
+        .arg(root().join("examples/ci-build.mxc"))
+        .args(["--agent", "ci-builder", "--ask", "deny", "--param"])
+        .arg(format!("checkout={}", checkout.display()))
+        .arg("--param")
+        .arg(format!("home={}", d.display()))
+        .args(["--", "/usr/bin/sh", "-c", script])
+        .env("HOME", &d)
+        .env("PATH", "/usr/bin:/bin")
+        .current_dir(&checkout)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(out.contains("hello from the build"), "{}", text(&o));
+    // The files the build made belong to the `ci` user, on the host too.
+    let ci_uid = String::from_utf8_lossy(
+        &Command::new("id")
+            .args(["-u", "ci"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .trim()
+    .parse::<u32>()
+    .unwrap();
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(
+        std::fs::metadata(checkout.join("hello")).unwrap().uid(),
+        ci_uid
+    );
+    assert!(out.contains("\nOK"), "{}", text(&o));
+    assert!(
+        out.contains("host files: refused") && !out.contains("LEAK"),
+        "{out}"
+    );
+    assert!(out.contains("push: refused"), "{out}");
+    assert!(checkout.join("hello").exists());
+}
