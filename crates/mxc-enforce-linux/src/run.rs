@@ -638,8 +638,9 @@ fn reap_all() {
     while let Ok(Some(_)) = rustix::process::wait(rustix::process::WaitOptions::NOHANG) {}
 }
 
-/// What a run would set up for `bounds`, as JSON (`mxcc plan --target linux`).
-pub fn describe(bounds: &crate::Bounds) -> serde_json::Value {
+/// What a run would set up for `bounds`, as JSON (`mxcc plan --target linux`), in the
+/// container tier when `container` (the root is planned for the current directory).
+pub fn describe(bounds: &crate::Bounds, container: bool) -> serde_json::Value {
     use serde_json::json;
     let grants: Vec<_> = bounds
         .fs
@@ -671,8 +672,8 @@ pub fn describe(bounds: &crate::Bounds) -> serde_json::Value {
     let supervise = Supervise {
         fs: landlock_bound::supervise_fs(bounds),
     };
-    json!({
-        "tier": "process",
+    let mut out = json!({
+        "tier": if container { "container" } else { "process" },
         "landlock": {
             "abi_required": 6,
             "fs_rights_handled": "every file-system right of ABI 3",
@@ -688,5 +689,26 @@ pub fn describe(bounds: &crate::Bounds) -> serde_json::Value {
         "fs_supervised": supervise.fs,
         "proxy": {"listen": "127.0.0.1 (port chosen at start)", "protocols": ["http-connect", "http", "socks5"], "env": ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"]},
         "process": {"no_new_privs": true, "new_session": true, "inherited_descriptors": "closed", "parent_death_signal": "SIGKILL"},
-    })
+    });
+    if container {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
+        let m = crate::container::plan(bounds, &cwd);
+        out["namespaces"] = json!(["user", "mount", "pid", "net", "ipc", "uts"]);
+        out["root"] = json!({
+            "base": "tmpfs, read-only",
+            "binds": m.binds.iter().map(|b| json!({"path": b.path, "readonly": b.readonly})).collect::<Vec<_>>(),
+            "links": m.links.iter().map(|(at, t)| json!({"path": at, "target": t})).collect::<Vec<_>>(),
+            "proc": "private",
+            "cwd": m.cwd,
+        });
+        out["network"] = json!({
+            "namespace": "empty (loopback only)",
+            "leaving": "connect/sendto decided by the supervisor and made from a host socket put in place of the sandbox's",
+            "loopback_inside": "no rule needed between the sandbox's own processes",
+        });
+        out["proxy"] = json!({"listen": format!("127.0.0.1:{CONTAINER_PROXY_PORT} inside the sandbox's network namespace"), "protocols": ["http-connect", "http", "socks5"], "env": ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"]});
+        out["landlock"]["tcp_connect_ports"] = json!(null);
+        out["landlock"]["tcp_bind_ports"] = json!(null);
+    }
+    out
 }

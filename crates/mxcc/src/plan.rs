@@ -58,10 +58,13 @@ pub fn run(args: &Args) -> ExitCode {
     });
     #[cfg(target_os = "linux")]
     {
-        let supported = a.isolation == mxc_eval::Isolation::Process;
+        let supported = a.isolation != mxc_eval::Isolation::Microvm;
         out["supported"] = serde_json::Value::from(supported);
         if supported {
-            out["enforcement"] = mxc_enforce_linux::describe(&crate::run::bounds(&plan));
+            out["enforcement"] = mxc_enforce_linux::describe(
+                &crate::run::bounds(&plan),
+                a.isolation == mxc_eval::Isolation::Container,
+            );
         } else {
             out["refusal"] = serde_json::Value::from(format!(
                 "`isolation {}` is not available in this build; `mxcc run` refuses (exit 125)",

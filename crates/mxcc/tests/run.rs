@@ -426,8 +426,27 @@ fn plan_describes_the_sandbox() {
         .unwrap()
         .iter()
         .any(|r| r["syscall"] == "io_uring_setup"));
-    // A tier this build cannot run is reported, not planned.
+    // The container tier: the namespaces and the root that will be built.
     let p = policy(&d, "agent a { isolation container  use system }");
+    let o = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .args(["plan", "--target", "linux"])
+        .arg(&p)
+        .args(["--agent", "a"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["supported"], true);
+    let e = &v["enforcement"];
+    assert_eq!(e["tier"], "container");
+    assert_eq!(e["namespaces"].as_array().unwrap().len(), 6);
+    assert!(e["root"]["binds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|b| b["path"] == "/usr" && b["readonly"] == true));
+    assert_eq!(e["root"]["proc"], "private");
+    // A tier this build cannot run is reported, not planned.
+    let p = policy(&d, "agent a { isolation microvm  use system }");
     let o = Command::new(env!("CARGO_BIN_EXE_mxcc"))
         .args(["plan", "--target", "linux"])
         .arg(&p)
