@@ -1,7 +1,7 @@
 //! What confinement costs (issue 4 targets), side by side in one run:
 //! - start-up: `/bin/true` unconfined, under `bwrap` (Debian's bubblewrap, binding the
-//!   same trees read-only), and under `mxcc run` (process tier) with a policy Landlock
-//!   expresses exactly and with one that needs the supervisor;
+//!   same trees read-only), and under `mxcc run` (process and container tiers) with a
+//!   policy Landlock expresses exactly and with one that needs the supervisor;
 //! - `open`+`close` of a file, per call, measured inside the confined process (a Python
 //!   loop, so every variant pays the same interpreter overhead).
 //!
@@ -41,6 +41,15 @@ fn setup() -> PathBuf {
         ),
     )
     .unwrap();
+    // The same two policies in the container tier.
+    for name in ["exact", "supervised"] {
+        let text = std::fs::read_to_string(d.join(format!("{name}.mxc"))).unwrap();
+        std::fs::write(
+            d.join(format!("{name}-container.mxc")),
+            text.replace("isolation process", "isolation container"),
+        )
+        .unwrap();
+    }
     d
 }
 
@@ -78,6 +87,8 @@ fn variants(d: &Path) -> Vec<(&'static str, Vec<String>)> {
     for (name, policy) in [
         ("mxcc-landlock", "exact.mxc"),
         ("mxcc-supervised", "supervised.mxc"),
+        ("mxcc-container-landlock", "exact-container.mxc"),
+        ("mxcc-container-supervised", "supervised-container.mxc"),
     ] {
         v.push((
             name,

@@ -169,11 +169,14 @@ fn statuses_and_leftovers() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     std::thread::sleep(std::time::Duration::from_millis(200));
-    let left = Command::new("pgrep")
-        .args(["-f", "sleep 31337"])
-        .output()
-        .unwrap();
-    assert!(left.stdout.is_empty(), "left running: {left:?}");
+    let left: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains("sleep 31337"))
+        .collect();
+    assert!(left.is_empty(), "left running: {left:?}");
 }
 
 /// A TCP service on the host's loopback that answers `banner` to every connection.
