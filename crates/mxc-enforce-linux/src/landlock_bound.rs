@@ -75,7 +75,13 @@ pub(crate) fn placed(path: &Path) -> Option<(PathBuf, bool)> {
 /// the policy, even when the rules are all plain `allow`s, and file calls must be
 /// supervised.
 pub fn widened(b: &Bounds) -> bool {
-    b.fs.iter().any(|g| match placed(&g.path) {
+    // Execute-only grants (programs `app` may launch, the ELF loader) do not count:
+    // every `execve` is held and decided exactly whatever Landlock allows.
+    let file_rights = |g: &&crate::Grant| {
+        let r = g.rights;
+        r.read || r.write || r.create || r.delete
+    };
+    b.fs.iter().filter(file_rights).any(|g| match placed(&g.path) {
         None => false,
         Some((at, dir)) => {
             at != g.path || (dir && !g.subtree) || (!dir && (g.rights.create || g.rights.delete))
@@ -179,4 +185,45 @@ fn ports(ranges: &[(u16, u16)], extra: &[u16]) -> Option<Vec<u16>> {
 /// Whether this kernel can enforce the bound at all (Landlock ABI 6 with the scopes).
 pub fn probe() -> Result<(), SetupError> {
     ruleset(&Bounds::default(), &[]).map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{FsRights, Grant};
+
+    fn grant(path: &str, rights: FsRights, subtree: bool) -> Grant {
+        Grant {
+            path: path.into(),
+            rights,
+            subtree,
+        }
+    }
+
+    #[test]
+    fn execute_only_grants_never_widen() {
+        let read = FsRights {
+            read: true,
+            ..FsRights::default()
+        };
+        let exec = FsRights {
+            execute: true,
+            ..FsRights::default()
+        };
+        // `allow launch "/usr/bin/*"`: execute on the directory, one level (Landlock
+        // grants beneath it), but every execve is decided exactly anyway.
+        let b = Bounds {
+            fs: vec![grant("/usr", read, true), grant("/usr/bin", exec, false)],
+            fs_exact: true,
+            ..Bounds::default()
+        };
+        assert!(!widened(&b) && !supervise_fs(&b));
+        // The same shape with `read` is wider than its rule: supervised.
+        let b = Bounds {
+            fs: vec![grant("/usr/bin", read, false)],
+            fs_exact: true,
+            ..Bounds::default()
+        };
+        assert!(widened(&b) && supervise_fs(&b));
+    }
 }
