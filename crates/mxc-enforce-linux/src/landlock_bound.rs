@@ -81,12 +81,16 @@ pub fn widened(b: &Bounds) -> bool {
         let r = g.rights;
         r.read || r.write || r.create || r.delete
     };
-    b.fs.iter().filter(file_rights).any(|g| match placed(&g.path) {
-        None => false,
-        Some((at, dir)) => {
-            at != g.path || (dir && !g.subtree) || (!dir && (g.rights.create || g.rights.delete))
-        }
-    })
+    b.fs.iter()
+        .filter(file_rights)
+        .any(|g| match placed(&g.path) {
+            None => false,
+            Some((at, dir)) => {
+                at != g.path
+                    || (dir && !g.subtree)
+                    || (!dir && (g.rights.create || g.rights.delete))
+            }
+        })
 }
 
 /// Whether file calls must go to the supervisor: the rules are not all Landlock can

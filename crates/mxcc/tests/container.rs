@@ -1,7 +1,7 @@
 //! `mxcc run` in the container tier: namespaces, the root built from the policy, the
-//! private /proc, the empty network namespace (what leaves it is decided and goes out
-//! through MXC), and the example policies that use this tier running real programs.
-//! Linux only; CI runs it as root.
+//! private /proc, and the empty network namespace (what leaves it is decided and goes
+//! out through MXC). The examples that use this tier are in `examples.rs`. Linux only;
+//! CI runs it as root.
 #![cfg(target_os = "linux")]
 
 use std::io::{Read, Write};
@@ -13,13 +13,6 @@ fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d.canonicalize().unwrap()
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
 }
 
 fn text(o: &Output) -> String {
@@ -261,169 +254,4 @@ except OSError as e:
     assert!(out.contains(&format!("proxy {denied} refused")), "{out}");
     assert!(out.contains("udp refused"), "{out}");
     assert!(!out.contains("DENIED-SERVICE"), "{out}");
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let o = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "git {args:?}: {o:?}");
-}
-
-/// `examples/copilot-cli.mxc`: Copilot's tools work on the repository; keys, hooks and
-/// pushes do not.
-#[test]
-fn example_copilot_cli_runs_in_a_container() {
-    let d = scratch("copilot");
-    let home = d.join("home");
-    let ws = home.join("src/app");
-    std::fs::create_dir_all(home.join(".ssh")).unwrap();
-    std::fs::create_dir_all(&ws).unwrap();
-    std::fs::write(home.join(".ssh/id_ed25519"), "KEY-MATERIAL").unwrap();
-    std::fs::write(ws.join("app.py"), "print('v1')\n").unwrap();
-    git(&ws, &["init", "-q"]);
-    git(&ws, &["add", "."]);
-    git(
-        &ws,
-        &[
-            "-c",
-            "user.email=a@b",
-            "-c",
-            "user.name=a",
-            "commit",
-            "-qm",
-            "init",
-        ],
-    );
-    let script = format!(
-        "cd {ws}; sed -i s/v1/v2/ app.py; git status --short; git diff --stat | tail -1; \
-         cat {home}/.ssh/id_ed25519 || echo 'key: refused'; \
-         (echo evil > .git/hooks/pre-commit) 2>/dev/null || echo 'hook: refused'; \
-         git push origin main 2>/dev/null || echo 'push: refused'",
-        ws = ws.display(),
-        home = home.display()
-    );
-    let o = Command::new(env!("CARGO_BIN_EXE_mxcc"))
-        .arg("run")
-        .arg(root().join("examples/copilot-cli.mxc"))
-        .args(["--agent", "copilot-cli", "--ask", "deny", "--param"])
-        .arg(format!("home={}", home.display()))
-        .arg("--param")
-        .arg(format!("workspace={}", ws.display()))
-        .args(["--", "/usr/bin/bash", "-c", &script])
-        .env("HOME", &home)
-        .env("PATH", "/usr/bin:/bin")
-        .current_dir(&ws)
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(out.contains("M app.py"), "{}", text(&o));
-    assert!(out.contains("1 file changed"), "{}", text(&o));
-    assert!(
-        out.contains("key: refused") && !out.contains("KEY-MATERIAL"),
-        "{out}"
-    );
-    assert!(out.contains("hook: refused"), "{out}");
-    assert!(!ws.join(".git/hooks/pre-commit").exists());
-    assert!(out.contains("push: refused"), "{out}");
-    assert_eq!(
-        std::fs::read_to_string(ws.join("app.py")).unwrap(),
-        "print('v2')\n"
-    );
-}
-
-/// `examples/ci-build.mxc` (as the `ci` user it names): a C program and its Python
-/// tests build and run in the checkout; pushing and the host's files do not.
-#[test]
-fn example_ci_build_runs_in_a_container() {
-    if rustix_uid() != 0 {
-        eprintln!("skipped: the ci-build example runs as the `ci` user, which needs root");
-        return;
-    }
-    // The example's identity is `local(user: "ci")`.
-    let have = Command::new("id").arg("ci").output().unwrap();
-    if !have.status.success() {
-        let o = Command::new("useradd")
-            .args([
-                "--system",
-                "--no-create-home",
-                "--shell",
-                "/usr/sbin/nologin",
-                "ci",
-            ])
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "useradd ci: {o:?}");
-    }
-    let d = scratch("ci");
-    let checkout = d.join("checkout");
-    std::fs::create_dir_all(&checkout).unwrap();
-    std::fs::write(
-        checkout.join("hello.c"),
-        "#include <stdio.h>\nint main(void) { puts(\"hello from the build\"); return 0; }\n",
-    )
-    .unwrap();
-    std::fs::write(
-        checkout.join("calc.py"),
-        "def add(a, b):\n    return a + b\n",
-    )
-    .unwrap();
-    std::fs::write(
-        checkout.join("test_calc.py"),
-        "import unittest\nfrom calc import add\nclass T(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n",
-    )
-    .unwrap();
-    git(&checkout, &["init", "-q"]);
-    let chown = Command::new("chown")
-        .args(["-R", "ci:"])
-        .arg(&d)
-        .output()
-        .unwrap();
-    assert!(chown.status.success(), "{chown:?}");
-    // Only the build tools may run (no `cat`, `tail`, `id`): shell built-ins do the rest.
-    let script = "set -e; cc -o hello hello.c; ./hello; python3 -B -m unittest -q 2>&1; \
-                  (read x < /root/.bash_history && echo LEAK) 2>/dev/null || echo 'host files: refused'; \
-                  git push origin main 2>/dev/null || echo 'push: refused'";
-    let o = Command::new(env!("CARGO_BIN_EXE_mxcc"))
-        .arg("run")
-        .arg(root().join("examples/ci-build.mxc"))
-        .args(["--agent", "ci-builder", "--ask", "deny", "--param"])
-        .arg(format!("checkout={}", checkout.display()))
-        .arg("--param")
-        .arg(format!("home={}", d.display()))
-        .args(["--", "/usr/bin/sh", "-c", script])
-        .env("HOME", &d)
-        .env("PATH", "/usr/bin:/bin")
-        .current_dir(&checkout)
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(out.contains("hello from the build"), "{}", text(&o));
-    // The files the build made belong to the `ci` user, on the host too.
-    let ci_uid = String::from_utf8_lossy(
-        &Command::new("id")
-            .args(["-u", "ci"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .trim()
-    .parse::<u32>()
-    .unwrap();
-    use std::os::unix::fs::MetadataExt;
-    assert_eq!(
-        std::fs::metadata(checkout.join("hello")).unwrap().uid(),
-        ci_uid
-    );
-    assert!(out.contains("\nOK"), "{}", text(&o));
-    assert!(
-        out.contains("host files: refused") && !out.contains("LEAK"),
-        "{out}"
-    );
-    assert!(out.contains("push: refused"), "{out}");
-    assert!(checkout.join("hello").exists());
 }
