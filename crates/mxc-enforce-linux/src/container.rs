@@ -31,6 +31,9 @@ pub struct MountPlan {
     pub files: Vec<PathBuf>,
     /// Symbolic links made in the tmpfs: (where, target as on the host).
     pub links: Vec<(PathBuf, PathBuf)>,
+    /// Host directories shown behind an overlay whose writes go to a tmpfs dropped at
+    /// the end (`--learn`'s throwaway view).
+    pub overlays: Vec<PathBuf>,
     /// The working directory inside.
     pub cwd: PathBuf,
 }
@@ -218,8 +221,59 @@ pub fn plan(bounds: &Bounds, cwd: &Path) -> MountPlan {
         dirs,
         files,
         links,
+        overlays: Vec::new(),
         cwd,
     }
+}
+
+/// The throwaway view of `--learn`: every directory at the top of the host's root
+/// behind an overlay (writes land in a tmpfs and vanish with the run), `/dev` and `/sys`
+/// bound read-only, the top-level symbolic links recreated, a private `/proc`. A
+/// directory with filesystems mounted beneath it is bound read-only (with them) rather
+/// than overlaid: writes there fail instead of vanishing.
+pub fn plan_learn(cwd: &Path) -> MountPlan {
+    let mut m = MountPlan {
+        cwd: cwd.to_path_buf(),
+        ..MountPlan::default()
+    };
+    let special = [Path::new("/proc"), Path::new("/dev"), Path::new("/sys")];
+    // An overlay cannot show filesystems mounted beneath its lower directory (and the
+    // kernel refuses to hide them): such directories are bound read-only instead.
+    let mount_points: Vec<PathBuf> = std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(4).map(PathBuf::from))
+        .collect();
+    let has_submounts = |d: &Path| mount_points.iter().any(|m| m != d && m.starts_with(d));
+    if let Ok(rd) = std::fs::read_dir("/") {
+        let mut entries: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for p in entries {
+            let Ok(meta) = std::fs::symlink_metadata(&p) else {
+                continue;
+            };
+            if meta.file_type().is_symlink() {
+                if let Ok(t) = std::fs::read_link(&p) {
+                    m.links.push((p, t));
+                }
+            } else if meta.is_dir() {
+                m.dirs.push(p.clone());
+                if special[1..].contains(&p.as_path()) || (p != special[0] && has_submounts(&p)) {
+                    m.binds.push(PlannedBind {
+                        path: p,
+                        readonly: true,
+                        dir: true,
+                    });
+                } else if p != special[0] {
+                    m.overlays.push(p);
+                }
+            }
+        }
+    }
+    if !m.dirs.iter().any(|d| d == special[0]) {
+        m.dirs.push(special[0].to_path_buf());
+    }
+    m
 }
 
 #[cfg(test)]

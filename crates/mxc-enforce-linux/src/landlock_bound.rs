@@ -99,6 +99,26 @@ pub fn supervise_fs(b: &Bounds) -> bool {
     !b.fs_exact || widened(b)
 }
 
+/// A ruleset with the signal and abstract-socket scopes only (`--learn`: the files of
+/// its throwaway view are overlay inodes, which no path rule made on the host's names;
+/// the supervisor sees every file call instead).
+pub fn scopes_only() -> Result<OwnedFd, SetupError> {
+    let rs = Ruleset::default()
+        .set_compatibility(CompatLevel::HardRequirement)
+        .scope(Scope::from_all(ABI::V6))
+        .map_err(|e| {
+            SetupError(format!(
+                "Landlock cannot scope signals and abstract sockets: {e}; this kernel needs \
+                 Landlock ABI 6 or newer"
+            ))
+        })?;
+    let created = rs
+        .create()
+        .map_err(|e| SetupError(format!("Landlock cannot create a ruleset: {e}")))?;
+    Option::<OwnedFd>::from(created)
+        .ok_or_else(|| SetupError("Landlock is not available on this kernel".into()))
+}
+
 /// Builds the ruleset. The returned descriptor is enforced by `landlock_restrict_self`
 /// in the child.
 pub fn ruleset(b: &Bounds, extra_connect_ports: &[u16]) -> Result<OwnedFd, SetupError> {

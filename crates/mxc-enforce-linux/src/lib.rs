@@ -32,6 +32,7 @@ pub mod env;
 mod filter;
 #[cfg(target_os = "linux")]
 mod landlock_bound;
+pub mod learn;
 #[cfg(target_os = "linux")]
 mod proxy;
 #[cfg(target_os = "linux")]
@@ -125,6 +126,10 @@ pub struct Config {
     /// `isolation container`: private namespaces and a root built from [`Bounds`]
     /// (else the process tier).
     pub container: bool,
+    /// `--learn`: run in a throwaway container (the host's directories behind
+    /// overlays dropped at the end), allow everything, and report what was done
+    /// ([`Outcome::learned`]). `engine` then only names what the policy would say.
+    pub learn: bool,
     pub bounds: Bounds,
     /// The program (absolute, resolved by the caller) and its arguments (`argv[0]`
     /// first).

@@ -26,6 +26,8 @@ pub struct Outcome {
     pub not_started: Option<String>,
     /// The supervisor failed during the run (the tree was killed).
     pub supervisor_error: Option<String>,
+    /// `--learn`: what the run did.
+    pub learned: Option<crate::learn::Learned>,
 }
 
 /// Checks that this kernel can enforce the process tier: Landlock ABI 6 (scopes) and
@@ -116,10 +118,36 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
         None => std::env::current_dir()
             .map_err(|e| SetupError(format!("cannot read the working directory: {e}")))?,
     };
-    let mounts = cfg
-        .container
-        .then(|| crate::container::plan(&cfg.bounds, &cwd));
-    let ruleset = if cfg.container {
+    let mut cfg = cfg;
+    if cfg.learn {
+        // Permissive, in a throwaway view: Landlock grants everything (the kernel
+        // bound is the overlay), and every file call is held so it can be recorded.
+        cfg.container = true;
+        cfg.bounds = crate::Bounds {
+            fs: vec![crate::Grant {
+                path: "/".into(),
+                rights: crate::FsRights {
+                    read: true,
+                    write: true,
+                    create: true,
+                    delete: true,
+                    execute: true,
+                },
+                subtree: true,
+            }],
+            fs_exact: false,
+            tcp_connect: None,
+            tcp_bind: None,
+        };
+    }
+    let mounts = match (cfg.container, cfg.learn) {
+        (true, true) => Some(crate::container::plan_learn(&cwd)),
+        (true, false) => Some(crate::container::plan(&cfg.bounds, &cwd)),
+        _ => None,
+    };
+    let ruleset = if cfg.learn {
+        landlock_bound::scopes_only()?
+    } else if cfg.container {
         // The empty network namespace bounds the network; what leaves it is decided
         // by the supervisor, so Landlock does not narrow TCP ports there (loopback
         // inside the sandbox needs no rule).
@@ -188,11 +216,22 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
     let container_mode = cfg.container;
     // The id maps of the container's user namespace: the agent's ids as themselves.
     let map_ids = cfg.ids.unwrap_or((me, rustix::process::getgid().as_raw()));
-    let mount_names: Vec<String> = mounts
-        .iter()
-        .flat_map(|m| m.binds.iter())
-        .map(|b| b.path.display().to_string())
-        .collect();
+    let mount_names: (Vec<String>, Vec<String>) = (
+        mounts
+            .iter()
+            .flat_map(|m| m.binds.iter())
+            .map(|b| b.path.display().to_string())
+            .collect(),
+        mounts
+            .iter()
+            .flat_map(|m| m.overlays.iter())
+            .map(|o| o.display().to_string())
+            .collect(),
+    );
+    let learned = cfg
+        .learn
+        .then(|| Arc::new(Mutex::new(crate::learn::Learned::default())));
+    let learned_for_sup = learned.clone();
     let sup_slot: Arc<Mutex<Option<Arc<Supervisor>>>> = Arc::new(Mutex::new(None));
     let sup_slot2 = sup_slot.clone();
     let audit_slot = Arc::new(Mutex::new(audit));
@@ -241,6 +280,7 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
                 proxy_port: Some(proxy_port),
                 container,
                 outside: Mutex::new(Default::default()),
+                learned: learned_for_sup,
             });
             {
                 let sup = sup.clone();
@@ -355,6 +395,7 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
                 timed_out: false,
                 not_started: Some(why.1),
                 supervisor_error: None,
+                learned: None,
             });
         }
     };
@@ -435,6 +476,7 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
         timed_out: timed_out.load(Ordering::SeqCst),
         not_started: None,
         supervisor_error,
+        learned: learned.and_then(|l| l.lock().ok().map(|l| l.clone())),
     })
 }
 
@@ -488,6 +530,24 @@ fn container_setup(m: &crate::container::MountPlan) -> Result<sys::ContainerSetu
         cwd: c(&m.cwd)?,
         proxy_port: CONTAINER_PROXY_PORT,
         tree_fds: vec![-1; m.binds.len()],
+        overlays: m
+            .overlays
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                let scratch = |what: &str| {
+                    CString::new(format!("/proc/self/fd/{}/{i}-{what}", sys::SCRATCH_FD))
+                        .map_err(|_| SetupError("a path holds a NUL byte".into()))
+                };
+                Ok(sys::Overlay {
+                    lower: c(o)?,
+                    upper: scratch("up")?,
+                    work: scratch("work")?,
+                    target: staged(o)?,
+                })
+            })
+            .collect::<Result<_, SetupError>>()?,
+        overlay_fds: vec![-1; m.overlays.len()],
     })
 }
 
@@ -503,7 +563,7 @@ fn container_handshake(
     s: &mut UnixStream,
     me: u32,
     (uid, gid): (u32, u32),
-    mounts: &[String],
+    (mounts, overlays): &(Vec<String>, Vec<String>),
 ) -> Result<
     Option<(
         OwnedFd,
@@ -523,6 +583,10 @@ fn container_handshake(
             let step = sys::STEPS.get(m[1] as usize).copied().unwrap_or("set-up");
             let what = match m[1] {
                 4 | 5 | 10 => mounts
+                    .get(m[3] as usize)
+                    .map(|p| format!(" for {p}"))
+                    .unwrap_or_default(),
+                19 | 20 => overlays
                     .get(m[3] as usize)
                     .map(|p| format!(" for {p}"))
                     .unwrap_or_default(),

@@ -57,6 +57,8 @@ pub struct Supervisor {
     /// Sockets (by inode) the supervisor put in place of the sandbox's own to reach
     /// beyond the container's network namespace.
     pub outside: Mutex<HashSet<u64>>,
+    /// `--learn`: every access is allowed and recorded here.
+    pub learned: Option<Arc<Mutex<crate::learn::Learned>>>,
 }
 
 /// What the supervisor knows of a container-tier sandbox.
@@ -208,6 +210,16 @@ impl Supervisor {
         self.stats.decisions.fetch_add(1, Ordering::Relaxed);
         let mut effect = d.effect;
         let mut asked = None;
+        if let Some(l) = &self.learned {
+            // Learning: allowed, and remembered for the policy written at the end
+            // (files and programs are recorded where their rights are known).
+            if class == Class::Network {
+                if let Ok(mut l) = l.lock() {
+                    l.net(right, target);
+                }
+            }
+            effect = Effect::Allow;
+        }
         if effect == Effect::Ask {
             let k = (right.to_string(), key.to_vec());
             let remembered = self
@@ -466,6 +478,13 @@ impl Call<'_> {
 
     /// Decides `rights` on `path`: allowed only if each is (after asking, for `ask`).
     fn decide_fs(&mut self, path: &[u8], rights: &[FsRight]) -> Result<(), Errno> {
+        if let Some(l) = &self.sup.learned {
+            if let Ok(mut l) = l.lock() {
+                for &r in rights {
+                    l.fs(path, fs_right_name(r));
+                }
+            }
+        }
         let mut worst: Option<(FsRight, Decision)> = None;
         for &r in rights {
             let d = self.sup.engine.fs(path, r);
@@ -934,6 +953,17 @@ impl Call<'_> {
             }
         }
         self.still_valid()?;
+        if let Some(l) = &self.sup.learned {
+            // A script's interpreter is run by the kernel, not by a second execve: it
+            // must be launchable too (Landlock's execute right bounds it).
+            let interp = r.object.as_ref().and_then(|o| interpreter_of(o.as_fd()));
+            if let Ok(mut l) = l.lock() {
+                l.launch(&r.path);
+                if let Some(i) = interp {
+                    l.launch(&i);
+                }
+            }
+        }
         let rest: &[Vec<u8>] = args.get(1..).unwrap_or(&[]);
         let d = self.sup.engine.launch(&r.path, rest);
         let mut target = String::from_utf8_lossy(&r.path).into_owned();
@@ -1451,6 +1481,24 @@ fn fd_allows(pid: u32, fd: u32, rights: &[FsRight]) -> bool {
         FsRight::Write => w,
         _ => false,
     })
+}
+
+/// The interpreter a `#!` script names (its first word), if `obj` is one.
+fn interpreter_of(obj: BorrowedFd<'_>) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(format!(
+        "/proc/self/fd/{}",
+        rustix::fd::AsRawFd::as_raw_fd(&obj)
+    ))
+    .ok()?;
+    let mut head = [0u8; 256];
+    let n = f.read(&mut head).ok()?;
+    let line = head[..n].strip_prefix(b"#!")?;
+    let line = &line[..line.iter().position(|&b| b == b'\n').unwrap_or(line.len())];
+    let word = line
+        .split(|b| *b == b' ' || *b == b'\t')
+        .find(|w| !w.is_empty())?;
+    Some(word.to_vec())
 }
 
 /// The host pid of the sandboxed process numbered `nspid` in its own pid namespace.

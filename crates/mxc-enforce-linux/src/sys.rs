@@ -260,7 +260,25 @@ pub struct ContainerSetup {
     pub proxy_port: u16,
     /// Scratch space for the binds' detached trees (one slot per bind).
     pub tree_fds: Vec<RawFd>,
+    /// Overlays (`--learn`): host directories whose writes go to a tmpfs.
+    pub overlays: Vec<Overlay>,
+    /// Scratch space for the overlays' detached mounts (one slot per overlay).
+    pub overlay_fds: Vec<RawFd>,
 }
+
+/// One overlay of the container's root: the host's `lower` at `target` (a staging
+/// path), its changes kept in `upper`/`work`, directories of the throwaway tmpfs named
+/// through [`SCRATCH_FD`] (`/proc/self/fd/SCRATCH_FD/…`).
+pub struct Overlay {
+    pub lower: std::ffi::CString,
+    pub upper: std::ffi::CString,
+    pub work: std::ffi::CString,
+    pub target: std::ffi::CString,
+}
+
+/// The descriptor number the throwaway tmpfs of the overlays is kept at while they are
+/// made, so that the parent can name its directories in advance.
+pub const SCRATCH_FD: RawFd = 1000;
 
 /// The container's first message, `[MSG_MAP, pid, 0, 0]`: write this process's id
 /// maps, then answer one byte.
@@ -292,6 +310,9 @@ pub const STEPS: &[&str] = &[
     "setting the host name",
     "bringing up loopback",
     "opening the proxy socket in the namespace",
+    "making the throwaway layer (tmpfs)",
+    "making an overlay",
+    "mounting an overlay (move_mount)",
 ];
 
 fn check(r: libc::c_long) -> io::Result<libc::c_long> {
@@ -508,6 +529,85 @@ const AT_RECURSIVE: libc::c_uint = 0x8000;
 const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 4;
 const MOUNT_ATTR_RDONLY: u64 = 1;
 
+const FSOPEN_CLOEXEC: libc::c_uint = 1;
+const FSMOUNT_CLOEXEC: libc::c_uint = 1;
+const FSCONFIG_SET_STRING: libc::c_uint = 1;
+const FSCONFIG_CMD_CREATE: libc::c_uint = 6;
+
+/// Makes a detached mount of filesystem `fstype` with string options `opts`.
+///
+/// # Safety
+/// Async-signal-safe; C strings owned by the caller.
+unsafe fn detached_mount(
+    fstype: &std::ffi::CStr,
+    opts: &[(&std::ffi::CStr, &std::ffi::CStr)],
+) -> io::Result<RawFd> {
+    // SAFETY: raw system calls on C strings that outlive them.
+    unsafe {
+        let ctx = check(libc::syscall(
+            libc::SYS_fsopen,
+            fstype.as_ptr(),
+            FSOPEN_CLOEXEC,
+        ))? as RawFd;
+        let r = (|| {
+            for (k, v) in opts {
+                check(libc::syscall(
+                    libc::SYS_fsconfig,
+                    ctx,
+                    FSCONFIG_SET_STRING,
+                    k.as_ptr(),
+                    v.as_ptr(),
+                    0,
+                ))?;
+            }
+            check(libc::syscall(
+                libc::SYS_fsconfig,
+                ctx,
+                FSCONFIG_CMD_CREATE,
+                std::ptr::null::<libc::c_char>(),
+                std::ptr::null::<libc::c_char>(),
+                0,
+            ))?;
+            check(libc::syscall(libc::SYS_fsmount, ctx, FSMOUNT_CLOEXEC, 0))
+        })();
+        libc::close(ctx);
+        r.map(|fd| fd as RawFd)
+    }
+}
+
+/// `--learn`'s throwaway layer: a detached tmpfs (kept at [`SCRATCH_FD`]) and one
+/// detached overlay per host directory, its writes going to that tmpfs.
+///
+/// # Safety
+/// Only in a forked child, between `fork` and `exec`.
+unsafe fn make_overlays(c: &mut ContainerSetup) -> Result<(), (u32, u32, io::Error)> {
+    // SAFETY: raw system calls on integers and C strings owned by `c`.
+    unsafe {
+        let t = detached_mount(c"tmpfs", &[(c"mode", c"0700")]).map_err(|e| (18, 0, e))?;
+        check(libc::dup3(t, SCRATCH_FD, libc::O_CLOEXEC) as libc::c_long)
+            .map_err(|e| (18, 0, e))?;
+        libc::close(t);
+        for (i, o) in c.overlays.iter().enumerate() {
+            for d in [&o.upper, &o.work] {
+                if libc::mkdir(d.as_ptr(), 0o755) < 0 {
+                    return Err((19, i as u32, io::Error::last_os_error()));
+                }
+            }
+            let fd = detached_mount(
+                c"overlay",
+                &[
+                    (c"lowerdir", o.lower.as_c_str()),
+                    (c"upperdir", o.upper.as_c_str()),
+                    (c"workdir", o.work.as_c_str()),
+                ],
+            )
+            .map_err(|e| (19, i as u32, e))?;
+            c.overlay_fds[i] = fd;
+        }
+    }
+    Ok(())
+}
+
 /// The container's set-up in the child: returns in the pid namespace's init with the
 /// root built, or the failing step, bind index and error.
 ///
@@ -553,6 +653,9 @@ unsafe fn enter_container(
             std::ptr::null(),
         ) as libc::c_long)
         .map_err(at(3))?;
+        if !c.overlays.is_empty() {
+            make_overlays(c)?;
+        }
         // Take every bind's source before the staging tmpfs can hide any of them.
         for (i, b) in c.binds.iter().enumerate() {
             let fd = check(libc::syscall(
@@ -621,6 +724,21 @@ unsafe fn enter_container(
             ))
             .map_err(|e| (10, i as u32, e))?;
             libc::close(c.tree_fds[i]);
+        }
+        for (i, o) in c.overlays.iter().enumerate() {
+            check(libc::syscall(
+                libc::SYS_move_mount,
+                c.overlay_fds[i],
+                c"".as_ptr(),
+                libc::AT_FDCWD,
+                o.target.as_ptr(),
+                MOVE_MOUNT_F_EMPTY_PATH,
+            ))
+            .map_err(|e| (20, i as u32, e))?;
+            libc::close(c.overlay_fds[i]);
+        }
+        if !c.overlays.is_empty() {
+            libc::close(SCRATCH_FD);
         }
         check(libc::mount(
             c"proc".as_ptr(),

@@ -30,7 +30,8 @@ pub struct Args {
     /// Append audit records to this file.
     #[arg(long, value_name = "PATH")]
     pub audit_log: Option<PathBuf>,
-    /// Record what the command did and write a policy that would allow it.
+    /// Run the command permissively in a throwaway container (nothing it writes is
+    /// kept), record what it did, and write a policy that would allow it to OUT.
     #[arg(long, value_name = "OUT")]
     pub learn: Option<PathBuf>,
     /// The policy files (imports are followed).
@@ -86,6 +87,8 @@ fn sandbox(
     let container = match agent.isolation {
         mxc_eval::Isolation::Process => false,
         mxc_eval::Isolation::Container => true,
+        // Learning runs in its own throwaway container, whatever the tier.
+        mxc_eval::Isolation::Microvm if args.learn.is_some() => true,
         mxc_eval::Isolation::Microvm => {
             return Err(
                 "`isolation microvm` is not available in this build, and the agent \
@@ -113,6 +116,7 @@ fn sandbox(
                 path_var.to_string_lossy()
             )),
             supervisor_error: None,
+            learned: None,
         });
     };
     let plan = mxc_lang::plan::plan(bound);
@@ -120,6 +124,7 @@ fn sandbox(
     let cfg = lx::Config {
         engine: std::sync::Arc::new(engine),
         container,
+        learn: args.learn.is_some(),
         bounds: bounds(&plan),
         program,
         argv: args.command.iter().map(Into::into).collect(),
@@ -133,10 +138,31 @@ fn sandbox(
         processes: agent.processes,
         cpus: agent.cpus,
     };
-    if args.learn.is_some() {
-        return Err("`--learn` is not available in this build".into());
+    let isolation = format!("{:?}", agent.isolation).to_lowercase();
+    let mut outcome = lx::run(cfg).map_err(|e| e.0)?;
+    if let (Some(out), Some(learned)) = (&args.learn, &outcome.learned) {
+        let text = lx::learn::render(learned, &agent.name, &isolation, &args.command.join(" "));
+        match std::fs::write(out, text) {
+            Ok(()) => eprintln!(
+                "mxcc: learned {} paths, {} network targets and {} programs; policy \
+                 `learned-{name}` and agent `{name}-learned` written to {} (nothing the run \
+                 wrote was kept)",
+                learned.fs.len(),
+                learned.net.len(),
+                learned.launch.len(),
+                out.display(),
+                name = agent.name,
+            ),
+            Err(e) => {
+                eprintln!(
+                    "error: cannot write the learned policy to {}: {e}",
+                    out.display()
+                );
+                outcome.code = 1;
+            }
+        }
     }
-    lx::run(cfg).map_err(|e| e.0)
+    Ok(outcome)
 }
 
 #[cfg(not(target_os = "linux"))]

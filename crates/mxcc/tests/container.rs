@@ -255,3 +255,88 @@ except OSError as e:
     assert!(out.contains("udp refused"), "{out}");
     assert!(!out.contains("DENIED-SERVICE"), "{out}");
 }
+
+/// `--learn`: the command runs permissively in a throwaway view (what it writes is not
+/// kept), and the policy written allows that command — and not more.
+#[test]
+fn learn_writes_a_policy_that_runs_the_command_again() {
+    let d = scratch("learn");
+    let w = d.join("w");
+    std::fs::create_dir_all(&w).unwrap();
+    std::fs::write(w.join("in.txt"), "data\n").unwrap();
+    let port = service(b"HELLO");
+    let p = d.join("strict.mxc");
+    std::fs::write(
+        &p,
+        "policy nothing { fs { deny read \"/nonexistent/**\" } }\nagent a { isolation process  use nothing }\n",
+    )
+    .unwrap();
+    let script = format!(
+        "cat in.txt > out.txt; mkdir -p build; echo x > build/f; \
+         python3 -c \"import socket; s = socket.create_connection(('127.0.0.1', {port})); s.sendall(b'x'); print(s.recv(200).decode().split()[0])\"; \
+         cat out.txt"
+    );
+    let out = d.join("learned.mxc");
+    let o = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .arg("run")
+        .arg(&p)
+        .args(["--agent", "a", "--learn"])
+        .arg(&out)
+        .args(["--", "/bin/sh", "-c", &script])
+        .env("PATH", "/usr/bin:/bin")
+        .current_dir(&w)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("HTTP/1.0") && stdout.contains("data"),
+        "{}",
+        text(&o)
+    );
+    // Throwaway: nothing the run wrote is on the host.
+    assert!(!w.join("out.txt").exists() && !w.join("build").exists());
+    let policy = std::fs::read_to_string(&out).unwrap();
+    assert!(policy.contains("policy learned-a {"), "{policy}");
+    assert!(
+        policy.contains(&format!("allow connect \"127.0.0.1:{port}\"")),
+        "{policy}"
+    );
+    assert!(policy.contains("allow launch \"/usr/bin/cat\""), "{policy}");
+    let check = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .arg("check")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check));
+    // The learned agent runs the same command, for real this time.
+    let again = |cmd: &str| {
+        Command::new(env!("CARGO_BIN_EXE_mxcc"))
+            .arg("run")
+            .arg(&out)
+            .args([
+                "--agent",
+                "a-learned",
+                "--ask",
+                "deny",
+                "--",
+                "/bin/sh",
+                "-c",
+                cmd,
+            ])
+            .env("PATH", "/usr/bin:/bin")
+            .current_dir(&w)
+            .output()
+            .unwrap()
+    };
+    let o = again(&script);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        std::fs::read_to_string(w.join("out.txt")).unwrap(),
+        "data\n"
+    );
+    assert!(w.join("build/f").exists());
+    // And no more than it needed.
+    let o = again("cat /etc/shadow");
+    assert_ne!(o.status.code(), Some(0), "{}", text(&o));
+}
