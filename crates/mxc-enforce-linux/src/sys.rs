@@ -145,26 +145,14 @@ pub fn notif_addfd_send(
     fd: BorrowedFd<'_>,
     cloexec: bool,
 ) -> io::Result<i32> {
-    let mut addfd = libc::seccomp_notif_addfd {
+    notif_addfd(
+        listener,
         id,
-        flags: libc::SECCOMP_ADDFD_FLAG_SEND as u32,
-        srcfd: fd.as_raw_fd() as u32,
-        newfd: 0,
-        newfd_flags: if cloexec { libc::O_CLOEXEC as u32 } else { 0 },
-    };
-    // SAFETY: the kernel reads a `seccomp_notif_addfd`, which `addfd` is.
-    let r = unsafe {
-        libc::ioctl(
-            listener.as_raw_fd(),
-            libc::SECCOMP_IOCTL_NOTIF_ADDFD,
-            &mut addfd as *mut libc::seccomp_notif_addfd,
-        )
-    };
-    if r >= 0 {
-        Ok(r)
-    } else {
-        Err(io::Error::last_os_error())
-    }
+        fd,
+        libc::SECCOMP_ADDFD_FLAG_SEND as u32,
+        0,
+        cloexec,
+    )
 }
 
 /// Installs `fd` into the target of notification `id` as its descriptor `target`
@@ -176,11 +164,29 @@ pub fn notif_addfd_setfd(
     target: i32,
     cloexec: bool,
 ) -> io::Result<i32> {
+    notif_addfd(
+        listener,
+        id,
+        fd,
+        libc::SECCOMP_ADDFD_FLAG_SETFD as u32,
+        target as u32,
+        cloexec,
+    )
+}
+
+fn notif_addfd(
+    listener: BorrowedFd<'_>,
+    id: u64,
+    fd: BorrowedFd<'_>,
+    flags: u32,
+    newfd: u32,
+    cloexec: bool,
+) -> io::Result<i32> {
     let mut addfd = libc::seccomp_notif_addfd {
         id,
-        flags: libc::SECCOMP_ADDFD_FLAG_SETFD as u32,
+        flags,
         srcfd: fd.as_raw_fd() as u32,
-        newfd: target as u32,
+        newfd,
         newfd_flags: if cloexec { libc::O_CLOEXEC as u32 } else { 0 },
     };
     // SAFETY: the kernel reads a `seccomp_notif_addfd`, which `addfd` is.

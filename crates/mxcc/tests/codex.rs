@@ -10,16 +10,12 @@
 //! set (CI sets it).
 #![cfg(target_os = "linux")]
 
+mod common;
+use common::*;
+
 use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
 
 fn codex_bin() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("MXC_CODEX_BIN") {

@@ -4,25 +4,12 @@
 //! CI runs it as root.
 #![cfg(target_os = "linux")]
 
+mod common;
+use common::*;
+
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("mxc-ct-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d.canonicalize().unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}--- stderr\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 const SYSTEM: &str = r#"
 param work: path
@@ -60,7 +47,7 @@ const NOTHING_MORE: &str = "policy more { fs { deny read \"/nonexistent/**\" } }
 
 #[test]
 fn namespaces_root_and_proc_are_the_sandboxs_own() {
-    let d = scratch("view");
+    let d = scratch("ct", "view");
     let script = r#"
 import json, os, socket
 mounts = []
@@ -92,7 +79,7 @@ print(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "pids": pids
     // An empty network namespace: loopback only.
     assert_eq!(v["ifaces"], serde_json::json!(["lo"]));
     assert_eq!(v["cwd"], d.to_str().unwrap());
-    assert_eq!(v["uid"].as_u64().unwrap(), u64::from(rustix_uid()));
+    assert_eq!(v["uid"].as_u64().unwrap(), u64::from(uid()));
     // The root: a read-only tmpfs; /proc is a private procfs; the only other mounts are
     // the policy's grants, read-only except the writable workspace.
     let mounts = v["mounts"].as_array().unwrap();
@@ -133,18 +120,9 @@ print(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "pids": pids
     assert_eq!(std::fs::read_to_string(d.join("made-inside")).unwrap(), "x");
 }
 
-fn rustix_uid() -> u32 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap()
-}
-
 #[test]
 fn statuses_and_leftovers() {
-    let d = scratch("status");
+    let d = scratch("ct", "status");
     let o = run_in(&d, NOTHING_MORE, &[], &["/bin/sh", "-c", "exit 7"]);
     assert_eq!(o.status.code(), Some(7), "{}", text(&o));
     let o = run_in(&d, NOTHING_MORE, &[], &["/bin/sh", "-c", "kill -9 $$"]);
@@ -193,7 +171,7 @@ fn service(banner: &'static [u8]) -> u16 {
 
 #[test]
 fn network_leaves_only_through_mxc() {
-    let d = scratch("net");
+    let d = scratch("ct", "net");
     let allowed = service(b"ALLOWED-SERVICE");
     let denied = service(b"DENIED-SERVICE");
     let inside = 18_000 + (std::process::id() % 1000) as u16;
@@ -260,7 +238,7 @@ except OSError as e:
 /// kept), and the policy written allows that command — and not more.
 #[test]
 fn learn_writes_a_policy_that_runs_the_command_again() {
-    let d = scratch("learn");
+    let d = scratch("ct", "learn");
     let w = d.join("w");
     std::fs::create_dir_all(&w).unwrap();
     std::fs::write(w.join("in.txt"), "data\n").unwrap();

@@ -4,75 +4,23 @@
 //! refuses; `local-llm.mxc` launches only ollama, run when it is installed.)
 #![cfg(target_os = "linux")]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::*;
 
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("mxc-ex-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d.canonicalize().unwrap()
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}--- stderr\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn rustix_uid() -> u32 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap()
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let o = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "git {args:?}: {o:?}");
-}
+use std::process::Command;
 
 /// `examples/copilot-cli.mxc`: Copilot's tools work on the repository; keys, hooks and
 /// pushes do not.
 #[test]
 fn example_copilot_cli_runs_in_a_container() {
-    let d = scratch("copilot");
+    let d = scratch("ex", "copilot");
     let home = d.join("home");
     let ws = home.join("src/app");
     std::fs::create_dir_all(home.join(".ssh")).unwrap();
     std::fs::create_dir_all(&ws).unwrap();
     std::fs::write(home.join(".ssh/id_ed25519"), "KEY-MATERIAL").unwrap();
     std::fs::write(ws.join("app.py"), "print('v1')\n").unwrap();
-    git(&ws, &["init", "-q"]);
-    git(&ws, &["add", "."]);
-    git(
-        &ws,
-        &[
-            "-c",
-            "user.email=a@b",
-            "-c",
-            "user.name=a",
-            "commit",
-            "-qm",
-            "init",
-        ],
-    );
+    git_repo(&ws);
     let script = format!(
         "cd {ws}; sed -i s/v1/v2/ app.py; git status --short; git diff --stat | tail -1; \
          cat {home}/.ssh/id_ed25519 || echo 'key: refused'; \
@@ -115,7 +63,7 @@ fn example_copilot_cli_runs_in_a_container() {
 /// tests build and run in the checkout; pushing and the host's files do not.
 #[test]
 fn example_ci_build_runs_in_a_container() {
-    if rustix_uid() != 0 {
+    if uid() != 0 {
         eprintln!("skipped: the ci-build example runs as the `ci` user, which needs root");
         return;
     }
@@ -134,7 +82,7 @@ fn example_ci_build_runs_in_a_container() {
             .unwrap();
         assert!(o.status.success(), "useradd ci: {o:?}");
     }
-    let d = scratch("ci");
+    let d = scratch("ex", "ci");
     let checkout = d.join("checkout");
     std::fs::create_dir_all(&checkout).unwrap();
     std::fs::write(
@@ -208,7 +156,7 @@ fn example_ci_build_runs_in_a_container() {
 /// project; `.git` stays read-only, keys unreadable, the network off.
 #[test]
 fn example_codex_workspace_write_runs() {
-    let d = scratch("codexws");
+    let d = scratch("ex", "codexws");
     let home = d.join("home");
     let project = home.join("proj");
     std::fs::create_dir_all(home.join(".ssh")).unwrap();
@@ -224,20 +172,7 @@ fn example_codex_workspace_write_runs() {
         "import unittest\nfrom calc import add\nclass T(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n",
     )
     .unwrap();
-    git(&project, &["init", "-q"]);
-    git(&project, &["add", "."]);
-    git(
-        &project,
-        &[
-            "-c",
-            "user.email=a@b",
-            "-c",
-            "user.name=a",
-            "commit",
-            "-qm",
-            "init",
-        ],
-    );
+    git_repo(&project);
     let script = format!(
         "cd {p}; echo '# more' >> calc.py; git status --short; git diff --stat | tail -1; \
          python3 -B -m unittest -q 2>&1 | tail -1; \

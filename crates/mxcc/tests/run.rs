@@ -2,15 +2,11 @@
 //! identity, timeouts, audit logs, and a real workload (Python tests, git, cargo).
 #![cfg(target_os = "linux")]
 
+mod common;
+use common::*;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("mxc-run-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 const SYSTEM: &str = r#"
 policy system {
@@ -41,18 +37,9 @@ fn run(policy: &Path, extra: &[&str], cmd: &[&str]) -> Output {
         .unwrap()
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}--- stderr\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 #[test]
 fn exit_status_is_the_commands() {
-    let d = scratch("status");
+    let d = scratch("run", "status");
     let p = policy(&d, "agent a { isolation process  use system }");
     let o = run(&p, &[], &["/bin/sh", "-c", "exit 7"]);
     assert_eq!(o.status.code(), Some(7), "{}", text(&o));
@@ -64,7 +51,7 @@ fn exit_status_is_the_commands() {
 
 #[test]
 fn a_denied_or_missing_command_is_126_or_127() {
-    let d = scratch("notstarted");
+    let d = scratch("run", "notstarted");
     let p = policy(
         &d,
         "policy no-sh { app { deny launch \"/usr/bin/dash\" } }\n\
@@ -80,7 +67,7 @@ fn a_denied_or_missing_command_is_126_or_127() {
 
 #[test]
 fn tiers_that_are_not_available_refuse_with_125() {
-    let d = scratch("tiers");
+    let d = scratch("run", "tiers");
     let p = policy(&d, "agent a { isolation microvm  use system }");
     let o = run(&p, &[], &["/bin/true"]);
     assert_eq!(o.status.code(), Some(125), "{}", text(&o));
@@ -90,7 +77,7 @@ fn tiers_that_are_not_available_refuse_with_125() {
 
 #[test]
 fn ask_follows_the_flag_and_is_denied_without_a_terminal() {
-    let d = scratch("ask");
+    let d = scratch("run", "ask");
     std::fs::write(d.join("f"), "content").unwrap();
     let p = policy(
         &d,
@@ -121,7 +108,7 @@ fn ask_follows_the_flag_and_is_denied_without_a_terminal() {
 
 #[test]
 fn env_is_scrubbed() {
-    let d = scratch("env");
+    let d = scratch("run", "env");
     let p = policy(&d, "agent a { isolation process  use system }");
     let o = run(&p, &[], &["/usr/bin/env"]);
     let out = String::from_utf8_lossy(&o.stdout);
@@ -139,7 +126,7 @@ fn env_is_scrubbed() {
 
 #[test]
 fn timeout_kills_the_whole_tree() {
-    let d = scratch("timeout");
+    let d = scratch("run", "timeout");
     let p = policy(
         &d,
         "agent a { isolation process  limits { timeout 1s }  use system }",
@@ -153,10 +140,10 @@ fn timeout_kills_the_whole_tree() {
 
 #[test]
 fn local_identity_runs_as_that_uid() {
-    if rustix_uid() != 0 {
+    if uid() != 0 {
         return; // switching users needs root (CI runs as root)
     }
-    let d = scratch("identity");
+    let d = scratch("run", "identity");
     let p = policy(
         &d,
         "agent a { identity local(uid: 65534)  isolation process  use system }",
@@ -170,18 +157,9 @@ fn local_identity_runs_as_that_uid() {
     );
 }
 
-fn rustix_uid() -> u32 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap()
-}
-
 #[test]
 fn audit_log_is_chained_and_tampering_is_found() {
-    let d = scratch("audit");
+    let d = scratch("run", "audit");
     let p = policy(&d, "agent a { isolation process  audit all  use system }");
     let log = d.join("audit.log");
     let log_s = log.to_str().unwrap();
@@ -225,7 +203,7 @@ fn audit_log_is_chained_and_tampering_is_found() {
 /// reasonable developer policy — while the SSH key stays out of reach.
 #[test]
 fn real_workload() {
-    let d = scratch("workload");
+    let d = scratch("run", "workload");
     let proj = d.join("proj");
     std::fs::create_dir_all(proj.join("src")).unwrap();
     std::fs::write(proj.join("calc.py"), "def add(a, b):\n    return a + b\n").unwrap();
@@ -318,7 +296,7 @@ fn names_go_through_the_proxy() {
             let _ = s.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello");
         }
     });
-    let d = scratch("proxy");
+    let d = scratch("run", "proxy");
     let p = policy(
         &d,
         &format!(
@@ -352,7 +330,7 @@ try:\n    u.urlopen(\"http://denied.example/\", timeout=10)\nexcept OSError as e
 /// `limits`: the process count and memory are capped for the whole tree.
 #[test]
 fn limits_cap_processes_and_memory() {
-    let d = scratch("limits");
+    let d = scratch("run", "limits");
     let p = policy(
         &d,
         "agent a { isolation process  limits { processes 8  memory 64MiB  cpu 1 }  use system }",
@@ -388,7 +366,7 @@ fn limits_cap_processes_and_memory() {
 /// `mxcc plan --target linux` describes what `run` would set up, as JSON.
 #[test]
 fn plan_describes_the_sandbox() {
-    let d = scratch("plan");
+    let d = scratch("run", "plan");
     let p = policy(
         &d,
         "policy w { fs { allow all \"/srv/app/**\"  deny read \"/srv/app/.env\" } net { allow connect \"api.example.com:443\" } }\n\
@@ -461,7 +439,7 @@ fn plan_describes_the_sandbox() {
 /// cgroup) — nothing keeps running unsupervised.
 #[test]
 fn killing_mxcc_kills_the_tree() {
-    let d = scratch("killed");
+    let d = scratch("run", "killed");
     let p = policy(
         &d,
         &format!(
@@ -512,7 +490,7 @@ fn killing_mxcc_kills_the_tree() {
 /// own: it never sees the question's answer, and what is typed afterwards reaches it.
 #[test]
 fn ask_on_the_terminal_keeps_the_answer_from_the_sandbox() {
-    let d = scratch("asktty");
+    let d = scratch("run", "asktty");
     std::fs::write(d.join("f"), "secret-content\n").unwrap();
     let f = d.join("f");
     let p = policy(
@@ -575,7 +553,7 @@ sys.stdout.write(out.decode(errors="replace"))
 /// directory (Landlock grants beneath it) must not open the siblings.
 #[test]
 fn grants_wider_than_their_rules_are_supervised() {
-    let d = scratch("widened");
+    let d = scratch("run", "widened");
     std::fs::create_dir_all(d.join("dir")).unwrap();
     std::fs::write(d.join("secret"), "SIBLING-SECRET").unwrap();
     std::fs::write(d.join("dir/inner"), "INNER-SECRET").unwrap();
@@ -620,7 +598,7 @@ fn the_proxy_turns_away_processes_outside_the_sandbox() {
             let _ = (&s).write_all(b"HTTP/1.0 200 OK\r\n\r\nSERVICE");
         }
     });
-    let d = scratch("proxy-outsider");
+    let d = scratch("run", "proxy-outsider");
     let p = policy(
         &d,
         &format!(
