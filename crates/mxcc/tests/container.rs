@@ -318,3 +318,58 @@ fn learn_writes_a_policy_that_runs_the_command_again() {
     let o = again("cat /etc/shadow");
     assert_ne!(o.status.code(), Some(0), "{}", text(&o));
 }
+
+/// If `mxcc` itself is killed, the container goes with it (the watchdog kills the run's
+/// cgroup, and the namespace's init dies with its parent).
+#[test]
+fn killing_mxcc_kills_the_container() {
+    let d = scratch("ct", "killed");
+    let marker = format!("{}", 40_000 + std::process::id() % 10_000);
+    let p = d.join("p.mxc");
+    std::fs::write(
+        &p,
+        format!("{SYSTEM}\n{NOTHING_MORE}\nagent a {{ isolation container  use system, more }}\n"),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .arg("run")
+        .arg(&p)
+        .args(["--agent", "a", "--param"])
+        .arg(format!("work={}", d.display()))
+        .args(["--", "/bin/sh", "-c"])
+        .arg(format!(
+            "(/bin/sleep {marker} & wait) & /bin/sleep {marker} & echo started > {}/started; wait",
+            d.display()
+        ))
+        .spawn()
+        .unwrap();
+    let running = || -> usize {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+            .filter(|c| {
+                String::from_utf8_lossy(c).replace('\0', " ").trim()
+                    == format!("/bin/sleep {marker}")
+            })
+            .count()
+    };
+    let start = std::time::Instant::now();
+    while !(d.join("started").exists() && running() == 2) {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "not started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap(); // SIGKILL: no clean-up code of mxcc runs
+    child.wait().unwrap();
+    let start = std::time::Instant::now();
+    while running() > 0 {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "still running after mxcc was killed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
