@@ -1522,9 +1522,26 @@ fn program_of(pid: u32) -> Vec<u8> {
 
 /// The parent of `pid` and whether it is already dead (zombie), from `/proc/PID/stat`.
 fn parent_of(pid: u32) -> Option<(u32, bool)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // `pid (comm) state ppid …`; comm may hold spaces and parentheses.
-    let (_, rest) = stat.rsplit_once(") ")?;
+    // One open and one read (this runs for every process of the machine when the
+    // sandbox's tree is listed): the state and parent follow the command name, which
+    // is at most 64 bytes.
+    let fd = fs::open(
+        format!("/proc/{pid}/stat"),
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()?;
+    let mut buf = [0u8; 512];
+    let n = rustix::io::read(&fd, &mut buf).ok()?;
+    parse_stat(&buf[..n])
+}
+
+/// (parent, dead) from the text of `/proc/PID/stat`: `pid (comm) state ppid …`. The
+/// command name is whatever the process set (`PR_SET_NAME`): spaces, parentheses, bytes
+/// that are not UTF-8. Only what follows its last `)` is read.
+fn parse_stat(stat: &[u8]) -> Option<(u32, bool)> {
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    let rest = std::str::from_utf8(stat.get(close + 1..)?).ok()?;
     let mut f = rest.split_whitespace();
     let state = f.next()?;
     let ppid = f.next()?.parse().ok()?;
@@ -1589,4 +1606,18 @@ pub enum Class {
     File,
     Network,
     Process,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_stat;
+
+    #[test]
+    fn a_process_name_cannot_hide_its_parent() {
+        assert_eq!(parse_stat(b"12 (sh) S 7 12 12 0"), Some((7, false)));
+        // Spaces, parentheses and bytes that are not UTF-8 in the name.
+        assert_eq!(parse_stat(b"12 (a) S 1 (b) Z 9 1 1"), Some((9, true)));
+        assert_eq!(parse_stat(b"12 (\xff\xfe) x) R 42 1"), Some((42, false)));
+        assert_eq!(parse_stat(b"garbage"), None);
+    }
 }
