@@ -74,8 +74,13 @@ impl Asker {
 
 /// The view of the filesystem a path is resolved in.
 pub struct View<'a> {
+    /// The sandbox's root (the host's `/` in the process tier; the root of its mount
+    /// namespace, `/proc/PID/root`, in the container tier: the walk never leaves it, as
+    /// `..` at a namespace's root stays there). Fixed for a run: `chroot`, `pivot_root`
+    /// and new mount namespaces are refused inside.
+    pub root: BorrowedFd<'a>,
     /// The sandbox has a root and a pid namespace of its own (the container tier):
-    /// paths start at its root, and its procfs numbers processes its own way.
+    /// its procfs numbers processes its own way.
     pub container: bool,
     /// The device of the procfs the sandbox sees.
     pub proc_dev: u64,
@@ -137,21 +142,11 @@ pub fn resolve(
     if path.is_empty() {
         return Err(Errno::NOENT);
     }
-    let root = if view.container {
-        // The asker's own root (its mount namespace): the walk below never leaves it,
-        // as `..` at a namespace's root stays there.
-        fs::open(
-            format!("/proc/{}/root", who.tid),
-            OFlags::PATH | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|_| Errno::SRCH)?
-    } else {
-        opath(rustix::fs::CWD, b"/", true)?
-    };
-    let root_id = id_of(root.as_fd())?;
-    let mut cur: OwnedFd = if path.first() == Some(&b'/') {
-        root.try_clone().map_err(|_| Errno::NOMEM)?
+    let root = view.root;
+    let absolute = path.first() == Some(&b'/');
+    // Where a relative path starts (an absolute one starts at `root`).
+    let based: Option<OwnedFd> = if absolute {
+        None
     } else {
         let p = match base {
             Base::Cwd | Base::Fd(libc::AT_FDCWD) => format!("/proc/{}/cwd", who.tid),
@@ -168,8 +163,9 @@ pub fn resolve(
         if !fs::fstat(&fd).is_ok_and(|s| fs::FileType::from_raw_mode(s.st_mode).is_dir()) {
             return Err(Errno::NOTDIR);
         }
-        fd
+        Some(fd)
     };
+    let start = based.as_ref().map_or(root, |f| f.as_fd());
     let pdev = view.proc_dev;
     // Fast path: a path without symlinks to an existing object outside procfs is
     // resolved by the kernel in one call (`RESOLVE_NO_SYMLINKS`: any symlink, magic
@@ -182,7 +178,7 @@ pub fn resolve(
         }
         let rel: &[u8] = if rel.is_empty() { b"." } else { rel };
         let fast = fs::openat2(
-            &cur,
+            start,
             rel,
             OFlags::PATH | OFlags::CLOEXEC,
             Mode::empty(),
@@ -202,6 +198,11 @@ pub fn resolve(
             }
         }
     }
+    let mut cur: OwnedFd = match based {
+        Some(f) => f,
+        None => root.try_clone_to_owned().map_err(|_| Errno::NOMEM)?,
+    };
+    let root_id = id_of(root)?;
     let mut cur_id = id_of(cur.as_fd())?;
     let mut queue: VecDeque<Vec<u8>> = split(path);
     let trailing_slash = path.len() > 1 && path.last() == Some(&b'/');
@@ -323,7 +324,7 @@ pub fn resolve(
             }
             let target = fs::readlinkat(&fd, "", Vec::new())?.into_bytes();
             if target.first() == Some(&b'/') {
-                cur = root.try_clone().map_err(|_| Errno::NOMEM)?;
+                cur = root.try_clone_to_owned().map_err(|_| Errno::NOMEM)?;
                 cur_id = root_id;
             }
             let mut t = split(&target);
@@ -392,7 +393,10 @@ mod tests {
     use super::*;
 
     fn host_view<'a>(in_sandbox: &'a dyn Fn(u32) -> bool) -> View<'a> {
+        static ROOT: std::sync::OnceLock<OwnedFd> = std::sync::OnceLock::new();
+        let root = ROOT.get_or_init(|| opath(rustix::fs::CWD, b"/", true).unwrap());
         View {
+            root: root.as_fd(),
             container: false,
             proc_dev: proc_dev(),
             in_sandbox,

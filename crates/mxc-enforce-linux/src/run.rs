@@ -266,6 +266,18 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
                     .map_err(|e| format!("cannot take the agent's identity: {e}"))?;
             }
             let audit = audit_slot2.lock().ok().and_then(|mut a| a.take());
+            // The sandbox's root: the host's, or its mount namespace's (chroot and
+            // new mount namespaces are refused inside, so it stays the same).
+            let root_path = match &container {
+                Some(c) => format!("/proc/{}/root", c.init),
+                None => "/".to_string(),
+            };
+            let root = rustix::fs::open(
+                root_path.as_str(),
+                rustix::fs::OFlags::PATH | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            )
+            .map_err(|e| format!("cannot open the sandbox's root {root_path}: {e}"))?;
             let sup = Arc::new(Supervisor {
                 listener,
                 engine,
@@ -281,6 +293,7 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
                 container,
                 outside: Mutex::new(Default::default()),
                 learned: learned_for_sup,
+                root,
             });
             {
                 let sup = sup.clone();

@@ -57,6 +57,8 @@ pub struct Supervisor {
     /// Sockets (by inode) the supervisor put in place of the sandbox's own to reach
     /// beyond the container's network namespace.
     pub outside: Mutex<HashSet<u64>>,
+    /// The sandbox's root, opened once (see [`resolve::View::root`]).
+    pub root: OwnedFd,
     /// `--learn`: every access is allowed and recorded here.
     pub learned: Option<Arc<Mutex<crate::learn::Learned>>>,
 }
@@ -463,6 +465,7 @@ impl Call<'_> {
         let who = self.who();
         let our = self.sup.our_pid;
         let view = resolve::View {
+            root: self.sup.root.as_fd(),
             container: self.sup.container.is_some(),
             proc_dev: self
                 .sup
