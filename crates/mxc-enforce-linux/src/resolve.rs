@@ -333,10 +333,16 @@ pub fn resolve(
             }
             continue;
         }
-        // (A container's procfs shows only the sandbox's own pid namespace.)
-        if cur_id == (pdev, PROC_ROOT_INO) && !view.container {
+        if cur_id == (pdev, PROC_ROOT_INO) {
             if let Some(pid) = numeric(&comp) {
-                if !(view.in_sandbox)(pid) {
+                // A container's procfs shows only the sandbox's own pid namespace, whose
+                // init (pid 1) is MXC's: a copy of `mxcc`, with its environment.
+                let outside = if view.container {
+                    pid == 1
+                } else {
+                    !(view.in_sandbox)(pid)
+                };
+                if outside {
                     return Err(Errno::ACCESS);
                 }
             }

@@ -517,6 +517,9 @@ unsafe fn init_fork_command() -> io::Result<()> {
             check(libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) as libc::c_long)?;
             return Ok(());
         }
+        // The init is a copy of `mxcc` (its memory, its environment): nothing in the
+        // sandbox may read it through /proc.
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
         exit_like(pid)
     }
 }

@@ -86,6 +86,8 @@ fn escape(name: &str, agent: &str) {
         .env("HOST_ABSTRACT", &host.abstract_name)
         .env("HOST_TCP_PORT", host.tcp_port.to_string())
         .env("HOST_PID", std::process::id().to_string())
+        // In mxcc's environment only (the policy does not pass it): must not leak.
+        .env("MXC_ESCAPE_SECRET_ENV", "TOP-SECRET-ENV")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -98,6 +100,7 @@ fn escape(name: &str, agent: &str) {
     );
     assert!(stdout.contains("held:"), "{stdout}");
     assert!(!stdout.contains("TOP-SECRET") && !stdout.contains("secret-service"));
+    assert!(!stdout.contains("TOP-SECRET-ENV"));
     // The secret is untouched and the log is intact.
     let mut key = String::new();
     std::fs::File::open(work.join("secret/key"))

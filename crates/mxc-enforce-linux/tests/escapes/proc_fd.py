@@ -10,6 +10,12 @@ for pid in {os.getppid(), 1} ^ {1} | {int(os.environ["HOST_PID"])}:
     attack(f"list the descriptors of {pid} (outside)", lambda: os.listdir(f"/proc/{pid}/fd"))
     attack(f"read the environment of {pid} (outside)", lambda: read(f"/proc/{pid}/environ"))
 attack("read init's root", lambda: os.listdir("/proc/1/root/"))
+# pid 1: the host's init (process tier) or MXC's own init of the container, a copy of
+# mxcc holding mxcc's environment (MXC_ESCAPE_SECRET_ENV is set for mxcc, scrubbed for us).
+attack("read init's environment", lambda: read("/proc/1/environ"))
+attack("read init's memory", lambda: read("/proc/1/mem"))
+attack("read init's environment through /proc/1/task/1",
+       lambda: read("/proc/1/task/1/environ"))
 d = os.open(WORK, os.O_RDONLY | os.O_DIRECTORY)
 attack("read the secret beneath an own directory descriptor",
        lambda: read(f"/proc/self/fd/{d}/secret/key"))
