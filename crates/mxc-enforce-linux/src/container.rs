@@ -226,9 +226,21 @@ pub fn plan(bounds: &Bounds, cwd: &Path) -> MountPlan {
     }
 }
 
+/// The devices a `--learn` run sees.
+const LEARN_DEVICES: &[&str] = &[
+    "/dev/null",
+    "/dev/zero",
+    "/dev/full",
+    "/dev/random",
+    "/dev/urandom",
+    "/dev/tty",
+    "/dev/ptmx",
+    "/dev/pts",
+];
+
 /// The throwaway view of `--learn`: every directory at the top of the host's root
-/// behind an overlay (writes land in a tmpfs and vanish with the run), `/dev` and `/sys`
-/// bound read-only, the top-level symbolic links recreated, a private `/proc`. A
+/// behind an overlay (writes land in a tmpfs and vanish with the run), `/sys` bound
+/// read-only, of `/dev` only [`LEARN_DEVICES`], the top-level symbolic links recreated, a private `/proc`. A
 /// directory with filesystems mounted beneath it is bound read-only (with them) rather
 /// than overlaid: writes there fail instead of vanishing.
 pub fn plan_learn(cwd: &Path) -> MountPlan {
@@ -258,7 +270,25 @@ pub fn plan_learn(cwd: &Path) -> MountPlan {
                 }
             } else if meta.is_dir() {
                 m.dirs.push(p.clone());
-                if special[1..].contains(&p.as_path()) || (p != special[0] && has_submounts(&p)) {
+                if p == special[1] {
+                    // Not the host's devices (a device node is written through, whatever
+                    // the mount says): the harmless ones and terminals only.
+                    for dev in LEARN_DEVICES {
+                        let d = Path::new(dev);
+                        if let Ok(meta) = std::fs::metadata(d) {
+                            if meta.is_dir() {
+                                m.dirs.push(d.to_path_buf());
+                            } else {
+                                m.files.push(d.to_path_buf());
+                            }
+                            m.binds.push(PlannedBind {
+                                path: d.to_path_buf(),
+                                readonly: false,
+                                dir: meta.is_dir(),
+                            });
+                        }
+                    }
+                } else if p == special[2] || (p != special[0] && has_submounts(&p)) {
                     m.binds.push(PlannedBind {
                         path: p,
                         readonly: true,
