@@ -437,8 +437,20 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
     let status = child
         .wait()
         .map_err(|e| SetupError(format!("cannot wait for the command: {e}")))?;
-    // The sandbox ends with its command: what it left running is stopped.
-    kill_tree(our_pid, watchdog);
+    // The sandbox ends with its command: what it left running is stopped. When nothing
+    // of the sandbox can have left the run's cgroup (the policy grants no write to
+    // cgroupfs), an empty cgroup means nothing is left, and the scan of every process
+    // of the machine is skipped.
+    let left = match &cgroup {
+        Some(cg) if cgroup_sealed(&cfg.bounds) => cg.procs_reader().is_none_or(|mut f| {
+            let mut s = String::new();
+            f.read_to_string(&mut s).is_err() || !s.trim().is_empty()
+        }),
+        _ => true,
+    };
+    if left {
+        kill_tree(our_pid, watchdog);
+    }
     reap_all();
     let sup_result = supervisor.join();
     // The sandbox's terminal: once its last user is gone, flush what it wrote.
@@ -655,6 +667,17 @@ fn container_handshake(
         Some(std::net::TcpListener::from(proxy)),
         Some(crate::supervisor::ContainerView { init, proc_dev }),
     )))
+}
+
+/// Whether no process of the sandbox can move itself out of the run's cgroup: no
+/// grant lets it write, create or delete in the cgroup filesystem.
+fn cgroup_sealed(b: &crate::Bounds) -> bool {
+    let cgroupfs = std::path::Path::new("/sys/fs/cgroup");
+    !b.fs.iter().any(|g| {
+        let r = g.rights;
+        (r.write || r.create || r.delete)
+            && (g.path.starts_with(cgroupfs) || cgroupfs.starts_with(&g.path))
+    })
 }
 
 /// Proxy settings of the caller's environment are replaced by MXC's own.

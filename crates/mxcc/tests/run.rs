@@ -636,3 +636,31 @@ fn the_proxy_turns_away_processes_outside_the_sandbox() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// What the command leaves running (in the background, or as a new session) is stopped
+/// when it exits.
+#[test]
+fn leftovers_are_stopped_with_the_command() {
+    let d = scratch("run", "leftovers");
+    let p = policy(&d, "agent a { isolation process  use system }");
+    let marker = 30_000 + std::process::id() % 10_000;
+    let o = run(
+        &p,
+        &[],
+        &[
+            "/bin/sh",
+            "-c",
+            &format!("/bin/sleep {marker} & /usr/bin/setsid /bin/sleep {marker} & echo started"),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let left: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains(&format!("sleep {marker}")))
+        .collect();
+    assert!(left.is_empty(), "left running: {left:?}");
+}
