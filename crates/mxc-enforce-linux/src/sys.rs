@@ -644,6 +644,10 @@ unsafe fn enter_container(
         for s in TERMINAL_SIGNALS {
             libc::signal(s, libc::SIG_IGN);
         }
+        // This process dies with `mxcc` (and the init with it, and the namespace with
+        // the init), cgroup or not.
+        check(libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) as libc::c_long)
+            .map_err(at(2))?;
         let pid = libc::fork();
         if pid < 0 {
             return Err((2, 0, io::Error::last_os_error()));
