@@ -140,13 +140,7 @@ fn statuses_and_leftovers() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     std::thread::sleep(std::time::Duration::from_millis(200));
-    let left: Vec<String> = std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
-        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-        .filter(|c| c.contains("sleep 31337"))
-        .collect();
+    let left = running("sleep 31337");
     assert!(left.is_empty(), "left running: {left:?}");
 }
 
@@ -343,19 +337,14 @@ fn killing_mxcc_kills_the_container() {
         ))
         .spawn()
         .unwrap();
-    let running = || -> usize {
-        std::fs::read_dir("/proc")
-            .unwrap()
-            .flatten()
-            .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
-            .filter(|c| {
-                String::from_utf8_lossy(c).replace('\0', " ").trim()
-                    == format!("/bin/sleep {marker}")
-            })
+    let sleeping = || {
+        running(&format!("/bin/sleep {marker}"))
+            .iter()
+            .filter(|c| *c == &format!("/bin/sleep {marker}"))
             .count()
     };
     let start = std::time::Instant::now();
-    while !(d.join("started").exists() && running() == 2) {
+    while !(d.join("started").exists() && sleeping() == 2) {
         assert!(
             start.elapsed() < std::time::Duration::from_secs(20),
             "not started"
@@ -365,7 +354,7 @@ fn killing_mxcc_kills_the_container() {
     child.kill().unwrap(); // SIGKILL: no clean-up code of mxcc runs
     child.wait().unwrap();
     let start = std::time::Instant::now();
-    while running() > 0 {
+    while sleeping() > 0 {
         assert!(
             start.elapsed() < std::time::Duration::from_secs(10),
             "still running after mxcc was killed"

@@ -367,19 +367,23 @@ fn limits_cap_processes_and_memory() {
 #[test]
 fn plan_describes_the_sandbox() {
     let d = scratch("run", "plan");
+    // `mxcc plan --target linux` of `p`, as JSON.
+    let plan = |p: &Path| -> serde_json::Value {
+        let o = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+            .args(["plan", "--target", "linux"])
+            .arg(p)
+            .args(["--agent", "a"])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
     let p = policy(
         &d,
         "policy w { fs { allow all \"/srv/app/**\"  deny read \"/srv/app/.env\" } net { allow connect \"api.example.com:443\" } }\n\
          agent a { isolation process  use system, w }",
     );
-    let o = Command::new(env!("CARGO_BIN_EXE_mxcc"))
-        .args(["plan", "--target", "linux"])
-        .arg(&p)
-        .args(["--agent", "a"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = plan(&p);
     assert_eq!(v["supported"], true);
     let e = &v["enforcement"];
     assert_eq!(e["fs_supervised"], true);
@@ -406,13 +410,7 @@ fn plan_describes_the_sandbox() {
         .any(|r| r["syscall"] == "io_uring_setup"));
     // The container tier: the namespaces and the root that will be built.
     let p = policy(&d, "agent a { isolation container  use system }");
-    let o = Command::new(env!("CARGO_BIN_EXE_mxcc"))
-        .args(["plan", "--target", "linux"])
-        .arg(&p)
-        .args(["--agent", "a"])
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = plan(&p);
     assert_eq!(v["supported"], true);
     let e = &v["enforcement"];
     assert_eq!(e["tier"], "container");
@@ -425,13 +423,7 @@ fn plan_describes_the_sandbox() {
     assert_eq!(e["root"]["proc"], "private");
     // A tier this build cannot run is reported, not planned.
     let p = policy(&d, "agent a { isolation microvm  use system }");
-    let o = Command::new(env!("CARGO_BIN_EXE_mxcc"))
-        .args(["plan", "--target", "linux"])
-        .arg(&p)
-        .args(["--agent", "a"])
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = plan(&p);
     assert_eq!(v["supported"], false);
 }
 
@@ -655,12 +647,6 @@ fn leftovers_are_stopped_with_the_command() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     std::thread::sleep(std::time::Duration::from_millis(200));
-    let left: Vec<String> = std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
-        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-        .filter(|c| c.contains(&format!("sleep {marker}")))
-        .collect();
+    let left = running(&format!("sleep {marker}"));
     assert!(left.is_empty(), "left running: {left:?}");
 }

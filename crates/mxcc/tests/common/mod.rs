@@ -68,3 +68,20 @@ pub fn git_repo(dir: &Path) {
         ],
     );
 }
+
+/// The command lines (arguments joined by spaces) of the processes on the machine
+/// whose command line contains `needle`.
+pub fn running(needle: &str) -> Vec<String> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| {
+            String::from_utf8_lossy(&c)
+                .replace('\0', " ")
+                .trim()
+                .to_string()
+        })
+        .filter(|c| c.contains(needle))
+        .collect()
+}
