@@ -45,35 +45,12 @@ impl Audit {
         }
     }
 
-    /// Records one decision if the agent's `audit` level asks for it. `final_effect` is
-    /// what was enforced (after asking).
-    #[allow(clippy::too_many_arguments)]
-    pub fn record(
-        &mut self,
-        engine: &Engine,
-        class: Class,
-        right: &str,
-        target: &str,
-        d: Decision,
-        final_effect: Effect,
-        asked: Option<AskAnswer>,
-        pid: u32,
-        program: &str,
-    ) {
-        if !self.wants(final_effect, asked) {
+    /// Records one decision if the agent's `audit` level asks for it.
+    pub fn record(&mut self, engine: &Engine, e: &Entry<'_>) {
+        if !self.wants(e.effect, e.asked) {
             return;
         }
-        let mut rec = event(
-            engine,
-            class,
-            right,
-            target,
-            d,
-            final_effect,
-            asked,
-            pid,
-            program,
-        );
+        let mut rec = event(engine, e);
         self.stamp(engine, &mut rec);
         // A full disk must not stop enforcement; the run's summary reports the count.
         let _ = self.out.append(rec);
@@ -141,18 +118,33 @@ fn metadata() -> Value {
     json!({"version": "1.3.0", "product": {"name": "MXC", "vendor_name": "MXC", "version": env!("CARGO_PKG_VERSION")}})
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn event(
-    engine: &Engine,
-    class: Class,
-    right: &str,
-    target: &str,
-    d: Decision,
-    final_effect: Effect,
-    asked: Option<AskAnswer>,
-    pid: u32,
-    program: &str,
-) -> Map<String, Value> {
+/// One decision, as the supervisor concluded it.
+pub struct Entry<'a> {
+    pub class: Class,
+    pub right: &'a str,
+    pub target: &'a str,
+    /// What the engine said.
+    pub decision: Decision,
+    /// What was enforced (after asking).
+    pub effect: Effect,
+    pub asked: Option<AskAnswer>,
+    /// The process asking, and its program.
+    pub pid: u32,
+    pub program: &'a str,
+}
+
+/// The OCSF event of `e`.
+pub fn event(engine: &Engine, e: &Entry<'_>) -> Map<String, Value> {
+    let &Entry {
+        class,
+        right,
+        target,
+        decision: d,
+        effect: final_effect,
+        asked,
+        pid,
+        program,
+    } = e;
     let agent = engine.agent();
     let rule = d.rule.and_then(|r| engine.rule(r));
     let allowed = final_effect == Effect::Allow;

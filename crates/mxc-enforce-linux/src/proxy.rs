@@ -168,7 +168,7 @@ fn http(conn: TcpStream, sup: &Arc<Supervisor>, pid: u32, program: &str) -> std:
             .take(MAX_HEADER as u64)
             .read_until(b'\n', &mut line)?;
         if n == 0 || head.len() + n > MAX_HEADER {
-            return reply(conn, "400 Bad Request", "bad request\n");
+            return reply(&conn, "400 Bad Request", "bad request\n");
         }
         head.extend_from_slice(&line);
         if line == b"\r\n" || line == b"\n" {
@@ -185,18 +185,10 @@ fn http(conn: TcpStream, sup: &Arc<Supervisor>, pid: u32, program: &str) -> std:
     );
     if method.eq_ignore_ascii_case("CONNECT") {
         let Some((host, port)) = split_host_port(target, 443) else {
-            return reply(conn, "400 Bad Request", "bad CONNECT target\n");
+            return reply(&conn, "400 Bad Request", "bad CONNECT target\n");
         };
-        if !decide(sup, &host, port, pid, program) {
-            return reply(
-                conn,
-                "403 Forbidden",
-                "mxc: this connection is denied by policy\n",
-            );
-        }
-        let upstream = match dial(&host, port) {
-            Ok(s) => s,
-            Err(_) => return reply(conn, "502 Bad Gateway", "mxc: cannot connect\n"),
+        let Some(upstream) = upstream_for(&conn, sup, &host, port, pid, program)? else {
+            return Ok(());
         };
         let mut c = conn;
         c.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")?;
@@ -209,7 +201,7 @@ fn http(conn: TcpStream, sup: &Arc<Supervisor>, pid: u32, program: &str) -> std:
     // Absolute-form: `GET http://host[:port]/path HTTP/1.1`.
     let Some(rest) = target.strip_prefix("http://") else {
         return reply(
-            conn,
+            &conn,
             "400 Bad Request",
             "mxc proxy: use CONNECT or an http:// URL\n",
         );
@@ -219,18 +211,10 @@ fn http(conn: TcpStream, sup: &Arc<Supervisor>, pid: u32, program: &str) -> std:
         None => (rest, "/"),
     };
     let Some((host, port)) = split_host_port(authority, 80) else {
-        return reply(conn, "400 Bad Request", "bad URL\n");
+        return reply(&conn, "400 Bad Request", "bad URL\n");
     };
-    if !decide(sup, &host, port, pid, program) {
-        return reply(
-            conn,
-            "403 Forbidden",
-            "mxc: this connection is denied by policy\n",
-        );
-    }
-    let mut upstream = match dial(&host, port) {
-        Ok(s) => s,
-        Err(_) => return reply(conn, "502 Bad Gateway", "mxc: cannot connect\n"),
+    let Some(mut upstream) = upstream_for(&conn, sup, &host, port, pid, program)? else {
+        return Ok(());
     };
     let mut out = format!("{method} {path} {version}\r\n");
     for l in text.lines().skip(1) {
@@ -246,7 +230,31 @@ fn http(conn: TcpStream, sup: &Arc<Supervisor>, pid: u32, program: &str) -> std:
     splice(conn, upstream)
 }
 
-fn reply(mut conn: TcpStream, status: &str, body: &str) -> std::io::Result<()> {
+/// Decides `host:port` for the client's program and connects to it. On a denial or a
+/// failed connection the client gets its answer (403, 502) and `None`.
+fn upstream_for(
+    conn: &TcpStream,
+    sup: &Supervisor,
+    host: &str,
+    port: u16,
+    pid: u32,
+    program: &str,
+) -> std::io::Result<Option<TcpStream>> {
+    if !decide(sup, host, port, pid, program) {
+        reply(
+            conn,
+            "403 Forbidden",
+            "mxc: this connection is denied by policy\n",
+        )?;
+        return Ok(None);
+    }
+    match dial(host, port) {
+        Ok(s) => Ok(Some(s)),
+        Err(_) => reply(conn, "502 Bad Gateway", "mxc: cannot connect\n").map(|()| None),
+    }
+}
+
+fn reply(mut conn: &TcpStream, status: &str, body: &str) -> std::io::Result<()> {
     let msg = format!(
         "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()

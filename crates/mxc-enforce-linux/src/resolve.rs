@@ -33,6 +33,8 @@ pub struct Resolved {
     /// A directory on the way does not exist (`name` then holds the rest of the path):
     /// the path can be decided, but nothing can be made there.
     pub parent_missing: bool,
+    /// The object's `fstat`, when the resolution already took it (the fast path).
+    pub stat: Option<fs::Stat>,
 }
 
 /// Who is asking, for `/proc/self` and relative paths.
@@ -185,7 +187,7 @@ pub fn resolve(
             fs::ResolveFlags::NO_SYMLINKS | fs::ResolveFlags::NO_MAGICLINKS,
         );
         if let Ok(obj) = fast {
-            if fs::fstat(&obj).is_ok_and(|st| st.st_dev != pdev) {
+            if let Some(st) = fs::fstat(&obj).ok().filter(|st| st.st_dev != pdev) {
                 let p = fd_path(obj.as_fd());
                 return Ok(Resolved {
                     parent: None,
@@ -194,6 +196,7 @@ pub fn resolve(
                     path: p,
                     via_fd: None,
                     parent_missing: false,
+                    stat: Some(st),
                 });
             }
         }
@@ -220,6 +223,7 @@ pub fn resolve(
                 path: p,
                 via_fd,
                 parent_missing: false,
+                stat: None,
             });
         };
         let last = queue.is_empty();
@@ -254,6 +258,7 @@ pub fn resolve(
                     path: p,
                     via_fd,
                     parent_missing: !last,
+                    stat: None,
                 });
             }
             Err(e) => return Err(e),
@@ -315,6 +320,7 @@ pub fn resolve(
                         path: p,
                         via_fd,
                         parent_missing: false,
+                        stat: None,
                     });
                 }
                 cur = obj;
@@ -356,6 +362,7 @@ pub fn resolve(
                 path: p,
                 via_fd,
                 parent_missing: false,
+                stat: None,
             });
         }
         if ft != fs::FileType::Directory {

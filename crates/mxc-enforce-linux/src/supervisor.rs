@@ -273,14 +273,16 @@ impl Supervisor {
                     let (pid, p) = who();
                     a.record(
                         &self.engine,
-                        class,
-                        right,
-                        target,
-                        d,
-                        effect,
-                        asked,
-                        pid,
-                        &p,
+                        &crate::audit::Entry {
+                            class,
+                            right,
+                            target,
+                            decision: d,
+                            effect,
+                            asked,
+                            pid,
+                            program: &p,
+                        },
                     );
                 }
             }
@@ -584,6 +586,8 @@ impl Call<'_> {
         let acc = flags & libc::O_ACCMODE;
         let path_only = oflags.contains(OFlags::PATH);
         let mut rights: Vec<FsRight> = Vec::new();
+        // The object's type, once known (the reopen below needs it too).
+        let mut object_type = None;
         match &r.object {
             None if create && !tmpfile && !r.parent_missing => rights.push(FsRight::Create),
             None => {
@@ -603,8 +607,12 @@ impl Call<'_> {
                     self.decide_fs(&r.path, &[FsRight::Create])?;
                     return Err(Errno::EXIST);
                 }
-                let st = fs::fstat(obj)?;
+                let st = match r.stat {
+                    Some(st) => st,
+                    None => fs::fstat(obj)?,
+                };
                 let ft = fs::FileType::from_raw_mode(st.st_mode);
+                object_type = Some(ft);
                 if ft == fs::FileType::Symlink && !path_only {
                     return Err(Errno::LOOP);
                 }
@@ -645,6 +653,7 @@ impl Call<'_> {
                         own.as_fd(),
                         oflags
                             & !(OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC | OFlags::NOFOLLOW),
+                        None,
                     )?;
                     return self.respond_fd(fd, oflags.contains(OFlags::CLOEXEC));
                 }
@@ -680,7 +689,7 @@ impl Call<'_> {
                 let m = Mode::from_bits_truncate(mode & 0o7777 & !self.umask());
                 fs::openat(obj, ".", keep | OFlags::NOCTTY, m)?
             }
-            Some(obj) => reopen(obj.as_fd(), keep | OFlags::NOCTTY)?,
+            Some(obj) => reopen(obj.as_fd(), keep | OFlags::NOCTTY, object_type)?,
         };
         self.respond_fd(fd, cloexec)
     }
@@ -884,7 +893,7 @@ impl Call<'_> {
             return Err(Errno::NOENT);
         };
         self.decide_fs(&r.path, &[FsRight::Write])?;
-        let f = reopen(obj.as_fd(), OFlags::WRONLY)?;
+        let f = reopen(obj.as_fd(), OFlags::WRONLY, None)?;
         fs::ftruncate(&f, len)?;
         ok(0)
     }
@@ -931,6 +940,7 @@ impl Call<'_> {
                 path,
                 via_fd: None,
                 parent_missing: false,
+                stat: None,
             }
         } else {
             self.resolve(base, &p, flags & libc::AT_SYMLINK_NOFOLLOW == 0)?
@@ -1443,9 +1453,13 @@ fn inet_raw(raw: &[u8]) -> Option<(std::net::IpAddr, u16)> {
 /// Reopens an `O_PATH` descriptor with real access, through `/proc/self/fd`. FIFOs are
 /// opened non-blocking (an open that waits for a peer would stall the supervisor),
 /// then switched back.
-fn reopen(obj: BorrowedFd<'_>, flags: OFlags) -> Result<OwnedFd, Errno> {
-    let st = fs::fstat(obj)?;
-    let fifo = fs::FileType::from_raw_mode(st.st_mode) == fs::FileType::Fifo;
+/// `ft`: the object's type, when the caller has it (else one `fstat` here).
+fn reopen(obj: BorrowedFd<'_>, flags: OFlags, ft: Option<fs::FileType>) -> Result<OwnedFd, Errno> {
+    let ft = match ft {
+        Some(t) => t,
+        None => fs::FileType::from_raw_mode(fs::fstat(obj)?.st_mode),
+    };
+    let fifo = ft == fs::FileType::Fifo;
     let link = format!("/proc/self/fd/{}", obj.as_raw_fd());
     let f = if fifo && !flags.contains(OFlags::NONBLOCK) {
         let f = fs::open(

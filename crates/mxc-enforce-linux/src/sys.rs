@@ -19,6 +19,26 @@ pub struct Notif {
     pub args: [u64; 6],
 }
 
+/// `ioctl(listener, request, arg)` for the seccomp notification requests whose argument
+/// is a pointer to a `T`: the call's result, or the error.
+///
+/// # Safety
+/// `T` must be the structure `request` reads or writes (its size and layout).
+unsafe fn notif_ioctl<T>(
+    listener: BorrowedFd<'_>,
+    request: libc::c_ulong,
+    arg: &mut T,
+) -> io::Result<i32> {
+    // SAFETY: `arg` is a live, exclusive `T`, which the caller vouches is what
+    // `request` expects; the kernel reads and writes at most `size_of::<T>()` bytes.
+    let r = unsafe { libc::ioctl(listener.as_raw_fd(), request, arg as *mut T) };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r)
+    }
+}
+
 /// Waits for the next notification. `Ok(None)` when the filter's last user is gone.
 pub fn notif_recv(listener: BorrowedFd<'_>) -> io::Result<Option<Notif>> {
     // SAFETY: `seccomp_notif` is plain data; the kernel requires it zeroed on input.
@@ -27,25 +47,19 @@ pub fn notif_recv(listener: BorrowedFd<'_>) -> io::Result<Option<Notif>> {
     // `notif_sync_wakeup`); when it fails with ENOENT, either one caller died while
     // queued or no task uses the filter any more, which `poll` tells apart (POLLHUP).
     loop {
-        // SAFETY: the ioctl writes at most `size_of::<seccomp_notif>()` bytes into `req`,
-        // which is exactly that size and lives across the call.
-        let r = unsafe {
-            libc::ioctl(
-                listener.as_raw_fd(),
-                libc::SECCOMP_IOCTL_NOTIF_RECV,
-                &mut req as *mut libc::seccomp_notif,
-            )
+        // SAFETY: RECV writes a `seccomp_notif`.
+        let e = match unsafe { notif_ioctl(listener, libc::SECCOMP_IOCTL_NOTIF_RECV, &mut req) } {
+            Ok(_) => {
+                return Ok(Some(Notif {
+                    id: req.id,
+                    pid: req.pid,
+                    nr: req.data.nr,
+                    arch: req.data.arch,
+                    args: req.data.args,
+                }))
+            }
+            Err(e) => e,
         };
-        if r == 0 {
-            return Ok(Some(Notif {
-                id: req.id,
-                pid: req.pid,
-                nr: req.data.nr,
-                arch: req.data.arch,
-                args: req.data.args,
-            }));
-        }
-        let e = io::Error::last_os_error();
         match e.raw_os_error() {
             Some(libc::EINTR) => continue,
             Some(libc::ENOENT) => {
@@ -107,34 +121,16 @@ pub fn notif_send(listener: BorrowedFd<'_>, id: u64, reply: Reply) -> io::Result
         error,
         flags,
     };
-    // SAFETY: the kernel reads a `seccomp_notif_resp`, which `resp` is.
-    let r = unsafe {
-        libc::ioctl(
-            listener.as_raw_fd(),
-            libc::SECCOMP_IOCTL_NOTIF_SEND,
-            &mut resp as *mut libc::seccomp_notif_resp,
-        )
-    };
-    if r == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    // SAFETY: SEND reads a `seccomp_notif_resp`.
+    unsafe { notif_ioctl(listener, libc::SECCOMP_IOCTL_NOTIF_SEND, &mut resp) }.map(|_| ())
 }
 
 /// Whether notification `id` is still pending (its task alive and still in the call).
 /// Checked after reading the task's memory, so a recycled pid is never trusted.
 pub fn notif_id_valid(listener: BorrowedFd<'_>, id: u64) -> bool {
     let mut id = id;
-    // SAFETY: the kernel reads one u64.
-    let r = unsafe {
-        libc::ioctl(
-            listener.as_raw_fd(),
-            libc::SECCOMP_IOCTL_NOTIF_ID_VALID,
-            &mut id as *mut u64,
-        )
-    };
-    r == 0
+    // SAFETY: ID_VALID reads one u64.
+    unsafe { notif_ioctl(listener, libc::SECCOMP_IOCTL_NOTIF_ID_VALID, &mut id) }.is_ok()
 }
 
 /// Installs `fd` into the target of notification `id` and completes the call with the
@@ -189,19 +185,8 @@ fn notif_addfd(
         newfd,
         newfd_flags: if cloexec { libc::O_CLOEXEC as u32 } else { 0 },
     };
-    // SAFETY: the kernel reads a `seccomp_notif_addfd`, which `addfd` is.
-    let r = unsafe {
-        libc::ioctl(
-            listener.as_raw_fd(),
-            libc::SECCOMP_IOCTL_NOTIF_ADDFD,
-            &mut addfd as *mut libc::seccomp_notif_addfd,
-        )
-    };
-    if r >= 0 {
-        Ok(r)
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    // SAFETY: ADDFD reads a `seccomp_notif_addfd`.
+    unsafe { notif_ioctl(listener, libc::SECCOMP_IOCTL_NOTIF_ADDFD, &mut addfd) }
 }
 
 /// What the child does between `fork` and `exec`, prepared (allocated) by the parent:

@@ -60,25 +60,7 @@ fn codex_exec_confined(agent: &str) {
     std::fs::create_dir_all(&project).unwrap();
     std::fs::write(home.join(".ssh/id_rsa"), "KEY-MATERIAL-123").unwrap();
     std::fs::write(project.join("README.md"), "# site\n").unwrap();
-    let git = |args: &[&str]| {
-        let o = Command::new("git")
-            .args(args)
-            .current_dir(&project)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "git {args:?}: {o:?}");
-    };
-    git(&["init", "-q"]);
-    git(&["add", "."]);
-    git(&[
-        "-c",
-        "user.email=a@b",
-        "-c",
-        "user.name=a",
-        "commit",
-        "-qm",
-        "init",
-    ]);
+    git_repo(&project);
 
     // A service on the host the policy does not name.
     let svc = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
