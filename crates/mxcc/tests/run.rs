@@ -650,3 +650,65 @@ fn leftovers_are_stopped_with_the_command() {
     let left = running(&format!("sleep {marker}"));
     assert!(left.is_empty(), "left running: {left:?}");
 }
+
+/// A policy that lets the sandbox write to cgroupfs lets a process move itself out of
+/// the run's cgroup: then an empty cgroup proves nothing, and what was left is still
+/// found (through the process tree) and stopped.
+#[test]
+fn a_process_that_leaves_the_runs_cgroup_is_still_stopped() {
+    let d = scratch("run", "cgroup-escape");
+    let p = policy(
+        &d,
+        "policy cg { fs { allow all \"/sys/fs/cgroup/**\" } }\n\
+         agent a { isolation process  use system, cg }",
+    );
+    let marker = 20_000 + std::process::id() % 10_000;
+    // Move a background sleep to the root of the cgroup v2 hierarchy the run uses.
+    let script = format!(
+        "/bin/sleep {marker} >/dev/null 2>&1 & pid=$!; \
+         root=$(/usr/bin/awk '$9 == \"cgroup2\" {{print $5; exit}}' /proc/self/mountinfo); \
+         if [ -n \"$root\" ] && echo $pid > $root/cgroup.procs; then echo moved; fi"
+    );
+    // mxcc waits for every process of the sandbox: give it a deadline, so a process
+    // it lost track of fails the test instead of hanging it.
+    let out = d.join("out");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .arg("run")
+        .arg(&p)
+        .args(["--agent", "a", "--", "/bin/sh", "-c", &script])
+        .stdout(std::fs::File::create(&out).unwrap())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break Some(s);
+        }
+        if start.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let moved = std::fs::read_to_string(&out)
+        .unwrap_or_default()
+        .contains("moved");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let left = running(&format!("sleep {marker}"));
+    if !left.is_empty() {
+        let _ = Command::new("pkill")
+            .args(["-f", &format!("sleep {marker}")])
+            .status();
+    }
+    let status = status.expect("mxcc did not finish: it lost track of a sandboxed process");
+    assert_eq!(status.code(), Some(0));
+    if !moved {
+        eprintln!("skipped: no cgroup v2 hierarchy to move a process to here");
+        return;
+    }
+    assert!(
+        left.is_empty(),
+        "escaped the run's cgroup and kept running: {left:?}"
+    );
+}
