@@ -6,7 +6,11 @@
 //! `/proc/PID/`), `..` (physical, as the kernel does), symlinks (at most 40), and
 //! procfs: `/proc/self` and `/proc/thread-self` mean the *sandboxed* process, never the
 //! supervisor; magic links (`/proc/PID/fd/N`, `cwd`, `root`, `exe`) are followed to the
-//! object they name; and `/proc/PID` of a process outside the sandbox is refused.
+//! object they name; and anything of procfs that belongs to a process outside the
+//! sandbox is refused, whatever the route that reached it (absolute, relative from a cwd
+//! or directory descriptor inside `/proc/PID`, `..` from `/proc/PID/task/TID`, a magic
+//! link to a procfs directory or file). The process is found from the object reached
+//! (its directory's place below the procfs root), never from the path's spelling.
 
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{self, Mode, OFlags};
@@ -128,6 +132,146 @@ fn id_of(fd: BorrowedFd<'_>) -> Result<(u64, u64), Errno> {
     Ok((st.st_dev, st.st_ino))
 }
 
+/// Whose part of procfs the walk is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Owner {
+    /// Not procfs.
+    Outside,
+    /// procfs, but no process's directory (`/proc`, `/proc/sys`, `/proc/meminfo`).
+    Global,
+    /// Beneath `/proc/PID` (PID as that procfs numbers it).
+    Pid(u32),
+}
+
+/// Whether `/proc/PID` (as the sandbox's procfs numbers it) belongs to the sandbox.
+fn pid_allowed(view: &View<'_>, pid: u32) -> bool {
+    if view.container {
+        // A container's procfs shows only the sandbox's own pid namespace, whose init
+        // (pid 1) is MXC's: a copy of `mxcc`.
+        pid != 1
+    } else {
+        (view.in_sandbox)(pid)
+    }
+}
+
+/// `Pid(pid)` if the process belongs to the sandbox, else `EACCES`.
+fn owned_by(view: &View<'_>, pid: u32) -> Result<Owner, Errno> {
+    if pid_allowed(view, pid) {
+        Ok(Owner::Pid(pid))
+    } else {
+        Err(Errno::ACCESS)
+    }
+}
+
+/// Whether `fd` is on a procfs (any instance).
+fn on_procfs(fd: BorrowedFd<'_>) -> Result<bool, Errno> {
+    const PROC_SUPER_MAGIC: i64 = 0x9fa0;
+    Ok(fs::fstatfs(fd)?.f_type as i64 == PROC_SUPER_MAGIC)
+}
+
+/// Whose a directory (or, for a file, its directory) is, found from the object itself:
+/// climb with `..` to the directory just below the procfs root; if that is a process's
+/// directory (its `stat` names a pid, and `/proc/PID` is that very directory), the
+/// process it belongs to. A procfs that is not the sandbox's, or one entered below its
+/// root (a bind mount of a part of it), is refused.
+fn classify_dir(dir: BorrowedFd<'_>, st: &fs::Stat, view: &View<'_>) -> Result<Owner, Errno> {
+    if st.st_dev != view.proc_dev {
+        return if on_procfs(dir)? {
+            Err(Errno::ACCESS)
+        } else {
+            Ok(Owner::Outside)
+        };
+    }
+    if st.st_ino == PROC_ROOT_INO {
+        return Ok(Owner::Global);
+    }
+    let mut child = dir.try_clone_to_owned().map_err(|_| Errno::NOMEM)?;
+    for _ in 0..32 {
+        let up = opath(child.as_fd(), b"..", false)?;
+        let (dev, ino) = id_of(up.as_fd())?;
+        if dev != view.proc_dev {
+            return Err(Errno::ACCESS);
+        }
+        if ino == PROC_ROOT_INO {
+            return pid_dir_owner(up.as_fd(), child.as_fd(), view);
+        }
+        child = up;
+    }
+    Err(Errno::ACCESS)
+}
+
+/// `dir` lies directly below the procfs root `root`: the process it is the directory
+/// of, or `Global` (`/proc/sys`, `/proc/driver`, …).
+fn pid_dir_owner(
+    root: BorrowedFd<'_>,
+    dir: BorrowedFd<'_>,
+    view: &View<'_>,
+) -> Result<Owner, Errno> {
+    let stat = match fs::openat(
+        dir,
+        "stat",
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(f) => f,
+        Err(Errno::NOENT) => return Ok(Owner::Global),
+        // A process that is gone: nothing of it can be reached either.
+        Err(_) => return Err(Errno::ACCESS),
+    };
+    let mut buf = [0u8; 32];
+    let n = rustix::io::read(&stat, &mut buf).map_err(|_| Errno::ACCESS)?;
+    let pid = buf[..n]
+        .split(|&b| b == b' ')
+        .next()
+        .and_then(numeric)
+        .ok_or(Errno::ACCESS)?;
+    // The directory is `/proc/PID` itself (not some other directory with a `stat`).
+    let named = opath(root, pid.to_string().as_bytes(), false).map_err(|_| Errno::ACCESS)?;
+    if id_of(named.as_fd())? != id_of(dir)? {
+        return Err(Errno::ACCESS);
+    }
+    owned_by(view, pid)
+}
+
+/// Whose an object reached through a magic link is (it may be a procfs file or
+/// directory of any process: a descriptor, a cwd). A procfs file is decided by the
+/// directory its own path names, checked to hold that very file.
+fn classify_object(obj: BorrowedFd<'_>, view: &View<'_>) -> Result<Owner, Errno> {
+    let st = fs::fstat(obj)?;
+    if fs::FileType::from_raw_mode(st.st_mode) == fs::FileType::Directory {
+        return classify_dir(obj, &st, view);
+    }
+    if st.st_dev != view.proc_dev {
+        return if on_procfs(obj)? {
+            Err(Errno::ACCESS)
+        } else {
+            Ok(Owner::Outside)
+        };
+    }
+    // A procfs file: `/proc/PID/…/NAME` as the sandbox sees it (the supervisor's
+    // `/proc/self/fd` names it in the sandbox's mount namespace).
+    let p = fd_path(obj);
+    let (dir, name) = match p.iter().rposition(|&b| b == b'/') {
+        Some(i) if i > 0 => (&p[..i], &p[i + 1..]),
+        _ => return Err(Errno::ACCESS),
+    };
+    let rel: &[u8] = dir.strip_prefix(b"/").unwrap_or(dir);
+    let d = fs::openat2(
+        view.root,
+        rel,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+        fs::ResolveFlags::NO_SYMLINKS,
+    )
+    .map_err(|_| Errno::ACCESS)?;
+    let again = opath(d.as_fd(), name, false).map_err(|_| Errno::ACCESS)?;
+    if id_of(again.as_fd())? != (st.st_dev, st.st_ino) {
+        return Err(Errno::ACCESS);
+    }
+    let dst = fs::fstat(&d)?;
+    classify_dir(d.as_fd(), &dst, view)
+}
+
 fn numeric(s: &[u8]) -> Option<u32> {
     std::str::from_utf8(s).ok()?.parse().ok()
 }
@@ -167,8 +311,20 @@ pub fn resolve(
         }
         Some(fd)
     };
-    let start = based.as_ref().map_or(root, |f| f.as_fd());
     let pdev = view.proc_dev;
+    // A relative path starting inside procfs (a cwd or descriptor in `/proc/PID`)
+    // starts as that process: refused if it is not the sandbox's. (Another procfs is
+    // found on the walk below: the fast path cannot leave it but by `..`.)
+    let base_stat = match &based {
+        Some(b) => Some(fs::fstat(b)?),
+        None => None,
+    };
+    if let (Some(b), Some(st)) = (&based, &base_stat) {
+        if st.st_dev == pdev {
+            classify_dir(b.as_fd(), st, view)?;
+        }
+    }
+    let start = based.as_ref().map_or(root, |f| f.as_fd());
     // Fast path: a path without symlinks to an existing object outside procfs is
     // resolved by the kernel in one call (`RESOLVE_NO_SYMLINKS`: any symlink, magic
     // link or not, fails it and the walk below takes over).
@@ -188,6 +344,10 @@ pub fn resolve(
         );
         if let Ok(obj) = fast {
             if let Some(st) = fs::fstat(&obj).ok().filter(|st| st.st_dev != pdev) {
+                // Another procfs (not the sandbox's): refused, not decided by its path.
+                if on_procfs(obj.as_fd())? {
+                    return Err(Errno::ACCESS);
+                }
                 let p = fd_path(obj.as_fd());
                 return Ok(Resolved {
                     parent: None,
@@ -201,6 +361,10 @@ pub fn resolve(
             }
         }
     }
+    let mut owner = match (&based, &base_stat) {
+        (Some(b), Some(st)) => classify_dir(b.as_fd(), st, view)?,
+        _ => Owner::Outside,
+    };
     let mut cur: OwnedFd = match based {
         Some(f) => f,
         None => root.try_clone_to_owned().map_err(|_| Errno::NOMEM)?,
@@ -229,7 +393,12 @@ pub fn resolve(
         let last = queue.is_empty();
         if comp == b".." {
             cur = opath(cur.as_fd(), b"..", false)?;
-            cur_id = id_of(cur.as_fd())?;
+            let st = fs::fstat(&cur)?;
+            cur_id = (st.st_dev, st.st_ino);
+            // `..` from `/proc/PID/task/TID`, `/proc/self/task`, …: whose it is now.
+            if owner != Owner::Outside || st.st_dev == pdev {
+                owner = classify_dir(cur.as_fd(), &st, view)?;
+            }
             continue;
         }
         let follow = !last || follow_last || trailing_slash;
@@ -311,6 +480,9 @@ pub fn resolve(
                         via_fd = pid.map(|p| (p, fdnum));
                     }
                 }
+                // Whatever it leads to (a cwd inside `/proc/OTHER`, a descriptor of a
+                // procfs file) is decided on the process it belongs to.
+                let target_owner = classify_object(obj.as_fd(), view)?;
                 if last {
                     let p = fd_path(obj.as_fd());
                     return Ok(Resolved {
@@ -325,6 +497,7 @@ pub fn resolve(
                 }
                 cur = obj;
                 cur_id = id_of(cur.as_fd())?;
+                owner = target_owner;
                 via_fd = None;
                 continue;
             }
@@ -332,6 +505,7 @@ pub fn resolve(
             if target.first() == Some(&b'/') {
                 cur = root.try_clone_to_owned().map_err(|_| Errno::NOMEM)?;
                 cur_id = root_id;
+                owner = Owner::Outside;
             }
             let mut t = split(&target);
             while let Some(c) = t.pop_back() {
@@ -339,20 +513,28 @@ pub fn resolve(
             }
             continue;
         }
-        if cur_id == (pdev, PROC_ROOT_INO) {
-            if let Some(pid) = numeric(&comp) {
-                // A container's procfs shows only the sandbox's own pid namespace, whose
-                // init (pid 1) is MXC's: a copy of `mxcc`, with its environment.
-                let outside = if view.container {
-                    pid == 1
-                } else {
-                    !(view.in_sandbox)(pid)
-                };
-                if outside {
-                    return Err(Errno::ACCESS);
+        // Whose the object reached is.
+        let here = if st.st_dev == cur_id.0 && owner != Owner::Outside {
+            // Within the same procfs: below the root, a numeric name is a process's
+            // directory (the thread ids `/proc/TID` too); elsewhere, the directory's own.
+            if cur_id == (pdev, PROC_ROOT_INO) {
+                match numeric(&comp) {
+                    Some(pid) => owned_by(view, pid)?,
+                    None => Owner::Global,
                 }
+            } else {
+                owner
             }
-        }
+        } else if st.st_dev == cur_id.0 {
+            Owner::Outside
+        } else if ft == fs::FileType::Directory {
+            // Another file system: procfs is entered at its root, or refused.
+            classify_dir(fd.as_fd(), &st, view)?
+        } else if st.st_dev == pdev || on_procfs(fd.as_fd())? {
+            return Err(Errno::ACCESS);
+        } else {
+            Owner::Outside
+        };
         if last {
             let p = fd_path(fd.as_fd());
             return Ok(Resolved {
@@ -370,6 +552,7 @@ pub fn resolve(
         }
         cur = fd;
         cur_id = (st.st_dev, st.st_ino);
+        owner = here;
     }
 }
 
@@ -463,6 +646,49 @@ mod tests {
         std::os::unix::fs::symlink("loop", d.join("loop")).unwrap();
         assert_eq!(r("loop", true).unwrap_err(), Errno::LOOP);
         let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn procfs_is_decided_on_the_process_reached() {
+        use rustix::fd::AsRawFd;
+        let me_pid = std::process::id();
+        let tid = rustix::thread::gettid().as_raw_nonzero().get() as u32;
+        let parent = rustix::process::getppid().unwrap().as_raw_nonzero().get() as u32;
+        let mine = move |p: u32| p == me_pid;
+        let v = host_view(&mine);
+        let r = |base: Base, p: &str| resolve(me(), base, p.as_bytes(), true, &v);
+        // A directory descriptor inside the parent's /proc entry (as a cwd would be).
+        let dir = std::fs::File::open(format!("/proc/{parent}")).unwrap();
+        let dfd = dir.as_raw_fd();
+        assert_eq!(r(Base::Fd(dfd), "environ").unwrap_err(), Errno::ACCESS);
+        assert_eq!(
+            r(Base::Fd(dfd), "task/../environ").unwrap_err(),
+            Errno::ACCESS
+        );
+        // `..` from our own task directory is ours; one more `..` leads elsewhere.
+        let task = std::fs::File::open(format!("/proc/self/task/{tid}")).unwrap();
+        let tfd = task.as_raw_fd();
+        assert!(r(Base::Fd(tfd), "../../environ").is_ok());
+        assert!(r(Base::Cwd, "/proc/self/task/../environ").is_ok());
+        assert_eq!(
+            r(Base::Fd(tfd), &format!("../../../{parent}/environ")).unwrap_err(),
+            Errno::ACCESS
+        );
+        // Magic links: to the parent's directory, and to one of its files.
+        assert_eq!(
+            r(Base::Cwd, &format!("/proc/self/fd/{dfd}/environ")).unwrap_err(),
+            Errno::ACCESS
+        );
+        let status = std::fs::File::open(format!("/proc/{parent}/status")).unwrap();
+        assert_eq!(
+            r(Base::Cwd, &format!("/proc/self/fd/{}", status.as_raw_fd())).unwrap_err(),
+            Errno::ACCESS
+        );
+        let own = std::fs::File::open("/proc/self/status").unwrap();
+        assert!(r(Base::Cwd, &format!("/proc/self/fd/{}", own.as_raw_fd())).is_ok());
+        // procfs, but no process's: decided by the rules, not refused here.
+        assert!(r(Base::Cwd, "/proc/meminfo").is_ok());
+        assert!(r(Base::Cwd, "/proc/sys/kernel/../kernel/ostype").is_ok());
     }
 
     #[test]

@@ -615,6 +615,8 @@ unsafe fn enter_container(
     // SAFETY (whole function): raw system calls on integers and on C strings owned by
     // `c`, which the parent prepared and keeps alive; nothing allocates.
     unsafe {
+        // This process and the namespace's init stay behind as copies of `mxcc`.
+        wipe_inherited();
         check(libc::unshare(
             libc::CLONE_NEWUSER
                 | libc::CLONE_NEWNS
@@ -843,11 +845,19 @@ pub fn act_as(uid: u32, gid: u32) -> io::Result<()> {
     Ok(())
 }
 
-/// Starts the watchdog: a forked process that waits until `alarm` (a pipe's read end)
+/// Starts the watchdog: a process that waits until `alarm` (a pipe's read end)
 /// reports end-of-file — the supervisor's process is gone, whether it finished or was
 /// killed — then kills every process of the run's cgroup (`cgroup.kill` when the
 /// kernel has it, else each pid of `cgroup.procs`, until none is left) and exits.
 /// Returns the watchdog's pid.
+///
+/// The watchdog is MXC's, never part of the sandbox, by construction: it is forked
+/// through an intermediate process that exits at once, while this process is not a
+/// child subreaper, so the kernel hands it to an ancestor of `mxcc` (it does not
+/// descend from the supervisor, which is how the sandbox's processes are known). It
+/// is not dumpable (its `/proc` entries are root's and no one without
+/// `CAP_SYS_PTRACE` reads its memory), and the argument and environment strings it
+/// inherited from `mxcc` are wiped (see [`wipe_inherited`]).
 pub fn spawn_watchdog(
     alarm: RawFd,
     kill_file: RawFd,
@@ -855,16 +865,79 @@ pub fn spawn_watchdog(
     remove: &[std::ffi::CString],
 ) -> io::Result<u32> {
     let mut buf = vec![0u8; 1 << 16];
-    // SAFETY: after `fork` the child only makes raw system calls on the descriptors
-    // above and on `buf`, allocated before the fork; it never returns (`_exit`).
+    // The watchdog's pid, from the intermediate process.
+    let (pid_read, pid_w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+    let pid_write = pid_w.as_raw_fd();
+    // Reparenting goes to the nearest subreaper: not us, while the watchdog is made.
+    let was_subreaper = rustix::process::child_subreaper()?.is_some();
+    if was_subreaper {
+        rustix::process::set_child_subreaper(None)?;
+    }
+    // SAFETY: after `fork` the children only make raw system calls on the descriptors
+    // above and on `buf`, allocated before the fork; they never return (`_exit`).
+    let forked = unsafe { libc::fork() };
+    if forked == 0 {
+        // SAFETY: see above.
+        unsafe { watchdog_child(alarm, kill_file, procs_file, pid_write, &mut buf, remove) }
+    }
+    drop(pid_w);
+    let restore = |r: io::Result<u32>| -> io::Result<u32> {
+        if was_subreaper {
+            rustix::process::set_child_subreaper(Some(rustix::process::getpid()))?;
+        }
+        r
+    };
+    if forked < 0 {
+        return restore(Err(io::Error::last_os_error()));
+    }
+    // Reap the intermediate: once it is gone, the watchdog is no longer ours.
+    let mut status: libc::c_int = 0;
+    loop {
+        // SAFETY: waits for our own child, writing its status into a local.
+        let r = unsafe { libc::waitpid(forked, &mut status, 0) };
+        if r == forked {
+            break;
+        }
+        if r < 0 && io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            return restore(Err(io::Error::last_os_error()));
+        }
+    }
+    let mut b = [0u8; 4];
+    let n = rustix::io::read(&pid_read, &mut b).map_err(io::Error::from)?;
+    if n != 4 || !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        return restore(Err(io::Error::other("the watchdog could not be started")));
+    }
+    restore(Ok(u32::from_ne_bytes(b)))
+}
+
+/// The intermediate process (forks the watchdog, reports its pid, exits) and the
+/// watchdog itself.
+///
+/// # Safety
+/// Only in a forked child; never returns.
+unsafe fn watchdog_child(
+    alarm: RawFd,
+    kill_file: RawFd,
+    procs_file: RawFd,
+    pid_write: RawFd,
+    buf: &mut [u8],
+    remove: &[std::ffi::CString],
+) -> ! {
+    // SAFETY: raw system calls on integers, `buf` and C strings owned by the caller.
     unsafe {
         let pid = libc::fork();
-        if pid < 0 {
-            return Err(io::Error::last_os_error());
+        if pid != 0 {
+            let code = if pid > 0 {
+                let b = (pid as u32).to_ne_bytes();
+                i32::from(libc::write(pid_write, b.as_ptr().cast(), 4) != 4)
+            } else {
+                1
+            };
+            libc::_exit(code);
         }
-        if pid > 0 {
-            return Ok(pid as u32);
-        }
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+        libc::prctl(libc::PR_SET_NAME, c"mxc-watchdog".as_ptr(), 0, 0, 0);
+        wipe_inherited();
         // Keep only what we need: close every gap between the kept descriptors.
         let mut keep = [alarm, kill_file, procs_file];
         keep.sort_unstable();
@@ -931,6 +1004,69 @@ pub fn spawn_watchdog(
             }
         }
         libc::_exit(0);
+    }
+}
+
+/// Wipes the argument and environment strings this process inherited from `mxcc`
+/// (what `/proc/PID/cmdline` and `/proc/PID/environ` show), so that a copy of `mxcc`
+/// kept running by MXC (the watchdog, the container's outer process and init) holds
+/// no secret of the caller's environment there. The strings' place is read from
+/// `/proc/self/stat` (`arg_start` … `env_end`).
+///
+/// # Safety
+/// Only in a forked child that never reads its arguments or environment again (it
+/// `exec`s with arrays prepared beforehand, or never `exec`s); allocates nothing.
+pub unsafe fn wipe_inherited() {
+    // SAFETY: raw system calls into a local buffer; the ranges written are the ones
+    // the kernel reports as this process's argument and environment strings (mapped,
+    // writable stack memory that nothing of ours refers to any more).
+    unsafe {
+        let fd = libc::open(
+            c"/proc/self/stat".as_ptr(),
+            libc::O_RDONLY | libc::O_CLOEXEC,
+        );
+        if fd < 0 {
+            return;
+        }
+        let mut buf = [0u8; 1024];
+        let n = libc::read(fd, buf.as_mut_ptr().cast(), buf.len());
+        libc::close(fd);
+        if n <= 0 {
+            return;
+        }
+        let text = &buf[..n as usize];
+        let Some(close) = text.iter().rposition(|&b| b == b')') else {
+            return;
+        };
+        // Fields after the command name (field 2) are separated by single spaces;
+        // arg_start is field 48, arg_end 49, env_start 50, env_end 51.
+        let mut vals = [0usize; 4];
+        let mut field = 2usize;
+        let mut cur: usize = 0;
+        let mut in_token = false;
+        for &c in text[close + 1..].iter().chain(b" ".iter()) {
+            if c == b' ' || c == b'\n' {
+                if in_token && (48..=51).contains(&field) {
+                    vals[field - 48] = cur;
+                }
+                in_token = false;
+                cur = 0;
+            } else {
+                if !in_token {
+                    in_token = true;
+                    field += 1;
+                }
+                if c.is_ascii_digit() {
+                    cur = cur.wrapping_mul(10).wrapping_add(usize::from(c - b'0'));
+                }
+            }
+        }
+        let [arg_start, arg_end, env_start, env_end] = vals;
+        for (a, b) in [(arg_start, arg_end), (env_start, env_end)] {
+            if a != 0 && b > a && b - a < (1 << 24) {
+                std::ptr::write_bytes(a as *mut u8, 0, b - a);
+            }
+        }
     }
 }
 
