@@ -7,6 +7,7 @@ use crate::chain::{last_record, ChainWriter};
 use crate::supervisor::Class;
 use crate::AskAnswer;
 use mxc_eval::{AuditLevel, Decision, Effect, Engine};
+use rustix::fd::BorrowedFd;
 use serde_json::{json, Map, Value};
 use std::fs::File;
 use std::path::Path;
@@ -16,23 +17,231 @@ pub struct Audit {
     /// The identity carried in every record (`local(current)` made concrete).
     identity: String,
     out: ChainWriter<File>,
+    /// `LOG.head`: the number of records and the last hash, rewritten after each record.
+    head: File,
+    /// (device, inode) of the log and its head file: never reachable by the sandbox.
+    files: [(u64, u64); 2],
+    /// (device, inode) of every directory from the log's up to `/`: never renamed or
+    /// removed by the sandbox (the log's path stays the log's).
+    dirs: Vec<(u64, u64)>,
+}
+
+/// Opens `name` in `dir` for the log's use: never through a symbolic link, and only a
+/// regular file (mode 0600 when made).
+fn open_regular(
+    dir: BorrowedFd<'_>,
+    name: &std::ffi::OsStr,
+    append: bool,
+) -> std::io::Result<File> {
+    use rustix::fs::{Mode, OFlags};
+    let mut flags = OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    if append {
+        flags |= OFlags::APPEND;
+    }
+    let fd = rustix::fs::openat(dir, name, flags, Mode::from_raw_mode(0o600))?;
+    let st = rustix::fs::fstat(&fd)?;
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    Ok(File::from(fd))
+}
+
+/// Every path under which the mount table shows the open file `f` (on device `dev`):
+/// its place inside its file system, seen through each mount of that file system
+/// whose root lies above it. `None` when the mount table cannot be read.
+fn names_of(f: &File, dev: u64) -> Option<Vec<std::path::PathBuf>> {
+    use std::path::{Path, PathBuf};
+    let fd = std::os::fd::AsRawFd::as_raw_fd(f);
+    let path = std::fs::read_link(format!("/proc/self/fd/{fd}")).ok()?;
+    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).ok()?;
+    let mnt_id = info
+        .lines()
+        .find_map(|l| l.strip_prefix("mnt_id:"))?
+        .trim()
+        .to_string();
+    let table = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    // (id, major:minor, root, mount point) of each mount.
+    let mounts: Vec<(&str, &str, PathBuf, PathBuf)> = table
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            Some((
+                *f.first()?,
+                *f.get(2)?,
+                PathBuf::from(unescape(f.get(3)?)),
+                PathBuf::from(unescape(f.get(4)?)),
+            ))
+        })
+        .collect();
+    let (_, _, root, point) = mounts.iter().find(|m| m.0 == mnt_id)?;
+    let inside = root.join(path.strip_prefix(point).ok()?);
+    let dev = format!("{}:{}", rustix::fs::major(dev), rustix::fs::minor(dev));
+    let names: Vec<PathBuf> = mounts
+        .iter()
+        .filter(|m| m.1 == dev)
+        .filter_map(|(_, _, r, p)| Some(p.join(inside.strip_prefix(r).ok()?)))
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                Path::new("/").into()
+            } else {
+                p
+            }
+        })
+        .collect();
+    (!names.is_empty()).then_some(names)
+}
+
+/// A mount table field with its `\NNN` octal escapes (space, tab, newline, `\`) undone.
+fn unescape(s: &str) -> std::ffi::OsString {
+    use std::os::unix::ffi::OsStringExt;
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let oct = b
+            .get(i + 1..i + 4)
+            .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        match (b[i], oct) {
+            (b'\\', Some(d)) => {
+                out.push(
+                    d.iter()
+                        .fold(0u8, |a, c| a.wrapping_mul(8).wrapping_add(c - b'0')),
+                );
+                i += 4;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    std::ffi::OsString::from_vec(out)
+}
+
+fn id(f: &File) -> std::io::Result<(u64, u64)> {
+    let st = rustix::fs::fstat(f)?;
+    Ok((st.st_dev, st.st_ino))
 }
 
 impl Audit {
-    /// Opens (appending, creating with mode 0600) and continues the file's chain.
+    /// Opens (appending, creating with mode 0600) and continues the file's chain; opens
+    /// (or makes) its head file `PATH.head` beside it. Both are opened here, before the
+    /// command starts, and written only through these descriptors.
     pub fn open(path: &Path, level: AuditLevel) -> std::io::Result<Audit> {
-        use std::os::unix::fs::OpenOptionsExt;
-        let existing = std::fs::read_to_string(path).unwrap_or_default();
+        use std::io::Read;
+        use std::os::fd::AsFd;
+        let name = path
+            .file_name()
+            .ok_or_else(|| std::io::Error::other("the path names no file"))?;
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let dir = rustix::fs::open(
+            parent,
+            rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )?;
+        let mut f = open_regular(dir.as_fd(), name, true)?;
+        let mut existing = String::new();
+        f.read_to_string(&mut existing)?;
         let last = last_record(&existing);
-        let f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(path)?;
-        Ok(Audit {
+        let head_name = crate::chain::head_path(Path::new(name));
+        let head = open_regular(dir.as_fd(), head_name.as_os_str(), false)?;
+        let files = [id(&f)?, id(&head)?];
+        // The directories above the log, by `..` (as the kernel walks them).
+        let mut dirs = Vec::new();
+        let mut cur = dir;
+        for _ in 0..4096 {
+            let st = rustix::fs::fstat(&cur)?;
+            if dirs.contains(&(st.st_dev, st.st_ino)) {
+                break;
+            }
+            dirs.push((st.st_dev, st.st_ino));
+            cur = rustix::fs::openat(
+                &cur,
+                "..",
+                rustix::fs::OFlags::PATH | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            )?;
+        }
+        let mut a = Audit {
             level,
             identity: String::new(),
             out: ChainWriter::new(f, last.as_ref()),
+            head,
+            files,
+            dirs,
+        };
+        a.write_head()?;
+        Ok(a)
+    }
+
+    /// (device, inode) of the log and its head file.
+    pub fn files(&self) -> [(u64, u64); 2] {
+        self.files
+    }
+
+    /// (device, inode) of the directories from the log's up to `/`.
+    pub fn dirs(&self) -> &[(u64, u64)] {
+        &self.dirs
+    }
+
+    /// How many records the log holds, and the last one's hash.
+    pub fn summary(&self) -> (u64, Option<String>) {
+        let n = self.out.records();
+        (n, (n > 0).then(|| self.out.last_hash().to_string()))
+    }
+
+    fn write_head(&mut self) -> std::io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        let (records, last_hash) = self.summary();
+        let text = crate::chain::Head { records, last_hash }.render();
+        self.head.write_all_at(text.as_bytes(), 0)?;
+        self.head.set_len(text.len() as u64)?;
+        Ok(())
+    }
+
+    fn append(&mut self, rec: Map<String, Value>) {
+        // A full disk must not stop enforcement; the run's summary reports the count.
+        if self.out.append(rec).is_ok() {
+            let _ = self.write_head();
+        }
+    }
+
+    /// Whether the sandbox could reach the log or its head file without the supervisor:
+    /// some grant of the kernel's bound (any file right) lies on the way to one of them,
+    /// under any name the mount table gives it (a bind mount shows the same file at
+    /// another place). Then file calls must be supervised, so that the supervisor can
+    /// refuse every access whose object is the log.
+    ///
+    /// Conservative: a file with more than one link (a hard link could be anywhere)
+    /// counts as reachable, and so does one whose place cannot be worked out.
+    pub fn exposed(&self, bounds: &crate::Bounds) -> bool {
+        let grants: Vec<std::path::PathBuf> = bounds
+            .fs
+            .iter()
+            .filter(|g| {
+                let r = g.rights;
+                r.read || r.write || r.create || r.delete
+            })
+            .filter_map(|g| crate::landlock_bound::placed(&g.path).map(|(p, _)| p))
+            .map(|p| std::fs::canonicalize(&p).unwrap_or(p))
+            .collect();
+        if grants.is_empty() {
+            return false;
+        }
+        [self.out.inner(), &self.head].iter().any(|f| {
+            let st = match rustix::fs::fstat(*f) {
+                Ok(st) if st.st_nlink == 1 => st,
+                _ => return true,
+            };
+            match names_of(f, st.st_dev) {
+                Some(names) => names
+                    .iter()
+                    .any(|n| grants.iter().any(|g| n.starts_with(g))),
+                None => true,
+            }
         })
     }
 
@@ -52,8 +261,7 @@ impl Audit {
         }
         let mut rec = event(engine, e);
         self.stamp(engine, &mut rec);
-        // A full disk must not stop enforcement; the run's summary reports the count.
-        let _ = self.out.append(rec);
+        self.append(rec);
     }
 
     /// A record that is not a decision (the run started or ended).
@@ -78,7 +286,7 @@ impl Audit {
         };
         let mut rec = rec;
         self.stamp(engine, &mut rec);
-        let _ = self.out.append(rec);
+        self.append(rec);
     }
 }
 
@@ -225,5 +433,72 @@ pub fn event(engine: &Engine, e: &Entry<'_>) -> Map<String, Value> {
     match rec {
         Value::Object(m) => m,
         _ => Map::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Bounds, FsRights, Grant};
+
+    fn bounds(paths: &[&Path]) -> Bounds {
+        Bounds {
+            fs: paths
+                .iter()
+                .map(|p| Grant {
+                    path: p.to_path_buf(),
+                    rights: FsRights {
+                        read: true,
+                        ..FsRights::default()
+                    },
+                    subtree: true,
+                })
+                .collect(),
+            ..Bounds::default()
+        }
+    }
+
+    #[test]
+    fn the_log_and_its_head_are_opened_and_placed() {
+        let d = std::env::temp_dir().join(format!("mxc-audit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("logs")).unwrap();
+        let log = d.join("logs/a.log");
+        let a = Audit::open(&log, AuditLevel::All).unwrap();
+        let head = std::fs::read_to_string(d.join("logs/a.log.head")).unwrap();
+        assert_eq!(
+            crate::chain::Head::parse(&head),
+            Ok(crate::chain::Head {
+                records: 0,
+                last_hash: None
+            })
+        );
+        assert_eq!(a.summary(), (0, None));
+        // Reachable under a grant of its directory or an ancestor, not under another.
+        assert!(a.exposed(&bounds(&[&d])));
+        assert!(a.exposed(&bounds(&[&d.join("logs")])));
+        assert!(!a.exposed(&bounds(&[Path::new("/usr")])));
+        assert!(!a.exposed(&Bounds::default()));
+        // The directories above the log are known, up to `/`.
+        let root = rustix::fs::stat("/").unwrap();
+        assert!(a.dirs().contains(&(root.st_dev, root.st_ino)));
+        // A second link could be anywhere: reachable.
+        std::fs::hard_link(&log, d.join("elsewhere")).unwrap();
+        assert!(a.exposed(&bounds(&[Path::new("/usr")])));
+        drop(a);
+        // Never through a symbolic link.
+        std::fs::remove_file(&log).unwrap();
+        std::os::unix::fs::symlink(d.join("elsewhere"), &log).unwrap();
+        assert!(Audit::open(&log, AuditLevel::All).is_err());
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn mount_table_fields_are_unescaped() {
+        assert_eq!(
+            unescape("/a\\040b\\134c"),
+            std::ffi::OsString::from("/a b\\c")
+        );
+        assert_eq!(unescape("/plain\\x"), std::ffi::OsString::from("/plain\\x"));
     }
 }

@@ -66,6 +66,21 @@ impl<W: Write> ChainWriter<W> {
         ChainWriter { out, seq, prev }
     }
 
+    /// Where the records go.
+    pub fn inner(&self) -> &W {
+        &self.out
+    }
+
+    /// How many records the chain holds so far (the next record's `seq`).
+    pub fn records(&self) -> u64 {
+        self.seq
+    }
+
+    /// The hash of the last record ([`GENESIS`] when there is none).
+    pub fn last_hash(&self) -> &str {
+        &self.prev
+    }
+
     /// Adds `seq`, `prev_hash` and `hash` to `record` and writes it as one line.
     pub fn append(&mut self, mut record: Map<String, Value>) -> std::io::Result<()> {
         record.insert("seq".into(), Value::from(self.seq));
@@ -99,8 +114,24 @@ pub struct Broken {
     pub reason: String,
 }
 
+/// What an intact chain holds.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Verified {
+    pub records: usize,
+    /// The hash of the last record (`None`: the log is empty).
+    pub last_hash: Option<String>,
+    /// The 1-based line of the record whose hash is the one looked for, if any.
+    pub found_at: Option<usize>,
+}
+
 /// Checks a whole log. `Ok(n)`: `n` records, chain intact.
 pub fn verify(input: impl BufRead) -> Result<usize, Broken> {
+    verify_against(input, None).map(|v| v.records)
+}
+
+/// Checks a whole log and notes where the record with hash `look_for` is.
+pub fn verify_against(input: impl BufRead, look_for: Option<&str>) -> Result<Verified, Broken> {
+    let mut found_at = None;
     let mut prev = GENESIS.to_string();
     let mut expect_seq: Option<u64> = None;
     let mut n = 0;
@@ -156,11 +187,67 @@ pub fn verify(input: impl BufRead) -> Result<usize, Broken> {
                 "the record was changed (its hash does not match)".into()
             ));
         }
+        if look_for.is_some_and(|l| l.eq_ignore_ascii_case(h)) {
+            found_at = Some(line_no);
+        }
         prev = h.to_string();
         expect_seq = Some(seq + 1);
         n += 1;
     }
-    Ok(n)
+    Ok(Verified {
+        records: n,
+        last_hash: (n > 0).then_some(prev),
+        found_at,
+    })
+}
+
+/// The head file of a log: where `mxcc run` keeps, beside the log, how many records
+/// it holds and the hash of the last (`LOG.head`, see [`head_path`]).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Head {
+    pub records: u64,
+    /// `None` when the log has no record.
+    pub last_hash: Option<String>,
+}
+
+/// `PATH.head`: the head file beside the log at `log`.
+pub fn head_path(log: &std::path::Path) -> std::path::PathBuf {
+    let mut name = log.file_name().unwrap_or_default().to_os_string();
+    name.push(".head");
+    log.with_file_name(name)
+}
+
+impl Head {
+    /// The head file's text: one JSON object on one line.
+    pub fn render(&self) -> String {
+        let mut s = serde_json::json!({
+            "records": self.records,
+            "last_hash": self.last_hash,
+        })
+        .to_string();
+        s.push('\n');
+        s
+    }
+
+    /// Reads a head file's text.
+    pub fn parse(text: &str) -> Result<Head, String> {
+        let v: Value = serde_json::from_str(text.trim()).map_err(|e| format!("not JSON: {e}"))?;
+        let records = v
+            .get("records")
+            .and_then(Value::as_u64)
+            .ok_or("no `records`")?;
+        let last_hash = match v.get("last_hash") {
+            Some(Value::String(h)) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                Some(h.clone())
+            }
+            Some(Value::Null) | None if records == 0 => None,
+            _ => return Err("no valid `last_hash`".into()),
+        };
+        if (records == 0) != last_hash.is_none() {
+            return Err("`records` and `last_hash` disagree".into());
+        }
+        Ok(Head { records, last_hash })
+    }
 }
 
 #[cfg(test)]
@@ -194,6 +281,46 @@ mod tests {
         };
         w.append(m).unwrap();
         assert_eq!(verify(&more[..]), Ok(4));
+    }
+
+    #[test]
+    fn where_a_hash_is_and_the_head() {
+        let text = log(3);
+        let hashes: Vec<String> = text
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["hash"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        let v = verify_against(text.as_bytes(), Some(&hashes[1])).unwrap();
+        assert_eq!(v.records, 3);
+        assert_eq!(v.last_hash.as_deref(), Some(hashes[2].as_str()));
+        assert_eq!(v.found_at, Some(2));
+        let empty = verify_against(&b""[..], Some(&hashes[1])).unwrap();
+        assert_eq!(
+            (empty.records, empty.last_hash, empty.found_at),
+            (0, None, None)
+        );
+        let h = Head {
+            records: 3,
+            last_hash: Some(hashes[2].clone()),
+        };
+        assert_eq!(Head::parse(&h.render()), Ok(h));
+        let none = Head {
+            records: 0,
+            last_hash: None,
+        };
+        assert_eq!(Head::parse(&none.render()), Ok(none));
+        assert!(Head::parse("{\"records\": 2, \"last_hash\": null}").is_err());
+        assert!(Head::parse("{\"records\": 2, \"last_hash\": \"zz\"}").is_err());
+        assert!(Head::parse("garbage").is_err());
+        assert_eq!(
+            head_path(std::path::Path::new("/var/log/a.log")),
+            std::path::Path::new("/var/log/a.log.head")
+        );
     }
 
     #[test]

@@ -49,7 +49,7 @@ pub mod terminal;
 pub mod chain;
 
 #[cfg(target_os = "linux")]
-pub use run::{describe, probe, run, Outcome};
+pub use run::{describe, probe, run, AuditSummary, Outcome};
 
 use std::path::PathBuf;
 use std::sync::Arc;

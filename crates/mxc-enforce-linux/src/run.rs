@@ -28,6 +28,40 @@ pub struct Outcome {
     pub supervisor_error: Option<String>,
     /// `--learn`: what the run did.
     pub learned: Option<crate::learn::Learned>,
+    /// The audit log: where, how many records it holds, and the last one's hash (also
+    /// written beside it, `PATH.head`).
+    pub audit: Option<AuditSummary>,
+}
+
+/// The state of the audit log at the end of a run.
+#[derive(Debug, Clone)]
+pub struct AuditSummary {
+    pub path: std::path::PathBuf,
+    pub records: u64,
+    pub last_hash: Option<String>,
+}
+
+/// The audit log's summary, wherever the log is now (with the supervisor, or still
+/// waiting for it when the command never started).
+fn audit_summary(
+    path: &Option<std::path::PathBuf>,
+    sup: &Arc<Mutex<Option<Arc<Supervisor>>>>,
+    waiting: &Arc<Mutex<Option<Mutex<Audit>>>>,
+) -> Option<AuditSummary> {
+    let path = path.clone()?;
+    let of = |a: &Mutex<Audit>| a.lock().ok().map(|a| a.summary());
+    let from_sup = sup
+        .lock()
+        .ok()
+        .and_then(|s| s.clone())
+        .and_then(|s| s.audit.as_ref().and_then(of));
+    let (records, last_hash) =
+        from_sup.or_else(|| waiting.lock().ok().and_then(|w| w.as_ref().and_then(of)))?;
+    Some(AuditSummary {
+        path,
+        records,
+        last_hash,
+    })
 }
 
 /// Checks that this kernel can enforce the process tier: Landlock ABI 6 (scopes) and
@@ -160,8 +194,31 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
     } else {
         landlock_bound::ruleset(&cfg.bounds, &[proxy_port])?
     };
+    let audit = match &cfg.audit_log {
+        Some(p) => Some(Mutex::new(
+            Audit::open(p, cfg.engine.agent().audit).map_err(|e| {
+                SetupError(format!("cannot open the audit log {}: {e}", p.display()))
+            })?,
+        )),
+        None => None,
+    };
+    // The audit log is never reachable by the sandbox: when the kernel's bound would
+    // let it reach the log (or its head file), file calls are supervised, and the
+    // supervisor refuses every access whose object is one of them.
+    let audit_exposed = audit
+        .as_ref()
+        .and_then(|a| a.lock().ok().map(|a| a.exposed(&cfg.bounds)))
+        .unwrap_or(false);
+    let protected = audit
+        .as_ref()
+        .and_then(|a| {
+            a.lock()
+                .ok()
+                .map(|a| (a.files().to_vec(), a.dirs().to_vec()))
+        })
+        .unwrap_or_default();
     let prog = bpf::assemble(&filter::rules(Supervise {
-        fs: landlock_bound::supervise_fs(&cfg.bounds),
+        fs: landlock_bound::supervise_fs(&cfg.bounds) || audit_exposed,
     }))
     .map_err(SetupError)?;
     let filter: Vec<libc::sock_filter> = prog
@@ -173,14 +230,6 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
             k: i.k,
         })
         .collect();
-    let audit = match &cfg.audit_log {
-        Some(p) => Some(Mutex::new(
-            Audit::open(p, cfg.engine.agent().audit).map_err(|e| {
-                SetupError(format!("cannot open the audit log {}: {e}", p.display()))
-            })?,
-        )),
-        None => None,
-    };
     let (ours, theirs) =
         UnixStream::pair().map_err(|e| SetupError(format!("cannot create a socket pair: {e}")))?;
     // Orphans of the sandbox become our children, so the whole tree stays beneath us.
@@ -294,6 +343,7 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
                 outside: Mutex::new(Default::default()),
                 learned: learned_for_sup,
                 root,
+                protected,
             });
             {
                 let sup = sup.clone();
@@ -409,6 +459,7 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
                 not_started: Some(why.1),
                 supervisor_error: None,
                 learned: None,
+                audit: audit_summary(&cfg.audit_log, &sup_slot, &audit_slot),
             });
         }
     };
@@ -502,6 +553,7 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
         not_started: None,
         supervisor_error,
         learned: learned.and_then(|l| l.lock().ok().map(|l| l.clone())),
+        audit: audit_summary(&cfg.audit_log, &sup_slot, &audit_slot),
     })
 }
 

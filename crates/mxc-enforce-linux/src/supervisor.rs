@@ -61,6 +61,10 @@ pub struct Supervisor {
     pub root: OwnedFd,
     /// `--learn`: every access is allowed and recorded here.
     pub learned: Option<Arc<Mutex<crate::learn::Learned>>>,
+    /// (device, inode) of files no call of the sandbox may reach (the audit log and
+    /// its head file), and of directories it may not rename or remove (those above
+    /// the log).
+    pub protected: (Vec<(u64, u64)>, Vec<(u64, u64)>),
 }
 
 /// What the supervisor knows of a container-tier sandbox.
@@ -476,7 +480,38 @@ impl Call<'_> {
             in_sandbox: &move |p| descends_from(p, our),
             host_pid: &move |n| host_pid_of(n, our),
         };
-        resolve::resolve(who, base, path, follow, &view)
+        let r = resolve::resolve(who, base, path, follow, &view)?;
+        if !self.sup.protected.0.is_empty() && self.reaches(&r, &self.sup.protected.0) {
+            // The audit log, by whatever name or route: out of the sandbox's reach,
+            // whatever the policy says.
+            self.sup.stats.denials.fetch_add(1, Ordering::Relaxed);
+            return Err(Errno::ACCESS);
+        }
+        Ok(r)
+    }
+
+    /// Whether the object `r` reached is one of `ids` (device, inode).
+    fn reaches(&self, r: &Resolved, ids: &[(u64, u64)]) -> bool {
+        let st = match (&r.stat, &r.object) {
+            (Some(st), _) => *st,
+            (None, Some(obj)) => match fs::fstat(obj) {
+                Ok(st) => st,
+                // Cannot tell: refused.
+                Err(_) => return true,
+            },
+            (None, None) => return false,
+        };
+        ids.contains(&(st.st_dev, st.st_ino))
+    }
+
+    /// Renaming or removing a directory above the audit log would move the log away
+    /// from its path (and let another file take it): refused.
+    fn keep_log_path(&self, r: &Resolved) -> Result<(), Errno> {
+        if !self.sup.protected.1.is_empty() && self.reaches(r, &self.sup.protected.1) {
+            self.sup.stats.denials.fetch_add(1, Ordering::Relaxed);
+            return Err(Errno::ACCESS);
+        }
+        Ok(())
     }
 
     // ---- deciding -----------------------------------------------------------------
@@ -534,6 +569,36 @@ impl Call<'_> {
         } else {
             Err(Errno::ACCESS)
         }
+    }
+
+    /// Whether process `pid` holds, as its descriptor `fd`, the object `obj` open with
+    /// at least the access `rights` need. Read from the descriptor itself (a duplicate
+    /// taken with `pidfd_getfd`), so another thread swapping descriptor `fd` meanwhile
+    /// cannot lend the check another file's access.
+    fn holds(&self, (pid, fd): (u32, u32), obj: BorrowedFd<'_>, rights: &[FsRight]) -> bool {
+        let tgid = resolve::Asker {
+            tid: pid,
+            tgid: None,
+        }
+        .tgid();
+        let Some(p) = rustix::process::Pid::from_raw(tgid as i32) else {
+            return false;
+        };
+        let Ok(pidfd) = rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()) else {
+            return false;
+        };
+        let Ok(held) = rustix::process::pidfd_getfd(
+            &pidfd,
+            fd as i32,
+            rustix::process::PidfdGetfdFlags::empty(),
+        ) else {
+            return false;
+        };
+        let same = match (fs::fstat(&held), fs::fstat(obj)) {
+            (Ok(a), Ok(b)) => (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino),
+            _ => false,
+        };
+        same && fs::fcntl_getfl(&held).is_ok_and(|f| flags_allow(f, rights))
     }
 
     fn respond_fd(&self, fd: OwnedFd, cloexec: bool) -> R {
@@ -659,13 +724,30 @@ impl Call<'_> {
                 }
             }
         }
-        // Reopening a descriptor the process already holds, with no more access than
-        // it has, gives it nothing new (`/dev/stdin`, `/proc/self/fd/N`).
-        let held = r
-            .via_fd
-            .is_some_and(|(pid, fd)| fd_allows(pid, fd, &rights));
-        if !held {
-            self.decide_fs(&r.path, &rights)?;
+        // Reopening a descriptor through `/proc/PID/fd/N` (`/dev/stdin`) makes a new open
+        // file description with flags of its own. An object with a path (a file, a
+        // directory, a terminal) is decided by the rules on that path like any open:
+        // holding a descriptor of it (the caller's terminal, a file it redirected) grants
+        // nothing more. An object without one (a pipe, a socket, an anonymous inode, a
+        // deleted file or memfd) is the very object the process holds: it reopens with
+        // no more access than that descriptor has, and never otherwise.
+        match &r.object {
+            Some(obj) if pathless(obj.as_fd(), &r.path) => {
+                let held = r
+                    .via_fd
+                    .is_some_and(|via| self.holds(via, obj.as_fd(), &rights));
+                if !held {
+                    let target = String::from_utf8_lossy(&r.path).into_owned();
+                    let d = Decision {
+                        effect: Effect::Deny,
+                        rule: None,
+                    };
+                    let right = rights.first().copied().unwrap_or(FsRight::Read);
+                    self.conclude(fs_right_name(right), &target, &r.path, d, Class::File)?;
+                    return Err(Errno::ACCESS);
+                }
+            }
+            _ => self.decide_fs(&r.path, &rights)?,
         }
         let cloexec = oflags.contains(OFlags::CLOEXEC);
         let keep = oflags
@@ -734,6 +816,7 @@ impl Call<'_> {
         if r.object.is_none() {
             return Err(Errno::NOENT);
         }
+        self.keep_log_path(&r)?;
         if r.name.is_empty() {
             return Err(Errno::BUSY);
         }
@@ -809,6 +892,8 @@ impl Call<'_> {
         if from.object.is_none() {
             return Err(Errno::NOENT);
         }
+        self.keep_log_path(&from)?;
+        self.keep_log_path(&to)?;
         if from.name.is_empty() || to.name.is_empty() {
             return Err(Errno::BUSY);
         }
@@ -1476,25 +1561,22 @@ fn reopen(obj: BorrowedFd<'_>, flags: OFlags, ft: Option<fs::FileType>) -> Resul
     Ok(f)
 }
 
-/// Whether descriptor `fd` of `pid` is open with at least the access `rights` need.
-fn fd_allows(pid: u32, fd: u32, rights: &[FsRight]) -> bool {
-    let Ok(info) = std::fs::read_to_string(format!("/proc/{pid}/fdinfo/{fd}")) else {
-        return false;
-    };
-    let Some(flags) = info
-        .lines()
-        .find_map(|l| l.strip_prefix("flags:"))
-        .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
-    else {
-        return false;
-    };
-    let acc = flags as i32 & libc::O_ACCMODE;
+/// Whether an object reached through a magic link has no path of its own that the
+/// rules could decide: a pipe, a socket or an anonymous inode (`pipe:[…]`), or a file
+/// that is no longer linked anywhere (a deleted file, a memfd, an `O_TMPFILE`).
+fn pathless(obj: BorrowedFd<'_>, path: &[u8]) -> bool {
+    path.first() != Some(&b'/') || fs::fstat(obj).is_ok_and(|s| s.st_nlink == 0)
+}
+
+/// Whether open file flags `flags` give at least the access `rights` need.
+fn flags_allow(flags: OFlags, rights: &[FsRight]) -> bool {
+    let acc = flags.bits() as i32 & libc::O_ACCMODE;
     let (r, w) = (
         acc == libc::O_RDONLY || acc == libc::O_RDWR,
         acc == libc::O_WRONLY || acc == libc::O_RDWR,
     );
     rights.iter().all(|x| match x {
-        FsRight::Read => r && flags as i32 & libc::O_PATH == 0,
+        FsRight::Read => r && !flags.contains(OFlags::PATH),
         FsRight::Write => w,
         _ => false,
     })

@@ -27,7 +27,10 @@ pub struct Args {
     /// there is none.
     #[arg(long, value_enum, value_name = "EFFECT")]
     pub ask: Option<Ask>,
-    /// Append audit records to this file.
+    /// Append hash-chained audit records to this file (opened before the command
+    /// starts and out of its reach). At exit, the number of records and the last
+    /// record's hash are printed (for `mxcc audit verify --expect`) and kept beside the
+    /// log in PATH.head.
     #[arg(long, value_name = "PATH")]
     pub audit_log: Option<PathBuf>,
     /// Run the command permissively in a throwaway container (nothing it writes is
@@ -117,6 +120,7 @@ fn sandbox(
             )),
             supervisor_error: None,
             learned: None,
+            audit: None,
         });
     };
     let plan = mxc_lang::plan::plan(bound);
@@ -185,6 +189,14 @@ use mxc_enforce_linux::Outcome;
 fn finish(o: Outcome, color: bool) -> ExitCode {
     #[cfg(target_os = "linux")]
     {
+        if let Some(a) = &o.audit {
+            eprintln!(
+                "mxcc: audit log {}: {}, last hash {}",
+                a.path.display(),
+                util::count(a.records as usize, "record"),
+                a.last_hash.as_deref().unwrap_or("none")
+            );
+        }
         if let Some(why) = &o.not_started {
             util::error_line(why, color);
         }

@@ -75,9 +75,30 @@ fn escape(name: &str, agent: &str) {
     std::fs::write(work.join("ok"), "fine").unwrap();
     std::fs::write(work.join("secret/key"), "TOP-SECRET").unwrap();
     let host = serve(&format!("{name}-{agent}"));
-    let log = root.join("audit.log");
     let suite = suite().canonicalize().unwrap();
+    // `audit_log` keeps the log inside the workspace, where the policy lets the agent
+    // do anything, with a hard link to it made before the run (by an earlier run, say);
+    // the others keep it outside.
+    let log = if name == "audit_log" {
+        work.join("logs/audit.log")
+    } else {
+        root.join("audit.log")
+    };
+    let early = work.join("early-link");
+    if name == "audit_log" {
+        std::fs::create_dir_all(work.join("logs")).unwrap();
+        let first = mxcc_run(&work, &suite, &log, agent)
+            .args(["--", "/bin/true"])
+            .output()
+            .unwrap();
+        assert_eq!(first.status.code(), Some(0), "{first:?}");
+        std::fs::hard_link(&log, &early).unwrap();
+    }
+    // stdin: a host file outside the policy, passed read-only (as `< FILE` would).
+    let host_stdin = root.join("host-stdin");
+    std::fs::write(&host_stdin, "HOST-STDIN").unwrap();
     let out = mxcc_run(&work, &suite, &log, agent)
+        .stdin(std::fs::File::open(&host_stdin).unwrap())
         .args(["--", "/usr/bin/python3", "-B"])
         .arg(suite.join(format!("{name}.py")))
         .env("WORK", &work)
@@ -86,6 +107,8 @@ fn escape(name: &str, agent: &str) {
         .env("HOST_ABSTRACT", &host.abstract_name)
         .env("HOST_TCP_PORT", host.tcp_port.to_string())
         .env("HOST_PID", std::process::id().to_string())
+        .env("HOST_AUDIT_LOG", &log)
+        .env("HOST_AUDIT_LINK", &early)
         // In mxcc's environment only (the policy does not pass it): must not leak.
         .env("MXC_ESCAPE_SECRET_ENV", "TOP-SECRET-ENV")
         .output()
@@ -101,6 +124,7 @@ fn escape(name: &str, agent: &str) {
     assert!(stdout.contains("held:"), "{stdout}");
     assert!(!stdout.contains("TOP-SECRET") && !stdout.contains("secret-service"));
     assert!(!stdout.contains("TOP-SECRET-ENV"));
+    assert_eq!(std::fs::read_to_string(&host_stdin).unwrap(), "HOST-STDIN");
     // The secret is untouched and the log is intact.
     let mut key = String::new();
     std::fs::File::open(work.join("secret/key"))
@@ -108,19 +132,39 @@ fn escape(name: &str, agent: &str) {
         .read_to_string(&mut key)
         .unwrap();
     assert_eq!(key, "TOP-SECRET");
-    let v = Command::new(env!("CARGO_BIN_EXE_mxcc"))
-        .args(["audit", "verify"])
-        .arg(&log)
-        .output()
-        .unwrap();
-    assert_eq!(
-        v.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&v.stderr)
-    );
+    // The log ends where mxcc said it does (the hash it printed at exit), and where
+    // its head file says.
+    let hash = last_hash(&stderr, &log);
+    for expect in [Some(hash.as_str()), None] {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_mxcc"));
+        c.args(["audit", "verify"]);
+        if let Some(h) = expect {
+            c.args(["--expect", h]);
+        }
+        let v = c.arg(&log).output().unwrap();
+        assert_eq!(
+            v.status.code(),
+            Some(0),
+            "{}{}",
+            String::from_utf8_lossy(&v.stdout),
+            String::from_utf8_lossy(&v.stderr)
+        );
+    }
     let _ = std::fs::remove_dir_all(&root);
     let _ = std::fs::remove_file(&host.unix);
+}
+
+/// The last record's hash, from `mxcc run`'s line `mxcc: audit log PATH: N records,
+/// last hash HEX`.
+fn last_hash(stderr: &str, log: &Path) -> String {
+    let prefix = format!("mxcc: audit log {}: ", log.display());
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no audit summary line in:\n{stderr}"));
+    let hash = line.rsplit(' ').next().unwrap().to_string();
+    assert_eq!(hash.len(), 64, "{line}");
+    hash
 }
 
 macro_rules! escapes {
@@ -154,6 +198,8 @@ escapes!(
     stat,
     git_hooks,
     privileges,
+    proc_relative,
+    audit_log,
 );
 
 /// Every denial is in the audit log, under the agent's identity, with the deciding rule.
