@@ -712,3 +712,59 @@ fn a_process_that_leaves_the_runs_cgroup_is_still_stopped() {
         "escaped the run's cgroup and kept running: {left:?}"
     );
 }
+
+/// `run` prints the log's last hash; `audit verify --expect` and the head file beside
+/// the log find a log that was emptied, lost its last record, or was rewritten.
+#[test]
+fn audit_log_end_is_anchored() {
+    let d = scratch("run", "audit-head");
+    let p = policy(&d, "agent a { isolation process  audit all  use system }");
+    let log = d.join("audit.log");
+    let log_s = log.to_str().unwrap();
+    let o = run(&p, &["--audit-log", log_s], &["/bin/cat", "/etc/hostname"]);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    let prefix = format!("mxcc: audit log {log_s}: ");
+    let line = err
+        .lines()
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("{}", text(&o)));
+    let hash = line.rsplit(' ').next().unwrap().to_string();
+    let records = std::fs::read_to_string(&log).unwrap().lines().count();
+    assert!(line.contains(&format!("{records} records")), "{line}");
+    let head = std::fs::read_to_string(d.join("audit.log.head")).unwrap();
+    assert!(head.contains(&hash), "{head}");
+    let verify = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_mxcc"))
+            .args(["audit", "verify"])
+            .args(args)
+            .arg(log_s)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(verify(&["--expect", &hash]).status.code(), Some(0));
+    assert_eq!(verify(&[]).status.code(), Some(0));
+    let wrong = "0".repeat(63) + "1";
+    let v = verify(&["--expect", &wrong]);
+    assert_eq!(v.status.code(), Some(1), "{}", text(&v));
+    assert!(text(&v).contains("truncated or rewritten"), "{}", text(&v));
+    assert_eq!(verify(&["--expect", "nothex"]).status.code(), Some(2));
+    // The last record removed: the chain is intact, but ends early.
+    let t = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = t.lines().collect();
+    std::fs::write(&log, lines[..lines.len() - 1].join("\n") + "\n").unwrap();
+    for args in [&["--expect", hash.as_str()][..], &[]] {
+        let v = verify(args);
+        assert_eq!(v.status.code(), Some(1), "{}", text(&v));
+    }
+    // Emptied: never "intact".
+    std::fs::write(&log, "").unwrap();
+    let v = verify(&[]);
+    assert_eq!(v.status.code(), Some(1), "{}", text(&v));
+    assert!(text(&v).contains("empty"), "{}", text(&v));
+    assert!(!text(&v).contains("intact"), "{}", text(&v));
+    // With no head file and no --expect, an empty log is reported as empty.
+    std::fs::remove_file(d.join("audit.log.head")).unwrap();
+    let v = verify(&[]);
+    assert_eq!(v.status.code(), Some(0), "{}", text(&v));
+    assert!(text(&v).contains("empty (0 records"), "{}", text(&v));
+}

@@ -112,3 +112,6 @@ attack("reopen stdout (the harness's pipe) for reading",
 m = os.memfd_create("mine")
 os.write(m, b"data")
 control("reopen our own memfd", lambda: os.read(os.open(f"/proc/self/fd/{m}", os.O_RDONLY), 10))
+own = os.open("/proc/self/status", os.O_RDONLY)
+control("reopen our own procfs file through its descriptor",
+        lambda: read(f"/proc/self/fd/{own}"))
