@@ -212,9 +212,10 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
     let protected = audit
         .as_ref()
         .and_then(|a| {
-            a.lock()
-                .ok()
-                .map(|a| (a.files().to_vec(), a.dirs().to_vec()))
+            a.lock().ok().map(|a| crate::supervisor::Protected {
+                files: a.files().to_vec(),
+                dirs: a.dirs().to_vec(),
+            })
         })
         .unwrap_or_default();
     let prog = bpf::assemble(&filter::rules(Supervise {

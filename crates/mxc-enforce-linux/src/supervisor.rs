@@ -61,10 +61,20 @@ pub struct Supervisor {
     pub root: OwnedFd,
     /// `--learn`: every access is allowed and recorded here.
     pub learned: Option<Arc<Mutex<crate::learn::Learned>>>,
-    /// (device, inode) of files no call of the sandbox may reach (the audit log and
-    /// its head file), and of directories it may not rename or remove (those above
-    /// the log).
-    pub protected: (Vec<(u64, u64)>, Vec<(u64, u64)>),
+    /// What no call of the sandbox may reach (the audit log).
+    pub protected: Protected,
+}
+
+/// (device, inode) of an object.
+pub type Id = (u64, u64);
+
+/// Objects out of the sandbox's reach whatever the policy says.
+#[derive(Clone, Debug, Default)]
+pub struct Protected {
+    /// Files no call may reach: the audit log and its head file.
+    pub files: Vec<Id>,
+    /// Directories no call may rename or remove: those above the audit log.
+    pub dirs: Vec<Id>,
 }
 
 /// What the supervisor knows of a container-tier sandbox.
@@ -481,7 +491,7 @@ impl Call<'_> {
             host_pid: &move |n| host_pid_of(n, our),
         };
         let r = resolve::resolve(who, base, path, follow, &view)?;
-        if !self.sup.protected.0.is_empty() && self.reaches(&r, &self.sup.protected.0) {
+        if !self.sup.protected.files.is_empty() && self.reaches(&r, &self.sup.protected.files) {
             // The audit log, by whatever name or route: out of the sandbox's reach,
             // whatever the policy says.
             self.sup.stats.denials.fetch_add(1, Ordering::Relaxed);
@@ -491,7 +501,7 @@ impl Call<'_> {
     }
 
     /// Whether the object `r` reached is one of `ids` (device, inode).
-    fn reaches(&self, r: &Resolved, ids: &[(u64, u64)]) -> bool {
+    fn reaches(&self, r: &Resolved, ids: &[Id]) -> bool {
         let st = match (&r.stat, &r.object) {
             (Some(st), _) => *st,
             (None, Some(obj)) => match fs::fstat(obj) {
@@ -507,7 +517,7 @@ impl Call<'_> {
     /// Renaming or removing a directory above the audit log would move the log away
     /// from its path (and let another file take it): refused.
     fn keep_log_path(&self, r: &Resolved) -> Result<(), Errno> {
-        if !self.sup.protected.1.is_empty() && self.reaches(r, &self.sup.protected.1) {
+        if !self.sup.protected.dirs.is_empty() && self.reaches(r, &self.sup.protected.dirs) {
             self.sup.stats.denials.fetch_add(1, Ordering::Relaxed);
             return Err(Errno::ACCESS);
         }

@@ -78,6 +78,15 @@ for pid in sorted(outside):
            lambda: os.read(os.open(f"../../../{pid}/environ", os.O_RDONLY, dir_fd=t), 65536))
     os.close(t)
 
+# Thread ids are not listed in /proc but name a directory there (/proc/TID): the
+# supervisor's and proxy's threads of mxcc (started after it, so numbered after it).
+mine = set(int(t) for t in os.listdir("/proc/self/task"))
+for tid in range(os.getppid() + 1, os.getppid() + 64):
+    if tid in mine:
+        continue
+    attack(f"environ of thread id {tid}", lambda: read(f"/proc/{tid}/environ", mode="rb"))
+    attack(f"fd/ of thread id {tid}", lambda: os.listdir(f"/proc/{tid}/fd"))
+
 # Our own directory, reached by `..` from our task directory, stays ours.
 t = os.open(f"/proc/self/task/{me}", os.O_RDONLY | os.O_DIRECTORY)
 control("openat(task/ME, '../../environ') is our own",
