@@ -768,3 +768,75 @@ fn audit_log_end_is_anchored() {
     assert_eq!(v.status.code(), Some(0), "{}", text(&v));
     assert!(text(&v).contains("empty (0 records"), "{}", text(&v));
 }
+
+/// The watchdog is MXC's, not the sandbox's: it does not descend from `mxcc` (the
+/// sandbox is what descends from it), and holds none of `mxcc`'s environment or
+/// arguments where `/proc` shows them.
+#[test]
+fn the_watchdog_is_outside_the_sandbox_and_holds_no_secret() {
+    let d = scratch("run", "watchdog");
+    let p = policy(&d, "agent a { isolation process  use system }");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .arg("run")
+        .arg(&p)
+        .args(["--agent", "a", "--", "/bin/sleep", "30"])
+        .env("MXC_WATCHDOG_SECRET", "TOP-SECRET-WATCHDOG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mxcc = child.id();
+    let mark = format!("mxc-run-{mxcc}");
+    let find = || -> Option<u32> {
+        std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+            if comm.trim() != "mxc-watchdog" {
+                return None;
+            }
+            let ours = std::fs::read_dir(format!("/proc/{pid}/fd"))
+                .ok()?
+                .flatten()
+                .any(|f| {
+                    std::fs::read_link(f.path()).is_ok_and(|l| l.to_string_lossy().contains(&mark))
+                });
+            ours.then_some(pid)
+        })
+    };
+    let start = std::time::Instant::now();
+    let watchdog = loop {
+        if let Some(w) = find() {
+            break w;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "no watchdog (a run without a cgroup has none)"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let field = |pid: u32, key: &str| -> Option<u32> {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()?
+            .lines()
+            .find_map(|l| l.strip_prefix(key))?
+            .trim()
+            .parse()
+            .ok()
+    };
+    // Not a descendant of mxcc.
+    let mut p = watchdog;
+    while p > 1 {
+        assert_ne!(p, mxcc, "the watchdog descends from mxcc");
+        p = field(p, "PPid:").unwrap_or(0);
+    }
+    for what in ["environ", "cmdline"] {
+        let data = std::fs::read(format!("/proc/{watchdog}/{what}")).unwrap();
+        assert!(
+            data.iter().all(|&b| b == 0),
+            "{what} of the watchdog: {}",
+            String::from_utf8_lossy(&data)
+        );
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
