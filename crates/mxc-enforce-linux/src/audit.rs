@@ -137,11 +137,26 @@ impl Audit {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        let dir = rustix::fs::open(
+        // No symbolic link anywhere on the way: a sandbox of an earlier run could have
+        // put one where the log's directory was, and `mxcc` (maybe root) would then
+        // make the log and its head file wherever it points.
+        let dir = rustix::fs::openat2(
+            rustix::fs::CWD,
             parent,
             rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
             rustix::fs::Mode::empty(),
-        )?;
+            rustix::fs::ResolveFlags::NO_SYMLINKS,
+        )
+        .map_err(|e| {
+            if e == rustix::io::Errno::LOOP {
+                std::io::Error::other(format!(
+                    "{} is reached through a symbolic link; give the directory's real path",
+                    parent.display()
+                ))
+            } else {
+                e.into()
+            }
+        })?;
         let mut f = open_regular(dir.as_fd(), name, true)?;
         let mut existing = String::new();
         f.read_to_string(&mut existing)?;
@@ -486,7 +501,12 @@ mod tests {
         std::fs::hard_link(&log, d.join("elsewhere")).unwrap();
         assert!(a.exposed(&bounds(&[Path::new("/usr")])));
         drop(a);
-        // Never through a symbolic link.
+        // Never through a symbolic link, on the way or at the end.
+        std::os::unix::fs::symlink(d.join("logs"), d.join("via")).unwrap();
+        let e = Audit::open(&d.join("via/a.log"), AuditLevel::All)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
         std::fs::remove_file(&log).unwrap();
         std::os::unix::fs::symlink(d.join("elsewhere"), &log).unwrap();
         assert!(Audit::open(&log, AuditLevel::All).is_err());
