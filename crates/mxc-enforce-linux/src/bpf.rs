@@ -150,7 +150,7 @@ pub fn assemble(rules: &[Rule]) -> Result<Vec<Insn>, String> {
     }
     // The stretches, covering 0..X32_SYSCALL_BIT.
     let mut stretches: Vec<(u32, Stretch)> = Vec::new();
-    let mut push = |v: &mut Vec<(u32, Stretch)>, start: u32, s: Stretch| {
+    let push = |v: &mut Vec<(u32, Stretch)>, start: u32, s: Stretch| {
         if let Some(&(_, last)) = v.last() {
             if last == s && matches!(s, Stretch::Ret(_)) {
                 return;

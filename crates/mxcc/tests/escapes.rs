@@ -154,6 +154,7 @@ escapes!(
     stat,
     git_hooks,
     privileges,
+    caps,
 );
 
 /// Every denial is in the audit log, under the agent's identity, with the deciding rule.
