@@ -155,6 +155,7 @@ escapes!(
     git_hooks,
     privileges,
     caps,
+    mounts,
 );
 
 /// Every denial is in the audit log, under the agent's identity, with the deciding rule.
