@@ -1,6 +1,7 @@
 //! The escape suite (crates/mxc-enforce-linux/tests/escapes/): each program tries to
 //! break out of `mxcc run` and must fail, after a control action that must work.
-//! Linux only; needs Landlock ABI 6 and seccomp user notification (CI runs it as root).
+//! Linux only; needs Landlock ABI 6 and seccomp user notification (CI runs it as root,
+//! then again with `MXC_ESCAPES_AS=mxc-ci`: `mxcc` started by an unprivileged user).
 #![cfg(target_os = "linux")]
 
 use std::io::{Read, Write};
@@ -50,9 +51,51 @@ fn serve(name: &str) -> Host {
     }
 }
 
-/// `mxcc run` of the suite's policy with its parameters (the command comes after).
+/// The unprivileged user the suite runs `mxcc` as, when `MXC_ESCAPES_AS` names one
+/// (CI runs the suite a second time so): its uid and gid.
+fn run_as() -> Option<(u32, u32)> {
+    let user = std::env::var("MXC_ESCAPES_AS")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let id = |flag: &str| -> u32 {
+        let o = Command::new("id").args([flag, &user]).output().unwrap();
+        assert!(o.status.success(), "MXC_ESCAPES_AS={user}: no such user");
+        String::from_utf8_lossy(&o.stdout).trim().parse().unwrap()
+    };
+    Some((id("-u"), id("-g")))
+}
+
+/// Gives the test's directory (and what is in it) to the user `mxcc` runs as.
+fn hand_over(dir: &Path) {
+    let Some((uid, gid)) = run_as() else { return };
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(p) = todo.pop() {
+        std::os::unix::fs::lchown(&p, Some(uid), Some(gid)).unwrap();
+        if p.is_dir() && !p.is_symlink() {
+            todo.extend(std::fs::read_dir(&p).unwrap().flatten().map(|e| e.path()));
+        }
+    }
+}
+
+/// `mxcc run` of the suite's policy with its parameters (the command comes after),
+/// as the user of `MXC_ESCAPES_AS` when set (through `setpriv`: no capability, no
+/// supplementary group).
 fn mxcc_run(work: &Path, suite: &Path, log: &Path, agent: &str) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_mxcc"));
+    let mut c = match run_as() {
+        Some((uid, gid)) => {
+            let mut c = Command::new("setpriv");
+            c.args([
+                format!("--reuid={uid}"),
+                format!("--regid={gid}"),
+                "--clear-groups".into(),
+                "--inh-caps=-all".into(),
+                "--".into(),
+            ])
+            .arg(env!("CARGO_BIN_EXE_mxcc"));
+            c
+        }
+        None => Command::new(env!("CARGO_BIN_EXE_mxcc")),
+    };
     c.arg("run")
         .arg(suite.join("escapes.mxc"))
         .args(["--agent", agent, "--ask", "deny"])
@@ -75,6 +118,7 @@ fn escape(name: &str, agent: &str) {
     std::fs::write(work.join("ok"), "fine").unwrap();
     std::fs::write(work.join("secret/key"), "TOP-SECRET").unwrap();
     let host = serve(&format!("{name}-{agent}"));
+    hand_over(&root);
     let log = root.join("audit.log");
     let suite = suite().canonicalize().unwrap();
     let out = mxcc_run(&work, &suite, &log, agent)
@@ -166,6 +210,7 @@ fn denials_are_audited() {
     let work = root.join("work");
     std::fs::create_dir_all(work.join("secret")).unwrap();
     std::fs::write(work.join("secret/key"), "TOP-SECRET").unwrap();
+    hand_over(&root);
     let log = root.join("audit.log");
     let suite = suite().canonicalize().unwrap();
     let out = mxcc_run(&work, &suite, &log, "escape")
