@@ -209,13 +209,13 @@ pub fn assemble(rules: &[Rule]) -> Result<Vec<Insn>, String> {
         }
     }
     // Resolve the long jumps (offsets count from the next instruction).
-    for idx in 0..code.len() {
-        if let Some(range) = code[idx].1 {
-            let to = *at.get(&range).ok_or("filter tree")?;
+    for (idx, (insn, target)) in code.iter_mut().enumerate() {
+        if let Some(range) = target {
+            let to = *at.get(range).ok_or("filter tree")?;
             if to <= idx {
                 return Err("filter jump backwards".into());
             }
-            code[idx].0.k = u32::try_from(to - idx - 1).map_err(|_| "filter too long")?;
+            insn.k = u32::try_from(to - idx - 1).map_err(|_| "filter too long")?;
         }
     }
     out.extend(code.into_iter().map(|(i, _)| i));

@@ -177,7 +177,7 @@ pub fn refused() -> Vec<Rule> {
     // them (open/openat/creat with O_CREAT or O_TMPFILE, mknod), fail with EPERM.
     // openat2 keeps its mode in memory: held by the supervisor (which refuses such a
     // mode) or, when file calls are not held, not allowed at all (ENOSYS).
-    let suid = (S_ISUID | S_ISGID) as u32;
+    let suid: u32 = S_ISUID | S_ISGID;
     for ((nr, name), mode_arg) in [
         (sc!(SYS_chmod), 1),
         (sc!(SYS_fchmod), 1),
@@ -235,7 +235,7 @@ pub fn refused() -> Vec<Rule> {
     v.push(Rule {
         name: &stringify!(SYS_setpriority)[4..],
         nr: SYS_setpriority,
-        tests: vec![arg(0, u32::MAX, Op::Eq(PRIO_USER as u32))],
+        tests: vec![arg(0, u32::MAX, Op::Eq(PRIO_USER))],
         action: Action::Errno(EPERM_),
     });
     v

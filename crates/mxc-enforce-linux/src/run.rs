@@ -790,7 +790,10 @@ pub fn describe(bounds: &crate::Bounds, container: bool) -> serde_json::Value {
         "seccomp": {
             "refused": filter::refused().iter().map(rule_json).collect::<Vec<_>>(),
             "held_for_the_supervisor": filter::supervised(supervise).iter().map(|r| r.name).collect::<Vec<_>>(),
+            "allowed": filter::allowed().iter().map(|r| r.name).collect::<Vec<_>>(),
+            "otherwise": {"errno": libc::ENOSYS},
         },
+        "capabilities": {"sandbox": "none (bounding, ambient, inheritable, permitted, effective; securebits locked)", "supervisor": "the agent's ids, no capability"},
         "fs_supervised": supervise.fs,
         "proxy": {"listen": "127.0.0.1 (port chosen at start)", "protocols": ["http-connect", "http", "socks5"], "env": ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"]},
         "process": {"no_new_privs": true, "new_session": true, "inherited_descriptors": "closed", "parent_death_signal": "SIGKILL"},
