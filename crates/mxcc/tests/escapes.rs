@@ -200,6 +200,7 @@ escapes!(
     privileges,
     caps,
     mounts,
+    seccomp_listener,
 );
 
 /// Every denial is in the audit log, under the agent's identity, with the deciding rule.
