@@ -9,7 +9,56 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn suite() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../mxc-enforce-linux/tests/escapes")
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../mxc-enforce-linux/tests/escapes");
+    match staged() {
+        Some(dir) => dir.join("escapes"),
+        None => src,
+    }
+}
+
+/// With `MXC_ESCAPES_AS`, when the user cannot reach the checkout (one in `/root`), the
+/// suite and `mxcc` copied where it can (left in the temporary directory).
+fn staged() -> Option<&'static Path> {
+    static DIR: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let (uid, gid) = run_as()?;
+        use std::os::unix::fs::PermissionsExt;
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../mxc-enforce-linux/tests/escapes");
+        let reachable = Command::new("setpriv")
+            .args([
+                format!("--reuid={uid}"),
+                format!("--regid={gid}"),
+                "--clear-groups".into(),
+            ])
+            .args([
+                "--",
+                "/usr/bin/test",
+                "-x",
+                env!("CARGO_BIN_EXE_mxcc"),
+                "-a",
+                "-r",
+            ])
+            .arg(src.join("_lib.py"))
+            .status()
+            .is_ok_and(|s| s.success());
+        if reachable {
+            return None;
+        }
+        let dir = std::env::temp_dir().join(format!("mxc-escapes-as-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("escapes")).unwrap();
+        for e in std::fs::read_dir(&src).unwrap().flatten() {
+            if e.path().is_file() {
+                std::fs::copy(e.path(), dir.join("escapes").join(e.file_name())).unwrap();
+            }
+        }
+        std::fs::copy(env!("CARGO_BIN_EXE_mxcc"), dir.join("mxcc")).unwrap();
+        for p in [&dir, &dir.join("escapes")] {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        Some(dir)
+    })
+    .as_deref()
 }
 
 /// Services outside the sandbox that the escapes try to reach.
@@ -91,7 +140,7 @@ fn mxcc_run(work: &Path, suite: &Path, log: &Path, agent: &str) -> Command {
                 "--inh-caps=-all".into(),
                 "--".into(),
             ])
-            .arg(env!("CARGO_BIN_EXE_mxcc"));
+            .arg(staged().map_or(env!("CARGO_BIN_EXE_mxcc").into(), |d| d.join("mxcc")));
             c
         }
         None => Command::new(env!("CARGO_BIN_EXE_mxcc")),
