@@ -3,6 +3,7 @@
 from _lib import *
 import ctypes
 import errno
+import struct
 import subprocess
 
 libc = ctypes.CDLL(None, use_errno=True)
@@ -128,3 +129,16 @@ ro = os.path.join(WORK, "ro")
 control("a read-only directory of its own", lambda: os.mkdir(ro, 0o555))
 attack("create in a directory without write permission", lambda: open(os.path.join(ro, "x"), "w"))
 attack("mkdir in a directory without write permission", lambda: os.mkdir(os.path.join(ro, "d")))
+
+# Interface settings (CAP_NET_ADMIN): loopback's flags set to what they are.
+def ifflags():
+    import fcntl
+    import socket
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    req = struct.pack("16sH14s", b"lo", 0, b"")
+    cur = fcntl.ioctl(s, 0x8913, req)  # SIOCGIFFLAGS
+    fcntl.ioctl(s, 0x8914, cur)  # SIOCSIFFLAGS
+    return "interface flags set"
+
+
+attack("setting an interface's flags", ifflags)
