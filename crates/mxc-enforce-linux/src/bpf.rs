@@ -2,10 +2,12 @@
 //! calls and what happens to each.
 //!
 //! Layout: reject any architecture but x86-64 (so the 32-bit and x32 system call tables
-//! cannot be used to get around the filter), then one block per listed system call,
-//! then `allow`. System calls that MXC decides are sent to the supervisor
-//! (`SECCOMP_RET_USER_NOTIF`); ways out of the sandbox that no policy can allow
-//! (io_uring, ptrace, namespaces, raw and packet sockets, TIOCSTI, …) fail with an errno.
+//! cannot be used to get around the filter), then a binary search over the listed
+//! system call numbers, then one block per listed number. A number not listed (an
+//! unknown or future system call) fails with `ENOSYS`: the filter is an allow-list.
+//! System calls that MXC decides are sent to the supervisor (`SECCOMP_RET_USER_NOTIF`);
+//! ways out of the sandbox that no policy can allow (io_uring, ptrace, namespaces, raw
+//! and packet sockets, TIOCSTI, …) fail with an errno.
 
 /// What the filter does with a call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,8 +50,8 @@ pub enum Op {
 }
 
 /// `syscall` gets `action` when every test holds (rules for one call are tried in
-/// order; the first that matches wins; no match falls through to the next entry, and
-/// finally to `allow`).
+/// order; the first that matches wins; when none matches, the call fails with
+/// `ENOSYS`, as does a call with no rule at all).
 #[derive(Clone, Debug)]
 pub struct Rule {
     /// The system call's name (for plans and messages).
@@ -73,6 +75,7 @@ const JGE_K: u16 = 0x35;
 const JSET_K: u16 = 0x45;
 const AND_K: u16 = 0x54;
 const RET_K: u16 = 0x06;
+const JA: u16 = 0x05;
 
 /// Offsets in `struct seccomp_data`.
 const OFF_NR: u32 = 0;
@@ -99,10 +102,25 @@ fn stmt(code: u16, k: u32) -> Insn {
     }
 }
 
-/// Assembles the filter. Jumps are forward only and short (each block is small), so
-/// every offset fits in a byte; a block too large for that is an error, never a wrong
-/// program.
+/// One stretch of call numbers, from `start` to the next stretch's start.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stretch {
+    /// Every number here gets this return value.
+    Ret(u32),
+    /// One number with rules that test arguments: they are tried in order.
+    Rules(u32),
+}
+
+/// Assembles the filter: after the architecture checks, a binary search (`jge`, with
+/// a long `ja` to the upper half) over stretches of call numbers: a stretch is either
+/// one number with argument tests, or a run of numbers with the same plain answer
+/// (allowed, refused, held, or not listed at all: `ENOSYS`). The filter is an
+/// allow-list: a number with no rule, or whose rules all fail to match, gets
+/// `ENOSYS`. Its depth grows with the logarithm of the list; conditional jumps skip
+/// at most one instruction, or past one rule's block (an error if that ever
+/// overflowed, never a wrong program).
 pub fn assemble(rules: &[Rule]) -> Result<Vec<Insn>, String> {
+    let enosys = SECCOMP_RET_ERRNO | libc_enosys();
     let mut out = vec![
         stmt(LD_W_ABS, OFF_ARCH),
         Insn {
@@ -119,85 +137,152 @@ pub fn assemble(rules: &[Rule]) -> Result<Vec<Insn>, String> {
             jf: 1,
             k: X32_SYSCALL_BIT,
         },
-        stmt(RET_K, SECCOMP_RET_ERRNO | libc_enosys()),
+        stmt(RET_K, enosys),
     ];
-    for rule in rules {
-        // Block: [ld nr; jeq nr ? next : skip-block] tests… ret action
-        let mut body: Vec<Insn> = Vec::new();
-        // Each test: ld arg; (and mask); jump to "fail" (end of block) when it fails.
-        // Offsets to the end are patched after the block is built.
-        let mut fail_jumps: Vec<(usize, bool)> = Vec::new(); // (index, jump-on-true)
-        for t in &rule.tests {
-            body.push(stmt(LD_W_ABS, off_arg_lo(t.arg)));
-            match t.op {
-                Op::Any => {
-                    // jset mask ? continue : fail
-                    fail_jumps.push((body.len(), false));
-                    body.push(Insn {
-                        code: JSET_K,
-                        jt: 0,
-                        jf: 0,
-                        k: t.mask,
-                    });
-                }
-                Op::Eq(v) | Op::Ne(v) => {
-                    if t.mask != u32::MAX {
-                        body.push(stmt(AND_K, t.mask));
-                    }
-                    let eq = matches!(t.op, Op::Eq(_));
-                    // Eq: fail when not equal (jf); Ne: fail when equal (jt).
-                    fail_jumps.push((body.len(), !eq));
-                    body.push(Insn {
-                        code: JEQ_K,
-                        jt: 0,
-                        jf: 0,
-                        k: v,
-                    });
-                }
-                Op::NotIn(vs) => {
-                    if t.mask != u32::MAX {
-                        body.push(stmt(AND_K, t.mask));
-                    }
-                    for v in vs {
-                        fail_jumps.push((body.len(), true));
-                        body.push(Insn {
-                            code: JEQ_K,
-                            jt: 0,
-                            jf: 0,
-                            k: *v,
-                        });
-                    }
-                }
-            }
+    // The rules of each number, in their order.
+    let mut by_nr: std::collections::BTreeMap<u32, Vec<&Rule>> = Default::default();
+    for r in rules {
+        let nr = u32::try_from(r.nr).map_err(|_| "bad system call number")?;
+        if nr >= X32_SYSCALL_BIT {
+            return Err("bad system call number".into());
         }
-        body.push(stmt(RET_K, rule.action.ret()));
-        // "fail" = the instruction after the block, where the number is reloaded.
-        let end = body.len();
-        for (i, on_true) in fail_jumps {
-            let off = u8::try_from(end - i - 1).map_err(|_| "filter block too long")?;
-            if on_true {
-                body[i].jt = off;
-            } else {
-                body[i].jf = off;
-            }
-        }
-        let skip = u8::try_from(body.len() + 1).map_err(|_| "filter block too long")?;
-        let nr = u32::try_from(rule.nr).map_err(|_| "bad system call number")?;
-        out.push(Insn {
-            code: JEQ_K,
-            jt: 0,
-            jf: skip,
-            k: nr,
-        });
-        out.extend(body);
-        // Reload the number (tests clobbered the accumulator).
-        out.push(stmt(LD_W_ABS, OFF_NR));
+        by_nr.entry(nr).or_default().push(r);
     }
-    out.push(stmt(RET_K, SECCOMP_RET_ALLOW));
+    // The stretches, covering 0..X32_SYSCALL_BIT.
+    let mut stretches: Vec<(u32, Stretch)> = Vec::new();
+    let push = |v: &mut Vec<(u32, Stretch)>, start: u32, s: Stretch| {
+        if let Some(&(_, last)) = v.last() {
+            if last == s && matches!(s, Stretch::Ret(_)) {
+                return;
+            }
+        }
+        v.push((start, s));
+    };
+    let mut next = 0u32;
+    for (&nr, rs) in &by_nr {
+        if nr > next {
+            push(&mut stretches, next, Stretch::Ret(enosys));
+        }
+        let s = match rs[0] {
+            r if r.tests.is_empty() => Stretch::Ret(r.action.ret()),
+            _ => Stretch::Rules(nr),
+        };
+        push(&mut stretches, nr, s);
+        next = nr + 1;
+    }
+    if next < X32_SYSCALL_BIT {
+        push(&mut stretches, next, Stretch::Ret(enosys));
+    }
+    // Emit the tree: (instruction, index of the stretch range a `ja` goes to).
+    let mut code: Vec<(Insn, Option<(usize, usize)>)> = Vec::new();
+    let mut at: std::collections::HashMap<(usize, usize), usize> = Default::default();
+    let mut todo = vec![(0usize, stretches.len())];
+    while let Some((lo, hi)) = todo.pop() {
+        at.insert((lo, hi), code.len());
+        if hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            code.push((
+                Insn {
+                    code: JGE_K,
+                    jt: 0,
+                    jf: 1,
+                    k: stretches[mid].0,
+                },
+                None,
+            ));
+            code.push((stmt(JA, 0), Some((mid, hi))));
+            // The lower half follows at once; the upper half after it.
+            todo.push((mid, hi));
+            todo.push((lo, mid));
+            continue;
+        }
+        match stretches[lo].1 {
+            Stretch::Ret(k) => code.push((stmt(RET_K, k), None)),
+            Stretch::Rules(nr) => {
+                for rule in &by_nr[&nr] {
+                    code.extend(rule_block(rule)?.into_iter().map(|i| (i, None)));
+                }
+                if by_nr[&nr].last().is_some_and(|r| !r.tests.is_empty()) {
+                    code.push((stmt(RET_K, enosys), None));
+                }
+            }
+        }
+    }
+    // Resolve the long jumps (offsets count from the next instruction).
+    for (idx, (insn, target)) in code.iter_mut().enumerate() {
+        if let Some(range) = target {
+            let to = *at.get(range).ok_or("filter tree")?;
+            if to <= idx {
+                return Err("filter jump backwards".into());
+            }
+            insn.k = u32::try_from(to - idx - 1).map_err(|_| "filter too long")?;
+        }
+    }
+    out.extend(code.into_iter().map(|(i, _)| i));
     if out.len() > 4096 {
         return Err("seccomp filter longer than 4096 instructions".into());
     }
     Ok(out)
+}
+
+/// One rule: its argument tests (each jumping past the block when it fails), then its
+/// return.
+fn rule_block(rule: &Rule) -> Result<Vec<Insn>, String> {
+    let mut body: Vec<Insn> = Vec::new();
+    let mut fail_jumps: Vec<(usize, bool)> = Vec::new(); // (index, jump-on-true)
+    for t in &rule.tests {
+        body.push(stmt(LD_W_ABS, off_arg_lo(t.arg)));
+        match t.op {
+            Op::Any => {
+                fail_jumps.push((body.len(), false));
+                body.push(Insn {
+                    code: JSET_K,
+                    jt: 0,
+                    jf: 0,
+                    k: t.mask,
+                });
+            }
+            Op::Eq(v) | Op::Ne(v) => {
+                if t.mask != u32::MAX {
+                    body.push(stmt(AND_K, t.mask));
+                }
+                let eq = matches!(t.op, Op::Eq(_));
+                // Eq: fail when not equal (jf); Ne: fail when equal (jt).
+                fail_jumps.push((body.len(), !eq));
+                body.push(Insn {
+                    code: JEQ_K,
+                    jt: 0,
+                    jf: 0,
+                    k: v,
+                });
+            }
+            Op::NotIn(vs) => {
+                if t.mask != u32::MAX {
+                    body.push(stmt(AND_K, t.mask));
+                }
+                for v in vs {
+                    fail_jumps.push((body.len(), true));
+                    body.push(Insn {
+                        code: JEQ_K,
+                        jt: 0,
+                        jf: 0,
+                        k: *v,
+                    });
+                }
+            }
+        }
+    }
+    body.push(stmt(RET_K, rule.action.ret()));
+    let end = body.len();
+    for (i, on_true) in fail_jumps {
+        let off = u8::try_from(end - i - 1).map_err(|_| "filter block too long")?;
+        if on_true {
+            body[i].jt = off;
+        } else {
+            body[i].jf = off;
+        }
+    }
+    Ok(body)
 }
 
 fn libc_enosys() -> u32 {
@@ -229,6 +314,7 @@ pub fn simulate(prog: &[Insn], arch: u32, nr: u32, args: [u64; 6]) -> u32 {
             LD_W_ABS => acc = word(i.k),
             AND_K => acc &= i.k,
             RET_K => return i.k,
+            JA => pc += i.k as usize,
             JEQ_K | JGE_K | JSET_K => {
                 let t = match i.code {
                     JEQ_K => acc == i.k,
@@ -310,17 +396,19 @@ mod tests {
         assert_eq!(run(41, [16, 3, 0, 0, 0, 0]), SECCOMP_RET_ERRNO | 97);
         assert_eq!(run(41, [2, 3, 0, 0, 0, 0]), SECCOMP_RET_ERRNO | 1);
         assert_eq!(run(41, [2, 0x80003, 0, 0, 0, 0]), SECCOMP_RET_ERRNO | 1);
-        assert_eq!(run(41, [2, 1, 0, 0, 0, 0]), SECCOMP_RET_ALLOW);
-        assert_eq!(run(41, [1, 3, 0, 0, 0, 0]), SECCOMP_RET_ALLOW);
+        // No rule of socket matched: refused.
+        assert_eq!(run(41, [2, 1, 0, 0, 0, 0]), SECCOMP_RET_ERRNO | 38);
         assert_eq!(run(16, [1, 0x5412, 0, 0, 0, 0]), SECCOMP_RET_ERRNO | 1);
-        assert_eq!(run(16, [1, 0x5413, 0, 0, 0, 0]), SECCOMP_RET_ALLOW);
+        assert_eq!(run(16, [1, 0x5413, 0, 0, 0, 0]), SECCOMP_RET_ERRNO | 38);
         assert_eq!(run(59, [0; 6]), SECCOMP_RET_USER_NOTIF);
         assert_eq!(
             run(44, [3, 0, 0, 0x2000_0000, 0, 0]),
             SECCOMP_RET_ERRNO | 95
         );
-        assert_eq!(run(44, [3, 0, 0, 0x40, 0, 0]), SECCOMP_RET_ALLOW);
-        assert_eq!(run(0, [0; 6]), SECCOMP_RET_ALLOW);
+        assert_eq!(run(44, [3, 0, 0, 0x40, 0, 0]), SECCOMP_RET_ERRNO | 38);
+        // Not listed: refused (an allow-list), whatever the number.
+        assert_eq!(run(0, [0; 6]), SECCOMP_RET_ERRNO | 38);
+        assert_eq!(run(600, [0; 6]), SECCOMP_RET_ERRNO | 38);
         // Another architecture (i386 via int 0x80) and x32 numbers never pass.
         assert_eq!(
             simulate(&p, 0x4000_0003, 59, [0; 6]),

@@ -1,4 +1,6 @@
-//! Which system calls the seccomp filter refuses, and which it holds for the supervisor.
+//! Which system calls the seccomp filter allows, which it refuses on their arguments,
+//! and which it holds for the supervisor. Anything not listed fails with `ENOSYS` (an
+//! allow-list: a system call added to a later kernel is refused until it is listed).
 
 use crate::bpf::{Action, ArgTest, Op, Rule};
 use libc::*;
@@ -169,6 +171,390 @@ pub fn refused() -> Vec<Rule> {
             action: Action::Errno(EOPNOTSUPP as u16),
         });
     }
+    // No setuid or setgid file: a root-started agent keeps uid 0 (without
+    // capabilities), and a setuid-root file it made would run as root for any host
+    // user later. chmod/fchmod/fchmodat/fchmodat2 with those bits, and creations with
+    // them (open/openat/creat with O_CREAT or O_TMPFILE, mknod), fail with EPERM.
+    // openat2 keeps its mode in memory: held by the supervisor (which refuses such a
+    // mode) or, when file calls are not held, not allowed at all (ENOSYS).
+    let suid: u32 = S_ISUID | S_ISGID;
+    for ((nr, name), mode_arg) in [
+        (sc!(SYS_chmod), 1),
+        (sc!(SYS_fchmod), 1),
+        (sc!(SYS_fchmodat), 2),
+        (sc!(SYS_fchmodat2), 2),
+        (sc!(SYS_creat), 1),
+        (sc!(SYS_mknod), 1),
+        (sc!(SYS_mknodat), 2),
+    ] {
+        v.push(Rule {
+            name,
+            nr,
+            tests: vec![arg(mode_arg, suid, Op::Any)],
+            action: Action::Errno(EPERM_),
+        });
+    }
+    const O_TMPFILE_BIT: u32 = 0o20_000_000;
+    for ((nr, name), flags_arg) in [(sc!(SYS_open), 1), (sc!(SYS_openat), 2)] {
+        for creating in [O_CREAT as u32, O_TMPFILE_BIT] {
+            v.push(Rule {
+                name,
+                nr,
+                tests: vec![
+                    arg(flags_arg, creating, Op::Any),
+                    arg(flags_arg + 1, suid, Op::Any),
+                ],
+                action: Action::Errno(EPERM_),
+            });
+        }
+    }
+    // A seccomp listener of the agent's own would answer the calls MXC holds (the most
+    // recently installed filter's notification wins): a filter of its own is fine (it
+    // can only narrow), a listener is not.
+    const SECCOMP_FILTER_FLAG_NEW_LISTENER: u32 = 1 << 3;
+    v.push(Rule {
+        name: &stringify!(SYS_seccomp)[4..],
+        nr: SYS_seccomp,
+        tests: vec![arg(1, SECCOMP_FILTER_FLAG_NEW_LISTENER, Op::Any)],
+        action: Action::Errno(EPERM_),
+    });
+    // Limits and priorities of the caller only: with the same uid (a root-started
+    // agent is uid 0) the kernel would let it change processes outside the sandbox.
+    v.push(Rule {
+        name: &stringify!(SYS_prlimit64)[4..],
+        nr: SYS_prlimit64,
+        tests: vec![arg(0, u32::MAX, Op::Ne(0))],
+        action: Action::Errno(EPERM_),
+    });
+    v.push(Rule {
+        name: &stringify!(SYS_setpriority)[4..],
+        nr: SYS_setpriority,
+        tests: vec![arg(1, u32::MAX, Op::Ne(0))],
+        action: Action::Errno(EPERM_),
+    });
+    v.push(Rule {
+        name: &stringify!(SYS_setpriority)[4..],
+        nr: SYS_setpriority,
+        tests: vec![arg(0, u32::MAX, Op::Eq(PRIO_USER))],
+        action: Action::Errno(EPERM_),
+    });
+    v
+}
+
+/// The system calls allowed (after the refusals and the held calls of the same
+/// number), for x86-64. Based on what glibc, musl, Python, Node, git, GCC/make and
+/// Rust programs use, checked against the default profiles of Docker and Podman;
+/// left out: everything that needs a capability the agent never has, mounts and
+/// namespaces, kernel keys, BPF, perf, io_uring, handles, other processes' memory,
+/// and every call newer than the list (ENOSYS, so libc falls back).
+pub fn allowed() -> Vec<Rule> {
+    let mut v = Vec::new();
+    for nr in [
+        // Files and descriptors.
+        sc!(SYS_read),
+        sc!(SYS_write),
+        sc!(SYS_open),
+        sc!(SYS_close),
+        sc!(SYS_stat),
+        sc!(SYS_fstat),
+        sc!(SYS_lstat),
+        sc!(SYS_poll),
+        sc!(SYS_lseek),
+        sc!(SYS_ioctl),
+        sc!(SYS_pread64),
+        sc!(SYS_pwrite64),
+        sc!(SYS_readv),
+        sc!(SYS_writev),
+        sc!(SYS_access),
+        sc!(SYS_pipe),
+        sc!(SYS_select),
+        sc!(SYS_dup),
+        sc!(SYS_dup2),
+        sc!(SYS_sendfile),
+        sc!(SYS_fcntl),
+        sc!(SYS_flock),
+        sc!(SYS_fsync),
+        sc!(SYS_fdatasync),
+        sc!(SYS_truncate),
+        sc!(SYS_ftruncate),
+        sc!(SYS_getdents),
+        sc!(SYS_getcwd),
+        sc!(SYS_chdir),
+        sc!(SYS_fchdir),
+        sc!(SYS_rename),
+        sc!(SYS_mkdir),
+        sc!(SYS_rmdir),
+        sc!(SYS_creat),
+        sc!(SYS_link),
+        sc!(SYS_unlink),
+        sc!(SYS_symlink),
+        sc!(SYS_readlink),
+        sc!(SYS_chmod),
+        sc!(SYS_fchmod),
+        sc!(SYS_chown),
+        sc!(SYS_fchown),
+        sc!(SYS_lchown),
+        sc!(SYS_umask),
+        sc!(SYS_mknod),
+        sc!(SYS_statfs),
+        sc!(SYS_fstatfs),
+        sc!(SYS_utime),
+        sc!(SYS_utimes),
+        sc!(SYS_futimesat),
+        sc!(SYS_utimensat),
+        sc!(SYS_sync),
+        sc!(SYS_syncfs),
+        sc!(SYS_readahead),
+        sc!(SYS_setxattr),
+        sc!(SYS_lsetxattr),
+        sc!(SYS_fsetxattr),
+        sc!(SYS_getxattr),
+        sc!(SYS_lgetxattr),
+        sc!(SYS_fgetxattr),
+        sc!(SYS_listxattr),
+        sc!(SYS_llistxattr),
+        sc!(SYS_flistxattr),
+        sc!(SYS_removexattr),
+        sc!(SYS_lremovexattr),
+        sc!(SYS_fremovexattr),
+        sc!(SYS_getdents64),
+        sc!(SYS_fadvise64),
+        sc!(SYS_openat),
+        sc!(SYS_mkdirat),
+        sc!(SYS_mknodat),
+        sc!(SYS_fchownat),
+        sc!(SYS_newfstatat),
+        sc!(SYS_unlinkat),
+        sc!(SYS_renameat),
+        sc!(SYS_linkat),
+        sc!(SYS_symlinkat),
+        sc!(SYS_readlinkat),
+        sc!(SYS_fchmodat),
+        sc!(SYS_faccessat),
+        sc!(SYS_pselect6),
+        sc!(SYS_ppoll),
+        sc!(SYS_splice),
+        sc!(SYS_tee),
+        sc!(SYS_sync_file_range),
+        sc!(SYS_vmsplice),
+        sc!(SYS_fallocate),
+        sc!(SYS_dup3),
+        sc!(SYS_pipe2),
+        sc!(SYS_preadv),
+        sc!(SYS_pwritev),
+        sc!(SYS_renameat2),
+        sc!(SYS_copy_file_range),
+        sc!(SYS_preadv2),
+        sc!(SYS_pwritev2),
+        sc!(SYS_statx),
+        sc!(SYS_close_range),
+        sc!(SYS_faccessat2),
+        sc!(SYS_fchmodat2),
+        sc!(SYS_memfd_create),
+        sc!(SYS_inotify_init),
+        sc!(SYS_inotify_init1),
+        sc!(SYS_inotify_add_watch),
+        sc!(SYS_inotify_rm_watch),
+        sc!(SYS_epoll_create),
+        sc!(SYS_epoll_create1),
+        sc!(SYS_epoll_ctl),
+        sc!(SYS_epoll_wait),
+        sc!(SYS_epoll_pwait),
+        sc!(SYS_epoll_pwait2),
+        sc!(SYS_eventfd),
+        sc!(SYS_eventfd2),
+        sc!(SYS_signalfd),
+        sc!(SYS_signalfd4),
+        sc!(SYS_timerfd_create),
+        sc!(SYS_timerfd_settime),
+        sc!(SYS_timerfd_gettime),
+        sc!(SYS_io_setup),
+        sc!(SYS_io_destroy),
+        sc!(SYS_io_getevents),
+        sc!(SYS_io_submit),
+        sc!(SYS_io_cancel),
+        // Memory.
+        sc!(SYS_mmap),
+        sc!(SYS_mprotect),
+        sc!(SYS_munmap),
+        sc!(SYS_brk),
+        sc!(SYS_mremap),
+        sc!(SYS_msync),
+        sc!(SYS_mincore),
+        sc!(SYS_madvise),
+        sc!(SYS_mlock),
+        sc!(SYS_munlock),
+        sc!(SYS_mlockall),
+        sc!(SYS_munlockall),
+        sc!(SYS_mlock2),
+        sc!(SYS_remap_file_pages),
+        sc!(SYS_mbind),
+        sc!(SYS_set_mempolicy),
+        sc!(SYS_get_mempolicy),
+        sc!(SYS_set_mempolicy_home_node),
+        sc!(SYS_membarrier),
+        sc!(SYS_pkey_mprotect),
+        sc!(SYS_pkey_alloc),
+        sc!(SYS_pkey_free),
+        // System V and POSIX IPC.
+        sc!(SYS_shmget),
+        sc!(SYS_shmat),
+        sc!(SYS_shmctl),
+        sc!(SYS_shmdt),
+        sc!(SYS_semget),
+        sc!(SYS_semop),
+        sc!(SYS_semctl),
+        sc!(SYS_semtimedop),
+        sc!(SYS_msgget),
+        sc!(SYS_msgsnd),
+        sc!(SYS_msgrcv),
+        sc!(SYS_msgctl),
+        sc!(SYS_mq_open),
+        sc!(SYS_mq_unlink),
+        sc!(SYS_mq_timedsend),
+        sc!(SYS_mq_timedreceive),
+        sc!(SYS_mq_notify),
+        sc!(SYS_mq_getsetattr),
+        // Sockets (families and types are checked above).
+        sc!(SYS_socket),
+        sc!(SYS_connect),
+        sc!(SYS_accept),
+        sc!(SYS_accept4),
+        sc!(SYS_sendto),
+        sc!(SYS_recvfrom),
+        sc!(SYS_sendmsg),
+        sc!(SYS_recvmsg),
+        sc!(SYS_sendmmsg),
+        sc!(SYS_recvmmsg),
+        sc!(SYS_shutdown),
+        sc!(SYS_bind),
+        sc!(SYS_listen),
+        sc!(SYS_getsockname),
+        sc!(SYS_getpeername),
+        sc!(SYS_socketpair),
+        sc!(SYS_setsockopt),
+        sc!(SYS_getsockopt),
+        // Processes, threads, signals.
+        sc!(SYS_clone),
+        sc!(SYS_fork),
+        sc!(SYS_vfork),
+        sc!(SYS_execve),
+        sc!(SYS_execveat),
+        sc!(SYS_exit),
+        sc!(SYS_exit_group),
+        sc!(SYS_wait4),
+        sc!(SYS_waitid),
+        sc!(SYS_kill),
+        sc!(SYS_tkill),
+        sc!(SYS_tgkill),
+        sc!(SYS_rt_sigaction),
+        sc!(SYS_rt_sigprocmask),
+        sc!(SYS_rt_sigreturn),
+        sc!(SYS_rt_sigpending),
+        sc!(SYS_rt_sigtimedwait),
+        sc!(SYS_rt_sigqueueinfo),
+        sc!(SYS_rt_tgsigqueueinfo),
+        sc!(SYS_rt_sigsuspend),
+        sc!(SYS_sigaltstack),
+        sc!(SYS_pause),
+        sc!(SYS_pidfd_open),
+        sc!(SYS_pidfd_send_signal),
+        sc!(SYS_set_tid_address),
+        sc!(SYS_set_robust_list),
+        sc!(SYS_get_robust_list),
+        sc!(SYS_futex),
+        sc!(SYS_futex_waitv),
+        sc!(SYS_rseq),
+        sc!(SYS_arch_prctl),
+        sc!(SYS_prctl),
+        sc!(SYS_restart_syscall),
+        sc!(SYS_seccomp),
+        sc!(SYS_landlock_create_ruleset),
+        sc!(SYS_landlock_add_rule),
+        sc!(SYS_landlock_restrict_self),
+        sc!(SYS_set_thread_area),
+        sc!(SYS_get_thread_area),
+        sc!(SYS_sched_yield),
+        sc!(SYS_sched_setparam),
+        sc!(SYS_sched_getparam),
+        sc!(SYS_sched_setscheduler),
+        sc!(SYS_sched_getscheduler),
+        sc!(SYS_sched_get_priority_max),
+        sc!(SYS_sched_get_priority_min),
+        sc!(SYS_sched_rr_get_interval),
+        sc!(SYS_sched_setaffinity),
+        sc!(SYS_sched_getaffinity),
+        sc!(SYS_sched_setattr),
+        sc!(SYS_sched_getattr),
+        sc!(SYS_getpriority),
+        sc!(SYS_setpriority),
+        sc!(SYS_ioprio_get),
+        sc!(SYS_ioprio_set),
+        sc!(SYS_getrlimit),
+        sc!(SYS_setrlimit),
+        sc!(SYS_prlimit64),
+        sc!(SYS_getrusage),
+        sc!(SYS_getcpu),
+        // Identity (changing it needs capabilities the agent does not have).
+        sc!(SYS_getpid),
+        sc!(SYS_getppid),
+        sc!(SYS_gettid),
+        sc!(SYS_getuid),
+        sc!(SYS_geteuid),
+        sc!(SYS_getgid),
+        sc!(SYS_getegid),
+        sc!(SYS_getresuid),
+        sc!(SYS_getresgid),
+        sc!(SYS_getgroups),
+        sc!(SYS_getpgid),
+        sc!(SYS_getpgrp),
+        sc!(SYS_getsid),
+        sc!(SYS_setpgid),
+        sc!(SYS_setsid),
+        sc!(SYS_setuid),
+        sc!(SYS_setgid),
+        sc!(SYS_setreuid),
+        sc!(SYS_setregid),
+        sc!(SYS_setresuid),
+        sc!(SYS_setresgid),
+        sc!(SYS_setfsuid),
+        sc!(SYS_setfsgid),
+        sc!(SYS_setgroups),
+        sc!(SYS_capget),
+        sc!(SYS_capset),
+        // Time and the system (read only).
+        sc!(SYS_nanosleep),
+        sc!(SYS_clock_nanosleep),
+        sc!(SYS_clock_gettime),
+        sc!(SYS_clock_getres),
+        sc!(SYS_gettimeofday),
+        sc!(SYS_time),
+        sc!(SYS_times),
+        sc!(SYS_getitimer),
+        sc!(SYS_setitimer),
+        sc!(SYS_alarm),
+        sc!(SYS_timer_create),
+        sc!(SYS_timer_settime),
+        sc!(SYS_timer_gettime),
+        sc!(SYS_timer_getoverrun),
+        sc!(SYS_timer_delete),
+        sc!(SYS_uname),
+        sc!(SYS_sysinfo),
+        sc!(SYS_getrandom),
+    ] {
+        v.push(plain(nr, Action::Allow));
+    }
+    // Newer than this libc's table.
+    for (nr, name) in [
+        (333, "io_pgetevents"),
+        (451, "cachestat"),
+        (453, "map_shadow_stack"),
+        (454, "futex_wake"),
+        (455, "futex_wait"),
+        (456, "futex_requeue"),
+    ] {
+        v.push(plain((nr, name), Action::Allow));
+    }
     v
 }
 
@@ -226,10 +612,12 @@ pub fn supervised(s: Supervise) -> Vec<Rule> {
     v
 }
 
-/// The whole filter: refusals first, then the held calls.
+/// The whole filter: refusals first, then the held calls, then what is allowed;
+/// anything else fails with ENOSYS.
 pub fn rules(s: Supervise) -> Vec<Rule> {
     let mut v = refused();
     v.extend(supervised(s));
+    v.extend(allowed());
     v
 }
 
@@ -295,5 +683,120 @@ mod tests {
             simulate(&p2, a, SYS_openat as u32, [0; 6]),
             bpf::SECCOMP_RET_ALLOW
         );
+        // An allow-list: unknown numbers and calls newer than the list are refused.
+        let enosys = bpf::SECCOMP_RET_ERRNO | ENOSYS as u32;
+        let eperm = bpf::SECCOMP_RET_ERRNO | EPERM as u32;
+        for p in [&p, &p2] {
+            let run = |nr: c_long, args: [u64; 6]| simulate(p, a, nr as u32, args);
+            for nr in [600, 467, 468, 469, 457, 458, 462, 335, 1000, 0x3fff_ffff] {
+                assert_eq!(run(nr, [0; 6]), enosys, "call {nr}");
+            }
+            for nr in [SYS_open_tree, SYS_mount_setattr, SYS_mount, SYS_ptrace] {
+                assert_eq!(run(nr, [0; 6]), eperm, "call {nr}");
+            }
+            // No setuid or setgid file, whichever way.
+            let suid = (S_ISUID | 0o755) as u64;
+            let sgid = (S_ISGID | 0o755) as u64;
+            assert_eq!(run(SYS_chmod, [0, suid, 0, 0, 0, 0]), eperm);
+            assert_eq!(run(SYS_fchmod, [3, sgid, 0, 0, 0, 0]), eperm);
+            assert_eq!(run(SYS_fchmodat, [3, 0, suid, 0, 0, 0]), eperm);
+            assert_eq!(run(SYS_fchmodat2, [3, 0, sgid, 0, 0, 0]), eperm);
+            assert_eq!(
+                run(SYS_fchmodat, [3, 0, 0o755, 0, 0, 0]),
+                bpf::SECCOMP_RET_ALLOW
+            );
+            assert_eq!(run(SYS_creat, [0, suid, 0, 0, 0, 0]), eperm);
+            assert_eq!(
+                run(SYS_mknodat, [3, 0, S_IFREG as u64 | suid, 0, 0, 0]),
+                eperm
+            );
+            let creat = (O_CREAT | O_WRONLY) as u64;
+            assert_eq!(run(SYS_openat, [3, 0, creat, suid, 0, 0]), eperm);
+            assert_eq!(run(SYS_open, [0, creat, sgid, 0, 0, 0]), eperm);
+            assert_eq!(
+                run(SYS_openat, [3, 0, (O_TMPFILE | O_RDWR) as u64, suid, 0, 0]),
+                eperm
+            );
+            // Without O_CREAT the mode is not used.
+            assert_ne!(run(SYS_openat, [3, 0, O_RDONLY as u64, suid, 0, 0]), eperm);
+            // No seccomp listener of the agent's own; its own filters are fine.
+            assert_eq!(run(SYS_seccomp, [1, 8, 0, 0, 0, 0]), eperm);
+            assert_eq!(run(SYS_seccomp, [1, 0, 0, 0, 0, 0]), bpf::SECCOMP_RET_ALLOW);
+            // Limits and priorities of the caller only.
+            assert_eq!(
+                run(SYS_prlimit64, [0, 7, 0, 0, 0, 0]),
+                bpf::SECCOMP_RET_ALLOW
+            );
+            assert_eq!(run(SYS_prlimit64, [1234, 7, 0, 0, 0, 0]), eperm);
+            assert_eq!(
+                run(SYS_setpriority, [0, 0, 10, 0, 0, 0]),
+                bpf::SECCOMP_RET_ALLOW
+            );
+            assert_eq!(run(SYS_setpriority, [0, 1234, 10, 0, 0, 0]), eperm);
+            assert_eq!(
+                run(SYS_setpriority, [PRIO_USER as u64, 0, 10, 0, 0, 0]),
+                eperm
+            );
+        }
+        // openat2's mode is in memory: held, or refused when file calls are not held.
+        assert_eq!(run(SYS_openat2, [0; 6]), bpf::SECCOMP_RET_USER_NOTIF);
+        assert_eq!(simulate(&p2, a, SYS_openat2 as u32, [0; 6]), enosys);
+        // Every call of the list is reachable through the search tree.
+        for r in allowed() {
+            let got = run(r.nr, [0; 6]);
+            assert!(
+                got == bpf::SECCOMP_RET_ALLOW
+                    || got == bpf::SECCOMP_RET_USER_NOTIF
+                    || (r.nr == SYS_socket && got == bpf::SECCOMP_RET_ERRNO | EAFNOSUPPORT as u32)
+                    || (r.nr == SYS_socketpair
+                        && got == bpf::SECCOMP_RET_ERRNO | EAFNOSUPPORT as u32),
+                "{} got {got:#x}",
+                r.name
+            );
+        }
+    }
+
+    /// The filter stays small and shallow: a call runs at most a few dozen
+    /// instructions (the search tree's depth plus its own rules).
+    #[test]
+    fn filter_size_and_depth() {
+        let p = assemble(&rules(Supervise { fs: true })).unwrap();
+        assert!(p.len() < 2000, "{} instructions", p.len());
+        let a = bpf::AUDIT_ARCH_X86_64;
+        let steps = |nr: u32| {
+            // Count the instructions a call runs through, as the kernel would.
+            let (mut pc, mut n, mut acc) = (0usize, 0, 0u32);
+            while let Some(i) = p.get(pc) {
+                n += 1;
+                pc += 1;
+                match i.code {
+                    0x20 => acc = [nr, a][usize::from(i.k == 4)] * u32::from(i.k < 8),
+                    0x54 => acc &= i.k,
+                    0x06 => break,
+                    0x05 => pc += i.k as usize,
+                    _ => {
+                        let t = match i.code {
+                            0x15 => acc == i.k,
+                            0x35 => acc >= i.k,
+                            _ => acc & i.k != 0,
+                        };
+                        pc += usize::from(if t { i.jt } else { i.jf });
+                    }
+                }
+            }
+            n
+        };
+        for nr in [
+            SYS_read,
+            SYS_write,
+            SYS_futex,
+            SYS_openat,
+            SYS_getrandom,
+            600,
+        ] {
+            let n = steps(nr as u32);
+            eprintln!("call {nr}: {n} instructions run (filter: {})", p.len());
+            assert!(n <= 40, "call {nr}: {n} instructions");
+        }
     }
 }

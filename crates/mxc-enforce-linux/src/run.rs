@@ -291,7 +291,7 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
         .spawn(move || -> Result<(), String> {
             let mut s = ours;
             let (listener, proxy, container) = if container_mode {
-                match container_handshake(&mut s, me, map_ids, &mount_names)? {
+                match container_handshake(&mut s, map_ids, &mount_names)? {
                     Some(got) => got,
                     None => return Ok(()), // the child failed; spawn reports it
                 }
@@ -310,11 +310,6 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
                 return Err("the network proxy has no socket".into());
             };
             sys::notif_sync_wakeup(listener.as_fd());
-            if let Some((uid, gid)) = ids {
-                // Act on the sandbox's behalf with its credentials.
-                sys::act_as(uid, gid)
-                    .map_err(|e| format!("cannot take the agent's identity: {e}"))?;
-            }
             let audit = audit_slot2.lock().ok().and_then(|mut a| a.take());
             // The sandbox's root: the host's, or its mount namespace's (chroot and
             // new mount namespaces are refused inside, so it stays the same).
@@ -328,6 +323,10 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
                 rustix::fs::Mode::empty(),
             )
             .map_err(|e| format!("cannot open the sandbox's root {root_path}: {e}"))?;
+            // From here on (and in the proxy thread started below), this thread acts
+            // on the sandbox's behalf with its credentials: its ids, no capability.
+            // What needed more (the listener, the container's root) is open already.
+            sys::act_as(ids).map_err(|e| format!("cannot take the agent's identity: {e}"))?;
             let sup = Arc::new(Supervisor {
                 listener,
                 engine,
@@ -400,6 +399,16 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
         Some(m) => Some(container_setup(m)?),
         None => None,
     };
+    let cap_last = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()
+        .and_then(|t| t.trim().parse::<u32>().ok())
+        .filter(|&n| n < 64)
+        .ok_or_else(|| {
+            SetupError(
+                "cannot read /proc/sys/kernel/cap_last_cap (needed to drop every capability)"
+                    .into(),
+            )
+        })?;
     let setup = ChildSetup {
         container,
         cgroup_procs,
@@ -410,6 +419,7 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
         keep_below: 3,
         umask,
         ctty: terminal.is_some(),
+        cap_last,
     };
     let mut output_relay = None;
     if let Some(t) = &terminal {
@@ -639,7 +649,6 @@ const STAGE: &str = "/tmp";
 #[allow(clippy::type_complexity)]
 fn container_handshake(
     s: &mut UnixStream,
-    me: u32,
     (uid, gid): (u32, u32),
     (mounts, overlays): &(Vec<String>, Vec<String>),
 ) -> Result<
@@ -686,16 +695,12 @@ fn container_handshake(
         std::fs::write(format!("/proc/{pid}/{file}"), text)
             .map_err(|e| format!("cannot write the container's {file}: {e}"))
     };
-    if me == 0 {
-        // Every id as itself: owners show as on the host; the agent runs as its own
-        // uid, without capabilities.
-        write("uid_map", "0 0 4294967295\n")?;
-        write("gid_map", "0 0 4294967295\n")?;
-    } else {
-        write("setgroups", "deny")?;
-        write("uid_map", &format!("{uid} {uid} 1\n"))?;
-        write("gid_map", &format!("{gid} {gid} 1\n"))?;
-    }
+    // Only the agent's own ids, as themselves (whoever started `mxcc`): no capability
+    // in the namespace could reach a file of another host owner, which shows as
+    // `nobody` inside. The child already runs with these ids.
+    write("setgroups", "deny")?;
+    write("uid_map", &format!("{uid} {uid} 1\n"))?;
+    write("gid_map", &format!("{gid} {gid} 1\n"))?;
     s.write_all(&[1])
         .map_err(|e| format!("cannot release the container's child: {e}"))?;
     let Some(m) = read(s)? else { return Ok(None) };
@@ -838,7 +843,10 @@ pub fn describe(bounds: &crate::Bounds, container: bool) -> serde_json::Value {
         "seccomp": {
             "refused": filter::refused().iter().map(rule_json).collect::<Vec<_>>(),
             "held_for_the_supervisor": filter::supervised(supervise).iter().map(|r| r.name).collect::<Vec<_>>(),
+            "allowed": filter::allowed().iter().map(|r| r.name).collect::<Vec<_>>(),
+            "otherwise": {"errno": libc::ENOSYS},
         },
+        "capabilities": {"sandbox": "none (bounding, ambient, inheritable, permitted, effective; securebits locked)", "supervisor": "the agent's ids, no capability"},
         "fs_supervised": supervise.fs,
         "proxy": {"listen": "127.0.0.1 (port chosen at start)", "protocols": ["http-connect", "http", "socks5"], "env": ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"]},
         "process": {"no_new_privs": true, "new_session": true, "inherited_descriptors": "closed", "parent_death_signal": "SIGKILL"},

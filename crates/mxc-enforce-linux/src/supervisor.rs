@@ -467,6 +467,13 @@ impl Call<'_> {
         }
     }
 
+    /// The caller's RLIMIT_FSIZE (soft), when it has one.
+    fn fsize_limit(&self) -> Option<u64> {
+        let text = std::fs::read_to_string(format!("/proc/{}/limits", self.n.pid)).ok()?;
+        let line = text.lines().find(|l| l.starts_with("Max file size"))?;
+        line.split_whitespace().nth(3)?.parse().ok()
+    }
+
     fn umask(&self) -> u32 {
         self.status_field("Umask:")
             .and_then(|v| u32::from_str_radix(&v, 8).ok())
@@ -655,6 +662,11 @@ impl Call<'_> {
         }
         let create = oflags.contains(OFlags::CREATE);
         let tmpfile = oflags.contains(OFlags::TMPFILE);
+        if (create || tmpfile) && mode & (libc::S_ISUID | libc::S_ISGID) != 0 {
+            // Never a setuid or setgid file (the filter refuses the same for the
+            // calls whose mode it can see; openat2's is in memory).
+            return Err(Errno::PERM);
+        }
         let nofollow =
             oflags.contains(OFlags::NOFOLLOW) || (create && oflags.contains(OFlags::EXCL));
         let r = self.resolve(base, &p, !nofollow)?;
@@ -787,6 +799,15 @@ impl Call<'_> {
     }
 
     fn mknod(&mut self, base: Base, path: u64, mode: u32, dev: u64) -> R {
+        let kind = mode & libc::S_IFMT;
+        if kind == libc::S_IFCHR || kind == libc::S_IFBLK {
+            // Never a device node, whatever the policy grants (a device is a way
+            // around every path rule).
+            return Err(Errno::PERM);
+        }
+        if kind != libc::S_IFDIR && mode & (libc::S_ISUID | libc::S_ISGID) != 0 {
+            return Err(Errno::PERM);
+        }
         let p = self.path_arg(path)?;
         let r = self.resolve(base, &p, false)?;
         self.decide_fs(&r.path, &[FsRight::Create])?;
@@ -988,6 +1009,10 @@ impl Call<'_> {
             return Err(Errno::NOENT);
         };
         self.decide_fs(&r.path, &[FsRight::Write])?;
+        // The agent's own file size limit, not the supervisor's.
+        if self.fsize_limit().is_some_and(|max| len > max) {
+            return Err(Errno::FBIG);
+        }
         let f = reopen(obj.as_fd(), OFlags::WRONLY, None)?;
         fs::ftruncate(&f, len)?;
         ok(0)

@@ -211,6 +211,8 @@ pub struct ChildSetup {
     pub ctty: bool,
     /// The container tier: new namespaces and a root built from the policy.
     pub container: Option<ContainerSetup>,
+    /// The highest capability number of this kernel (`/proc/sys/kernel/cap_last_cap`).
+    pub cap_last: u32,
 }
 
 /// One bind mount of the container's root: `source` (a host path) at `target` (a path
@@ -304,6 +306,7 @@ pub const STEPS: &[&str] = &[
     "making the throwaway layer (tmpfs)",
     "making an overlay",
     "mounting an overlay (move_mount)",
+    "entering the agent's user namespace",
 ];
 
 fn check(r: libc::c_long) -> io::Result<libc::c_long> {
@@ -364,7 +367,14 @@ pub unsafe fn child_setup(setup: &mut ChildSetup) -> io::Result<()> {
         }
         let mut proxy_fd = -1;
         if let Some(c) = setup.container.as_mut() {
-            // Returns in the namespace's init (pid 1), its root built.
+            // The agent's ids before the namespaces: the user namespace is then owned
+            // by the agent's uid, the only one it maps (so the supervisor, acting with
+            // that uid and no capability, may still read the agent's memory).
+            if let Some((uid, gid)) = setup.ids {
+                switch_ids(uid, gid)?;
+            }
+            // Returns in the namespace's init (pid 1), its root built, in the agent's
+            // own user and mount namespaces.
             proxy_fd = match enter_container(c, setup.report) {
                 Ok(fd) => fd,
                 Err((step, index, e)) => {
@@ -373,20 +383,16 @@ pub unsafe fn child_setup(setup: &mut ChildSetup) -> io::Result<()> {
                     return Err(e);
                 }
             };
+            bound_capabilities(setup.cap_last)?;
+        } else {
+            // Bounding set and securebits first (they need CAP_SETPCAP, which a root
+            // caller still holds before the id change).
+            bound_capabilities(setup.cap_last)?;
+            if let Some((uid, gid)) = setup.ids {
+                switch_ids(uid, gid)?;
+            }
         }
-        if let Some((uid, gid)) = setup.ids {
-            check(libc::syscall(
-                libc::SYS_setgroups,
-                0,
-                std::ptr::null::<libc::gid_t>(),
-            ))?;
-            check(libc::syscall(libc::SYS_setresgid, gid, gid, gid))?;
-            check(libc::syscall(libc::SYS_setresuid, uid, uid, uid))?;
-            // The id change made us non-dumpable, which would make our /proc entries
-            // root's; the supervisor acts with our ids and must read them (exec makes
-            // a normal program dumpable again anyway).
-            check(libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0) as libc::c_long)?;
-        }
+        clear_capabilities()?;
         // Killed with the supervisor (set after the id change, which clears it).
         check(libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) as libc::c_long)?;
         check(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) as libc::c_long)?;
@@ -441,6 +447,181 @@ pub unsafe fn child_setup(setup: &mut ChildSetup) -> io::Result<()> {
             libc::close(proxy_fd);
             // The namespace's init forks the command and stays behind to reap.
             init_fork_command()?;
+        }
+    }
+    Ok(())
+}
+
+/// Switches to the agent's ids: no supplementary group, then gid, then uid.
+///
+/// # Safety
+/// Only in a forked child, between `fork` and `exec`.
+unsafe fn switch_ids(uid: u32, gid: u32) -> io::Result<()> {
+    // SAFETY: raw system calls on integers.
+    unsafe {
+        check(libc::syscall(
+            libc::SYS_setgroups,
+            0,
+            std::ptr::null::<libc::gid_t>(),
+        ))?;
+        check(libc::syscall(libc::SYS_setresgid, gid, gid, gid))?;
+        check(libc::syscall(libc::SYS_setresuid, uid, uid, uid))?;
+        // The id change made us non-dumpable, which would make our /proc entries
+        // root's; the supervisor acts with our ids and must read them (exec makes a
+        // normal program dumpable again anyway).
+        check(libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0) as libc::c_long)?;
+    }
+    Ok(())
+}
+
+/// `struct __user_cap_header_struct`.
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: libc::c_int,
+}
+
+/// `struct __user_cap_data_struct` (two of them in version 3: bits 0-31, 32-63).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+const CAP_SETPCAP: u32 = 8;
+
+/// The calling thread's capability sets.
+fn capget() -> io::Result<[CapData; 2]> {
+    let mut h = CapHeader {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let mut d = [CapData::default(); 2];
+    // SAFETY: capget writes two `CapData` for version 3; both live across the call.
+    check(unsafe { libc::syscall(libc::SYS_capget, &mut h as *mut CapHeader, d.as_mut_ptr()) })?;
+    Ok(d)
+}
+
+/// The securebits that keep a uid-0 process from regaining capabilities: no
+/// capabilities for root at `exec` (NOROOT), none kept or lost at id changes by the
+/// kernel's own fix-up (NO_SETUID_FIXUP, KEEP_CAPS off), no ambient capability raised;
+/// each with its lock.
+const SECUREBITS: libc::c_ulong = (1 << 0) // SECBIT_NOROOT
+    | (1 << 1) // SECBIT_NOROOT_LOCKED
+    | (1 << 2) // SECBIT_NO_SETUID_FIXUP
+    | (1 << 3) // SECBIT_NO_SETUID_FIXUP_LOCKED
+    | (1 << 5) // SECBIT_KEEP_CAPS_LOCKED (KEEP_CAPS itself off)
+    | (1 << 6) // SECBIT_NO_CAP_AMBIENT_RAISE
+    | (1 << 7); // SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED
+
+/// Locks the securebits and empties the bounding set, so that no `exec` (a setuid
+/// program, a file with capabilities, uid 0 itself) can grant a capability again.
+/// Needs CAP_SETPCAP: a process without it (an unprivileged caller in the process
+/// tier) has no capability to lose, and `no_new_privs` keeps `exec` from granting
+/// any; this is then a no-op.
+///
+/// # Safety
+/// Only in a forked child, between `fork` and `exec`.
+unsafe fn bound_capabilities(cap_last: u32) -> io::Result<()> {
+    let caps = capget()?;
+    if caps[0].effective & (1 << CAP_SETPCAP) == 0 {
+        return Ok(());
+    }
+    // SAFETY: prctl calls with integer arguments.
+    unsafe {
+        check(libc::prctl(libc::PR_SET_SECUREBITS, SECUREBITS, 0, 0, 0) as libc::c_long)?;
+        for cap in 0..=cap_last {
+            check(
+                libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) as libc::c_long,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Empties the ambient, inheritable, permitted and effective sets of the calling
+/// thread, and checks that nothing is left.
+fn clear_capabilities() -> io::Result<()> {
+    // SAFETY: prctl and capset on integers and on a header and data that live across
+    // the call.
+    unsafe {
+        check(libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL,
+            0,
+            0,
+            0,
+        ) as libc::c_long)?;
+        let mut h = CapHeader {
+            version: LINUX_CAPABILITY_VERSION_3,
+            pid: 0,
+        };
+        let d = [CapData::default(); 2];
+        check(libc::syscall(
+            libc::SYS_capset,
+            &mut h as *mut CapHeader,
+            d.as_ptr(),
+        ))?;
+    }
+    let left = capget()?;
+    if left
+        .iter()
+        .any(|c| c.effective | c.permitted | c.inheritable != 0)
+    {
+        return Err(io::Error::from_raw_os_error(libc::EPERM));
+    }
+    Ok(())
+}
+
+/// Writes `"ID ID 1\n"` to `path` (an id map of this process's new user namespace).
+///
+/// # Safety
+/// Async-signal-safe; no allocation.
+unsafe fn write_id_map(path: &std::ffi::CStr, id: u32) -> io::Result<()> {
+    let mut buf = [0u8; 32];
+    let mut n = 0;
+    let mut digits = [0u8; 10];
+    let mut d = 0;
+    let mut v = id;
+    loop {
+        digits[d] = b'0' + (v % 10) as u8;
+        d += 1;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for _ in 0..2 {
+        for i in (0..d).rev() {
+            buf[n] = digits[i];
+            n += 1;
+        }
+        buf[n] = b' ';
+        n += 1;
+    }
+    buf[n] = b'1';
+    buf[n + 1] = b'\n';
+    n += 2;
+    write_file(path, &buf[..n])
+}
+
+/// Writes `data` to the existing file `path`.
+///
+/// # Safety
+/// Async-signal-safe; no allocation.
+unsafe fn write_file(path: &std::ffi::CStr, data: &[u8]) -> io::Result<()> {
+    // SAFETY: raw system calls on a C string and a slice that outlive them.
+    unsafe {
+        let fd = check(libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) as libc::c_long)?
+            as RawFd;
+        let w = libc::write(fd, data.as_ptr().cast(), data.len());
+        let e = io::Error::last_os_error();
+        libc::close(fd);
+        if w != data.len() as isize {
+            return Err(e);
         }
     }
     Ok(())
@@ -805,6 +986,17 @@ unsafe fn enter_container(
         ) as libc::c_long)
         .map_err(at(17))?;
         check(libc::listen(p, 128) as libc::c_long).map_err(at(17))?;
+        // The agent's own user namespace, a child of the one that made the mounts,
+        // with a copy of the mount tree: the kernel locks every mount it copied
+        // (MNT_LOCKED, and MNT_LOCK_READONLY and the other flags of the read-only
+        // binds), so that even a capability in this namespace could not remount a
+        // bind writable, clear its flags, or unmount it to show what is below.
+        let (uid, gid) = (libc::geteuid(), libc::getegid());
+        check(libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS) as libc::c_long)
+            .map_err(at(21))?;
+        write_file(c"/proc/self/setgroups", b"deny").map_err(at(21))?;
+        write_id_map(c"/proc/self/uid_map", uid).map_err(at(21))?;
+        write_id_map(c"/proc/self/gid_map", gid).map_err(at(21))?;
         Ok(p)
     }
 }
@@ -824,25 +1016,28 @@ pub fn spawn_confined(
     cmd.spawn()
 }
 
-/// Makes this thread's file system accesses (DAC checks, owners of files it creates)
-/// those of `uid`/`gid` with no supplementary groups, keeping its other credentials
-/// (the supervisor still reads the sandbox's `/proc` entries).
-pub fn act_as(uid: u32, gid: u32) -> io::Result<()> {
-    // SAFETY: `setgroups` with an empty list and `setfsgid`/`setfsuid` take integers.
-    // The raw system calls change only the calling thread (unlike libc's wrappers for
-    // setgroups, which change every thread).
+/// Gives the calling thread (the supervisor's) the agent's credentials, for every
+/// call it makes on the agent's behalf: its ids when it runs as another user (real,
+/// effective, saved and file-system ids, no supplementary group), and no capability
+/// at all. Raw system calls: they change this thread only (libc's wrappers would
+/// change every thread of `mxcc`). With the same ids and no capability on either
+/// side, the kernel still lets this thread read the agent's memory and take its
+/// descriptors (ptrace access: same uid, the agent's capabilities a subset of ours;
+/// in the container tier this uid owns the agent's user namespace's parent).
+pub fn act_as(ids: Option<(u32, u32)>) -> io::Result<()> {
+    // SAFETY: raw system calls on integers.
     unsafe {
-        if libc::syscall(libc::SYS_setgroups, 0, std::ptr::null::<libc::gid_t>()) < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        libc::setfsgid(gid);
-        libc::setfsuid(uid);
-        // setfs*id report the previous id; read back to check the change held.
-        if libc::setfsuid(u32::MAX) as u32 != uid || libc::setfsgid(u32::MAX) as u32 != gid {
-            return Err(io::Error::from_raw_os_error(libc::EPERM));
+        if let Some((uid, gid)) = ids {
+            check(libc::syscall(
+                libc::SYS_setgroups,
+                0,
+                std::ptr::null::<libc::gid_t>(),
+            ))?;
+            check(libc::syscall(libc::SYS_setresgid, gid, gid, gid))?;
+            check(libc::syscall(libc::SYS_setresuid, uid, uid, uid))?;
         }
     }
-    Ok(())
+    clear_capabilities()
 }
 
 /// Starts the watchdog: a process that waits until `alarm` (a pipe's read end)

@@ -362,3 +362,87 @@ fn killing_mxcc_kills_the_container() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// The read-only binds are locked by the kernel: made in a user namespace the agent
+/// does not own, and copied into the agent's own, they cannot be made writable,
+/// cloned writable (open_tree_attr), or unmounted even by a process holding every
+/// capability in the agent's namespace (nsenter from the host, outside the seccomp
+/// filter). Before the agent had a namespace of its own, all three succeeded.
+#[test]
+fn read_only_binds_are_locked_even_with_capabilities() {
+    let dir = scratch("ctr", "locked");
+    let marker = format!("{}.{}", 30, std::process::id());
+    let p = dir.join("p.mxc");
+    std::fs::write(
+        &p,
+        format!("{SYSTEM}\n{NOTHING_MORE}\nagent a {{ isolation container  use system, more }}\n"),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .arg("run")
+        .arg(&p)
+        .args(["--agent", "a", "--ask", "deny", "--param"])
+        .arg(format!("work={}", dir.display()))
+        .args(["--", "/usr/bin/sleep", &marker])
+        .current_dir(&dir)
+        .spawn()
+        .unwrap();
+    let needle = format!("/usr/bin/sleep {marker}");
+    let mut pid = None;
+    for _ in 0..500 {
+        pid = std::fs::read_dir("/proc").unwrap().flatten().find_map(|e| {
+            let c = std::fs::read(e.path().join("cmdline")).ok()?;
+            let c = String::from_utf8_lossy(&c).replace('\0', " ");
+            (c.trim() == needle).then(|| e.file_name().to_string_lossy().to_string())
+        });
+        if pid.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let pid = pid.expect("the sandboxed sleep");
+    let script = r#"
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+class A(ctypes.Structure):
+    _fields_ = [("s", ctypes.c_uint64), ("c", ctypes.c_uint64), ("p", ctypes.c_uint64), ("u", ctypes.c_uint64)]
+a = A(0, 1, 0, 0)  # clear MOUNT_ATTR_RDONLY
+L = ctypes.c_long
+ptr = ctypes.c_void_p(ctypes.addressof(a))
+hdr = (ctypes.c_uint32 * 2)(0x20080522, 0)
+data = (ctypes.c_uint32 * 6)()
+libc.capget(hdr, data)
+print("nsenter'd process: %08x%08x" % (data[3], data[0]))
+for name, r in [
+    ("open_tree_attr", libc.syscall(L(467), L(-100), b"/usr", L(1 | 0x8000), ptr, L(32))),
+    ("mount_setattr", libc.syscall(L(442), L(-100), b"/usr", L(0), ptr, L(32))),
+    ("remount", libc.mount(None, b"/usr", None, ctypes.c_ulong(0x20 | 0x1000), None)),
+    ("umount2", libc.umount2(b"/usr", 2)),
+]:
+    print(name, "ESCAPED" if r >= 0 else "held: " + os.strerror(ctypes.get_errno()))
+"#;
+    let out = Command::new("nsenter")
+        .args([
+            "-t",
+            &pid,
+            "-U",
+            "-m",
+            "--",
+            "/usr/bin/python3",
+            "-c",
+            script,
+            "self",
+        ])
+        .output()
+        .expect("nsenter (util-linux) is needed for this test");
+    let _ = child.kill();
+    let _ = child.wait();
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    // Every capability, in the agent's namespace.
+    assert!(t.contains("nsenter'd process: 000001ffffffffff"), "{t}");
+    assert_eq!(t.matches("held: ").count(), 4, "{t}");
+    assert!(!t.contains("ESCAPED"), "{t}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

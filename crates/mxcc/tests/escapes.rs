@@ -1,6 +1,7 @@
 //! The escape suite (crates/mxc-enforce-linux/tests/escapes/): each program tries to
 //! break out of `mxcc run` and must fail, after a control action that must work.
-//! Linux only; needs Landlock ABI 6 and seccomp user notification (CI runs it as root).
+//! Linux only; needs Landlock ABI 6 and seccomp user notification (CI runs it as root,
+//! then again with `MXC_ESCAPES_AS=mxc-ci`: `mxcc` started by an unprivileged user).
 #![cfg(target_os = "linux")]
 
 use std::io::{Read, Write};
@@ -8,7 +9,56 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn suite() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../mxc-enforce-linux/tests/escapes")
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../mxc-enforce-linux/tests/escapes");
+    match staged() {
+        Some(dir) => dir.join("escapes"),
+        None => src,
+    }
+}
+
+/// With `MXC_ESCAPES_AS`, when the user cannot reach the checkout (one in `/root`), the
+/// suite and `mxcc` copied where it can (left in the temporary directory).
+fn staged() -> Option<&'static Path> {
+    static DIR: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let (uid, gid) = run_as()?;
+        use std::os::unix::fs::PermissionsExt;
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../mxc-enforce-linux/tests/escapes");
+        let reachable = Command::new("setpriv")
+            .args([
+                format!("--reuid={uid}"),
+                format!("--regid={gid}"),
+                "--clear-groups".into(),
+            ])
+            .args([
+                "--",
+                "/usr/bin/test",
+                "-x",
+                env!("CARGO_BIN_EXE_mxcc"),
+                "-a",
+                "-r",
+            ])
+            .arg(src.join("_lib.py"))
+            .status()
+            .is_ok_and(|s| s.success());
+        if reachable {
+            return None;
+        }
+        let dir = std::env::temp_dir().join(format!("mxc-escapes-as-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("escapes")).unwrap();
+        for e in std::fs::read_dir(&src).unwrap().flatten() {
+            if e.path().is_file() {
+                std::fs::copy(e.path(), dir.join("escapes").join(e.file_name())).unwrap();
+            }
+        }
+        std::fs::copy(env!("CARGO_BIN_EXE_mxcc"), dir.join("mxcc")).unwrap();
+        for p in [&dir, &dir.join("escapes")] {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        Some(dir)
+    })
+    .as_deref()
 }
 
 /// Services outside the sandbox that the escapes try to reach.
@@ -50,9 +100,51 @@ fn serve(name: &str) -> Host {
     }
 }
 
-/// `mxcc run` of the suite's policy with its parameters (the command comes after).
+/// The unprivileged user the suite runs `mxcc` as, when `MXC_ESCAPES_AS` names one
+/// (CI runs the suite a second time so): its uid and gid.
+fn run_as() -> Option<(u32, u32)> {
+    let user = std::env::var("MXC_ESCAPES_AS")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let id = |flag: &str| -> u32 {
+        let o = Command::new("id").args([flag, &user]).output().unwrap();
+        assert!(o.status.success(), "MXC_ESCAPES_AS={user}: no such user");
+        String::from_utf8_lossy(&o.stdout).trim().parse().unwrap()
+    };
+    Some((id("-u"), id("-g")))
+}
+
+/// Gives the test's directory (and what is in it) to the user `mxcc` runs as.
+fn hand_over(dir: &Path) {
+    let Some((uid, gid)) = run_as() else { return };
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(p) = todo.pop() {
+        std::os::unix::fs::lchown(&p, Some(uid), Some(gid)).unwrap();
+        if p.is_dir() && !p.is_symlink() {
+            todo.extend(std::fs::read_dir(&p).unwrap().flatten().map(|e| e.path()));
+        }
+    }
+}
+
+/// `mxcc run` of the suite's policy with its parameters (the command comes after),
+/// as the user of `MXC_ESCAPES_AS` when set (through `setpriv`: no capability, no
+/// supplementary group).
 fn mxcc_run(work: &Path, suite: &Path, log: &Path, agent: &str) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_mxcc"));
+    let mut c = match run_as() {
+        Some((uid, gid)) => {
+            let mut c = Command::new("setpriv");
+            c.args([
+                format!("--reuid={uid}"),
+                format!("--regid={gid}"),
+                "--clear-groups".into(),
+                "--inh-caps=-all".into(),
+                "--".into(),
+            ])
+            .arg(staged().map_or(env!("CARGO_BIN_EXE_mxcc").into(), |d| d.join("mxcc")));
+            c
+        }
+        None => Command::new(env!("CARGO_BIN_EXE_mxcc")),
+    };
     c.arg("run")
         .arg(suite.join("escapes.mxc"))
         .args(["--agent", agent, "--ask", "deny"])
@@ -87,6 +179,9 @@ fn escape(name: &str, agent: &str) {
     let early = work.join("early-link");
     if name == "audit_log" {
         std::fs::create_dir_all(work.join("logs")).unwrap();
+    }
+    hand_over(&root);
+    if name == "audit_log" {
         let first = mxcc_run(&work, &suite, &log, agent)
             .args(["--", "/bin/true"])
             .output()
@@ -200,6 +295,9 @@ escapes!(
     privileges,
     proc_relative,
     audit_log,
+    caps,
+    mounts,
+    seccomp_listener,
 );
 
 /// Every denial is in the audit log, under the agent's identity, with the deciding rule.
@@ -210,6 +308,7 @@ fn denials_are_audited() {
     let work = root.join("work");
     std::fs::create_dir_all(work.join("secret")).unwrap();
     std::fs::write(work.join("secret/key"), "TOP-SECRET").unwrap();
+    hand_over(&root);
     let log = root.join("audit.log");
     let suite = suite().canonicalize().unwrap();
     let out = mxcc_run(&work, &suite, &log, "escape")
