@@ -154,6 +154,9 @@ escapes!(
     stat,
     git_hooks,
     privileges,
+    metadata,
+    rename_tree,
+    deep,
 );
 
 /// Every denial is in the audit log, under the agent's identity, with the deciding rule.
