@@ -340,11 +340,29 @@ mod tests {
             bpf::SECCOMP_RET_ALLOW
         );
         // Metadata changes are held whatever Landlock covers; reads only with files.
-        for nr in [SYS_chmod, SYS_fchownat, SYS_utimensat, SYS_fsetxattr, 463, 466, 469] {
-            assert_eq!(simulate(&p2, a, nr as u32, [0; 6]), bpf::SECCOMP_RET_USER_NOTIF);
+        for nr in [
+            SYS_chmod,
+            SYS_fchownat,
+            SYS_utimensat,
+            SYS_fsetxattr,
+            463,
+            466,
+            469,
+        ] {
+            assert_eq!(
+                simulate(&p2, a, nr as u32, [0; 6]),
+                bpf::SECCOMP_RET_USER_NOTIF
+            );
             assert_eq!(run(nr, [0; 6]), bpf::SECCOMP_RET_USER_NOTIF);
         }
-        for nr in [SYS_getxattr, SYS_statfs, SYS_chdir, SYS_inotify_add_watch, 464, 465] {
+        for nr in [
+            SYS_getxattr,
+            SYS_statfs,
+            SYS_chdir,
+            SYS_inotify_add_watch,
+            464,
+            465,
+        ] {
             assert_eq!(run(nr, [0; 6]), bpf::SECCOMP_RET_USER_NOTIF);
             assert_eq!(simulate(&p2, a, nr as u32, [0; 6]), bpf::SECCOMP_RET_ALLOW);
         }

@@ -294,7 +294,9 @@ pub fn resolve(
                 let p = match fd_path(obj.as_fd()) {
                     Ok(p) => p,
                     // A path too long to show: the walk below builds it.
-                    Err(Errno::NAMETOOLONG) => return resolve_walk(who, based, path, follow_last, view),
+                    Err(Errno::NAMETOOLONG) => {
+                        return resolve_walk(who, based, path, follow_last, view)
+                    }
                     Err(e) => return Err(e),
                 };
                 return Ok(Resolved {

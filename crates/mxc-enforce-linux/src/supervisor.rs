@@ -187,10 +187,20 @@ impl Supervisor {
             libc::SYS_fchmod => c.chmod(Obj::Fd(a[0] as i32), a[1] as u32),
             libc::SYS_fchmodat => c.chmod(Obj::at(a[0], a[1], 0), a[2] as u32),
             libc::SYS_fchmodat2 => c.chmod(Obj::at(a[0], a[1], a[3] as i32), a[2] as u32),
-            libc::SYS_chown => c.chown(Obj::Path(Base::Cwd, a[0], 0, true), a[1] as u32, a[2] as u32),
-            libc::SYS_lchown => c.chown(Obj::Path(Base::Cwd, a[0], 0, false), a[1] as u32, a[2] as u32),
+            libc::SYS_chown => c.chown(
+                Obj::Path(Base::Cwd, a[0], 0, true),
+                a[1] as u32,
+                a[2] as u32,
+            ),
+            libc::SYS_lchown => c.chown(
+                Obj::Path(Base::Cwd, a[0], 0, false),
+                a[1] as u32,
+                a[2] as u32,
+            ),
             libc::SYS_fchown => c.chown(Obj::Fd(a[0] as i32), a[1] as u32, a[2] as u32),
-            libc::SYS_fchownat => c.chown(Obj::at(a[0], a[1], a[4] as i32), a[2] as u32, a[3] as u32),
+            libc::SYS_fchownat => {
+                c.chown(Obj::at(a[0], a[1], a[4] as i32), a[2] as u32, a[3] as u32)
+            }
             libc::SYS_utime => c
                 .read_times(a[1], Times::Utimbuf)
                 .and_then(|t| c.utimes(Obj::Path(Base::Cwd, a[0], 0, true), t)),
@@ -1053,16 +1063,20 @@ impl Call<'_> {
             Ok(r) => r.path,
             Err(_) => lexical,
         };
-        let ok = self.sup.engine.fs_not_stricter_below(
-            link,
-            &real,
-            &[FsRight::Create, FsRight::Write],
-        ) == Some(true);
+        let ok =
+            self.sup
+                .engine
+                .fs_not_stricter_below(link, &real, &[FsRight::Create, FsRight::Write])
+                == Some(true);
         if !ok {
             let target_s = String::from_utf8_lossy(link).into_owned();
             let d = Decision {
                 effect: Effect::Deny,
-                rule: self.sup.engine.fs(&[link, b"/"].concat(), FsRight::Create).rule,
+                rule: self
+                    .sup
+                    .engine
+                    .fs(&[link, b"/"].concat(), FsRight::Create)
+                    .rule,
             };
             let _ = self.conclude("create", &target_s, link, d, Class::File);
             return Err(Errno::ACCESS);

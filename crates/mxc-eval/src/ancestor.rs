@@ -99,7 +99,12 @@ impl Pair<'_> {
     /// Whether, for every suffix `s` and each of `rights`, `l + s` is decided no more
     /// strictly than `t + s` (`None`: too many states to tell). Both walks start where
     /// `l` and `t` lead (states of `fs` and `any` for each).
-    pub(crate) fn not_stricter(&self, l: (u32, u32), t: (u32, u32), rights: &[crate::FsRight]) -> Option<bool> {
+    pub(crate) fn not_stricter(
+        &self,
+        l: (u32, u32),
+        t: (u32, u32),
+        rights: &[crate::FsRight],
+    ) -> Option<bool> {
         let rank = |e: crate::Effect| match e {
             crate::Effect::Allow => 0u8,
             crate::Effect::Ask => 1,

@@ -414,7 +414,8 @@ impl Engine {
         let (a, b) = (&self.fs, &self.fs_anywhere);
         let sa = a.feed_slice(a.feed_slice(a.start, dir), slash);
         let sb = b.feed_slice(b.feed_slice(b.start, dir), slash);
-        la.get(sa as usize).copied().unwrap_or(false) || lb.get(sb as usize).copied().unwrap_or(false)
+        la.get(sa as usize).copied().unwrap_or(false)
+            || lb.get(sb as usize).copied().unwrap_or(false)
     }
 
     /// Whether every place below `link` is decided no more strictly than the same place
@@ -422,7 +423,12 @@ impl Engine {
     /// `link` → `target` makes each name below `target` appear below `link` too, now
     /// and later, without being created there. `None`: the policy is too large to tell
     /// (callers refuse). Not on the decision path.
-    pub fn fs_not_stricter_below(&self, link: &[u8], target: &[u8], rights: &[FsRight]) -> Option<bool> {
+    pub fn fs_not_stricter_below(
+        &self,
+        link: &[u8],
+        target: &[u8],
+        rights: &[FsRight],
+    ) -> Option<bool> {
         if !utf8(link) || !utf8(target) {
             return Some(false);
         }

@@ -1,8 +1,8 @@
 //! `Engine::fs_ancestor`: which directories lie on the way to a path an allow or ask
 //! rule can match (SPEC §1's exception for metadata and traversal).
 
-use mxc_lang::{bind, compile};
 use mxc_eval::FsRight;
+use mxc_lang::{bind, compile};
 use std::collections::BTreeMap;
 
 fn engine(src: &str) -> mxc_eval::Engine {
@@ -25,10 +25,31 @@ fn literal_prefixes_are_ancestors() {
         } }
         agent a { isolation process use p }"#,
     );
-    for d in ["/", "/usr", "/usr/", "/usr/lib/x", "/home", "/home/u", "/home/u/work", "/srv", "/srv/data", "/etc"] {
+    for d in [
+        "/",
+        "/usr",
+        "/usr/",
+        "/usr/lib/x",
+        "/home",
+        "/home/u",
+        "/home/u/work",
+        "/srv",
+        "/srv/data",
+        "/etc",
+    ] {
         assert!(e.fs_ancestor(d.as_bytes()), "{d}");
     }
-    for d in ["/home/v", "/home/u/other", "/home/u/work/secret", "/home/u/work/secret/a", "/srv/data/x.csv", "/etc/hostname", "/var", "/us", "/usrx"] {
+    for d in [
+        "/home/v",
+        "/home/u/other",
+        "/home/u/work/secret",
+        "/home/u/work/secret/a",
+        "/srv/data/x.csv",
+        "/etc/hostname",
+        "/var",
+        "/us",
+        "/usrx",
+    ] {
         assert!(!e.fs_ancestor(d.as_bytes()), "{d}");
     }
 }

@@ -772,6 +772,10 @@ agent a { isolation process env { pass "PATH", "LANG" } use narrow }
         .unwrap();
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(out.contains("hello\ncleaned\n3\ndirectory\ndirectory"), "{}", text(&o));
+    assert!(
+        out.contains("hello\ncleaned\n3\ndirectory\ndirectory"),
+        "{}",
+        text(&o)
+    );
     assert!(!out.contains("LEAK"), "{}", text(&o));
 }

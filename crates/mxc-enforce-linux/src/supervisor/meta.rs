@@ -189,7 +189,11 @@ impl Call<'_> {
     }
 
     /// Copies the two times of a `utime`-family call out of the caller (`None`: now).
-    pub(super) fn read_times(&mut self, addr: u64, kind: Times) -> Result<Option<[(i64, i64); 2]>, Errno> {
+    pub(super) fn read_times(
+        &mut self,
+        addr: u64,
+        kind: Times,
+    ) -> Result<Option<[(i64, i64); 2]>, Errno> {
         if addr == 0 {
             return Ok(None);
         }
@@ -222,9 +226,13 @@ impl Call<'_> {
     }
 
     fn xattr_name(&mut self, addr: u64) -> Result<Vec<u8>, Errno> {
-        let n = self
-            .read_cstr(addr, XATTR_NAME_MAX)
-            .map_err(|e| if e == Errno::NAMETOOLONG { Errno::RANGE } else { e })?;
+        let n = self.read_cstr(addr, XATTR_NAME_MAX).map_err(|e| {
+            if e == Errno::NAMETOOLONG {
+                Errno::RANGE
+            } else {
+                e
+            }
+        })?;
         if n.is_empty() {
             return Err(Errno::RANGE);
         }
