@@ -736,7 +736,7 @@ fn builds_and_finds_under_a_narrow_policy() {
     .unwrap();
     std::fs::write(
         proj.join("Makefile"),
-        "hello: hello.c\n\tcc -o hello hello.c\nclean:\n\trm -f hello *.o\n",
+        "hello: hello.c\n\tcc -o hello hello.c\nclean:\n\trm -rf hello build\n",
     )
     .unwrap();
     let p = d.join("narrow.mxc");
@@ -750,7 +750,7 @@ policy narrow {
     allow all "${project}/**", "/tmp/**"
     deny all "${project}/private/**"
   }
-  app { allow launch "/usr/**", "/bin/*" }
+  app { allow launch "/usr/**", "/bin/*", "${project}/hello" }
 }
 agent a { isolation process env { pass "PATH", "LANG" } use narrow }
 "#,
