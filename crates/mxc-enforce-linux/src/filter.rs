@@ -575,7 +575,51 @@ pub fn supervised(s: Supervise) -> Vec<Rule> {
             action: Action::Notify,
         },
     ];
+    // Metadata changes are `write` (SPEC §1), which Landlock does not cover: held even
+    // when Landlock bounds every other file call. x86_64 numbers newer than the libc
+    // crate: setxattrat 463, removexattrat 466, file_setattr 469.
+    for nr in [
+        sc!(SYS_chmod),
+        sc!(SYS_fchmod),
+        sc!(SYS_fchmodat),
+        sc!(SYS_fchmodat2),
+        sc!(SYS_chown),
+        sc!(SYS_fchown),
+        sc!(SYS_lchown),
+        sc!(SYS_fchownat),
+        sc!(SYS_utime),
+        sc!(SYS_utimes),
+        sc!(SYS_futimesat),
+        sc!(SYS_utimensat),
+        sc!(SYS_setxattr),
+        sc!(SYS_lsetxattr),
+        sc!(SYS_fsetxattr),
+        sc!(SYS_removexattr),
+        sc!(SYS_lremovexattr),
+        sc!(SYS_fremovexattr),
+        (463, "setxattrat"),
+        (466, "removexattrat"),
+        (469, "file_setattr"),
+    ] {
+        v.push(plain(nr, Action::Notify));
+    }
     if s.fs {
+        // Metadata reads by path are `read` (descriptor forms act on what the process
+        // already holds): getxattrat 464, listxattrat 465, file_getattr 468.
+        for nr in [
+            sc!(SYS_getxattr),
+            sc!(SYS_lgetxattr),
+            sc!(SYS_listxattr),
+            sc!(SYS_llistxattr),
+            (464, "getxattrat"),
+            (465, "listxattrat"),
+            (468, "file_getattr"),
+            sc!(SYS_statfs),
+            sc!(SYS_chdir),
+            sc!(SYS_inotify_add_watch),
+        ] {
+            v.push(plain(nr, Action::Notify));
+        }
         for nr in [
             sc!(SYS_open),
             sc!(SYS_openat),
@@ -683,6 +727,33 @@ mod tests {
             simulate(&p2, a, SYS_openat as u32, [0; 6]),
             bpf::SECCOMP_RET_ALLOW
         );
+        // Metadata changes are held whatever Landlock covers; reads only with files.
+        for nr in [
+            SYS_chmod,
+            SYS_fchownat,
+            SYS_utimensat,
+            SYS_fsetxattr,
+            463,
+            466,
+            469,
+        ] {
+            assert_eq!(
+                simulate(&p2, a, nr as u32, [0; 6]),
+                bpf::SECCOMP_RET_USER_NOTIF
+            );
+            assert_eq!(run(nr, [0; 6]), bpf::SECCOMP_RET_USER_NOTIF);
+        }
+        for nr in [
+            SYS_getxattr,
+            SYS_statfs,
+            SYS_chdir,
+            SYS_inotify_add_watch,
+            464,
+            465,
+        ] {
+            assert_eq!(run(nr, [0; 6]), bpf::SECCOMP_RET_USER_NOTIF);
+            assert_eq!(simulate(&p2, a, nr as u32, [0; 6]), bpf::SECCOMP_RET_ALLOW);
+        }
         // An allow-list: unknown numbers and calls newer than the list are refused.
         let enosys = bpf::SECCOMP_RET_ERRNO | ENOSYS as u32;
         let eperm = bpf::SECCOMP_RET_ERRNO | EPERM as u32;

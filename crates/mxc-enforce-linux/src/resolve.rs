@@ -95,6 +95,12 @@ pub struct View<'a> {
     pub in_sandbox: &'a dyn Fn(u32) -> bool,
     /// The host pid of a pid of the sandbox's namespace (container tier).
     pub host_pid: &'a dyn Fn(u32) -> Option<u32>,
+    /// Whether the directory at this path may be traversed (a name looked up in it):
+    /// it may be read, or lies on the way to a place the policy can reach (SPEC §1).
+    /// Asked before each lookup outside procfs, so a name's existence below a place
+    /// the agent may not read is never revealed (a denied name and a missing one
+    /// answer alike: `EACCES`).
+    pub traverse: &'a dyn Fn(&[u8]) -> bool,
 }
 
 /// Where a relative path starts.
@@ -112,12 +118,106 @@ fn opath(dir: BorrowedFd<'_>, name: &[u8], follow: bool) -> Result<OwnedFd, Errn
     fs::openat(dir, name, flags, Mode::empty())
 }
 
-/// The absolute path of an open object, as `/proc/self/fd` shows it.
-pub fn fd_path(fd: BorrowedFd<'_>) -> Vec<u8> {
+/// The absolute path of an open object, as `/proc/self/fd` shows it. Longer than the
+/// kernel shows (`PATH_MAX`): a directory's path is rebuilt by walking up `..`, finding
+/// each directory's name in its parent, until a parent's path is short enough; any
+/// other object's path must be made from its directory's (the walk keeps it).
+pub fn fd_path(fd: BorrowedFd<'_>) -> Result<Vec<u8>, Errno> {
+    match readlink_fd(fd) {
+        Err(Errno::NAMETOOLONG) => long_path(fd),
+        r => r,
+    }
+}
+
+fn readlink_fd(fd: BorrowedFd<'_>) -> Result<Vec<u8>, Errno> {
     let link = format!("/proc/self/fd/{}", rustix::fd::AsRawFd::as_raw_fd(&fd));
-    fs::readlink(link, Vec::new())
-        .map(|c| c.into_bytes())
-        .unwrap_or_default()
+    // An object without a name shows as `pipe:[…]`, `anon_inode:…`: no rule matches it.
+    Ok(fs::readlink(link, Vec::new())?.into_bytes())
+}
+
+/// How many levels [`long_path`] walks up at most (a path of 1 MiB of one-byte names).
+const MAX_UP: usize = 1 << 19;
+
+fn long_path(fd: BorrowedFd<'_>) -> Result<Vec<u8>, Errno> {
+    let mut st = fs::fstat(fd)?;
+    if fs::FileType::from_raw_mode(st.st_mode) != fs::FileType::Directory {
+        return Err(Errno::NAMETOOLONG);
+    }
+    let mut cur = fd.try_clone_to_owned().map_err(|_| Errno::NOMEM)?;
+    let mut names: Vec<Vec<u8>> = Vec::new();
+    for _ in 0..MAX_UP {
+        let parent = opath(cur.as_fd(), b"..", false)?;
+        let pst = fs::fstat(&parent)?;
+        if (pst.st_dev, pst.st_ino) == (st.st_dev, st.st_ino) {
+            // The root, yet its path was too long: nothing sensible to return.
+            return Err(Errno::NAMETOOLONG);
+        }
+        names.push(name_in(parent.as_fd(), &st)?);
+        match readlink_fd(parent.as_fd()) {
+            Ok(mut p) => {
+                for n in names.iter().rev() {
+                    if p != b"/" {
+                        p.push(b'/');
+                    }
+                    p.extend_from_slice(n);
+                }
+                return Ok(p);
+            }
+            Err(Errno::NAMETOOLONG) => {
+                cur = parent;
+                st = pst;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(Errno::NAMETOOLONG)
+}
+
+/// The name under which `dir` holds the object `st` describes (a mount point's entry
+/// shows the covered inode's number, so a name whose entry does not match is stat'ed).
+fn name_in(dir: BorrowedFd<'_>, st: &fs::Stat) -> Result<Vec<u8>, Errno> {
+    let listing = fs::openat(
+        dir,
+        ".",
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let mut d = fs::Dir::read_from(&listing)?;
+    let mut others = Vec::new();
+    while let Some(e) = d.read() {
+        let e = e?;
+        let name = e.file_name().to_bytes();
+        if name == b"." || name == b".." {
+            continue;
+        }
+        if e.ino() == st.st_ino {
+            if let Ok(s) = fs::statat(dir, name, fs::AtFlags::SYMLINK_NOFOLLOW) {
+                if (s.st_dev, s.st_ino) == (st.st_dev, st.st_ino) {
+                    return Ok(name.to_vec());
+                }
+            }
+        } else if e.file_type() == fs::FileType::Directory {
+            others.push(name.to_vec());
+        }
+    }
+    for name in others {
+        if let Ok(s) = fs::statat(dir, &name[..], fs::AtFlags::SYMLINK_NOFOLLOW) {
+            if (s.st_dev, s.st_ino) == (st.st_dev, st.st_ino) {
+                return Ok(name);
+            }
+        }
+    }
+    Err(Errno::NOENT)
+}
+
+/// `dir` + `/` + `name`.
+fn join(dir: &[u8], name: &[u8]) -> Vec<u8> {
+    let mut p = dir.to_vec();
+    if p != b"/" {
+        p.push(b'/');
+    }
+    p.extend_from_slice(name);
+    p
 }
 
 /// The device of the host's procfs (one `stat` per process).
@@ -328,7 +428,10 @@ pub fn resolve(
     // Fast path: a path without symlinks to an existing object outside procfs is
     // resolved by the kernel in one call (`RESOLVE_NO_SYMLINKS`: any symlink, magic
     // link or not, fails it and the walk below takes over).
-    if follow_last {
+    // Only without `..`: then every directory it crosses is an ancestor of the object,
+    // whose decision covers them (with `..`, the walk below checks each).
+    let dotdot = path.split(|&b| b == b'/').any(|c| c == b"..");
+    if follow_last && !dotdot {
         // Relative to `cur` (an absolute path would start at the supervisor's root).
         let mut rel = path;
         while let [b'/', rest @ ..] = rel {
@@ -348,7 +451,14 @@ pub fn resolve(
                 if on_procfs(obj.as_fd())? {
                     return Err(Errno::ACCESS);
                 }
-                let p = fd_path(obj.as_fd());
+                let p = match fd_path(obj.as_fd()) {
+                    Ok(p) => p,
+                    // A path too long to show: the walk below builds it.
+                    Err(Errno::NAMETOOLONG) => {
+                        return resolve_walk(who, based, path, follow_last, view)
+                    }
+                    Err(e) => return Err(e),
+                };
                 return Ok(Resolved {
                     parent: None,
                     name: Vec::new(),
@@ -361,14 +471,33 @@ pub fn resolve(
             }
         }
     }
-    let mut owner = match (&based, &base_stat) {
-        (Some(b), Some(st)) => classify_dir(b.as_fd(), st, view)?,
-        _ => Owner::Outside,
+    resolve_walk(who, based, path, follow_last, view)
+}
+
+/// The walk, one component at a time.
+fn resolve_walk(
+    who: Asker,
+    based: Option<OwnedFd>,
+    path: &[u8],
+    follow_last: bool,
+    view: &View<'_>,
+) -> Result<Resolved, Errno> {
+    let root = view.root;
+    let pdev = view.proc_dev;
+    // Whose the starting directory is (a cwd or descriptor inside `/proc/PID`).
+    let mut owner = match &based {
+        Some(b) => classify_dir(b.as_fd(), &fs::fstat(b)?, view)?,
+        None => Owner::Outside,
     };
     let mut cur: OwnedFd = match based {
         Some(f) => f,
         None => root.try_clone_to_owned().map_err(|_| Errno::NOMEM)?,
     };
+    // `cur`'s path, when known without asking the kernel (kept as the walk descends, so
+    // a path longer than the kernel shows is still known); and whether `cur` may be
+    // traversed (checked once per directory).
+    let mut cur_path: Option<Vec<u8>> = None;
+    let mut cur_ok = false;
     let root_id = id_of(root)?;
     let mut cur_id = id_of(cur.as_fd())?;
     let mut queue: VecDeque<Vec<u8>> = split(path);
@@ -378,7 +507,10 @@ pub fn resolve(
     loop {
         let Some(comp) = queue.pop_front() else {
             // The path named a directory (`/`, `..`, `a/..`).
-            let p = fd_path(cur.as_fd());
+            let p = match cur_path {
+                Some(p) => p,
+                None => fd_path(cur.as_fd())?,
+            };
             let parent = opath(cur.as_fd(), b"..", false)?;
             return Ok(Resolved {
                 parent: Some(parent),
@@ -392,22 +524,42 @@ pub fn resolve(
         };
         let last = queue.is_empty();
         if comp == b".." {
-            cur = opath(cur.as_fd(), b"..", false)?;
-            let st = fs::fstat(&cur)?;
-            cur_id = (st.st_dev, st.st_ino);
+            let up = opath(cur.as_fd(), b"..", false)?;
+            let st = fs::fstat(&up)?;
+            let up_id = (st.st_dev, st.st_ino);
+            if up_id != cur_id {
+                cur_path = None;
+                cur_ok = false;
+            }
+            cur = up;
+            cur_id = up_id;
             // `..` from `/proc/PID/task/TID`, `/proc/self/task`, …: whose it is now.
             if owner != Owner::Outside || st.st_dev == pdev {
                 owner = classify_dir(cur.as_fd(), &st, view)?;
             }
             continue;
         }
+        // Looking a name up in `cur` reveals whether it exists: `cur` must be traversable
+        // (procfs has its own rules, below).
+        if !cur_ok && cur_id.0 != pdev {
+            if cur_path.is_none() {
+                cur_path = Some(fd_path(cur.as_fd())?);
+            }
+            if !(view.traverse)(cur_path.as_deref().unwrap_or_default()) {
+                return Err(Errno::ACCESS);
+            }
+        }
+        cur_ok = true;
         let follow = !last || follow_last || trailing_slash;
         let fd = match opath(cur.as_fd(), &comp, false) {
             Ok(fd) => fd,
             Err(Errno::NOENT) => {
                 // The path as it would be: what the policy decides even when nothing is
                 // there (so a denied path reads as denied, not as missing).
-                let mut p = fd_path(cur.as_fd());
+                let mut p = match cur_path {
+                    Some(p) => p,
+                    None => fd_path(cur.as_fd())?,
+                };
                 let mut name = comp;
                 for c in queue {
                     if c == b".." {
@@ -468,7 +620,7 @@ pub fn resolve(
                     continue;
                 }
                 // A magic link: follow it to the object itself.
-                let parent_path = fd_path(cur.as_fd());
+                let parent_path = fd_path(cur.as_fd())?;
                 let obj = opath(cur.as_fd(), &comp, true)?;
                 if let Some(fdnum) = numeric(&comp) {
                     if let Some(pid) = proc_fd_owner(&parent_path) {
@@ -484,7 +636,7 @@ pub fn resolve(
                 // procfs file) is decided on the process it belongs to.
                 let target_owner = classify_object(obj.as_fd(), view)?;
                 if last {
-                    let p = fd_path(obj.as_fd());
+                    let p = fd_path(obj.as_fd())?;
                     return Ok(Resolved {
                         parent: Some(cur),
                         name: comp,
@@ -498,6 +650,8 @@ pub fn resolve(
                 cur = obj;
                 cur_id = id_of(cur.as_fd())?;
                 owner = target_owner;
+                cur_path = None;
+                cur_ok = false;
                 via_fd = None;
                 continue;
             }
@@ -506,6 +660,8 @@ pub fn resolve(
                 cur = root.try_clone_to_owned().map_err(|_| Errno::NOMEM)?;
                 cur_id = root_id;
                 owner = Owner::Outside;
+                cur_path = None;
+                cur_ok = false;
             }
             let mut t = split(&target);
             while let Some(c) = t.pop_back() {
@@ -514,7 +670,7 @@ pub fn resolve(
             continue;
         }
         // Whose the object reached is.
-        let here = if st.st_dev == cur_id.0 && owner != Owner::Outside {
+        let here_owner = if st.st_dev == cur_id.0 && owner != Owner::Outside {
             // Within the same procfs: below the root, a numeric name is a process's
             // directory (the thread ids `/proc/TID` too); elsewhere, the directory's own.
             if cur_id == (pdev, PROC_ROOT_INO) {
@@ -535,24 +691,40 @@ pub fn resolve(
         } else {
             Owner::Outside
         };
+        // The object's path: from its directory's when known (or too long to show).
+        let here = match &cur_path {
+            Some(p) if cur_id.0 != pdev => Some(join(p, &comp)),
+            _ => match fd_path(fd.as_fd()) {
+                Ok(p) => Some(p),
+                Err(Errno::NAMETOOLONG) => Some(join(&fd_path(cur.as_fd())?, &comp)),
+                Err(e) if last => return Err(e),
+                Err(_) => None,
+            },
+        };
         if last {
-            let p = fd_path(fd.as_fd());
             return Ok(Resolved {
                 parent: Some(cur),
                 name: comp,
                 object: Some(fd),
-                path: p,
+                path: here.ok_or(Errno::NOENT)?,
                 via_fd,
                 parent_missing: false,
                 stat: None,
             });
         }
         if ft != fs::FileType::Directory {
+            // Whether it is a directory is its metadata: shown only where it may be
+            // traversed (else it answers as a denied directory would).
+            if cur_id.0 != pdev && !here.as_deref().is_some_and(|p| (view.traverse)(p)) {
+                return Err(Errno::ACCESS);
+            }
             return Err(Errno::NOTDIR);
         }
         cur = fd;
         cur_id = (st.st_dev, st.st_ino);
-        owner = here;
+        owner = here_owner;
+        cur_path = here;
+        cur_ok = false;
     }
 }
 
@@ -597,6 +769,7 @@ mod tests {
             proc_dev: proc_dev(),
             in_sandbox,
             host_pid: &|_| None,
+            traverse: &|_| true,
         }
     }
 

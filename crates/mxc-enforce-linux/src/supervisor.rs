@@ -20,6 +20,9 @@ use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+mod meta;
+use meta::{Obj, Times};
+
 const PATH_MAX: usize = 4096;
 const MAX_ARGS: usize = 16384;
 const MAX_ARG_BYTES: usize = 2 << 20;
@@ -193,6 +196,80 @@ impl Supervisor {
                 c.stat(Base::Fd(a[0] as i32), a[1], a[3] as i32, true)
             }
             libc::SYS_readlinkat => c.stat(Base::Fd(a[0] as i32), a[1], 0, false),
+            // Metadata changes are `write`, metadata reads `read` (see meta.rs).
+            libc::SYS_chmod => c.chmod(Obj::Path(Base::Cwd, a[0], 0, true), a[1] as u32),
+            libc::SYS_fchmod => c.chmod(Obj::Fd(a[0] as i32), a[1] as u32),
+            libc::SYS_fchmodat => c.chmod(Obj::at(a[0], a[1], 0), a[2] as u32),
+            libc::SYS_fchmodat2 => c.chmod(Obj::at(a[0], a[1], a[3] as i32), a[2] as u32),
+            libc::SYS_chown => c.chown(
+                Obj::Path(Base::Cwd, a[0], 0, true),
+                a[1] as u32,
+                a[2] as u32,
+            ),
+            libc::SYS_lchown => c.chown(
+                Obj::Path(Base::Cwd, a[0], 0, false),
+                a[1] as u32,
+                a[2] as u32,
+            ),
+            libc::SYS_fchown => c.chown(Obj::Fd(a[0] as i32), a[1] as u32, a[2] as u32),
+            libc::SYS_fchownat => {
+                c.chown(Obj::at(a[0], a[1], a[4] as i32), a[2] as u32, a[3] as u32)
+            }
+            libc::SYS_utime => c
+                .read_times(a[1], Times::Utimbuf)
+                .and_then(|t| c.utimes(Obj::Path(Base::Cwd, a[0], 0, true), t)),
+            libc::SYS_utimes => c
+                .read_times(a[1], Times::Timeval)
+                .and_then(|t| c.utimes(Obj::Path(Base::Cwd, a[0], 0, true), t)),
+            libc::SYS_futimesat | libc::SYS_utimensat => {
+                let (kind, flags) = if nr == libc::SYS_utimensat {
+                    (Times::Timespec, a[3] as i32)
+                } else {
+                    (Times::Timeval, 0)
+                };
+                let o = if a[1] == 0 && a[0] as i32 != libc::AT_FDCWD {
+                    // A NULL path: the descriptor itself.
+                    Ok(Obj::Fd(a[0] as i32))
+                } else if a[1] == 0 {
+                    Err(Errno::FAULT)
+                } else {
+                    Ok(Obj::at(a[0], a[1], flags))
+                };
+                o.and_then(|o| c.read_times(a[2], kind).and_then(|t| c.utimes(o, t)))
+            }
+            libc::SYS_setxattr | libc::SYS_lsetxattr => c.setxattr(
+                Obj::Path(Base::Cwd, a[0], 0, nr == libc::SYS_setxattr),
+                a[1],
+                a[2],
+                a[3],
+                a[4] as u32,
+            ),
+            libc::SYS_fsetxattr => c.setxattr(Obj::Fd(a[0] as i32), a[1], a[2], a[3], a[4] as u32),
+            meta::SYS_SETXATTRAT => c.setxattrat(a),
+            libc::SYS_removexattr | libc::SYS_lremovexattr => c.removexattr(
+                Obj::Path(Base::Cwd, a[0], 0, nr == libc::SYS_removexattr),
+                a[1],
+            ),
+            libc::SYS_fremovexattr => c.removexattr(Obj::Fd(a[0] as i32), a[1]),
+            meta::SYS_REMOVEXATTRAT => c.removexattr(Obj::at(a[0], a[1], a[2] as i32), a[3]),
+            libc::SYS_getxattr | libc::SYS_lgetxattr => c.getxattr(
+                Obj::Path(Base::Cwd, a[0], 0, nr == libc::SYS_getxattr),
+                a[1],
+                a[2],
+                a[3],
+            ),
+            meta::SYS_GETXATTRAT => c.getxattrat(a),
+            libc::SYS_listxattr | libc::SYS_llistxattr => c.listxattr(
+                Obj::Path(Base::Cwd, a[0], 0, nr == libc::SYS_listxattr),
+                a[1],
+                a[2],
+            ),
+            meta::SYS_LISTXATTRAT => c.listxattr(Obj::at(a[0], a[1], a[2] as i32), a[3], a[4]),
+            libc::SYS_statfs => c.statfs(a[0]),
+            libc::SYS_chdir => c.chdir(a[0]),
+            libc::SYS_inotify_add_watch => c.inotify_add_watch(a[0] as i32, a[1], a[2] as u32),
+            // Newer than the supervisor: callers fall back (ioctl on a descriptor).
+            meta::SYS_FILE_GETATTR | meta::SYS_FILE_SETATTR => Err(Errno::NOSYS),
             libc::SYS_execve => c.exec(Base::Cwd, a[0], a[1], 0),
             libc::SYS_execveat => c.exec(Base::Fd(a[0] as i32), a[1], a[2], a[4] as i32),
             libc::SYS_connect => return c.connect(NetRight::Connect, a[0] as i32, a[1], a[2]),
@@ -485,9 +562,42 @@ impl Call<'_> {
     }
 
     fn resolve(&mut self, base: Base, path: &[u8], follow: bool) -> Result<Resolved, Errno> {
+        self.resolve_with(base, path, follow, true)
+    }
+
+    /// `check_traverse: false` only for programs (`execve`): the directories on the way
+    /// to a program the policy lets run need not be readable (app rules are not fs
+    /// rules); the launch decision comes before `ENOENT` instead.
+    fn resolve_with(
+        &mut self,
+        base: Base,
+        path: &[u8],
+        follow: bool,
+        check_traverse: bool,
+    ) -> Result<Resolved, Errno> {
         let who = self.who();
         let our = self.sup.our_pid;
+        let sup = self.sup;
+        let tid = self.n.pid;
+        // Entering a directory to look a name up in it: allowed where it may be read or
+        // lies on the way to a reachable place; else a `read` denial (or question).
+        let traverse = move |dir: &[u8]| -> bool {
+            if !check_traverse || sup.engine.fs_ancestor(dir) {
+                return true;
+            }
+            let d = sup.engine.fs(dir, FsRight::Read);
+            if d.effect == Effect::Allow {
+                return true;
+            }
+            let target = String::from_utf8_lossy(dir).into_owned();
+            let get = || {
+                let pid = resolve::Asker { tid, tgid: None }.tgid();
+                (pid, String::from_utf8_lossy(&program_of(pid)).into_owned())
+            };
+            sup.conclude("read", &target, dir, d, Class::File, &get)
+        };
         let view = resolve::View {
+            traverse: &traverse,
             root: self.sup.root.as_fd(),
             container: self.sup.container.is_some(),
             proc_dev: self
@@ -865,7 +975,9 @@ impl Call<'_> {
         [FsRight::Read, FsRight::Write].map(|r| self.sup.engine.fs(path, r).effect == Effect::Allow)
     }
 
-    /// Moving or linking `from` to `to` may not give it a name with more rights.
+    /// Moving or linking `from` to `to` may not give it a name with more rights, and
+    /// each name a moved directory brings is decided where it lands (`create`) and
+    /// where it leaves (`delete`): `mv tpl .git` makes `.git/hooks/pre-commit` too.
     fn no_laundering(&mut self, from: &Resolved, to_path: &[u8]) -> Result<(), Errno> {
         let check = |s: &Self, a: &[u8], b: &[u8]| -> bool {
             let (x, y) = (s.allowed_set(a), s.allowed_set(b));
@@ -881,34 +993,75 @@ impl Call<'_> {
             let _ = self.conclude("read", &target, to_path, d, Class::File);
             return Err(Errno::ACCESS);
         }
-        // A directory: every name beneath it moves too.
-        if let Some(obj) = &from.object {
-            if fs::fstat(obj).is_ok_and(|s| fs::FileType::from_raw_mode(s.st_mode).is_dir()) {
-                let mut seen = 0usize;
-                let base = std::path::PathBuf::from(
-                    <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&from.path),
-                );
-                let mut stack = vec![std::path::PathBuf::new()];
-                while let Some(rel) = stack.pop() {
-                    let Ok(rd) = std::fs::read_dir(base.join(&rel)) else {
-                        continue;
-                    };
-                    for e in rd.flatten() {
-                        seen += 1;
-                        if seen > MAX_RENAME_WALK {
-                            // Too large to check here: `mv` copies instead.
-                            return Err(Errno::XDEV);
-                        }
-                        let r2 = rel.join(e.file_name());
-                        let a = [&from.path[..], b"/", r2.as_os_str().as_encoded_bytes()].concat();
-                        let b = [to_path, b"/", r2.as_os_str().as_encoded_bytes()].concat();
-                        if !check(self, &a, &b) {
-                            return Err(Errno::ACCESS);
-                        }
-                        if e.file_type().is_ok_and(|t| t.is_dir()) {
-                            stack.push(r2);
-                        }
-                    }
+        // A directory: every name beneath it moves too. Each is a name made at the new
+        // place (`create` there) and taken from the old one (`delete` there), and may
+        // not gain rights by the move. Walked through descriptors from the object decided
+        // on (any failure refuses the move); the supervisor answers file calls one at a
+        // time, so no held creation can slip into the tree between the walk and the move.
+        let Some(obj) = &from.object else {
+            return Ok(());
+        };
+        let ft = fs::FileType::from_raw_mode(fs::fstat(obj)?.st_mode);
+        if ft == fs::FileType::Symlink {
+            // A relative link means something else at its new place.
+            let t = fs::readlinkat(obj, "", Vec::new())?.into_bytes();
+            return self.symlink_ok(to_path, &t);
+        }
+        if ft != fs::FileType::Directory {
+            return Ok(());
+        }
+        let top = fs::openat(
+            obj,
+            ".",
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        let mut seen = 0usize;
+        let mut stack: Vec<(OwnedFd, Vec<u8>)> = vec![(top, Vec::new())];
+        while let Some((dir, rel)) = stack.pop() {
+            let mut entries = Vec::new();
+            let mut d = fs::Dir::read_from(&dir)?;
+            while let Some(e) = d.read() {
+                let e = e?;
+                let name = e.file_name().to_bytes();
+                if name == b"." || name == b".." {
+                    continue;
+                }
+                entries.push((name.to_vec(), e.file_type()));
+            }
+            for (name, ft) in entries {
+                seen += 1;
+                if seen > MAX_RENAME_WALK {
+                    // Too large to check here: `mv` copies instead.
+                    return Err(Errno::XDEV);
+                }
+                let r2 = [&rel[..], b"/", &name[..]].concat();
+                let a = [&from.path[..], &r2[..]].concat();
+                let b = [to_path, &r2[..]].concat();
+                if !check(self, &a, &b) {
+                    return Err(Errno::ACCESS);
+                }
+                self.decide_fs(&b, &[FsRight::Create])?;
+                self.decide_fs(&a, &[FsRight::Delete])?;
+                let ft = if ft == fs::FileType::Unknown {
+                    fs::FileType::from_raw_mode(
+                        fs::statat(&dir, &name[..], AtFlags::SYMLINK_NOFOLLOW)?.st_mode,
+                    )
+                } else {
+                    ft
+                };
+                if ft == fs::FileType::Symlink {
+                    let t = fs::readlinkat(&dir, &name[..], Vec::new())?.into_bytes();
+                    self.symlink_ok(&b, &t)?;
+                }
+                if ft == fs::FileType::Directory {
+                    let sub = fs::openat(
+                        &dir,
+                        &name[..],
+                        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                        Mode::empty(),
+                    )?;
+                    stack.push((sub, r2));
                 }
             }
         }
@@ -998,8 +1151,53 @@ impl Call<'_> {
         if to.parent_missing {
             return Err(Errno::NOENT);
         }
+        self.symlink_ok(&to.path, &t)?;
         fs::symlinkat(&t[..], to.dir()?, &to.name[..])?;
         ok(0)
+    }
+
+    /// A symbolic link at `link` pointing to `target` (its text) makes every name below
+    /// the target appear below `link`, now and whenever one is made there later, to
+    /// whoever follows it outside the sandbox (git runs `.git/hooks/pre-commit` whatever
+    /// it is a link to). Allowed only where no place below `link` is more protected than
+    /// the same place below the target (for `create` and `write`).
+    fn symlink_ok(&mut self, link: &[u8], target: &[u8]) -> Result<(), Errno> {
+        let dir = &link[..link.iter().rposition(|&b| b == b'/').unwrap_or(0)];
+        let joined = if target.first() == Some(&b'/') {
+            target.to_vec()
+        } else {
+            let d: &[u8] = if dir.is_empty() { b"/" } else { dir };
+            [d, b"/", target].concat()
+        };
+        // Where the target leads now (following what exists), else the text itself.
+        let lexical = std::str::from_utf8(&joined)
+            .ok()
+            .and_then(mxc_eval::normalize_path)
+            .map(String::into_bytes);
+        let lexical = lexical.ok_or(Errno::ACCESS)?;
+        let real = match self.resolve(Base::Cwd, &lexical, true) {
+            Ok(r) => r.path,
+            Err(_) => lexical,
+        };
+        let ok =
+            self.sup
+                .engine
+                .fs_not_stricter_below(link, &real, &[FsRight::Create, FsRight::Write])
+                == Some(true);
+        if !ok {
+            let target_s = String::from_utf8_lossy(link).into_owned();
+            let d = Decision {
+                effect: Effect::Deny,
+                rule: self
+                    .sup
+                    .engine
+                    .fs(&[link, b"/"].concat(), FsRight::Create)
+                    .rule,
+            };
+            let _ = self.conclude("create", &target_s, link, d, Class::File);
+            return Err(Errno::ACCESS);
+        }
+        Ok(())
     }
 
     fn truncate(&mut self, path: u64, len: u64) -> R {
@@ -1031,11 +1229,26 @@ impl Call<'_> {
         }
         let follow = follow_default && flags & libc::AT_SYMLINK_NOFOLLOW == 0;
         let r = self.resolve(base, &p, follow)?;
-        if r.via_fd.is_some() {
+        if r.via_fd.is_some() || self.is_ancestor_dir(&r) {
             return Ok(Done::Reply(Reply::Continue));
         }
         self.decide_fs(&r.path, &[FsRight::Read])?;
         Ok(Done::Reply(Reply::Continue))
+    }
+
+    /// Whether `r` is a directory on the way to a place the policy can reach: its
+    /// metadata may be looked at without `read` (SPEC §1).
+    fn is_ancestor_dir(&self, r: &Resolved) -> bool {
+        let Some(obj) = &r.object else { return false };
+        let st = match r.stat {
+            Some(st) => st,
+            None => match fs::fstat(obj) {
+                Ok(st) => st,
+                Err(_) => return false,
+            },
+        };
+        fs::FileType::from_raw_mode(st.st_mode) == fs::FileType::Directory
+            && self.sup.engine.fs_ancestor(&r.path)
     }
 
     // ---- programs -----------------------------------------------------------------------
@@ -1052,7 +1265,7 @@ impl Call<'_> {
                 Mode::empty(),
             )
             .map_err(|_| Errno::BADF)?;
-            let path = resolve::fd_path(obj.as_fd());
+            let path = resolve::fd_path(obj.as_fd())?;
             Resolved {
                 parent: None,
                 name: Vec::new(),
@@ -1063,9 +1276,16 @@ impl Call<'_> {
                 stat: None,
             }
         } else {
-            self.resolve(base, &p, flags & libc::AT_SYMLINK_NOFOLLOW == 0)?
+            self.resolve_with(base, &p, flags & libc::AT_SYMLINK_NOFOLLOW == 0, false)?
         };
         if r.object.is_none() {
+            // A denied program answers as denied, whether or not it exists.
+            let d = self.sup.engine.launch(&r.path, &[] as &[&[u8]]);
+            if d.effect == Effect::Deny {
+                let target = String::from_utf8_lossy(&r.path).into_owned();
+                let key = target.clone().into_bytes();
+                self.conclude("launch", &target, &key, d, Class::Process)?;
+            }
             return Err(Errno::NOENT);
         }
         // argv: pointers until NULL.

@@ -45,6 +45,9 @@ pub struct Engine {
     fs_anywhere: Walker,
     net: Walker,
     app: Walker,
+    /// Per state of `fs` and `fs_anywhere`: whether an allowing or asking row is
+    /// reachable (computed the first time [`Engine::fs_ancestor`] is asked).
+    live: std::sync::OnceLock<(Vec<bool>, Vec<bool>)>,
 }
 
 /// Per state: where its transitions start in the slots, its default transition, and,
@@ -278,6 +281,7 @@ impl Engine {
             fs_anywhere: Walker::new(&table.fs_anywhere, true),
             net: Walker::new(&table.net, false),
             app: Walker::new(&table.app, true),
+            live: std::sync::OnceLock::new(),
             table,
         })
     }
@@ -384,6 +388,69 @@ impl Engine {
             ],
             _ => [FAIL_CLOSED; 4],
         }
+    }
+
+    /// Whether directory `dir` (absolute, normalised) lies on the way to a path some
+    /// `allow` or `ask` rule of the agent can match: SPEC §1 lets its metadata be looked
+    /// at and the directory be traversed without `read`. A safe over-approximation (a
+    /// `deny` of one fs automaton is not subtracted from the other's `allow`); every
+    /// directory is an ancestor when the agent's default is not `deny` or a `**/` rule
+    /// allows something. Not on the decision path: the first call computes, per state,
+    /// what is reachable.
+    pub fn fs_ancestor(&self, dir: &[u8]) -> bool {
+        if self.table.agent.default != Effect::Deny {
+            return true;
+        }
+        if !utf8(dir) {
+            return false;
+        }
+        let (la, lb) = self.live.get_or_init(|| {
+            (
+                crate::ancestor::live_states(&self.table.fs, &self.table.fs_rows),
+                crate::ancestor::live_states(&self.table.fs_anywhere, &self.table.fs_rows),
+            )
+        });
+        let slash: &[u8] = if dir.ends_with(b"/") { b"" } else { b"/" };
+        let (a, b) = (&self.fs, &self.fs_anywhere);
+        let sa = a.feed_slice(a.feed_slice(a.start, dir), slash);
+        let sb = b.feed_slice(b.feed_slice(b.start, dir), slash);
+        la.get(sa as usize).copied().unwrap_or(false)
+            || lb.get(sb as usize).copied().unwrap_or(false)
+    }
+
+    /// Whether every place below `link` is decided no more strictly than the same place
+    /// below `target`, for each of `rights` (both absolute, normalised): a symbolic link
+    /// `link` → `target` makes each name below `target` appear below `link` too, now
+    /// and later, without being created there. `None`: the policy is too large to tell
+    /// (callers refuse). Not on the decision path.
+    pub fn fs_not_stricter_below(
+        &self,
+        link: &[u8],
+        target: &[u8],
+        rights: &[FsRight],
+    ) -> Option<bool> {
+        if !utf8(link) || !utf8(target) {
+            return Some(false);
+        }
+        let t = &self.table;
+        let start = |p: &[u8]| -> (u32, u32) {
+            let slash: &[u8] = if p.ends_with(b"/") { b"" } else { b"/" };
+            let run = |d: &Dfa| {
+                let mut s = d.start;
+                for &b in p.iter().chain(slash) {
+                    s = d.step(s, b);
+                }
+                s
+            };
+            (run(&t.fs), run(&t.fs_anywhere))
+        };
+        let pair = crate::ancestor::Pair {
+            fs: &t.fs,
+            any: &t.fs_anywhere,
+            rows: &t.fs_rows,
+            default: self.default_decision(),
+        };
+        pair.not_stricter(start(link), start(target), rights)
     }
 
     /// The decision for a network request, walking the encoding documented on

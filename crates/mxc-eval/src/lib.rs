@@ -26,6 +26,7 @@
     clippy::expect_used
 )]
 
+mod ancestor;
 mod dfa;
 mod engine;
 mod format;

@@ -298,6 +298,9 @@ escapes!(
     caps,
     mounts,
     seccomp_listener,
+    metadata,
+    rename_tree,
+    deep,
 );
 
 /// Every denial is in the audit log, under the agent's identity, with the deciding rule.

@@ -840,3 +840,70 @@ fn the_watchdog_is_outside_the_sandbox_and_holds_no_secret() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// Legitimate work that looks at the way to its files (SPEC §1's ancestors): a C build
+/// with `make clean` (GNU `rm` stats `/`), and `find /usr` under a policy that reads
+/// `/usr/**` and the workspace only, with a place inside the workspace denied (so every
+/// file call is supervised).
+#[test]
+fn builds_and_finds_under_a_narrow_policy() {
+    if Command::new("cc").arg("--version").output().is_err()
+        || Command::new("make").arg("--version").output().is_err()
+    {
+        eprintln!("skipped: no cc or make");
+        return;
+    }
+    let d = scratch("run", "narrow");
+    let proj = d.join("proj");
+    std::fs::create_dir_all(proj.join("private")).unwrap();
+    std::fs::write(proj.join("private/key"), "k").unwrap();
+    std::fs::write(
+        proj.join("hello.c"),
+        "#include <stdio.h>\nint main(void) { puts(\"hello\"); return 0; }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        proj.join("Makefile"),
+        "hello: hello.c\n\tcc -o hello hello.c\nclean:\n\trm -rf hello build\n",
+    )
+    .unwrap();
+    let p = d.join("narrow.mxc");
+    std::fs::write(
+        &p,
+        r#"param project: path
+policy narrow {
+  fs {
+    allow read "/usr/**", "/lib/**", "/lib64/**", "/bin/**", "/etc/**", "/proc/**", "/dev/**"
+    allow write "/dev/null"
+    allow all "${project}/**", "/tmp/**"
+    deny all "${project}/private/**"
+  }
+  app { allow launch "/usr/**", "/bin/*", "${project}/hello" }
+}
+agent a { isolation process env { pass "PATH", "LANG" } use narrow }
+"#,
+    )
+    .unwrap();
+    let script = format!(
+        "set -e; cd {proj}; make -s; ./hello; make -s clean; test ! -e hello; echo cleaned; \
+         find /usr -name '*.h' | head -3 | wc -l; stat -c %F / {proj}/..; \
+         if stat {proj}/private/key 2>/dev/null; then echo LEAK; fi",
+        proj = proj.display(),
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .arg("run")
+        .arg(&p)
+        .args(["--agent", "a", "--param"])
+        .arg(format!("project={}", proj.display()))
+        .args(["--", "/bin/sh", "-c", &script])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        out.contains("hello\ncleaned\n3\ndirectory\ndirectory"),
+        "{}",
+        text(&o)
+    );
+    assert!(!out.contains("LEAK"), "{}", text(&o));
+}

@@ -1,0 +1,160 @@
+//! SPEC §1's ancestor exception: the metadata of a directory on the way to a path some
+//! `allow` or `ask` rule can match may be looked at, and the directory traversed.
+//!
+//! A directory `D` is such an ancestor when, in an fs automaton, the state reached on
+//! `D/` can still reach a state whose row allows or asks some right. That is a
+//! reachability property of states, computed once per automaton (backwards from the
+//! good states) the first time it is asked, so it stays off the decision path. The
+//! answer over-approximates in one direction only: a `deny` in the other automaton is
+//! not subtracted, so a directory every path below which is denied by a `**/` rule may
+//! still count as an ancestor (its metadata shows; nothing below it does).
+
+use crate::table::{Dfa, FsRow, NONE};
+
+/// For each state of `dfa`: whether a state whose row (`rows[accept]`) has an effect
+/// other than deny is reachable from it (itself included).
+pub(crate) fn live_states(dfa: &Dfa, rows: &[FsRow]) -> Vec<bool> {
+    let n = dfa.nstates();
+    // One byte standing for each class.
+    let mut reps: Vec<u8> = Vec::new();
+    let mut seen = vec![false; 256];
+    for b in 0..=255u8 {
+        let c = usize::from(dfa.classes.get(usize::from(b)).copied().unwrap_or(0));
+        if let Some(s) = seen.get_mut(c) {
+            if !*s {
+                *s = true;
+                reps.push(b);
+            }
+        }
+    }
+    // Predecessors of each state.
+    let mut preds: Vec<Vec<u32>> = vec![Vec::new(); n];
+    for s in 0..n {
+        let Ok(s32) = u32::try_from(s) else { break };
+        for &b in &reps {
+            let t = dfa.step(s32, b);
+            if let Some(p) = preds.get_mut(t as usize) {
+                p.push(s32);
+            }
+        }
+    }
+    let good = |s: usize| -> bool {
+        let row = dfa.accept.get(s).copied().unwrap_or(NONE);
+        row != NONE
+            && rows
+                .get(row as usize)
+                .is_some_and(|r| r.iter().any(|d| d.effect != crate::Effect::Deny))
+    };
+    let mut live = vec![false; n];
+    let mut stack: Vec<usize> = Vec::new();
+    for s in 0..n {
+        if good(s) {
+            if let Some(l) = live.get_mut(s) {
+                *l = true;
+            }
+            stack.push(s);
+        }
+    }
+    while let Some(t) = stack.pop() {
+        for &p in preds.get(t).map(Vec::as_slice).unwrap_or(&[]) {
+            if let Some(l) = live.get_mut(p as usize) {
+                if !*l {
+                    *l = true;
+                    stack.push(p as usize);
+                }
+            }
+        }
+    }
+    live
+}
+
+/// How many (state, state, state, state) tuples [`not_stricter`] explores at most.
+pub(crate) const MAX_PRODUCT: usize = 200_000;
+
+/// The two fs automata, walked side by side for two places.
+pub(crate) struct Pair<'a> {
+    pub fs: &'a Dfa,
+    pub any: &'a Dfa,
+    pub rows: &'a [FsRow],
+    pub default: crate::Decision,
+}
+
+impl Pair<'_> {
+    fn decision(&self, a: u32, b: u32, right: crate::FsRight) -> crate::Decision {
+        let one = |d: &Dfa, s: u32| -> crate::Decision {
+            match d.accept.get(s as usize).copied() {
+                Some(NONE) => self.default,
+                Some(r) => self
+                    .rows
+                    .get(r as usize)
+                    .and_then(|row| row.get(right as usize))
+                    .copied()
+                    .unwrap_or(FAIL),
+                None => FAIL,
+            }
+        };
+        crate::combine(one(self.fs, a), one(self.any, b))
+    }
+
+    /// Whether, for every suffix `s` and each of `rights`, `l + s` is decided no more
+    /// strictly than `t + s` (`None`: too many states to tell). Both walks start where
+    /// `l` and `t` lead (states of `fs` and `any` for each).
+    pub(crate) fn not_stricter(
+        &self,
+        l: (u32, u32),
+        t: (u32, u32),
+        rights: &[crate::FsRight],
+    ) -> Option<bool> {
+        let rank = |e: crate::Effect| match e {
+            crate::Effect::Allow => 0u8,
+            crate::Effect::Ask => 1,
+            crate::Effect::Deny => 2,
+        };
+        // One byte for each pair of classes.
+        let mut reps: Vec<u8> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for b in 0..=255u8 {
+            let k = (
+                self.fs.classes.get(usize::from(b)).copied(),
+                self.any.classes.get(usize::from(b)).copied(),
+            );
+            if seen.insert(k) {
+                reps.push(b);
+            }
+        }
+        let start = (l.0, l.1, t.0, t.1);
+        let mut visited = std::collections::HashSet::new();
+        visited.insert(start);
+        let mut stack = vec![start];
+        while let Some((la, lb, ta, tb)) = stack.pop() {
+            if (la, lb, ta, tb) != start {
+                for &r in rights {
+                    let (dl, dt) = (self.decision(la, lb, r), self.decision(ta, tb, r));
+                    if rank(dl.effect) > rank(dt.effect) {
+                        return Some(false);
+                    }
+                }
+            }
+            for &b in &reps {
+                let n = (
+                    self.fs.step(la, b),
+                    self.any.step(lb, b),
+                    self.fs.step(ta, b),
+                    self.any.step(tb, b),
+                );
+                if visited.insert(n) {
+                    if visited.len() > MAX_PRODUCT {
+                        return None;
+                    }
+                    stack.push(n);
+                }
+            }
+        }
+        Some(true)
+    }
+}
+
+const FAIL: crate::Decision = crate::Decision {
+    effect: crate::Effect::Deny,
+    rule: None,
+};
