@@ -728,6 +728,20 @@ impl Call<'_> {
         same && fs::fcntl_getfl(&held).is_ok_and(|f| flags_allow(f, rights))
     }
 
+    /// Whether `obj` is the terminal MXC made for the sandbox.
+    fn own_terminal(&self, obj: BorrowedFd<'_>) -> bool {
+        let Ok(tty) = self.sup.tty.lock() else {
+            return false;
+        };
+        let Some(t) = tty.as_ref() else {
+            return false;
+        };
+        match (fs::fstat(t), fs::fstat(obj)) {
+            (Ok(a), Ok(b)) => (a.st_dev, a.st_ino, a.st_rdev) == (b.st_dev, b.st_ino, b.st_rdev),
+            _ => false,
+        }
+    }
+
     fn respond_fd(&self, fd: OwnedFd, cloexec: bool) -> R {
         match sys::notif_addfd_send(self.sup.listener.as_fd(), self.n.id, fd.as_fd(), cloexec) {
             Ok(_) => Ok(Done::Sent),
@@ -862,8 +876,12 @@ impl Call<'_> {
         // holding a descriptor of it (the caller's terminal, a file it redirected) grants
         // nothing more. An object without one (a pipe, a socket, an anonymous inode, a
         // deleted file or memfd) is the very object the process holds: it reopens with
-        // no more access than that descriptor has, and never otherwise.
+        // no more access than that descriptor has, and never otherwise. The sandbox's own
+        // terminal (the one MXC made for it) is its own, as `/dev/tty` is.
         match &r.object {
+            Some(obj)
+                if object_type == Some(fs::FileType::CharacterDevice)
+                    && self.own_terminal(obj.as_fd()) => {}
             Some(obj) if pathless(obj.as_fd(), &r.path) => {
                 let held = r
                     .via_fd

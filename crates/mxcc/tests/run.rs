@@ -907,3 +907,50 @@ agent a { isolation process env { pass "PATH", "LANG" } use narrow }
     );
     assert!(!out.contains("LEAK"), "{}", text(&o));
 }
+
+/// The terminal MXC makes for the sandbox is the sandbox's own: reopening it through
+/// its descriptor (`/proc/self/fd/1`, `/dev/stdout`) needs no rule, as `/dev/tty` does
+/// not, while other reopened paths are decided by their rules.
+#[test]
+fn the_sandbox_reopens_its_own_terminal() {
+    let d = scratch("run", "owntty");
+    let p = policy(
+        &d,
+        &format!(
+            "policy q {{ fs {{ deny read \"{}/nothing/**\" }} }}\nagent a {{ isolation process  use system, q }}",
+            d.display()
+        ),
+    );
+    let driver = d.join("drive.py");
+    std::fs::write(
+        &driver,
+        r#"import os, pty, select, sys, time
+mxcc, policy = sys.argv[1:3]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(mxcc, [mxcc, "run", policy, "--agent", "a", "--", "/bin/sh", "-c",
+                    "echo via-fd > /proc/self/fd/1; echo status:$?"])
+out = b""
+end = time.time() + 20
+while b"status:" not in out and time.time() < end:
+    r, _, _ = select.select([fd], [], [], 0.2)
+    if r:
+        try:
+            out += os.read(fd, 4096)
+        except OSError:
+            break
+time.sleep(0.3)
+os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+"#,
+    )
+    .unwrap();
+    let o = Command::new("python3")
+        .arg(&driver)
+        .arg(env!("CARGO_BIN_EXE_mxcc"))
+        .arg(&p)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("via-fd") && out.contains("status:0"), "{out}");
+}
