@@ -350,7 +350,7 @@ fn classify_object(obj: BorrowedFd<'_>, view: &View<'_>) -> Result<Owner, Errno>
     }
     // A procfs file: `/proc/PID/…/NAME` as the sandbox sees it (the supervisor's
     // `/proc/self/fd` names it in the sandbox's mount namespace).
-    let p = fd_path(obj);
+    let p = fd_path(obj)?;
     let (dir, name) = match p.iter().rposition(|&b| b == b'/') {
         Some(i) if i > 0 => (&p[..i], &p[i + 1..]),
         _ => return Err(Errno::ACCESS),
