@@ -776,9 +776,10 @@ mod tests {
             assert_eq!(run(SYS_fchmod, [3, sgid, 0, 0, 0, 0]), eperm);
             assert_eq!(run(SYS_fchmodat, [3, 0, suid, 0, 0, 0]), eperm);
             assert_eq!(run(SYS_fchmodat2, [3, 0, sgid, 0, 0, 0]), eperm);
+            // A plain mode change is held (metadata changes are `write`).
             assert_eq!(
                 run(SYS_fchmodat, [3, 0, 0o755, 0, 0, 0]),
-                bpf::SECCOMP_RET_ALLOW
+                bpf::SECCOMP_RET_USER_NOTIF
             );
             assert_eq!(run(SYS_creat, [0, suid, 0, 0, 0, 0]), eperm);
             assert_eq!(
