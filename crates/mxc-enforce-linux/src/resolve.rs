@@ -825,6 +825,91 @@ mod tests {
         let _ = std::fs::remove_dir_all(&d);
     }
 
+    /// A name is never looked up in a directory that may not be traversed, so what
+    /// lies below it (a file, nothing, a directory to walk back out of) answers alike.
+    #[test]
+    fn untraversable_directories_hide_their_names() {
+        let d = std::env::temp_dir().join(format!("mxc-resolve-t-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("s/sub")).unwrap();
+        std::fs::write(d.join("s/key"), "x").unwrap();
+        std::fs::write(d.join("ok"), "x").unwrap();
+        let any = |_| true;
+        let mut v = host_view(&any);
+        let closed = |p: &[u8]| !p.ends_with(b"/s");
+        v.traverse = &closed;
+        let r = |p: &str| {
+            resolve(
+                me(),
+                Base::Cwd,
+                format!("{}/{p}", d.display()).as_bytes(),
+                true,
+                &v,
+            )
+            .map(|r| r.path)
+        };
+        for p in [
+            "s/key/x",
+            "s/nope/x",
+            "s/sub/../ok",
+            "s/nope/../ok",
+            "s/key/../../ok",
+            "s/nope",
+        ] {
+            assert_eq!(r(p), Err(Errno::ACCESS), "{p}");
+        }
+        // The object itself is decided by its caller (the fast path needs no lookup
+        // check: every directory it crossed is an ancestor of what it reached).
+        assert!(r("s/key").is_ok());
+        assert!(r("ok").is_ok());
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// A path longer than `PATH_MAX` is resolved and named whole.
+    #[test]
+    fn paths_longer_than_path_max() {
+        let d = std::env::temp_dir().join(format!("mxc-resolve-l-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        let name = "n".repeat(200);
+        let mut dir = opath(rustix::fs::CWD, d.as_os_str().as_encoded_bytes(), true).unwrap();
+        for _ in 0..30 {
+            fs::mkdirat(&dir, name.as_str(), Mode::from_raw_mode(0o755)).unwrap();
+            dir = opath(dir.as_fd(), name.as_bytes(), false).unwrap();
+        }
+        let f = fs::openat(
+            &dir,
+            "f",
+            OFlags::CREATE | OFlags::WRONLY | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o644),
+        )
+        .unwrap();
+        drop(f);
+        let canon = std::fs::canonicalize(&d).unwrap();
+        let mut want = canon.as_os_str().as_encoded_bytes().to_vec();
+        for _ in 0..30 {
+            want.push(b'/');
+            want.extend_from_slice(name.as_bytes());
+        }
+        assert!(want.len() > 6000);
+        // The kernel cannot show it; rebuilt by walking up.
+        assert_eq!(fd_path(dir.as_fd()).unwrap(), want);
+        let any = |_| true;
+        let v = host_view(&any);
+        let mut file = want.clone();
+        file.extend_from_slice(b"/f");
+        let r = resolve(me(), Base::Cwd, &file, true, &v).unwrap();
+        assert!(r.object.is_some());
+        assert_eq!(r.path, file);
+        let mut missing = want.clone();
+        missing.extend_from_slice(b"/g");
+        let r = resolve(me(), Base::Cwd, &missing, true, &v).unwrap();
+        assert!(r.object.is_none());
+        assert_eq!(r.path, missing);
+        let mut rm = std::process::Command::new("rm");
+        let _ = rm.arg("-rf").arg(&d).status();
+    }
+
     #[test]
     fn procfs_is_decided_on_the_process_reached() {
         use rustix::fd::AsRawFd;

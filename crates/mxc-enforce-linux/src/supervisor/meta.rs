@@ -273,7 +273,7 @@ impl Call<'_> {
     /// `struct xattr_args { u64 value; u32 size; u32 flags; }` (the kernel accepts a
     /// larger struct whose extra bytes are zero).
     fn xattr_args(&mut self, at: u64, usize_: u64) -> Result<(u64, u64, u32), Errno> {
-        if usize_ < 16 || usize_ > 4096 {
+        if !(16..=4096).contains(&usize_) {
             return Err(Errno::INVAL);
         }
         let b = self.read(at, usize_ as usize)?;
