@@ -156,6 +156,25 @@ escapes!(
     privileges,
 );
 
+/// Races where the kernel reads arguments again, and addresses that are loopback in
+/// disguise (issue 9, classes 4 and 6), under `escape-race`: the suite's policy plus an
+/// app rule decided by arguments and every host allowed but `localhost`.
+mod race {
+    macro_rules! race_escapes {
+        ($($name:ident),* $(,)?) => {
+            mod process {
+                $(#[test] fn $name() { super::super::escape(stringify!($name), "escape-race"); })*
+            }
+            mod container {
+                $(#[test] fn $name() {
+                    super::super::escape(stringify!($name), "escape-race-container");
+                })*
+            }
+        };
+    }
+    race_escapes!(exec_race, connect_race, send_race, addresses);
+}
+
 /// Every denial is in the audit log, under the agent's identity, with the deciding rule.
 #[test]
 fn denials_are_audited() {
