@@ -81,4 +81,4 @@ attack("flip the program path to a denied program during execve",
                     (0, pad(b"/usr/bin/true"), pad(b"/usr/bin/curl")), b"curl "))
 attack("flip an argument to a denied one during execve",
        lambda: race(b"/usr/bin/printf", [b"printf", b"held-xxx"],
-                    (1, pad(b"held-xxx"), pad(b"ESCAPED-")), b"ESCAPED-"))
+                    (2, pad(b"held-xxx"), pad(b"ESCAPED-")), b"ESCAPED-"))
