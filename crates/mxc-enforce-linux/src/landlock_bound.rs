@@ -267,20 +267,31 @@ pub fn exec_per_file(b: &Bounds, engine: &mxc_eval::Engine) -> ExecGrants {
             out.fs.push(g.clone());
             continue;
         }
-        let dir = std::fs::metadata(&g.path).is_ok_and(|m| m.is_dir());
-        if !dir {
-            // A file (or a missing path, granted at its ancestor as before).
-            if std::fs::metadata(&g.path).is_ok_and(|m| m.is_file()) {
-                grant_file(&g.path, &mut out.fs, &mut exact);
-            } else {
-                exact = false;
-                out.fs.push(g.clone());
-            }
-            continue;
-        }
         let overlaps = writable
             .iter()
             .any(|w| w.starts_with(&g.path) || g.path.starts_with(w));
+        let dir = std::fs::metadata(&g.path).is_ok_and(|m| m.is_dir());
+        if !dir {
+            if std::fs::metadata(&g.path).is_ok_and(|m| m.is_file()) {
+                // A file named as it is (a literal app rule, or an ELF loader, which
+                // the policy need not allow launching: the kernel opens it to run any
+                // dynamic program). Kept; exact unless `ask` or decided by arguments.
+                use std::os::unix::ffi::OsStrExt;
+                let bytes = g.path.as_os_str().as_bytes();
+                if engine.launch_depends_on_args(bytes)
+                    || engine.launch(bytes, &[] as &[&[u8]]).effect == mxc_eval::Effect::Ask
+                {
+                    exact = false;
+                }
+                out.fs.push(g.clone());
+            } else if overlaps {
+                // Missing, in a place the agent may fill: granted at its ancestor.
+                exact = false;
+                out.fs.push(g.clone());
+            }
+            // Missing where nothing can appear: nothing to execute there.
+            continue;
+        }
         let found = if overlaps {
             None
         } else {
@@ -350,6 +361,87 @@ mod tests {
             rights,
             subtree,
         }
+    }
+
+    fn engine(src: &str, dir: &Path) -> mxc_eval::Engine {
+        let prog = mxc_lang::check_source("t.mxc", src);
+        assert!(!prog.diags.has_errors(), "{:?}", prog.diags);
+        let params = [("d".to_string(), dir.display().to_string())].into();
+        let (t, _) =
+            mxc_lang::compile::compile_agent(&prog, "a", &params, mxc_eval::Target::Linux).unwrap();
+        mxc_eval::Engine::from_table(t).unwrap()
+    }
+
+    #[test]
+    fn execute_is_granted_per_program_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = std::env::temp_dir().join(format!("mxc-exec-files-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("bin/sub")).unwrap();
+        for f in ["bin/a", "bin/curl", "bin/sub/c", "bin/data"] {
+            std::fs::write(d.join(f), "x").unwrap();
+            let mode = if f.ends_with("data") { 0o644 } else { 0o755 };
+            std::fs::set_permissions(d.join(f), std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        let exec = FsRights {
+            execute: true,
+            ..FsRights::default()
+        };
+        let b = Bounds {
+            fs: vec![grant(&format!("{}/bin", d.display()), exec, false)],
+            fs_exact: true,
+            ..Bounds::default()
+        };
+        let granted = |g: &ExecGrants| {
+            let mut v: Vec<String> = g
+                .bounds
+                .fs
+                .iter()
+                .map(|g| g.path.strip_prefix(&d).unwrap().display().to_string())
+                .collect();
+            v.sort();
+            v
+        };
+        let e = engine(
+            r#"param d: path
+            policy p { app { allow launch "${d}/bin/**"  deny launch "${d}/bin/curl" } }
+            agent a { use p }"#,
+            &d,
+        );
+        let g = exec_per_file(&b, &e);
+        assert_eq!(granted(&g), ["bin/a", "bin/sub/c"]);
+        assert!(g.exact);
+        // `ask`, or a decision by arguments: still granted, no longer exact.
+        let e = engine(
+            r#"param d: path
+            policy p { app { allow launch "${d}/bin/**"  ask launch "${d}/bin/a"
+                             deny launch "${d}/bin/sub/c" args "--evil*" } }
+            agent a { use p }"#,
+            &d,
+        );
+        let g = exec_per_file(&b, &e);
+        assert_eq!(granted(&g), ["bin/a", "bin/curl", "bin/sub/c"]);
+        assert!(!g.exact);
+        // A place the agent may create in keeps its directory grant.
+        let mut w = b.clone();
+        w.fs.push(grant(
+            &d.display().to_string(),
+            FsRights {
+                create: true,
+                ..FsRights::default()
+            },
+            true,
+        ));
+        let e = engine(
+            r#"param d: path
+            policy p { app { allow launch "${d}/bin/**" } }
+            agent a { use p }"#,
+            &d,
+        );
+        let g = exec_per_file(&w, &e);
+        assert!(!g.exact);
+        assert!(g.bounds.fs.iter().any(|x| x.path == d.join("bin")));
+        let _ = std::fs::remove_dir_all(&d);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 # sendto/sendmsg decided on one socket while a second thread puts another on the same
 # descriptor number (dup2): decided as a unix stream (the address does not count), then
-# sent as UDP to a denied address (a receiver of the sandbox's own on 127.0.0.1, which
-# the policy denies reaching: `deny connect "localhost"`).
+# sent as UDP to a denied address: the host's UDP service (HOST_UDP_PORT on 127.0.0.1,
+# `deny connect "udp://localhost"`; the test fails if anything reaches it).
 from _lib import *
 import ctypes, socket, struct, threading, time
 
@@ -11,8 +11,13 @@ recv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 control("bind an ephemeral UDP port", lambda: recv.bind(("127.0.0.1", 0)))
 recv.setblocking(False)
 rport = recv.getsockname()[1]
-dest = struct.pack("=HH4s8x", socket.AF_INET, socket.htons(rport), socket.inet_aton("127.0.0.1"))
+# The host's service in both tiers (in the container tier the sandbox's own loopback is
+# its own and needs no rule); the sandbox's own receiver too in the process tier.
+target = int(os.environ["HOST_UDP_PORT"])
+dest = struct.pack("=HH4s8x", socket.AF_INET, socket.htons(target), socket.inet_aton("127.0.0.1"))
 a, b = socket.socketpair()
+# Nobody reads b: a full buffer must fail (EAGAIN), not block the loop.
+a.setblocking(False)
 control("send on a unix stream pair", lambda: a.send(b"x"))
 udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 
