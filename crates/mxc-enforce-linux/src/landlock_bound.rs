@@ -206,6 +206,145 @@ fn ports(ranges: &[(u16, u16)], extra: &[u16]) -> Option<Vec<u16>> {
     Some(out)
 }
 
+/// At most this many program files are granted one by one; a place holding more keeps
+/// its directory grant.
+const MAX_EXEC_FILES: usize = 20_000;
+
+/// What [`exec_per_file`] made of the execute grants.
+#[derive(Debug)]
+pub struct ExecGrants {
+    /// The bound with execute granted per program file where it could be.
+    pub bounds: Bounds,
+    /// Every file Landlock lets the kernel execute is one the policy allows launching
+    /// whatever its arguments (the ELF loaders aside: see docs/enforcement.md).
+    pub exact: bool,
+}
+
+/// Replaces each execute-only grant on a directory (the literal prefix of an app
+/// rule's pattern: `/usr/bin` for `/usr/bin/*`) by grants on the existing files beneath
+/// it that the policy may let run: not denied for every argument list. So `allow launch
+/// "/usr/bin/*"` with `deny launch "/usr/bin/curl"` leaves curl unexecutable by the
+/// kernel, whatever path or arguments the supervisor saw. A directory the agent may
+/// write or create in keeps its grant (a file made there later must be able to run),
+/// as does one with more than [`MAX_EXEC_FILES`] files.
+pub fn exec_per_file(b: &Bounds, engine: &mxc_eval::Engine) -> ExecGrants {
+    let writable: Vec<&Path> =
+        b.fs.iter()
+            .filter(|g| g.rights.write || g.rights.create)
+            .map(|g| g.path.as_path())
+            .collect();
+    let mut out = Bounds {
+        fs: Vec::new(),
+        ..b.clone()
+    };
+    let mut exact = true;
+    let mut files = 0usize;
+    // Decides one existing program file: granted, and whether exactly.
+    let grant_file = |path: &Path, out: &mut Vec<crate::Grant>, exact: &mut bool| {
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = path.as_os_str().as_bytes();
+        let depends = engine.launch_depends_on_args(bytes);
+        let effect = engine.launch(bytes, &[] as &[&[u8]]).effect;
+        if !depends && effect == mxc_eval::Effect::Deny {
+            return;
+        }
+        if depends || effect != mxc_eval::Effect::Allow {
+            *exact = false;
+        }
+        out.push(crate::Grant {
+            path: path.to_path_buf(),
+            rights: FsRights {
+                execute: true,
+                ..FsRights::default()
+            },
+            subtree: false,
+        });
+    };
+    for g in &b.fs {
+        let r = g.rights;
+        let exec_only = r.execute && !(r.read || r.write || r.create || r.delete);
+        if !exec_only {
+            out.fs.push(g.clone());
+            continue;
+        }
+        let overlaps = writable
+            .iter()
+            .any(|w| w.starts_with(&g.path) || g.path.starts_with(w));
+        let dir = std::fs::metadata(&g.path).is_ok_and(|m| m.is_dir());
+        if !dir {
+            if std::fs::metadata(&g.path).is_ok_and(|m| m.is_file()) {
+                // A file named as it is (a literal app rule, or an ELF loader, which
+                // the policy need not allow launching: the kernel opens it to run any
+                // dynamic program). Kept; exact unless `ask` or decided by arguments.
+                use std::os::unix::ffi::OsStrExt;
+                let bytes = g.path.as_os_str().as_bytes();
+                if engine.launch_depends_on_args(bytes)
+                    || engine.launch(bytes, &[] as &[&[u8]]).effect == mxc_eval::Effect::Ask
+                {
+                    exact = false;
+                }
+                out.fs.push(g.clone());
+            } else if overlaps {
+                // Missing, in a place the agent may fill: granted at its ancestor.
+                exact = false;
+                out.fs.push(g.clone());
+            }
+            // Missing where nothing can appear: nothing to execute there.
+            continue;
+        }
+        let found = if overlaps {
+            None
+        } else {
+            program_files(&g.path, MAX_EXEC_FILES.saturating_sub(files))
+        };
+        match found {
+            Some(list) => {
+                files += list.len();
+                for f in list {
+                    grant_file(&f, &mut out.fs, &mut exact);
+                }
+            }
+            None => {
+                exact = false;
+                out.fs.push(g.clone());
+            }
+        }
+    }
+    ExecGrants { bounds: out, exact }
+}
+
+/// The regular files beneath `dir` (symbolic links not followed: the kernel executes
+/// their targets, granted where they lie), or `None` beyond `max`.
+fn program_files(dir: &Path, max: usize) -> Option<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut todo = vec![(dir.to_path_buf(), 0u32)];
+    while let Some((d, depth)) = todo.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let Ok(t) = e.file_type() else { continue };
+            // Only files someone may execute (the kernel wants an execute bit too).
+            if t.is_file()
+                && e.metadata().is_ok_and(|m| {
+                    std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0
+                })
+            {
+                if out.len() >= max {
+                    return None;
+                }
+                out.push(e.path());
+            } else if t.is_dir() {
+                if depth >= 32 {
+                    return None;
+                }
+                todo.push((e.path(), depth + 1));
+            }
+        }
+    }
+    Some(out)
+}
+
 /// Whether this kernel can enforce the bound at all (Landlock ABI 6 with the scopes).
 pub fn probe() -> Result<(), SetupError> {
     ruleset(&Bounds::default(), &[]).map(drop)
@@ -222,6 +361,87 @@ mod tests {
             rights,
             subtree,
         }
+    }
+
+    fn engine(src: &str, dir: &Path) -> mxc_eval::Engine {
+        let prog = mxc_lang::check_source("t.mxc", src);
+        assert!(!prog.diags.has_errors(), "{:?}", prog.diags);
+        let params = [("d".to_string(), dir.display().to_string())].into();
+        let (t, _) =
+            mxc_lang::compile::compile_agent(&prog, "a", &params, mxc_eval::Target::Linux).unwrap();
+        mxc_eval::Engine::from_table(t).unwrap()
+    }
+
+    #[test]
+    fn execute_is_granted_per_program_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = std::env::temp_dir().join(format!("mxc-exec-files-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("bin/sub")).unwrap();
+        for f in ["bin/a", "bin/curl", "bin/sub/c", "bin/data"] {
+            std::fs::write(d.join(f), "x").unwrap();
+            let mode = if f.ends_with("data") { 0o644 } else { 0o755 };
+            std::fs::set_permissions(d.join(f), std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        let exec = FsRights {
+            execute: true,
+            ..FsRights::default()
+        };
+        let b = Bounds {
+            fs: vec![grant(&format!("{}/bin", d.display()), exec, false)],
+            fs_exact: true,
+            ..Bounds::default()
+        };
+        let granted = |g: &ExecGrants| {
+            let mut v: Vec<String> = g
+                .bounds
+                .fs
+                .iter()
+                .map(|g| g.path.strip_prefix(&d).unwrap().display().to_string())
+                .collect();
+            v.sort();
+            v
+        };
+        let e = engine(
+            r#"param d: path
+            policy p { app { allow launch "${d}/bin/**"  deny launch "${d}/bin/curl" } }
+            agent a { use p }"#,
+            &d,
+        );
+        let g = exec_per_file(&b, &e);
+        assert_eq!(granted(&g), ["bin/a", "bin/sub/c"]);
+        assert!(g.exact);
+        // `ask`, or a decision by arguments: still granted, no longer exact.
+        let e = engine(
+            r#"param d: path
+            policy p { app { allow launch "${d}/bin/**"  ask launch "${d}/bin/a"
+                             deny launch "${d}/bin/sub/c" args "--evil*" } }
+            agent a { use p }"#,
+            &d,
+        );
+        let g = exec_per_file(&b, &e);
+        assert_eq!(granted(&g), ["bin/a", "bin/curl", "bin/sub/c"]);
+        assert!(!g.exact);
+        // A place the agent may create in keeps its directory grant.
+        let mut w = b.clone();
+        w.fs.push(grant(
+            &d.display().to_string(),
+            FsRights {
+                create: true,
+                ..FsRights::default()
+            },
+            true,
+        ));
+        let e = engine(
+            r#"param d: path
+            policy p { app { allow launch "${d}/bin/**" } }
+            agent a { use p }"#,
+            &d,
+        );
+        let g = exec_per_file(&w, &e);
+        assert!(!g.exact);
+        assert!(g.bounds.fs.iter().any(|x| x.path == d.join("bin")));
+        let _ = std::fs::remove_dir_all(&d);
     }
 
     #[test]

@@ -11,7 +11,7 @@
 use crate::supervisor::{descendants, Class, Supervisor};
 use mxc_eval::{Host, NetRequest, NetRight, Proto};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{IpAddr, Shutdown, TcpListener, TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -96,46 +96,172 @@ fn handle(conn: TcpStream, sup: &Arc<Supervisor>) -> std::io::Result<()> {
     }
 }
 
-/// Decides `host:port` for `connect` (TCP), as a name or an IP.
-fn decide(sup: &Supervisor, host: &str, port: u16, pid: u32, program: &str) -> bool {
-    let h = host.trim_start_matches('[').trim_end_matches(']');
-    let ip: Option<IpAddr> = h.parse().ok();
-    let ip = ip.map(|ip| match ip {
-        IpAddr::V6(a) => a.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(a)),
-        v4 => v4,
-    });
-    let host_req = match ip {
-        Some(IpAddr::V4(a)) => Host::V4(a.octets()),
-        Some(IpAddr::V6(a)) => Host::V6(a.octets()),
-        None => Host::Name(h),
-    };
-    let d = sup.engine.net(&NetRequest {
-        right: NetRight::Connect,
-        proto: Proto::Tcp,
-        host: host_req,
-        port,
-        program: Some(program.as_bytes()),
-    });
-    let target = match ip {
-        Some(IpAddr::V6(a)) => format!("[{a}]:{port}"),
-        _ => format!("{h}:{port}"),
-    };
-    let who = || (pid, program.to_string());
-    sup.conclude(
-        "connect",
-        &target,
-        target.as_bytes(),
-        d,
-        Class::Network,
-        &who,
-    )
+/// A host as a request names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Dest {
+    Ip(IpAddr),
+    Name(String),
 }
 
-fn dial(host: &str, port: u16) -> std::io::Result<TcpStream> {
-    let h = host.trim_start_matches('[').trim_end_matches(']');
+/// Reads a request's host (SPEC §4.2): `[v6]`, an IPv4 address in any numeric form the
+/// C resolver accepts (`2130706433`, `127.1`, `0x7f000001`, `0177.0.0.1`, `0`), or a
+/// DNS name of letters, digits, `-`, `_` and `.` whose last label is not a number.
+/// Anything else (spaces, `%`, a bare IPv6 address, ...) is no host at all.
+fn parse_host(h: &str) -> Option<Dest> {
+    if let Some(inner) = h.strip_prefix('[') {
+        let a: std::net::Ipv6Addr = inner.strip_suffix(']')?.parse().ok()?;
+        return Some(Dest::Ip(IpAddr::V6(a)));
+    }
+    if let Some(a) = mxc_eval::parse_ipv4_any(h) {
+        return Some(Dest::Ip(IpAddr::V4(a.into())));
+    }
+    if let Ok(a) = h.parse::<std::net::Ipv6Addr>() {
+        // SOCKS5 names it as a domain; still an address.
+        return Some(Dest::Ip(IpAddr::V6(a)));
+    }
+    let name = h.strip_suffix('.').unwrap_or(h);
+    let last = name.rsplit('.').next().unwrap_or("");
+    let ok = !name.is_empty()
+        && name.len() <= 253
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        && name.split('.').all(|l| !l.is_empty() && l.len() <= 63)
+        // `1.2.3.4.5`, `99999999999`, `08`: numbers, never names (RFC 3696).
+        && !last.bytes().all(|b| b.is_ascii_digit());
+    ok.then(|| Dest::Name(h.to_string()))
+}
+
+/// Decided as loopback or link-local, or unspecified: a name never leads there unless
+/// an IP rule or `localhost` allows the address (SPEC §4.2).
+fn local_only(ip: IpAddr) -> bool {
+    match canonical(ip) {
+        IpAddr::V4(a) => a.is_loopback() || a.is_link_local() || a.is_unspecified(),
+        IpAddr::V6(a) => {
+            a.is_loopback() || a.is_unspecified() || (a.segments()[0] & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+/// IPv4-mapped IPv6 as IPv4.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(a) => a.to_ipv4_mapped().map_or(IpAddr::V6(a), IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+fn host_of(ip: IpAddr) -> Host<'static> {
+    match ip {
+        IpAddr::V4(a) => Host::V4(a.octets()),
+        IpAddr::V6(a) => Host::V6(a.octets()),
+    }
+}
+
+/// Why a request goes nowhere.
+#[derive(Debug, PartialEq, Eq)]
+enum Refusal {
+    /// Not a host (400).
+    BadHost,
+    /// Denied by policy (403).
+    Denied,
+    /// No address the name resolves to may be reached, or none resolved (502).
+    NoAddress,
+}
+
+/// Resolves a name to the addresses to try (the system's resolver in `mxcc run`).
+type Resolver<'a> = &'a dyn Fn(&str, u16) -> std::io::Result<Vec<SocketAddr>>;
+
+/// Decides `host:port` for `connect` (TCP) from `program`, and the addresses to dial:
+/// an IP is decided as an IP (and dialled as it is); a name is decided as a name,
+/// then resolved once, here, and only addresses that no `deny` rule matches as IPs,
+/// and that are not local-only unless an IP rule or `localhost` allows them, are
+/// dialled (no DNS rebinding between the check and the connection, no way to a local
+/// service through a name). `conclude` turns a decision into allowed or not (asking,
+/// auditing).
+fn route(
+    engine: &mxc_eval::Engine,
+    host: &str,
+    port: u16,
+    program: &str,
+    conclude: &dyn Fn(&str, mxc_eval::Decision) -> bool,
+    resolve: Resolver<'_>,
+) -> Result<Vec<SocketAddr>, Refusal> {
+    let ask = |h: Host<'_>| {
+        engine.net(&NetRequest {
+            right: NetRight::Connect,
+            proto: Proto::Tcp,
+            host: h,
+            port,
+            program: Some(program.as_bytes()),
+        })
+    };
+    match parse_host(host).ok_or(Refusal::BadHost)? {
+        Dest::Ip(ip) => {
+            let target = match canonical(ip) {
+                IpAddr::V6(a) => format!("[{a}]:{port}"),
+                a => format!("{a}:{port}"),
+            };
+            if !conclude(&target, ask(host_of(ip))) {
+                return Err(Refusal::Denied);
+            }
+            Ok(vec![SocketAddr::new(ip, port)])
+        }
+        Dest::Name(name) => {
+            if !conclude(&format!("{name}:{port}"), ask(Host::Name(&name))) {
+                return Err(Refusal::Denied);
+            }
+            let addrs: Vec<SocketAddr> = resolve(&name, port)
+                .map_err(|_| Refusal::NoAddress)?
+                .into_iter()
+                .filter(|a| {
+                    let d = ask(host_of(a.ip()));
+                    let denied = d.effect == mxc_eval::Effect::Deny && d.rule.is_some();
+                    // Allowed as an address by a rule (an IP or CIDR rule, `localhost`,
+                    // or `*`, which allows connecting to it directly anyway).
+                    let allowed_by_ip = d.effect == mxc_eval::Effect::Allow && d.rule.is_some();
+                    !denied && (!local_only(a.ip()) || allowed_by_ip)
+                })
+                .collect();
+            if addrs.is_empty() {
+                return Err(Refusal::NoAddress);
+            }
+            Ok(addrs)
+        }
+    }
+}
+
+/// The system's resolver.
+fn system_resolve(name: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
+    Ok((name, port).to_socket_addrs()?.collect())
+}
+
+/// [`route`] for a sandboxed process, through the supervisor's asking and audit.
+fn decide(
+    sup: &Supervisor,
+    host: &str,
+    port: u16,
+    pid: u32,
+    program: &str,
+) -> Result<Vec<SocketAddr>, Refusal> {
+    let who = || (pid, program.to_string());
+    let conclude = |target: &str, d| {
+        sup.conclude(
+            "connect",
+            target,
+            target.as_bytes(),
+            d,
+            Class::Network,
+            &who,
+        )
+    };
+    route(&sup.engine, host, port, program, &conclude, &system_resolve)
+}
+
+fn dial(addrs: &[SocketAddr]) -> std::io::Result<TcpStream> {
     let mut last = std::io::Error::from(std::io::ErrorKind::NotFound);
-    for a in (h, port).to_socket_addrs()? {
-        match TcpStream::connect_timeout(&a, CONNECT_TIMEOUT) {
+    for a in addrs {
+        match TcpStream::connect_timeout(a, CONNECT_TIMEOUT) {
             Ok(s) => return Ok(s),
             Err(e) => last = e,
         }
@@ -240,15 +366,29 @@ fn upstream_for(
     pid: u32,
     program: &str,
 ) -> std::io::Result<Option<TcpStream>> {
-    if !decide(sup, host, port, pid, program) {
-        reply(
-            conn,
-            "403 Forbidden",
-            "mxc: this connection is denied by policy\n",
-        )?;
-        return Ok(None);
-    }
-    match dial(host, port) {
+    let addrs = match decide(sup, host, port, pid, program) {
+        Ok(a) => a,
+        Err(Refusal::BadHost) => {
+            return reply(conn, "400 Bad Request", "mxc: not a host\n").map(|()| None)
+        }
+        Err(Refusal::Denied) => {
+            return reply(
+                conn,
+                "403 Forbidden",
+                "mxc: this connection is denied by policy\n",
+            )
+            .map(|()| None)
+        }
+        Err(Refusal::NoAddress) => {
+            return reply(
+                conn,
+                "502 Bad Gateway",
+                "mxc: no address this name may reach\n",
+            )
+            .map(|()| None)
+        }
+    };
+    match dial(&addrs) {
         Ok(s) => Ok(Some(s)),
         Err(_) => reply(conn, "502 Bad Gateway", "mxc: cannot connect\n").map(|()| None),
     }
@@ -330,11 +470,18 @@ fn socks5(
         conn.write_all(&[5, 7, 0, 1, 0, 0, 0, 0, 0, 0])?;
         return Ok(());
     }
-    if !decide(sup, &host, port, pid, program) {
-        conn.write_all(&[5, 2, 0, 1, 0, 0, 0, 0, 0, 0])?;
-        return Ok(());
-    }
-    let upstream = match dial(&host, port) {
+    let addrs = match decide(sup, &host, port, pid, program) {
+        Ok(a) => a,
+        Err(Refusal::Denied) => {
+            conn.write_all(&[5, 2, 0, 1, 0, 0, 0, 0, 0, 0])?;
+            return Ok(());
+        }
+        Err(Refusal::BadHost | Refusal::NoAddress) => {
+            conn.write_all(&[5, 4, 0, 1, 0, 0, 0, 0, 0, 0])?;
+            return Ok(());
+        }
+    };
+    let upstream = match dial(&addrs) {
         Ok(s) => s,
         Err(_) => {
             conn.write_all(&[5, 5, 0, 1, 0, 0, 0, 0, 0, 0])?;
@@ -347,7 +494,123 @@ fn socks5(
 
 #[cfg(test)]
 mod tests {
-    use super::split_host_port;
+    use super::*;
+
+    fn engine(src: &str) -> mxc_eval::Engine {
+        let prog = mxc_lang::check_source("t.mxc", src);
+        assert!(!prog.diags.has_errors(), "{:?}", prog.diags);
+        let (t, _) = mxc_lang::compile::compile_agent(
+            &prog,
+            "a",
+            &Default::default(),
+            mxc_eval::Target::Linux,
+        )
+        .unwrap();
+        mxc_eval::Engine::from_table(t).unwrap()
+    }
+
+    /// Routes with a resolver that maps every name to `to`.
+    fn go(e: &mxc_eval::Engine, host: &str, to: &[&str]) -> Result<Vec<SocketAddr>, Refusal> {
+        let to: Vec<IpAddr> = to.iter().map(|a| a.parse().unwrap()).collect();
+        let resolve = move |_: &str, port: u16| -> std::io::Result<Vec<SocketAddr>> {
+            Ok(to.iter().map(|&ip| SocketAddr::new(ip, port)).collect())
+        };
+        let conclude = |_: &str, d: mxc_eval::Decision| d.effect == mxc_eval::Effect::Allow;
+        route(e, host, 80, "/usr/bin/python3", &conclude, &resolve)
+    }
+
+    #[test]
+    fn numeric_hosts_are_ips_never_names() {
+        // `*` as a name rule must not let numbers through as names: they are IPs, and
+        // loopback is decided as loopback.
+        let e = engine(
+            r#"policy p { net { allow connect "*:80"  deny connect "127.0.0.0/8" } }
+            agent a { use p }"#,
+        );
+        for h in [
+            "2130706433",
+            "127.1",
+            "0x7f000001",
+            "0177.0.0.1",
+            "127.0.0.1",
+            "0",
+            "0.0.0.0",
+            "[::ffff:127.0.0.1]",
+            "[::ffff:0.0.0.0]",
+            "::ffff:127.0.0.1",
+        ] {
+            assert_eq!(go(&e, h, &["10.0.0.1"]), Err(Refusal::Denied), "{h}");
+        }
+        assert_eq!(
+            go(&e, "0x7f000001", &[]),
+            Err(Refusal::Denied),
+            "resolved as an IP, never through the resolver"
+        );
+        assert_eq!(
+            go(&e, "10.1", &[]).unwrap(),
+            vec!["10.0.0.1:80".parse().unwrap()]
+        );
+        for bad in [
+            "127.0.0.1 x",
+            "a b",
+            "x%00",
+            "1.2.3.4.5",
+            "99999999999",
+            "",
+            "a..b",
+        ] {
+            assert_eq!(go(&e, bad, &["10.0.0.1"]), Err(Refusal::BadHost), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn names_never_lead_to_local_addresses() {
+        let e = engine(
+            r#"policy p { net { allow connect "*.example:80"  deny connect "10.9.0.0/16" } }
+            agent a { use p }"#,
+        );
+        // DNS rebinding / SSRF: a name resolving to loopback, link-local, unspecified.
+        for to in [
+            "127.0.0.1",
+            "127.8.9.10",
+            "::1",
+            "169.254.169.254",
+            "fe80::1",
+            "0.0.0.0",
+            "::",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+            "10.9.1.1",
+        ] {
+            assert_eq!(
+                go(&e, "evil.example", &[to]),
+                Err(Refusal::NoAddress),
+                "{to}"
+            );
+        }
+        // Only the allowed addresses of a mixed answer are dialled.
+        assert_eq!(
+            go(&e, "evil.example", &["127.0.0.1", "93.184.216.34"]).unwrap(),
+            vec!["93.184.216.34:80".parse().unwrap()]
+        );
+        // `localhost` or an IP rule allows the local address by name.
+        let e = engine(
+            r#"policy p { net { allow connect "*.internal:80", "localhost:80", "169.254.169.254:80" } }
+            agent a { use p }"#,
+        );
+        assert!(go(&e, "svc.internal", &["127.0.0.1"]).is_ok());
+        assert!(go(&e, "metadata.internal", &["169.254.169.254"]).is_ok());
+        assert_eq!(
+            go(&e, "x.internal", &["169.254.1.1"]),
+            Err(Refusal::NoAddress)
+        );
+        // A deny on the address wins over the name's allow.
+        let e = engine(
+            r#"policy p { net { allow connect "*:80"  deny connect "127.0.0.0/8" } }
+            agent a { use p }"#,
+        );
+        assert_eq!(go(&e, "localhost", &["127.0.0.1"]), Err(Refusal::NoAddress));
+    }
 
     #[test]
     fn host_ports() {

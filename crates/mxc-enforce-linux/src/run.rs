@@ -179,6 +179,11 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
         (true, false) => Some(crate::container::plan(&cfg.bounds, &cwd)),
         _ => None,
     };
+    // Execute granted per program file (the container's root is still planned from
+    // the directories above: the files keep their inodes through its binds).
+    let exec = (!cfg.learn).then(|| landlock_bound::exec_per_file(&cfg.bounds, &cfg.engine));
+    let exec_exact = exec.as_ref().is_none_or(|e| e.exact);
+    let ll_bounds = exec.as_ref().map_or(&cfg.bounds, |e| &e.bounds);
     let ruleset = if cfg.learn {
         landlock_bound::scopes_only()?
     } else if cfg.container {
@@ -188,11 +193,11 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
         let b = crate::Bounds {
             tcp_connect: None,
             tcp_bind: None,
-            ..cfg.bounds.clone()
+            ..ll_bounds.clone()
         };
         landlock_bound::ruleset(&b, &[])?
     } else {
-        landlock_bound::ruleset(&cfg.bounds, &[proxy_port])?
+        landlock_bound::ruleset(ll_bounds, &[proxy_port])?
     };
     let audit = match &cfg.audit_log {
         Some(p) => Some(Mutex::new(
@@ -342,6 +347,7 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
                 container,
                 outside: Mutex::new(Default::default()),
                 learned: learned_for_sup,
+                exec_exact,
                 root,
                 protected,
             });

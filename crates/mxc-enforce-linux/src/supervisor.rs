@@ -27,6 +27,8 @@ const PATH_MAX: usize = 4096;
 const MAX_ARGS: usize = 16384;
 const MAX_ARG_BYTES: usize = 2 << 20;
 const MAX_DGRAM: usize = 65536;
+/// At most this many bytes of a stream send the supervisor performs (a short send).
+const MAX_STREAM_SEND: usize = 1 << 20;
 const MAX_RENAME_WALK: usize = 10_000;
 
 /// Counters a run reports at the end.
@@ -62,6 +64,11 @@ pub struct Supervisor {
     pub outside: Mutex<HashSet<u64>>,
     /// The sandbox's root, opened once (see [`resolve::View::root`]).
     pub root: OwnedFd,
+    /// Landlock lets the kernel execute exactly files the policy allows launching
+    /// whatever their arguments (per-file grants, see `landlock_bound::exec_grants`):
+    /// then an `execve` whose decision does not depend on its arguments needs no proof
+    /// that they cannot change.
+    pub exec_exact: bool,
     /// `--learn`: every access is allowed and recorded here.
     pub learned: Option<Arc<Mutex<crate::learn::Learned>>>,
     /// What no call of the sandbox may reach (the audit log).
@@ -1306,12 +1313,14 @@ impl Call<'_> {
             }
             return Err(Errno::NOENT);
         }
-        // argv: pointers until NULL.
+        // argv: pointers until NULL; and where each byte the kernel reads again lies.
         let mut args: Vec<Vec<u8>> = Vec::new();
         let mut total = 0usize;
+        let mut ranges = vec![(path, p.len() as u64 + 1)];
         if argv != 0 {
             for i in 0..MAX_ARGS {
                 let ptr = self.read_u64(argv + 8 * i as u64)?;
+                ranges.push((argv + 8 * i as u64, 8));
                 if ptr == 0 {
                     break;
                 }
@@ -1320,6 +1329,7 @@ impl Call<'_> {
                 if total > MAX_ARG_BYTES {
                     return Err(Errno::TOOBIG);
                 }
+                ranges.push((ptr, a.len() as u64 + 1));
                 args.push(a);
             }
         }
@@ -1344,6 +1354,37 @@ impl Call<'_> {
         }
         let key = target.clone().into_bytes();
         self.conclude("launch", &target, &key, d, Class::Process)?;
+        // The kernel reads the path, the arguments (and the directory or descriptor
+        // they start from) again. Where Landlock's execute bound is exactly the programs
+        // allowed whatever their arguments, and this decision does not depend on them
+        // either, whatever it reads runs only what the policy allows. Otherwise nothing
+        // else may be able to change them.
+        if self.sup.learned.is_none()
+            && (!self.sup.exec_exact || self.sup.engine.launch_depends_on_args(&r.path))
+        {
+            let tid = self.n.pid;
+            let our = self.sup.our_pid;
+            let relative = !p.starts_with(b"/");
+            let held = crate::race::exclusive(tid, our, sys::Shares::Memory)
+                && (!relative
+                    || match base {
+                        Base::Fd(_) => crate::race::exclusive(tid, our, sys::Shares::Files),
+                        _ => crate::race::exclusive(tid, our, sys::Shares::Dirs),
+                    })
+                && crate::race::private_anonymous(tid, &ranges)
+                && self.still_valid().is_ok();
+            if !held {
+                let d = Decision {
+                    effect: Effect::Deny,
+                    rule: None,
+                };
+                let t = format!(
+                    "{target} (its path or arguments can change before the kernel reads them)"
+                );
+                let _ = self.conclude("launch", &t, t.as_bytes(), d, Class::Process);
+                return Err(Errno::PERM);
+            }
+        }
         Ok(Done::Reply(Reply::Continue))
     }
 
@@ -1364,27 +1405,40 @@ impl Call<'_> {
         Ok(s)
     }
 
-    /// Decides an address for `right` on socket `s`. `Ok(Some(addr))`: allowed, do it
-    /// with `addr`; `Ok(None)`: nothing to decide (let it run).
-    fn decide_addr(
-        &mut self,
-        right: NetRight,
-        s: &OwnedFd,
-        raw: &[u8],
-    ) -> Result<Option<Addr>, Errno> {
+    /// Decides an address for `op` on socket `s`. `Ok(addr)`: allowed, perform it with
+    /// `addr` (never "let the kernel read it again": see [`Addr`]).
+    fn decide_addr(&mut self, op: Op, s: &OwnedFd, raw: &[u8]) -> Result<Addr, Errno> {
+        let right = if op == Op::Bind {
+            NetRight::Bind
+        } else {
+            NetRight::Connect
+        };
         let family = raw
             .get(..2)
             .map(|b| u16::from_ne_bytes([b[0], b[1]]))
             .ok_or(Errno::INVAL)?;
         match i32::from(family) {
-            libc::AF_UNSPEC => Ok(None),
+            // `connect(AF_UNSPEC)` dissolves an association: performed on the socket
+            // as decided. In `bind` and `sendto` the kernel reads an IPv4 address from
+            // an AF_UNSPEC one (`0.0.0.0:port`, `sendto` to `sin_addr`): refused.
+            libc::AF_UNSPEC if op == Op::Connect => Ok(Addr::Raw(raw.to_vec())),
+            libc::AF_UNSPEC => Err(Errno::AFNOSUPPORT),
             libc::AF_UNIX => {
                 let path = &raw[2..];
                 let path = &path[..path.iter().position(|&b| b == 0).unwrap_or(path.len())];
-                if raw.len() <= 2 || raw.get(2) == Some(&0) {
-                    // Unnamed or abstract: Landlock's scope keeps abstract sockets
-                    // inside the sandbox.
-                    return Ok(None);
+                if raw.len() <= 2 {
+                    // Unnamed: `bind` auto-binds an abstract name; `connect` fails.
+                    return Ok(Addr::Raw(raw.to_vec()));
+                }
+                if raw.get(2) == Some(&0) {
+                    // Abstract: Landlock's scope keeps them inside the sandbox, for the
+                    // task that connects or sends (so the supervisor must not do it for
+                    // the caller). `bind` has no scope: performed.
+                    return Ok(if op == Op::Bind {
+                        Addr::Raw(raw.to_vec())
+                    } else {
+                        Addr::Abstract
+                    });
                 }
                 let want = if right == NetRight::Bind {
                     FsRight::Create
@@ -1396,10 +1450,20 @@ impl Call<'_> {
                     return Err(Errno::NOENT);
                 }
                 self.decide_fs(&r.path, &[want])?;
-                Ok(Some(Addr::Unix(r)))
+                Ok(Addr::Unix(r))
             }
             libc::AF_INET | libc::AF_INET6 => {
                 let (ip, port) = inet(raw).ok_or(Errno::INVAL)?;
+                // Unspecified reaches the local machine: decided as loopback (SPEC §4.2).
+                let ip = match ip {
+                    std::net::IpAddr::V4(a) if right == NetRight::Connect && a.is_unspecified() => {
+                        std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
+                    }
+                    std::net::IpAddr::V6(a) if right == NetRight::Connect && a.is_unspecified() => {
+                        std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)
+                    }
+                    ip => ip,
+                };
                 let contained = self.sup.container.is_some();
                 let proto = match rustix::net::sockopt::socket_type(s) {
                     Ok(rustix::net::SocketType::DGRAM) => Proto::Udp,
@@ -1413,18 +1477,18 @@ impl Call<'_> {
                 {
                     // Between processes of the sandbox, on its own loopback (the proxy
                     // too): no rule needed.
-                    return Ok(Some(Addr::Inet(raw.to_vec())));
+                    return Ok(Addr::Inet(raw.to_vec()));
                 }
                 if !contained
                     && right == NetRight::Connect
                     && Some(port) == self.sup.proxy_port
                     && ip == std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
                 {
-                    return Ok(Some(Addr::Inet(raw.to_vec())));
+                    return Ok(Addr::Inet(raw.to_vec()));
                 }
                 if right == NetRight::Bind && port == 0 {
                     // An ephemeral port: nothing anyone can connect to by name.
-                    return Ok(Some(Addr::Inet(raw.to_vec())));
+                    return Ok(Addr::Inet(raw.to_vec()));
                 }
                 let program = self.program();
                 let host = match ip {
@@ -1454,32 +1518,67 @@ impl Call<'_> {
                 self.conclude(name, &target, target.as_bytes(), d, Class::Network)?;
                 if contained && right == NetRight::Connect {
                     // Beyond the container's empty network namespace: from the host's.
-                    return Ok(Some(Addr::Outside(raw.to_vec())));
+                    return Ok(Addr::Outside(raw.to_vec()));
                 }
-                Ok(Some(Addr::Inet(raw.to_vec())))
+                Ok(Addr::Inet(raw.to_vec()))
             }
             _ => Err(Errno::AFNOSUPPORT),
         }
     }
 
-    fn connect_decide(
-        &mut self,
-        right: NetRight,
-        fd: i32,
-        addr: u64,
-        len: u64,
-    ) -> Result<Option<(OwnedFd, Addr)>, Errno> {
-        if len > 128 {
-            return Err(Errno::INVAL);
-        }
-        let raw = self.read(addr, len as usize)?;
-        self.still_valid()?;
-        let s = self.socket(fd)?;
-        Ok(self.decide_addr(right, &s, &raw)?.map(|a| (s, a)))
+    /// Refuses a call the supervisor can neither perform itself nor prove safe to let
+    /// the kernel run (`EPERM`), and records it.
+    fn refuse_race(&mut self, right: &str, what: &str) -> Errno {
+        let d = Decision {
+            effect: Effect::Deny,
+            rule: None,
+        };
+        let target = format!("({what})");
+        let _ = self.conclude(right, &target, target.as_bytes(), d, Class::Network);
+        Errno::PERM
+    }
+
+    /// Whether no other task can change the caller's memory (or, with `files`, its
+    /// descriptors) until this call ends, and `ranges` lie in its private anonymous
+    /// memory: then the kernel reads again exactly what was decided.
+    fn unchanging(&self, ranges: &[(u64, u64)], files: bool) -> bool {
+        let tid = self.n.pid;
+        let our = self.sup.our_pid;
+        crate::race::exclusive(tid, our, sys::Shares::Memory)
+            && (!files || crate::race::exclusive(tid, our, sys::Shares::Files))
+            && crate::race::private_anonymous(tid, ranges)
+            && self.still_valid().is_ok()
     }
 
     fn connect(&mut self, right: NetRight, fd: i32, addr: u64, len: u64) -> Option<Reply> {
-        match self.connect_decide(right, fd, addr, len) {
+        let op = if right == NetRight::Bind {
+            Op::Bind
+        } else {
+            Op::Connect
+        };
+        let decided = (|| {
+            if len > 128 {
+                return Err(Errno::INVAL);
+            }
+            let raw = self.read(addr, len as usize)?;
+            self.still_valid()?;
+            let s = self.socket(fd)?;
+            let a = self.decide_addr(op, &s, &raw)?;
+            if matches!(a, Addr::Abstract) {
+                // Only the caller can connect it (Landlock's scope is the caller's):
+                // the kernel reads the address again, so it must not be able to change.
+                return if self.unchanging(&[(addr, len)], true) {
+                    Ok(None)
+                } else {
+                    Err(self.refuse_race(
+                        "connect",
+                        "abstract socket address in memory other tasks share",
+                    ))
+                };
+            }
+            Ok(Some((s, a)))
+        })();
+        match decided {
             Err(e) => Some(errno(e)),
             Ok(None) => Some(Reply::Continue),
             Ok(Some((s, a))) => {
@@ -1500,11 +1599,7 @@ impl Call<'_> {
                     let r = match a.sockaddr() {
                         Ok(sa) => {
                             let on = swap.as_ref().map_or(s.as_fd(), |(n, _)| n.as_fd());
-                            let res = if right == NetRight::Bind {
-                                sa.bind(on)
-                            } else {
-                                sa.connect(on)
-                            };
+                            let res = sa.call(on, right == NetRight::Bind);
                             let reply = match res {
                                 Ok(()) => Reply::Value(0),
                                 Err(e) => errno(e),
@@ -1593,11 +1688,106 @@ impl Call<'_> {
         rustix::net::sockopt::socket_type(s).unwrap_or(rustix::net::SocketType::DGRAM)
     }
 
+    /// Whether no other task shares the caller's descriptor table: then a descriptor
+    /// number the supervisor looked at names the same object when the kernel reads it
+    /// again.
+    fn files_exclusive(&self) -> bool {
+        crate::race::exclusive(self.n.pid, self.sup.our_pid, sys::Shares::Files)
+            && self.still_valid().is_ok()
+    }
+
+    /// Answers from a worker thread (a send or connect may block): the supervisor
+    /// keeps serving others.
+    fn in_worker(&self, f: impl FnOnce() -> Reply + Send + 'static) -> R {
+        let listener = self.sup.listener.try_clone().map_err(|_| Errno::NOMEM)?;
+        let id = self.n.id;
+        std::thread::spawn(move || {
+            let r = f();
+            let _ = sys::notif_send(listener.as_fd(), id, r);
+        });
+        Ok(Done::Sent)
+    }
+
+    /// `sendto` with an address, `sendmsg` or `sendmmsg` on a stream or sequenced
+    /// socket `s` (the caller's `fd`): the address is not used, but the kernel would
+    /// read `fd` again, and another thread can put a different socket there
+    /// meanwhile. Let through only when no other task shares the descriptor table;
+    /// else performed here, on `s` itself: the data (at most [`MAX_STREAM_SEND`] bytes
+    /// per call, a short send as the kernel may make) and passed descriptors
+    /// (`SCM_RIGHTS`, fetched from the caller); other ancillary data is refused.
+    fn stream_send(
+        &mut self,
+        s: OwnedFd,
+        data: Vec<u8>,
+        control: Option<Vec<u8>>,
+        flags: i32,
+    ) -> R {
+        let mut fds = Vec::new();
+        if let Some(c) = &control {
+            for fd in scm_rights(c).ok_or_else(|| {
+                self.refuse_race(
+                    "connect",
+                    "ancillary data other than SCM_RIGHTS on a shared descriptor table",
+                )
+            })? {
+                let pidfd = self.pidfd()?;
+                fds.push(
+                    rustix::process::pidfd_getfd(
+                        &pidfd,
+                        fd,
+                        rustix::process::PidfdGetfdFlags::empty(),
+                    )
+                    .map_err(|_| Errno::BADF)?,
+                );
+            }
+        }
+        self.still_valid()?;
+        self.in_worker(move || {
+            let borrowed: Vec<BorrowedFd<'_>> = fds.iter().map(|f| f.as_fd()).collect();
+            let mut space = vec![
+                std::mem::MaybeUninit::uninit();
+                rustix::cmsg_space!(ScmRights(borrowed.len()))
+            ];
+            let mut ctl = rustix::net::SendAncillaryBuffer::new(&mut space);
+            if !borrowed.is_empty()
+                && !ctl.push(rustix::net::SendAncillaryMessage::ScmRights(&borrowed))
+            {
+                return Reply::Error(libc::EINVAL);
+            }
+            match rustix::net::sendmsg(
+                &s,
+                &[std::io::IoSlice::new(&data)],
+                &mut ctl,
+                rustix::net::SendFlags::from_bits_retain(flags as u32),
+            ) {
+                Ok(n) => Reply::Value(n as i64),
+                Err(e) => errno(e),
+            }
+        })
+    }
+
+    /// An abstract unix address in `sendto`/`sendmsg`: only the caller may send to it
+    /// (Landlock's scope), so the kernel must read the same socket and address again.
+    fn abstract_send(&mut self, addr: (u64, u64)) -> R {
+        if self.unchanging(&[addr], true) {
+            Ok(Done::Reply(Reply::Continue))
+        } else {
+            Err(self.refuse_race(
+                "connect",
+                "abstract socket address in memory or descriptors other tasks share",
+            ))
+        }
+    }
+
     fn sendto(&mut self, fd: i32, buf: u64, len: u64, flags: i32, addr: u64, alen: u64) -> R {
         let s = self.socket(fd)?;
         if Self::sock_type(&s) != rustix::net::SocketType::DGRAM {
             // Streams ignore the address (TCP Fast Open is refused by the filter).
-            return Ok(Done::Reply(Reply::Continue));
+            if self.files_exclusive() {
+                return Ok(Done::Reply(Reply::Continue));
+            }
+            let data = self.read(buf, (len as usize).min(MAX_STREAM_SEND))?;
+            return self.stream_send(s, data, None, flags);
         }
         if alen > 128 {
             return Err(Errno::INVAL);
@@ -1608,9 +1798,12 @@ impl Call<'_> {
         }
         let data = self.read(buf, len as usize)?;
         self.still_valid()?;
-        let a = self.decide_addr(NetRight::Connect, &s, &raw)?;
-        let s = self.dgram_socket(s, fd, a.as_ref())?;
-        let n = send_dgram(&s, &data, flags, a.as_ref())?;
+        let a = self.decide_addr(Op::Send, &s, &raw)?;
+        if matches!(a, Addr::Abstract) {
+            return self.abstract_send((addr, alen));
+        }
+        let s = self.dgram_socket(s, fd, Some(&a))?;
+        let n = send_dgram(&s, &data, flags, Some(&a))?;
         ok(n as i64)
     }
 
@@ -1626,18 +1819,14 @@ impl Call<'_> {
         Ok(n)
     }
 
-    /// Reads a `msghdr`: (name bytes or None, data, has control).
-    fn msghdr(&mut self, at: u64) -> Result<(Option<Vec<u8>>, Vec<u8>), Errno> {
+    /// Reads a `msghdr`: the name (its bytes and where they are), the data (at most
+    /// `max` bytes), and the ancillary data.
+    fn msghdr(&mut self, at: u64, max: usize) -> Result<Msg, Errno> {
         let h = self.read(at, 56)?;
         let w = |i: usize| u64::from_ne_bytes(h[i..i + 8].try_into().unwrap_or([0; 8]));
         let (name, namelen) = (w(0), w(8) & 0xffff_ffff);
         let (iov, iovlen) = (w(16), w(24));
         let (control, controllen) = (w(32), w(40));
-        if control != 0 && controllen != 0 {
-            // Ancillary data (descriptors, credentials) on datagram sockets is not
-            // supported under supervision: refusing is the safe answer.
-            return Err(Errno::OPNOTSUPP);
-        }
         if iovlen > 1024 {
             return Err(Errno::MSGSIZE);
         }
@@ -1645,58 +1834,99 @@ impl Call<'_> {
         for i in 0..iovlen {
             let base = self.read_u64(iov + 16 * i)?;
             let l = self.read_u64(iov + 16 * i + 8)? as usize;
-            if data.len() + l > MAX_DGRAM {
-                return Err(Errno::MSGSIZE);
-            }
+            let l = l.min(max.saturating_sub(data.len()));
             data.extend(self.read(base, l)?);
         }
+        let control = if control != 0 && controllen != 0 {
+            if controllen > 64 * 1024 {
+                return Err(Errno::NOBUFS);
+            }
+            Some(self.read(control, controllen as usize)?)
+        } else {
+            None
+        };
         let name = if name != 0 && namelen != 0 {
             if namelen > 128 {
                 return Err(Errno::INVAL);
             }
-            Some(self.read(name, namelen as usize)?)
+            Some((self.read(name, namelen as usize)?, (name, namelen)))
         } else {
             None
         };
-        Ok((name, data))
+        Ok(Msg {
+            name,
+            data,
+            control,
+        })
     }
 
     fn sendmsg(&mut self, fd: i32, msg: u64, flags: i32) -> R {
         let s = self.socket(fd)?;
         if Self::sock_type(&s) != rustix::net::SocketType::DGRAM {
-            return Ok(Done::Reply(Reply::Continue));
+            if self.files_exclusive() {
+                return Ok(Done::Reply(Reply::Continue));
+            }
+            let m = self.msghdr(msg, MAX_STREAM_SEND)?;
+            return self.stream_send(s, m.data, m.control, flags);
         }
-        let (name, data) = self.msghdr(msg)?;
+        let m = self.msghdr(msg, MAX_DGRAM + 1)?;
+        if m.data.len() > MAX_DGRAM {
+            return Err(Errno::MSGSIZE);
+        }
+        if m.control.is_some() {
+            // Ancillary data (descriptors, credentials) on datagram sockets is not
+            // supported under supervision: refusing is the safe answer.
+            return Err(Errno::OPNOTSUPP);
+        }
         self.still_valid()?;
-        let a = match &name {
-            Some(raw) => self.decide_addr(NetRight::Connect, &s, raw)?,
+        let a = match &m.name {
+            Some((raw, _)) => Some(self.decide_addr(Op::Send, &s, raw)?),
             None => None,
         };
+        if let (Some(Addr::Abstract), Some((_, at))) = (&a, &m.name) {
+            return self.abstract_send(*at);
+        }
         let s = self.dgram_socket(s, fd, a.as_ref())?;
-        let n = send_dgram(&s, &data, flags, a.as_ref())?;
+        let n = send_dgram(&s, &m.data, flags, a.as_ref())?;
         ok(n as i64)
     }
 
     fn sendmmsg(&mut self, fd: i32, vec: u64, vlen: u32, flags: i32) -> R {
         let mut s = self.socket(fd)?;
         if Self::sock_type(&s) != rustix::net::SocketType::DGRAM {
-            return Ok(Done::Reply(Reply::Continue));
+            if self.files_exclusive() {
+                return Ok(Done::Reply(Reply::Continue));
+            }
+            return Err(self.refuse_race(
+                "connect",
+                "sendmmsg on a stream while other tasks share the descriptor table",
+            ));
         }
         let mut sent = 0i64;
         for i in 0..u64::from(vlen.min(1024)) {
             let at = vec + 64 * i;
             let step = (|| -> Result<usize, Errno> {
-                let (name, data) = self.msghdr(at)?;
+                let m = self.msghdr(at, MAX_DGRAM + 1)?;
+                if m.data.len() > MAX_DGRAM {
+                    return Err(Errno::MSGSIZE);
+                }
+                if m.control.is_some() {
+                    return Err(Errno::OPNOTSUPP);
+                }
                 self.still_valid()?;
-                let a = match &name {
-                    Some(raw) => self.decide_addr(NetRight::Connect, &s, raw)?,
+                let a = match &m.name {
+                    Some((raw, _)) => Some(self.decide_addr(Op::Send, &s, raw)?),
                     None => None,
                 };
+                if matches!(a, Some(Addr::Abstract)) {
+                    // Several messages: the kernel cannot be left to read them again.
+                    return Err(Errno::PERM);
+                }
                 if matches!(a, Some(Addr::Outside(_))) && !self.sup.is_outside(&s) {
                     let own = self.socket(fd)?;
                     s = self.dgram_socket(own, fd, a.as_ref())?;
                 }
-                send_dgram(&s, &data, flags, a.as_ref())
+                send_dgram(&s, &m.data, flags, a.as_ref())
             })();
             match step {
                 Ok(n) => {
@@ -1711,28 +1941,67 @@ impl Call<'_> {
     }
 }
 
-/// An allowed destination.
+/// A message as `sendmsg` names it.
+struct Msg {
+    /// The address bytes, and where they are in the caller's memory.
+    name: Option<(Vec<u8>, (u64, u64))>,
+    data: Vec<u8>,
+    control: Option<Vec<u8>>,
+}
+
+/// The descriptor numbers of ancillary data made of `SCM_RIGHTS` messages only, or
+/// `None` (other messages, or malformed).
+fn scm_rights(c: &[u8]) -> Option<Vec<i32>> {
+    let mut out = Vec::new();
+    let mut off = 0usize;
+    while off + 16 <= c.len() {
+        let len = u64::from_ne_bytes(c.get(off..off + 8)?.try_into().ok()?) as usize;
+        let level = i32::from_ne_bytes(c.get(off + 8..off + 12)?.try_into().ok()?);
+        let ty = i32::from_ne_bytes(c.get(off + 12..off + 16)?.try_into().ok()?);
+        if len < 16 || off + len > c.len() || level != libc::SOL_SOCKET || ty != libc::SCM_RIGHTS {
+            return None;
+        }
+        for fd in c.get(off + 16..off + len)?.chunks_exact(4) {
+            out.push(i32::from_ne_bytes(fd.try_into().ok()?));
+        }
+        off += (len + 7) & !7;
+    }
+    Some(out)
+}
+
+/// What an address is used for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Op {
+    Connect,
+    Bind,
+    Send,
+}
+
+/// An allowed destination, performed by the supervisor exactly as decided.
 enum Addr {
-    /// Reached from the caller's own socket (its network namespace).
+    /// Reached from the caller's own socket (its network namespace): these bytes.
     Inet(Vec<u8>),
     /// Beyond the container's network namespace: reached from a host socket.
     Outside(Vec<u8>),
     Unix(Resolved),
+    /// Performed with exactly these bytes (`connect(AF_UNSPEC)`, an unnamed or
+    /// abstract unix `bind`).
+    Raw(Vec<u8>),
+    /// An abstract unix address to connect or send to: only the caller can.
+    Abstract,
 }
 
 /// A socket address ready for `connect`/`bind`/`sendto`.
 enum SockAddr {
-    Inet(std::net::SocketAddr),
+    Raw(Vec<u8>),
     Unix(rustix::net::SocketAddrUnix),
 }
 
 impl Addr {
     fn sockaddr(&self) -> Result<SockAddr, Errno> {
         match self {
-            Addr::Inet(raw) | Addr::Outside(raw) => {
-                let (ip, port) = inet_raw(raw).ok_or(Errno::INVAL)?;
-                Ok(SockAddr::Inet(std::net::SocketAddr::new(ip, port)))
-            }
+            Addr::Inet(raw) | Addr::Outside(raw) | Addr::Raw(raw) => Ok(SockAddr::Raw(raw.clone())),
+            Addr::Abstract => Err(Errno::PERM),
             Addr::Unix(r) => {
                 // Reach the very inode (or directory) we decided on through our own
                 // descriptor of it.
@@ -1752,28 +2021,33 @@ impl Addr {
     }
 }
 
+fn io_errno(e: std::io::Error) -> Errno {
+    Errno::from_raw_os_error(e.raw_os_error().unwrap_or(libc::EIO))
+}
+
 impl SockAddr {
-    fn connect(&self, s: BorrowedFd<'_>) -> Result<(), Errno> {
+    fn call(&self, s: BorrowedFd<'_>, bind: bool) -> Result<(), Errno> {
         match self {
-            SockAddr::Inet(a) => rustix::net::connect(s, a),
+            SockAddr::Raw(raw) => sys::sockaddr_call(s, raw, bind).map_err(io_errno),
+            SockAddr::Unix(a) if bind => rustix::net::bind(s, a),
             SockAddr::Unix(a) => rustix::net::connect(s, a),
-        }
-    }
-    fn bind(&self, s: BorrowedFd<'_>) -> Result<(), Errno> {
-        match self {
-            SockAddr::Inet(a) => rustix::net::bind(s, a),
-            SockAddr::Unix(a) => rustix::net::bind(s, a),
         }
     }
 }
 
 fn send_dgram(s: &OwnedFd, data: &[u8], flags: i32, a: Option<&Addr>) -> Result<usize, Errno> {
-    let f = rustix::net::SendFlags::from_bits_retain(flags as u32);
     match a {
-        None => rustix::net::send(s, data, f),
+        None => sys::sendto_raw(s.as_fd(), data, flags, None).map_err(io_errno),
         Some(a) => match a.sockaddr()? {
-            SockAddr::Inet(sa) => rustix::net::sendto(s, data, f, &sa),
-            SockAddr::Unix(sa) => rustix::net::sendto(s, data, f, &sa),
+            SockAddr::Raw(raw) => {
+                sys::sendto_raw(s.as_fd(), data, flags, Some(&raw)).map_err(io_errno)
+            }
+            SockAddr::Unix(sa) => rustix::net::sendto(
+                s,
+                data,
+                rustix::net::SendFlags::from_bits_retain(flags as u32),
+                &sa,
+            ),
         },
     }
 }

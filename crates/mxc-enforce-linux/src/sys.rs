@@ -1280,3 +1280,94 @@ pub fn notif_sync_wakeup(listener: BorrowedFd<'_>) -> bool {
     };
     r == 0
 }
+
+// ---- races: calls performed with the exact bytes decided, and kcmp ----------------
+
+/// What two tasks may share (`kcmp` types).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shares {
+    /// The address space (`KCMP_VM`).
+    Memory = 1,
+    /// The descriptor table (`KCMP_FILES`).
+    Files = 2,
+    /// The root and working directories (`KCMP_FS`).
+    Dirs = 3,
+}
+
+/// `Ok(true)` when tasks `a` and `b` share `what`; `Err` when either is gone (`ESRCH`)
+/// or cannot be compared.
+pub fn kcmp(a: u32, b: u32, what: Shares) -> io::Result<bool> {
+    // SAFETY: kcmp takes integers only.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_kcmp,
+            a as libc::pid_t,
+            b as libc::pid_t,
+            what as libc::c_int,
+            0usize,
+            0usize,
+        )
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(r == 0)
+}
+
+/// `connect` (or `bind`) on `s` with exactly the socket address bytes `addr` (which the
+/// supervisor decided): the kernel checks their family and length as it would have for
+/// the caller.
+pub fn sockaddr_call(s: BorrowedFd<'_>, addr: &[u8], bind: bool) -> io::Result<()> {
+    let len = libc::socklen_t::try_from(addr.len())
+        .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let p = if addr.is_empty() {
+        std::ptr::null()
+    } else {
+        addr.as_ptr().cast::<libc::sockaddr>()
+    };
+    // SAFETY: `p` points to `len` readable bytes (or is NULL with length 0); the kernel
+    // copies them in before returning.
+    let r = unsafe {
+        if bind {
+            libc::bind(s.as_raw_fd(), p, len)
+        } else {
+            libc::connect(s.as_raw_fd(), p, len)
+        }
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `sendto` on `s` with the exact address bytes decided (`None`: the connected peer).
+pub fn sendto_raw(
+    s: BorrowedFd<'_>,
+    data: &[u8],
+    flags: i32,
+    addr: Option<&[u8]>,
+) -> io::Result<usize> {
+    let (p, len) = match addr {
+        Some(a) if !a.is_empty() => (
+            a.as_ptr().cast::<libc::sockaddr>(),
+            libc::socklen_t::try_from(a.len())
+                .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?,
+        ),
+        _ => (std::ptr::null(), 0),
+    };
+    // SAFETY: `data` and `p` point to readable buffers of the lengths given.
+    let r = unsafe {
+        libc::sendto(
+            s.as_raw_fd(),
+            data.as_ptr().cast(),
+            data.len(),
+            flags,
+            p,
+            len,
+        )
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(r as usize)
+}

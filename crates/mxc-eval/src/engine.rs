@@ -456,12 +456,14 @@ impl Engine {
     /// The decision for a network request, walking the encoding documented on
     /// [`NetRequest`] without building it.
     ///
-    /// A host name is lowercased (ASCII) and one trailing `.` dropped. A name containing
+    /// A host name is lowercased (ASCII) and one trailing `.` dropped; an address is
+    /// decided as [`Host::canonical`] says (IPv4-mapped as IPv4, unspecified as
+    /// loopback in a `connect`). A name containing
     /// a NUL byte cannot be encoded unambiguously: it is denied, naming no rule.
     pub fn net(&self, req: &NetRequest<'_>) -> Decision {
         let w = &self.net;
         let mut at = w.feed(w.start, [req.right as u8, req.proto as u8]);
-        match req.host {
+        match req.host.canonical(req.right) {
             Host::Name(name) => {
                 let name = name.as_bytes();
                 if name.contains(&0) {
@@ -517,6 +519,55 @@ impl Engine {
             at = w.feed_slice(at, arg.as_ref());
         }
         self.decide(w.end(at), &self.table.app_rows)
+    }
+
+    /// Whether launching `program` may be decided differently for different argument
+    /// lists: some argument bytes lead the app automaton to an effect other than the
+    /// one another argument list leads to. `false`: the program alone decides, whatever
+    /// its arguments (a runtime need not trust the arguments it read to have stayed the
+    /// same). Over-approximates (any bytes, not only valid argument lists), and costs
+    /// one pass over the states reachable after the program.
+    pub fn launch_depends_on_args(&self, program: &[u8]) -> bool {
+        if program.contains(&0) || !utf8(program) {
+            // Denied whatever the arguments (see `launch`).
+            return false;
+        }
+        let dfa = &self.table.app;
+        let mut start = dfa.start;
+        for &b in program.iter().chain([&0u8]) {
+            start = dfa.step(start, b);
+        }
+        // One byte of each class is enough to follow every transition.
+        let mut reps: Vec<u8> = Vec::new();
+        let mut seen_class = [false; 256];
+        for b in 0..=255u8 {
+            if let Some(&c) = dfa.classes.get(usize::from(b)) {
+                if let Some(seen) = seen_class.get_mut(usize::from(c)) {
+                    if !*seen {
+                        *seen = true;
+                        reps.push(b);
+                    }
+                }
+            }
+        }
+        let mut visited = vec![false; dfa.default.len()];
+        let mut stack = vec![start];
+        let mut effect: Option<Effect> = None;
+        while let Some(s) = stack.pop() {
+            match visited.get_mut(s as usize) {
+                Some(v) if !*v => *v = true,
+                _ => continue,
+            }
+            let e = self.decide(self.app.end(s), &self.table.app_rows).effect;
+            if effect.is_some_and(|x| x != e) {
+                return true;
+            }
+            effect = Some(e);
+            for &b in &reps {
+                stack.push(dfa.step(s, b));
+            }
+        }
+        false
     }
 }
 

@@ -106,6 +106,77 @@ pub enum Host<'a> {
     V6([u8; 16]),
 }
 
+impl Host<'_> {
+    /// The address a request is decided as (SPEC §4.2): an IPv4-mapped IPv6 address
+    /// (`::ffff:a.b.c.d`) is its IPv4 address; in a `connect`, the unspecified
+    /// addresses (`0.0.0.0`, `::`, and `::ffff:0.0.0.0`) reach the local machine and
+    /// are decided as loopback (`127.0.0.1`, `::1`). Names are left as they are.
+    pub fn canonical(self, right: NetRight) -> Self {
+        let h = match self {
+            Host::V6(a) => match std::net::Ipv6Addr::from(a).to_ipv4_mapped() {
+                Some(v4) => Host::V4(v4.octets()),
+                None => Host::V6(a),
+            },
+            h => h,
+        };
+        match h {
+            Host::V4(a) if right == NetRight::Connect && a == [0; 4] => {
+                Host::V4(std::net::Ipv4Addr::LOCALHOST.octets())
+            }
+            Host::V6(a) if right == NetRight::Connect && a == [0; 16] => {
+                Host::V6(std::net::Ipv6Addr::LOCALHOST.octets())
+            }
+            h => h,
+        }
+    }
+}
+
+/// An IPv4 address in any form the C library's `inet_aton` (and so `getaddrinfo`)
+/// accepts: one to four parts separated by `.`, each decimal, octal (a leading `0`) or
+/// hexadecimal (`0x`); the last part fills the bytes the others leave (`127.1`,
+/// `2130706433`, `0x7f000001` and `0177.0.0.1` are all `127.0.0.1`). SPEC §4.2: such
+/// a host is an IP, never a name.
+pub fn parse_ipv4_any(s: &str) -> Option<[u8; 4]> {
+    let mut vals = [0u32; 4];
+    let mut n = 0usize;
+    for part in s.split('.') {
+        let slot = vals.get_mut(n)?;
+        n = n.checked_add(1)?;
+        let (digits, radix) =
+            if let Some(h) = part.strip_prefix("0x").or_else(|| part.strip_prefix("0X")) {
+                (h, 16)
+            } else if part.len() > 1 && part.starts_with('0') {
+                (part.get(1..)?, 8)
+            } else {
+                (part, 10)
+            };
+        if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+            return None;
+        }
+        *slot = u32::from_str_radix(digits, radix).ok()?;
+    }
+    let last_max = match n {
+        1 => u32::MAX,
+        2 => 0x00ff_ffff,
+        3 => 0xffff,
+        4 => 0xff,
+        _ => return None,
+    };
+    let lead = n.checked_sub(1)?;
+    let mut addr = *vals.get(lead)?;
+    if addr > last_max {
+        return None;
+    }
+    for (i, &x) in vals.iter().take(lead).enumerate() {
+        if x > 0xff {
+            return None;
+        }
+        let shift = 24u32.checked_sub(u32::try_from(i).ok()?.checked_mul(8)?)?;
+        addr |= x.checked_shl(shift)?;
+    }
+    Some(addr.to_be_bytes())
+}
+
 /// A network request. Encoded for the net automaton as the bytes:
 /// `right` (1 connect, 2 bind), `proto` (1 tcp, 2 udp), then the host: `0x01` followed
 /// by the lowercased name without trailing dot, *reversed* (`moc.elpmaxe.ipa`, so

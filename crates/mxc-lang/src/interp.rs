@@ -53,7 +53,9 @@ pub fn rule_matches(r: &BoundRule, req: &Request, windows: bool) -> bool {
         } => {
             r.section == SectionKind::Net
                 && r.rights & right != 0
-                && r.nets.iter().any(|t| net_matches(t, *proto, host, *port))
+                && r.nets
+                    .iter()
+                    .any(|t| net_matches(t, *proto, &host.canonical(*right), *port))
                 && (r.from.is_empty()
                     || program
                         .as_ref()

@@ -12,6 +12,32 @@ pub enum HostReq {
     V6([u8; 16]),
 }
 
+impl HostReq {
+    /// The host a request is decided as (SPEC §4.2): an IPv4-mapped IPv6 address is
+    /// its IPv4 address; in a `connect` (`right` is [`crate::model::CONNECT`]) the
+    /// unspecified addresses reach the local machine and decide as loopback.
+    pub fn canonical(&self, right: u8) -> HostReq {
+        let h = match self {
+            HostReq::V6(a) if a[..10] == [0; 10] && a[10] == 0xff && a[11] == 0xff => {
+                HostReq::V4([a[12], a[13], a[14], a[15]])
+            }
+            h => h.clone(),
+        };
+        if right != crate::model::CONNECT {
+            return h;
+        }
+        match h {
+            HostReq::V4([0, 0, 0, 0]) => HostReq::V4([127, 0, 0, 1]),
+            HostReq::V6(a) if a == [0; 16] => {
+                let mut l = [0; 16];
+                l[15] = 1;
+                HostReq::V6(l)
+            }
+            h => h,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Request {
     /// `right` is one of the fs bits of [`crate::model`].
@@ -84,7 +110,14 @@ pub fn parse_net_target(s: &str) -> Result<(NetProto, HostReq, u16), String> {
         };
         (format!("[{}]", &r[..end]), port)
     } else {
-        match rest.rsplit_once(':') {
+        match rest.split_once(':') {
+            // One `:` at most outside brackets: `::1:443` and `x.com:80:443` are not
+            // a host and a port.
+            Some((h, p)) if p.contains(':') => {
+                return Err(format!(
+                    "`{h}:{p}` is not HOST:PORT (an IPv6 address goes in brackets: `[::1]:443`)"
+                ))
+            }
             Some((h, p)) => (h.to_string(), Some(p)),
             None => (rest.to_string(), None),
         }
@@ -92,7 +125,7 @@ pub fn parse_net_target(s: &str) -> Result<(NetProto, HostReq, u16), String> {
     let port = match port {
         None => 0,
         Some(p) => match p.parse::<u16>() {
-            Ok(n) if n > 0 => n,
+            Ok(n) if n > 0 && p.bytes().all(|b| b.is_ascii_digit()) => n,
             _ => return Err(format!("`{p}` is not a port (1..65535)")),
         },
     };
@@ -101,8 +134,8 @@ pub fn parse_net_target(s: &str) -> Result<(NetProto, HostReq, u16), String> {
             .parse()
             .map_err(|_| format!("`{inner}` is not an IPv6 address"))?;
         HostReq::V6(ip.octets())
-    } else if let Ok(ip) = host.parse::<std::net::Ipv4Addr>() {
-        HostReq::V4(ip.octets())
+    } else if let Some(ip) = mxc_eval::parse_ipv4_any(&host) {
+        HostReq::V4(ip)
     } else {
         if host.is_empty() {
             return Err("empty host".into());

@@ -275,3 +275,74 @@ proptest! {
         }
     }
 }
+
+/// SPEC §4.2 addresses, as people write them in requests: numeric hosts in every
+/// `inet_aton` form are IPs, IPv4-mapped IPv6 decides as IPv4, unspecified addresses in
+/// a `connect` decide as loopback. The engine (used by `mxcc run`) and the reference
+/// interpreter agree, and both give the effect SPEC names.
+#[test]
+fn addresses_decide_as_spec_says() {
+    let src = r#"policy p {
+        net {
+            allow connect "10.0.0.0/8:443"
+            allow connect "localhost:8080"
+            allow connect "*.com:80"
+            deny connect "192.168.0.0/16"
+            allow bind "127.0.0.1:3000"
+        }
+    }
+    agent a { use p }"#;
+    let prog = mxc_lang::check_source("p.mxc", src);
+    assert!(!prog.diags.has_errors(), "{:?}", prog.diags);
+    let b = bind::bind(&prog.model, "a", &BTreeMap::new(), false).expect("binds");
+    let e =
+        mxc_eval::Engine::from_table(compile::compile_bound(&b, &prog.sources).unwrap()).unwrap();
+    let cases = [
+        ("connect [::ffff:10.1.2.3]:443", "allow"),
+        ("connect [::ffff:a01:203]:443", "allow"),
+        ("connect 10.1.2.3:443", "allow"),
+        ("connect 167838211:443", "allow"),
+        ("connect 0xa010203:443", "allow"),
+        ("connect 012.1.2.3:443", "allow"),
+        ("connect 10.66051:443", "allow"),
+        ("connect 0:8080", "allow"),
+        ("connect 0.0.0.0:8080", "allow"),
+        ("connect [::]:8080", "allow"),
+        ("connect [::ffff:0.0.0.0]:8080", "allow"),
+        ("connect [::ffff:127.0.0.1]:8080", "allow"),
+        ("connect 2130706433:8080", "allow"),
+        ("connect 127.1:8080", "allow"),
+        ("connect 0x7f000001:8080", "allow"),
+        ("connect 0177.0.0.1:8080", "allow"),
+        // Numbers are IPs: a name rule never matches them.
+        ("connect 2130706433:80", "deny"),
+        ("connect 0:80", "deny"),
+        ("connect [::ffff:192.168.1.1]:443", "deny"),
+        // Not unspecified outside a connect: binding 0.0.0.0 is every interface.
+        ("bind 0.0.0.0:3000", "deny"),
+        ("bind 127.0.0.1:3000", "allow"),
+        // Not numbers (a name, and out of inet_aton's range).
+        ("connect 1.2.3.4.com:80", "allow"),
+        ("connect 08.1.2.3:80", "deny"),
+    ];
+    for (text, want) in cases {
+        let r = mxc_lang::request::parse_request(text, false).expect(text);
+        let reference = interp::decide(&b, &r);
+        let got = query::decide_engine(&e, &r);
+        assert_eq!(got.effect.as_str(), want, "engine: {text}");
+        assert_eq!(reference.effect.as_str(), want, "reference: {text}");
+        assert_eq!(got.rule.map(|x| x.0 as usize), reference.rule, "{text}");
+    }
+    for bad in [
+        "connect ::1:443",
+        "connect x.com:80:443",
+        "connect x.com:+443",
+        "connect x.com:",
+        "connect [::1]443",
+    ] {
+        assert!(
+            mxc_lang::request::parse_request(bad, false).is_err(),
+            "`{bad}` must be a usage error"
+        );
+    }
+}

@@ -66,6 +66,9 @@ struct Host {
     unix: PathBuf,
     abstract_name: String,
     tcp_port: u16,
+    /// A UDP port on 127.0.0.1, and how many datagrams reached it (must stay 0).
+    udp_port: u16,
+    udp_got: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 fn serve(name: &str) -> Host {
@@ -93,10 +96,22 @@ fn serve(name: &str) -> Host {
             let _ = (&s).write_all(b"secret-service");
         }
     });
+    let u = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let udp_port = u.local_addr().unwrap().port();
+    let udp_got = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let got = udp_got.clone();
+    std::thread::spawn(move || {
+        let mut b = [0u8; 64];
+        while u.recv(&mut b).is_ok() {
+            got.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
     Host {
         unix,
         abstract_name: tag,
         tcp_port,
+        udp_port,
+        udp_got,
     }
 }
 
@@ -201,6 +216,7 @@ fn escape(name: &str, agent: &str) {
         .env("HOST_UNIX", &host.unix)
         .env("HOST_ABSTRACT", &host.abstract_name)
         .env("HOST_TCP_PORT", host.tcp_port.to_string())
+        .env("HOST_UDP_PORT", host.udp_port.to_string())
         .env("HOST_PID", std::process::id().to_string())
         .env("HOST_AUDIT_LOG", &log)
         .env("HOST_AUDIT_LINK", &early)
@@ -220,6 +236,12 @@ fn escape(name: &str, agent: &str) {
     assert!(!stdout.contains("TOP-SECRET") && !stdout.contains("secret-service"));
     assert!(!stdout.contains("TOP-SECRET-ENV"));
     assert_eq!(std::fs::read_to_string(&host_stdin).unwrap(), "HOST-STDIN");
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert_eq!(
+        host.udp_got.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "escape `{name}` ({agent}): a datagram reached the host's UDP service\n{stdout}"
+    );
     // The secret is untouched and the log is intact.
     let mut key = String::new();
     std::fs::File::open(work.join("secret/key"))
@@ -302,6 +324,25 @@ escapes!(
     rename_tree,
     deep,
 );
+
+/// Races where the kernel reads arguments again, and addresses that are loopback in
+/// disguise (issue 9, classes 4 and 6), under `escape-race`: the suite's policy plus an
+/// app rule decided by arguments and every host allowed but `localhost`.
+mod race {
+    macro_rules! race_escapes {
+        ($($name:ident),* $(,)?) => {
+            mod process {
+                $(#[test] fn $name() { super::super::escape(stringify!($name), "escape-race"); })*
+            }
+            mod container {
+                $(#[test] fn $name() {
+                    super::super::escape(stringify!($name), "escape-race-container");
+                })*
+            }
+        };
+    }
+    race_escapes!(exec_race, connect_race, send_race, addresses);
+}
 
 /// Every denial is in the audit log, under the agent's identity, with the deciding rule.
 #[test]
