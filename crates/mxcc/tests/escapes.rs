@@ -16,6 +16,30 @@ struct Host {
     unix: PathBuf,
     abstract_name: String,
     tcp_port: u16,
+    /// A UDP service answering every datagram.
+    udp_port: u16,
+    /// A SysV shared memory segment and a POSIX message queue, each holding the
+    /// secret (removed at the end of the test).
+    shm_id: i32,
+    mq_name: String,
+}
+
+/// A SysV segment and a POSIX message queue holding "secret-service", made the way any
+/// host process makes them (IPC objects are reached by id and name, not by path):
+/// (segment id, queue name).
+fn ipc_objects(tag: &str) -> (i32, String) {
+    let out = Command::new("/usr/bin/python3")
+        .arg(suite().join("_host_ipc.py"))
+        .args(["make", tag])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    (id, format!("/{tag}"))
 }
 
 fn serve(name: &str) -> Host {
@@ -28,6 +52,15 @@ fn serve(name: &str) -> Host {
     let a = std::os::unix::net::UnixListener::bind_addr(&addr).unwrap();
     let t = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let tcp_port = t.local_addr().unwrap().port();
+    let u = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let udp_port = u.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 2048];
+        while let Ok((_, from)) = u.recv_from(&mut buf) {
+            let _ = u.send_to(b"secret-service", from);
+        }
+    });
+    let (shm_id, mq_name) = ipc_objects(&tag);
     std::thread::spawn(move || {
         for s in l.incoming().flatten() {
             let _ = (&s).write_all(b"secret-service");
@@ -47,6 +80,9 @@ fn serve(name: &str) -> Host {
         unix,
         abstract_name: tag,
         tcp_port,
+        udp_port,
+        shm_id,
+        mq_name,
     }
 }
 
@@ -85,11 +121,20 @@ fn escape(name: &str, agent: &str) {
         .env("HOST_UNIX", &host.unix)
         .env("HOST_ABSTRACT", &host.abstract_name)
         .env("HOST_TCP_PORT", host.tcp_port.to_string())
+        .env("HOST_UDP_PORT", host.udp_port.to_string())
+        .env("HOST_SHM_ID", host.shm_id.to_string())
+        .env("HOST_MQ", &host.mq_name)
         .env("HOST_PID", std::process::id().to_string())
         // In mxcc's environment only (the policy does not pass it): must not leak.
         .env("MXC_ESCAPE_SECRET_ENV", "TOP-SECRET-ENV")
         .output()
         .unwrap();
+    let _ = Command::new("/usr/bin/python3")
+        .arg(suite.join("_host_ipc.py"))
+        .arg("remove")
+        .arg(host.shm_id.to_string())
+        .arg(&host.mq_name[1..])
+        .status();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
@@ -154,6 +199,7 @@ escapes!(
     stat,
     git_hooks,
     privileges,
+    seccomp_args,
 );
 
 /// Every denial is in the audit log, under the agent's identity, with the deciding rule.
