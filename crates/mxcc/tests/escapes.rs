@@ -200,6 +200,7 @@ escapes!(
     git_hooks,
     privileges,
     seccomp_args,
+    sysv_ipc,
 );
 
 /// Every denial is in the audit log, under the agent's identity, with the deciding rule.
