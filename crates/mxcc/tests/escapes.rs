@@ -201,6 +201,7 @@ escapes!(
     privileges,
     seccomp_args,
     sysv_ipc,
+    outside_procs,
 );
 
 /// Every denial is in the audit log, under the agent's identity, with the deciding rule.
