@@ -202,6 +202,7 @@ escapes!(
     seccomp_args,
     sysv_ipc,
     outside_procs,
+    new_syscalls,
 );
 
 /// Every denial is in the audit log, under the agent's identity, with the deciding rule.
