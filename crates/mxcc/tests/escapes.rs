@@ -203,6 +203,7 @@ escapes!(
     sysv_ipc,
     outside_procs,
     new_syscalls,
+    int80,
 );
 
 /// Every denial is in the audit log, under the agent's identity, with the deciding rule.
