@@ -204,6 +204,7 @@ escapes!(
     outside_procs,
     new_syscalls,
     int80,
+    inherited,
 );
 
 /// Every denial is in the audit log, under the agent's identity, with the deciding rule.
