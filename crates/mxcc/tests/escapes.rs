@@ -205,6 +205,7 @@ escapes!(
     new_syscalls,
     int80,
     inherited,
+    core_dump,
 );
 
 /// Every denial is in the audit log, under the agent's identity, with the deciding rule.
