@@ -206,6 +206,7 @@ escapes!(
     int80,
     inherited,
     core_dump,
+    proxy_from,
 );
 
 /// Every denial is in the audit log, under the agent's identity, with the deciding rule.
