@@ -207,6 +207,7 @@ escapes!(
     inherited,
     core_dump,
     proxy_from,
+    peercred,
 );
 
 /// Every denial is in the audit log, under the agent's identity, with the deciding rule.
