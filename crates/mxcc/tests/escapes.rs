@@ -208,6 +208,7 @@ escapes!(
     core_dump,
     proxy_from,
     peercred,
+    tty_ldisc,
 );
 
 /// Every denial is in the audit log, under the agent's identity, with the deciding rule.
