@@ -251,3 +251,42 @@ fn denials_are_audited() {
         .starts_with("local("));
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// The `ask` question on the user's terminal, attacked from the sandbox (driven from a
+/// pseudo-terminal by `_ask_terminal.py`: what it attacks is described there).
+fn ask_terminal(agent: &str) {
+    let root = std::env::temp_dir().join(format!("mxc-escape-{}-ask-{agent}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let work = root.join("work");
+    std::fs::create_dir_all(work.join("asked")).unwrap();
+    let suite = suite().canonicalize().unwrap();
+    let out = Command::new("/usr/bin/python3")
+        .arg("-B")
+        .arg(suite.join("_ask_terminal.py"))
+        .arg(env!("CARGO_BIN_EXE_mxcc"))
+        .arg(suite.join("escapes.mxc"))
+        .arg(agent)
+        .arg(&work)
+        .arg(&suite)
+        .arg(root.join("audit.log"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "ask terminal ({agent}):\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn ask_terminal_process() {
+    ask_terminal("escape");
+}
+
+#[test]
+fn ask_terminal_container() {
+    ask_terminal("escape-container");
+}
