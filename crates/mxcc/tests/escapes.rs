@@ -290,3 +290,91 @@ fn ask_terminal_process() {
 fn ask_terminal_container() {
     ask_terminal("escape-container");
 }
+
+/// Inbound connections: with no `bind` rule at all, the agent listens (an explicit
+/// `bind` to port 0, and `listen` on an unbound socket, which the kernel binds itself)
+/// and serves whoever connects. Here the agent tells the port on its stdout and this
+/// test (standing in for any host on the network) connects to it: what the agent sends
+/// then leaves the sandbox without any `connect` or `sendto` being decided.
+fn inbound(agent: &str) {
+    use std::io::BufRead;
+    let root = std::env::temp_dir().join(format!(
+        "mxc-escape-{}-inbound-{agent}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&root);
+    let work = root.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let suite = suite().canonicalize().unwrap();
+    let code = r#"
+import socket
+ports = []
+for explicit in (True, False):
+    s = socket.socket()
+    try:
+        if explicit:
+            s.bind(("0.0.0.0", 0))
+        s.listen(4)
+        ports.append(s)
+    except OSError as e:
+        print("refused:", e, flush=True)
+print("PORTS", *[s.getsockname()[1] for s in ports], flush=True)
+for s in ports:
+    s.settimeout(10)
+    try:
+        c, _ = s.accept()
+        c.sendall(b"served-inbound")
+        c.close()
+    except OSError as e:
+        print("no connection:", e, flush=True)
+"#;
+    let mut child = mxcc_run(&work, &suite, &root.join("audit.log"), agent)
+        .args(["--", "/usr/bin/python3", "-B", "-c", code])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut served = Vec::new();
+    let mut said = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        said.push(line.clone());
+        if let Some(ports) = line.strip_prefix("PORTS") {
+            for p in ports.split_whitespace() {
+                let port: u16 = p.parse().unwrap();
+                let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+                let Ok(mut s) =
+                    std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(3))
+                else {
+                    continue;
+                };
+                s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                    .unwrap();
+                let mut got = String::new();
+                let _ = s.read_to_string(&mut got);
+                if !got.is_empty() {
+                    served.push(format!("port {port}: {got}"));
+                }
+            }
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&root);
+    assert!(
+        served.is_empty(),
+        "inbound ({agent}): the agent served connections from outside: {served:?}; it said {said:?}"
+    );
+}
+
+#[test]
+fn inbound_process() {
+    inbound("escape");
+}
+
+#[test]
+fn inbound_container() {
+    inbound("escape-container");
+}
