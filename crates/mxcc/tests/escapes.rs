@@ -298,10 +298,8 @@ fn ask_terminal_container() {
 /// then leaves the sandbox without any `connect` or `sendto` being decided.
 fn inbound(agent: &str) {
     use std::io::BufRead;
-    let root = std::env::temp_dir().join(format!(
-        "mxc-escape-{}-inbound-{agent}",
-        std::process::id()
-    ));
+    let root =
+        std::env::temp_dir().join(format!("mxc-escape-{}-inbound-{agent}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     let work = root.join("work");
     std::fs::create_dir_all(&work).unwrap();
