@@ -376,3 +376,67 @@ fn inbound_process() {
 fn inbound_container() {
     inbound("escape-container");
 }
+
+/// A symlink planted by one run at a path another rule grants (`${work}/cache`, inside
+/// the tree the agent may change), pointing outside. When the rules are all plain
+/// `allow`s Landlock expresses exactly, file calls are not held: if the next run's
+/// Landlock grant follows the symlink, it lands on the target, and the agent reads
+/// what no rule allows (`outside/key`, beside the workspace).
+fn planted(agent: &str) {
+    let root =
+        std::env::temp_dir().join(format!("mxc-escape-{}-planted-{agent}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let work = root.join("work");
+    let outside = root.join("outside");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("key"), "TOP-SECRET").unwrap();
+    let policy = suite().canonicalize().unwrap().join("planted.mxc");
+    let run = |code: &str| {
+        Command::new(env!("CARGO_BIN_EXE_mxcc"))
+            .arg("run")
+            .arg(&policy)
+            .args(["--agent", agent, "--ask", "deny", "--param"])
+            .arg(format!("work={}", work.display()))
+            .args(["--", "/usr/bin/python3", "-B", "-c", code])
+            .arg(&work)
+            .arg(&outside)
+            .output()
+            .unwrap()
+    };
+    let read = r#"
+import sys
+work, outside = sys.argv[1:3]
+for p in (outside + "/key", work + "/cache/key"):
+    try:
+        print("ESCAPED:", p, open(p).read())
+    except OSError as e:
+        print("held:", p, e)
+"#;
+    // The control: before any symlink, the key outside is out of reach.
+    let first = run(read);
+    let first = String::from_utf8_lossy(&first.stdout).into_owned();
+    assert!(first.contains("held:"), "{first}");
+    // Run 1 plants the symlink (it may create anything in the workspace).
+    let plant = run("import os, sys\nos.symlink(sys.argv[2], sys.argv[1] + '/cache')");
+    assert!(plant.status.success(), "{plant:?}");
+    assert!(work.join("cache").is_symlink());
+    // Run 2 reads through it.
+    let second = run(read);
+    let stdout = String::from_utf8_lossy(&second.stdout).into_owned();
+    let _ = std::fs::remove_dir_all(&root);
+    assert!(
+        !first.contains("TOP-SECRET") && !stdout.contains("TOP-SECRET"),
+        "planted ({agent}): a symlink planted by an earlier run widened the grant:\n{stdout}"
+    );
+}
+
+#[test]
+fn planted_process() {
+    planted("planted");
+}
+
+#[test]
+fn planted_container() {
+    planted("planted-container");
+}
