@@ -440,3 +440,40 @@ fn planted_process() {
 fn planted_container() {
     planted("planted-container");
 }
+
+/// `--learn` is a throwaway run, but a host daemon's unix socket in a top-level
+/// directory with mounts beneath it (the shape of `/run`) stays reachable: see
+/// `_learn_daemon.py`. Needs root for its private mount namespace (`unshare -m`); as
+/// an unprivileged user it is not run.
+#[test]
+fn learn_daemon() {
+    if !std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"))
+    {
+        eprintln!("learn_daemon: needs root (a private mount namespace); not run");
+        return;
+    }
+    let root = std::env::temp_dir().join(format!("mxc-escape-{}-learn", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let work = root.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let suite = suite().canonicalize().unwrap();
+    let out = Command::new("/usr/bin/unshare")
+        .args(["-m", "--propagation", "private", "/usr/bin/python3", "-B"])
+        .arg(suite.join("_learn_daemon.py"))
+        .arg(env!("CARGO_BIN_EXE_mxcc"))
+        .arg(suite.join("planted.mxc"))
+        .arg(&work)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&root);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "learn_daemon:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
