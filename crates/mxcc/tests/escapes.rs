@@ -209,6 +209,7 @@ escapes!(
     proxy_from,
     peercred,
     tty_ldisc,
+    fcred,
 );
 
 /// Every denial is in the audit log, under the agent's identity, with the deciding rule.
