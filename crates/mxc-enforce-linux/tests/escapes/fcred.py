@@ -27,3 +27,14 @@ def pagemap():
         return f"physical frame {pfn:#x}"
     raise OSError(13, f"frame hidden (entry {entry:#x})")
 attack("physical frame numbers in /proc/self/pagemap", pagemap)
+# The same for a check made at open on the opener: /dev/kmsg (the kernel log, where
+# dmesg_restrict asks for CAP_SYSLOG; the syslog system call itself is refused).
+def kmsg():
+    if read("/proc/sys/kernel/dmesg_restrict").strip() == "0":
+        raise OSError(0, "dmesg_restrict is 0: the kernel log is public here")
+    fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        return os.read(fd, 200)
+    finally:
+        os.close(fd)
+attack("the kernel log through /dev/kmsg", kmsg)
