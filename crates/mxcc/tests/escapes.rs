@@ -478,3 +478,64 @@ fn learn_daemon() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// procfs when file calls are not held (planted.mxc: rules Landlock expresses exactly,
+/// `/proc/**` readable): the supervisor's "outside the sandbox" check never runs, so
+/// only the kernel stands between the agent and the environment and command line of
+/// mxcc (its parent in the process tier; in the container tier the parent is MXC's
+/// init, a copy of mxcc) and of the host's init.
+fn exact_procfs(agent: &str) {
+    let root = std::env::temp_dir().join(format!(
+        "mxc-escape-{}-exact-procfs-{agent}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&root);
+    let work = root.join("work");
+    // Every grant lands on an existing path: file calls are not held.
+    std::fs::create_dir_all(work.join("cache")).unwrap();
+    let code = r#"
+import os
+for pid in sorted({os.getppid(), 1}):
+    for f in ("environ", "cmdline"):
+        try:
+            data = open(f"/proc/{pid}/{f}", "rb").read()
+            # Only whether it was read and holds the harness's marker (spelt in two parts:
+            # this code is in mxcc's command line), not what it says.
+            print("read", pid, f, len(data), "bytes", (b"TOP-SECRET" + b"-ENV") in data and "TOP-SECRET" + "-ENV")
+        except OSError as e:
+            print("held:", pid, f, e)
+"#;
+    let out = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .arg("run")
+        .arg(suite().canonicalize().unwrap().join("planted.mxc"))
+        .args(["--agent", agent, "--ask", "deny", "--param"])
+        .arg(format!("work={}", work.display()))
+        .args(["--", "/usr/bin/python3", "-B", "-c", code])
+        // In mxcc's environment only (the policy passes PATH and LANG): must not leak.
+        .env("MXC_ESCAPE_SECRET_ENV", "TOP-SECRET-ENV")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let _ = std::fs::remove_dir_all(&root);
+    assert!(stdout.contains("environ"), "{stdout}");
+    assert!(
+        !stdout.contains("TOP-SECRET-ENV"),
+        "exact_procfs ({agent}): mxcc's environment reached the agent:\n{stdout}"
+    );
+    // Nor anything else of a process outside the sandbox (docs/enforcement.md: "/proc/PID/...
+    // of a process outside the sandbox is refused").
+    assert!(
+        !stdout.contains("read "),
+        "exact_procfs ({agent}): procfs of a process outside the sandbox:\n{stdout}"
+    );
+}
+
+#[test]
+fn exact_procfs_process() {
+    exact_procfs("planted");
+}
+
+#[test]
+fn exact_procfs_container() {
+    exact_procfs("planted-container");
+}
