@@ -49,3 +49,24 @@ def sched(pid):
     os.sched_setscheduler(pid, p, os.sched_param(0))
     return p
 attack("sched_setscheduler of a process outside", lambda: sched(host))
+# Calls on another process's memory behind a ptrace-mode check (which Landlock's
+# domain check should refuse for a process outside the sandbox): process_madvise
+# (MADV_COLD on one page of its stack: a hint, harmless) and migrate_pages (to the
+# nodes it already has).
+def madvise(pid):
+    pfd = call(434, pid, 0)  # pidfd_open
+    try:
+        page = ctypes.create_string_buffer(4096)
+        iov = (ctypes.c_void_p * 2)(ctypes.addressof(page) & ~4095, 4096)
+        # An address of ours is meaningless there: EINVAL/ENOMEM means the call got
+        # past the permission checks; EPERM/ESRCH means it did not.
+        try:
+            return call(440, pfd, iov, 1, 20, 0)  # MADV_COLD
+        except OSError as e:
+            if e.errno in (22, 12, 14):
+                return f"permitted ({e.strerror})"
+            raise
+    finally:
+        os.close(pfd)
+control("process_madvise ourselves", lambda: madvise(os.getpid()))
+attack("process_madvise a process outside", lambda: madvise(host))
