@@ -539,3 +539,50 @@ fn exact_procfs_process() {
 fn exact_procfs_container() {
     exact_procfs("planted-container");
 }
+
+/// An escape program run under planted.mxc (file calls not held: see `planted`), with
+/// `${work}/cache` made so every grant lands exactly.
+fn exact(name: &str, agent: &str) {
+    let root =
+        std::env::temp_dir().join(format!("mxc-escape-{}-{name}-{agent}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let work = root.join("work");
+    std::fs::create_dir_all(work.join("cache")).unwrap();
+    let suite = suite().canonicalize().unwrap();
+    // planted.mxc grants no suite directory: the program runs from a copy in the
+    // workspace.
+    let prog = work.join("prog");
+    std::fs::create_dir_all(&prog).unwrap();
+    for f in ["_lib.py".to_string(), format!("{name}.py")] {
+        std::fs::copy(suite.join(&f), prog.join(&f)).unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .arg("run")
+        .arg(suite.join("planted.mxc"))
+        .args(["--agent", agent, "--ask", "deny", "--param"])
+        .arg(format!("work={}", work.display()))
+        .args(["--", "/usr/bin/python3", "-B"])
+        .arg(work.join(format!("prog/{name}.py")))
+        .env("WORK", &work)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&root);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "escape `{name}` ({agent}, planted.mxc):\n{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("held:"), "{stdout}");
+}
+
+#[test]
+fn exact_mknod_process() {
+    exact("exact_mknod", "planted");
+}
+
+#[test]
+fn exact_mknod_container() {
+    exact("exact_mknod", "planted-container");
+}
