@@ -586,3 +586,29 @@ fn exact_mknod_process() {
 fn exact_mknod_container() {
     exact("exact_mknod", "planted-container");
 }
+
+/// `--learn` and the host's terminals: see `_learn_pts.py`.
+#[test]
+fn learn_pts() {
+    let root = std::env::temp_dir().join(format!("mxc-escape-{}-learn-pts", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let work = root.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let suite = suite().canonicalize().unwrap();
+    let out = Command::new("/usr/bin/python3")
+        .arg("-B")
+        .arg(suite.join("_learn_pts.py"))
+        .arg(env!("CARGO_BIN_EXE_mxcc"))
+        .arg(suite.join("planted.mxc"))
+        .arg(&work)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&root);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "learn_pts:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
