@@ -4,7 +4,8 @@ mounts are untouched: /srv gets a tmpfs with another filesystem mounted beneath 
 shape of /run on a systemd host (/run/user/N, /run/lock, ...), and a daemon listening on
 /srv/daemon.sock, as dockerd or the system bus listen in /run. `--learn` binds such a
 directory read-only instead of behind an overlay, and a read-only mount does not stop
-connect(): the "throwaway" run talks to the host's daemon.
+connect(): the "throwaway" run talks to the host's daemon. (Writing files there, on
+/srv or the filesystem beneath it, is refused: checked too.)
 
 argv: MXCC POLICY WORK. Exit 0: held; 1: escaped; 2: setup failed."""
 import os, socket, subprocess, sys, threading
@@ -35,11 +36,19 @@ try:
     print('ESCAPED: the learn run reached a host daemon:', s.recv(100))
 except OSError as e:
     print('held: the host daemon is out of reach:', e)
+# The read-only bind must cover the filesystems beneath it too (a bind made read-only
+# without AT_RECURSIVE leaves its submounts writable).
+for p in ('/srv/top', '/srv/sub/below'):
+    try:
+        open(p, 'w').write('x')
+        print('ESCAPED: wrote through the read-only bind:', p)
+    except OSError as e:
+        print('held: read-only:', p, e)
 """
 r = subprocess.run([mxcc, "run", policy, "--agent", "planted", "--param", f"work={work}",
                     "--learn", f"{work}/../learned.mxc", "--", "/usr/bin/python3", "-c", code],
                    capture_output=True, text=True, timeout=120)
 print(r.stdout + r.stderr)
-if "held:" in r.stdout:
-    sys.exit(0)
-sys.exit(1 if "ESCAPED" in r.stdout else 2)
+if "ESCAPED" in r.stdout:
+    sys.exit(1)
+sys.exit(0 if "held:" in r.stdout else 2)
