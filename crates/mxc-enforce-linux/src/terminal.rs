@@ -2,14 +2,16 @@
 //! `--ask` answer is given, the command gets a pseudo-terminal of its own (its
 //! controlling terminal, stdin, stdout and stderr), and `mxcc` relays between it and
 //! the user's terminal. While a question is pending, what the user types goes to the
-//! question and never to the sandbox: an agent cannot read (or type) the answer.
+//! question and never to the sandbox: an agent cannot read (or type) the answer. Nor
+//! can it draw over the question: what the sandbox writes waits until it is answered,
+//! and the question shows the control characters of its target as escapes.
 
 use crate::{AskAnswer, AskRequest, Asker};
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::termios::{self, OptionalActions, Termios};
 use std::io::Write;
 use std::sync::mpsc::{channel, Receiver, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 pub struct Terminal {
     pub master: OwnedFd,
@@ -19,6 +21,9 @@ pub struct Terminal {
     saved: Termios,
     /// While a question is pending: where typed bytes go instead of the sandbox.
     diverted: Arc<Mutex<Option<Sender<u8>>>>,
+    /// Whether a question is on the user's terminal; the output relay writes only while
+    /// it is `false`, holding the lock (so a question never starts mid-write).
+    asking: Arc<(Mutex<bool>, Condvar)>,
     /// Set when the run ends: the window-size follower stops.
     done: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -56,6 +61,7 @@ impl Terminal {
             slave: Some(slave),
             saved,
             diverted: Arc::new(Mutex::new(None)),
+            asking: Arc::new((Mutex::new(false), Condvar::new())),
             done: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         }))
     }
@@ -115,6 +121,7 @@ impl Terminal {
                 }
             })?;
         let from_sandbox = self.master.try_clone()?;
+        let asking = self.asking.clone();
         std::thread::Builder::new()
             .name("mxc-tty-out".into())
             .spawn(move || {
@@ -124,6 +131,16 @@ impl Terminal {
                     match rustix::io::read(&from_sandbox, &mut buf) {
                         Ok(0) | Err(_) => return,
                         Ok(n) => {
+                            // Held while a question is pending (the sandbox's writes then
+                            // block once the terminal's buffer is full).
+                            let (lock, cv) = &*asking;
+                            let Ok(mut g) = lock.lock() else { return };
+                            while *g {
+                                g = match cv.wait(g) {
+                                    Ok(g) => g,
+                                    Err(_) => return,
+                                };
+                            }
                             let _ = out.write_all(&buf[..n]);
                             let _ = out.flush();
                         }
@@ -135,13 +152,26 @@ impl Terminal {
     /// Asks on the user's terminal, reading the answer from the diverted keys.
     pub fn asker(&self) -> Asker {
         let diverted = self.diverted.clone();
+        let asking = self.asking.clone();
         Arc::new(move |q: &AskRequest| {
+            // The sandbox's output stops (after any write in progress) until the answer.
+            if let Ok(mut g) = asking.0.lock() {
+                *g = true;
+            }
             let (tx, rx): (Sender<u8>, Receiver<u8>) = channel();
             if let Ok(mut d) = diverted.lock() {
                 *d = Some(tx);
             }
+            // Keys typed before the question was shown do not answer it.
+            let _ = termios::tcflush(rustix::stdio::stdin(), termios::QueueSelector::IFlush);
             let mut out = std::io::stderr();
-            let _ = write!(out, "\r\n{}", prompt(q).replace('\n', "\r\n"));
+            // Undo what the sandbox may have set to hide or disguise the question:
+            // attributes (invisible, colours), a hidden cursor, a scrolling region.
+            let _ = write!(
+                out,
+                "\x1b[0m\x1b[?25h\x1b[r\r\n{}",
+                prompt(q).replace('\n', "\r\n")
+            );
             let _ = out.flush();
             let mut answer = String::new();
             while let Ok(b) = rx.recv() {
@@ -166,6 +196,10 @@ impl Terminal {
             if let Ok(mut d) = diverted.lock() {
                 *d = None;
             }
+            if let Ok(mut g) = asking.0.lock() {
+                *g = false;
+            }
+            asking.1.notify_all();
             parse_answer(&answer)
         })
     }
@@ -183,19 +217,41 @@ impl Drop for Terminal {
     }
 }
 
-/// The question, as shown to a person.
+/// The question, as shown to a person. The target and program are the agent's choice
+/// (a file name may hold any byte but `/` and NUL): their control characters are shown
+/// as escapes, never sent to the terminal.
 pub fn prompt(q: &AskRequest) -> String {
     format!(
         "mxcc: the agent asks to {} {}\n      program {} (pid {}){}\n      allow? [y] once  [a] for this run  [N] deny: ",
         q.right,
-        q.target,
-        q.program,
+        visible(&q.target),
+        visible(&q.program),
         q.pid,
         q.rule
             .as_ref()
-            .map(|r| format!(", rule {r}"))
+            .map(|r| format!(", rule {}", visible(r)))
             .unwrap_or_default()
     )
+}
+
+/// `s` with every control character (C0, DEL, C1) and every invisible or reordering
+/// format character (zero-width, bidirectional overrides and isolates, BOM) written as
+/// an escape (`\x{1b}`), and a backslash as `\\` (so a name cannot fake an escape).
+pub fn visible(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control()
+                || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+                    | '\u{2066}'..='\u{2069}' | '\u{feff}') =>
+            {
+                out.push_str(&format!("\\x{{{:x}}}", u32::from(c)));
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// `y` once, `a` for the run, anything else denies.
@@ -214,5 +270,22 @@ impl Terminal {
             Some(s) => s.as_fd().try_clone_to_owned(),
             None => Err(std::io::Error::from_raw_os_error(libc::EBADF)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::visible;
+
+    #[test]
+    fn control_characters_are_shown_not_sent() {
+        assert_eq!(visible("/w/a b"), "/w/a b");
+        assert_eq!(
+            visible("/w/\x1b[2K\rfake\nline\u{9b}2J\u{7f}"),
+            "/w/\\x{1b}[2K\\x{d}fake\\x{a}line\\x{9b}2J\\x{7f}"
+        );
+        assert_eq!(visible("a\\x{1b}"), "a\\\\x{1b}");
+        assert_eq!(visible("/w/ünïcödé"), "/w/ünïcödé");
+        assert_eq!(visible("a\u{202e}txt.sh"), "a\\x{202e}txt.sh");
     }
 }
