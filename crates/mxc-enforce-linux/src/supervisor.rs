@@ -295,6 +295,13 @@ impl Supervisor {
 }
 
 impl Supervisor {
+    /// The process every sandboxed process descends from: `mxcc` itself in the process
+    /// tier; the namespace's init in the container tier (the process outside the
+    /// namespaces and the init are MXC's own, never part of the sandbox).
+    fn sandbox_root(&self) -> u32 {
+        self.container.map_or(self.our_pid, |c| c.init)
+    }
+
     /// Turns a decision into allowed (`true`) or denied, asking for `ask` (an answer
     /// "for this run" is remembered for this exact right and target), and records it.
     #[allow(clippy::too_many_arguments)]
@@ -1363,7 +1370,7 @@ impl Call<'_> {
             && (!self.sup.exec_exact || self.sup.engine.launch_depends_on_args(&r.path))
         {
             let tid = self.n.pid;
-            let our = self.sup.our_pid;
+            let our = self.sup.sandbox_root();
             let relative = !p.starts_with(b"/");
             let held = crate::race::exclusive(tid, our, sys::Shares::Memory)
                 && (!relative
@@ -1543,7 +1550,7 @@ impl Call<'_> {
     /// memory: then the kernel reads again exactly what was decided.
     fn unchanging(&self, ranges: &[(u64, u64)], files: bool) -> bool {
         let tid = self.n.pid;
-        let our = self.sup.our_pid;
+        let our = self.sup.sandbox_root();
         crate::race::exclusive(tid, our, sys::Shares::Memory)
             && (!files || crate::race::exclusive(tid, our, sys::Shares::Files))
             && crate::race::private_anonymous(tid, ranges)
@@ -1692,7 +1699,7 @@ impl Call<'_> {
     /// number the supervisor looked at names the same object when the kernel reads it
     /// again.
     fn files_exclusive(&self) -> bool {
-        crate::race::exclusive(self.n.pid, self.sup.our_pid, sys::Shares::Files)
+        crate::race::exclusive(self.n.pid, self.sup.sandbox_root(), sys::Shares::Files)
             && self.still_valid().is_ok()
     }
 
