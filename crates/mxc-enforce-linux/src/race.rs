@@ -31,15 +31,35 @@ fn sandbox_tasks(our_pid: u32) -> Vec<u32> {
 }
 
 /// Whether task `t` is a `vfork` parent waiting for its child to exec or exit: it runs
-/// no code of its own until then.
+/// no code of its own until then. It sleeps (state `D`) inside `vfork`, or `clone` with
+/// `CLONE_VFORK` (posix_spawn's), as `/proc/T/syscall` shows (the call and its first
+/// argument; `running` when it is not in a call). `wchan` cannot tell: the wait is
+/// inlined into `kernel_clone` on current kernels.
 fn waits_for_vfork(t: u32) -> bool {
-    let wchan = std::fs::read_to_string(format!("/proc/{t}/wchan")).unwrap_or_default();
     let stat = std::fs::read(format!("/proc/{t}/stat")).unwrap_or_default();
     let state = stat
         .iter()
         .rposition(|&b| b == b')')
         .and_then(|i| stat.get(i + 2).copied());
-    wchan.trim() == "wait_for_vfork_done" && state == Some(b'D')
+    if state != Some(b'D') {
+        return false;
+    }
+    let call = std::fs::read_to_string(format!("/proc/{t}/syscall")).unwrap_or_default();
+    vfork_call(&call)
+}
+
+/// Whether a `/proc/T/syscall` line names `vfork`, or `clone` with `CLONE_VFORK`.
+fn vfork_call(line: &str) -> bool {
+    let mut f = line.split_ascii_whitespace();
+    let nr = f.next().and_then(|n| n.parse::<i64>().ok());
+    let arg0 = f
+        .next()
+        .and_then(|a| u64::from_str_radix(a.trim_start_matches("0x"), 16).ok());
+    match (nr, arg0) {
+        (Some(n), _) if n == libc::SYS_vfork => true,
+        (Some(n), Some(flags)) if n == libc::SYS_clone => flags & libc::CLONE_VFORK as u64 != 0,
+        _ => false,
+    }
 }
 
 /// Whether no task of the sandbox but `tid` (held in a system call) can change its
@@ -124,6 +144,48 @@ pub fn private_anonymous(tid: u32, ranges: &[(u64, u64)]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vfork_waits_are_read_from_the_syscall_line() {
+        assert!(vfork_call("58 0x0 0x0 0x0 0x0 0x0 0x0 0x7ffd 0x7f12"));
+        assert!(vfork_call("56 0x4111 0x0 0x0 0x0 0x0 0x0 0x7ffd 0x7f12"));
+        assert!(!vfork_call("56 0x1200011 0x0 0x0 0x0 0x0 0x0 0x7ffd 0x7f12"));
+        assert!(!vfork_call("0 0x3 0x7ffd 0x1000 0x0 0x0 0x0 0x7ffd 0x7f12"));
+        assert!(!vfork_call("running"));
+        assert!(!vfork_call(""));
+    }
+
+    /// A real `vfork` parent (a C program whose child sleeps before `exec`), seen from
+    /// outside; and the same program running, not waiting.
+    #[test]
+    fn a_vfork_parent_is_seen_waiting() {
+        let dir = std::env::temp_dir().join(format!("mxc-race-vfork-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let src = dir.join("vf.c");
+        std::fs::write(
+            &src,
+            "#include <unistd.h>\nint main(void){pid_t p=vfork();if(p==0){sleep(1);\
+             execl(\"/bin/true\",\"true\",(char*)0);_exit(1);}for(volatile long i=0;\
+             i<400000000L;i++);return 0;}\n",
+        )
+        .unwrap();
+        let bin = dir.join("vf");
+        match std::process::Command::new("cc").arg("-o").arg(&bin).arg(&src).status() {
+            Ok(s) if s.success() => {}
+            _ => {
+                eprintln!("skipped: no C compiler");
+                return;
+            }
+        }
+        let mut c = std::process::Command::new(&bin).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert!(waits_for_vfork(c.id()), "the vfork parent was not seen waiting");
+        // After the child's exec the parent runs (its loop): no longer waiting.
+        std::thread::sleep(std::time::Duration::from_millis(1000));
+        assert!(!waits_for_vfork(c.id()));
+        c.wait().unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn own_memory_kinds() {
