@@ -860,6 +860,7 @@ pub fn describe(bounds: &crate::Bounds, container: bool) -> serde_json::Value {
         },
         "capabilities": {"sandbox": "none (bounding, ambient, inheritable, permitted, effective; securebits locked)", "supervisor": "the agent's ids, no capability"},
         "fs_supervised": supervise.fs,
+        "ipc": if container || !supervise.host_ipc { "a namespace of its own" } else { "the host's: SysV IPC and POSIX message queues refused" },
         "proxy": {"listen": "127.0.0.1 (port chosen at start)", "protocols": ["http-connect", "http", "socks5"], "env": ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"]},
         "process": {"no_new_privs": true, "new_session": true, "inherited_descriptors": "closed", "parent_death_signal": "SIGKILL"},
     });
