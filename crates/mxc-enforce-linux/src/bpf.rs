@@ -29,24 +29,39 @@ impl Action {
     }
 }
 
-/// A test on one argument's low 32 bits (after masking).
+/// A test on one argument. The filter reads 32-bit words; an argument is 64 bits.
 #[derive(Clone, Copy, Debug)]
 pub struct ArgTest {
     pub arg: u8,
-    pub mask: u32,
+    /// How much of the register the kernel uses.
+    pub width: Width,
+    /// For `Width::Int`, at most the low 32 bits.
+    pub mask: u64,
     pub op: Op,
+}
+
+/// How the kernel reads an argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Width {
+    /// An `int`, `unsigned int`, `pid_t`, `umode_t` …: the kernel uses only the low 32
+    /// bits, whatever the high half holds (a sign-extended `AT_FDCWD` or flags word
+    /// included), so only the low word is tested.
+    Int,
+    /// A pointer, `long`, `unsigned long` or `size_t`: both halves matter (a pointer at
+    /// a multiple of 4 GiB has a low half of 0).
+    Long,
 }
 
 #[derive(Clone, Copy, Debug)]
 pub enum Op {
     /// `(arg & mask) == v`
-    Eq(u32),
+    Eq(u64),
     /// `(arg & mask) != v`
-    Ne(u32),
+    Ne(u64),
     /// `(arg & mask) != 0`
     Any,
     /// `(arg & mask)` is none of these.
-    NotIn(&'static [u32]),
+    NotIn(&'static [u64]),
 }
 
 /// `syscall` gets `action` when every test holds (rules for one call are tried in
@@ -82,6 +97,10 @@ const OFF_NR: u32 = 0;
 const OFF_ARCH: u32 = 4;
 fn off_arg_lo(i: u8) -> u32 {
     16 + 8 * u32::from(i)
+}
+/// The high half (x86-64 is little-endian).
+fn off_arg_hi(i: u8) -> u32 {
+    off_arg_lo(i) + 4
 }
 
 /// One BPF instruction (`struct sock_filter`).
@@ -225,64 +244,168 @@ pub fn assemble(rules: &[Rule]) -> Result<Vec<Insn>, String> {
     Ok(out)
 }
 
+/// Where a conditional jump of a rule's block goes.
+#[derive(Clone, Copy)]
+enum J {
+    /// The next instruction.
+    Fall,
+    /// Past the block: this rule does not match.
+    Fail,
+    /// A label placed later in the block.
+    To(usize),
+}
+
+/// A rule's block being built: instructions with symbolic jumps.
+struct Block {
+    code: Vec<(Insn, J, J)>,
+    labels: Vec<Option<usize>>,
+}
+
+impl Block {
+    fn stmt(&mut self, code: u16, k: u32) {
+        self.code.push((stmt(code, k), J::Fall, J::Fall));
+    }
+    fn jump(&mut self, code: u16, k: u32, jt: J, jf: J) {
+        self.code.push((
+            Insn {
+                code,
+                jt: 0,
+                jf: 0,
+                k,
+            },
+            jt,
+            jf,
+        ));
+    }
+    fn label(&mut self) -> usize {
+        self.labels.push(None);
+        self.labels.len() - 1
+    }
+    fn place(&mut self, l: usize) {
+        self.labels[l] = Some(self.code.len());
+    }
+    /// Loads one word of an argument, masked (no `and` for a full mask).
+    fn load(&mut self, off: u32, mask: u32) {
+        self.stmt(LD_W_ABS, off);
+        if mask != u32::MAX {
+            self.stmt(AND_K, mask);
+        }
+    }
+}
+
 /// One rule: its argument tests (each jumping past the block when it fails), then its
-/// return.
+/// return. A `Width::Long` test looks at both halves of the argument: "≠ 0" when
+/// either half is, equal only when both halves are.
 fn rule_block(rule: &Rule) -> Result<Vec<Insn>, String> {
-    let mut body: Vec<Insn> = Vec::new();
-    let mut fail_jumps: Vec<(usize, bool)> = Vec::new(); // (index, jump-on-true)
+    let mut b = Block {
+        code: Vec::new(),
+        labels: Vec::new(),
+    };
+    let lo32 = |v: u64| v as u32;
+    let hi32 = |v: u64| (v >> 32) as u32;
     for t in &rule.tests {
-        body.push(stmt(LD_W_ABS, off_arg_lo(t.arg)));
-        match t.op {
-            Op::Any => {
-                fail_jumps.push((body.len(), false));
-                body.push(Insn {
-                    code: JSET_K,
-                    jt: 0,
-                    jf: 0,
-                    k: t.mask,
-                });
+        let next = b.label();
+        let (mlo, mhi) = (lo32(t.mask), hi32(t.mask));
+        let lo = off_arg_lo(t.arg);
+        let hi = off_arg_hi(t.arg);
+        if t.arg > 5 {
+            return Err(format!("{}: no argument {}", rule.name, t.arg));
+        }
+        if t.width == Width::Int {
+            let vals: &[u64] = match &t.op {
+                Op::Eq(v) | Op::Ne(v) => std::slice::from_ref(v),
+                Op::Any => &[],
+                Op::NotIn(vs) => vs,
+            };
+            if mhi != 0 || vals.iter().any(|&v| hi32(v) != 0) {
+                return Err(format!(
+                    "{}: a test of a 32-bit argument with a 64-bit value",
+                    rule.name
+                ));
             }
-            Op::Eq(v) | Op::Ne(v) => {
-                if t.mask != u32::MAX {
-                    body.push(stmt(AND_K, t.mask));
-                }
-                let eq = matches!(t.op, Op::Eq(_));
-                // Eq: fail when not equal (jf); Ne: fail when equal (jt).
-                fail_jumps.push((body.len(), !eq));
-                body.push(Insn {
-                    code: JEQ_K,
-                    jt: 0,
-                    jf: 0,
-                    k: v,
-                });
+        }
+        match (t.width, t.op) {
+            (Width::Int, Op::Any) => {
+                b.stmt(LD_W_ABS, lo);
+                b.jump(JSET_K, mlo, J::Fall, J::Fail);
             }
-            Op::NotIn(vs) => {
-                if t.mask != u32::MAX {
-                    body.push(stmt(AND_K, t.mask));
+            (Width::Long, Op::Any) => {
+                if mlo != 0 {
+                    b.stmt(LD_W_ABS, lo);
+                    b.jump(JSET_K, mlo, J::To(next), J::Fall);
                 }
-                for v in vs {
-                    fail_jumps.push((body.len(), true));
-                    body.push(Insn {
-                        code: JEQ_K,
-                        jt: 0,
-                        jf: 0,
-                        k: *v,
-                    });
+                if mhi != 0 {
+                    b.stmt(LD_W_ABS, hi);
+                    b.jump(JSET_K, mhi, J::To(next), J::Fall);
+                }
+                b.jump(JA, 0, J::Fall, J::Fall);
+                // A `ja` to the failure: its offset is set like the others (below).
+                let i = b.code.len() - 1;
+                b.code[i].1 = J::Fail;
+            }
+            (Width::Int, Op::Eq(v)) => {
+                b.load(lo, mlo);
+                b.jump(JEQ_K, lo32(v), J::Fall, J::Fail);
+            }
+            (Width::Long, Op::Eq(v)) => {
+                b.load(hi, mhi);
+                b.jump(JEQ_K, hi32(v), J::Fall, J::Fail);
+                b.load(lo, mlo);
+                b.jump(JEQ_K, lo32(v), J::Fall, J::Fail);
+            }
+            (Width::Int, Op::Ne(v)) => {
+                b.load(lo, mlo);
+                b.jump(JEQ_K, lo32(v), J::Fail, J::Fall);
+            }
+            (Width::Long, Op::Ne(v)) => {
+                b.load(hi, mhi);
+                b.jump(JEQ_K, hi32(v), J::Fall, J::To(next));
+                b.load(lo, mlo);
+                b.jump(JEQ_K, lo32(v), J::Fail, J::Fall);
+            }
+            (Width::Int, Op::NotIn(vs)) => {
+                b.load(lo, mlo);
+                for &v in vs {
+                    b.jump(JEQ_K, lo32(v), J::Fail, J::Fall);
+                }
+            }
+            (Width::Long, Op::NotIn(vs)) => {
+                for &v in vs {
+                    let other = b.label();
+                    b.load(hi, mhi);
+                    b.jump(JEQ_K, hi32(v), J::Fall, J::To(other));
+                    b.load(lo, mlo);
+                    b.jump(JEQ_K, lo32(v), J::Fail, J::Fall);
+                    b.place(other);
                 }
             }
         }
+        b.place(next);
     }
-    body.push(stmt(RET_K, rule.action.ret()));
-    let end = body.len();
-    for (i, on_true) in fail_jumps {
-        let off = u8::try_from(end - i - 1).map_err(|_| "filter block too long")?;
-        if on_true {
-            body[i].jt = off;
+    b.stmt(RET_K, rule.action.ret());
+    let end = b.code.len();
+    let mut out = Vec::with_capacity(end);
+    for (i, (mut insn, jt, jf)) in b.code.iter().copied().enumerate() {
+        let off = |j: J| -> Result<u32, String> {
+            let to = match j {
+                J::Fall => return Ok(0),
+                J::Fail => end,
+                J::To(l) => b.labels[l].ok_or("filter label")?,
+            };
+            if to <= i {
+                return Err("filter jump backwards".into());
+            }
+            Ok((to - i - 1) as u32)
+        };
+        if insn.code == JA {
+            insn.k = off(jt)?;
         } else {
-            body[i].jf = off;
+            insn.jt = u8::try_from(off(jt)?).map_err(|_| "filter block too long")?;
+            insn.jf = u8::try_from(off(jf)?).map_err(|_| "filter block too long")?;
         }
+        out.push(insn);
     }
-    Ok(body)
+    Ok(out)
 }
 
 fn libc_enosys() -> u32 {
@@ -341,7 +464,8 @@ mod tests {
                 nr: 41, // socket
                 tests: vec![ArgTest {
                     arg: 0,
-                    mask: u32::MAX,
+                    width: Width::Int,
+                    mask: 0xffff_ffff,
                     op: Op::NotIn(&[1, 2, 10]),
                 }],
                 action: Action::Errno(97),
@@ -352,11 +476,13 @@ mod tests {
                 tests: vec![
                     ArgTest {
                         arg: 0,
-                        mask: u32::MAX,
+                        width: Width::Int,
+                        mask: 0xffff_ffff,
                         op: Op::Ne(1),
                     },
                     ArgTest {
                         arg: 1,
+                        width: Width::Int,
                         mask: 0xf,
                         op: Op::Eq(3),
                     },
@@ -368,7 +494,8 @@ mod tests {
                 nr: 16, // ioctl
                 tests: vec![ArgTest {
                     arg: 1,
-                    mask: u32::MAX,
+                    width: Width::Int,
+                    mask: 0xffff_ffff,
                     op: Op::Eq(0x5412),
                 }],
                 action: Action::Errno(1),
@@ -384,6 +511,7 @@ mod tests {
                 nr: 44, // sendto with MSG_FASTOPEN
                 tests: vec![ArgTest {
                     arg: 3,
+                    width: Width::Int,
                     mask: 0x2000_0000,
                     op: Op::Any,
                 }],
@@ -415,5 +543,71 @@ mod tests {
             SECCOMP_RET_KILL_PROCESS
         );
         assert_eq!(run(59 | 0x4000_0000, [0; 6]), SECCOMP_RET_ERRNO | 38);
+    }
+
+    /// Every test on a 64-bit argument looks at both halves; a 32-bit (`int`) argument
+    /// only at the low half, as the kernel does (a sign-extended value still matches).
+    #[test]
+    fn long_arguments_are_tested_whole() {
+        let t = |width, mask, op| ArgTest {
+            arg: 4,
+            width,
+            mask,
+            op,
+        };
+        let rule = |nr, test| Rule {
+            name: "t",
+            nr,
+            tests: vec![test],
+            action: Action::Notify,
+        };
+        let p = assemble(&[
+            rule(1, t(Width::Long, u64::MAX, Op::Ne(0))),
+            rule(2, t(Width::Long, u64::MAX, Op::Any)),
+            rule(3, t(Width::Long, u64::MAX, Op::Eq(0x1_0000_0005))),
+            rule(4, t(Width::Long, u64::MAX, Op::NotIn(&[0, 0x2_0000_0000]))),
+            rule(5, t(Width::Int, 0xffff_ffff, Op::Eq(0xffff_ff9c))),
+            rule(6, t(Width::Int, 0xffff_ffff, Op::Ne(0))),
+            rule(7, t(Width::Long, 0xff_0000_00ff, Op::Any)),
+            rule(8, t(Width::Long, 0xff_0000_00ff, Op::Eq(0x5_0000_0006))),
+        ])
+        .unwrap();
+        let run = |nr, v: u64| simulate(&p, AUDIT_ARCH_X86_64, nr, [0, 0, 0, 0, v, 0]);
+        let held = SECCOMP_RET_USER_NOTIF;
+        let no = SECCOMP_RET_ERRNO | 38;
+        for nr in [1, 2] {
+            assert_eq!(run(nr, 0), no);
+            assert_eq!(run(nr, 8), held);
+            // A pointer at a multiple of 4 GiB: the low half is 0.
+            assert_eq!(run(nr, 1 << 32), held);
+            assert_eq!(run(nr, 0x7fff_0000_0000), held);
+            assert_eq!(run(nr, u64::MAX), held);
+        }
+        assert_eq!(run(3, 0x1_0000_0005), held);
+        assert_eq!(run(3, 5), no);
+        assert_eq!(run(3, 0x2_0000_0005), no);
+        assert_eq!(run(3, 0x1_0000_0004), no);
+        assert_eq!(run(4, 0), no);
+        assert_eq!(run(4, 0x2_0000_0000), no);
+        assert_eq!(run(4, 0x1_0000_0000), held);
+        assert_eq!(run(4, 0x2_0000_0001), held);
+        // `int` arguments: AT_FDCWD sign-extended or not, the same (the kernel reads
+        // the low half only).
+        assert_eq!(run(5, 0xffff_ff9c), held);
+        assert_eq!(run(5, (-100i64) as u64), held);
+        assert_eq!(run(5, 0x1_ffff_ff9c), held);
+        assert_eq!(run(6, 1 << 32), no);
+        assert_eq!(run(6, 1), held);
+        // Masks of both halves.
+        assert_eq!(run(7, 0x00ff_ff00), no);
+        assert_eq!(run(7, 0x1_0000_0000), held);
+        assert_eq!(run(7, 0x1), held);
+        assert_eq!(run(7, 0x100_0000_0000), no);
+        assert_eq!(run(8, 0x5_0000_0006), held);
+        assert_eq!(run(8, 0xff05_1234_5606), held);
+        assert_eq!(run(8, 0x6_0000_0006), no);
+        // A 64-bit value for a 32-bit argument is a mistake, not a silent truncation.
+        assert!(assemble(&[rule(9, t(Width::Int, u64::MAX, Op::Any))]).is_err());
+        assert!(assemble(&[rule(9, t(Width::Int, 0xffff_ffff, Op::Eq(1 << 32)))]).is_err());
     }
 }

@@ -2,7 +2,7 @@
 //! and which it holds for the supervisor. Anything not listed fails with `ENOSYS` (an
 //! allow-list: a system call added to a later kernel is refused until it is listed).
 
-use crate::bpf::{Action, ArgTest, Op, Rule};
+use crate::bpf::{Action, ArgTest, Op, Rule, Width};
 use libc::*;
 
 const EPERM_: u16 = EPERM as u16;
@@ -24,8 +24,25 @@ fn plain((nr, name): (c_long, &'static str), action: Action) -> Rule {
     }
 }
 
-fn arg(arg: u8, mask: u32, op: Op) -> ArgTest {
-    ArgTest { arg, mask, op }
+/// A test on an argument the kernel reads as a 32-bit `int` (`pid_t`, `umode_t`,
+/// `unsigned int` flags, a descriptor, a socket family …): only its low half counts.
+fn int(arg: u8, mask: u32, op: Op) -> ArgTest {
+    ArgTest {
+        arg,
+        width: Width::Int,
+        mask: u64::from(mask),
+        op,
+    }
+}
+
+/// A test on a pointer or a `long`/`unsigned long`/`size_t` argument: both halves.
+fn long(arg: u8, mask: u64, op: Op) -> ArgTest {
+    ArgTest {
+        arg,
+        width: Width::Long,
+        mask,
+        op,
+    }
 }
 
 /// What the filter holds for the supervisor.
@@ -33,6 +50,9 @@ fn arg(arg: u8, mask: u32, op: Op) -> ArgTest {
 pub struct Supervise {
     /// File system calls (open, create, remove, rename, link, truncate).
     pub fs: bool,
+    /// The sandbox shares the host's IPC namespace (the process tier): SysV IPC and
+    /// POSIX message queues are refused.
+    pub host_ipc: bool,
 }
 
 /// The system calls no policy can allow, each failing with an errno a program
@@ -114,10 +134,12 @@ pub fn refused() -> Vec<Rule> {
         | CLONE_NEWUTS
         | CLONE_NEWCGROUP
         | CLONE_NEWTIME) as u32;
+    // clone's flags are an `unsigned long`, but the kernel keeps only their low 32 bits
+    // (`lower_32_bits(clone_flags)`): the low word is the one to test.
     v.push(Rule {
         name: &stringify!(SYS_clone)[4..],
         nr: SYS_clone,
-        tests: vec![arg(0, ns_flags, Op::Any)],
+        tests: vec![int(0, ns_flags, Op::Any)],
         action: Action::Errno(EPERM_),
     });
     v.push(plain(sc!(SYS_clone3), Action::Errno(ENOSYS_)));
@@ -126,27 +148,27 @@ pub fn refused() -> Vec<Rule> {
     v.push(Rule {
         name: &stringify!(SYS_socket)[4..],
         nr: SYS_socket,
-        tests: vec![arg(
+        tests: vec![int(
             0,
             u32::MAX,
-            Op::NotIn(&[AF_UNIX as u32, AF_INET as u32, AF_INET6 as u32]),
+            Op::NotIn(&[AF_UNIX as u64, AF_INET as u64, AF_INET6 as u64]),
         )],
         action: Action::Errno(EAFNOSUPPORT as u16),
     });
     v.push(Rule {
         name: &stringify!(SYS_socket)[4..],
         nr: SYS_socket,
-        tests: vec![arg(
+        tests: vec![int(
             1,
             0xf,
-            Op::NotIn(&[SOCK_STREAM as u32, SOCK_DGRAM as u32, SOCK_SEQPACKET as u32]),
+            Op::NotIn(&[SOCK_STREAM as u64, SOCK_DGRAM as u64, SOCK_SEQPACKET as u64]),
         )],
         action: Action::Errno(EPERM_),
     });
     v.push(Rule {
         name: &stringify!(SYS_socketpair)[4..],
         nr: SYS_socketpair,
-        tests: vec![arg(0, u32::MAX, Op::Ne(AF_UNIX as u32))],
+        tests: vec![int(0, u32::MAX, Op::Ne(AF_UNIX as u64))],
         action: Action::Errno(EAFNOSUPPORT as u16),
     });
     // Faking terminal input (TIOCSTI) and the console's ioctls.
@@ -154,7 +176,7 @@ pub fn refused() -> Vec<Rule> {
         v.push(Rule {
             name: &stringify!(SYS_ioctl)[4..],
             nr: SYS_ioctl,
-            tests: vec![arg(1, u32::MAX, Op::Eq(cmd))],
+            tests: vec![int(1, u32::MAX, Op::Eq(u64::from(cmd)))],
             action: Action::Errno(EPERM_),
         });
     }
@@ -167,7 +189,7 @@ pub fn refused() -> Vec<Rule> {
         v.push(Rule {
             name,
             nr,
-            tests: vec![arg(flags_arg, MSG_FASTOPEN as u32, Op::Any)],
+            tests: vec![int(flags_arg, MSG_FASTOPEN as u32, Op::Any)],
             action: Action::Errno(EOPNOTSUPP as u16),
         });
     }
@@ -190,7 +212,7 @@ pub fn refused() -> Vec<Rule> {
         v.push(Rule {
             name,
             nr,
-            tests: vec![arg(mode_arg, suid, Op::Any)],
+            tests: vec![int(mode_arg, suid, Op::Any)],
             action: Action::Errno(EPERM_),
         });
     }
@@ -201,8 +223,8 @@ pub fn refused() -> Vec<Rule> {
                 name,
                 nr,
                 tests: vec![
-                    arg(flags_arg, creating, Op::Any),
-                    arg(flags_arg + 1, suid, Op::Any),
+                    int(flags_arg, creating, Op::Any),
+                    int(flags_arg + 1, suid, Op::Any),
                 ],
                 action: Action::Errno(EPERM_),
             });
@@ -215,27 +237,21 @@ pub fn refused() -> Vec<Rule> {
     v.push(Rule {
         name: &stringify!(SYS_seccomp)[4..],
         nr: SYS_seccomp,
-        tests: vec![arg(1, SECCOMP_FILTER_FLAG_NEW_LISTENER, Op::Any)],
+        tests: vec![int(1, SECCOMP_FILTER_FLAG_NEW_LISTENER, Op::Any)],
         action: Action::Errno(EPERM_),
     });
-    // Limits and priorities of the caller only: with the same uid (a root-started
-    // agent is uid 0) the kernel would let it change processes outside the sandbox.
-    v.push(Rule {
-        name: &stringify!(SYS_prlimit64)[4..],
-        nr: SYS_prlimit64,
-        tests: vec![arg(0, u32::MAX, Op::Ne(0))],
-        action: Action::Errno(EPERM_),
-    });
+    // Priorities of a whole user: with the same uid (a root-started agent is uid 0)
+    // that reaches processes outside the sandbox. IOPRIO_WHO_USER is 3.
     v.push(Rule {
         name: &stringify!(SYS_setpriority)[4..],
         nr: SYS_setpriority,
-        tests: vec![arg(1, u32::MAX, Op::Ne(0))],
+        tests: vec![int(0, u32::MAX, Op::Eq(PRIO_USER as u64))],
         action: Action::Errno(EPERM_),
     });
     v.push(Rule {
-        name: &stringify!(SYS_setpriority)[4..],
-        nr: SYS_setpriority,
-        tests: vec![arg(0, u32::MAX, Op::Eq(PRIO_USER))],
+        name: &stringify!(SYS_ioprio_set)[4..],
+        nr: SYS_ioprio_set,
+        tests: vec![int(0, u32::MAX, Op::Eq(3))],
         action: Action::Errno(EPERM_),
     });
     v
@@ -562,6 +578,37 @@ pub fn allowed() -> Vec<Rule> {
     v
 }
 
+/// System V IPC and POSIX message queues, refused in the process tier: it shares the
+/// host's IPC namespace, where objects are found by a number or a name (not a path
+/// Landlock sees) and guarded only by their owner's uid, which a root-started agent
+/// (uid 0) or an agent of the user's own uid passes. The container tier has an IPC
+/// namespace of its own and keeps them.
+pub fn refused_ipc() -> Vec<Rule> {
+    [
+        sc!(SYS_shmget),
+        sc!(SYS_shmat),
+        sc!(SYS_shmctl),
+        sc!(SYS_shmdt),
+        sc!(SYS_semget),
+        sc!(SYS_semop),
+        sc!(SYS_semctl),
+        sc!(SYS_semtimedop),
+        sc!(SYS_msgget),
+        sc!(SYS_msgsnd),
+        sc!(SYS_msgrcv),
+        sc!(SYS_msgctl),
+        sc!(SYS_mq_open),
+        sc!(SYS_mq_unlink),
+        sc!(SYS_mq_timedsend),
+        sc!(SYS_mq_timedreceive),
+        sc!(SYS_mq_notify),
+        sc!(SYS_mq_getsetattr),
+    ]
+    .into_iter()
+    .map(|nr| plain(nr, Action::Errno(EPERM_)))
+    .collect()
+}
+
 /// The held calls.
 pub fn supervised(s: Supervise) -> Vec<Rule> {
     let mut v = vec![
@@ -575,10 +622,31 @@ pub fn supervised(s: Supervise) -> Vec<Rule> {
         Rule {
             name: &stringify!(SYS_sendto)[4..],
             nr: SYS_sendto,
-            tests: vec![arg(4, u32::MAX, Op::Ne(0))],
+            tests: vec![long(4, u64::MAX, Op::Ne(0))],
             action: Action::Notify,
         },
     ];
+    // Calls that change another process by id (`pid_t`, an `int`: 0 is the caller),
+    // which the kernel allows on any process of the same uid: held when the id is not
+    // 0, and let through only for a task of the sandbox. process_madvise names its
+    // process by a pidfd: always held.
+    for ((nr, name), id_arg) in [
+        (sc!(SYS_prlimit64), 0),
+        (sc!(SYS_setpriority), 1),
+        (sc!(SYS_ioprio_set), 1),
+        (sc!(SYS_sched_setaffinity), 0),
+        (sc!(SYS_sched_setscheduler), 0),
+        (sc!(SYS_sched_setparam), 0),
+        (sc!(SYS_sched_setattr), 0),
+    ] {
+        v.push(Rule {
+            name,
+            nr,
+            tests: vec![int(id_arg, u32::MAX, Op::Ne(0))],
+            action: Action::Notify,
+        });
+    }
+    v.push(plain(sc!(SYS_process_madvise), Action::Notify));
     // Metadata changes are `write` (SPEC §1), which Landlock does not cover: held even
     // when Landlock bounds every other file call. x86_64 numbers newer than the libc
     // crate: setxattrat 463, removexattrat 466, file_setattr 469.
@@ -664,6 +732,9 @@ pub fn supervised(s: Supervise) -> Vec<Rule> {
 /// anything else fails with ENOSYS.
 pub fn rules(s: Supervise) -> Vec<Rule> {
     let mut v = refused();
+    if s.host_ipc {
+        v.extend(refused_ipc());
+    }
     v.extend(supervised(s));
     v.extend(allowed());
     v
@@ -676,7 +747,11 @@ mod tests {
 
     #[test]
     fn filter_decisions() {
-        let p = assemble(&rules(Supervise { fs: true })).unwrap();
+        let p = assemble(&rules(Supervise {
+            fs: true,
+            host_ipc: true,
+        }))
+        .unwrap();
         let a = bpf::AUDIT_ARCH_X86_64;
         let run = |nr: c_long, args: [u64; 6]| simulate(&p, a, nr as u32, args);
         assert_eq!(run(SYS_io_uring_setup, [0; 6]), bpf::SECCOMP_RET_ERRNO | 38);
@@ -726,7 +801,11 @@ mod tests {
             bpf::SECCOMP_RET_ERRNO | 1
         );
         assert_eq!(run(SYS_read, [0; 6]), bpf::SECCOMP_RET_ALLOW);
-        let p2 = assemble(&rules(Supervise { fs: false })).unwrap();
+        let p2 = assemble(&rules(Supervise {
+            fs: false,
+            host_ipc: false,
+        }))
+        .unwrap();
         assert_eq!(
             simulate(&p2, a, SYS_openat as u32, [0; 6]),
             bpf::SECCOMP_RET_ALLOW
@@ -803,23 +882,66 @@ mod tests {
                 run(SYS_prlimit64, [0, 7, 0, 0, 0, 0]),
                 bpf::SECCOMP_RET_ALLOW
             );
-            assert_eq!(run(SYS_prlimit64, [1234, 7, 0, 0, 0, 0]), eperm);
+            let held = bpf::SECCOMP_RET_USER_NOTIF;
+            let allow = bpf::SECCOMP_RET_ALLOW;
+            assert_eq!(run(SYS_prlimit64, [1234, 7, 0, 0, 0, 0]), held);
+            // pid_t is an int: the kernel reads 0 (the caller) from 1 << 32.
+            assert_eq!(run(SYS_prlimit64, [1 << 32, 7, 0, 0, 0, 0]), allow);
+            assert_eq!(run(SYS_setpriority, [0, 0, 10, 0, 0, 0]), allow);
+            assert_eq!(run(SYS_setpriority, [0, 1234, 10, 0, 0, 0]), held);
+            for nr in [
+                SYS_sched_setaffinity,
+                SYS_sched_setscheduler,
+                SYS_sched_setparam,
+                SYS_sched_setattr,
+            ] {
+                assert_eq!(run(nr, [0, 8, 0, 0, 0, 0]), allow, "call {nr}");
+                assert_eq!(run(nr, [1234, 8, 0, 0, 0, 0]), held, "call {nr}");
+                assert_eq!(run(nr, [u32::MAX as u64, 8, 0, 0, 0, 0]), held);
+            }
+            assert_eq!(run(SYS_ioprio_set, [1, 0, 4, 0, 0, 0]), allow);
+            assert_eq!(run(SYS_ioprio_set, [1, 1234, 4, 0, 0, 0]), held);
+            assert_eq!(run(SYS_ioprio_set, [3, 0, 4, 0, 0, 0]), eperm);
+            assert_eq!(run(SYS_process_madvise, [3, 0, 1, 20, 0, 0]), held);
+            // Not on the list at all: another process's pages.
+            assert_eq!(run(SYS_migrate_pages, [0; 6]), enosys);
+            assert_eq!(run(SYS_move_pages, [0; 6]), enosys);
+            // sendto's address is a pointer: held whichever half is not 0.
+            assert_eq!(run(SYS_sendto, [3, 0, 1, 0, 1 << 32, 16]), held);
+            assert_eq!(run(SYS_sendto, [3, 0, 1, 0, 0x7f00_0000_0000, 16]), held);
+            assert_eq!(run(SYS_sendto, [3, 0, 1, 0, 0, 16]), allow);
+            // TCP Fast Open's flag: flags are an unsigned int (the low half).
             assert_eq!(
-                run(SYS_setpriority, [0, 0, 10, 0, 0, 0]),
-                bpf::SECCOMP_RET_ALLOW
+                run(SYS_sendto, [3, 0, 1, 0x2000_0000 | (1 << 32), 0, 0]),
+                bpf::SECCOMP_RET_ERRNO | EOPNOTSUPP as u32
             );
-            assert_eq!(run(SYS_setpriority, [0, 1234, 10, 0, 0, 0]), eperm);
+            assert_eq!(run(SYS_sendto, [3, 0, 1, 1 << 61, 0, 0]), allow);
+            // TIOCSTI with its high half set is still TIOCSTI to the kernel.
+            assert_eq!(run(SYS_ioctl, [0, TIOCSTI | (1 << 40), 0, 0, 0, 0]), eperm);
             assert_eq!(
                 run(SYS_setpriority, [PRIO_USER as u64, 0, 10, 0, 0, 0]),
                 eperm
+            );
+        }
+        // SysV IPC and POSIX queues: refused where the host's IPC namespace is shared.
+        for nr in [SYS_shmget, SYS_shmat, SYS_semget, SYS_msgget, SYS_mq_open] {
+            assert_eq!(run(nr, [0; 6]), eperm, "call {nr}");
+            assert_eq!(
+                simulate(&p2, a, nr as u32, [0; 6]),
+                bpf::SECCOMP_RET_ALLOW,
+                "call {nr}"
             );
         }
         // openat2's mode is in memory: held, or refused when file calls are not held.
         assert_eq!(run(SYS_openat2, [0; 6]), bpf::SECCOMP_RET_USER_NOTIF);
         assert_eq!(simulate(&p2, a, SYS_openat2 as u32, [0; 6]), enosys);
         // Every call of the list is reachable through the search tree.
+        let ipc: Vec<c_long> = refused_ipc().iter().map(|r| r.nr).collect();
         for r in allowed() {
             let got = run(r.nr, [0; 6]);
+            if ipc.contains(&r.nr) {
+                continue;
+            }
             assert!(
                 got == bpf::SECCOMP_RET_ALLOW
                     || got == bpf::SECCOMP_RET_USER_NOTIF
@@ -836,7 +958,11 @@ mod tests {
     /// instructions (the search tree's depth plus its own rules).
     #[test]
     fn filter_size_and_depth() {
-        let p = assemble(&rules(Supervise { fs: true })).unwrap();
+        let p = assemble(&rules(Supervise {
+            fs: true,
+            host_ipc: true,
+        }))
+        .unwrap();
         assert!(p.len() < 2000, "{} instructions", p.len());
         let a = bpf::AUDIT_ARCH_X86_64;
         let steps = |nr: u32| {

@@ -65,11 +65,12 @@ fn vfork_call(line: &str) -> bool {
 /// Whether no task of the sandbox but `tid` (held in a system call) can change its
 /// `what` before that call ends. Two full passes over the sandbox's tasks that agree
 /// (the same tasks, none vanished meanwhile, no sharer): a sharer made between them
-/// would have been made by a sharer the first pass saw.
-pub fn exclusive(tid: u32, our_pid: u32, what: Shares) -> bool {
+/// would have been made by a sharer the first pass saw. The sandbox's tasks are those
+/// of the strict descendants of `top` (`Supervisor::sandbox_top`).
+pub fn exclusive(tid: u32, top: u32, what: Shares) -> bool {
     let mut previous: Option<Vec<u32>> = None;
     for _ in 0..4 {
-        let tasks = sandbox_tasks(our_pid);
+        let tasks = sandbox_tasks(top);
         let mut clean = true;
         for &t in &tasks {
             if t == tid {

@@ -223,8 +223,12 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
             })
         })
         .unwrap_or_default();
+    // The process tier shares the host's IPC namespace unless MXC may make one (a
+    // root-started mxcc): then SysV IPC and POSIX message queues are refused.
+    let private_ipc = !cfg.container && sys::has_sys_admin();
     let prog = bpf::assemble(&filter::rules(Supervise {
         fs: landlock_bound::supervise_fs(&cfg.bounds) || audit_exposed,
+        host_ipc: !cfg.container && !private_ipc,
     }))
     .map_err(SetupError)?;
     let filter: Vec<libc::sock_filter> = prog
@@ -426,6 +430,7 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
         umask,
         ctty: terminal.is_some(),
         cap_last,
+        new_ipc: private_ipc,
     };
     let mut output_relay = None;
     if let Some(t) = &terminal {
@@ -835,6 +840,7 @@ pub fn describe(bounds: &crate::Bounds, container: bool) -> serde_json::Value {
     };
     let supervise = Supervise {
         fs: landlock_bound::supervise_fs(bounds),
+        host_ipc: !container && !sys::has_sys_admin(),
     };
     let mut out = json!({
         "tier": if container { "container" } else { "process" },
@@ -847,13 +853,14 @@ pub fn describe(bounds: &crate::Bounds, container: bool) -> serde_json::Value {
             "scopes": ["abstract_unix_socket", "signal"],
         },
         "seccomp": {
-            "refused": filter::refused().iter().map(rule_json).collect::<Vec<_>>(),
+            "refused": filter::refused().iter().chain(if supervise.host_ipc { filter::refused_ipc() } else { vec![] }.iter()).map(rule_json).collect::<Vec<_>>(),
             "held_for_the_supervisor": filter::supervised(supervise).iter().map(|r| r.name).collect::<Vec<_>>(),
             "allowed": filter::allowed().iter().map(|r| r.name).collect::<Vec<_>>(),
             "otherwise": {"errno": libc::ENOSYS},
         },
         "capabilities": {"sandbox": "none (bounding, ambient, inheritable, permitted, effective; securebits locked)", "supervisor": "the agent's ids, no capability"},
         "fs_supervised": supervise.fs,
+        "ipc": if container || !supervise.host_ipc { "a namespace of its own" } else { "the host's: SysV IPC and POSIX message queues refused" },
         "proxy": {"listen": "127.0.0.1 (port chosen at start)", "protocols": ["http-connect", "http", "socks5"], "env": ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"]},
         "process": {"no_new_privs": true, "new_session": true, "inherited_descriptors": "closed", "parent_death_signal": "SIGKILL"},
     });

@@ -109,6 +109,14 @@ fn errno(e: Errno) -> Reply {
 }
 
 impl Supervisor {
+    /// The process whose (strict) descendants are the sandbox's processes: the
+    /// supervisor in the process tier; in the container tier the namespace's init
+    /// (MXC's, not dumpable, never a sandbox task; it forked the command without
+    /// sharing memory or descriptors, and the process outside is its parent).
+    pub fn sandbox_top(&self) -> u32 {
+        self.container.map_or(self.our_pid, |c| c.init)
+    }
+
     /// Whether `s` is a host socket the supervisor put in the sandbox.
     fn is_outside(&self, s: &OwnedFd) -> bool {
         let Ok(st) = fs::fstat(s) else { return false };
@@ -284,6 +292,20 @@ impl Supervisor {
             libc::SYS_sendto => c.sendto(a[0] as i32, a[1], a[2], a[3] as i32, a[4], a[5]),
             libc::SYS_sendmsg => c.sendmsg(a[0] as i32, a[1], a[2] as i32),
             libc::SYS_sendmmsg => c.sendmmsg(a[0] as i32, a[1], a[2] as u32, a[3] as i32),
+            // Another process by id: `pid_t` and `int` arguments (the low half).
+            libc::SYS_prlimit64
+            | libc::SYS_sched_setaffinity
+            | libc::SYS_sched_setscheduler
+            | libc::SYS_sched_setparam
+            | libc::SYS_sched_setattr => c.other_task(a[0] as i32),
+            libc::SYS_setpriority if a[0] as i32 == libc::PRIO_PROCESS as i32 => {
+                c.other_task(a[1] as i32)
+            }
+            // IOPRIO_WHO_PROCESS
+            libc::SYS_ioprio_set if a[0] as i32 == 1 => c.other_task(a[1] as i32),
+            // A process group or a user by id: refused.
+            libc::SYS_setpriority | libc::SYS_ioprio_set => Err(Errno::PERM),
+            libc::SYS_process_madvise => c.process_madvise(a[0] as i32),
             _ => Err(Errno::NOSYS),
         };
         match r {
@@ -295,12 +317,6 @@ impl Supervisor {
 }
 
 impl Supervisor {
-    /// The process every sandboxed process descends from: `mxcc` itself in the process
-    /// tier; the namespace's init in the container tier (the process outside the
-    /// namespaces and the init are MXC's own, never part of the sandbox).
-    fn sandbox_root(&self) -> u32 {
-        self.container.map_or(self.our_pid, |c| c.init)
-    }
 
     /// Turns a decision into allowed (`true`) or denied, asking for `ask` (an answer
     /// "for this run" is remembered for this exact right and target), and records it.
@@ -1370,7 +1386,7 @@ impl Call<'_> {
             && (!self.sup.exec_exact || self.sup.engine.launch_depends_on_args(&r.path))
         {
             let tid = self.n.pid;
-            let our = self.sup.sandbox_root();
+            let our = self.sup.sandbox_top();
             let relative = !p.starts_with(b"/");
             let held = crate::race::exclusive(tid, our, sys::Shares::Memory)
                 && (!relative
@@ -1550,7 +1566,7 @@ impl Call<'_> {
     /// memory: then the kernel reads again exactly what was decided.
     fn unchanging(&self, ranges: &[(u64, u64)], files: bool) -> bool {
         let tid = self.n.pid;
-        let our = self.sup.sandbox_root();
+        let our = self.sup.sandbox_top();
         crate::race::exclusive(tid, our, sys::Shares::Memory)
             && (!files || crate::race::exclusive(tid, our, sys::Shares::Files))
             && crate::race::private_anonymous(tid, ranges)
@@ -1695,11 +1711,75 @@ impl Call<'_> {
         rustix::net::sockopt::socket_type(s).unwrap_or(rustix::net::SocketType::DGRAM)
     }
 
+    /// A call on the task `id` (in the caller's pid namespace; held because it is not
+    /// 0): continued only when that task is one of the sandbox's. The id is a register
+    /// value, decided once: no other task can change it. What remains is a pid reused
+    /// between this check and the kernel's lookup (the sandbox's task exits and an
+    /// outside process gets its number in that instant).
+    fn other_task(&mut self, id: i32) -> R {
+        if id <= 0 {
+            return Err(Errno::SRCH);
+        }
+        let ours = match self.sup.container {
+            // The caller names tasks of its own pid namespace, where only the sandbox's
+            // processes and MXC's init (1) live (no agent can make another one:
+            // unshare and namespace flags are refused).
+            Some(_) => id != 1,
+            None => self.sandbox_task(id as u32),
+        };
+        if !ours {
+            return Err(Errno::PERM);
+        }
+        self.still_valid()?;
+        Ok(Done::Reply(Reply::Continue))
+    }
+
+    /// Whether host task `tid` (a thread or a process) belongs to a sandboxed process:
+    /// beneath the supervisor in the process tier, beneath the namespace's init (never
+    /// the init itself) in the container tier; MXC's watchdog is beneath neither.
+    fn sandbox_task(&self, tid: u32) -> bool {
+        let Some(tgid) = std::fs::read_to_string(format!("/proc/{tid}/status"))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("Tgid:"))
+                    .and_then(|v| v.trim().parse::<u32>().ok())
+            })
+        else {
+            return false;
+        };
+        descends_from(tgid, self.sup.sandbox_top())
+    }
+
+    /// process_madvise names its process by a pidfd: decided on the process that
+    /// descriptor refers to (`Pid:` of its fdinfo, a host pid as the supervisor's
+    /// procfs shows it), when no other task can swap the descriptor meanwhile.
+    fn process_madvise(&mut self, fd: i32) -> R {
+        if fd < 0 {
+            return Err(Errno::BADF);
+        }
+        if !self.files_exclusive() {
+            return Err(Errno::PERM);
+        }
+        let info = std::fs::read_to_string(format!("/proc/{}/fdinfo/{fd}", self.n.pid))
+            .map_err(|_| Errno::BADF)?;
+        let pid = info
+            .lines()
+            .find_map(|l| l.strip_prefix("Pid:"))
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .ok_or(Errno::BADF)?;
+        if pid <= 0 || !self.sandbox_task(pid as u32) {
+            return Err(Errno::PERM);
+        }
+        self.still_valid()?;
+        Ok(Done::Reply(Reply::Continue))
+    }
+
     /// Whether no other task shares the caller's descriptor table: then a descriptor
     /// number the supervisor looked at names the same object when the kernel reads it
     /// again.
     fn files_exclusive(&self) -> bool {
-        crate::race::exclusive(self.n.pid, self.sup.sandbox_root(), sys::Shares::Files)
+        crate::race::exclusive(self.n.pid, self.sup.sandbox_top(), sys::Shares::Files)
             && self.still_valid().is_ok()
     }
 

@@ -213,6 +213,9 @@ pub struct ChildSetup {
     pub container: Option<ContainerSetup>,
     /// The highest capability number of this kernel (`/proc/sys/kernel/cap_last_cap`).
     pub cap_last: u32,
+    /// The process tier started with CAP_SYS_ADMIN: a private IPC namespace (made
+    /// before the capabilities go; the start fails if it cannot be made).
+    pub new_ipc: bool,
 }
 
 /// One bind mount of the container's root: `source` (a host path) at `target` (a path
@@ -354,6 +357,15 @@ pub unsafe fn child_setup(setup: &mut ChildSetup) -> io::Result<()> {
     // memory owned by `setup`, which the parent keeps alive across `fork`.
     unsafe {
         libc::umask(setup.umask as libc::mode_t);
+        // No core files: the kernel writes one where the crashing process stands (a
+        // directory Landlock lets it write but the policy may deny), past every held
+        // call. Both limits 0; raising the hard limit needs CAP_SYS_RESOURCE, which
+        // the agent never holds.
+        let no_core = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        check(libc::setrlimit(libc::RLIMIT_CORE, &no_core) as libc::c_long)?;
         // A new session: no controlling terminal, so no TIOCSTI into the user's shell.
         check(libc::setsid() as libc::c_long)?;
         if setup.ctty {
@@ -385,6 +397,11 @@ pub unsafe fn child_setup(setup: &mut ChildSetup) -> io::Result<()> {
             };
             bound_capabilities(setup.cap_last)?;
         } else {
+            // SysV IPC and POSIX queues of its own, not the host's (found by number
+            // or name, guarded by a uid the agent may share).
+            if setup.new_ipc {
+                check(libc::unshare(libc::CLONE_NEWIPC) as libc::c_long)?;
+            }
             // Bounding set and securebits first (they need CAP_SETPCAP, which a root
             // caller still holds before the id change).
             bound_capabilities(setup.cap_last)?;
@@ -1200,6 +1217,20 @@ unsafe fn watchdog_child(
         }
         libc::_exit(0);
     }
+}
+
+/// Whether this process holds CAP_SYS_ADMIN in its effective set (from
+/// `/proc/self/status`).
+pub fn has_sys_admin() -> bool {
+    const CAP_SYS_ADMIN: u32 = 21;
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("CapEff:"))
+                .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        })
+        .is_some_and(|c| c & (1 << CAP_SYS_ADMIN) != 0)
 }
 
 /// Wipes the argument and environment strings this process inherited from `mxcc`

@@ -246,6 +246,10 @@ fn escape(name: &str, agent: &str) {
         .env("HOST_SHM_ID", host.shm_id.to_string())
         .env("HOST_MQ", &host.mq_name)
         .env("HOST_PID", std::process::id().to_string())
+        .env(
+            "HOST_IPC_NS",
+            std::fs::read_link("/proc/self/ns/ipc").unwrap(),
+        )
         .env("HOST_AUDIT_LOG", &log)
         .env("HOST_AUDIT_LINK", &early)
         // In mxcc's environment only (the policy does not pass it): must not leak.

@@ -16,7 +16,14 @@ def check(r):
 def own_segment():
     i = check(libc.shmget(0, 4096, 0o1600))  # IPC_PRIVATE, IPC_CREAT|0600
     libc.shmctl(i, 0, None)  # IPC_RMID
-control("a segment of our own", own_segment)
+    return i
+# Either the sandbox has an IPC namespace of its own (the container tier; the process
+# tier started by root), where its own segments work, or it shares the host's, where
+# SysV IPC is refused altogether (a key or id there may be anyone's of the same uid).
+if os.readlink("/proc/self/ns/ipc") != os.environ["HOST_IPC_NS"]:
+    control("a segment of our own (own IPC namespace)", own_segment)
+else:
+    attack("a segment in the host's IPC namespace", own_segment)
 
 def host_segment():
     p = check(libc.shmat(int(os.environ["HOST_SHM_ID"]), None, 0o10000))  # SHM_RDONLY
