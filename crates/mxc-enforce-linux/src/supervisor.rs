@@ -281,6 +281,7 @@ impl Supervisor {
             libc::SYS_execveat => c.exec(Base::Fd(a[0] as i32), a[1], a[2], a[4] as i32),
             libc::SYS_connect => return c.connect(NetRight::Connect, a[0] as i32, a[1], a[2]),
             libc::SYS_bind => return c.connect(NetRight::Bind, a[0] as i32, a[1], a[2]),
+            libc::SYS_listen => c.listen(a[0] as i32, a[1] as i32),
             libc::SYS_sendto => c.sendto(a[0] as i32, a[1], a[2], a[3] as i32, a[4], a[5]),
             libc::SYS_sendmsg => c.sendmsg(a[0] as i32, a[1], a[2] as i32),
             libc::SYS_sendmmsg => c.sendmmsg(a[0] as i32, a[1], a[2] as u32, a[3] as i32),
@@ -1629,6 +1630,65 @@ impl Call<'_> {
                 None
             }
         }
+    }
+
+    /// `listen`: serving is decided as `bind` of the socket's actual local address
+    /// (what others can connect to), read from a duplicate of the caller's socket
+    /// (`pidfd_getfd`: the same open file); the listen is then performed on that
+    /// duplicate, never "continued" (another thread could put a different socket at
+    /// `fd` meanwhile). An unbound socket is first bound as the kernel's own
+    /// auto-bind would (the unspecified address, an ephemeral port), so the port
+    /// decided is the port served. Unix sockets: a pathname one was decided by `create`
+    /// when bound, an abstract one is scoped by Landlock. In the container tier a
+    /// socket of the sandbox's own (empty) network namespace is reachable from nothing
+    /// outside it: listening there needs no rule.
+    fn listen(&mut self, fd: i32, backlog: i32) -> R {
+        use rustix::net::AddressFamily;
+        let s = self.socket(fd)?;
+        let family = rustix::net::sockopt::socket_domain(&s)?;
+        if family == AddressFamily::UNIX {
+            rustix::net::listen(&s, backlog)?;
+            return Ok(Done::Reply(Reply::Value(0)));
+        }
+        if family != AddressFamily::INET && family != AddressFamily::INET6 {
+            return Err(Errno::OPNOTSUPP);
+        }
+        if self.sup.container.is_some() && !self.sup.is_outside(&s) {
+            rustix::net::listen(&s, backlog)?;
+            return Ok(Done::Reply(Reply::Value(0)));
+        }
+        let mut local = sys::sockname(s.as_fd()).map_err(io_errno)?;
+        if inet_raw(&local).map(|(_, p)| p) == Some(0) {
+            // Unbound (or bound to port 0 not yet chosen): bind as auto-bind does. A
+            // concurrent `bind` by another thread (itself decided) may win: then the
+            // address read next is that one.
+            let any = if family == AddressFamily::INET {
+                let mut v = vec![0u8; std::mem::size_of::<libc::sockaddr_in>()];
+                v[..2].copy_from_slice(&(libc::AF_INET as u16).to_ne_bytes());
+                v
+            } else {
+                let mut v = vec![0u8; std::mem::size_of::<libc::sockaddr_in6>()];
+                v[..2].copy_from_slice(&(libc::AF_INET6 as u16).to_ne_bytes());
+                v
+            };
+            let _ = sys::sockaddr_call(s.as_fd(), &any, true);
+            local = sys::sockname(s.as_fd()).map_err(io_errno)?;
+        }
+        if inet_raw(&local).map(|(_, p)| p) == Some(0) {
+            return Err(Errno::ADDRINUSE);
+        }
+        self.decide_addr(Op::Bind, &s, &local)?;
+        rustix::net::listen(&s, backlog)?;
+        // The port can only change under us if another thread dissolved the binding
+        // (a decided `connect`, then `connect(AF_UNSPEC)`) in between: decide what is
+        // served now, and stop serving it if denied.
+        let now = sys::sockname(s.as_fd()).map_err(io_errno)?;
+        if now != local && self.decide_addr(Op::Bind, &s, &now).is_err() {
+            let unspec = (libc::AF_UNSPEC as u16).to_ne_bytes();
+            let _ = sys::sockaddr_call(s.as_fd(), &unspec, false);
+            return Err(Errno::PERM);
+        }
+        Ok(Done::Reply(Reply::Value(0)))
     }
 
     /// A socket of the host's network namespace like the caller's `s` (family, type,

@@ -1340,6 +1340,33 @@ pub fn sockaddr_call(s: BorrowedFd<'_>, addr: &[u8], bind: bool) -> io::Result<(
     Ok(())
 }
 
+/// The local address of socket `s`, as the kernel's raw bytes (`getsockname`).
+pub fn sockname(s: BorrowedFd<'_>) -> io::Result<Vec<u8>> {
+    // SAFETY: an all-zero sockaddr_storage is valid.
+    let mut st: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: `st` is writable for `len` bytes; the kernel writes at most that much and
+    // sets `len` to the address's true length.
+    let r = unsafe {
+        libc::getsockname(
+            s.as_raw_fd(),
+            (&mut st as *mut libc::sockaddr_storage).cast::<libc::sockaddr>(),
+            &mut len,
+        )
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `st` is a plain struct of `size_of::<sockaddr_storage>()` bytes.
+    let bytes = unsafe {
+        std::slice::from_raw_parts(
+            (&st as *const libc::sockaddr_storage).cast::<u8>(),
+            std::mem::size_of::<libc::sockaddr_storage>(),
+        )
+    };
+    Ok(bytes[..(len as usize).min(bytes.len())].to_vec())
+}
+
 /// `sendto` on `s` with the exact address bytes decided (`None`: the connected peer).
 pub fn sendto_raw(
     s: BorrowedFd<'_>,
