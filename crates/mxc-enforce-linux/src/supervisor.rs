@@ -62,6 +62,9 @@ pub struct Supervisor {
     /// Sockets (by inode) the supervisor put in place of the sandbox's own to reach
     /// beyond the container's network namespace.
     pub outside: Mutex<HashSet<u64>>,
+    /// Connections to the MXC proxy the supervisor made for the sandbox, by local
+    /// port: who made them (the proxy's `from` is the program that connected).
+    pub proxy_clients: Mutex<std::collections::HashMap<u16, ProxyClient>>,
     /// The sandbox's root, opened once (see [`resolve::View::root`]).
     pub root: OwnedFd,
     /// Landlock lets the kernel execute exactly files the policy allows launching
@@ -73,6 +76,15 @@ pub struct Supervisor {
     pub learned: Option<Arc<Mutex<crate::learn::Learned>>>,
     /// What no call of the sandbox may reach (the audit log).
     pub protected: Protected,
+}
+
+/// A connection to the MXC proxy, as the supervisor made it for a sandboxed process.
+#[derive(Clone, Debug)]
+pub struct ProxyClient {
+    /// The socket's inode (the record holds only for that very socket).
+    pub inode: u64,
+    pub pid: u32,
+    pub program: String,
 }
 
 /// (device, inode) of an object.
@@ -1577,12 +1589,26 @@ impl Call<'_> {
                     ))
                 };
             }
-            Ok(Some((s, a)))
+            let proxied = match (&a, self.sup.proxy_port) {
+                (Addr::Inet(raw), Some(pp)) if right == NetRight::Connect => {
+                    matches!(inet(raw), Some((ip, port)) if port == pp
+                        && (ip.is_loopback() || ip.is_unspecified()))
+                        && Self::sock_type(&s) == rustix::net::SocketType::STREAM
+                        && !self.sup.is_outside(&s)
+                }
+                _ => false,
+            };
+            let client = if proxied {
+                Some(self.register_proxy_client(&s)?)
+            } else {
+                None
+            };
+            Ok(Some((s, a, client)))
         })();
         match decided {
             Err(e) => Some(errno(e)),
             Ok(None) => Some(Reply::Continue),
-            Ok(Some((s, a))) => {
+            Ok(Some((s, a, _))) => {
                 // Leaving the container: a socket of the host's network namespace, put
                 // in place of the sandbox's once connected.
                 let mut swap = None;
@@ -1632,6 +1658,57 @@ impl Call<'_> {
         }
     }
 
+    /// Binds `s` (unbound, or bound to port 0) as the kernel's auto-bind would: the
+    /// unspecified address, an ephemeral port. A concurrent `bind` by another thread
+    /// (itself decided) may win: then its address stands. Returns the local address.
+    fn autobind(s: &OwnedFd) -> Result<Vec<u8>, Errno> {
+        let local = sys::sockname(s.as_fd()).map_err(io_errno)?;
+        let Some((_, 0)) = inet_raw(&local) else {
+            return Ok(local);
+        };
+        let family = u16::from_ne_bytes([local[0], local[1]]);
+        let len = if i32::from(family) == libc::AF_INET {
+            std::mem::size_of::<libc::sockaddr_in>()
+        } else {
+            std::mem::size_of::<libc::sockaddr_in6>()
+        };
+        let mut any = vec![0u8; len];
+        any[..2].copy_from_slice(&family.to_ne_bytes());
+        let _ = sys::sockaddr_call(s.as_fd(), &any, true);
+        sys::sockname(s.as_fd()).map_err(io_errno)
+    }
+
+    /// Before connecting `s` to the MXC proxy for the caller: binds it (as `connect`
+    /// would) and records which process and program make the connection under its
+    /// local port, for the proxy to attribute it by (a process holding the socket
+    /// later, or sharing it, is not who connected).
+    fn register_proxy_client(&mut self, s: &OwnedFd) -> Result<u16, Errno> {
+        let local = Self::autobind(s)?;
+        let port = match inet_raw(&local) {
+            Some((_, p)) if p != 0 => p,
+            _ => return Err(Errno::ADDRINUSE),
+        };
+        let inode = fs::fstat(s)?.st_ino;
+        let pid = self.tgid();
+        let program = String::from_utf8_lossy(&self.program()).into_owned();
+        if let Ok(mut m) = self.sup.proxy_clients.lock() {
+            // Records the proxy never took up (failed connections) are bounded:
+            // forgetting them only makes a connection decided with no program.
+            if m.len() >= 4096 {
+                m.clear();
+            }
+            m.insert(
+                port,
+                ProxyClient {
+                    inode,
+                    pid,
+                    program,
+                },
+            );
+        }
+        Ok(port)
+    }
+
     /// `listen`: serving is decided as `bind` of the socket's actual local address
     /// (what others can connect to), read from a duplicate of the caller's socket
     /// (`pidfd_getfd`: the same open file); the listen is then performed on that
@@ -1657,23 +1734,8 @@ impl Call<'_> {
             rustix::net::listen(&s, backlog)?;
             return Ok(Done::Reply(Reply::Value(0)));
         }
-        let mut local = sys::sockname(s.as_fd()).map_err(io_errno)?;
-        if inet_raw(&local).map(|(_, p)| p) == Some(0) {
-            // Unbound (or bound to port 0 not yet chosen): bind as auto-bind does. A
-            // concurrent `bind` by another thread (itself decided) may win: then the
-            // address read next is that one.
-            let any = if family == AddressFamily::INET {
-                let mut v = vec![0u8; std::mem::size_of::<libc::sockaddr_in>()];
-                v[..2].copy_from_slice(&(libc::AF_INET as u16).to_ne_bytes());
-                v
-            } else {
-                let mut v = vec![0u8; std::mem::size_of::<libc::sockaddr_in6>()];
-                v[..2].copy_from_slice(&(libc::AF_INET6 as u16).to_ne_bytes());
-                v
-            };
-            let _ = sys::sockaddr_call(s.as_fd(), &any, true);
-            local = sys::sockname(s.as_fd()).map_err(io_errno)?;
-        }
+        // Unbound (or bound to port 0 not yet chosen): bound as auto-bind does.
+        let local = Self::autobind(&s)?;
         if inet_raw(&local).map(|(_, p)| p) == Some(0) {
             return Err(Errno::ADDRINUSE);
         }
@@ -2220,7 +2282,7 @@ fn host_pid_of(nspid: u32, ancestor: u32) -> Option<u32> {
 }
 
 /// The executable of process `pid`.
-fn program_of(pid: u32) -> Vec<u8> {
+pub(crate) fn program_of(pid: u32) -> Vec<u8> {
     fs::readlink(format!("/proc/{pid}/exe"), Vec::new())
         .map(|c| c.into_bytes())
         .unwrap_or_default()
