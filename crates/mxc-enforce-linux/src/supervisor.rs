@@ -1730,7 +1730,11 @@ impl Call<'_> {
         if family != AddressFamily::INET && family != AddressFamily::INET6 {
             return Err(Errno::OPNOTSUPP);
         }
-        if self.sup.container.is_some() && !self.sup.is_outside(&s) {
+        // Only a stream socket can listen: the kernel refuses the rest (no decision,
+        // no binding on its behalf).
+        if (self.sup.container.is_some() && !self.sup.is_outside(&s))
+            || Self::sock_type(&s) != rustix::net::SocketType::STREAM
+        {
             rustix::net::listen(&s, backlog)?;
             return Ok(Done::Reply(Reply::Value(0)));
         }
