@@ -616,6 +616,8 @@ pub fn supervised(s: Supervise) -> Vec<Rule> {
         plain(sc!(SYS_execveat), Action::Notify),
         plain(sc!(SYS_connect), Action::Notify),
         plain(sc!(SYS_bind), Action::Notify),
+        // Serving: decided as `bind` of the address actually listened on.
+        plain(sc!(SYS_listen), Action::Notify),
         plain(sc!(SYS_sendmsg), Action::Notify),
         plain(sc!(SYS_sendmmsg), Action::Notify),
         // `sendto` without an address uses the connected peer, already decided.

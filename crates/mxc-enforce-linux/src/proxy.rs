@@ -4,9 +4,12 @@
 //! so a name reaches the network only when the proxy decides it, resolves it and
 //! connects.
 //!
-//! Each connection is attributed to the sandboxed process that opened it (its socket's
-//! inode, found in that process's descriptors), whose program is the request's `from`.
-//! A connection from any process outside the sandbox is refused.
+//! Each connection is attributed to the sandboxed process that connected it: the
+//! supervisor performs every `connect` of the sandbox and records the caller under the
+//! socket's local port and inode; its program is the request's `from`. Every other
+//! sandboxed process holding the socket is decided too, and all must be allowed. A
+//! connection the supervisor did not make is decided with no program (`from` rules
+//! match nothing); one held by no sandboxed process is refused.
 
 use crate::supervisor::{descendants, Class, Supervisor};
 use mxc_eval::{Host, NetRequest, NetRight, Proto};
@@ -29,8 +32,19 @@ pub fn serve(listener: TcpListener, sup: Arc<Supervisor>) {
     }
 }
 
-/// Who opened `conn`: (pid, program), if it is a sandboxed process.
-fn peer(conn: &TcpStream, sup: &Supervisor) -> Option<(u32, String)> {
+/// Who a connection is decided for: (pid, program) pairs, every one of which must be
+/// allowed (the most restrictive decision wins). A program `None` is no program: rules
+/// with `from` match nothing.
+type Peers = Vec<(u32, Option<String>)>;
+
+/// Who `conn` is decided for, if it comes from the sandbox: first the process that
+/// connected, as the supervisor recorded when it performed the `connect` (no program
+/// if the connection was not made through the supervisor, or the record is not for
+/// this very socket), then the program of every other sandboxed process holding the
+/// socket now. A process holding it proves nothing about who writes to it, so a
+/// socket shared with an allowed program gains nothing; and one not held by any
+/// sandboxed process is refused (this proxy serves no one else).
+fn peer(conn: &TcpStream, sup: &Supervisor) -> Option<Peers> {
     let peer = conn.peer_addr().ok()?;
     let local = conn.local_addr().ok()?;
     // The connection's table: the sandbox's network namespace (container tier) or
@@ -41,6 +55,7 @@ fn peer(conn: &TcpStream, sup: &Supervisor) -> Option<(u32, String)> {
     };
     let inode = socket_inode(&net, peer.port(), local.port())?;
     let needle = format!("socket:[{inode}]");
+    let mut holders: Vec<(u32, String)> = Vec::new();
     for pid in descendants(sup.our_pid) {
         let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
             continue;
@@ -50,11 +65,27 @@ fn peer(conn: &TcpStream, sup: &Supervisor) -> Option<(u32, String)> {
                 let exe = std::fs::read_link(format!("/proc/{pid}/exe"))
                     .map(|p| p.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                return Some((pid, exe));
+                holders.push((pid, exe));
+                break;
             }
         }
     }
-    None
+    let connector = sup
+        .proxy_clients
+        .lock()
+        .ok()
+        .and_then(|mut m| m.remove(&peer.port()))
+        .filter(|c| c.inode == inode);
+    let mut out: Peers = match connector {
+        Some(c) => vec![(c.pid, Some(c.program))],
+        None => vec![(holders.first()?.0, None)],
+    };
+    for (pid, exe) in holders {
+        if !out.iter().any(|(_, p)| p.as_deref() == Some(exe.as_str())) {
+            out.push((pid, Some(exe)));
+        }
+    }
+    Some(out)
 }
 
 /// The inode of the TCP socket whose local port is `port` and remote port `remote`.
@@ -82,7 +113,7 @@ fn socket_inode(net: &str, port: u16, remote: u16) -> Option<u64> {
 }
 
 fn handle(conn: TcpStream, sup: &Arc<Supervisor>) -> std::io::Result<()> {
-    let Some((pid, program)) = peer(&conn, sup) else {
+    let Some(peers) = peer(&conn, sup) else {
         // Not from the sandbox: this proxy serves no one else.
         return conn.shutdown(Shutdown::Both);
     };
@@ -90,9 +121,9 @@ fn handle(conn: TcpStream, sup: &Arc<Supervisor>) -> std::io::Result<()> {
     let mut first = [0u8; 1];
     conn.peek(&mut first)?;
     if first[0] == 5 {
-        socks5(conn, sup, pid, &program)
+        socks5(conn, sup, &peers)
     } else {
-        http(conn, sup, pid, &program)
+        http(conn, sup, &peers)
     }
 }
 
@@ -183,7 +214,7 @@ fn route(
     engine: &mxc_eval::Engine,
     host: &str,
     port: u16,
-    program: &str,
+    program: Option<&str>,
     conclude: &dyn Fn(&str, mxc_eval::Decision) -> bool,
     resolve: Resolver<'_>,
 ) -> Result<Vec<SocketAddr>, Refusal> {
@@ -193,7 +224,7 @@ fn route(
             proto: Proto::Tcp,
             host: h,
             port,
-            program: Some(program.as_bytes()),
+            program: program.map(str::as_bytes),
         })
     };
     match parse_host(host).ok_or(Refusal::BadHost)? {
@@ -236,26 +267,56 @@ fn system_resolve(name: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
     Ok((name, port).to_socket_addrs()?.collect())
 }
 
-/// [`route`] for a sandboxed process, through the supervisor's asking and audit.
+/// [`route`] for a connection from the sandbox: decided for every one of `peers`,
+/// allowed only when each is (the first denial is the one recorded, naming its
+/// program); the name is resolved once, and only addresses every peer may reach are
+/// dialled.
 fn decide(
     sup: &Supervisor,
     host: &str,
     port: u16,
-    pid: u32,
-    program: &str,
+    peers: &[(u32, Option<String>)],
 ) -> Result<Vec<SocketAddr>, Refusal> {
-    let who = || (pid, program.to_string());
-    let conclude = |target: &str, d| {
-        sup.conclude(
-            "connect",
-            target,
-            target.as_bytes(),
-            d,
-            Class::Network,
-            &who,
-        )
+    let resolved: std::cell::RefCell<Option<Vec<SocketAddr>>> = Default::default();
+    let once = |name: &str, port: u16| -> std::io::Result<Vec<SocketAddr>> {
+        if let Some(a) = resolved.borrow().as_ref() {
+            return Ok(a.clone());
+        }
+        let a = system_resolve(name, port)?;
+        *resolved.borrow_mut() = Some(a.clone());
+        Ok(a)
     };
-    route(&sup.engine, host, port, program, &conclude, &system_resolve)
+    let mut out: Option<Vec<SocketAddr>> = None;
+    for (pid, program) in peers {
+        let who = || (*pid, program.clone().unwrap_or_default());
+        let conclude = |target: &str, d| {
+            sup.conclude(
+                "connect",
+                target,
+                target.as_bytes(),
+                d,
+                Class::Network,
+                &who,
+            )
+        };
+        let addrs = route(
+            &sup.engine,
+            host,
+            port,
+            program.as_deref(),
+            &conclude,
+            &once,
+        )?;
+        out = Some(match out {
+            None => addrs,
+            Some(prev) => prev.into_iter().filter(|a| addrs.contains(a)).collect(),
+        });
+    }
+    match out {
+        Some(a) if a.is_empty() => Err(Refusal::NoAddress),
+        Some(a) => Ok(a),
+        None => Err(Refusal::Denied),
+    }
 }
 
 fn dial(addrs: &[SocketAddr]) -> std::io::Result<TcpStream> {
@@ -283,7 +344,11 @@ fn splice(a: TcpStream, b: TcpStream) -> std::io::Result<()> {
     Ok(())
 }
 
-fn http(conn: TcpStream, sup: &Arc<Supervisor>, pid: u32, program: &str) -> std::io::Result<()> {
+fn http(
+    conn: TcpStream,
+    sup: &Arc<Supervisor>,
+    peers: &[(u32, Option<String>)],
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(conn.try_clone()?);
     let mut head = Vec::new();
     // Read the request head (up to the blank line).
@@ -313,7 +378,7 @@ fn http(conn: TcpStream, sup: &Arc<Supervisor>, pid: u32, program: &str) -> std:
         let Some((host, port)) = split_host_port(target, 443) else {
             return reply(&conn, "400 Bad Request", "bad CONNECT target\n");
         };
-        let Some(upstream) = upstream_for(&conn, sup, &host, port, pid, program)? else {
+        let Some(upstream) = upstream_for(&conn, sup, &host, port, peers)? else {
             return Ok(());
         };
         let mut c = conn;
@@ -339,7 +404,7 @@ fn http(conn: TcpStream, sup: &Arc<Supervisor>, pid: u32, program: &str) -> std:
     let Some((host, port)) = split_host_port(authority, 80) else {
         return reply(&conn, "400 Bad Request", "bad URL\n");
     };
-    let Some(mut upstream) = upstream_for(&conn, sup, &host, port, pid, program)? else {
+    let Some(mut upstream) = upstream_for(&conn, sup, &host, port, peers)? else {
         return Ok(());
     };
     let mut out = format!("{method} {path} {version}\r\n");
@@ -363,10 +428,9 @@ fn upstream_for(
     sup: &Supervisor,
     host: &str,
     port: u16,
-    pid: u32,
-    program: &str,
+    peers: &[(u32, Option<String>)],
 ) -> std::io::Result<Option<TcpStream>> {
-    let addrs = match decide(sup, host, port, pid, program) {
+    let addrs = match decide(sup, host, port, peers) {
         Ok(a) => a,
         Err(Refusal::BadHost) => {
             return reply(conn, "400 Bad Request", "mxc: not a host\n").map(|()| None)
@@ -425,8 +489,7 @@ fn split_host_port(s: &str, default: u16) -> Option<(String, u16)> {
 fn socks5(
     mut conn: TcpStream,
     sup: &Arc<Supervisor>,
-    pid: u32,
-    program: &str,
+    peers: &[(u32, Option<String>)],
 ) -> std::io::Result<()> {
     let mut hdr = [0u8; 2];
     conn.read_exact(&mut hdr)?;
@@ -470,7 +533,7 @@ fn socks5(
         conn.write_all(&[5, 7, 0, 1, 0, 0, 0, 0, 0, 0])?;
         return Ok(());
     }
-    let addrs = match decide(sup, &host, port, pid, program) {
+    let addrs = match decide(sup, &host, port, peers) {
         Ok(a) => a,
         Err(Refusal::Denied) => {
             conn.write_all(&[5, 2, 0, 1, 0, 0, 0, 0, 0, 0])?;
@@ -516,7 +579,7 @@ mod tests {
             Ok(to.iter().map(|&ip| SocketAddr::new(ip, port)).collect())
         };
         let conclude = |_: &str, d: mxc_eval::Decision| d.effect == mxc_eval::Effect::Allow;
-        route(e, host, 80, "/usr/bin/python3", &conclude, &resolve)
+        route(e, host, 80, Some("/usr/bin/python3"), &conclude, &resolve)
     }
 
     #[test]

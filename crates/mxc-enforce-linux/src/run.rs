@@ -350,6 +350,7 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
                 proxy_port: Some(proxy_port),
                 container,
                 outside: Mutex::new(Default::default()),
+                proxy_clients: Mutex::new(Default::default()),
                 learned: learned_for_sup,
                 exec_exact,
                 root,
@@ -485,6 +486,16 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
             });
         }
     };
+    // Set up: this process keeps no capability the agent lacks (a peer of a
+    // connection the supervisor made for the sandbox looks this pid up). Refuses to go
+    // on rather than run with them.
+    if let Err(e) = sys::drop_capabilities_after_setup(cap_last) {
+        kill_tree(our_pid, watchdog);
+        let _ = child.wait();
+        return Err(SetupError(format!(
+            "cannot drop this process's capabilities after set-up: {e}"
+        )));
+    }
     if let Some(sup) = sup_slot.lock().ok().and_then(|s| s.clone()) {
         if let Some(a) = &sup.audit {
             if let Ok(mut a) = a.lock() {

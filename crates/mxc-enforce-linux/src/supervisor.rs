@@ -62,6 +62,9 @@ pub struct Supervisor {
     /// Sockets (by inode) the supervisor put in place of the sandbox's own to reach
     /// beyond the container's network namespace.
     pub outside: Mutex<HashSet<u64>>,
+    /// Connections to the MXC proxy the supervisor made for the sandbox, by local
+    /// port: who made them (the proxy's `from` is the program that connected).
+    pub proxy_clients: Mutex<std::collections::HashMap<u16, ProxyClient>>,
     /// The sandbox's root, opened once (see [`resolve::View::root`]).
     pub root: OwnedFd,
     /// Landlock lets the kernel execute exactly files the policy allows launching
@@ -73,6 +76,15 @@ pub struct Supervisor {
     pub learned: Option<Arc<Mutex<crate::learn::Learned>>>,
     /// What no call of the sandbox may reach (the audit log).
     pub protected: Protected,
+}
+
+/// A connection to the MXC proxy, as the supervisor made it for a sandboxed process.
+#[derive(Clone, Debug)]
+pub struct ProxyClient {
+    /// The socket's inode (the record holds only for that very socket).
+    pub inode: u64,
+    pub pid: u32,
+    pub program: String,
 }
 
 /// (device, inode) of an object.
@@ -289,6 +301,7 @@ impl Supervisor {
             libc::SYS_execveat => c.exec(Base::Fd(a[0] as i32), a[1], a[2], a[4] as i32),
             libc::SYS_connect => return c.connect(NetRight::Connect, a[0] as i32, a[1], a[2]),
             libc::SYS_bind => return c.connect(NetRight::Bind, a[0] as i32, a[1], a[2]),
+            libc::SYS_listen => c.listen(a[0] as i32, a[1] as i32),
             libc::SYS_sendto => c.sendto(a[0] as i32, a[1], a[2], a[3] as i32, a[4], a[5]),
             libc::SYS_sendmsg => c.sendmsg(a[0] as i32, a[1], a[2] as i32),
             libc::SYS_sendmmsg => c.sendmmsg(a[0] as i32, a[1], a[2] as u32, a[3] as i32),
@@ -1599,12 +1612,26 @@ impl Call<'_> {
                     ))
                 };
             }
-            Ok(Some((s, a)))
+            let proxied = match (&a, self.sup.proxy_port) {
+                (Addr::Inet(raw), Some(pp)) if right == NetRight::Connect => {
+                    matches!(inet(raw), Some((ip, port)) if port == pp
+                        && (ip.is_loopback() || ip.is_unspecified()))
+                        && Self::sock_type(&s) == rustix::net::SocketType::STREAM
+                        && !self.sup.is_outside(&s)
+                }
+                _ => false,
+            };
+            let client = if proxied {
+                Some(self.register_proxy_client(&s)?)
+            } else {
+                None
+            };
+            Ok(Some((s, a, client)))
         })();
         match decided {
             Err(e) => Some(errno(e)),
             Ok(None) => Some(Reply::Continue),
-            Ok(Some((s, a))) => {
+            Ok(Some((s, a, _))) => {
                 // Leaving the container: a socket of the host's network namespace, put
                 // in place of the sandbox's once connected.
                 let mut swap = None;
@@ -1652,6 +1679,105 @@ impl Call<'_> {
                 None
             }
         }
+    }
+
+    /// Binds `s` (unbound, or bound to port 0) as the kernel's auto-bind would: the
+    /// unspecified address, an ephemeral port. A concurrent `bind` by another thread
+    /// (itself decided) may win: then its address stands. Returns the local address.
+    fn autobind(s: &OwnedFd) -> Result<Vec<u8>, Errno> {
+        let local = sys::sockname(s.as_fd()).map_err(io_errno)?;
+        let Some((_, 0)) = inet_raw(&local) else {
+            return Ok(local);
+        };
+        let family = u16::from_ne_bytes([local[0], local[1]]);
+        let len = if i32::from(family) == libc::AF_INET {
+            std::mem::size_of::<libc::sockaddr_in>()
+        } else {
+            std::mem::size_of::<libc::sockaddr_in6>()
+        };
+        let mut any = vec![0u8; len];
+        any[..2].copy_from_slice(&family.to_ne_bytes());
+        let _ = sys::sockaddr_call(s.as_fd(), &any, true);
+        sys::sockname(s.as_fd()).map_err(io_errno)
+    }
+
+    /// Before connecting `s` to the MXC proxy for the caller: binds it (as `connect`
+    /// would) and records which process and program make the connection under its
+    /// local port, for the proxy to attribute it by (a process holding the socket
+    /// later, or sharing it, is not who connected).
+    fn register_proxy_client(&mut self, s: &OwnedFd) -> Result<u16, Errno> {
+        let local = Self::autobind(s)?;
+        let port = match inet_raw(&local) {
+            Some((_, p)) if p != 0 => p,
+            _ => return Err(Errno::ADDRINUSE),
+        };
+        let inode = fs::fstat(s)?.st_ino;
+        let pid = self.tgid();
+        let program = String::from_utf8_lossy(&self.program()).into_owned();
+        if let Ok(mut m) = self.sup.proxy_clients.lock() {
+            // Records the proxy never took up (failed connections) are bounded:
+            // forgetting them only makes a connection decided with no program.
+            if m.len() >= 4096 {
+                m.clear();
+            }
+            m.insert(
+                port,
+                ProxyClient {
+                    inode,
+                    pid,
+                    program,
+                },
+            );
+        }
+        Ok(port)
+    }
+
+    /// `listen`: serving is decided as `bind` of the socket's actual local address
+    /// (what others can connect to), read from a duplicate of the caller's socket
+    /// (`pidfd_getfd`: the same open file); the listen is then performed on that
+    /// duplicate, never "continued" (another thread could put a different socket at
+    /// `fd` meanwhile). An unbound socket is first bound as the kernel's own
+    /// auto-bind would (the unspecified address, an ephemeral port), so the port
+    /// decided is the port served. Unix sockets: a pathname one was decided by `create`
+    /// when bound, an abstract one is scoped by Landlock. In the container tier a
+    /// socket of the sandbox's own (empty) network namespace is reachable from nothing
+    /// outside it: listening there needs no rule.
+    fn listen(&mut self, fd: i32, backlog: i32) -> R {
+        use rustix::net::AddressFamily;
+        let s = self.socket(fd)?;
+        let family = rustix::net::sockopt::socket_domain(&s)?;
+        if family == AddressFamily::UNIX {
+            rustix::net::listen(&s, backlog)?;
+            return Ok(Done::Reply(Reply::Value(0)));
+        }
+        if family != AddressFamily::INET && family != AddressFamily::INET6 {
+            return Err(Errno::OPNOTSUPP);
+        }
+        // Only a stream socket can listen: the kernel refuses the rest (no decision,
+        // no binding on its behalf).
+        if (self.sup.container.is_some() && !self.sup.is_outside(&s))
+            || Self::sock_type(&s) != rustix::net::SocketType::STREAM
+        {
+            rustix::net::listen(&s, backlog)?;
+            return Ok(Done::Reply(Reply::Value(0)));
+        }
+        // Unbound (or bound to port 0 not yet chosen): bound as auto-bind does.
+        let local = Self::autobind(&s)?;
+        if inet_raw(&local).map(|(_, p)| p) == Some(0) {
+            return Err(Errno::ADDRINUSE);
+        }
+        self.decide_addr(Op::Bind, &s, &local)?;
+        rustix::net::listen(&s, backlog)?;
+        // The port can only change under us if another thread dissolved the binding
+        // (a decided `connect`, then `connect(AF_UNSPEC)`) in between: decide what is
+        // served now, and stop serving it if denied.
+        let now = sys::sockname(s.as_fd()).map_err(io_errno)?;
+        if now != local && self.decide_addr(Op::Bind, &s, &now).is_err() {
+            let unspec = (libc::AF_UNSPEC as u16).to_ne_bytes();
+            let _ = sys::sockaddr_call(s.as_fd(), &unspec, false);
+            return Err(Errno::PERM);
+        }
+        Ok(Done::Reply(Reply::Value(0)))
     }
 
     /// A socket of the host's network namespace like the caller's `s` (family, type,
@@ -2247,7 +2373,7 @@ fn host_pid_of(nspid: u32, ancestor: u32) -> Option<u32> {
 }
 
 /// The executable of process `pid`.
-fn program_of(pid: u32) -> Vec<u8> {
+pub(crate) fn program_of(pid: u32) -> Vec<u8> {
     fs::readlink(format!("/proc/{pid}/exe"), Vec::new())
         .map(|c| c.into_bytes())
         .unwrap_or_default()

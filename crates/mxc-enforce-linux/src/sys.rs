@@ -593,6 +593,66 @@ fn clear_capabilities() -> io::Result<()> {
     Ok(())
 }
 
+/// CAP_KILL: what MXC's own process keeps once the sandbox runs (to stop it).
+const CAP_KILL: u32 = 5;
+
+/// Drops every capability of the calling thread but CAP_KILL, and (with CAP_SETPCAP)
+/// every one but CAP_KILL from its bounding set, after the sandbox is set up. The
+/// supervisor performs `connect` for the sandbox, so a peer that looks its pid up
+/// (SO_PEERCRED) finds this process: it must hold no more than the agent could
+/// (CAP_KILL reaches nothing the agent's own uid cannot, as the agent runs with this
+/// process's uid). Checks that nothing else is left.
+pub fn drop_capabilities_after_setup(cap_last: u32) -> io::Result<()> {
+    let caps = capget()?;
+    let has_setpcap = caps[0].effective & (1 << CAP_SETPCAP) != 0;
+    // SAFETY: prctl and capset on integers and on a header and data that live across
+    // the calls.
+    unsafe {
+        if has_setpcap {
+            for cap in (0..=cap_last).filter(|&c| c != CAP_KILL) {
+                check(
+                    libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0)
+                        as libc::c_long,
+                )?;
+            }
+        }
+        check(libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL,
+            0,
+            0,
+            0,
+        ) as libc::c_long)?;
+        let mut h = CapHeader {
+            version: LINUX_CAPABILITY_VERSION_3,
+            pid: 0,
+        };
+        let kill = caps[0].permitted & (1 << CAP_KILL);
+        let d = [
+            CapData {
+                effective: kill,
+                permitted: kill,
+                inheritable: 0,
+            },
+            CapData::default(),
+        ];
+        check(libc::syscall(
+            libc::SYS_capset,
+            &mut h as *mut CapHeader,
+            d.as_ptr(),
+        ))?;
+    }
+    let left = capget()?;
+    if left[0].effective & !(1 << CAP_KILL) != 0
+        || left[0].permitted & !(1 << CAP_KILL) != 0
+        || left[0].inheritable != 0
+        || left[1].effective | left[1].permitted | left[1].inheritable != 0
+    {
+        return Err(io::Error::from_raw_os_error(libc::EPERM));
+    }
+    Ok(())
+}
+
 /// Writes `"ID ID 1\n"` to `path` (an id map of this process's new user namespace).
 ///
 /// # Safety
@@ -1369,6 +1429,33 @@ pub fn sockaddr_call(s: BorrowedFd<'_>, addr: &[u8], bind: bool) -> io::Result<(
         return Err(io::Error::last_os_error());
     }
     Ok(())
+}
+
+/// The local address of socket `s`, as the kernel's raw bytes (`getsockname`).
+pub fn sockname(s: BorrowedFd<'_>) -> io::Result<Vec<u8>> {
+    // SAFETY: an all-zero sockaddr_storage is valid.
+    let mut st: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: `st` is writable for `len` bytes; the kernel writes at most that much and
+    // sets `len` to the address's true length.
+    let r = unsafe {
+        libc::getsockname(
+            s.as_raw_fd(),
+            (&mut st as *mut libc::sockaddr_storage).cast::<libc::sockaddr>(),
+            &mut len,
+        )
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `st` is a plain struct of `size_of::<sockaddr_storage>()` bytes.
+    let bytes = unsafe {
+        std::slice::from_raw_parts(
+            (&st as *const libc::sockaddr_storage).cast::<u8>(),
+            std::mem::size_of::<libc::sockaddr_storage>(),
+        )
+    };
+    Ok(bytes[..(len as usize).min(bytes.len())].to_vec())
 }
 
 /// `sendto` on `s` with the exact address bytes decided (`None`: the connected peer).

@@ -794,3 +794,58 @@ fn learn_pts() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The pid a connection made by the supervisor carries (SO_PEERCRED) is mxcc's own
+/// process: a service that looks it up must find no capability the agent lacks. While
+/// the sandbox runs, mxcc's process (its main thread, what `/proc/PID/status` shows)
+/// holds at most CAP_KILL, in every set, the bounding set included.
+fn mxcc_holds_no_capabilities(agent: &str) {
+    let root = std::env::temp_dir().join(format!("mxc-escape-{}-caps-{agent}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let work = root.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let suite = suite().canonicalize().unwrap();
+    let mut child = mxcc_run(&work, &suite, &root.join("audit.log"), agent)
+        .args(["--", "/usr/bin/sleep", "5"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    // Set-up done: the command started (the audit log's "run started").
+    let log = root.join("audit.log");
+    let mut seen = String::new();
+    for _ in 0..100 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        if std::fs::read_to_string(&log).is_ok_and(|l| l.contains("run started")) {
+            seen = std::fs::read_to_string(&status).unwrap_or_default();
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&root);
+    assert!(!seen.is_empty(), "the sandboxed command never started");
+    for set in ["CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:"] {
+        let v = seen
+            .lines()
+            .find_map(|l| l.strip_prefix(set))
+            .map(|v| u64::from_str_radix(v.trim(), 16).unwrap())
+            .unwrap();
+        assert_eq!(
+            v & !(1 << 5),
+            0,
+            "mxcc ({agent}) holds capabilities while the sandbox runs: {set} {v:x}"
+        );
+    }
+}
+
+#[test]
+fn mxcc_holds_no_capabilities_process() {
+    mxcc_holds_no_capabilities("escape");
+}
+
+#[test]
+fn mxcc_holds_no_capabilities_container() {
+    mxcc_holds_no_capabilities("escape-container");
+}
