@@ -96,7 +96,21 @@ pub fn widened(b: &Bounds) -> bool {
 /// Whether file calls must go to the supervisor: the rules are not all Landlock can
 /// express, or their grants land wider than the rules.
 pub fn supervise_fs(b: &Bounds) -> bool {
-    !b.fs_exact || widened(b)
+    !b.fs_exact || widened(b) || reaches_procfs(b)
+}
+
+/// Whether a grant (other than execute alone) lands on `/proc`, beneath it, or on a
+/// directory above it with its subtree. Landlock cannot tell the sandbox's processes
+/// from the others there (`/proc/PID/cmdline`, `status`, `maps` of any process of the
+/// machine), so such a policy is supervised: procfs is then decided on the process
+/// reached.
+fn reaches_procfs(b: &Bounds) -> bool {
+    let proc_ = Path::new("/proc");
+    b.fs.iter().any(|g| {
+        let r = g.rights;
+        (r.read || r.write || r.create || r.delete)
+            && (g.path.starts_with(proc_) || (g.subtree && proc_.starts_with(&g.path)))
+    })
 }
 
 /// A ruleset with the signal and abstract-socket scopes only (`--learn`: the files of
@@ -365,6 +379,30 @@ pub fn probe() -> Result<(), SetupError> {
 mod tests {
     use super::*;
     use crate::{FsRights, Grant};
+
+    #[test]
+    fn grants_on_procfs_are_supervised() {
+        let read = FsRights {
+            read: true,
+            ..FsRights::default()
+        };
+        let exec = FsRights {
+            execute: true,
+            ..FsRights::default()
+        };
+        let b = |gs: Vec<Grant>| Bounds {
+            fs: gs,
+            fs_exact: true,
+            ..Bounds::default()
+        };
+        assert!(reaches_procfs(&b(vec![grant("/proc", read, true)])));
+        assert!(reaches_procfs(&b(vec![grant("/proc/self/status", read, false)])));
+        assert!(reaches_procfs(&b(vec![grant("/", read, true)])));
+        assert!(!reaches_procfs(&b(vec![grant("/", read, false)])));
+        assert!(!reaches_procfs(&b(vec![grant("/usr", read, true)])));
+        assert!(!reaches_procfs(&b(vec![grant("/proc", exec, true)])));
+        assert!(!reaches_procfs(&b(vec![grant("/process", read, true)])));
+    }
 
     fn grant(path: &str, rights: FsRights, subtree: bool) -> Grant {
         Grant {

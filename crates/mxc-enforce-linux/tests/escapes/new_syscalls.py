@@ -10,7 +10,10 @@ SECRET = f"{WORK}/secret/key".encode()
 OK = f"{WORK}/ok".encode()
 
 def call(nr, *args):
-    r = libc.syscall(nr, *args)
+    # ctypes passes a Python int as a 32-bit int: through variadic syscall() a 64-bit
+    # argument (size_t) would carry garbage in its upper half, which the kernel (and
+    # MXC, before deciding) answers EINVAL whatever the file. Sizes go as c_size_t.
+    r = libc.syscall(ctypes.c_long(nr), *args)
     if r < 0:
         e = ctypes.get_errno()
         raise OSError(e, os.strerror(e))
@@ -26,7 +29,16 @@ def reached(nr, *args):
         raise
 
 fattr = ctypes.create_string_buffer(24)  # struct file_attr (FILE_ATTR_SIZE_VER0)
-control("file_getattr of an allowed file", lambda: reached(468, AT_FDCWD, OK, fattr, 24, 0))
+def allowed_getattr():
+    try:
+        return reached(468, AT_FDCWD, OK, fattr, 24, 0)
+    except OSError as e:
+        if e.errno != errno.ENOSYS:
+            raise
+        # MXC answers file_getattr/file_setattr ENOSYS whatever the file (as a kernel
+        # older than 6.17 would): then the attacks below must get ENOSYS too.
+        print("note: file_getattr is ENOSYS here, for every file")
+control("file_getattr of an allowed file (or ENOSYS for every file)", allowed_getattr)
 attack("file_getattr of the secret", lambda: reached(468, AT_FDCWD, SECRET, fattr, 24, 0))
 # FS_XFLAG_NODUMP (0x80): a flag anyone owning the file may set.
 attack("file_setattr of the secret", lambda: reached(469, AT_FDCWD, SECRET,
@@ -37,11 +49,11 @@ class XattrArgs(ctypes.Structure):
 buf = ctypes.create_string_buffer(256)
 xa = XattrArgs(ctypes.addressof(buf), 256, 0)
 attack("getxattrat of the secret", lambda: reached(464, AT_FDCWD, SECRET, 0, b"user.mxc",
-                                                   ctypes.byref(xa), ctypes.sizeof(xa)))
+                                                   ctypes.byref(xa), ctypes.c_size_t(ctypes.sizeof(xa))))
 attack("listxattrat of the secret", lambda: reached(465, AT_FDCWD, SECRET, 0, buf, 256))
 val = ctypes.create_string_buffer(b"x")
 xs = XattrArgs(ctypes.addressof(val), 1, 0)
 attack("setxattrat on the secret", lambda: reached(463, AT_FDCWD, SECRET, 0, b"user.mxc",
-                                                   ctypes.byref(xs), ctypes.sizeof(xs)))
+                                                   ctypes.byref(xs), ctypes.c_size_t(ctypes.sizeof(xs))))
 attack("removexattrat on the secret", lambda: reached(466, AT_FDCWD, SECRET, 0, b"user.mxc"))
 attack("fchmodat2 of the secret", lambda: reached(452, AT_FDCWD, SECRET, 0o644, 0))
