@@ -96,10 +96,15 @@ pub fn plan(bounds: &Bounds, cwd: &Path) -> MountPlan {
     let mut wanted: Vec<(PathBuf, bool, bool)> = Vec::new();
     let mut links: Vec<(PathBuf, PathBuf)> = Vec::new();
     for g in &bounds.fs {
-        let Some((at, _)) = crate::landlock_bound::placed(&g.path) else {
-            continue;
-        };
-        let Some((canon, l)) = canonical_with_links(&at) else {
+        // Placed as Landlock places it: a symbolic link an agent could have planted
+        // is never followed (the grant lands on the directory holding it); trusted
+        // links on the way (the ELF loader's chain) are recreated inside.
+        let Some(crate::landlock_bound::Placed {
+            at: canon,
+            links: l,
+            ..
+        }) = crate::landlock_bound::placed_in(&g.path, bounds)
+        else {
             continue;
         };
         links.extend(l);

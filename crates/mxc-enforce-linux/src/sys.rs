@@ -839,13 +839,39 @@ unsafe fn enter_container(
         }
         // Take every bind's source before the staging tmpfs can hide any of them.
         for (i, b) in c.binds.iter().enumerate() {
-            let fd = check(libc::syscall(
-                libc::SYS_open_tree,
+            // The source is reached without following any symbolic link (the plan
+            // holds none): one swapped in since the plan was made fails the run
+            // instead of binding where it points.
+            #[repr(C)]
+            struct OpenHow {
+                flags: u64,
+                mode: u64,
+                resolve: u64,
+            }
+            let how = OpenHow {
+                flags: (libc::O_PATH | libc::O_CLOEXEC) as u64,
+                mode: 0,
+                resolve: libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS,
+            };
+            let src = check(libc::syscall(
+                libc::SYS_openat2,
                 libc::AT_FDCWD,
                 b.source.as_ptr(),
-                OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint | AT_RECURSIVE,
+                &how as *const OpenHow,
+                std::mem::size_of::<OpenHow>(),
             ))
             .map_err(|e| (4, i as u32, e))?;
+            let fd = check(libc::syscall(
+                libc::SYS_open_tree,
+                src as libc::c_int,
+                c"".as_ptr(),
+                OPEN_TREE_CLONE
+                    | libc::O_CLOEXEC as libc::c_uint
+                    | AT_RECURSIVE
+                    | libc::AT_EMPTY_PATH as libc::c_uint,
+            ));
+            libc::close(src as libc::c_int);
+            let fd = fd.map_err(|e| (4, i as u32, e))?;
             c.tree_fds[i] = fd as RawFd;
             if b.readonly {
                 let attr = MountAttr {
