@@ -247,6 +247,8 @@ pub struct ContainerSetup {
     pub links: Vec<(std::ffi::CString, std::ffi::CString)>,
     /// `STAGE/proc`, where the private procfs goes.
     pub proc_dir: std::ffi::CString,
+    /// `STAGE/dev/pts`, where a devpts of the sandbox's own goes (`--learn`).
+    pub devpts_dir: Option<std::ffi::CString>,
     /// The working directory, in the new root.
     pub cwd: std::ffi::CString,
     /// The port the proxy listens on, on the namespace's loopback.
@@ -307,6 +309,7 @@ pub const STEPS: &[&str] = &[
     "making an overlay",
     "mounting an overlay (move_mount)",
     "entering the agent's user namespace",
+    "mounting the private devpts",
 ];
 
 fn check(r: libc::c_long) -> io::Result<libc::c_long> {
@@ -955,6 +958,17 @@ unsafe fn enter_container(
             std::ptr::null(),
         ) as libc::c_long)
         .map_err(at(11))?;
+        if let Some(pts) = &c.devpts_dir {
+            // A new instance: none of the host's terminals are in it.
+            check(libc::mount(
+                c"devpts".as_ptr(),
+                pts.as_ptr(),
+                c"devpts".as_ptr(),
+                libc::MS_NOSUID | libc::MS_NOEXEC,
+                c"newinstance,ptmxmode=0666,mode=0620".as_ptr().cast(),
+            ) as libc::c_long)
+            .map_err(at(22))?;
+        }
         check(libc::chdir(c.stage.as_ptr()) as libc::c_long).map_err(at(12))?;
         check(libc::syscall(
             libc::SYS_pivot_root,
