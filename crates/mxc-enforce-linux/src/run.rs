@@ -346,6 +346,7 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
                 proxy_port: Some(proxy_port),
                 container,
                 outside: Mutex::new(Default::default()),
+                run_sockets: Mutex::new(Default::default()),
                 learned: learned_for_sup,
                 exec_exact,
                 root,
