@@ -1645,11 +1645,11 @@ impl Call<'_> {
             Err(e) => Some(errno(e)),
             Ok(None) => Some(Reply::Continue),
             Ok(Some((s, a))) if right == NetRight::Bind && matches!(a, Addr::Unix(_)) => {
-                // A unix socket file: bound here (it does not block), and remembered as
-                // the sandbox's own (see `run_sockets`).
+                // A unix socket file: bound here (it does not block), and, when
+                // learning, remembered as the sandbox's own (see `run_sockets`).
                 let Addr::Unix(r) = &a else { unreachable!() };
                 let res = a.sockaddr().and_then(|sa| sa.call(s.as_fd(), true));
-                if res.is_ok() {
+                if res.is_ok() && self.sup.learned.is_some() {
                     let st = r.dir().ok().and_then(|d| {
                         rustix::fs::statat(d, &r.name[..], rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
                             .ok()
