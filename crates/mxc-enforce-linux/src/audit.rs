@@ -240,7 +240,7 @@ impl Audit {
                 let r = g.rights;
                 r.read || r.write || r.create || r.delete
             })
-            .filter_map(|g| crate::landlock_bound::placed(&g.path).map(|(p, _)| p))
+            .filter_map(|g| crate::landlock_bound::placed(&g.path, bounds).map(|(p, _)| p))
             .map(|p| std::fs::canonicalize(&p).unwrap_or(p))
             .collect();
         if grants.is_empty() {

@@ -36,6 +36,9 @@ pub struct MountPlan {
     pub overlays: Vec<PathBuf>,
     /// The working directory inside.
     pub cwd: PathBuf,
+    /// A devpts of the sandbox's own at `/dev/pts` (`newinstance`, `/dev/ptmx` a link
+    /// to its `ptmx`): `--learn`, which must not reach the host's terminals.
+    pub devpts: bool,
 }
 
 fn under(p: &Path, dir: &Path) -> bool {
@@ -96,10 +99,15 @@ pub fn plan(bounds: &Bounds, cwd: &Path) -> MountPlan {
     let mut wanted: Vec<(PathBuf, bool, bool)> = Vec::new();
     let mut links: Vec<(PathBuf, PathBuf)> = Vec::new();
     for g in &bounds.fs {
-        let Some((at, _)) = crate::landlock_bound::placed(&g.path) else {
-            continue;
-        };
-        let Some((canon, l)) = canonical_with_links(&at) else {
+        // Placed as Landlock places it: a symbolic link an agent could have planted
+        // is never followed (the grant lands on the directory holding it); trusted
+        // links on the way (the ELF loader's chain) are recreated inside.
+        let Some(crate::landlock_bound::Placed {
+            at: canon,
+            links: l,
+            ..
+        }) = crate::landlock_bound::placed_in(&g.path, bounds)
+        else {
             continue;
         };
         links.extend(l);
@@ -221,6 +229,7 @@ pub fn plan(bounds: &Bounds, cwd: &Path) -> MountPlan {
         dirs,
         files,
         links,
+        devpts: false,
         overlays: Vec::new(),
         cwd,
     }
@@ -234,8 +243,6 @@ const LEARN_DEVICES: &[&str] = &[
     "/dev/random",
     "/dev/urandom",
     "/dev/tty",
-    "/dev/ptmx",
-    "/dev/pts",
 ];
 
 /// The throwaway view of `--learn`: every directory at the top of the host's root
@@ -300,6 +307,16 @@ pub fn plan_learn(cwd: &Path) -> MountPlan {
             }
         }
     }
+    // Terminals: a devpts instance of the run's own, never the host's (whose every
+    // terminal, another session's or the one that started mxcc, could be opened,
+    // written to and read from). The run's own terminal, if any, is the pty MXC made
+    // for it, reached through its descriptors.
+    if m.dirs.iter().any(|d| d == special[1]) {
+        m.dirs.push(PathBuf::from("/dev/pts"));
+        m.links
+            .push((PathBuf::from("/dev/ptmx"), PathBuf::from("pts/ptmx")));
+        m.devpts = true;
+    }
     if !m.dirs.iter().any(|d| d == special[0]) {
         m.dirs.push(special[0].to_path_buf());
     }
@@ -321,6 +338,25 @@ mod tests {
             },
             subtree: true,
         }
+    }
+
+    /// `--learn` never binds the host's terminals: a devpts of its own, `/dev/ptmx` its
+    /// `ptmx`.
+    #[test]
+    fn learn_has_a_devpts_of_its_own() {
+        let m = plan_learn(Path::new("/"));
+        assert!(m.devpts);
+        assert!(
+            !m.binds
+                .iter()
+                .any(|b| b.path.starts_with("/dev/pts") || b.path == Path::new("/dev/ptmx")),
+            "{:?}",
+            m.binds
+        );
+        assert!(m.dirs.contains(&PathBuf::from("/dev/pts")));
+        assert!(m
+            .links
+            .contains(&(PathBuf::from("/dev/ptmx"), PathBuf::from("pts/ptmx"))));
     }
 
     #[test]

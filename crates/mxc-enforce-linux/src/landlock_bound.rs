@@ -5,8 +5,8 @@
 
 use crate::{Bounds, FsRights, SetupError};
 use landlock::{
-    Access, AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, NetPort, PathBeneath, PathFd,
-    Ruleset, RulesetAttr, RulesetCreatedAttr, Scope, ABI,
+    Access, AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, NetPort, PathBeneath, Ruleset,
+    RulesetAttr, RulesetCreatedAttr, Scope, ABI,
 };
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
@@ -51,22 +51,147 @@ fn handled_fs() -> BitFlags<AccessFs> {
     AccessFs::from_all(ABI::V3)
 }
 
-/// Where each grant lands: the path itself if it exists, else its nearest existing
-/// ancestor (a wider grant, so the bound stays an over-approximation).
-pub(crate) fn placed(path: &Path) -> Option<(PathBuf, bool)> {
-    let mut p = path.to_path_buf();
-    let mut moved = false;
-    loop {
-        match std::fs::metadata(&p) {
-            Ok(m) => return Some((p, m.is_dir() || moved)),
-            Err(_) => {
-                if !p.pop() {
-                    return None;
-                }
-                moved = true;
+/// Where a grant lands, found without following any symbolic link an agent could have
+/// planted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Placed {
+    /// The path the grant is made on: no symbolic link in it.
+    pub at: PathBuf,
+    /// Whether it is (or stands for, when the rule's path is not reached) a directory.
+    pub dir: bool,
+    /// Whether the rule's path itself was reached (through trusted links only).
+    pub exact: bool,
+    /// The trusted links followed: (where the link is, its target as written).
+    pub links: Vec<(PathBuf, PathBuf)>,
+}
+
+/// Whether the symbolic link at `link` is one no agent could have made: owned by root,
+/// in a root-owned directory that neither group nor others may write, and no grant of
+/// the policy lets the agent change that directory (a grant with write, create or
+/// delete on it or on a directory above it). The system's own links (`/bin`, `/lib64`,
+/// the ELF loader's chain, `/etc/alternatives`) are such links; one planted in a tree
+/// the agent may change (by this run or an earlier one) is not.
+fn trusted_link(link: &Path, b: &Bounds) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Some(parent) = link.parent() else {
+        return false;
+    };
+    let (Ok(lm), Ok(pm)) = (
+        std::fs::symlink_metadata(link),
+        std::fs::symlink_metadata(parent),
+    ) else {
+        return false;
+    };
+    if lm.uid() != 0 || pm.uid() != 0 || !pm.is_dir() || pm.mode() & 0o022 != 0 {
+        return false;
+    }
+    !b.fs.iter().any(|g| {
+        let r = g.rights;
+        (r.write || r.create || r.delete) && (link.starts_with(&g.path) || parent == g.path)
+    })
+}
+
+/// Where the grant of `path` lands, walked component by component from `/` without
+/// following symbolic links except [trusted](trusted_link) ones: the path itself if it
+/// exists; else (missing, or a component that is an untrusted link) the last directory
+/// reached before it, a wider grant (the bound stays an over-approximation, and
+/// [`widened`] says file calls must then be supervised). A planted link never moves a
+/// grant to where it points.
+pub(crate) fn placed_in(path: &Path, b: &Bounds) -> Option<Placed> {
+    use std::collections::VecDeque;
+    use std::path::Component;
+    if !path.is_absolute() {
+        return None;
+    }
+    let mut queue: VecDeque<std::ffi::OsString> = VecDeque::new();
+    let push_front = |queue: &mut VecDeque<std::ffi::OsString>, p: &Path| -> bool {
+        let mut parts = Vec::new();
+        for c in p.components() {
+            match c {
+                Component::Normal(n) => parts.push(n.to_os_string()),
+                Component::ParentDir => parts.push("..".into()),
+                Component::RootDir | Component::CurDir => {}
+                Component::Prefix(_) => return false,
             }
         }
+        for c in parts.into_iter().rev() {
+            queue.push_front(c);
+        }
+        true
+    };
+    if !push_front(&mut queue, path) {
+        return None;
     }
+    let mut cur = PathBuf::from("/");
+    let mut links = Vec::new();
+    let mut followed = 0;
+    let stop = |cur: PathBuf, links| {
+        Some(Placed {
+            at: cur,
+            dir: true,
+            exact: false,
+            links,
+        })
+    };
+    while let Some(c) = queue.pop_front() {
+        if c == ".." {
+            // Only in a trusted link's target (grant paths are normalised).
+            cur.pop();
+            continue;
+        }
+        let next = cur.join(&c);
+        let Ok(meta) = std::fs::symlink_metadata(&next) else {
+            return stop(cur, links);
+        };
+        if meta.file_type().is_symlink() {
+            followed += 1;
+            if followed > 40 || !trusted_link(&next, b) {
+                return stop(cur, links);
+            }
+            let Ok(target) = std::fs::read_link(&next) else {
+                return stop(cur, links);
+            };
+            links.push((next, target.clone()));
+            if target.is_absolute() {
+                cur = PathBuf::from("/");
+            }
+            if !push_front(&mut queue, &target) {
+                return stop(cur, links);
+            }
+            continue;
+        }
+        if !queue.is_empty() && !meta.is_dir() {
+            // A file where the path goes on: nothing beneath it.
+            return stop(cur, links);
+        }
+        cur = next;
+    }
+    let dir = std::fs::symlink_metadata(&cur).is_ok_and(|m| m.is_dir());
+    Some(Placed {
+        at: cur,
+        dir,
+        exact: true,
+        links,
+    })
+}
+
+/// [`placed_in`] as (where, is a directory or stands for one).
+pub(crate) fn placed(path: &Path, b: &Bounds) -> Option<(PathBuf, bool)> {
+    placed_in(path, b).map(|p| (p.at, p.dir))
+}
+
+/// Opens `at` (a path [`placed_in`] found) as an `O_PATH` descriptor that refuses every
+/// symbolic link on the way (`RESOLVE_NO_SYMLINKS`): a link swapped in since it was
+/// placed fails the run instead of moving the grant.
+fn open_placed(at: &Path) -> std::io::Result<OwnedFd> {
+    rustix::fs::openat2(
+        rustix::fs::CWD,
+        at,
+        rustix::fs::OFlags::PATH | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+        rustix::fs::ResolveFlags::NO_SYMLINKS | rustix::fs::ResolveFlags::NO_MAGICLINKS,
+    )
+    .map_err(std::io::Error::from)
 }
 
 /// Whether some grant lands wider than its rule: a missing path granted at an
@@ -83,12 +208,10 @@ pub fn widened(b: &Bounds) -> bool {
     };
     b.fs.iter()
         .filter(file_rights)
-        .any(|g| match placed(&g.path) {
+        .any(|g| match placed_in(&g.path, b) {
             None => false,
-            Some((at, dir)) => {
-                at != g.path
-                    || (dir && !g.subtree)
-                    || (!dir && (g.rights.create || g.rights.delete))
+            Some(Placed { exact, dir, .. }) => {
+                !exact || (dir && !g.subtree) || (!dir && (g.rights.create || g.rights.delete))
             }
         })
 }
@@ -165,17 +288,17 @@ pub fn ruleset(b: &Bounds, extra_connect_ports: &[u16]) -> Result<OwnedFd, Setup
     }
     let mut created = rs.create().map_err(|e| err("creating the ruleset", &e))?;
     for g in &b.fs {
-        let Some((at, dir)) = placed(&g.path) else {
+        let Some(Placed { at, dir, exact, .. }) = placed_in(&g.path, b) else {
             continue;
         };
         let mut rights = g.rights;
-        if at != g.path {
+        if !exact {
             // Granted at an ancestor: making the missing path needs `create` there.
             rights.create |= g.rights.create || g.rights.write || g.rights.read;
         }
         let access = fs_access(rights, dir);
         if !access.is_empty() {
-            let fd = PathFd::new(&at).map_err(|e| err(&format!("opening {}", at.display()), &e))?;
+            let fd = open_placed(&at).map_err(|e| err(&format!("opening {}", at.display()), &e))?;
             created = created
                 .add_rule(PathBeneath::new(fd, access))
                 .map_err(|e| err(&format!("granting {}", at.display()), &e))?;
@@ -188,7 +311,7 @@ pub fn ruleset(b: &Bounds, extra_connect_ports: &[u16]) -> Result<OwnedFd, Setup
                     delete: g.rights.delete,
                     ..FsRights::default()
                 };
-                let fd = PathFd::new(parent)
+                let fd = open_placed(parent)
                     .map_err(|e| err(&format!("opening {}", parent.display()), &e))?;
                 created = created
                     .add_rule(PathBeneath::new(fd, fs_access(r, true)))
@@ -396,7 +519,11 @@ mod tests {
             ..Bounds::default()
         };
         assert!(reaches_procfs(&b(vec![grant("/proc", read, true)])));
-        assert!(reaches_procfs(&b(vec![grant("/proc/self/status", read, false)])));
+        assert!(reaches_procfs(&b(vec![grant(
+            "/proc/self/status",
+            read,
+            false
+        )])));
         assert!(reaches_procfs(&b(vec![grant("/", read, true)])));
         assert!(!reaches_procfs(&b(vec![grant("/", read, false)])));
         assert!(!reaches_procfs(&b(vec![grant("/usr", read, true)])));
@@ -419,6 +546,79 @@ mod tests {
         let (t, _) =
             mxc_lang::compile::compile_agent(&prog, "a", &params, mxc_eval::Target::Linux).unwrap();
         mxc_eval::Engine::from_table(t).unwrap()
+    }
+
+    /// A grant never lands where a link an agent could have planted points: a link in
+    /// a tree the policy lets the agent change (or one not owned by root) places the
+    /// grant on the directory holding it, not exactly (file calls supervised); the
+    /// system's own kind of link (root's, in a directory only root writes, that no
+    /// grant lets the agent change) is followed, exactly, and recorded.
+    #[test]
+    fn grants_never_follow_planted_links() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = std::env::temp_dir().join(format!("mxc-placed-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        for sub in ["work", "outside", "sys/real"] {
+            std::fs::create_dir_all(d.join(sub)).unwrap();
+        }
+        for p in [&d, &d.join("sys")] {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        std::os::unix::fs::symlink(d.join("outside"), d.join("work/cache")).unwrap();
+        std::os::unix::fs::symlink("real", d.join("sys/link")).unwrap();
+        let all = FsRights {
+            read: true,
+            write: true,
+            create: true,
+            delete: true,
+            ..FsRights::default()
+        };
+        let read = FsRights {
+            read: true,
+            ..FsRights::default()
+        };
+        let work = d.join("work");
+        let b = Bounds {
+            fs: vec![
+                grant(&work.display().to_string(), all, true),
+                grant(&format!("{}/cache", work.display()), read, true),
+                grant(&format!("{}/sys/link", d.display()), read, true),
+            ],
+            fs_exact: true,
+            ..Bounds::default()
+        };
+        let cache = placed_in(&work.join("cache/key"), &b).unwrap();
+        assert_eq!(cache.at, work, "placed on the link's directory");
+        assert!(!cache.exact && cache.dir && cache.links.is_empty());
+        assert!(
+            widened(&b),
+            "a grant moved off a planted link is supervised"
+        );
+        let root_running = rustix::process::geteuid().is_root();
+        let sys = placed_in(&d.join("sys/link"), &b).unwrap();
+        if root_running {
+            // Root's link in a directory only root may write, no grant changes it.
+            assert_eq!(sys.at, d.join("sys/real"));
+            assert!(sys.exact && sys.dir);
+            assert_eq!(sys.links, vec![(d.join("sys/link"), PathBuf::from("real"))]);
+        } else {
+            assert_eq!(sys.at, d.join("sys"));
+            assert!(!sys.exact);
+        }
+        // The same link, once a grant lets the agent change its directory: not trusted.
+        let mut b2 = b.clone();
+        b2.fs
+            .push(grant(&format!("{}/sys", d.display()), all, true));
+        let sys2 = placed_in(&d.join("sys/link"), &b2).unwrap();
+        assert_eq!(sys2.at, d.join("sys"));
+        assert!(!sys2.exact);
+        // A missing path lands on its nearest directory, not exactly.
+        let missing = placed_in(&d.join("sys/real/none/deeper"), &b).unwrap();
+        assert_eq!(missing.at, d.join("sys/real"));
+        assert!(!missing.exact);
+        // The ruleset is built (each grant opened without following links).
+        ruleset(&b, &[]).unwrap();
+        let _ = std::fs::remove_dir_all(&d);
     }
 
     #[test]

@@ -18,6 +18,10 @@ pub struct Learned {
     pub net: BTreeSet<(String, String)>,
     /// Programs launched (resolved paths).
     pub launch: BTreeSet<Vec<u8>>,
+    /// What the run was refused even while learning, `(right, target)`: connecting to a
+    /// unix socket it did not make (a host daemon's). Written as comments, never as
+    /// rules.
+    pub refused: BTreeSet<(String, String)>,
 }
 
 impl Learned {
@@ -27,6 +31,10 @@ impl Learned {
 
     pub fn net(&mut self, right: &str, target: &str) {
         self.net.insert((right.to_string(), target.to_string()));
+    }
+
+    pub fn refused(&mut self, right: &str, target: &str) {
+        self.refused.insert((right.to_string(), target.to_string()));
     }
 
     pub fn launch(&mut self, program: &[u8]) {
@@ -188,6 +196,13 @@ pub fn render(l: &Learned, agent: &str, isolation: &str, command: &str) -> Strin
     if skipped > 0 {
         out.push_str(&format!(
             "// {skipped} path(s) could not be written as a pattern (not UTF-8) and are left out.\n"
+        ));
+    }
+    for (right, target) in &l.refused {
+        // One line each, whatever the target holds.
+        let t: String = target.chars().filter(|c| !c.is_control()).collect();
+        out.push_str(&format!(
+            "// Refused while learning (a unix socket the run did not make): {right} {t}\n"
         ));
     }
     out.push_str(&format!("\npolicy {policy} {{\n"));

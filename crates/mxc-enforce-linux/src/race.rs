@@ -150,7 +150,9 @@ mod tests {
     fn vfork_waits_are_read_from_the_syscall_line() {
         assert!(vfork_call("58 0x0 0x0 0x0 0x0 0x0 0x0 0x7ffd 0x7f12"));
         assert!(vfork_call("56 0x4111 0x0 0x0 0x0 0x0 0x0 0x7ffd 0x7f12"));
-        assert!(!vfork_call("56 0x1200011 0x0 0x0 0x0 0x0 0x0 0x7ffd 0x7f12"));
+        assert!(!vfork_call(
+            "56 0x1200011 0x0 0x0 0x0 0x0 0x0 0x7ffd 0x7f12"
+        ));
         assert!(!vfork_call("0 0x3 0x7ffd 0x1000 0x0 0x0 0x0 0x7ffd 0x7f12"));
         assert!(!vfork_call("running"));
         assert!(!vfork_call(""));
@@ -171,7 +173,12 @@ mod tests {
         )
         .unwrap();
         let bin = dir.join("vf");
-        match std::process::Command::new("cc").arg("-o").arg(&bin).arg(&src).status() {
+        match std::process::Command::new("cc")
+            .arg("-o")
+            .arg(&bin)
+            .arg(&src)
+            .status()
+        {
             Ok(s) if s.success() => {}
             _ => {
                 eprintln!("skipped: no C compiler");
@@ -180,7 +187,10 @@ mod tests {
         }
         let mut c = std::process::Command::new(&bin).spawn().unwrap();
         std::thread::sleep(std::time::Duration::from_millis(300));
-        assert!(waits_for_vfork(c.id()), "the vfork parent was not seen waiting");
+        assert!(
+            waits_for_vfork(c.id()),
+            "the vfork parent was not seen waiting"
+        );
         // After the child's exec the parent runs (its loop): no longer waiting.
         std::thread::sleep(std::time::Duration::from_millis(1000));
         assert!(!waits_for_vfork(c.id()));

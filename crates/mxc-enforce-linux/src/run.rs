@@ -351,6 +351,7 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
                 container,
                 outside: Mutex::new(Default::default()),
                 proxy_clients: Mutex::new(Default::default()),
+                run_sockets: Mutex::new(Default::default()),
                 learned: learned_for_sup,
                 exec_exact,
                 root,
@@ -637,6 +638,11 @@ fn container_setup(m: &crate::container::MountPlan) -> Result<sys::ContainerSetu
             .map(|(at, t)| Ok((staged(at)?, c(t)?)))
             .collect::<Result<_, SetupError>>()?,
         proc_dir: staged(std::path::Path::new("/proc"))?,
+        devpts_dir: if m.devpts {
+            Some(staged(std::path::Path::new("/dev/pts"))?)
+        } else {
+            None
+        },
         cwd: c(&m.cwd)?,
         proxy_port: CONTAINER_PROXY_PORT,
         tree_fds: vec![-1; m.binds.len()],

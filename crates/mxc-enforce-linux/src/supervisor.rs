@@ -65,6 +65,9 @@ pub struct Supervisor {
     /// Connections to the MXC proxy the supervisor made for the sandbox, by local
     /// port: who made them (the proxy's `from` is the program that connected).
     pub proxy_clients: Mutex<std::collections::HashMap<u16, ProxyClient>>,
+    /// Unix socket files the sandbox bound (through the supervisor): `--learn`
+    /// connects only to these, never to a host daemon's socket its view shows.
+    pub run_sockets: Mutex<HashSet<Id>>,
     /// The sandbox's root, opened once (see [`resolve::View::root`]).
     pub root: OwnedFd,
     /// Landlock lets the kernel execute exactly files the policy allows launching
@@ -330,7 +333,6 @@ impl Supervisor {
 }
 
 impl Supervisor {
-
     /// Turns a decision into allowed (`true`) or denied, asking for `ask` (an answer
     /// "for this run" is remembered for this exact right and target), and records it.
     #[allow(clippy::too_many_arguments)]
@@ -1485,6 +1487,28 @@ impl Call<'_> {
                 if right != NetRight::Bind && r.object.is_none() {
                     return Err(Errno::NOENT);
                 }
+                if right != NetRight::Bind && self.sup.learned.is_some() {
+                    // Learning is a throwaway run: it reaches no host daemon (the
+                    // docker or D-Bus socket its view shows). Only sockets the run
+                    // bound itself; the rest refused, and recorded as refused.
+                    let id = r
+                        .object
+                        .as_ref()
+                        .and_then(|o| rustix::fs::fstat(o).ok())
+                        .map(|st| (st.st_dev, st.st_ino));
+                    let own = id.is_some_and(|id| {
+                        self.sup
+                            .run_sockets
+                            .lock()
+                            .map(|s| s.contains(&id))
+                            .unwrap_or(false)
+                    });
+                    if !own {
+                        let target = format!("unix:{}", String::from_utf8_lossy(&r.path));
+                        self.refuse_learning("connect", &target);
+                        return Err(Errno::ACCESS);
+                    }
+                }
                 self.decide_fs(&r.path, &[want])?;
                 Ok(Addr::Unix(r))
             }
@@ -1562,6 +1586,44 @@ impl Call<'_> {
         }
     }
 
+    /// `--learn`: an access refused even while learning, recorded as refused (in the
+    /// learned policy's comments and the audit log), never learned as allowed.
+    fn refuse_learning(&mut self, right: &str, target: &str) {
+        if let Some(l) = &self.sup.learned {
+            if let Ok(mut l) = l.lock() {
+                l.refused(right, target);
+            }
+        }
+        self.sup.stats.denials.fetch_add(1, Ordering::Relaxed);
+        if let Some(audit) = &self.sup.audit {
+            let (pid, p) = (
+                self.tgid(),
+                String::from_utf8_lossy(&self.program()).into_owned(),
+            );
+            if let Ok(mut a) = audit.lock() {
+                let d = Decision {
+                    effect: Effect::Deny,
+                    rule: None,
+                };
+                if a.wants(Effect::Deny, None) {
+                    a.record(
+                        &self.sup.engine,
+                        &crate::audit::Entry {
+                            class: Class::Network,
+                            right,
+                            target,
+                            decision: d,
+                            effect: Effect::Deny,
+                            asked: None,
+                            pid,
+                            program: &p,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
     /// Refuses a call the supervisor can neither perform itself nor prove safe to let
     /// the kernel run (`EPERM`), and records it.
     fn refuse_race(&mut self, right: &str, what: &str) -> Errno {
@@ -1631,6 +1693,25 @@ impl Call<'_> {
         match decided {
             Err(e) => Some(errno(e)),
             Ok(None) => Some(Reply::Continue),
+            Ok(Some((s, a, _))) if right == NetRight::Bind && matches!(a, Addr::Unix(_)) => {
+                // A unix socket file: bound here (it does not block), and, when
+                // learning, remembered as the sandbox's own (see `run_sockets`).
+                let Addr::Unix(r) = &a else { unreachable!() };
+                let res = a.sockaddr().and_then(|sa| sa.call(s.as_fd(), true));
+                if res.is_ok() && self.sup.learned.is_some() {
+                    let st = r.dir().ok().and_then(|d| {
+                        rustix::fs::statat(d, &r.name[..], rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
+                            .ok()
+                    });
+                    if let (Some(st), Ok(mut set)) = (st, self.sup.run_sockets.lock()) {
+                        set.insert((st.st_dev, st.st_ino));
+                    }
+                }
+                Some(match res {
+                    Ok(()) => Reply::Value(0),
+                    Err(e) => errno(e),
+                })
+            }
             Ok(Some((s, a, _))) => {
                 // Leaving the container: a socket of the host's network namespace, put
                 // in place of the sandbox's once connected.

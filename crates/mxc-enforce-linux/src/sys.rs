@@ -250,6 +250,8 @@ pub struct ContainerSetup {
     pub links: Vec<(std::ffi::CString, std::ffi::CString)>,
     /// `STAGE/proc`, where the private procfs goes.
     pub proc_dir: std::ffi::CString,
+    /// `STAGE/dev/pts`, where a devpts of the sandbox's own goes (`--learn`).
+    pub devpts_dir: Option<std::ffi::CString>,
     /// The working directory, in the new root.
     pub cwd: std::ffi::CString,
     /// The port the proxy listens on, on the namespace's loopback.
@@ -310,6 +312,7 @@ pub const STEPS: &[&str] = &[
     "making an overlay",
     "mounting an overlay (move_mount)",
     "entering the agent's user namespace",
+    "mounting the private devpts",
 ];
 
 fn check(r: libc::c_long) -> io::Result<libc::c_long> {
@@ -916,13 +919,39 @@ unsafe fn enter_container(
         }
         // Take every bind's source before the staging tmpfs can hide any of them.
         for (i, b) in c.binds.iter().enumerate() {
-            let fd = check(libc::syscall(
-                libc::SYS_open_tree,
+            // The source is reached without following any symbolic link (the plan
+            // holds none): one swapped in since the plan was made fails the run
+            // instead of binding where it points.
+            #[repr(C)]
+            struct OpenHow {
+                flags: u64,
+                mode: u64,
+                resolve: u64,
+            }
+            let how = OpenHow {
+                flags: (libc::O_PATH | libc::O_CLOEXEC) as u64,
+                mode: 0,
+                resolve: libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS,
+            };
+            let src = check(libc::syscall(
+                libc::SYS_openat2,
                 libc::AT_FDCWD,
                 b.source.as_ptr(),
-                OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint | AT_RECURSIVE,
+                &how as *const OpenHow,
+                std::mem::size_of::<OpenHow>(),
             ))
             .map_err(|e| (4, i as u32, e))?;
+            let fd = check(libc::syscall(
+                libc::SYS_open_tree,
+                src as libc::c_int,
+                c"".as_ptr(),
+                OPEN_TREE_CLONE
+                    | libc::O_CLOEXEC as libc::c_uint
+                    | AT_RECURSIVE
+                    | libc::AT_EMPTY_PATH as libc::c_uint,
+            ));
+            libc::close(src as libc::c_int);
+            let fd = fd.map_err(|e| (4, i as u32, e))?;
             c.tree_fds[i] = fd as RawFd;
             if b.readonly {
                 let attr = MountAttr {
@@ -1006,6 +1035,17 @@ unsafe fn enter_container(
             std::ptr::null(),
         ) as libc::c_long)
         .map_err(at(11))?;
+        if let Some(pts) = &c.devpts_dir {
+            // A new instance: none of the host's terminals are in it.
+            check(libc::mount(
+                c"devpts".as_ptr(),
+                pts.as_ptr(),
+                c"devpts".as_ptr(),
+                libc::MS_NOSUID | libc::MS_NOEXEC,
+                c"newinstance,ptmxmode=0666,mode=0620".as_ptr().cast(),
+            ) as libc::c_long)
+            .map_err(at(22))?;
+        }
         check(libc::chdir(c.stage.as_ptr()) as libc::c_long).map_err(at(12))?;
         check(libc::syscall(
             libc::SYS_pivot_root,
