@@ -98,6 +98,29 @@ fn trusted_link(link: &Path, b: &Bounds) -> bool {
 /// [`widened`] says file calls must then be supervised). A planted link never moves a
 /// grant to where it points.
 pub(crate) fn placed_in(path: &Path, b: &Bounds) -> Option<Placed> {
+    placed_cached(path, b, &mut PlaceCache::default())
+}
+
+/// What [`placed_in`] learnt about the places it walked (`lstat` results and link
+/// trust), kept while placing many grants at once: the per-program execute grants put
+/// thousands of paths under the same few directories.
+#[derive(Default)]
+pub(crate) struct PlaceCache {
+    meta: std::collections::HashMap<PathBuf, Option<std::fs::Metadata>>,
+    trusted: std::collections::HashMap<PathBuf, bool>,
+}
+
+impl PlaceCache {
+    fn lstat(&mut self, p: &Path) -> Option<std::fs::Metadata> {
+        self.meta
+            .entry(p.to_path_buf())
+            .or_insert_with(|| std::fs::symlink_metadata(p).ok())
+            .clone()
+    }
+}
+
+/// [`placed_in`] with a cache shared between calls for the same bound.
+pub(crate) fn placed_cached(path: &Path, b: &Bounds, cache: &mut PlaceCache) -> Option<Placed> {
     use std::collections::VecDeque;
     use std::path::Component;
     if !path.is_absolute() {
@@ -140,12 +163,16 @@ pub(crate) fn placed_in(path: &Path, b: &Bounds) -> Option<Placed> {
             continue;
         }
         let next = cur.join(&c);
-        let Ok(meta) = std::fs::symlink_metadata(&next) else {
+        let Some(meta) = cache.lstat(&next) else {
             return stop(cur, links);
         };
         if meta.file_type().is_symlink() {
             followed += 1;
-            if followed > 40 || !trusted_link(&next, b) {
+            let trusted = *cache
+                .trusted
+                .entry(next.clone())
+                .or_insert_with(|| trusted_link(&next, b));
+            if followed > 40 || !trusted {
                 return stop(cur, links);
             }
             let Ok(target) = std::fs::read_link(&next) else {
@@ -166,7 +193,7 @@ pub(crate) fn placed_in(path: &Path, b: &Bounds) -> Option<Placed> {
         }
         cur = next;
     }
-    let dir = std::fs::symlink_metadata(&cur).is_ok_and(|m| m.is_dir());
+    let dir = cache.lstat(&cur).is_some_and(|m| m.is_dir());
     Some(Placed {
         at: cur,
         dir,
@@ -287,8 +314,9 @@ pub fn ruleset(b: &Bounds, extra_connect_ports: &[u16]) -> Result<OwnedFd, Setup
             .map_err(|e| err("TCP bind", &e))?;
     }
     let mut created = rs.create().map_err(|e| err("creating the ruleset", &e))?;
+    let mut cache = PlaceCache::default();
     for g in &b.fs {
-        let Some(Placed { at, dir, exact, .. }) = placed_in(&g.path, b) else {
+        let Some(Placed { at, dir, exact, .. }) = placed_cached(&g.path, b, &mut cache) else {
             continue;
         };
         let mut rights = g.rights;

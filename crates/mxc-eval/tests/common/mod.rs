@@ -351,7 +351,26 @@ pub fn build_dfa(rules: &[R], fold: fn(u8) -> u8, mut row: impl FnMut(&[usize]) 
 /// a buffer).
 pub fn encode_net(req: &NetRequest<'_>) -> Option<Vec<u8>> {
     let mut out = vec![req.right as u8, req.proto as u8];
-    match req.host {
+    // SPEC §4.2: an IPv4-mapped IPv6 address is decided as the IPv4 address; in a
+    // `connect`, the unspecified addresses reach the local machine (loopback).
+    let mut host = req.host;
+    if let Host::V6(a) = host {
+        if a[..10] == [0; 10] && a[10..12] == [0xff, 0xff] {
+            host = Host::V4([a[12], a[13], a[14], a[15]]);
+        }
+    }
+    if req.right == NetRight::Connect {
+        host = match host {
+            Host::V4([0, 0, 0, 0]) => Host::V4([127, 0, 0, 1]),
+            Host::V6(a) if a == [0; 16] => {
+                let mut l = [0; 16];
+                l[15] = 1;
+                Host::V6(l)
+            }
+            h => h,
+        };
+    }
+    match host {
         Host::Name(name) => {
             let name = name.as_bytes();
             if name.contains(&0) {
