@@ -316,7 +316,27 @@ pub fn ruleset(b: &Bounds, extra_connect_ports: &[u16]) -> Result<OwnedFd, Setup
     let mut created = rs.create().map_err(|e| err("creating the ruleset", &e))?;
     let mut cache = PlaceCache::default();
     for g in &b.fs {
-        let Some(Placed { at, dir, exact, .. }) = placed_cached(&g.path, b, &mut cache) else {
+        let r = g.rights;
+        let exec_file = r.execute && !(r.read || r.write || r.create || r.delete) && !g.subtree;
+        let placed = if exec_file {
+            // A program file or an ELF loader: the kernel follows its links when it
+            // runs it (the loader is named by the program, `/lib64/ld-linux…` →
+            // `/usr/lib/…`), so the grant goes where they lead. Planted links matter
+            // less here: every `execve` is decided on the path the supervisor resolves.
+            match std::fs::canonicalize(&g.path) {
+                Ok(at) => Some(Placed {
+                    at,
+                    dir: false,
+                    exact: true,
+                    links: Vec::new(),
+                }),
+                // Missing (a program the run may build): placed like any grant.
+                Err(_) => placed_cached(&g.path, b, &mut cache),
+            }
+        } else {
+            placed_cached(&g.path, b, &mut cache)
+        };
+        let Some(Placed { at, dir, exact, .. }) = placed else {
             continue;
         };
         let mut rights = g.rights;
@@ -456,7 +476,9 @@ pub fn exec_per_file(b: &Bounds, engine: &mxc_eval::Engine) -> ExecGrants {
                 out.fs.push(g.clone());
             } else if overlaps {
                 // Missing, in a place the agent may fill: granted at its ancestor.
-                exact = false;
+                exact &= engine.launch_allows_all_beneath(std::os::unix::ffi::OsStrExt::as_bytes(
+                    g.path.as_os_str(),
+                ));
                 out.fs.push(g.clone());
             }
             // Missing where nothing can appear: nothing to execute there.
@@ -475,7 +497,9 @@ pub fn exec_per_file(b: &Bounds, engine: &mxc_eval::Engine) -> ExecGrants {
                 }
             }
             None => {
-                exact = false;
+                // The whole directory: exact still when everything beneath it may run.
+                use std::os::unix::ffi::OsStrExt;
+                exact &= engine.launch_allows_all_beneath(g.path.as_os_str().as_bytes());
                 out.fs.push(g.clone());
             }
         }
@@ -647,6 +671,35 @@ mod tests {
         // The ruleset is built (each grant opened without following links).
         ruleset(&b, &[]).unwrap();
         let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn whole_trees_may_run_everything_beneath() {
+        let d = std::env::temp_dir();
+        let e = engine(
+            r#"param d: path
+policy p { app {
+  allow launch "/opt/a/**", "/opt/b/*", "/opt/c/**"
+  deny launch "/opt/c/x/curl"
+  ask launch "/opt/a/tool" args "push*"
+} }
+agent a { use p }"#,
+            &d,
+        );
+        assert!(
+            !e.launch_allows_all_beneath(b"/opt/a"),
+            "an ask with args below"
+        );
+        assert!(
+            !e.launch_allows_all_beneath(b"/opt/b"),
+            "subdirectories are not allowed"
+        );
+        assert!(
+            !e.launch_allows_all_beneath(b"/opt/c"),
+            "a denied program below"
+        );
+        assert!(e.launch_allows_all_beneath(b"/opt/c/y"));
+        assert!(!e.launch_allows_all_beneath(b"/usr"));
     }
 
     #[test]

@@ -1393,10 +1393,11 @@ impl Call<'_> {
         let key = target.clone().into_bytes();
         self.conclude("launch", &target, &key, d, Class::Process)?;
         // The kernel reads the path, the arguments (and the directory or descriptor
-        // they start from) again. Where Landlock's execute bound is exactly the programs
-        // allowed whatever their arguments, and this decision does not depend on them
-        // either, whatever it reads runs only what the policy allows. Otherwise nothing
-        // else may be able to change them.
+        // they start from) again. Where Landlock's execute bound holds only programs
+        // allowed whatever their arguments (`exec_exact`: per-file grants, or granted
+        // directories beneath which everything may run), and this decision does not
+        // depend on the arguments either, whatever it reads runs only what the policy
+        // allows. Otherwise nothing else may be able to change them.
         if self.sup.learned.is_none()
             && (!self.sup.exec_exact || self.sup.engine.launch_depends_on_args(&r.path))
         {

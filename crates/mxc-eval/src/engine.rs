@@ -521,6 +521,75 @@ impl Engine {
         self.decide(w.end(at), &self.table.app_rows)
     }
 
+    /// Whether every program beneath directory `dir` (absolute, normalised), with any
+    /// arguments, is allowed: every state the app automaton can reach after `dir/`
+    /// decides `allow`. Then a runtime that lets the kernel execute anything beneath
+    /// `dir` runs nothing the policy would not. Over-approximates the paths (any bytes),
+    /// so `false` may be said of a place that holds only allowed programs. Not on the
+    /// decision path.
+    pub fn launch_allows_all_beneath(&self, dir: &[u8]) -> bool {
+        if dir.contains(&0) || !utf8(dir) {
+            return false;
+        }
+        let dfa = &self.table.app;
+        let mut start = dfa.start;
+        let slash: &[u8] = if dir.ends_with(b"/") { b"" } else { b"/" };
+        for &b in dir.iter().chain(slash) {
+            start = dfa.step(start, b);
+        }
+        // One byte of each class, with `/` and NUL always their own representatives:
+        // a program's path never ends in `/` (nor holds `//`), so its end (NUL, then
+        // the arguments) never follows a `/`.
+        let mut reps: Vec<u8> = vec![b'/', 0];
+        let mut seen_class = [false; 256];
+        for b in [b'/', 0] {
+            if let Some(&c) = dfa.classes.get(usize::from(b)) {
+                if let Some(seen) = seen_class.get_mut(usize::from(c)) {
+                    *seen = true;
+                }
+            }
+        }
+        for b in 0..=255u8 {
+            if let Some(&c) = dfa.classes.get(usize::from(b)) {
+                if let Some(seen) = seen_class.get_mut(usize::from(c)) {
+                    if !*seen {
+                        *seen = true;
+                        reps.push(b);
+                    }
+                }
+            }
+        }
+        // (state, the last byte was `/`, the program has ended)
+        let n = dfa.default.len();
+        let mut visited = vec![[false; 4]; n];
+        let mut stack = vec![(start, true, false)];
+        while let Some((s, after_slash, ended)) = stack.pop() {
+            let k = usize::from(after_slash) | (usize::from(ended) << 1);
+            match visited.get_mut(s as usize).and_then(|v| v.get_mut(k)) {
+                Some(v) if !*v => *v = true,
+                _ => continue,
+            }
+            if ended && self.decide(self.app.end(s), &self.table.app_rows).effect != Effect::Allow {
+                return false;
+            }
+            for &b in &reps {
+                if !ended && after_slash && (b == b'/' || b == 0) {
+                    continue;
+                }
+                let next_ended = ended || b == 0;
+                stack.push((dfa.step(s, b), !ended && b == b'/', next_ended));
+            }
+            if !ended && !after_slash {
+                // The program may also end here with no arguments.
+                let e = dfa.step(s, 0);
+                if self.decide(self.app.end(e), &self.table.app_rows).effect != Effect::Allow {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
     /// Whether launching `program` may be decided differently for different argument
     /// lists: some argument bytes lead the app automaton to an effect other than the
     /// one another argument list leads to. `false`: the program alone decides, whatever

@@ -236,7 +236,7 @@ policy dev {
     allow all "~/.cargo/registry/**", "~/.cargo/.package-cache*", "~/.cargo/.global-cache*"
   }
   app {
-    allow launch "/usr/**", "~/.cargo/bin/*", "~/.rustup/toolchains/**", "${project}/target/**"
+    allow launch "/usr/**", "~/.cargo/bin/**", "~/.rustup/toolchains/**", "${project}/target/**"
   }
 }
 agent a {
