@@ -769,6 +769,18 @@ agent a { use p }"#,
             &d,
         );
         let g = exec_per_file(&w, &e);
+        // Everything beneath it may run: still exact.
+        assert!(g.exact);
+        assert!(g.bounds.fs.iter().any(|x| x.path == d.join("bin")));
+        // A narrower rule there: what the agent adds beneath may not run, but the
+        // kernel would let it: not exact.
+        let e = engine(
+            r#"param d: path
+            policy p { app { allow launch "${d}/bin/*" } }
+            agent a { use p }"#,
+            &d,
+        );
+        let g = exec_per_file(&w, &e);
         assert!(!g.exact);
         assert!(g.bounds.fs.iter().any(|x| x.path == d.join("bin")));
         let _ = std::fs::remove_dir_all(&d);

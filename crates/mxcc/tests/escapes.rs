@@ -804,6 +804,7 @@ fn mxcc_holds_no_capabilities(agent: &str) {
     let _ = std::fs::remove_dir_all(&root);
     let work = root.join("work");
     std::fs::create_dir_all(&work).unwrap();
+    hand_over(&root);
     let suite = suite().canonicalize().unwrap();
     let mut child = mxcc_run(&work, &suite, &root.join("audit.log"), agent)
         .args(["--", "/usr/bin/sleep", "5"])
