@@ -828,6 +828,12 @@ fn mxcc_holds_no_capabilities(agent: &str) {
     let _ = std::fs::remove_dir_all(&root);
     assert!(!seen.is_empty(), "the sandboxed command never started");
     for set in ["CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:"] {
+        if set == "CapBnd:" && run_as().is_some() {
+            // An unprivileged mxcc cannot empty its bounding set (that needs
+            // CAP_SETPCAP), nor can its sandbox in the process tier: it holds nothing in
+            // its permitted or effective sets, which are checked.
+            continue;
+        }
         let v = seen
             .lines()
             .find_map(|l| l.strip_prefix(set))
