@@ -15,18 +15,7 @@ use crate::table::{Dfa, FsRow, NONE};
 /// other than deny is reachable from it (itself included).
 pub(crate) fn live_states(dfa: &Dfa, rows: &[FsRow]) -> Vec<bool> {
     let n = dfa.nstates();
-    // One byte standing for each class.
-    let mut reps: Vec<u8> = Vec::new();
-    let mut seen = vec![false; 256];
-    for b in 0..=255u8 {
-        let c = usize::from(dfa.classes.get(usize::from(b)).copied().unwrap_or(0));
-        if let Some(s) = seen.get_mut(c) {
-            if !*s {
-                *s = true;
-                reps.push(b);
-            }
-        }
-    }
+    let reps = dfa.class_reps(&[]);
     // Predecessors of each state.
     let mut preds: Vec<Vec<u32>> = vec![Vec::new(); n];
     for s in 0..n {

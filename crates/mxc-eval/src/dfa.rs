@@ -17,6 +17,24 @@ use crate::table::{Dfa, NONE};
 const LOOK_BACK: usize = 4096;
 
 impl Dfa {
+    /// One byte standing for each byte class (enough to follow every transition),
+    /// with the bytes of `first` standing for their own classes. For the analyses off
+    /// the decision path (`ancestor.rs`, `Engine::launch_*`).
+    pub(crate) fn class_reps(&self, first: &[u8]) -> Vec<u8> {
+        let mut reps: Vec<u8> = Vec::new();
+        let mut seen = [false; 256];
+        for b in first.iter().copied().chain(0..=255u8) {
+            let c = usize::from(self.classes.get(usize::from(b)).copied().unwrap_or(0));
+            if let Some(s) = seen.get_mut(c) {
+                if !*s {
+                    *s = true;
+                    reps.push(b);
+                }
+            }
+        }
+        reps
+    }
+
     /// The automaton that matches nothing: one dead state, which is also the start.
     /// Every request against it is decided by the agent's default.
     pub fn empty() -> Dfa {

@@ -540,25 +540,7 @@ impl Engine {
         // One byte of each class, with `/` and NUL always their own representatives:
         // a program's path never ends in `/` (nor holds `//`), so its end (NUL, then
         // the arguments) never follows a `/`.
-        let mut reps: Vec<u8> = vec![b'/', 0];
-        let mut seen_class = [false; 256];
-        for b in [b'/', 0] {
-            if let Some(&c) = dfa.classes.get(usize::from(b)) {
-                if let Some(seen) = seen_class.get_mut(usize::from(c)) {
-                    *seen = true;
-                }
-            }
-        }
-        for b in 0..=255u8 {
-            if let Some(&c) = dfa.classes.get(usize::from(b)) {
-                if let Some(seen) = seen_class.get_mut(usize::from(c)) {
-                    if !*seen {
-                        *seen = true;
-                        reps.push(b);
-                    }
-                }
-            }
-        }
+        let reps = dfa.class_reps(b"/\0");
         // (state, the last byte was `/`, the program has ended)
         let n = dfa.default.len();
         let mut visited = vec![[false; 4]; n];
@@ -607,18 +589,7 @@ impl Engine {
             start = dfa.step(start, b);
         }
         // One byte of each class is enough to follow every transition.
-        let mut reps: Vec<u8> = Vec::new();
-        let mut seen_class = [false; 256];
-        for b in 0..=255u8 {
-            if let Some(&c) = dfa.classes.get(usize::from(b)) {
-                if let Some(seen) = seen_class.get_mut(usize::from(c)) {
-                    if !*seen {
-                        *seen = true;
-                        reps.push(b);
-                    }
-                }
-            }
-        }
+        let reps = dfa.class_reps(&[]);
         let mut visited = vec![false; dfa.default.len()];
         let mut stack = vec![start];
         let mut effect: Option<Effect> = None;
