@@ -412,25 +412,6 @@ pub fn allowed() -> Vec<Rule> {
         sc!(SYS_pkey_mprotect),
         sc!(SYS_pkey_alloc),
         sc!(SYS_pkey_free),
-        // System V and POSIX IPC.
-        sc!(SYS_shmget),
-        sc!(SYS_shmat),
-        sc!(SYS_shmctl),
-        sc!(SYS_shmdt),
-        sc!(SYS_semget),
-        sc!(SYS_semop),
-        sc!(SYS_semctl),
-        sc!(SYS_semtimedop),
-        sc!(SYS_msgget),
-        sc!(SYS_msgsnd),
-        sc!(SYS_msgrcv),
-        sc!(SYS_msgctl),
-        sc!(SYS_mq_open),
-        sc!(SYS_mq_unlink),
-        sc!(SYS_mq_timedsend),
-        sc!(SYS_mq_timedreceive),
-        sc!(SYS_mq_notify),
-        sc!(SYS_mq_getsetattr),
         // Sockets (families and types are checked above).
         sc!(SYS_socket),
         sc!(SYS_connect),
@@ -560,6 +541,10 @@ pub fn allowed() -> Vec<Rule> {
     ] {
         v.push(plain(nr, Action::Allow));
     }
+    // System V and POSIX IPC (refused first where the sandbox shares the host's).
+    for nr in ipc_calls() {
+        v.push(plain(nr, Action::Allow));
+    }
     // Newer than this libc's table.
     for (nr, name) in [
         (333, "io_pgetevents"),
@@ -578,12 +563,8 @@ pub fn allowed() -> Vec<Rule> {
     v
 }
 
-/// System V IPC and POSIX message queues, refused in the process tier: it shares the
-/// host's IPC namespace, where objects are found by a number or a name (not a path
-/// Landlock sees) and guarded only by their owner's uid, which a root-started agent
-/// (uid 0) or an agent of the user's own uid passes. The container tier has an IPC
-/// namespace of its own and keeps them.
-pub fn refused_ipc() -> Vec<Rule> {
+/// System V and POSIX IPC: allowed (below), or refused by [`refused_ipc`].
+fn ipc_calls() -> [(c_long, &'static str); 18] {
     [
         sc!(SYS_shmget),
         sc!(SYS_shmat),
@@ -604,9 +585,18 @@ pub fn refused_ipc() -> Vec<Rule> {
         sc!(SYS_mq_notify),
         sc!(SYS_mq_getsetattr),
     ]
-    .into_iter()
-    .map(|nr| plain(nr, Action::Errno(EPERM_)))
-    .collect()
+}
+
+/// System V IPC and POSIX message queues, refused in the process tier: it shares the
+/// host's IPC namespace, where objects are found by a number or a name (not a path
+/// Landlock sees) and guarded only by their owner's uid, which a root-started agent
+/// (uid 0) or an agent of the user's own uid passes. The container tier has an IPC
+/// namespace of its own and keeps them.
+pub fn refused_ipc() -> Vec<Rule> {
+    ipc_calls()
+        .into_iter()
+        .map(|nr| plain(nr, Action::Errno(EPERM_)))
+        .collect()
 }
 
 /// The held calls.
