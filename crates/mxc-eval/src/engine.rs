@@ -22,12 +22,20 @@ use crate::table::{
 use crate::validate::validate;
 
 /// The answer when something that validation rules out happens anyway.
-/// Paths, programs and arguments that are not valid UTF-8 are denied naming no rule:
+/// Paths, programs and arguments that are not valid UTF-8 (or paths holding a NUL)
+/// are denied naming no rule:
 /// pattern text is UTF-8 and `?` or a class matches one *character*, so a byte string
 /// that is not UTF-8 could otherwise slip past a `deny "/s/?*"` that a `*` allow covers.
 #[inline]
 fn utf8(b: &[u8]) -> bool {
     b.is_ascii() || std::str::from_utf8(b).is_ok()
+}
+
+/// A path as the automata read it: UTF-8 without NUL (no real path holds one, and the
+/// compiled patterns never match one: a component is any bytes but `/` and NUL).
+#[inline]
+fn path_ok(b: &[u8]) -> bool {
+    !b.contains(&0) && utf8(b)
 }
 
 const FAIL_CLOSED: Decision = Decision {
@@ -278,7 +286,7 @@ impl Engine {
         validate(&table)?;
         Ok(Engine {
             fs: Walker::new(&table.fs, true),
-            fs_anywhere: Walker::new(&table.fs_anywhere, true),
+            fs_anywhere: Walker::new(&table.fs_anywhere, false),
             net: Walker::new(&table.net, false),
             app: Walker::new(&table.app, true),
             live: std::sync::OnceLock::new(),
@@ -321,13 +329,14 @@ impl Engine {
         }
     }
 
-    /// Walks both fs automata over `path`, each stopping early when dead.
+    /// Walks both fs automata over `path`, each stopping early when dead: `fs` from the
+    /// start, `fs_anywhere` from the end (see [`Table::fs_anywhere`]).
     #[inline(always)]
     fn fs_ends(&self, path: &[u8]) -> (End, End) {
         let (a, b) = (&self.fs, &self.fs_anywhere);
         (
             a.end(a.feed_slice(a.start, path)),
-            b.end(b.feed_slice(b.start, path)),
+            b.end(b.feed(b.start, path.iter().rev().copied())),
         )
     }
 
@@ -354,7 +363,7 @@ impl Engine {
     /// table, case and `\` versus `/` are folded by the table's byte classes.
     #[inline]
     pub fn fs(&self, path: &[u8], right: FsRight) -> Decision {
-        if !utf8(path) {
+        if !path_ok(path) {
             return FAIL_CLOSED;
         }
         let (ea, eb) = self.fs_ends(path);
@@ -368,7 +377,7 @@ impl Engine {
     /// (of each fs automaton).
     #[inline]
     pub fn fs_row(&self, path: &[u8]) -> FsRow {
-        if !utf8(path) {
+        if !path_ok(path) {
             return [FAIL_CLOSED; 4];
         }
         let (ea, eb) = self.fs_ends(path);
@@ -489,7 +498,7 @@ impl Engine {
         match req.program {
             None => at = w.feed_byte(at, 0x00),
             Some(program) => {
-                if !utf8(program) {
+                if !path_ok(program) {
                     return FAIL_CLOSED;
                 }
                 at = w.feed_byte(at, 0x01);
@@ -506,7 +515,7 @@ impl Engine {
     /// A program path containing a NUL byte (which no real path does) would blur the
     /// boundary with the arguments: it is denied, naming no rule.
     pub fn launch<A: AsRef<[u8]>>(&self, program: &[u8], args: &[A]) -> Decision {
-        if program.contains(&0) || !utf8(program) || !args.iter().all(|a| utf8(a.as_ref())) {
+        if !path_ok(program) || !args.iter().all(|a| utf8(a.as_ref())) {
             return FAIL_CLOSED;
         }
         let w = &self.app;

@@ -287,7 +287,12 @@ pub struct Table {
     pub rules: Vec<RuleInfo>,
     /// fs patterns rooted at `/` or a drive.
     pub fs: Dfa,
-    /// fs patterns rooted at `**/` (anywhere). Both fs automata index [`Table::fs_rows`].
+    /// fs patterns rooted at `**/` (anywhere), over the path's bytes **read backwards**
+    /// (from the last byte to the first). A `**/` pattern is anchored at the path's end
+    /// and floats at its start; read backwards it is anchored where the walk starts, so
+    /// the automaton never tracks a new match starting at every component alongside the
+    /// rest of an earlier one (`**/dirI/*.extJ` made states quadratic in the number of
+    /// such patterns when read forwards). Both fs automata index [`Table::fs_rows`].
     pub fs_anywhere: Dfa,
     pub fs_rows: Vec<FsRow>,
     pub net: Dfa,

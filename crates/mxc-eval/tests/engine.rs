@@ -247,20 +247,63 @@ fn engine_is_send_and_sync() {
     check::<Engine>();
 }
 
-/// The two fs automata combine per SPEC §6: the same automaton in either place, or in
-/// both, decides every path as it does alone.
+/// The two fs automata combine per SPEC §6, and `fs_anywhere` reads the path backwards:
+/// the sample's exact rules, written reversed into `fs_anywhere`, decide every path as
+/// they do in `fs`, whether they stay in `fs` too (both) or only there (moved).
 #[test]
 fn fs_automata_combine() {
-    let t = sample_spec().table();
+    let spec = sample_spec();
+    let t = spec.table();
     let alone = Engine::from_table(t.clone()).unwrap();
+    // The exact rules reversed; the others a pattern no path matches.
+    let never = |i: usize| exact(format!("\x01never{i}"));
+    let reversed: Vec<R> = spec
+        .fs
+        .iter()
+        .enumerate()
+        .map(|(i, rule)| R {
+            pat: match &rule.pat {
+                Pat::Exact(b) => exact(b.iter().rev().copied().collect::<Vec<u8>>()),
+                _ => never(i),
+            },
+            ..rule.clone()
+        })
+        .collect();
+    let kept: Vec<R> = spec
+        .fs
+        .iter()
+        .enumerate()
+        .map(|(i, rule)| match &rule.pat {
+            Pat::Exact(_) => R {
+                pat: never(i),
+                ..rule.clone()
+            },
+            _ => rule.clone(),
+        })
+        .collect();
+    let with = |rules: &[R], fs_rows: &mut Vec<FsRow>| {
+        build_dfa(rules, identity, |set| {
+            let row: FsRow = std::array::from_fn(|right| {
+                combine(
+                    spec.default,
+                    set.iter().map(|&i| (i as u32, &spec.fs[i])),
+                    right,
+                )
+            });
+            fs_rows.push(row);
+            (fs_rows.len() - 1) as u32
+        })
+    };
     let mut both = t.clone();
-    both.fs_anywhere = both.fs.clone();
+    both.fs_anywhere = with(&reversed, &mut both.fs_rows);
     let both = Engine::from_table(both).unwrap();
     let mut moved = t.clone();
-    moved.fs_anywhere = std::mem::replace(&mut moved.fs, Dfa::empty());
+    moved.fs_anywhere = with(&reversed, &mut moved.fs_rows);
+    moved.fs = with(&kept, &mut moved.fs_rows);
     let moved = Engine::from_table(moved).unwrap();
     for path in [
         &b"/home/u/x"[..],
+        b"/home/u/.env",
         b"/home/u/src/app/main.rs",
         b"/home/u/.ssh/id_rsa",
         b"/etc/passwd",
@@ -276,6 +319,8 @@ fn fs_automata_combine() {
         assert_eq!(both.fs_row(path), alone.fs_row(path));
         assert_eq!(moved.fs_row(path), alone.fs_row(path));
     }
+    // In `moved` the exact rules exist only reversed: had the walk been forwards,
+    // `/etc/passwd` and `/home/u/.env` would have been decided otherwise above.
 }
 
 /// `combine` is SPEC §6 on the union of two sets of matching rules.

@@ -102,23 +102,31 @@ fn error_messages() {
         "truncated table: 4 bytes, shorter than the 28-byte header"
     );
 
+    // A version 2 table (whose `**/` automaton read paths forwards) is refused.
+    let mut v2 = bytes.clone();
+    v2[8..12].copy_from_slice(&2u32.to_le_bytes());
+    assert_eq!(
+        msg(&v2),
+        "table format version 2, this engine reads version 3"
+    );
+
     let mut v = bytes.clone();
     v[8..12].copy_from_slice(&7u32.to_le_bytes());
     assert_eq!(
         Engine::from_bytes(&v).unwrap_err(),
         LoadError::Version {
             found: 7,
-            supported: 2
+            supported: 3
         }
     );
     assert_eq!(
         msg(&v),
-        "table format version 7, this engine reads version 2"
+        "table format version 7, this engine reads version 3"
     );
     // The version is read before anything else can go wrong.
     assert_eq!(
         msg(&v[..12]),
-        "table format version 7, this engine reads version 2"
+        "table format version 7, this engine reads version 3"
     );
 
     let mut v = bytes.clone();

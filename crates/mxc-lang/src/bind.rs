@@ -5,7 +5,7 @@
 use crate::ast::{Effect, SectionKind};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::*;
-use crate::pattern::{self, ArgsGlob, NetTarget, PathGlob};
+use crate::pattern::{self, ArgsGlob, NetTarget, PathGlob, TChar};
 use crate::source::Span;
 use std::collections::BTreeMap;
 
@@ -22,6 +22,11 @@ pub struct BoundRule {
     pub nets: Vec<NetTarget>,
     /// `from` programs (net); empty = any requester.
     pub from: Vec<PathGlob>,
+    /// The bound text of each path target (fs targets / app programs) and of each
+    /// `from` pattern, alternatives unexpanded: what the reference interpreter
+    /// (`interp`) matches, independently of how [`pattern::parse_path`] reads it.
+    pub path_text: Vec<Vec<TChar>>,
+    pub from_text: Vec<Vec<TChar>>,
     pub args: Option<ArgsGlob>,
     pub because: Option<String>,
     /// The effect keyword's span.
@@ -126,6 +131,8 @@ pub fn bind(
                 paths: Vec::new(),
                 nets: Vec::new(),
                 from: Vec::new(),
+                path_text: Vec::new(),
+                from_text: Vec::new(),
                 args: None,
                 because: r.because.clone(),
                 span: r.effect_span,
@@ -164,7 +171,10 @@ pub fn bind(
                         Err(n) => unbound(src, &mut diags, n),
                     },
                     _ => match bind_path(src, &lookup, windows) {
-                        Ok(gs) => br.paths.extend(gs),
+                        Ok((gs, text)) => {
+                            br.paths.extend(gs);
+                            br.path_text.push(text);
+                        }
                         Err(Ok(n)) => unbound(src, &mut diags, n),
                         Err(Err(d)) => diags.push(*d),
                     },
@@ -172,7 +182,10 @@ pub fn bind(
             }
             for src in &r.from {
                 match bind_path(src, &lookup, windows) {
-                    Ok(gs) => br.from.extend(gs),
+                    Ok((gs, text)) => {
+                        br.from.extend(gs);
+                        br.from_text.push(text);
+                    }
                     Err(Ok(n)) => unbound(src, &mut diags, n),
                     Err(Err(d)) => diags.push(*d),
                 }
@@ -202,9 +215,9 @@ fn bind_path(
     src: &Src,
     lookup: &dyn Fn(&str) -> Option<String>,
     windows: bool,
-) -> Result<Vec<PathGlob>, Result<String, Box<Diagnostic>>> {
+) -> Result<(Vec<PathGlob>, Vec<TChar>), Result<String, Box<Diagnostic>>> {
     let chars = src.template.bind(lookup).map_err(Ok)?;
-    pattern::parse_path(&chars, windows).map_err(|e| {
+    let globs = pattern::parse_path(&chars, windows).map_err(|e| {
         Err(Box::new(
             Diagnostic::new(
                 Code::E0005,
@@ -213,5 +226,6 @@ fn bind_path(
             )
             .with_label("after parameters were substituted"),
         ))
-    })
+    })?;
+    Ok((globs, chars))
 }

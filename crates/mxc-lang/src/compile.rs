@@ -99,19 +99,40 @@ pub(crate) struct Sections {
     pub app_rows: Vec<ev::Decision>,
 }
 
-/// Builds the automata of a bound agent.
-pub(crate) fn compile_sections(b: &Bound) -> Result<Sections, Diagnostics> {
+/// Builds the automata of a bound agent. `backwards`: the `**/` automaton reads the
+/// path from its end (as the engine walks it, see [`ev::Table::fs_anywhere`]); the
+/// lints want both automata forwards.
+pub(crate) fn compile_sections(b: &Bound, backwards: bool) -> Result<Sections, Diagnostics> {
     let default = to_eval_effect(b.agent.default);
-    let err = |section: &str, e: String| {
-        let mut d = Diagnostics::default();
-        d.push(Diagnostic::global(
-            Code::E0005,
-            format!(
-                "cannot compile the {section} rules of agent `{}`: {e}",
-                b.agent.name
-            ),
+    // An automaton that outgrew its budget: name the rules whose patterns combined.
+    let err = |section: &str, e: TooBig, owner: &[u32]| {
+        let mut rules: Vec<u32> = Vec::new();
+        for p in &e.patterns {
+            if let Some(&r) = owner.get(*p as usize) {
+                if !rules.contains(&r) {
+                    rules.push(r);
+                }
+            }
+        }
+        let message = format!(
+            "the {section} rules of agent `{}` combine into more than {} automaton states",
+            b.agent.name, e.budget
+        );
+        let mut d = match rules.first().and_then(|r| b.rules.get(*r as usize)) {
+            Some(r) => Diagnostic::new(Code::E0005, r.span, message)
+                .with_label("this rule's patterns combine with the others named"),
+            None => Diagnostic::global(Code::E0005, message),
+        };
+        for r in rules.iter().skip(1).filter_map(|r| b.rules.get(*r as usize)) {
+            d = d.label(r.span, "combines with it");
+        }
+        let mut diags = Diagnostics::default();
+        diags.push(d.help(
+            "each of these rules multiplies the states of the others (typically wildcards \
+             on both sides of a `**`, or many `**/` patterns that can all match one path); \
+             split the policy or write the patterns with fewer wildcards",
         ));
-        d
+        diags
     };
     // fs: patterns rooted at `/` or a drive in one automaton, `**/...` patterns (which
     // can start at any component) in another, so that neither multiplies the other.
@@ -125,7 +146,7 @@ pub(crate) fn compile_sections(b: &Bound) -> Result<Sections, Diagnostics> {
                 let mut toks = Vec::new();
                 path_toks(g, b.windows, &mut toks);
                 if g.root == Root::Anywhere {
-                    fs_any_pats.push(toks);
+                    fs_any_pats.push(if backwards { rev_toks(&toks) } else { toks });
                     fs_any_owner.push(i as u32);
                 } else {
                     fs_pats.push(toks);
@@ -160,7 +181,7 @@ pub(crate) fn compile_sections(b: &Bound) -> Result<Sections, Diagnostics> {
                     }
                     intern(&mut rows, &mut index, d)
                 })
-                .map_err(|e| err(what, e))?;
+                .map_err(|e| err(what, e, owner))?;
                 Ok::<_, Diagnostics>((dfa, rows))
             };
             let (net, net_rows) = single("net", &net_pats, &net_owner)?;
@@ -197,16 +218,23 @@ pub(crate) fn compile_sections(b: &Bound) -> Result<Sections, Diagnostics> {
                 intern(&mut fs_rows, &mut fs_index, row)
             };
             let fs = build_section("fs", &fs_pats, |pids| fs_row_of(pids, &fs_owner))
-                .map_err(|e| err("fs", e))?;
+                .map_err(|e| err("fs", e, &fs_owner))?;
             let fs_anywhere = build_section("fs anywhere", &fs_any_pats, |pids| {
                 fs_row_of(pids, &fs_any_owner)
             })
-            .map_err(|e| err("fs", e))?;
+            .map_err(|e| err("fs", e, &fs_any_owner))?;
             Ok((fs, fs_anywhere, fs_rows))
         })();
         let netapp_built = netapp
             .join()
-            .unwrap_or_else(|_| Err(err("net", "the compiler thread panicked".to_string())));
+            .unwrap_or_else(|_| {
+                let mut d = Diagnostics::default();
+                d.push(Diagnostic::global(
+                    Code::E0005,
+                    "internal error: the compiler thread panicked",
+                ));
+                Err(d)
+            });
         (fs_built, netapp_built)
     });
     let (fs, fs_anywhere, fs_rows) = fs_built?;
@@ -260,7 +288,7 @@ pub fn compile_bound(b: &Bound, sources: &SourceMap) -> Result<ev::Table, Diagno
         net_rows,
         app,
         app_rows,
-    } = compile_sections(b)?;
+    } = compile_sections(b, true)?;
     let timing = std::env::var_os("MXC_TIMING").is_some();
     let t0 = std::time::Instant::now();
     // Minimisation removes a third of the fs and app states (tails that different
@@ -426,8 +454,24 @@ enum Tok {
     Star(ByteSet),
     /// `(?:SEP NOTSEP+)*`: zero or more whole components.
     AnyDepth(ByteSet, ByteSet),
+    /// `(?:NOTSEP+ SEP)*`: [`Tok::AnyDepth`] read backwards.
+    AnyDepthRev(ByteSet, ByteSet),
     /// One of the alternatives (an empty one matches the empty string).
     Alt(Vec<Vec<Tok>>),
+}
+
+/// The tokens of the reversed language: what matches the input read backwards.
+fn rev_toks(toks: &[Tok]) -> Vec<Tok> {
+    toks.iter()
+        .rev()
+        .map(|t| match t {
+            Tok::Byte(s) => Tok::Byte(*s),
+            Tok::Star(s) => Tok::Star(*s),
+            Tok::AnyDepth(sep, ns) => Tok::AnyDepthRev(*sep, *ns),
+            Tok::AnyDepthRev(sep, ns) => Tok::AnyDepth(*sep, *ns),
+            Tok::Alt(bs) => Tok::Alt(bs.iter().map(|b| rev_toks(b)).collect()),
+        })
+        .collect()
 }
 
 fn lit_toks(bytes: &[u8], out: &mut Vec<Tok>) {
@@ -477,19 +521,30 @@ fn sep_set(windows: bool) -> ByteSet {
     }
 }
 
-/// `(?u:[^/])` (`[^/\\]` on Windows): one character other than a separator.
+/// The bytes a path component may hold: every byte but the separators and NUL (no
+/// path holds a NUL; the engine refuses one). Keeping NUL out matters for the app and
+/// net automata, where a NUL ends the program: a component loop (`*`, `**/`) that read
+/// on through it would pair every program pattern with every other one
+/// (`deny launch "**/NAME"` for 14 names made 1.8 million states).
+fn not_sep(windows: bool) -> ByteSet {
+    let mut s = bs_not(sep_set(windows));
+    s[0] &= !1;
+    s
+}
+
+/// `(?u:[^/\x00])` (`[^/\\\x00]` on Windows): one character other than a separator.
 fn one_tok(windows: bool) -> Tok {
     let mut c = if windows {
-        char_class([('/', '/'), ('\\', '\\')])
+        char_class([('\0', '\0'), ('/', '/'), ('\\', '\\')])
     } else {
-        char_class([('/', '/')])
+        char_class([('\0', '\0'), ('/', '/')])
     };
     c.negate();
     class_tok(&c)
 }
 
 fn atoms_toks(atoms: &[Atom], windows: bool, out: &mut Vec<Tok>) {
-    let ns = bs_not(sep_set(windows));
+    let ns = not_sep(windows);
     for a in atoms {
         match a {
             Atom::Lit(l) if !windows => lit_toks(l.as_bytes(), out),
@@ -505,6 +560,7 @@ fn atoms_toks(atoms: &[Atom], windows: bool, out: &mut Vec<Tok>) {
             Atom::Class { negated, ranges } => {
                 let mut c = char_class(ranges.iter().copied());
                 if *negated {
+                    c.push(ClassUnicodeRange::new('\0', '\0'));
                     c.push(ClassUnicodeRange::new('/', '/'));
                     if windows {
                         c.push(ClassUnicodeRange::new('\\', '\\'));
@@ -525,7 +581,7 @@ fn atoms_toks(atoms: &[Atom], windows: bool, out: &mut Vec<Tok>) {
 /// The tokens of a path glob over normalised paths (the language of [`path_regex`]).
 fn path_toks(g: &PathGlob, windows: bool, out: &mut Vec<Tok>) {
     let s = sep_set(windows);
-    let ns = bs_not(s);
+    let ns = not_sep(windows);
     let mut body = Vec::new();
     let mut nullable = true;
     for c in &g.comps {
@@ -533,14 +589,10 @@ fn path_toks(g: &PathGlob, windows: bool, out: &mut Vec<Tok>) {
             Comp::AnyDepth => body.push(Tok::AnyDepth(s, ns)),
             Comp::Seg(atoms) => {
                 nullable = false;
+                // `*` matches a possibly empty run (SPEC §4.1): `/*` matches the root
+                // `/`, the only normalised path with an empty component.
                 body.push(Tok::Byte(s));
-                if atoms.iter().all(|a| *a == Atom::Star) {
-                    // A component is never empty: `/*` does not match the root `/`.
-                    body.push(Tok::Byte(ns));
-                    body.push(Tok::Star(ns));
-                } else {
-                    atoms_toks(atoms, windows, &mut body);
-                }
+                atoms_toks(atoms, windows, &mut body);
             }
         }
     }
@@ -740,6 +792,10 @@ struct Nfa {
     /// Token ids, and the state each (state, token id) leads to.
     tok_ids: FxMap<Tok, u32>,
     memo: FxMap<(u32, u32), u32>,
+    /// The pattern whose insertion made each state (to name the rules when an
+    /// automaton outgrows its budget).
+    origin: Vec<u32>,
+    adding: u32,
 }
 
 impl Nfa {
@@ -753,6 +809,7 @@ impl Nfa {
         self.eps.push(Vec::new());
         self.edges.push(Vec::new());
         self.accept.push(Vec::new());
+        self.origin.push(self.adding);
         (self.eps.len() - 1) as u32
     }
 
@@ -767,6 +824,7 @@ impl Nfa {
 
     /// Adds pattern `id`.
     fn add(&mut self, id: u32, toks: &[Tok]) {
+        self.adding = id;
         let end = self.seq(0, toks, true);
         self.accept[end as usize].push(id);
     }
@@ -816,6 +874,14 @@ impl Nfa {
                 self.eps[m2 as usize].push(l);
                 l
             }
+            Tok::AnyDepthRev(sep, ns) => {
+                let (l, m) = (self.state(), self.state());
+                self.eps[from as usize].push(l);
+                self.edge(l, *ns, m);
+                self.edge(m, *ns, m);
+                self.edge(m, *sep, l);
+                l
+            }
             Tok::Alt(branches) => {
                 let join = self.state();
                 for b in branches {
@@ -832,8 +898,25 @@ impl Nfa {
     }
 }
 
-/// Most DFA states one automaton may have (a guard against hostile policies).
+/// Most DFA states one automaton may have, whatever the policy's size.
 const MAX_STATES: usize = 1 << 22;
+
+/// The DFA states one automaton may have for an NFA of `nfa_states` states: linear in
+/// the policy (the mixes of `crate::mixes` stay far below it), so that a policy whose
+/// patterns combine into exponentially many states is refused after a bounded amount
+/// of work (well under a second for 10,000 rules) instead of running out of memory.
+fn state_budget(nfa_states: usize) -> usize {
+    nfa_states.saturating_mul(16).clamp(1 << 16, MAX_STATES)
+}
+
+/// Why an automaton could not be built: it outgrew its budget; `patterns` are the
+/// patterns (indices as given to [`build_section`]) whose states occur most in the
+/// last subsets built, most first.
+#[derive(Debug)]
+pub(crate) struct TooBig {
+    pub budget: usize,
+    pub patterns: Vec<u32>,
+}
 
 /// A dense DFA: state 0 dead, `trans[s * nclasses + c]` with `c = class_of[byte]`,
 /// `accept[s]` a row or `NONE` (or, for [`dense_of`], a bit set of patterns).
@@ -873,7 +956,11 @@ impl Dense {
 
 /// Subset construction. `row_of` maps the sorted pattern ids accepted in a state to a
 /// row index or `NONE`.
-fn determinise(nfa: &Nfa, mut row_of: impl FnMut(&[u32]) -> u32) -> Result<Dense, String> {
+fn determinise(
+    nfa: &Nfa,
+    budget: usize,
+    mut row_of: impl FnMut(&[u32]) -> u32,
+) -> Result<Dense, TooBig> {
     // Byte classes: bytes that no set tells apart.
     let mut class_of = vec![0u8; 256];
     let mut nclasses = 1usize;
@@ -1060,8 +1147,11 @@ fn determinise(nfa: &Nfa, mut row_of: impl FnMut(&[u32]) -> u32) -> Result<Dense
                 Some(&t) => t,
                 None => {
                     let t = sets.len() as u32;
-                    if sets.len() >= MAX_STATES {
-                        return Err(format!("the automaton has more than {MAX_STATES} states"));
+                    if sets.len() >= budget {
+                        return Err(TooBig {
+                            budget,
+                            patterns: culprits(nfa, &sets),
+                        });
                     }
                     let set: Box<[u32]> = target_set.as_slice().into();
                     ids.insert(set.clone(), t);
@@ -1088,6 +1178,23 @@ fn determinise(nfa: &Nfa, mut row_of: impl FnMut(&[u32]) -> u32) -> Result<Dense
     })
 }
 
+/// The patterns whose states occur in most of the last subsets built (the ones that
+/// combine), most first, at most eight.
+fn culprits(nfa: &Nfa, sets: &[Box<[u32]>]) -> Vec<u32> {
+    let mut count: FxMap<u32, usize> = FxMap::default();
+    for set in sets.iter().rev().take(4096) {
+        let mut seen: Vec<u32> = set.iter().map(|&q| nfa.origin[q as usize]).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        for p in seen {
+            *count.entry(p).or_default() += 1;
+        }
+    }
+    let mut v: Vec<(usize, u32)> = count.into_iter().map(|(p, c)| (c, p)).collect();
+    v.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    v.into_iter().take(8).map(|(_, p)| p).collect()
+}
+
 /// Builds one section's automaton from its patterns' tokens; `row_of` maps an accepting
 /// pattern set (sorted pattern ids) to a row index or `NONE`. No patterns: the empty
 /// automaton (start = dead state, so a walk stops at once).
@@ -1095,7 +1202,7 @@ fn build_section(
     what: &str,
     patterns: &[Vec<Tok>],
     row_of: impl FnMut(&[u32]) -> u32,
-) -> Result<Dense, String> {
+) -> Result<Dense, TooBig> {
     if patterns.is_empty() {
         return Ok(Dense::empty());
     }
@@ -1108,7 +1215,7 @@ fn build_section(
     let nfa_states = nfa.eps.len();
     drop(std::mem::take(&mut nfa.memo));
     drop(std::mem::take(&mut nfa.tok_ids));
-    let d = determinise(&nfa, row_of)?;
+    let d = determinise(&nfa, state_budget(nfa_states), row_of)?;
     if timing {
         eprintln!(
             "{what}: {} patterns, NFA {nfa_states} states, DFA {} states x {} classes: {:?}",
@@ -1144,7 +1251,7 @@ fn pack(d: Dense, min: bool) -> ev::Dfa {
 
 /// The dense automaton of `patterns` (tokens over bytes, see [`PlaceTok`]) whose
 /// accept value is the bit set of the patterns matched (at most 32), for the lints.
-pub(crate) fn dense_of(patterns: &[Vec<PlaceTok>]) -> Result<Dense, String> {
+pub(crate) fn dense_of(patterns: &[Vec<PlaceTok>]) -> Result<Dense, TooBig> {
     let lit = |s: &str| -> Vec<Tok> { s.bytes().map(|b| Tok::Byte(bs_byte(b))).collect() };
     let toks: Vec<Vec<Tok>> = patterns
         .iter()
@@ -1169,7 +1276,8 @@ pub(crate) fn dense_of(patterns: &[Vec<PlaceTok>]) -> Result<Dense, String> {
     for (i, p) in toks.iter().enumerate() {
         nfa.add(i as u32, p);
     }
-    determinise(&nfa, |pids| pids.iter().fold(0u32, |m, &p| m | 1 << p))
+    let budget = state_budget(nfa.eps.len());
+    determinise(&nfa, budget, |pids| pids.iter().fold(0u32, |m, &p| m | 1 << p))
 }
 
 /// A piece of a place pattern of the lints (Linux paths).
@@ -1433,9 +1541,9 @@ mod oracle {
 
     fn not_sep(windows: bool) -> &'static str {
         if windows {
-            r"(?-u:[^/\\])"
+            r"(?-u:[^/\\\x00])"
         } else {
-            r"(?-u:[^/])"
+            r"(?-u:[^/\x00])"
         }
     }
 
@@ -1448,9 +1556,9 @@ mod oracle {
                     out.push('*');
                 }
                 Atom::One => out.push_str(if windows {
-                    r"(?u:[^/\\])"
+                    r"(?u:[^/\\\x00])"
                 } else {
-                    r"(?u:[^/])"
+                    r"(?u:[^/\x00])"
                 }),
                 Atom::Class { negated, ranges } => {
                     out.push_str(if windows { "(?iu:[" } else { "(?u:[" });
@@ -1465,7 +1573,7 @@ mod oracle {
                         }
                     }
                     if *negated {
-                        out.push('/');
+                        out.push_str(r"/\x00");
                         if windows {
                             out.push_str(r"\\");
                         }
@@ -1490,12 +1598,7 @@ mod oracle {
                 Comp::Seg(atoms) => {
                     nullable = false;
                     body.push_str(s);
-                    if atoms.iter().all(|a| *a == Atom::Star) {
-                        // A component is never empty: `/*` does not match the root `/`.
-                        let _ = write!(body, "{ns}+");
-                    } else {
-                        atoms_regex(atoms, windows, &mut body);
-                    }
+                    atoms_regex(atoms, windows, &mut body);
                 }
             }
         }

@@ -3,7 +3,7 @@
 
 use crate::ast::{Effect, SectionKind};
 use crate::bind::{Bound, BoundRule};
-use crate::pattern::{ArgsGlob, Atom, Comp, HostPat, NetTarget, PathGlob, Root};
+use crate::pattern::{ArgsGlob, Atom, HostPat, NetTarget, TChar};
 use crate::request::{HostReq, Request};
 
 /// A decision: the effect and the index of the deciding rule in `Bound::rules`.
@@ -42,7 +42,7 @@ pub fn rule_matches(r: &BoundRule, req: &Request, windows: bool) -> bool {
         Request::Fs { right, path } => {
             r.section == SectionKind::Fs
                 && r.rights & right != 0
-                && r.paths.iter().any(|g| path_matches(g, path, windows))
+                && r.path_text.iter().any(|g| glob_matches(g, path, windows))
         }
         Request::Net {
             right,
@@ -59,11 +59,11 @@ pub fn rule_matches(r: &BoundRule, req: &Request, windows: bool) -> bool {
                 && (r.from.is_empty()
                     || program
                         .as_ref()
-                        .is_some_and(|p| r.from.iter().any(|g| path_matches(g, p, windows))))
+                        .is_some_and(|p| r.from_text.iter().any(|g| glob_matches(g, p, windows))))
         }
         Request::Launch { program, args } => {
             r.section == SectionKind::App
-                && r.paths.iter().any(|g| path_matches(g, program, windows))
+                && r.path_text.iter().any(|g| glob_matches(g, program, windows))
                 && r.args
                     .as_ref()
                     .is_none_or(|a| args_match(a, &args.join(" ")))
@@ -71,66 +71,234 @@ pub fn rule_matches(r: &BoundRule, req: &Request, windows: bool) -> bool {
     }
 }
 
-/// Whether a normalised absolute path matches a glob.
-pub fn path_matches(g: &PathGlob, path: &str, windows: bool) -> bool {
+/// Whether a normalised absolute path matches a bound path pattern (SPEC §4.1), read
+/// straight from its text: `{a,b}` stays a choice between two texts (never spliced),
+/// `**` is a whole component written as two adjacent `*`s, text from a parameter value
+/// is literal. The pattern denotes a set of strings — `*` any run of characters other
+/// than `/` (possibly empty), `?` and classes one such character, a `**` component any
+/// number of whole components (`/**` = `(/[^/]+)*`) — and a path matches when it is in
+/// the set; the root (`/` or `C:/`, the one normalised path ending in `/`) also matches
+/// when the empty string (the root's body) is. So `/*`, `**/*`, `/*/**` and `/**` match
+/// `/`, and `/a/**` matches `/a`.
+pub fn glob_matches(text: &[TChar], path: &str, windows: bool) -> bool {
+    let drive = text.len() >= 2
+        && text[0].c.is_ascii_alphabetic()
+        && !text[0].literal
+        && text[1].c == ':';
+    let win = windows || drive;
+    let toks = seq(&tokens(text, win), true);
     let path = if windows {
         path.replace('\\', "/")
     } else {
         path.to_string()
     };
-    let (drive, rest) = split_drive(&path);
-    let comps: Vec<&str> = rest.split('/').filter(|c| !c.is_empty()).collect();
-    if !rest.starts_with('/') {
-        return false;
+    let chars: Vec<char> = path.chars().collect();
+    let mut candidates = vec![chars.clone()];
+    if chars.last() == Some(&'/') {
+        candidates.push(chars[..chars.len() - 1].to_vec());
     }
-    let pcomps: Vec<Comp> = match &g.root {
-        Root::Slash => {
-            if drive.is_some() {
-                return false;
+    // `**/` patterns reach every path, of any drive on Windows.
+    if windows && matches!(toks.first(), Some(G::Below)) {
+        for c in candidates.clone() {
+            if c.len() >= 2 && c[0].is_ascii_alphabetic() && c[1] == ':' {
+                candidates.push(c[2..].to_vec());
             }
-            g.comps.clone()
         }
-        Root::Drive(d) => {
-            if drive.map(|c| c.to_ascii_uppercase()) != Some(*d) {
-                return false;
+    }
+    let drive_at = if drive { Some(0) } else { None };
+    candidates
+        .iter()
+        .any(|c| g_match(&toks, c, windows, drive_at))
+}
+
+/// A piece of a pattern's text.
+#[derive(Clone, Debug)]
+enum G {
+    /// One character, matched literally (case-folded on Windows).
+    Ch(char),
+    /// `*`: any run of characters other than `/`.
+    Star,
+    /// `?`: one character other than `/`.
+    One,
+    /// `[...]`.
+    Class(bool, Vec<(char, char)>),
+    /// `{a,b}`: one of the texts.
+    Alt(Vec<Vec<G>>),
+    /// `**` (before the pass that joins it with its `/`).
+    DStar,
+    /// A `**` component with its separator: `(/[^/]+)*`.
+    Below,
+}
+
+/// Splits bound text into pieces; alternatives nest.
+fn tokens(text: &[TChar], win: bool) -> Vec<G> {
+    fn level(t: &[TChar], i: &mut usize, win: bool, inside: bool) -> Vec<Vec<G>> {
+        let mut alts = vec![Vec::new()];
+        while *i < t.len() {
+            let x = t[*i];
+            let li = alts.len() - 1;
+            let cur = &mut alts[li];
+            let c = if win && x.c == '\\' { '/' } else { x.c };
+            if x.literal {
+                cur.push(G::Ch(c));
+                *i += 1;
+                continue;
             }
-            g.comps.clone()
-        }
-        Root::Anywhere => {
-            if drive.is_some() && !windows {
-                return false;
+            match c {
+                '{' => {
+                    *i += 1;
+                    let inner = level(t, i, win, true);
+                    cur.push(G::Alt(inner));
+                }
+                '}' if inside => {
+                    *i += 1;
+                    return alts;
+                }
+                ',' if inside => {
+                    *i += 1;
+                    alts.push(Vec::new());
+                }
+                '*' => {
+                    let together = t
+                        .get(*i + 1)
+                        .is_some_and(|n| n.c == '*' && !n.literal && n.at == x.at + 1);
+                    if together {
+                        cur.push(G::DStar);
+                        *i += 2;
+                    } else {
+                        cur.push(G::Star);
+                        *i += 1;
+                    }
+                }
+                '?' => {
+                    cur.push(G::One);
+                    *i += 1;
+                }
+                '[' => {
+                    let mut j = *i + 1;
+                    let mut negated = false;
+                    if t.get(j).is_some_and(|n| (n.c == '!' || n.c == '^') && !n.literal) {
+                        negated = true;
+                        j += 1;
+                    }
+                    let mut ranges = Vec::new();
+                    let mut first = true;
+                    while let Some(n) = t.get(j) {
+                        if n.c == ']' && !n.literal && !first {
+                            break;
+                        }
+                        first = false;
+                        let lo = n.c;
+                        if t.get(j + 1).is_some_and(|m| m.c == '-')
+                            && t.get(j + 2).is_some_and(|m| m.c != ']')
+                        {
+                            ranges.push((lo, t[j + 2].c));
+                            j += 3;
+                        } else {
+                            ranges.push((lo, lo));
+                            j += 1;
+                        }
+                    }
+                    cur.push(G::Class(negated, ranges));
+                    *i = j + 1;
+                }
+                c => {
+                    cur.push(G::Ch(c));
+                    *i += 1;
+                }
             }
-            let mut v = vec![Comp::AnyDepth];
-            v.extend(g.comps.iter().cloned());
-            v
         }
+        alts
+    }
+    let mut i = 0;
+    level(text, &mut i, win, false).remove(0)
+}
+
+/// Joins each `**` with its separator into `Below`, collapses repeated `/` and, at the
+/// top level, drops a trailing `/` (SPEC §4.1 normalisation); recursively inside
+/// alternatives.
+fn seq(v: &[G], top: bool) -> Vec<G> {
+    let mut out: Vec<G> = Vec::new();
+    for g in v {
+        match g {
+            G::DStar => {
+                if matches!(out.last(), Some(G::Ch('/'))) {
+                    out.pop();
+                }
+                out.push(G::Below);
+            }
+            G::Ch('/') if matches!(out.last(), Some(G::Ch('/'))) => {}
+            G::Alt(alts) => out.push(G::Alt(alts.iter().map(|a| seq(a, false)).collect())),
+            other => out.push(other.clone()),
+        }
+    }
+    if top && out.len() > 1 && matches!(out.last(), Some(G::Ch('/'))) {
+        out.pop();
+    }
+    out
+}
+
+/// Backtracking match of pieces against the whole of `s`. `drive_at`: the position of
+/// a drive letter, matched without regard to case on every target.
+fn g_match(p: &[G], s: &[char], ci: bool, drive_at: Option<usize>) -> bool {
+    let Some((first, rest)) = p.split_first() else {
+        return s.is_empty();
     };
-    comps_match(&pcomps, &comps, windows)
-}
-
-fn split_drive(p: &str) -> (Option<char>, &str) {
-    let b = p.as_bytes();
-    if b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':' {
-        (Some(b[0] as char), &p[2..])
-    } else {
-        (None, p)
-    }
-}
-
-fn comps_match(pat: &[Comp], comps: &[&str], ci: bool) -> bool {
-    match pat.split_first() {
-        None => comps.is_empty(),
-        Some((Comp::AnyDepth, rest)) => {
-            (0..=comps.len()).any(|k| comps_match(rest, &comps[k..], ci))
-        }
-        Some((Comp::Seg(atoms), rest)) => match comps.split_first() {
-            Some((c, crest)) => {
-                let chars: Vec<char> = c.chars().collect();
-                atoms_match(atoms, &chars, ci) && comps_match(rest, crest, ci)
+    match first {
+        G::Ch(c) => match s.split_first() {
+            Some((x, srest)) => {
+                let fold_here = ci || drive_at == Some(0);
+                fold(*c, fold_here) == fold(*x, fold_here)
+                    && g_match(rest, srest, ci, drive_at.and_then(|d| d.checked_sub(1)))
             }
             None => false,
         },
+        G::Star => (0..=s.len())
+            .take_while(|&k| k == 0 || !matches!(s[k - 1], '/' | '\0'))
+            .any(|k| g_match(rest, &s[k..], ci, None)),
+        G::One => !s.is_empty() && !matches!(s[0], '/' | '\0') && g_match(rest, &s[1..], ci, None),
+        G::Class(negated, ranges) => match s.first() {
+            Some(&c) => {
+                class_hit(*negated, ranges, c, ci) && g_match(rest, &s[1..], ci, None)
+            }
+            None => false,
+        },
+        G::Alt(alts) => alts.iter().any(|a| {
+            let mut v = a.clone();
+            v.extend_from_slice(rest);
+            g_match(&v, s, ci, drive_at)
+        }),
+        G::DStar => false,
+        G::Below => {
+            // Zero components, or `/`, one or more non-`/` characters, and again.
+            if g_match(rest, s, ci, None) {
+                return true;
+            }
+            if s.first() != Some(&'/') {
+                return false;
+            }
+            let mut k = 1;
+            while k < s.len() && !matches!(s[k], '/' | '\0') {
+                k += 1;
+                if g_match(p, &s[k..], ci, None) {
+                    return true;
+                }
+            }
+            false
+        }
     }
+}
+
+fn class_hit(negated: bool, ranges: &[(char, char)], c: char, ci: bool) -> bool {
+    let hit = ranges.iter().any(|(lo, hi)| {
+        (*lo <= c && c <= *hi)
+            || (ci && {
+                let l = fold(c, true);
+                let u = c.to_uppercase().next().unwrap_or(c);
+                (*lo <= l && l <= *hi) || (*lo <= u && u <= *hi)
+            })
+    });
+    hit != negated && c != '/' && c != '\0'
 }
 
 fn fold(c: char, ci: bool) -> char {
@@ -155,17 +323,7 @@ fn atoms_match(atoms: &[Atom], s: &[char], ci: bool) -> bool {
         Some((Atom::Star, rest)) => (0..=s.len()).any(|k| atoms_match(rest, &s[k..], ci)),
         Some((Atom::One, rest)) => !s.is_empty() && atoms_match(rest, &s[1..], ci),
         Some((Atom::Class { negated, ranges }, rest)) => match s.first() {
-            Some(&c) => {
-                let hit = ranges.iter().any(|(lo, hi)| {
-                    (*lo <= c && c <= *hi)
-                        || (ci && {
-                            let l = fold(c, true);
-                            let u = c.to_uppercase().next().unwrap_or(c);
-                            (*lo <= l && l <= *hi) || (*lo <= u && u <= *hi)
-                        })
-                });
-                hit != *negated && c != '/' && atoms_match(rest, &s[1..], ci)
-            }
+            Some(&c) => class_hit(*negated, ranges, c, ci) && atoms_match(rest, &s[1..], ci),
             None => false,
         },
     }

@@ -76,5 +76,6 @@ pub mod bind;
 pub mod compile;
 pub mod interp;
 pub mod lints;
+pub mod mixes;
 pub mod query;
 pub mod request;

@@ -431,6 +431,7 @@ fn parse_one(cs: &[TChar], drive: bool) -> Result<PathGlob, PatError> {
         && cs[0].c == '*'
         && cs[1].c == '*'
         && !cs[0].literal
+        && written_together(&cs[0], &cs[1])
         && cs.get(2).is_none_or(|t| t.c == '/')
     {
         (Root::Anywhere, 2)
@@ -464,7 +465,11 @@ fn parse_one(cs: &[TChar], drive: bool) -> Result<PathGlob, PatError> {
             )
             .help("write the path without `.` and `..`"));
         }
-        if !all_lit && text == "**" && comp.iter().all(|t| !t.literal) {
+        if !all_lit
+            && text == "**"
+            && comp.iter().all(|t| !t.literal)
+            && written_together(&comp[0], &comp[1])
+        {
             if out.last() != Some(&Comp::AnyDepth) {
                 out.push(Comp::AnyDepth);
             }
@@ -481,7 +486,10 @@ fn parse_one(cs: &[TChar], drive: bool) -> Result<PathGlob, PatError> {
             }
             match t.c {
                 '*' => {
-                    if comp.get(i + 1).is_some_and(|n| n.c == '*' && !n.literal) {
+                    if comp
+                        .get(i + 1)
+                        .is_some_and(|n| n.c == '*' && !n.literal && written_together(&t, n))
+                    {
                         return Err(PatError::new(
                             "`**` must be a whole path component",
                             text_range(a, b),
@@ -527,6 +535,15 @@ fn parse_one(cs: &[TChar], drive: bool) -> Result<PathGlob, PatError> {
         out.remove(0);
     }
     Ok(PathGlob { root, comps: out })
+}
+
+/// Whether two glob characters of an expanded pattern were written side by side in the
+/// source. Alternatives are expanded by splicing, so `{*,a}*` gives the two stars of
+/// `**` for its first alternative; they are two `*`s of one component (any run of
+/// characters), not `**` (any number of components), because they were not written
+/// together. Positions of glob text are consecutive within a string (`Template::bind`).
+fn written_together(a: &TChar, b: &TChar) -> bool {
+    b.at == a.at + a.c.len_utf8()
 }
 
 fn push_lit(atoms: &mut Vec<Atom>, c: char) {

@@ -148,15 +148,25 @@ pub fn parse_net_target(s: &str) -> Result<(NetProto, HostReq, u16), String> {
     Ok((proto, host, port))
 }
 
+/// The text after the first word of a request and the whitespace that follows it.
+fn fs_target(s: &str) -> &str {
+    let s = s.trim_start();
+    let after = s.find(char::is_whitespace).map_or("", |i| &s[i..]);
+    after.trim_start()
+}
+
 /// Parses `"RIGHT TARGET"` (SPEC §10).
 pub fn parse_request(s: &str, windows: bool) -> Result<Request, String> {
     let mut words = s.split_whitespace();
     let right = words.next().ok_or("empty request")?;
     let rest: Vec<&str> = words.collect();
     if let Some(bit) = fs_right(right) {
-        let [path] = rest.as_slice() else {
+        // For fs rights the target is the rest of the argument, spaces included
+        // (SPEC §10): `read /odd dir/x` names the path `/odd dir/x`.
+        let path = fs_target(s);
+        if path.is_empty() {
             return Err(format!("`{right}` takes one path: `{right} /some/path`"));
-        };
+        }
         return Ok(Request::Fs {
             right: bit,
             path: normalize_request_path(path, windows)?,

@@ -7,7 +7,12 @@ use mxc_lang::{bind, compile, interp, query};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
-const COMPS: &[&str] = &["a", "b", "ab", "Ab", ".env", "x.rs", "é", "c[1]"];
+const COMPS: &[&str] = &[
+    "a", "b", "ab", "Ab", ".env", "x.rs", "é", "c[1]", "a b", "q.log", ".gz", "a.gz",
+];
+
+/// The value of the parameter `w`: glob characters in it are literal (SPEC §4.1).
+const W: &str = "/w{a,*}[x]?";
 
 fn comp_glob() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -21,6 +26,15 @@ fn comp_glob() -> impl Strategy<Value = String> {
         1 => Just("{a,b}".to_string()),
         1 => Just("a{b,}".to_string()),
         1 => Just("?b".to_string()),
+        // Alternatives beside stars: `{*,a}*` is one component of any name, not `**`.
+        1 => Just("{*,a}*".to_string()),
+        1 => Just("*{*.log,.gz}".to_string()),
+        1 => Just("{*,}".to_string()),
+        1 => Just("a{*,b}".to_string()),
+        1 => Just("{?,[ab]}*".to_string()),
+        1 => Just("{a,b/x.rs}".to_string()),
+        1 => Just("a b".to_string()),
+        1 => Just("*b".to_string()),
     ]
 }
 
@@ -43,7 +57,7 @@ fn path_pattern() -> impl Strategy<Value = String> {
 
 fn req_path() -> impl Strategy<Value = String> {
     (
-        proptest::sample::select(vec!["", "/w", "/h"]),
+        proptest::sample::select(vec!["", W, "/wa", "/wax", "/h"]),
         proptest::collection::vec(proptest::sample::select(COMPS), 0..5),
     )
         .prop_map(|(root, comps)| {
@@ -253,7 +267,7 @@ proptest! {
         let prog = mxc_lang::check_source("p.mxc", &src);
         prop_assume!(!prog.diags.has_errors());
         let mut params = BTreeMap::new();
-        params.insert("w".to_string(), "/w".to_string());
+        params.insert("w".to_string(), W.to_string());
         params.insert("home".to_string(), "/h".to_string());
         let b = bind::bind(&prog.model, "a", &params, windows).expect("binds");
         let table = compile::compile_bound(&b, &prog.sources).expect("compiles");

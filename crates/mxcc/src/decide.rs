@@ -35,23 +35,11 @@ pub fn finish(r: Result<(), Stop>) -> std::process::ExitCode {
     }
 }
 
-/// Loads and checks files; errors are rendered to stderr.
+/// Loads and checks files, without the lints: `query`, `test`, `compile`, `run` and
+/// `plan` print no warnings, so they do not run W0001/W0005/W0006 (which search every
+/// agent's automata); only `check` does. Errors are rendered to stderr.
 pub fn load(files: &[PathBuf], color: bool) -> Result<Program, Stop> {
-    load_with(files, color, true)
-}
-
-/// [`load`] without the lints (they only warn): for `run` and `plan`.
-pub fn load_without_lints(files: &[PathBuf], color: bool) -> Result<Program, Stop> {
-    load_with(files, color, false)
-}
-
-fn load_with(files: &[PathBuf], color: bool, lints: bool) -> Result<Program, Stop> {
-    let check = if lints {
-        mxc_lang::check_paths
-    } else {
-        mxc_lang::check_paths_without_lints
-    };
-    let program = check(files).map_err(|e| {
+    let program = mxc_lang::check_paths_without_lints(files).map_err(|e| {
         Stop::Usage(format!(
             "cannot read `{}`: {}",
             e.path.display(),
@@ -82,7 +70,7 @@ pub fn agent_for_enforcement(
     color: bool,
 ) -> Result<(ev::Engine, mxc_lang::bind::Bound), Stop> {
     let params = params(agent)?;
-    let program = load_without_lints(files, color)?;
+    let program = load(files, color)?;
     compile(&program, &agent.agent, &params, ev::Target::Linux, color)
 }
 

@@ -638,3 +638,35 @@ fn errors_on_a_huge_line_are_shown_cut_down() {
     assert!(err.contains(" 1 │ …aaaa"), "{err}");
     assert!(err.contains("error: 4 errors, 1 warning"), "{err}");
 }
+
+/// `query`, `test` and `compile` print no warnings, so they must not run the lints
+/// (W0001/W0005/W0006 search every agent's automata: a 126-rule random policy took
+/// minutes to query); `check` prints them, so it runs them. `MXC_TIMING` makes the
+/// lints report their phases on stderr (`lints: ...`), which is how this test sees
+/// whether they ran.
+#[test]
+fn only_check_runs_the_lints() {
+    let dir = scratch("only_check_runs_the_lints");
+    let src = "policy p {\n  fs { allow read \"/tmp/**\" deny read \"/tmp/x\" }\n}\nagent a { use p }\ntest \"t\" { agent a expect deny read \"/tmp/x\" }\n";
+    let f = write(&dir, "p.mxc", src);
+    let out = dir.join("a.mxcb").to_string_lossy().into_owned();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_mxcc"))
+            .args(args)
+            .env("MXC_TIMING", "1")
+            .output()
+            .expect("mxcc runs")
+    };
+    let check = run(&["check", &f]);
+    assert_status(&check, 0);
+    assert!(stderr(&check).contains("lints:"), "{}", stderr(&check));
+    for args in [
+        vec!["query", f.as_str(), "--agent", "a", "read /tmp/x"],
+        vec!["test", f.as_str()],
+        vec!["compile", f.as_str(), "--agent", "a", "-o", out.as_str()],
+    ] {
+        let o = run(&args);
+        assert_status(&o, 0);
+        assert!(!stderr(&o).contains("lints:"), "{args:?}: {}", stderr(&o));
+    }
+}
