@@ -86,7 +86,13 @@ pub fn glob_matches(text: &[TChar], path: &str, windows: bool) -> bool {
         && !text[0].literal
         && text[1].c == ':';
     let win = windows || drive;
-    let toks = seq(&tokens(text, win), true);
+    // Each text the pattern stands for (alternatives chosen), normalised as SPEC §4.1
+    // normalises a pattern: `//` collapses, a trailing `/` goes (`/a/{*,}` is `/a/*` or
+    // `/a`).
+    let texts: Vec<Vec<G>> = flatten(&tokens(text, win))
+        .iter()
+        .map(|t| seq(t, true))
+        .collect();
     let path = if windows {
         path.replace('\\', "/")
     } else {
@@ -98,7 +104,7 @@ pub fn glob_matches(text: &[TChar], path: &str, windows: bool) -> bool {
         candidates.push(chars[..chars.len() - 1].to_vec());
     }
     // `**/` patterns reach every path, of any drive on Windows.
-    if windows && matches!(toks.first(), Some(G::Below)) {
+    if windows && texts.iter().any(|t| matches!(t.first(), Some(G::Below))) {
         for c in candidates.clone() {
             if c.len() >= 2 && c[0].is_ascii_alphabetic() && c[1] == ':' {
                 candidates.push(c[2..].to_vec());
@@ -106,9 +112,11 @@ pub fn glob_matches(text: &[TChar], path: &str, windows: bool) -> bool {
         }
     }
     let drive_at = if drive { Some(0) } else { None };
-    candidates
-        .iter()
-        .any(|c| g_match(&toks, c, windows, drive_at))
+    texts.iter().any(|toks| {
+        candidates
+            .iter()
+            .any(|c| g_match(toks, c, windows, drive_at))
+    })
 }
 
 /// A piece of a pattern's text.
@@ -214,6 +222,33 @@ fn tokens(text: &[TChar], win: bool) -> Vec<G> {
     level(text, &mut i, win, false).remove(0)
 }
 
+/// The texts a pattern stands for: every choice of alternatives, as flat pieces.
+fn flatten(v: &[G]) -> Vec<Vec<G>> {
+    let mut out: Vec<Vec<G>> = vec![Vec::new()];
+    for g in v {
+        match g {
+            G::Alt(alts) => {
+                let choices: Vec<Vec<G>> = alts.iter().flat_map(|a| flatten(a)).collect();
+                let mut next = Vec::new();
+                for prefix in &out {
+                    for c in &choices {
+                        let mut x = prefix.clone();
+                        x.extend_from_slice(c);
+                        next.push(x);
+                    }
+                }
+                out = next;
+            }
+            other => {
+                for x in &mut out {
+                    x.push(other.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Joins each `**` with its separator into `Below`, collapses repeated `/` and, at the
 /// top level, drops a trailing `/` (SPEC §4.1 normalisation); recursively inside
 /// alternatives.
@@ -256,19 +291,15 @@ fn g_match(p: &[G], s: &[char], ci: bool, drive_at: Option<usize>) -> bool {
         G::Star => (0..=s.len())
             .take_while(|&k| k == 0 || !matches!(s[k - 1], '/' | '\0'))
             .any(|k| g_match(rest, &s[k..], ci, None)),
-        G::One => !s.is_empty() && !matches!(s[0], '/' | '\0') && g_match(rest, &s[1..], ci, None),
+        G::One => {
+            !s.is_empty() && !matches!(s[0], '/' | '\0') && g_match(rest, &s[1..], ci, None)
+        }
         G::Class(negated, ranges) => match s.first() {
-            Some(&c) => {
-                class_hit(*negated, ranges, c, ci) && g_match(rest, &s[1..], ci, None)
-            }
+            Some(&c) => class_hit(*negated, ranges, c, ci) && g_match(rest, &s[1..], ci, None),
             None => false,
         },
-        G::Alt(alts) => alts.iter().any(|a| {
-            let mut v = a.clone();
-            v.extend_from_slice(rest);
-            g_match(&v, s, ci, drive_at)
-        }),
-        G::DStar => false,
+        // Flattened away before matching.
+        G::Alt(_) | G::DStar => false,
         G::Below => {
             // Zero components, or `/`, one or more non-`/` characters, and again.
             if g_match(rest, s, ci, None) {
