@@ -44,6 +44,13 @@ pub fn check_paths_without_lints(paths: &[std::path::PathBuf]) -> Result<Program
     Ok(check_parsed(parsed, false))
 }
 
+/// [`check_source`] without the lints (W0001, W0005, W0006).
+pub fn check_source_without_lints(name: &str, text: &str) -> Program {
+    let mut read = load::read_source;
+    let parsed = load::load_with(vec![(name.into(), text.as_bytes().to_vec())], &mut read);
+    check_parsed(parsed, false)
+}
+
 /// Checks one in-memory source (imports are read from disk relative to `name`).
 pub fn check_source(name: &str, text: &str) -> Program {
     let mut read = load::read_source;

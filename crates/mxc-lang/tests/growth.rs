@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 /// (states of the four automata, bytes of the `.mxcb`) of a mix at `n` rules.
 fn size(mix: Mix, n: usize) -> (usize, usize) {
     let src = generate(mix, n);
-    let prog = mxc_lang::check_source("gen.mxc", &src);
+    // The lints are not what is measured here (they search the product of the two fs
+    // automata, still quadratic on floating patterns: see docs/performance.md).
+    let prog = mxc_lang::check_source_without_lints("gen.mxc", &src);
     assert!(!prog.diags.has_errors(), "{}: {:?}", mix.name(), prog.diags);
     let b = bind::bind(&prog.model, "gen", &BTreeMap::new(), false).expect("binds");
     let t = compile::compile_bound(&b, &prog.sources)
@@ -75,7 +77,7 @@ fn an_explosive_policy_is_refused_naming_its_rules() {
     let src = format!(
         "policy gen {{ fs {{\n allow read \"/srv/**\"\n allow read \"/x/**/a{stars}\"\n deny read \"/x/**/b{stars}\"\n}} }}\nagent gen {{ use gen }}\n"
     );
-    let prog = mxc_lang::check_source("gen.mxc", &src);
+    let prog = mxc_lang::check_source_without_lints("gen.mxc", &src);
     assert!(!prog.diags.has_errors(), "{:?}", prog.diags);
     let b = bind::bind(&prog.model, "gen", &BTreeMap::new(), false).expect("binds");
     let err = compile::compile_bound(&b, &prog.sources).expect_err("refused");
