@@ -6,7 +6,8 @@ use mxc_lang::mixes::{generate, Mix};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: gen_mix MIX N (MIX: bench, floating, launch-deny-list, alternatives, enterprise)";
+    let usage =
+        "usage: gen_mix MIX N (MIX: bench, floating, launch-deny-list, alternatives, enterprise)";
     let [name, n] = args.as_slice() else {
         eprintln!("{usage}");
         std::process::exit(2);

@@ -123,7 +123,11 @@ pub(crate) fn compile_sections(b: &Bound, backwards: bool) -> Result<Sections, D
                 .with_label("this rule's patterns combine with the others named"),
             None => Diagnostic::global(Code::E0005, message),
         };
-        for r in rules.iter().skip(1).filter_map(|r| b.rules.get(*r as usize)) {
+        for r in rules
+            .iter()
+            .skip(1)
+            .filter_map(|r| b.rules.get(*r as usize))
+        {
             d = d.label(r.span, "combines with it");
         }
         let mut diags = Diagnostics::default();
@@ -225,16 +229,14 @@ pub(crate) fn compile_sections(b: &Bound, backwards: bool) -> Result<Sections, D
             .map_err(|e| err("fs", e, &fs_any_owner))?;
             Ok((fs, fs_anywhere, fs_rows))
         })();
-        let netapp_built = netapp
-            .join()
-            .unwrap_or_else(|_| {
-                let mut d = Diagnostics::default();
-                d.push(Diagnostic::global(
-                    Code::E0005,
-                    "internal error: the compiler thread panicked",
-                ));
-                Err(d)
-            });
+        let netapp_built = netapp.join().unwrap_or_else(|_| {
+            let mut d = Diagnostics::default();
+            d.push(Diagnostic::global(
+                Code::E0005,
+                "internal error: the compiler thread panicked",
+            ));
+            Err(d)
+        });
         (fs_built, netapp_built)
     });
     let (fs, fs_anywhere, fs_rows) = fs_built?;
@@ -1277,7 +1279,9 @@ pub(crate) fn dense_of(patterns: &[Vec<PlaceTok>]) -> Result<Dense, TooBig> {
         nfa.add(i as u32, p);
     }
     let budget = state_budget(nfa.eps.len());
-    determinise(&nfa, budget, |pids| pids.iter().fold(0u32, |m, &p| m | 1 << p))
+    determinise(&nfa, budget, |pids| {
+        pids.iter().fold(0u32, |m, &p| m | 1 << p)
+    })
 }
 
 /// A piece of a place pattern of the lints (Linux paths).

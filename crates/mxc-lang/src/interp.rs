@@ -63,7 +63,9 @@ pub fn rule_matches(r: &BoundRule, req: &Request, windows: bool) -> bool {
         }
         Request::Launch { program, args } => {
             r.section == SectionKind::App
-                && r.path_text.iter().any(|g| glob_matches(g, program, windows))
+                && r.path_text
+                    .iter()
+                    .any(|g| glob_matches(g, program, windows))
                 && r.args
                     .as_ref()
                     .is_none_or(|a| args_match(a, &args.join(" ")))
@@ -81,10 +83,8 @@ pub fn rule_matches(r: &BoundRule, req: &Request, windows: bool) -> bool {
 /// when the empty string (the root's body) is. So `/*`, `**/*`, `/*/**` and `/**` match
 /// `/`, and `/a/**` matches `/a`.
 pub fn glob_matches(text: &[TChar], path: &str, windows: bool) -> bool {
-    let drive = text.len() >= 2
-        && text[0].c.is_ascii_alphabetic()
-        && !text[0].literal
-        && text[1].c == ':';
+    let drive =
+        text.len() >= 2 && text[0].c.is_ascii_alphabetic() && !text[0].literal && text[1].c == ':';
     let win = windows || drive;
     // Each text the pattern stands for (alternatives chosen), normalised as SPEC §4.1
     // normalises a pattern: `//` collapses, a trailing `/` goes (`/a/{*,}` is `/a/*` or
@@ -185,7 +185,9 @@ fn tokens(text: &[TChar], win: bool) -> Vec<G> {
                 '[' => {
                     let mut j = *i + 1;
                     let mut negated = false;
-                    if t.get(j).is_some_and(|n| (n.c == '!' || n.c == '^') && !n.literal) {
+                    if t.get(j)
+                        .is_some_and(|n| (n.c == '!' || n.c == '^') && !n.literal)
+                    {
                         negated = true;
                         j += 1;
                     }
@@ -291,9 +293,7 @@ fn g_match(p: &[G], s: &[char], ci: bool, drive_at: Option<usize>) -> bool {
         G::Star => (0..=s.len())
             .take_while(|&k| k == 0 || !matches!(s[k - 1], '/' | '\0'))
             .any(|k| g_match(rest, &s[k..], ci, None)),
-        G::One => {
-            !s.is_empty() && !matches!(s[0], '/' | '\0') && g_match(rest, &s[1..], ci, None)
-        }
+        G::One => !s.is_empty() && !matches!(s[0], '/' | '\0') && g_match(rest, &s[1..], ci, None),
         G::Class(negated, ranges) => match s.first() {
             Some(&c) => class_hit(*negated, ranges, c, ci) && g_match(rest, &s[1..], ci, None),
             None => false,

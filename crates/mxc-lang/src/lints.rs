@@ -94,7 +94,11 @@ pub fn lint_model(model: &Model, sources: &SourceMap) -> Diagnostics {
     for agent in &model.agents {
         let analysed = bind::bind(model, &agent.name, &params, false)
             .ok()
-            .and_then(|b| crate::compile::compile_sections(&b, false).ok().map(|t| (b, t)));
+            .and_then(|b| {
+                crate::compile::compile_sections(&b, false)
+                    .ok()
+                    .map(|t| (b, t))
+            });
         let Some((bound, table)) = analysed else {
             unknown_policies.extend(agent.uses.iter().map(|(p, _)| p.as_str()));
             continue;

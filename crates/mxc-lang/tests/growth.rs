@@ -83,7 +83,11 @@ fn an_explosive_policy_is_refused_naming_its_rules() {
     let err = compile::compile_bound(&b, &prog.sources).expect_err("refused");
     let d = err.iter().next().expect("one diagnostic");
     assert_eq!(d.code, mxc_lang::Code::E0005);
-    assert!(d.message.contains("combine into more than"), "{}", d.message);
+    assert!(
+        d.message.contains("combine into more than"),
+        "{}",
+        d.message
+    );
     // The primary span and the labels name the two rules with `**` and the stars (lines 3
     // and 4), not the harmless `/srv/**`.
     let mut lines: Vec<usize> = d
