@@ -148,7 +148,7 @@ pub(crate) fn compile_sections(b: &Bound, backwards: bool) -> Result<Sections, D
         if r.section == SectionKind::Fs {
             for g in &r.paths {
                 let mut toks = Vec::new();
-                path_toks(g, b.windows, &mut toks);
+                path_toks(g, b.windows, false, &mut toks);
                 if g.root == Root::Anywhere {
                     fs_any_pats.push(if backwards { rev_toks(&toks) } else { toks });
                     fs_any_owner.push(i as u32);
@@ -523,30 +523,36 @@ fn sep_set(windows: bool) -> ByteSet {
     }
 }
 
-/// The bytes a path component may hold: every byte but the separators and NUL (no
-/// path holds a NUL; the engine refuses one). Keeping NUL out matters for the app and
-/// net automata, where a NUL ends the program: a component loop (`*`, `**/`) that read
+/// The bytes a path component may hold: every byte but the separators, and with
+/// `nul_ends` (app programs, net `from`) but NUL too (no path holds a NUL; the engine
+/// refuses one before any walk, so the fs automata need not tell it apart, which would
+/// cost a byte class). Keeping NUL out matters for the app and net automata, where a
+/// NUL ends the program: a component loop (`*`, `**/`) that read
 /// on through it would pair every program pattern with every other one
 /// (`deny launch "**/NAME"` for 14 names made 1.8 million states).
-fn not_sep(windows: bool) -> ByteSet {
+fn not_sep(windows: bool, nul_ends: bool) -> ByteSet {
     let mut s = bs_not(sep_set(windows));
-    s[0] &= !1;
+    if nul_ends {
+        s[0] &= !1;
+    }
     s
 }
 
-/// `(?u:[^/\x00])` (`[^/\\\x00]` on Windows): one character other than a separator.
-fn one_tok(windows: bool) -> Tok {
+/// `(?u:[^/])` (`[^/\\]` on Windows), and not NUL either with `nul_ends`: one character
+/// other than a separator.
+fn one_tok(windows: bool, nul_ends: bool) -> Tok {
+    let nul = if nul_ends { '\0' } else { '/' };
     let mut c = if windows {
-        char_class([('\0', '\0'), ('/', '/'), ('\\', '\\')])
+        char_class([(nul, nul), ('/', '/'), ('\\', '\\')])
     } else {
-        char_class([('\0', '\0'), ('/', '/')])
+        char_class([(nul, nul), ('/', '/')])
     };
     c.negate();
     class_tok(&c)
 }
 
-fn atoms_toks(atoms: &[Atom], windows: bool, out: &mut Vec<Tok>) {
-    let ns = not_sep(windows);
+fn atoms_toks(atoms: &[Atom], windows: bool, nul_ends: bool, out: &mut Vec<Tok>) {
+    let ns = not_sep(windows, nul_ends);
     for a in atoms {
         match a {
             Atom::Lit(l) if !windows => lit_toks(l.as_bytes(), out),
@@ -558,11 +564,13 @@ fn atoms_toks(atoms: &[Atom], windows: bool, out: &mut Vec<Tok>) {
                 }
             }
             Atom::Star => out.push(Tok::Star(ns)),
-            Atom::One => out.push(one_tok(windows)),
+            Atom::One => out.push(one_tok(windows, nul_ends)),
             Atom::Class { negated, ranges } => {
                 let mut c = char_class(ranges.iter().copied());
                 if *negated {
-                    c.push(ClassUnicodeRange::new('\0', '\0'));
+                    if nul_ends {
+                        c.push(ClassUnicodeRange::new('\0', '\0'));
+                    }
                     c.push(ClassUnicodeRange::new('/', '/'));
                     if windows {
                         c.push(ClassUnicodeRange::new('\\', '\\'));
@@ -581,9 +589,9 @@ fn atoms_toks(atoms: &[Atom], windows: bool, out: &mut Vec<Tok>) {
 }
 
 /// The tokens of a path glob over normalised paths (the language of [`path_regex`]).
-fn path_toks(g: &PathGlob, windows: bool, out: &mut Vec<Tok>) {
+fn path_toks(g: &PathGlob, windows: bool, nul_ends: bool, out: &mut Vec<Tok>) {
     let s = sep_set(windows);
-    let ns = not_sep(windows);
+    let ns = not_sep(windows, nul_ends);
     let mut body = Vec::new();
     let mut nullable = true;
     for c in &g.comps {
@@ -594,7 +602,7 @@ fn path_toks(g: &PathGlob, windows: bool, out: &mut Vec<Tok>) {
                 // `*` matches a possibly empty run (SPEC §4.1): `/*` matches the root
                 // `/`, the only normalised path with an empty component.
                 body.push(Tok::Byte(s));
-                atoms_toks(atoms, windows, &mut body);
+                atoms_toks(atoms, windows, nul_ends, &mut body);
             }
         }
     }
@@ -745,7 +753,7 @@ fn net_toks(r: &BoundRule, t: &NetTarget, windows: bool) -> Vec<Tok> {
             .iter()
             .map(|g| {
                 let mut v = Vec::new();
-                path_toks(g, windows, &mut v);
+                path_toks(g, windows, true, &mut v);
                 v
             })
             .collect();
@@ -757,7 +765,7 @@ fn net_toks(r: &BoundRule, t: &NetTarget, windows: bool) -> Vec<Tok> {
 /// The tokens of one app target: program path, `0x00`, arguments joined by spaces.
 fn app_toks(g: &PathGlob, args: Option<&ArgsGlob>, windows: bool) -> Vec<Tok> {
     let mut out = Vec::new();
-    path_toks(g, windows, &mut out);
+    path_toks(g, windows, true, &mut out);
     out.push(Tok::Byte(bs_byte(0)));
     match args {
         None => out.push(Tok::Star(ANY)),
@@ -1545,9 +1553,9 @@ mod oracle {
 
     fn not_sep(windows: bool) -> &'static str {
         if windows {
-            r"(?-u:[^/\\\x00])"
+            r"(?-u:[^/\\])"
         } else {
-            r"(?-u:[^/\x00])"
+            r"(?-u:[^/])"
         }
     }
 
@@ -1560,9 +1568,9 @@ mod oracle {
                     out.push('*');
                 }
                 Atom::One => out.push_str(if windows {
-                    r"(?u:[^/\\\x00])"
+                    r"(?u:[^/\\])"
                 } else {
-                    r"(?u:[^/\x00])"
+                    r"(?u:[^/])"
                 }),
                 Atom::Class { negated, ranges } => {
                     out.push_str(if windows { "(?iu:[" } else { "(?u:[" });
@@ -1577,7 +1585,7 @@ mod oracle {
                         }
                     }
                     if *negated {
-                        out.push_str(r"/\x00");
+                        out.push('/');
                         if windows {
                             out.push_str(r"\\");
                         }
@@ -1640,7 +1648,7 @@ mod oracle {
 
     fn token_matches(g: &PathGlob, windows: bool, s: &[u8]) -> bool {
         let mut toks = Vec::new();
-        path_toks(g, windows, &mut toks);
+        path_toks(g, windows, false, &mut toks);
         let d = build_section("t", &[toks], |_| 0).unwrap();
         let mut st = d.start;
         for &b in s {

@@ -1630,7 +1630,7 @@ mod tests {
             .collect();
         let b = bind::bind(&p.model, "a", &params, false).unwrap();
         let t = std::time::Instant::now();
-        let table = crate::compile::compile_sections(&b).unwrap();
+        let table = crate::compile::compile_sections(&b, false).unwrap();
         let compile = t.elapsed();
         let autos = automata();
         let t = std::time::Instant::now();
