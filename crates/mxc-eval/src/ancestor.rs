@@ -8,8 +8,140 @@
 //! answer over-approximates in one direction only: a `deny` in the other automaton is
 //! not subtracted, so a directory every path below which is denied by a `**/` rule may
 //! still count as an ancestor (its metadata shows; nothing below it does).
+//!
+//! `fs_anywhere` reads paths backwards (see [`crate::Table::fs_anywhere`]), so the
+//! forward walks here use [`Forward`], its forward reading built on demand: the state
+//! after a prefix `w` is, for every state `y` of the backwards automaton, the row that
+//! reading `w` backwards from `y` ends in (reading `c` after `w` sends `y` to the entry of
+//! `δ(y, c)`). Its size is that of the smallest forward automaton with the same
+//! decisions; it is capped, and too large an automaton makes the question unanswered
+//! (callers refuse).
 
 use crate::table::{Dfa, FsRow, NONE};
+
+/// A walkable automaton: a start, a step on a byte, and the row index of a state.
+pub(crate) trait Walk {
+    fn step(&self, s: u32, b: u8) -> u32;
+    fn accept(&self, s: u32) -> Option<u32>;
+    /// The class of a byte (bytes of one class step alike from every state).
+    fn class(&self, b: u8) -> u32;
+}
+
+impl Walk for Dfa {
+    fn step(&self, s: u32, b: u8) -> u32 {
+        Dfa::step(self, s, b)
+    }
+    fn accept(&self, s: u32) -> Option<u32> {
+        self.accept.get(s as usize).copied()
+    }
+    fn class(&self, b: u8) -> u32 {
+        u32::from(self.classes.get(usize::from(b)).copied().unwrap_or(0))
+    }
+}
+
+/// The forward reading of an automaton that reads its input backwards (dense).
+#[derive(Clone, Debug)]
+pub(crate) struct Forward {
+    classes: Vec<u8>,
+    nclasses: usize,
+    pub(crate) start: u32,
+    /// `trans[s * nclasses + class]`.
+    trans: Vec<u32>,
+    accept: Vec<u32>,
+}
+
+impl Walk for Forward {
+    fn step(&self, s: u32, b: u8) -> u32 {
+        let c = usize::from(self.classes.get(usize::from(b)).copied().unwrap_or(0));
+        self.trans
+            .get(s as usize * self.nclasses + c)
+            .copied()
+            .unwrap_or(0)
+    }
+    fn accept(&self, s: u32) -> Option<u32> {
+        self.accept.get(s as usize).copied()
+    }
+    fn class(&self, b: u8) -> u32 {
+        u32::from(self.classes.get(usize::from(b)).copied().unwrap_or(0))
+    }
+}
+
+impl Forward {
+    /// `rev`, read forwards; `None` when that takes more than `cap` entries (states
+    /// times the backwards automaton's states).
+    pub(crate) fn of_reversed(rev: &Dfa, cap: usize) -> Option<Forward> {
+        let n = rev.nstates();
+        let reps = rev.class_reps(&[]);
+        let nclasses = reps.len();
+        // Each forward state: the row reached from each backwards state.
+        let first: Vec<u32> = (0..n)
+            .map(|y| rev.accept.get(y).copied().unwrap_or(NONE))
+            .collect();
+        let mut ids: std::collections::HashMap<Vec<u32>, u32> = std::collections::HashMap::new();
+        let mut states: Vec<Vec<u32>> = Vec::new();
+        ids.insert(first.clone(), 0);
+        states.push(first);
+        let mut trans: Vec<u32> = Vec::new();
+        let mut i = 0;
+        while i < states.len() {
+            for &b in &reps {
+                let next: Vec<u32> = {
+                    let v = states.get(i)?;
+                    (0..n)
+                        .map(|y| {
+                            let t = rev.step(u32::try_from(y).unwrap_or(0), b) as usize;
+                            v.get(t).copied().unwrap_or(NONE)
+                        })
+                        .collect()
+                };
+                let id = match ids.get(&next) {
+                    Some(&id) => id,
+                    None => {
+                        if (states.len() + 1).saturating_mul(n.max(1)) > cap {
+                            return None;
+                        }
+                        let id = u32::try_from(states.len()).ok()?;
+                        ids.insert(next.clone(), id);
+                        states.push(next);
+                        id
+                    }
+                };
+                trans.push(id);
+            }
+            i += 1;
+        }
+        let start = rev.start as usize;
+        let accept = states
+            .iter()
+            .map(|v| v.get(start).copied().unwrap_or(NONE))
+            .collect();
+        // Byte -> index of its class among `reps`.
+        let mut classes = vec![0u8; 256];
+        for (b, c) in classes.iter_mut().enumerate() {
+            let cb = rev.classes.get(b).copied().unwrap_or(0);
+            let k = reps
+                .iter()
+                .position(|&r| rev.classes.get(usize::from(r)).copied() == Some(cb))
+                .unwrap_or(0);
+            *c = u8::try_from(k).unwrap_or(0);
+        }
+        Some(Forward {
+            classes,
+            nclasses,
+            start: 0,
+            trans,
+            accept,
+        })
+    }
+}
+
+/// Whether some state of `dfa` reachable from its start has a row that does not deny.
+pub(crate) fn any_live(dfa: &Dfa, rows: &[FsRow]) -> bool {
+    live_states(dfa, rows)
+        .get(dfa.start as usize)
+        .copied()
+        .unwrap_or(false)
+}
 
 /// For each state of `dfa`: whether a state whose row (`rows[accept]`) has an effect
 /// other than deny is reachable from it (itself included).
@@ -63,15 +195,15 @@ pub(crate) const MAX_PRODUCT: usize = 200_000;
 /// The two fs automata, walked side by side for two places.
 pub(crate) struct Pair<'a> {
     pub fs: &'a Dfa,
-    pub any: &'a Dfa,
+    pub any: &'a Forward,
     pub rows: &'a [FsRow],
     pub default: crate::Decision,
 }
 
 impl Pair<'_> {
     fn decision(&self, a: u32, b: u32, right: crate::FsRight) -> crate::Decision {
-        let one = |d: &Dfa, s: u32| -> crate::Decision {
-            match d.accept.get(s as usize).copied() {
+        let one = |d: &dyn Walk, s: u32| -> crate::Decision {
+            match d.accept(s) {
                 Some(NONE) => self.default,
                 Some(r) => self
                     .rows
@@ -103,10 +235,7 @@ impl Pair<'_> {
         let mut reps: Vec<u8> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for b in 0..=255u8 {
-            let k = (
-                self.fs.classes.get(usize::from(b)).copied(),
-                self.any.classes.get(usize::from(b)).copied(),
-            );
+            let k = (self.fs.class(b), self.any.class(b));
             if seen.insert(k) {
                 reps.push(b);
             }

@@ -55,7 +55,10 @@ pub struct Engine {
     app: Walker,
     /// Per state of `fs` and `fs_anywhere`: whether an allowing or asking row is
     /// reachable (computed the first time [`Engine::fs_ancestor`] is asked).
-    live: std::sync::OnceLock<(Vec<bool>, Vec<bool>)>,
+    live: std::sync::OnceLock<(Vec<bool>, bool)>,
+    /// `fs_anywhere` read forwards, for [`Engine::fs_not_stricter_below`] (built the
+    /// first time it is asked; `None` when too large).
+    forward_anywhere: std::sync::OnceLock<Option<crate::ancestor::Forward>>,
 }
 
 /// Per state: where its transitions start in the slots, its default transition, and,
@@ -290,6 +293,7 @@ impl Engine {
             net: Walker::new(&table.net, false),
             app: Walker::new(&table.app, true),
             live: std::sync::OnceLock::new(),
+            forward_anywhere: std::sync::OnceLock::new(),
             table,
         })
     }
@@ -413,18 +417,21 @@ impl Engine {
         if !utf8(dir) {
             return false;
         }
-        let (la, lb) = self.live.get_or_init(|| {
+        // Every `fs_anywhere` pattern begins with `**/`, which matches any directory:
+        // if one of its rows allows or asks anything, every directory leads there.
+        let (la, any) = self.live.get_or_init(|| {
             (
                 crate::ancestor::live_states(&self.table.fs, &self.table.fs_rows),
-                crate::ancestor::live_states(&self.table.fs_anywhere, &self.table.fs_rows),
+                crate::ancestor::any_live(&self.table.fs_anywhere, &self.table.fs_rows),
             )
         });
+        if *any {
+            return true;
+        }
         let slash: &[u8] = if dir.ends_with(b"/") { b"" } else { b"/" };
-        let (a, b) = (&self.fs, &self.fs_anywhere);
+        let a = &self.fs;
         let sa = a.feed_slice(a.feed_slice(a.start, dir), slash);
-        let sb = b.feed_slice(b.feed_slice(b.start, dir), slash);
         la.get(sa as usize).copied().unwrap_or(false)
-            || lb.get(sb as usize).copied().unwrap_or(false)
     }
 
     /// Whether every place below `link` is decided no more strictly than the same place
@@ -442,20 +449,28 @@ impl Engine {
             return Some(false);
         }
         let t = &self.table;
+        let any = self
+            .forward_anywhere
+            .get_or_init(|| {
+                crate::ancestor::Forward::of_reversed(
+                    &t.fs_anywhere,
+                    crate::ancestor::MAX_PRODUCT * 16,
+                )
+            })
+            .as_ref()?;
         let start = |p: &[u8]| -> (u32, u32) {
+            use crate::ancestor::Walk;
             let slash: &[u8] = if p.ends_with(b"/") { b"" } else { b"/" };
-            let run = |d: &Dfa| {
-                let mut s = d.start;
-                for &b in p.iter().chain(slash) {
-                    s = d.step(s, b);
-                }
-                s
-            };
-            (run(&t.fs), run(&t.fs_anywhere))
+            let (mut a, mut b) = (t.fs.start, any.start);
+            for &c in p.iter().chain(slash) {
+                a = t.fs.step(a, c);
+                b = any.step(b, c);
+            }
+            (a, b)
         };
         let pair = crate::ancestor::Pair {
             fs: &t.fs,
-            any: &t.fs_anywhere,
+            any,
             rows: &t.fs_rows,
             default: self.default_decision(),
         };
