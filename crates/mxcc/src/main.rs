@@ -9,9 +9,13 @@ mod audit;
 mod check;
 mod compile;
 mod decide;
+#[cfg(target_os = "linux")]
+mod explain;
 mod fmt;
+mod learn;
 mod lsp;
 mod plan;
+mod policy_text;
 mod query;
 mod run;
 mod test;
