@@ -30,6 +30,8 @@ const MAX_DGRAM: usize = 65536;
 /// At most this many bytes of a stream send the supervisor performs (a short send).
 const MAX_STREAM_SEND: usize = 1 << 20;
 const MAX_RENAME_WALK: usize = 10_000;
+/// Why `--learn` refuses a host daemon's socket.
+const LEARN_REFUSAL: &str = "a learning run reaches no host daemon's unix socket";
 
 /// Counters a run reports at the end.
 #[derive(Debug, Default)]
@@ -431,6 +433,7 @@ impl Supervisor {
                             asked,
                             pid,
                             program: &p,
+                            enforcement,
                         },
                     );
                 }
@@ -1674,7 +1677,7 @@ impl Call<'_> {
                 rule: None,
             },
             asked: false,
-            enforcement: Some("a learning run reaches no host daemon's unix socket"),
+            enforcement: Some(LEARN_REFUSAL),
         });
         if let Some(audit) = &self.sup.audit {
             if let Ok(mut a) = audit.lock() {
@@ -1694,6 +1697,7 @@ impl Call<'_> {
                             asked: None,
                             pid,
                             program: &p,
+                            enforcement: Some(LEARN_REFUSAL),
                         },
                     );
                 }

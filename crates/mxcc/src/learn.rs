@@ -34,6 +34,8 @@ pub struct Observed {
     pub refused: BTreeSet<(String, String)>,
     /// Paths that are not UTF-8 (left out).
     pub skipped: usize,
+    /// (right, target) a reviewer chose to deny explicitly.
+    pub deny: BTreeSet<(String, String)>,
 }
 
 impl Observed {
@@ -77,6 +79,17 @@ pub struct Context<'a> {
     pub workspace: Option<String>,
     /// The command and its arguments, for the "run it again" line.
     pub command: Vec<String>,
+    /// Written beside the original policy files: their parameters are not declared
+    /// again, and the agent written uses these policies too (`AGENT-reviewed`).
+    pub beside: Option<Beside>,
+}
+
+/// The original agent, when the learned policy adds to it.
+pub struct Beside {
+    /// Parameters the original files declare.
+    pub declared: BTreeSet<String>,
+    /// The policies the original agent uses.
+    pub uses: Vec<String>,
 }
 
 /// Temporary directories: files made beneath them are granted on their directory.
@@ -122,7 +135,7 @@ fn proc_generic(p: &str) -> Option<String> {
 /// Whether `dir` may be granted with `/**` for what the run made in it.
 fn may_grant_dir(dir: &str, params: &Params, workspace: Option<&str>) -> bool {
     let inside = |root: &str| dir == root || dir.starts_with(&format!("{root}/"));
-    if inside("/proc") {
+    if inside("/proc") || workspace.is_some_and(|w| w.starts_with(&format!("{dir}/"))) {
         return false;
     }
     if workspace.is_some_and(inside) || TEMP.iter().any(|t| inside(t)) {
@@ -133,6 +146,10 @@ fn may_grant_dir(dir: &str, params: &Params, workspace: Option<&str>) -> bool {
     let above_workspace = |w: &str| w == dir || w.starts_with(&format!("{dir}/"));
     matches!(params.under(dir), Some((_, rest)) if !rest.is_empty())
         && !workspace.is_some_and(above_workspace)
+}
+
+fn is_fs(right: &str) -> bool {
+    matches!(right, "read" | "write" | "create" | "delete")
 }
 
 /// The policy text.
@@ -223,16 +240,6 @@ pub fn render(o: &Observed, cx: &Context<'_>) -> String {
     for (t, (_, _, r)) in targets {
         fs.entry(r.into_iter().collect()).or_default().insert(t);
     }
-    let used_params: BTreeSet<String> = fs
-        .values()
-        .flatten()
-        .chain(denies.iter())
-        .chain(o.launch.iter())
-        .filter_map(|t| {
-            let rest = t.strip_prefix("${")?;
-            Some(rest[..rest.find('}')?].to_string())
-        })
-        .collect();
     let launches: Vec<String> = o
         .launch
         .iter()
@@ -241,6 +248,79 @@ pub fn render(o: &Observed, cx: &Context<'_>) -> String {
     skipped += o.launch.len() - launches.len();
 
     let policy = format!("learned-{}", cx.agent);
+    let mut body = String::new();
+    body.push_str(&format!("policy {policy} {{\n"));
+    let fs_denies = o.deny.iter().any(|(r, _)| is_fs(r));
+    if !fs.is_empty() || !denies.is_empty() || fs_denies {
+        body.push_str("  fs {\n");
+        for (rights, targets) in &fs {
+            for t in targets {
+                body.push_str(&format!("    allow {} \"{t}\"\n", rights.join(", ")));
+            }
+        }
+        for (right, target) in o.deny.iter().filter(|(r, _)| is_fs(r)) {
+            if let Some(p) = policy_text::pattern(target, &params, "") {
+                body.push_str(&format!(
+                    "    deny {right} \"{p}\" because \"refused in review\"\n"
+                ));
+            }
+        }
+        for d in &denies {
+            body.push_str(&format!(
+                "    deny write, create, delete{} \"{d}\" because \"not used by the learned run\"\n",
+                if d.starts_with("**/") { "" } else { ", read" }
+            ));
+        }
+        body.push_str("  }\n");
+    }
+    let clean = |t: &str| -> String {
+        t.chars()
+            .filter(|c| !c.is_control() && *c != '"' && *c != '\\')
+            .collect()
+    };
+    let net_denies: Vec<&(String, String)> = o
+        .deny
+        .iter()
+        .filter(|(r, _)| r == "connect" || r == "bind")
+        .collect();
+    if !o.net.is_empty() || !net_denies.is_empty() {
+        body.push_str("  net {\n");
+        for (right, target) in &o.net {
+            body.push_str(&format!("    allow {right} \"{}\"\n", clean(target)));
+        }
+        for (right, target) in net_denies {
+            body.push_str(&format!(
+                "    deny {right} \"{}\" because \"refused in review\"\n",
+                clean(target)
+            ));
+        }
+        body.push_str("  }\n");
+    }
+    let app_denies: Vec<String> = o
+        .deny
+        .iter()
+        .filter(|(r, _)| r == "launch")
+        .filter_map(|(_, t)| policy_text::pattern(t.split(' ').next().unwrap_or(t), &params, ""))
+        .collect();
+    if !launches.is_empty() || !app_denies.is_empty() {
+        body.push_str("  app {\n");
+        for a in &launches {
+            body.push_str(&format!("    allow launch \"{a}\"\n"));
+        }
+        for a in &app_denies {
+            body.push_str(&format!(
+                "    deny launch \"{a}\" because \"refused in review\"\n"
+            ));
+        }
+        body.push_str("  }\n");
+    }
+    body.push_str("}\n");
+    // The parameters the rules use.
+    let used_params: BTreeSet<String> = body
+        .split("${")
+        .skip(1)
+        .filter_map(|rest| rest.find('}').map(|e| rest[..e].to_string()))
+        .collect();
     let mut out = String::new();
     out.push_str(&format!(
         "// Learned by {} for agent `{}`:\n//     {}\n\
@@ -251,19 +331,15 @@ pub fn render(o: &Observed, cx: &Context<'_>) -> String {
         cx.agent,
         shell_words(&cx.command)
     ));
-    let mut run_again = format!("mxcc run FILE --agent {}-learned", cx.agent);
+    let mut run_again = match &cx.beside {
+        None => format!("mxcc run FILE --agent {}-learned", cx.agent),
+        Some(_) => format!("mxcc run POLICY-FILES FILE --agent {}-reviewed", cx.agent),
+    };
     for name in params
         .names()
         .filter(|n| used_params.contains(*n) || *n == "home")
     {
-        if *name == *"home"
-            && !fs
-                .values()
-                .flatten()
-                .chain(launches.iter())
-                .chain(denies.iter())
-                .any(|t| t.starts_with('~'))
-        {
+        if name == "home" && !body.contains("\"~") {
             continue;
         }
         if declare_workspace.is_some() && name == "workspace" {
@@ -291,7 +367,12 @@ pub fn render(o: &Observed, cx: &Context<'_>) -> String {
     }
     out.push('\n');
     for name in &used_params {
-        if name == "home" {
+        if name == "home"
+            || cx
+                .beside
+                .as_ref()
+                .is_some_and(|b| b.declared.contains(name))
+        {
             continue;
         }
         match (&declare_workspace, name.as_str()) {
@@ -302,48 +383,32 @@ pub fn render(o: &Observed, cx: &Context<'_>) -> String {
             _ => out.push_str(&format!("param {name}: path\n")),
         }
     }
-    if !used_params.iter().all(|n| n == "home") {
+    if used_params
+        .iter()
+        .any(|n| n != "home" && !cx.beside.as_ref().is_some_and(|b| b.declared.contains(n)))
+    {
         out.push('\n');
     }
-    out.push_str(&format!("policy {policy} {{\n"));
-    if !fs.is_empty() || !denies.is_empty() {
-        out.push_str("  fs {\n");
-        for (rights, targets) in &fs {
-            for t in targets {
-                out.push_str(&format!("    allow {} \"{t}\"\n", rights.join(", ")));
-            }
-        }
-        for d in &denies {
-            out.push_str(&format!(
-                "    deny write, create, delete{} \"{d}\" because \"not used by the learned run\"\n",
-                if d.starts_with("**/") { "" } else { ", read" }
-            ));
-        }
-        out.push_str("  }\n");
+    out.push_str(&body);
+    match &cx.beside {
+        None => out.push_str(&format!(
+            "\nagent {}-learned {{\n  isolation {}\n  use {policy}\n}}\n",
+            cx.agent, cx.isolation
+        )),
+        Some(b) => out.push_str(&format!(
+            "\n// Agent `{a}` with these rules too. Its identity, limits, env and audit are not\n\
+             // copied: to keep them, add `use {policy}` to agent `{a}` instead.\n\
+             agent {a}-reviewed {{\n  isolation {}\n  use {}\n}}\n",
+            cx.isolation,
+            b.uses
+                .iter()
+                .map(String::as_str)
+                .chain(std::iter::once(policy.as_str()))
+                .collect::<Vec<_>>()
+                .join(", "),
+            a = cx.agent,
+        )),
     }
-    if !o.net.is_empty() {
-        out.push_str("  net {\n");
-        for (right, target) in &o.net {
-            let t: String = target
-                .chars()
-                .filter(|c| !c.is_control() && *c != '"' && *c != '\\')
-                .collect();
-            out.push_str(&format!("    allow {right} \"{t}\"\n"));
-        }
-        out.push_str("  }\n");
-    }
-    if !launches.is_empty() {
-        out.push_str("  app {\n");
-        for a in &launches {
-            out.push_str(&format!("    allow launch \"{a}\"\n"));
-        }
-        out.push_str("  }\n");
-    }
-    out.push_str("}\n");
-    out.push_str(&format!(
-        "\nagent {}-learned {{\n  isolation {}\n  use {policy}\n}}\n",
-        cx.agent, cx.isolation
-    ));
     out
 }
 
@@ -368,14 +433,24 @@ pub fn shell_words(words: &[String]) -> String {
 
 /// Writes `text` to `out`, checks it with every lint, and puts each warning left (with
 /// its reason) in a comment at the top. Returns the number of warnings.
-pub fn write_checked(out: &std::path::Path, text: &str) -> std::io::Result<usize> {
+/// With `beside`, the file is checked together with those files, and only what is
+/// found in it is reported.
+pub fn write_checked(
+    out: &std::path::Path,
+    text: &str,
+    beside: &[std::path::PathBuf],
+) -> std::io::Result<usize> {
     std::fs::write(out, text)?;
-    let Ok(p) = mxc_lang::check_paths(&[out.to_path_buf()]) else {
+    let mut files = beside.to_vec();
+    files.push(out.to_path_buf());
+    let Ok(p) = mxc_lang::check_paths(&files) else {
         return Ok(0);
     };
+    let ours = p.sources.find(out);
     let notes: Vec<String> = p
         .diags
         .iter()
+        .filter(|d| ours.is_none() || d.primary.is_some_and(|s| Some(s.file) == ours))
         .map(|d| {
             let at = d
                 .primary
@@ -430,6 +505,7 @@ mod tests {
             params: Params::new(params.iter().copied()),
             workspace: workspace.map(str::to_string),
             command: vec!["cmd".into(), "a b".into()],
+            beside: None,
         }
     }
 

@@ -17,6 +17,8 @@ mod lsp;
 mod plan;
 mod policy_text;
 mod query;
+#[cfg(target_os = "linux")]
+mod review;
 mod run;
 mod test;
 mod util;
@@ -59,6 +61,8 @@ enum Command {
     Run(run::Args),
     Plan(plan::Args),
     Audit(audit::Args),
+    #[cfg(target_os = "linux")]
+    Learn(review::Args),
     /// Run the language server on stdio
     Lsp,
 }
@@ -81,6 +85,8 @@ fn main() -> ExitCode {
         Command::Run(a) => run::run(a),
         Command::Plan(a) => plan::run(a),
         Command::Audit(a) => audit::run(a),
+        #[cfg(target_os = "linux")]
+        Command::Learn(a) => review::run(a),
         Command::Lsp => lsp::run(),
     }
 }

@@ -232,9 +232,10 @@ fn sandbox(
                 .ok()
                 .and_then(|d| d.to_str().map(str::to_string)),
             command: args.command.clone(),
+            beside: None,
         };
         let text = crate::learn::render(&observed, &cx);
-        match crate::learn::write_checked(out, &text) {
+        match crate::learn::write_checked(out, &text, &[]) {
             Ok(warnings) => eprintln!(
                 "mxcc: learned {} paths, {} network targets and {} programs; policy \
                  `learned-{name}` and agent `{name}-learned` written to {} (nothing the run \
@@ -376,7 +377,7 @@ fn identity(id: &mxc_lang::model::IdentityDef) -> Result<Option<(u32, u32)>, Str
 /// The home directory of the user running `mxcc` (from `/etc/passwd`), for `~` in a
 /// learned policy when no `home` was given.
 #[cfg(target_os = "linux")]
-fn own_home() -> Option<String> {
+pub fn own_home() -> Option<String> {
     use std::os::unix::fs::MetadataExt;
     let uid = std::fs::metadata("/proc/self").ok()?.uid().to_string();
     let passwd = std::fs::read_to_string("/etc/passwd").ok()?;

@@ -1178,3 +1178,122 @@ fn a_program_that_cannot_start_says_why() {
         );
     }
 }
+
+/// `mxcc learn --from-audit`: from the audit log of a normal run, an `allow` is proposed
+/// for each access the default denied (paths under parameters written with them);
+/// what an explicit `deny` decided is not proposed; with the original files, the agent
+/// `a-reviewed` then runs the command; a changed log is refused; without a terminal
+/// `--accept-all` is required.
+#[test]
+fn learn_from_an_audit_log_proposes_what_the_default_denied() {
+    let d = scratch("run", "from-audit");
+    let ws = d.join("ws");
+    std::fs::create_dir_all(&ws).unwrap();
+    std::fs::write(ws.join("in.txt"), "data\n").unwrap();
+    std::fs::write(d.join("secret"), "s").unwrap();
+    let p = d.join("p.mxc");
+    std::fs::write(
+        &p,
+        format!(
+            "param workspace: path\n{SYSTEM}\npolicy ws {{ fs {{ allow read \"${{workspace}}/in.txt\"  deny read \"{}\" }} }}\nagent a {{ isolation process  use system, ws }}\n",
+            d.join("secret").display()
+        ),
+    )
+    .unwrap();
+    let script = format!(
+        "cat {0}/secret; cat ws/in.txt > ws/out.txt; mkdir -p ws/build; echo x > ws/build/f; cat ws/out.txt",
+        d.display()
+    );
+    let log = d.join("run.log");
+    let mxcc = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_mxcc"))
+            .args(args)
+            .current_dir(&d)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let ws_param = format!("workspace={}", ws.display());
+    let p_s = p.to_str().unwrap();
+    let o = mxcc(&[
+        "run",
+        p_s,
+        "--agent",
+        "a",
+        "--param",
+        &ws_param,
+        "--audit-log",
+        log.to_str().unwrap(),
+        "--",
+        "/bin/sh",
+        "-c",
+        &script,
+    ]);
+    assert_ne!(o.status.code(), Some(0), "{}", text(&o));
+    let out = d.join("more.mxc");
+    let out_s = out.to_str().unwrap();
+    let log_s = log.to_str().unwrap();
+    // No terminal: --accept-all is required.
+    let o = mxcc(&["learn", "--from-audit", log_s, "-o", out_s, p_s]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = mxcc(&[
+        "learn",
+        "--from-audit",
+        log_s,
+        "-o",
+        out_s,
+        "--param",
+        &ws_param,
+        "--accept-all",
+        p_s,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let learned = std::fs::read_to_string(&out).unwrap();
+    assert!(learned.contains("\"${workspace}/**\""), "{learned}");
+    assert!(!learned.contains("param workspace:"), "{learned}");
+    assert!(
+        learned.contains("Denied in the run and not proposed:")
+            && learned.contains(&format!(
+                "read {}/secret: decided by the rule at",
+                d.display()
+            )),
+        "{learned}"
+    );
+    assert!(
+        !learned
+            .lines()
+            .any(|l| l.trim_start().starts_with("allow") && l.contains("secret")),
+        "{learned}"
+    );
+    let o = mxcc(&["check", p_s, out_s]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // The reviewed agent does the work; the explicit deny still holds.
+    let o = mxcc(&[
+        "run",
+        p_s,
+        out_s,
+        "--agent",
+        "a-reviewed",
+        "--param",
+        &ws_param,
+        "--param",
+        "home=/nonexistent-home",
+        "--",
+        "/bin/sh",
+        "-c",
+        &script,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "data\n");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("denied read"),
+        "{}",
+        text(&o)
+    );
+    // A changed log is refused.
+    let t = std::fs::read_to_string(&log).unwrap();
+    std::fs::write(&log, t.replacen("\"read\"", "\"write\"", 1)).unwrap();
+    let o = mxcc(&["learn", "--from-audit", log_s, "-o", out_s, "--accept-all"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not learning from a log that was changed"));
+}
