@@ -63,7 +63,7 @@ enum Command {
     Audit(audit::Args),
     #[cfg(target_os = "linux")]
     Learn(review::Args),
-    /// Run the language server on stdio
+    /// Language server on stdio (not available in this build yet: exits 2)
     Lsp,
 }
 
