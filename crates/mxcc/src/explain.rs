@@ -20,19 +20,6 @@ const MAX_DISTINCT: usize = 1000;
 /// Distinct denials listed at exit without `--explain`.
 const LISTED: usize = 20;
 
-/// When denials are told.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum When {
-    /// Live when stderr is a terminal, else listed when the command has exited.
-    Auto,
-    /// As they happen, on stderr (interleaved with the command's own output).
-    Live,
-    /// Listed once the command has exited.
-    Exit,
-    /// Not told (the count at exit and the audit log remain).
-    Quiet,
-}
-
 pub struct Explainer {
     engine: Arc<Engine>,
     /// Rule source lines, by file name (as rules name their file).
@@ -155,11 +142,17 @@ impl Explainer {
 
     /// Two lines: what was denied, and what decided.
     fn describe(&self, d: &Denial, with_fix: bool) -> String {
+        // The command's own launch is made by a copy of `mxcc` about to become it.
+        let by = match std::env::current_exe() {
+            Ok(me) if me.to_str() == Some(d.program.as_str()) => {
+                "mxcc starting the command".to_string()
+            }
+            _ => format!("program {}", visible(&d.program)),
+        };
         let mut s = format!(
-            "mxcc: denied {} {} (program {}, pid {})\n",
+            "mxcc: denied {} {} ({by}, pid {})\n",
             d.right,
             visible(&d.target),
-            visible(&d.program),
             d.pid
         );
         let why = match d.enforcement {

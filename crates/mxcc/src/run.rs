@@ -45,8 +45,8 @@ pub struct Args {
     pub learn: Option<PathBuf>,
     /// When denials are told on stderr: `auto` (live on a terminal, else listed at
     /// exit), `live`, `exit` (listed once the command has exited) or `quiet`.
-    #[arg(long, value_enum, default_value_t = crate::explain::When::Auto, value_name = "WHEN")]
-    pub denials: crate::explain::When,
+    #[arg(long, value_enum, default_value_t = When::Auto, value_name = "WHEN")]
+    pub denials: When,
     /// At exit, list every distinct denial with the rule that decided it and the rule
     /// to add. Also holds every file call for the supervisor, so that file denials the
     /// kernel alone would refuse are seen too (slower file access).
@@ -58,6 +58,19 @@ pub struct Args {
     /// The command to run and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<String>,
+}
+
+/// When denials are told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum When {
+    /// Live when stderr is a terminal, else listed when the command has exited.
+    Auto,
+    /// As they happen, on stderr (interleaved with the command's own output).
+    Live,
+    /// Listed once the command has exited.
+    Exit,
+    /// Not told (the count at exit and the audit log remain).
+    Quiet,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -169,13 +182,13 @@ fn sandbox(
     let engine = std::sync::Arc::new(engine);
     let stderr_tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let live = match args.denials {
-        crate::explain::When::Auto => stderr_tty,
-        crate::explain::When::Live => true,
-        crate::explain::When::Exit | crate::explain::When::Quiet => false,
+        When::Auto => stderr_tty,
+        When::Live => true,
+        When::Exit | When::Quiet => false,
     };
     let params =
         crate::policy_text::Params::new(bound.params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let explainer = (args.denials != crate::explain::When::Quiet || args.explain).then(|| {
+    let explainer = (args.denials != When::Quiet || args.explain).then(|| {
         std::sync::Arc::new(crate::explain::Explainer::new(
             engine.clone(),
             source,

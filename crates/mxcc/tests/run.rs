@@ -1297,3 +1297,76 @@ fn learn_from_an_audit_log_proposes_what_the_default_denied() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("not learning from a log that was changed"));
 }
+
+/// `mxcc learn --from-audit` on a terminal asks each proposal: accepted, denied
+/// explicitly, skipped (answers typed through `script`'s pseudo-terminal).
+#[test]
+fn learn_from_an_audit_log_asks_on_a_terminal() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: no `script` (util-linux) to give the review a terminal");
+        return;
+    }
+    let d = scratch("run", "review-tty");
+    let p = policy(&d, "agent a { isolation process  use system }");
+    let log = d.join("run.log");
+    let files: Vec<PathBuf> = ["one", "two", "three"].iter().map(|n| d.join(n)).collect();
+    for f in &files {
+        std::fs::write(f, "x").unwrap();
+    }
+    let cat: Vec<&str> = std::iter::once("/bin/cat")
+        .chain(files.iter().map(|f| f.to_str().unwrap()))
+        .collect();
+    let o = run(&p, &["--audit-log", log.to_str().unwrap()], &cat);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = d.join("more.mxc");
+    // Proposals come sorted by right and target: one, three, two.
+    let cmd = format!(
+        "{} learn --from-audit {} -o {}",
+        env!("CARGO_BIN_EXE_mxcc"),
+        log.display(),
+        out.display()
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut i = child.stdin.take().unwrap();
+        // One answer at a time, as a person would type them.
+        for a in ["a\n", "d\n", "s\n"] {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            i.write_all(a.as_bytes()).unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("[1/3] denied read"),
+        "{}",
+        text(&o)
+    );
+    let learned = std::fs::read_to_string(&out).unwrap();
+    let has = |s: &str| learned.lines().any(|l| l.trim() == s);
+    assert!(
+        has(&format!("allow read \"{}\"", files[0].display())),
+        "{learned}"
+    );
+    assert!(
+        has(&format!(
+            "deny read \"{}\" because \"refused in review\"",
+            files[2].display()
+        )),
+        "{learned}"
+    );
+    assert!(
+        !learned
+            .lines()
+            .any(|l| !l.starts_with("//") && l.contains(&files[1].display().to_string())),
+        "{learned}"
+    );
+}
