@@ -130,9 +130,21 @@ fn kernel_reads(engine: &Engine, bounds: &Bounds, path: &Path, what: &str, out: 
     }
 }
 
+/// Opens `path` for reading if it is a regular file, without waiting on a FIFO or a
+/// device (the program and the libraries it names may be the agent's making).
+fn open_regular(path: &Path) -> Option<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .ok()?;
+    f.metadata().ok()?.is_file().then_some(f)
+}
+
 /// The interpreter of a `#!` script (its first line's first word).
 fn script_interpreter(path: &Path) -> Option<PathBuf> {
-    let f = std::fs::File::open(path).ok()?;
+    let f = open_regular(path)?;
     let mut head = [0u8; 256];
     let n = f.read_at(&mut head, 0).ok()?;
     let line = head[..n].strip_prefix(b"#!")?;
@@ -309,7 +321,7 @@ struct Elf {
 
 impl Elf {
     fn read(path: &Path) -> Option<Elf> {
-        let f = std::fs::File::open(path).ok()?;
+        let f = open_regular(path)?;
         let size = f.metadata().ok()?.len();
         let at = |off: u64, len: u64| -> Option<Vec<u8>> {
             if len > MAX_TABLE || off.checked_add(len)? > size {
@@ -427,6 +439,17 @@ mod tests {
                     .collect::<Vec<_>>()
             );
         }
+    }
+
+    #[test]
+    fn a_fifo_is_not_waited_on() {
+        let d = std::env::temp_dir().join(format!("mxc-startup-fifo-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        let f = d.join("fifo");
+        rustix::fs::mkfifoat(rustix::fs::CWD, &f, rustix::fs::Mode::from_raw_mode(0o600)).unwrap();
+        assert!(Elf::read(&f).is_none());
+        assert!(script_interpreter(&f).is_none());
+        let _ = std::fs::remove_dir_all(&d);
     }
 
     #[test]

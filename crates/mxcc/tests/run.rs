@@ -999,12 +999,15 @@ fn denials_name_the_rule_that_decided_them() {
     std::fs::write(d.join("secret"), "s").unwrap();
     std::fs::write(d.join("asked"), "q").unwrap();
     let agent = format!(
-        "policy more {{\n  fs {{\n    deny read \"{0}/secret\" because \"no secrets\"\n    ask read \"{0}/asked\"\n  }}\n}}\nagent a {{ isolation TIER  use system, more }}",
+        "policy more {{\n  fs {{\n    deny read \"{0}/secret\" because \"no secrets\"\n    ask read \"{0}/asked\"\n  }}\n  net {{ deny connect \"127.0.0.1:9\" because \"no discard\" }}\n}}\nagent a {{ isolation TIER  use system, more }}",
         d.display()
     );
     let deny_line = line_of(&agent, "deny read");
     let ask_line = line_of(&agent, "ask read");
-    let script = "cat secret; cat asked; cat /root/nothing-here; echo END-OF-COMMAND >&2";
+    let net_line = line_of(&agent, "deny connect");
+    let script = "cat secret; cat asked; cat /root/nothing-here; \
+                  python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", 9))' 2>/dev/null; \
+                  echo END-OF-COMMAND >&2";
     for tier in ["process", "container"] {
         let o = run_tier(
             &d,
@@ -1032,6 +1035,11 @@ fn denials_name_the_rule_that_decided_them() {
         );
         assert!(
             err.contains("decided by the agent's default (`default deny` of agent `a`"),
+            "{tier}: {err}"
+        );
+        assert!(
+            err.contains("denied connect 127.0.0.1:9 (program /usr/bin/python3")
+                && err.contains(&format!("decided by {f}:{net_line} `net {{ deny connect")),
             "{tier}: {err}"
         );
         // Listed after the command's own stderr, not in the middle of it.
