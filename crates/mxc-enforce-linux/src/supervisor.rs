@@ -406,8 +406,7 @@ impl Supervisor {
                 Effect::Allow
             };
         }
-        if effect == Effect::Deny {
-            self.stats.denials.fetch_add(1, Ordering::Relaxed);
+        if effect == Effect::Deny && self.on_denial.is_some() {
             self.tell(Denial {
                 right: right.to_string(),
                 target: target.to_string(),
@@ -417,6 +416,9 @@ impl Supervisor {
                 asked: asked.is_some(),
                 enforcement,
             });
+        }
+        if effect == Effect::Deny {
+            self.stats.denials.fetch_add(1, Ordering::Relaxed);
         }
         if let Some(audit) = &self.audit {
             if let Ok(mut a) = audit.lock() {
