@@ -206,32 +206,34 @@ pub fn render(o: &Observed, cx: &Context<'_>) -> String {
         })
     });
     // Lint-watched places a write/create grant covers and the run did not touch.
-    let mut denies: BTreeSet<String> = BTreeSet::new();
-    let touched = |place: &str| {
-        o.fs.keys()
-            .any(|p| p == place || p.starts_with(&format!("{place}/")))
+    // Pattern → whether reading is denied too (a credential store).
+    let mut denies: BTreeMap<String, bool> = BTreeMap::new();
+    // A place the run read (for a credential store) or wrote (for the rest).
+    let wrote = |r: &BTreeSet<String>| r.iter().any(|x| x != "read");
+    let used = |place: &dyn Fn(&str) -> bool, reads_count: bool| {
+        o.fs.iter()
+            .any(|(p, r)| place(p) && (reads_count || wrote(r)))
     };
     let writes = |r: &BTreeSet<String>| r.contains("write") || r.contains("create");
     for (dpath, _, drights) in &dir_rights {
-        let home = params.value("home");
-        for (rel, store) in HOME_PLACES {
-            let Some(h) = home else { break };
-            let place = format!("{h}/{rel}");
-            let covered = place.starts_with(&format!("{dpath}/"));
-            if covered && (store || writes(drights)) && !touched(&place) {
-                if let Some(p) = policy_text::pattern(&place, &params, "/**") {
-                    denies.insert(p);
+        if let Some(h) = params.value("home") {
+            for (rel, store) in HOME_PLACES {
+                let place = format!("{h}/{rel}");
+                let covered = place.starts_with(&format!("{dpath}/"));
+                let at = |p: &str| p == place || p.starts_with(&format!("{place}/"));
+                if covered && (store || writes(drights)) && !used(&at, store) {
+                    if let Some(p) = policy_text::pattern(&place, &params, "/**") {
+                        denies.insert(p, store);
+                    }
                 }
             }
         }
         if writes(drights) {
             for rel in ANY_PLACES {
-                let used = o
-                    .fs
-                    .keys()
-                    .any(|p| p.contains(&format!("/{rel}/")) || p.ends_with(&format!("/{rel}")));
-                if !used {
-                    denies.insert(format!("**/{rel}/**"));
+                let at =
+                    |p: &str| p.contains(&format!("/{rel}/")) || p.ends_with(&format!("/{rel}"));
+                if !used(&at, false) {
+                    denies.insert(format!("**/{rel}/**"), false);
                 }
             }
         }
@@ -265,10 +267,14 @@ pub fn render(o: &Observed, cx: &Context<'_>) -> String {
                 ));
             }
         }
-        for d in &denies {
+        for (d, store) in &denies {
             body.push_str(&format!(
-                "    deny write, create, delete{} \"{d}\" because \"not used by the learned run\"\n",
-                if d.starts_with("**/") { "" } else { ", read" }
+                "    deny {} \"{d}\" because \"not used by the learned run\"\n",
+                if *store {
+                    "read, write, create, delete"
+                } else {
+                    "write, create, delete"
+                }
             ));
         }
         body.push_str("  }\n");
@@ -559,6 +565,36 @@ mod tests {
             s.contains(
                 "// Run it: mxcc run FILE --agent a-learned --param home=/home/u -- cmd 'a b'"
             ),
+            "{s}"
+        );
+        // Read (as git reads its hooks), not written: still denied for writing; a
+        // credential store a grant covers is denied for reading too.
+        let o = obs(
+            &[
+                ("/w/.git/hooks/pre-commit", &["read"]),
+                ("/w/.git/index.lock", &["create", "write", "delete"]),
+            ],
+            &[],
+        );
+        let s = render(&o, &cx(&[("home", "/home/u")], Some("/w")));
+        assert!(
+            s.contains("deny write, create, delete \"**/.git/hooks/**\""),
+            "{s}"
+        );
+        let o = obs(
+            &[
+                ("/home/u/.config/x/new", &["create"]),
+                ("/home/u/.config/new", &["create"]),
+            ],
+            &[],
+        );
+        let s = render(&o, &cx(&[("home", "/home/u")], Some("/w")));
+        assert!(
+            s.contains("deny read, write, create, delete \"~/.config/gh/**\""),
+            "{s}"
+        );
+        assert!(
+            s.contains("deny write, create, delete \"~/.config/autostart/**\""),
             "{s}"
         );
     }
