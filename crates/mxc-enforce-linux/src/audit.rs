@@ -354,6 +354,8 @@ pub struct Entry<'a> {
     /// The process asking, and its program.
     pub pid: u32,
     pub program: &'a str,
+    /// Refused by MXC's enforcement whatever the policy says, and why.
+    pub enforcement: Option<&'a str>,
 }
 
 /// The OCSF event of `e`.
@@ -367,6 +369,7 @@ pub fn event(engine: &Engine, e: &Entry<'_>) -> Map<String, Value> {
         asked,
         pid,
         program,
+        enforcement,
     } = e;
     let agent = engine.agent();
     let rule = d.rule.and_then(|r| engine.rule(r));
@@ -427,6 +430,7 @@ pub fn event(engine: &Engine, e: &Entry<'_>) -> Map<String, Value> {
                 "at": format!("{}:{}", i.file, i.line),
             })),
             "reason": rule.and_then(|i| i.reason.clone()),
+            "enforcement": enforcement,
         }},
     });
     match class {

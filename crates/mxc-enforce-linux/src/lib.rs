@@ -42,6 +42,8 @@ mod resolve;
 #[cfg(target_os = "linux")]
 mod run;
 #[cfg(target_os = "linux")]
+pub mod startup;
+#[cfg(target_os = "linux")]
 mod supervisor;
 #[cfg(target_os = "linux")]
 mod sys;
@@ -111,6 +113,30 @@ pub enum AskAnswer {
 /// Decides held `ask` accesses. Called on the supervisor thread; the access waits.
 pub type Asker = Arc<dyn Fn(&AskRequest) -> AskAnswer + Send + Sync>;
 
+/// A denial the supervisor enforced, as it happened (see [`Config::on_denial`]).
+#[derive(Clone, Debug)]
+pub struct Denial {
+    /// `read`, `write`, `create`, `delete`, `connect`, `bind`, `launch`.
+    pub right: String,
+    /// The path, `host:port`, or program and arguments (as the audit log has it).
+    pub target: String,
+    /// The program of the process refused, and its pid.
+    pub program: String,
+    pub pid: u32,
+    /// What the engine said: its rule, or none (the agent's default).
+    pub decision: mxc_eval::Decision,
+    /// The engine said `ask` and the answer was no.
+    pub asked: bool,
+    /// Refused by MXC's enforcement itself, whatever the policy says, and why (a
+    /// call whose arguments could change under the check, a descriptor not held, a
+    /// host daemon's socket while learning).
+    pub enforcement: Option<&'static str>,
+}
+
+/// Told of each denial as it is enforced (on the supervisor's or the proxy's thread,
+/// never while a question is on the terminal): it must not block for long.
+pub type DenialSink = Arc<dyn Fn(&Denial) + Send + Sync>;
+
 /// Who answers `ask`.
 #[derive(Clone)]
 pub enum AskMode {
@@ -151,6 +177,12 @@ pub struct Config {
     pub memory_bytes: Option<u64>,
     pub processes: Option<u64>,
     pub cpus: Option<u64>,
+    /// Told of every denial as it is enforced.
+    pub on_denial: Option<DenialSink>,
+    /// Hold every file call for the supervisor even when Landlock expresses the policy
+    /// exactly, so that every file denial is seen (and told to `on_denial`), not only
+    /// refused by the kernel. Costs a round trip per file call.
+    pub watch_files: bool,
 }
 
 /// Why the sandbox could not be set up (exit 125): the command was not started.

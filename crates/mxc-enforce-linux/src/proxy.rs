@@ -276,7 +276,9 @@ fn decide(
     host: &str,
     port: u16,
     peers: &[(u32, Option<String>)],
-) -> Result<Vec<SocketAddr>, Refusal> {
+) -> Result<(Vec<SocketAddr>, Vec<String>), Refusal> {
+    // The targets decided (for `--learn`: kept only if the connection is made).
+    let decided: std::cell::RefCell<Vec<String>> = Default::default();
     let resolved: std::cell::RefCell<Option<Vec<SocketAddr>>> = Default::default();
     let once = |name: &str, port: u16| -> std::io::Result<Vec<SocketAddr>> {
         if let Some(a) = resolved.borrow().as_ref() {
@@ -290,6 +292,7 @@ fn decide(
     for (pid, program) in peers {
         let who = || (*pid, program.clone().unwrap_or_default());
         let conclude = |target: &str, d| {
+            decided.borrow_mut().push(target.to_string());
             sup.conclude(
                 "connect",
                 target,
@@ -297,6 +300,7 @@ fn decide(
                 d,
                 Class::Network,
                 &who,
+                None,
             )
         };
         let addrs = route(
@@ -314,7 +318,7 @@ fn decide(
     }
     match out {
         Some(a) if a.is_empty() => Err(Refusal::NoAddress),
-        Some(a) => Ok(a),
+        Some(a) => Ok((a, decided.into_inner())),
         None => Err(Refusal::Denied),
     }
 }
@@ -430,7 +434,7 @@ fn upstream_for(
     port: u16,
     peers: &[(u32, Option<String>)],
 ) -> std::io::Result<Option<TcpStream>> {
-    let addrs = match decide(sup, host, port, peers) {
+    let (addrs, targets) = match decide(sup, host, port, peers) {
         Ok(a) => a,
         Err(Refusal::BadHost) => {
             return reply(conn, "400 Bad Request", "mxc: not a host\n").map(|()| None)
@@ -452,7 +456,9 @@ fn upstream_for(
             .map(|()| None)
         }
     };
-    match dial(&addrs) {
+    let dialled = dial(&addrs);
+    sup.connected(&targets, dialled.is_ok());
+    match dialled {
         Ok(s) => Ok(Some(s)),
         Err(_) => reply(conn, "502 Bad Gateway", "mxc: cannot connect\n").map(|()| None),
     }
@@ -533,7 +539,7 @@ fn socks5(
         conn.write_all(&[5, 7, 0, 1, 0, 0, 0, 0, 0, 0])?;
         return Ok(());
     }
-    let addrs = match decide(sup, &host, port, peers) {
+    let (addrs, targets) = match decide(sup, &host, port, peers) {
         Ok(a) => a,
         Err(Refusal::Denied) => {
             conn.write_all(&[5, 2, 0, 1, 0, 0, 0, 0, 0, 0])?;
@@ -544,7 +550,9 @@ fn socks5(
             return Ok(());
         }
     };
-    let upstream = match dial(&addrs) {
+    let dialled = dial(&addrs);
+    sup.connected(&targets, dialled.is_ok());
+    let upstream = match dialled {
         Ok(s) => s,
         Err(_) => {
             conn.write_all(&[5, 5, 0, 1, 0, 0, 0, 0, 0, 0])?;

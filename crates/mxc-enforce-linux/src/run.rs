@@ -31,6 +31,14 @@ pub struct Outcome {
     /// The audit log: where, how many records it holds, and the last one's hash (also
     /// written beside it, `PATH.head`).
     pub audit: Option<AuditSummary>,
+    /// The command could not start (its `execve` was refused, or it exited 126 or 127)
+    /// and this is what it lacked: the launch, its libraries' `read`, its ELF
+    /// interpreter's execute (see [`crate::startup`]). Also in the audit log, as a
+    /// `could not start` record.
+    pub start_missing: Vec<crate::startup::Missing>,
+    /// Every file call went to the supervisor, so every file denial was seen (else the
+    /// kernel alone refused what the policy does not allow, unseen).
+    pub files_watched: bool,
 }
 
 /// The state of the audit log at the end of a run.
@@ -226,8 +234,10 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
     // The process tier shares the host's IPC namespace unless MXC may make one (a
     // root-started mxcc): then SysV IPC and POSIX message queues are refused.
     let private_ipc = !cfg.container && sys::has_sys_admin();
+    let files_watched =
+        cfg.learn || landlock_bound::supervise_fs(&cfg.bounds) || audit_exposed || cfg.watch_files;
     let prog = bpf::assemble(&filter::rules(Supervise {
-        fs: landlock_bound::supervise_fs(&cfg.bounds) || audit_exposed,
+        fs: files_watched,
         host_ipc: !cfg.container && !private_ipc,
     }))
     .map_err(SetupError)?;
@@ -291,6 +301,7 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
         .learn
         .then(|| Arc::new(Mutex::new(crate::learn::Learned::default())));
     let learned_for_sup = learned.clone();
+    let on_denial = cfg.on_denial.clone();
     let sup_slot: Arc<Mutex<Option<Arc<Supervisor>>>> = Arc::new(Mutex::new(None));
     let sup_slot2 = sup_slot.clone();
     let audit_slot = Arc::new(Mutex::new(audit));
@@ -356,6 +367,7 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
                 exec_exact,
                 root,
                 protected,
+                on_denial,
             });
             {
                 let sup = sup.clone();
@@ -463,10 +475,7 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
                 )));
             }
             let why = match e.raw_os_error() {
-                Some(libc::EACCES) => (
-                    126,
-                    format!("launching {} was denied", cfg.program.display()),
-                ),
+                Some(libc::EACCES) => (126, format!("{} could not start", cfg.program.display())),
                 Some(libc::ENOENT) => (127, format!("{}: not found", cfg.program.display())),
                 _ => {
                     return Err(SetupError(format!(
@@ -474,6 +483,11 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
                         cfg.program.display()
                     )));
                 }
+            };
+            let start_missing = if why.0 == 126 {
+                start_failure(&cfg, &sup_slot, &audit_slot)
+            } else {
+                Vec::new()
             };
             return Ok(Outcome {
                 code: why.0,
@@ -484,6 +498,8 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
                 supervisor_error: None,
                 learned: None,
                 audit: audit_summary(&cfg.audit_log, &sup_slot, &audit_slot),
+                start_missing,
+                files_watched,
             });
         }
     };
@@ -560,6 +576,13 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
         Err(_) => Some("the supervisor thread panicked".into()),
     };
     let stats = stats_of(&sup_slot);
+    // 126 and 127 are also the shell's (and the loader's) "could not run": say why when
+    // the command itself lacked what it needs to start.
+    let start_missing = if matches!(status.code(), Some(126 | 127)) && !cfg.learn {
+        start_failure(&cfg, &sup_slot, &audit_slot)
+    } else {
+        Vec::new()
+    };
     if let Some(sup) = sup_slot.lock().ok().and_then(|s| s.clone()) {
         if let Some(a) = &sup.audit {
             if let Ok(mut a) = a.lock() {
@@ -588,7 +611,63 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
         supervisor_error,
         learned: learned.and_then(|l| l.lock().ok().map(|l| l.clone())),
         audit: audit_summary(&cfg.audit_log, &sup_slot, &audit_slot),
+        start_missing,
+        files_watched,
     })
+}
+
+/// What the command lacked to start (see [`crate::startup`]), recorded in the audit
+/// log (with the supervisor, or still waiting when the command never started) as a
+/// `could not start` record naming each right, file and deciding rule.
+fn start_failure(
+    cfg: &Config,
+    sup: &Arc<Mutex<Option<Arc<Supervisor>>>>,
+    waiting: &Arc<Mutex<Option<Mutex<Audit>>>>,
+) -> Vec<crate::startup::Missing> {
+    let args: Vec<Vec<u8>> = cfg
+        .argv
+        .iter()
+        .skip(1)
+        .map(|a| std::os::unix::ffi::OsStrExt::as_bytes(a.as_os_str()).to_vec())
+        .collect();
+    let missing = crate::startup::diagnose(&cfg.engine, &cfg.bounds, &cfg.program, &args);
+    if missing.is_empty() {
+        return missing;
+    }
+    let detail = serde_json::json!({
+        "program": cfg.program.display().to_string(),
+        "missing": missing.iter().map(|m| {
+            let rule = m.decision.and_then(|d| d.rule).and_then(|r| cfg.engine.rule(r));
+            serde_json::json!({
+                "right": m.right,
+                "target": m.path.display().to_string(),
+                "what": m.what,
+                "decided": m.decision.map(|d| d.effect.as_str()),
+                "rule": rule.map(|i| serde_json::json!({
+                    "policy": i.policy, "file": i.file, "line": i.line, "column": i.column,
+                    "at": format!("{}:{}", i.file, i.line),
+                })),
+            })
+        }).collect::<Vec<_>>(),
+    });
+    let write = |a: &Mutex<Audit>| {
+        if let Ok(mut a) = a.lock() {
+            a.note(&cfg.engine, "could not start", detail.clone());
+        }
+    };
+    match sup.lock().ok().and_then(|s| s.clone()) {
+        Some(s) => {
+            if let Some(a) = &s.audit {
+                write(a);
+            }
+        }
+        None => {
+            if let Some(a) = waiting.lock().ok().as_ref().and_then(|w| w.as_ref()) {
+                write(a);
+            }
+        }
+    }
+    missing
 }
 
 /// The proxy's port on the container's own loopback (its network namespace is empty,

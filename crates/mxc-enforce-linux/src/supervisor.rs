@@ -10,7 +10,7 @@
 use crate::audit::Audit;
 use crate::resolve::{self, Asker as Who, Base, Resolved};
 use crate::sys::{self, Notif, Reply};
-use crate::{AskAnswer, AskRequest, Asker};
+use crate::{AskAnswer, AskRequest, Asker, Denial};
 use mxc_eval::{Decision, Effect, Engine, FsRight, Host, NetRequest, NetRight, Proto};
 use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use rustix::fs::{self, AtFlags, Mode, OFlags};
@@ -30,6 +30,8 @@ const MAX_DGRAM: usize = 65536;
 /// At most this many bytes of a stream send the supervisor performs (a short send).
 const MAX_STREAM_SEND: usize = 1 << 20;
 const MAX_RENAME_WALK: usize = 10_000;
+/// Why `--learn` refuses a host daemon's socket.
+const LEARN_REFUSAL: &str = "a learning run reaches no host daemon's unix socket";
 
 /// Counters a run reports at the end.
 #[derive(Debug, Default)]
@@ -79,6 +81,8 @@ pub struct Supervisor {
     pub learned: Option<Arc<Mutex<crate::learn::Learned>>>,
     /// What no call of the sandbox may reach (the audit log).
     pub protected: Protected,
+    /// Told of every denial (see [`crate::Config::on_denial`]).
+    pub on_denial: Option<crate::DenialSink>,
 }
 
 /// A connection to the MXC proxy, as the supervisor made it for a sandboxed process.
@@ -335,6 +339,7 @@ impl Supervisor {
 impl Supervisor {
     /// Turns a decision into allowed (`true`) or denied, asking for `ask` (an answer
     /// "for this run" is remembered for this exact right and target), and records it.
+    /// `enforcement`: refused by MXC itself whatever the policy says, and why.
     #[allow(clippy::too_many_arguments)]
     pub fn conclude(
         &self,
@@ -344,6 +349,7 @@ impl Supervisor {
         d: Decision,
         class: Class,
         who: &dyn Fn() -> (u32, String),
+        enforcement: Option<&'static str>,
     ) -> bool {
         self.stats.decisions.fetch_add(1, Ordering::Relaxed);
         let mut effect = d.effect;
@@ -400,6 +406,17 @@ impl Supervisor {
                 Effect::Allow
             };
         }
+        if effect == Effect::Deny && self.on_denial.is_some() {
+            self.tell(Denial {
+                right: right.to_string(),
+                target: target.to_string(),
+                program: who().1,
+                pid: who().0,
+                decision: d,
+                asked: asked.is_some(),
+                enforcement,
+            });
+        }
         if effect == Effect::Deny {
             self.stats.denials.fetch_add(1, Ordering::Relaxed);
         }
@@ -418,12 +435,35 @@ impl Supervisor {
                             asked,
                             pid,
                             program: &p,
+                            enforcement,
                         },
                     );
                 }
             }
         }
         effect == Effect::Allow
+    }
+}
+
+impl Supervisor {
+    /// `--learn`: whether connecting to `targets` (already recorded as attempted)
+    /// succeeded; a target never reached is not learned (a refused connection).
+    pub fn connected(&self, targets: &[String], ok: bool) {
+        if let Some(l) = &self.learned {
+            if let Ok(mut l) = l.lock() {
+                for t in targets {
+                    l.connected("connect", t, ok);
+                }
+            }
+        }
+    }
+
+    /// Tells the run's denial sink, never while a question is on the terminal.
+    pub fn tell(&self, d: Denial) {
+        if let Some(sink) = &self.on_denial {
+            let _one = self.asking.lock();
+            sink(&d);
+        }
     }
 }
 
@@ -639,7 +679,7 @@ impl Call<'_> {
                 let pid = resolve::Asker { tid, tgid: None }.tgid();
                 (pid, String::from_utf8_lossy(&program_of(pid)).into_owned())
             };
-            sup.conclude("read", &target, dir, d, Class::File, &get)
+            sup.conclude("read", &target, dir, d, Class::File, &get, None)
         };
         let view = resolve::View {
             traverse: &traverse,
@@ -725,6 +765,27 @@ impl Call<'_> {
         d: Decision,
         class: Class,
     ) -> Result<(), Errno> {
+        self.conclude_why(right, target, key, d, class, None)
+    }
+
+    /// Refuses (and audits) what MXC's enforcement refuses whatever the policy says.
+    fn refuse(&mut self, right: &str, target: &str, key: &[u8], class: Class, why: &'static str) {
+        let d = Decision {
+            effect: Effect::Deny,
+            rule: None,
+        };
+        let _ = self.conclude_why(right, target, key, d, class, Some(why));
+    }
+
+    fn conclude_why(
+        &mut self,
+        right: &str,
+        target: &str,
+        key: &[u8],
+        d: Decision,
+        class: Class,
+        enforcement: Option<&'static str>,
+    ) -> Result<(), Errno> {
         // Who asked is looked up only when a record or a question needs it.
         let tid = self.n.pid;
         let known = self.tgid;
@@ -736,7 +797,10 @@ impl Call<'_> {
             })
             .clone()
         };
-        if self.sup.conclude(right, target, key, d, class, &get) {
+        if self
+            .sup
+            .conclude(right, target, key, d, class, &get, enforcement)
+        {
             Ok(())
         } else {
             Err(Errno::ACCESS)
@@ -933,12 +997,15 @@ impl Call<'_> {
                     .is_some_and(|via| self.holds(via, obj.as_fd(), &rights));
                 if !held {
                     let target = String::from_utf8_lossy(&r.path).into_owned();
-                    let d = Decision {
-                        effect: Effect::Deny,
-                        rule: None,
-                    };
                     let right = rights.first().copied().unwrap_or(FsRight::Read);
-                    self.conclude(fs_right_name(right), &target, &r.path, d, Class::File)?;
+                    self.refuse(
+                        fs_right_name(right),
+                        &target,
+                        &r.path,
+                        Class::File,
+                        "an object without a path is reopened only through a descriptor \
+                         that already has the access",
+                    );
                     return Err(Errno::ACCESS);
                 }
             }
@@ -1413,14 +1480,16 @@ impl Call<'_> {
                 && crate::race::private_anonymous(tid, &ranges)
                 && self.still_valid().is_ok();
             if !held {
-                let d = Decision {
-                    effect: Effect::Deny,
-                    rule: None,
-                };
                 let t = format!(
                     "{target} (its path or arguments can change before the kernel reads them)"
                 );
-                let _ = self.conclude("launch", &t, t.as_bytes(), d, Class::Process);
+                self.refuse(
+                    "launch",
+                    &t,
+                    t.as_bytes(),
+                    Class::Process,
+                    "its path or arguments could change between the check and the kernel's use",
+                );
                 return Err(Errno::PERM);
             }
         }
@@ -1596,11 +1665,23 @@ impl Call<'_> {
             }
         }
         self.sup.stats.denials.fetch_add(1, Ordering::Relaxed);
+        let (pid, p) = (
+            self.tgid(),
+            String::from_utf8_lossy(&self.program()).into_owned(),
+        );
+        self.sup.tell(Denial {
+            right: right.to_string(),
+            target: target.to_string(),
+            program: p.clone(),
+            pid,
+            decision: Decision {
+                effect: Effect::Deny,
+                rule: None,
+            },
+            asked: false,
+            enforcement: Some(LEARN_REFUSAL),
+        });
         if let Some(audit) = &self.sup.audit {
-            let (pid, p) = (
-                self.tgid(),
-                String::from_utf8_lossy(&self.program()).into_owned(),
-            );
             if let Ok(mut a) = audit.lock() {
                 let d = Decision {
                     effect: Effect::Deny,
@@ -1618,6 +1699,7 @@ impl Call<'_> {
                             asked: None,
                             pid,
                             program: &p,
+                            enforcement: Some(LEARN_REFUSAL),
                         },
                     );
                 }
@@ -1628,12 +1710,14 @@ impl Call<'_> {
     /// Refuses a call the supervisor can neither perform itself nor prove safe to let
     /// the kernel run (`EPERM`), and records it.
     fn refuse_race(&mut self, right: &str, what: &str) -> Errno {
-        let d = Decision {
-            effect: Effect::Deny,
-            rule: None,
-        };
         let target = format!("({what})");
-        let _ = self.conclude(right, &target, target.as_bytes(), d, Class::Network);
+        self.refuse(
+            right,
+            &target,
+            target.as_bytes(),
+            Class::Network,
+            "the call could change between the check and the kernel's use",
+        );
         Errno::PERM
     }
 
@@ -1727,11 +1811,37 @@ impl Call<'_> {
                 // supervisor keeps serving others.
                 let listener = self.sup.listener.try_clone().ok()?;
                 let id = self.n.id;
+                // Learning: a TCP connection is learned only if it is made.
+                let learning = match (&a, &self.sup.learned) {
+                    (Addr::Inet(raw) | Addr::Outside(raw), Some(l))
+                        if right == NetRight::Connect
+                            && Self::sock_type(&s) == rustix::net::SocketType::STREAM =>
+                    {
+                        inet(raw).map(|(ip, port)| {
+                            let ip = match ip {
+                                std::net::IpAddr::V6(a) => format!("[{a}]"),
+                                a => a.to_string(),
+                            };
+                            (l.clone(), format!("{ip}:{port}"))
+                        })
+                    }
+                    _ => None,
+                };
                 std::thread::spawn(move || {
                     let r = match a.sockaddr() {
                         Ok(sa) => {
                             let on = swap.as_ref().map_or(s.as_fd(), |(n, _)| n.as_fd());
                             let res = sa.call(on, right == NetRight::Bind);
+                            if let Some((l, target)) = &learning {
+                                let made = match res {
+                                    Ok(()) => true,
+                                    Err(Errno::INPROGRESS) => connects_later(on),
+                                    Err(_) => false,
+                                };
+                                if let Ok(mut l) = l.lock() {
+                                    l.connected("connect", target, made);
+                                }
+                            }
                             let reply = match res {
                                 Ok(()) => Reply::Value(0),
                                 Err(e) => errno(e),
@@ -2314,6 +2424,13 @@ impl Addr {
             }
         }
     }
+}
+
+/// Whether a non-blocking connect in progress on `s` completes (within 30 seconds):
+/// the socket becomes writable and has a peer. Neither reads nor clears its pending
+/// error (the sandbox's `SO_ERROR` stays its own).
+fn connects_later(s: BorrowedFd<'_>) -> bool {
+    sys::writable_within(s, 30_000) && rustix::net::getpeername(s).is_ok()
 }
 
 fn io_errno(e: std::io::Error) -> Errno {

@@ -1529,3 +1529,15 @@ pub fn sendto_raw(
     }
     Ok(r as usize)
 }
+
+/// Whether `fd` becomes writable within `ms` milliseconds (`poll` for `POLLOUT`).
+pub fn writable_within(fd: BorrowedFd<'_>, ms: i32) -> bool {
+    let mut p = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, for the duration of the call.
+    let n = unsafe { libc::poll(&mut p, 1, ms) };
+    n > 0 && p.revents & libc::POLLOUT != 0
+}

@@ -11,9 +11,10 @@ use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
 #[command(
-    about = "Format policy files in place",
+    about = "Format policy files in place (not available in this build yet: exits 2)",
     after_help = "\
-Exit status with --check: 0 when every file is formatted, 1 when one would change.
+Not available in this build yet: prints so and exits 2.
+Planned exit status with --check: 0 when every file is formatted, 1 when one would change.
 
 Examples:
   mxcc fmt policy.mxc

@@ -9,10 +9,16 @@ mod audit;
 mod check;
 mod compile;
 mod decide;
+#[cfg(target_os = "linux")]
+mod explain;
 mod fmt;
+mod learn;
 mod lsp;
 mod plan;
+mod policy_text;
 mod query;
+#[cfg(target_os = "linux")]
+mod review;
 mod run;
 mod test;
 mod util;
@@ -55,7 +61,9 @@ enum Command {
     Run(run::Args),
     Plan(plan::Args),
     Audit(audit::Args),
-    /// Run the language server on stdio
+    #[cfg(target_os = "linux")]
+    Learn(review::Args),
+    /// Language server on stdio (not available in this build yet: exits 2)
     Lsp,
 }
 
@@ -77,6 +85,8 @@ fn main() -> ExitCode {
         Command::Run(a) => run::run(a),
         Command::Plan(a) => plan::run(a),
         Command::Audit(a) => audit::run(a),
+        #[cfg(target_os = "linux")]
+        Command::Learn(a) => review::run(a),
         Command::Lsp => lsp::run(),
     }
 }

@@ -16,8 +16,14 @@ use std::process::ExitCode;
     after_help = "\
 Exit status: the command's own; 125 when the sandbox could not be set up.
 
+Denials: each is told on stderr with its right, target, program and the rule that
+decided (FILE:LINE and the rule's text, or the agent's default). By default they are
+told as they happen when stderr is a terminal, and listed once the command has exited
+otherwise (so they never interleave with the command's own stderr in a file or pipe).
+
 Example:
-  mxcc run policy.mxc --agent copilot-cli --param home=$HOME -- copilot --help"
+  mxcc run policy.mxc --agent copilot-cli --param home=$HOME -- copilot --help
+  mxcc run policy.mxc --agent a --explain -- python3 -m pytest"
 )]
 pub struct Args {
     #[command(flatten)]
@@ -37,12 +43,34 @@ pub struct Args {
     /// kept), record what it did, and write a policy that would allow it to OUT.
     #[arg(long, value_name = "OUT")]
     pub learn: Option<PathBuf>,
+    /// When denials are told on stderr: `auto` (live on a terminal, else listed at
+    /// exit), `live`, `exit` (listed once the command has exited) or `quiet`.
+    #[arg(long, value_enum, default_value_t = When::Auto, value_name = "WHEN")]
+    pub denials: When,
+    /// At exit, list every distinct denial with the rule that decided it and the rule
+    /// to add. Also holds every file call for the supervisor, so that file denials the
+    /// kernel alone would refuse are seen too (slower file access).
+    #[arg(long)]
+    pub explain: bool,
     /// The policy files (imports are followed).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// The command to run and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<String>,
+}
+
+/// When denials are told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum When {
+    /// Live when stderr is a terminal, else listed when the command has exited.
+    Auto,
+    /// As they happen, on stderr (interleaved with the command's own output).
+    Live,
+    /// Listed once the command has exited.
+    Exit,
+    /// Not told (the count at exit and the audit log remain).
+    Quiet,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -57,11 +85,21 @@ pub const SANDBOX_FAILED: u8 = 125;
 pub fn run(args: &Args) -> ExitCode {
     let color = util::color_stderr();
     // Check the policy first, so its errors are reported as for any other command.
-    let (engine, bound) =
-        match crate::decide::agent_for_enforcement(&args.files, &args.agent, color) {
-            Ok(x) => x,
-            Err(stop) => return crate::decide::finish(Err(stop)),
-        };
+    let compiled = crate::decide::params(&args.agent).and_then(|params| {
+        let program = crate::decide::load(&args.files, color)?;
+        let (engine, bound) = crate::decide::compile(
+            &program,
+            &args.agent.agent,
+            &params,
+            mxc_eval::Target::Linux,
+            color,
+        )?;
+        Ok((program, engine, bound))
+    });
+    let (program, engine, bound) = match compiled {
+        Ok(x) => x,
+        Err(stop) => return crate::decide::finish(Err(stop)),
+    };
     let refuse = |why: &str| {
         util::error_line(
             &format!(
@@ -73,10 +111,19 @@ pub fn run(args: &Args) -> ExitCode {
         );
         ExitCode::from(SANDBOX_FAILED)
     };
-    match sandbox(args, engine, &bound) {
-        Ok(outcome) => finish(outcome, color),
+    match sandbox(args, engine, &bound, &program) {
+        Ok(outcome) => finish(args, outcome, color),
         Err(why) => refuse(&why),
     }
+}
+
+/// How a run ended, and what `mxcc` knows to explain it.
+#[cfg(target_os = "linux")]
+pub struct Ran {
+    outcome: Outcome,
+    explainer: Option<std::sync::Arc<crate::explain::Explainer>>,
+    /// File denials were the kernel's alone (not seen by the supervisor).
+    files_unseen: bool,
 }
 
 #[cfg(target_os = "linux")]
@@ -84,7 +131,8 @@ fn sandbox(
     args: &Args,
     engine: mxc_eval::Engine,
     bound: &mxc_lang::bind::Bound,
-) -> Result<mxc_enforce_linux::Outcome, String> {
+    source: &mxc_lang::Program,
+) -> Result<Ran, String> {
     use mxc_enforce_linux as lx;
     let agent = engine.agent().clone();
     let container = match agent.isolation {
@@ -109,27 +157,55 @@ fn sandbox(
         .unwrap_or_default();
     let cmd = args.command.first().ok_or("no command given")?;
     let Some(program) = resolve_program(cmd, &path_var) else {
-        return Ok(lx::Outcome {
-            code: 127,
-            decisions: 0,
-            denials: 0,
-            timed_out: false,
-            not_started: Some(format!(
-                "`{cmd}`: command not found (PATH in the sandbox: {})",
-                path_var.to_string_lossy()
-            )),
-            supervisor_error: None,
-            learned: None,
-            audit: None,
+        return Ok(Ran {
+            explainer: None,
+            files_unseen: false,
+            outcome: lx::Outcome {
+                code: 127,
+                decisions: 0,
+                denials: 0,
+                timed_out: false,
+                not_started: Some(format!(
+                    "`{cmd}`: command not found (PATH in the sandbox: {})",
+                    path_var.to_string_lossy()
+                )),
+                supervisor_error: None,
+                learned: None,
+                audit: None,
+                start_missing: Vec::new(),
+                files_watched: false,
+            },
         });
     };
     let plan = mxc_lang::plan::plan(bound);
     let ask = ask_mode(args.ask);
+    let engine = std::sync::Arc::new(engine);
+    let stderr_tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let live = match args.denials {
+        When::Auto => stderr_tty,
+        When::Live => true,
+        When::Exit | When::Quiet => false,
+    };
+    let params =
+        crate::policy_text::Params::new(bound.params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let explainer = (args.denials != When::Quiet || args.explain).then(|| {
+        std::sync::Arc::new(crate::explain::Explainer::new(
+            engine.clone(),
+            source,
+            params,
+            &agent.name,
+            live,
+            // The user's terminal is in raw mode while the command has one of its own
+            // (`ask` on the terminal): lines need their carriage return.
+            stderr_tty && args.ask.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdin()),
+        ))
+    });
+    let bounds = bounds(&plan);
     let cfg = lx::Config {
-        engine: std::sync::Arc::new(engine),
+        engine: engine.clone(),
         container,
         learn: args.learn.is_some(),
-        bounds: bounds(&plan),
+        bounds,
         program,
         argv: args.command.iter().map(Into::into).collect(),
         env,
@@ -141,20 +217,51 @@ fn sandbox(
         memory_bytes: agent.memory_bytes,
         processes: agent.processes,
         cpus: agent.cpus,
+        on_denial: explainer.as_ref().map(|e| e.sink()),
+        watch_files: args.explain,
     };
     let isolation = format!("{:?}", agent.isolation).to_lowercase();
     let mut outcome = lx::run(cfg).map_err(|e| e.0)?;
     if let (Some(out), Some(learned)) = (&args.learn, &outcome.learned) {
-        let text = lx::learn::render(learned, &agent.name, &isolation, &args.command.join(" "));
-        match std::fs::write(out, text) {
-            Ok(()) => eprintln!(
+        let observed = crate::learn::Observed::from_learned(learned);
+        let mut values: Vec<(String, String)> = bound
+            .params
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if !bound.params.contains_key("home") {
+            if let Some(h) = own_home() {
+                values.push(("home".into(), h));
+            }
+        }
+        let cx = crate::learn::Context {
+            agent: &agent.name,
+            isolation: &isolation,
+            source: "`mxcc run --learn` from a permissive run".into(),
+            params: crate::policy_text::Params::new(
+                values.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            ),
+            workspace: std::env::current_dir()
+                .ok()
+                .and_then(|d| d.to_str().map(str::to_string)),
+            command: args.command.clone(),
+            beside: None,
+        };
+        let text = crate::learn::render(&observed, &cx);
+        match crate::learn::write_checked(out, &text, &[]) {
+            Ok(warnings) => eprintln!(
                 "mxcc: learned {} paths, {} network targets and {} programs; policy \
                  `learned-{name}` and agent `{name}-learned` written to {} (nothing the run \
-                 wrote was kept)",
-                learned.fs.len(),
-                learned.net.len(),
-                learned.launch.len(),
+                 wrote was kept){}",
+                observed.fs.len(),
+                observed.net.len(),
+                observed.launch.len(),
                 out.display(),
+                if warnings > 0 {
+                    format!("; {warnings} check warning(s), explained at its top")
+                } else {
+                    String::new()
+                },
                 name = agent.name,
             ),
             Err(e) => {
@@ -166,7 +273,12 @@ fn sandbox(
             }
         }
     }
-    Ok(outcome)
+    let files_unseen = !outcome.files_watched;
+    Ok(Ran {
+        outcome,
+        explainer,
+        files_unseen,
+    })
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -174,21 +286,29 @@ fn sandbox(
     _args: &Args,
     _engine: mxc_eval::Engine,
     _bound: &mxc_lang::bind::Bound,
-) -> Result<Outcome, String> {
+    _source: &mxc_lang::Program,
+) -> Result<Ran, String> {
     Err("enforcement on this operating system is not available in this build".into())
 }
 
 #[cfg(not(target_os = "linux"))]
-pub struct Outcome {
-    pub code: i32,
+pub struct Ran {
+    code: i32,
 }
 
 #[cfg(target_os = "linux")]
 use mxc_enforce_linux::Outcome;
 
-fn finish(o: Outcome, color: bool) -> ExitCode {
+fn finish(args: &Args, ran: Ran, color: bool) -> ExitCode {
+    #[cfg(not(target_os = "linux"))]
+    let o = ran;
+    #[cfg(target_os = "linux")]
+    let o = ran.outcome;
     #[cfg(target_os = "linux")]
     {
+        if let Some(e) = &ran.explainer {
+            e.finish(args.explain);
+        }
         if let Some(a) = &o.audit {
             eprintln!(
                 "mxcc: audit log {}: {}, last hash {}",
@@ -197,8 +317,19 @@ fn finish(o: Outcome, color: bool) -> ExitCode {
                 a.last_hash.as_deref().unwrap_or("none")
             );
         }
-        if let Some(why) = &o.not_started {
-            util::error_line(why, color);
+        match (&ran.explainer, o.start_missing.is_empty()) {
+            (Some(e), false) => {
+                let program = args.command.first().map(String::as_str).unwrap_or("");
+                util::error_line(
+                    &crate::explain::start_failure(e, program, &o.start_missing),
+                    color,
+                );
+            }
+            _ => {
+                if let Some(why) = &o.not_started {
+                    util::error_line(why, color);
+                }
+            }
         }
         if let Some(why) = &o.supervisor_error {
             util::error_line(
@@ -222,7 +353,15 @@ fn finish(o: Outcome, color: bool) -> ExitCode {
                 o.decisions
             );
         }
+        if o.code != 0 && ran.files_unseen && o.start_missing.is_empty() {
+            eprintln!(
+                "mxcc: note: the kernel alone enforces this agent's file rules, so the \
+                 files it refused are not listed; run with --explain to see each"
+            );
+        }
     }
+    #[cfg(not(target_os = "linux"))]
+    let _ = args;
     ExitCode::from(u8::try_from(o.code.clamp(0, 255)).unwrap_or(1))
 }
 
@@ -246,6 +385,20 @@ fn identity(id: &mxc_lang::model::IdentityDef) -> Result<Option<(u32, u32)>, Str
         )),
         _ => Ok(None),
     }
+}
+
+/// The home directory of the user running `mxcc` (from `/etc/passwd`), for `~` in a
+/// learned policy when no `home` was given.
+#[cfg(target_os = "linux")]
+pub fn own_home() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid().to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() >= 6 && f[2] == uid && f[5].starts_with('/') && f[5] != "/")
+            .then(|| f[5].to_string())
+    })
 }
 
 /// `CMD` as `execvp` would find it, with the sandbox's `PATH`.

@@ -243,9 +243,15 @@ fn learn_writes_a_policy_that_runs_the_command_again() {
         "policy nothing { fs { deny read \"/nonexistent/**\" } }\nagent a { isolation process  use nothing }\n",
     )
     .unwrap();
+    // A port nothing listens on: the connection is refused, and not learned.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
     let script = format!(
         "cat in.txt > out.txt; mkdir -p build; echo x > build/f; \
          python3 -c \"import socket; s = socket.create_connection(('127.0.0.1', {port})); s.sendall(b'x'); print(s.recv(200).decode().split()[0])\"; \
+         python3 -c \"import socket; socket.create_connection(('127.0.0.1', {closed}))\" 2>/dev/null; \
          cat out.txt"
     );
     let out = d.join("learned.mxc");
@@ -274,28 +280,64 @@ fn learn_writes_a_policy_that_runs_the_command_again() {
         policy.contains(&format!("allow connect \"127.0.0.1:{port}\"")),
         "{policy}"
     );
+    assert!(
+        !policy.contains(&format!("127.0.0.1:{closed}")),
+        "a refused connection was learned: {policy}"
+    );
     assert!(policy.contains("allow launch \"/usr/bin/cat\""), "{policy}");
+    // The working directory is the parameter `workspace`; no grant is wider than it.
+    assert!(
+        policy.contains(&format!("param workspace: path = \"{}\"", w.display())),
+        "{policy}"
+    );
+    assert!(policy.contains("\"${workspace}/**\""), "{policy}");
+    assert!(
+        !policy
+            .lines()
+            .any(|l| l.trim_start().starts_with("allow") && l.contains(&w.display().to_string())),
+        "{policy}"
+    );
+    assert!(
+        !policy.contains("\"/**\"") && !policy.contains("\"~/**\""),
+        "{policy}"
+    );
     let check = Command::new(env!("CARGO_BIN_EXE_mxcc"))
         .arg("check")
         .arg(&out)
         .output()
         .unwrap();
     assert_eq!(check.status.code(), Some(0), "{}", text(&check));
+    // No warning, or each explained in a comment.
+    let warned = String::from_utf8_lossy(&check.stderr).into_owned();
+    for code in ["W0001", "W0002", "W0003", "W0004", "W0005", "W0006"] {
+        if warned.contains(&format!("warning[{code}]")) {
+            assert!(
+                policy.contains(&format!("// mxcc check: warning[{code}]")),
+                "{code} unexplained:\n{policy}\n{warned}"
+            );
+        }
+    }
+    // The parameters to run it with, as its header says.
+    let run_it = policy
+        .lines()
+        .find_map(|l| l.strip_prefix("// Run it: mxcc run FILE --agent a-learned"))
+        .unwrap_or_else(|| panic!("{policy}"));
+    let params: Vec<String> = run_it
+        .split(" -- ")
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .filter(|w| *w != "--param")
+        .map(str::to_string)
+        .collect();
     // The learned agent runs the same command, for real this time.
     let again = |cmd: &str| {
         Command::new(env!("CARGO_BIN_EXE_mxcc"))
             .arg("run")
             .arg(&out)
-            .args([
-                "--agent",
-                "a-learned",
-                "--ask",
-                "deny",
-                "--",
-                "/bin/sh",
-                "-c",
-                cmd,
-            ])
+            .args(["--agent", "a-learned", "--ask", "deny"])
+            .args(params.iter().flat_map(|p| ["--param", p.as_str()]))
+            .args(["--", "/bin/sh", "-c", cmd])
             .env("PATH", "/usr/bin:/bin")
             .current_dir(&w)
             .output()

@@ -59,7 +59,16 @@ fn a_denied_or_missing_command_is_126_or_127() {
     );
     let o = run(&p, &[], &["/usr/bin/dash", "-c", "true"]);
     assert_eq!(o.status.code(), Some(126), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("denied"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("denied launch /usr/bin/dash -c true")
+            && err.contains("/usr/bin/dash could not start")
+            && err.contains(&format!(
+                "decided by {}:10 `policy no-sh {{ app {{ deny launch \"/usr/bin/dash\" }} }}`",
+                p.display()
+            )),
+        "{err}"
+    );
     let o = run(&p, &[], &["no-such-program-here"]);
     assert_eq!(o.status.code(), Some(127), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("not found"));
@@ -953,4 +962,419 @@ sys.stdout.write(out.decode(errors="replace"))
         .unwrap();
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("via-fd") && out.contains("status:0"), "{out}");
+}
+
+/// Runs `cmd` as agent `a` of `agent` (with SYSTEM) in the given tier.
+fn run_tier(dir: &Path, tier: &str, agent: &str, extra: &[&str], cmd: &[&str]) -> Output {
+    let p = dir.join(format!("{tier}.mxc"));
+    std::fs::write(&p, format!("{SYSTEM}\n{}", agent.replace("TIER", tier))).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .arg("run")
+        .arg(&p)
+        .args(["--agent", "a"])
+        .args(extra)
+        .arg("--")
+        .args(cmd)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// The 1-based line of `needle` in the policy text SYSTEM + `agent`.
+fn line_of(agent: &str, needle: &str) -> usize {
+    format!("{SYSTEM}\n{agent}")
+        .lines()
+        .position(|l| l.contains(needle))
+        .unwrap()
+        + 1
+}
+
+/// Each denial is told with its right, target, program and the rule that decided
+/// (file:line, the rule's text and its reason), or the agent's default, or the `ask`
+/// answered no; without a terminal, only once the command has exited (never in the
+/// middle of its own stderr); `quiet` tells none.
+#[test]
+fn denials_name_the_rule_that_decided_them() {
+    let d = scratch("run", "explain");
+    std::fs::write(d.join("secret"), "s").unwrap();
+    std::fs::write(d.join("asked"), "q").unwrap();
+    let agent = format!(
+        "policy more {{\n  fs {{\n    deny read \"{0}/secret\" because \"no secrets\"\n    ask read \"{0}/asked\"\n  }}\n  net {{ deny connect \"127.0.0.1:9\" because \"no discard\" }}\n}}\nagent a {{ isolation TIER  use system, more }}",
+        d.display()
+    );
+    let deny_line = line_of(&agent, "deny read");
+    let ask_line = line_of(&agent, "ask read");
+    let net_line = line_of(&agent, "deny connect");
+    let script = "cat secret; cat asked; cat /root/nothing-here; \
+                  python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", 9))' 2>/dev/null; \
+                  echo END-OF-COMMAND >&2";
+    for tier in ["process", "container"] {
+        let o = run_tier(
+            &d,
+            tier,
+            &agent,
+            &["--ask", "deny"],
+            &["/bin/sh", "-c", script],
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        let f = d.join(format!("{tier}.mxc")).display().to_string();
+        assert!(
+            err.contains(&format!("denied read {}/secret (program /usr/bin/cat", d.display()))
+                && err.contains(&format!(
+                    "decided by {f}:{deny_line} `deny read \"{}/secret\" because \"no secrets\"` (policy more) \"no secrets\"",
+                    d.display()
+                )),
+            "{tier}: {err}"
+        );
+        assert!(
+            err.contains(&format!("denied read {}/asked", d.display()))
+                && err.contains(&format!(
+                    "asked and answered no; the rule asking: {f}:{ask_line}"
+                )),
+            "{tier}: {err}"
+        );
+        assert!(
+            err.contains("decided by the agent's default (`default deny` of agent `a`"),
+            "{tier}: {err}"
+        );
+        assert!(
+            err.contains("denied connect 127.0.0.1:9 (program /usr/bin/python3")
+                && err.contains(&format!("decided by {f}:{net_line} `net {{ deny connect")),
+            "{tier}: {err}"
+        );
+        // Listed after the command's own stderr, not in the middle of it.
+        let end = err.find("END-OF-COMMAND").unwrap();
+        let first = err.find("mxcc: denied").unwrap();
+        assert!(first > end, "{tier}: {err}");
+        let o = run_tier(
+            &d,
+            tier,
+            &agent,
+            &["--ask", "deny", "--denials", "quiet"],
+            &["/bin/sh", "-c", script],
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("mxcc: denied"), "{tier}: {err}");
+        assert!(err.contains("accesses denied"), "{tier}: {err}");
+        // Asked for: live, as they happen (before the command's last words).
+        let o = run_tier(
+            &d,
+            tier,
+            &agent,
+            &["--ask", "deny", "--denials", "live"],
+            &["/bin/sh", "-c", script],
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        let end = err.find("END-OF-COMMAND").unwrap();
+        assert!(err.find("mxcc: denied").unwrap() < end, "{tier}: {err}");
+    }
+}
+
+/// `--explain` lists each denial with the rule to add (`~` for the home directory),
+/// sees file denials the kernel alone would refuse (a policy Landlock expresses
+/// exactly), and says when that is the case without it.
+#[test]
+fn explain_gives_the_rule_to_add() {
+    let d = scratch("run", "explain-add");
+    let home = d.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(home.join("notes"), "n").unwrap();
+    let p = d.join("exact.mxc");
+    // Landlock expresses this policy exactly (and it grants nothing in /proc): file
+    // calls are not supervised.
+    std::fs::write(
+        &p,
+        "policy sys {\n  fs { allow read \"/usr/**\", \"/lib/**\", \"/lib64/**\", \"/etc/**\", \"/bin/**\" }\n  app { allow launch \"/usr/bin/*\", \"/bin/*\" }\n}\nagent a { isolation process  use sys }\n",
+    )
+    .unwrap();
+    let notes = home.join("notes");
+    let notes = notes.to_str().unwrap();
+    let go = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_mxcc"))
+            .arg("run")
+            .arg(&p)
+            .args(["--agent", "a", "--param"])
+            .arg(format!("home={}", home.display()))
+            .args(extra)
+            .args(["--", "/bin/cat", notes])
+            .output()
+            .unwrap()
+    };
+    let o = go(&[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("mxcc: denied"), "{err}");
+    assert!(err.contains("run with --explain"), "{err}");
+    let o = go(&["--explain"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(&format!("denied read {notes}")), "{err}");
+    assert!(
+        err.contains("to allow it, add to a policy agent `a` uses:  fs { allow read \"~/notes\" }"),
+        "{err}"
+    );
+}
+
+/// A program that cannot start for want of `read` on itself, its ELF interpreter or
+/// its libraries (or of its launch) says so, naming each file, the deciding rule and
+/// the rule to add, and the audit log has a `could not start` record of it. In both
+/// tiers; before this, the first case was "launching … was denied" and an empty log.
+#[test]
+fn a_program_that_cannot_start_says_why() {
+    let d = scratch("run", "nostart");
+    let etc_only = "policy more {\n  fs { allow read \"/etc/**\" }\n  app { allow launch \"/usr/bin/*\", \"/bin/*\" }\n}\nagent b { isolation TIER  use more }\nagent a { isolation TIER  use b-only }\npolicy b-only { fs { allow read \"/etc/**\" } app { allow launch \"/usr/bin/*\" } }";
+    let cat = std::fs::canonicalize("/bin/cat").unwrap();
+    let cat = cat.to_str().unwrap();
+    for tier in ["process", "container"] {
+        let log = d.join(format!("{tier}.log"));
+        let o = run_tier(
+            &d,
+            tier,
+            etc_only,
+            &["--audit-log", log.to_str().unwrap()],
+            &[cat, "/etc/hostname"],
+        );
+        assert_eq!(o.status.code(), Some(126), "{tier}: {}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(&format!("{cat} could not start"))
+                && err.contains(&format!("read {cat}: the program"))
+                && err.contains("shared library libc.so.6")
+                && err.contains("decided by the agent's default")
+                && err.contains(&format!("fs {{ allow read \"{cat}\" }}")),
+            "{tier}: {err}"
+        );
+        let records = std::fs::read_to_string(&log).unwrap();
+        let rec = records
+            .lines()
+            .find(|l| l.contains("\"could not start\""))
+            .unwrap_or_else(|| panic!("{tier}: {records}"));
+        assert!(
+            rec.contains("libc.so.6") && rec.contains(cat),
+            "{tier}: {rec}"
+        );
+    }
+    // The library alone denied, by a rule: the loader exits 127 after the kernel ran
+    // the program; the rule is named.
+    let libc = [
+        "/lib/x86_64-linux-gnu/libc.so.6",
+        "/usr/lib/x86_64-linux-gnu/libc.so.6",
+    ]
+    .iter()
+    .find_map(|p| std::fs::canonicalize(p).ok());
+    let Some(libc) = libc else {
+        return; // not a glibc x86-64 system
+    };
+    let agent = format!(
+        "policy more {{ fs {{ deny read \"{}\" because \"no libc\" }} }}\nagent a {{ isolation TIER  use system, more }}",
+        libc.display()
+    );
+    for tier in ["process", "container"] {
+        let o = run_tier(&d, tier, &agent, &[], &[cat, "/etc/hostname"]);
+        assert_eq!(o.status.code(), Some(127), "{tier}: {}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(&format!(
+                "read {}: shared library libc.so.6",
+                libc.display()
+            )) && err.contains(&format!(
+                "{}:{}",
+                d.join(format!("{tier}.mxc")).display(),
+                line_of(&agent, "no libc")
+            )),
+            "{tier}: {err}"
+        );
+    }
+}
+
+/// `mxcc learn --from-audit`: from the audit log of a normal run, an `allow` is proposed
+/// for each access the default denied (paths under parameters written with them);
+/// what an explicit `deny` decided is not proposed; with the original files, the agent
+/// `a-reviewed` then runs the command; a changed log is refused; without a terminal
+/// `--accept-all` is required.
+#[test]
+fn learn_from_an_audit_log_proposes_what_the_default_denied() {
+    let d = scratch("run", "from-audit");
+    let ws = d.join("ws");
+    std::fs::create_dir_all(&ws).unwrap();
+    std::fs::write(ws.join("in.txt"), "data\n").unwrap();
+    std::fs::write(d.join("secret"), "s").unwrap();
+    let p = d.join("p.mxc");
+    std::fs::write(
+        &p,
+        format!(
+            "param workspace: path\n{SYSTEM}\npolicy ws {{ fs {{ allow read \"${{workspace}}/in.txt\"  deny read \"{}\" }} }}\nagent a {{ isolation process  use system, ws }}\n",
+            d.join("secret").display()
+        ),
+    )
+    .unwrap();
+    let script = format!(
+        "cat {0}/secret; cat ws/in.txt > ws/out.txt; mkdir -p ws/build; echo x > ws/build/f; cat ws/out.txt",
+        d.display()
+    );
+    let log = d.join("run.log");
+    let mxcc = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_mxcc"))
+            .args(args)
+            .current_dir(&d)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let ws_param = format!("workspace={}", ws.display());
+    let p_s = p.to_str().unwrap();
+    let o = mxcc(&[
+        "run",
+        p_s,
+        "--agent",
+        "a",
+        "--param",
+        &ws_param,
+        "--audit-log",
+        log.to_str().unwrap(),
+        "--",
+        "/bin/sh",
+        "-c",
+        &script,
+    ]);
+    assert_ne!(o.status.code(), Some(0), "{}", text(&o));
+    let out = d.join("more.mxc");
+    let out_s = out.to_str().unwrap();
+    let log_s = log.to_str().unwrap();
+    // No terminal: --accept-all is required.
+    let o = mxcc(&["learn", "--from-audit", log_s, "-o", out_s, p_s]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = mxcc(&[
+        "learn",
+        "--from-audit",
+        log_s,
+        "-o",
+        out_s,
+        "--param",
+        &ws_param,
+        "--accept-all",
+        p_s,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let learned = std::fs::read_to_string(&out).unwrap();
+    assert!(learned.contains("\"${workspace}/**\""), "{learned}");
+    assert!(!learned.contains("param workspace:"), "{learned}");
+    assert!(
+        learned.contains("Denied in the run and not proposed:")
+            && learned.contains(&format!(
+                "read {}/secret: decided by the rule at",
+                d.display()
+            )),
+        "{learned}"
+    );
+    assert!(
+        !learned
+            .lines()
+            .any(|l| l.trim_start().starts_with("allow") && l.contains("secret")),
+        "{learned}"
+    );
+    let o = mxcc(&["check", p_s, out_s]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // The reviewed agent does the work; the explicit deny still holds.
+    let o = mxcc(&[
+        "run",
+        p_s,
+        out_s,
+        "--agent",
+        "a-reviewed",
+        "--param",
+        &ws_param,
+        "--param",
+        "home=/nonexistent-home",
+        "--",
+        "/bin/sh",
+        "-c",
+        &script,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "data\n");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("denied read"),
+        "{}",
+        text(&o)
+    );
+    // A changed log is refused.
+    let t = std::fs::read_to_string(&log).unwrap();
+    std::fs::write(&log, t.replacen("\"read\"", "\"write\"", 1)).unwrap();
+    let o = mxcc(&["learn", "--from-audit", log_s, "-o", out_s, "--accept-all"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not learning from a log that was changed"));
+}
+
+/// `mxcc learn --from-audit` on a terminal asks each proposal: accepted, denied
+/// explicitly, skipped (answers typed through `script`'s pseudo-terminal).
+#[test]
+fn learn_from_an_audit_log_asks_on_a_terminal() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: no `script` (util-linux) to give the review a terminal");
+        return;
+    }
+    let d = scratch("run", "review-tty");
+    let p = policy(&d, "agent a { isolation process  use system }");
+    let log = d.join("run.log");
+    let files: Vec<PathBuf> = ["one", "two", "three"].iter().map(|n| d.join(n)).collect();
+    for f in &files {
+        std::fs::write(f, "x").unwrap();
+    }
+    let cat: Vec<&str> = std::iter::once("/bin/cat")
+        .chain(files.iter().map(|f| f.to_str().unwrap()))
+        .collect();
+    let o = run(&p, &["--audit-log", log.to_str().unwrap()], &cat);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = d.join("more.mxc");
+    // Proposals come sorted by right and target: one, three, two.
+    let cmd = format!(
+        "{} learn --from-audit {} -o {}",
+        env!("CARGO_BIN_EXE_mxcc"),
+        log.display(),
+        out.display()
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut i = child.stdin.take().unwrap();
+        // One answer at a time, as a person would type them.
+        for a in ["a\n", "d\n", "s\n"] {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            i.write_all(a.as_bytes()).unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("[1/3] denied read"),
+        "{}",
+        text(&o)
+    );
+    let learned = std::fs::read_to_string(&out).unwrap();
+    let has = |s: &str| learned.lines().any(|l| l.trim() == s);
+    assert!(
+        has(&format!("allow read \"{}\"", files[0].display())),
+        "{learned}"
+    );
+    assert!(
+        has(&format!(
+            "deny read \"{}\" because \"refused in review\"",
+            files[2].display()
+        )),
+        "{learned}"
+    );
+    assert!(
+        !learned
+            .lines()
+            .any(|l| !l.starts_with("//") && l.contains(&files[1].display().to_string())),
+        "{learned}"
+    );
 }

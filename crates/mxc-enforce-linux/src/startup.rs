@@ -1,0 +1,473 @@
+//! Why a program could not start: what the kernel and the dynamic loader need to run
+//! it, decided by the engine and the kernel's bound.
+//!
+//! To run `CMD` the kernel opens it to execute and to read it (the `launch` decision,
+//! and Landlock's execute and read rights on the file: Landlock asks for both), opens
+//! its ELF interpreter the same way (execute is granted on the usual loaders; `read`
+//! must be), and for a `#!` script opens the script's interpreter instead, which then
+//! reads the script (`read`). The loader then reads each shared library the program
+//! needs, and theirs (`read`). A program missing any of these cannot start:
+//! the kernel refuses the `execve` (`EACCES`), or the loader exits 127 ("error while
+//! loading shared libraries"), and the command's exit status alone does not say why.
+//!
+//! **Invariant:** only headers are read, with bounds on every size, from files the
+//! caller asked to run (and the libraries they name); nothing is executed, and no
+//! input makes this panic. Used only to explain a failure, never to decide one.
+
+use crate::Bounds;
+use mxc_eval::{Decision, Effect, Engine, FsRight};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+/// A right a program needs to start and does not have.
+#[derive(Clone, Debug)]
+pub struct Missing {
+    /// `launch`, `read` or `execute` (the kernel's right on an ELF interpreter, which
+    /// no rule decides: MXC grants it on the usual loaders).
+    pub right: &'static str,
+    pub path: PathBuf,
+    /// What the file is to the program: "the program", "the ELF interpreter", "shared
+    /// library libc.so.6 (needed by /usr/bin/cat)", "the script (its interpreter
+    /// reads it)", "the script's interpreter".
+    pub what: String,
+    /// What the engine said (`None` for `execute`, which the kernel's bound decides).
+    pub decision: Option<Decision>,
+}
+
+/// Files looked at, at most (the program, its interpreter and libraries).
+const MAX_FILES: usize = 64;
+/// Bytes of a dynamic section or string table read, at most.
+const MAX_TABLE: u64 = 1 << 20;
+
+/// What `program` (run with `args`) needs to start and is not granted.
+pub fn diagnose(
+    engine: &Engine,
+    bounds: &Bounds,
+    program: &Path,
+    args: &[Vec<u8>],
+) -> Vec<Missing> {
+    let mut out = Vec::new();
+    let program = std::fs::canonicalize(program).unwrap_or_else(|_| program.to_path_buf());
+    let d = engine.launch(program.as_os_str().as_bytes(), args);
+    if d.effect != Effect::Allow {
+        out.push(Missing {
+            right: "launch",
+            path: program.clone(),
+            what: "the program".into(),
+            decision: Some(d),
+        });
+        return out;
+    }
+    kernel_reads(
+        engine,
+        bounds,
+        &program,
+        "the program (the kernel reads it to run it)",
+        &mut out,
+    );
+    let mut file = program.clone();
+    // A script: its interpreter is what the kernel runs (one level, as the kernel
+    // allows a few; MXC's exec rules see only the first).
+    if let Some(interp) = script_interpreter(&program) {
+        let d = engine.fs(program.as_os_str().as_bytes(), FsRight::Read);
+        if d.effect != Effect::Allow {
+            out.push(Missing {
+                right: "read",
+                path: program.clone(),
+                what: "the script (its interpreter reads it)".into(),
+                decision: Some(d),
+            });
+        }
+        let interp = std::fs::canonicalize(&interp).unwrap_or(interp);
+        if !executable(bounds, &interp) {
+            out.push(Missing {
+                right: "launch",
+                path: interp.clone(),
+                what: "the script's interpreter (the kernel runs it)".into(),
+                decision: Some(engine.launch(interp.as_os_str().as_bytes(), &[] as &[&[u8]])),
+            });
+        }
+        kernel_reads(
+            engine,
+            bounds,
+            &interp,
+            "the script's interpreter",
+            &mut out,
+        );
+        file = interp;
+    }
+    libraries(engine, bounds, &file, &mut out);
+    out
+}
+
+/// Whether the kernel's bound grants `path` a right (`execute` or `read`).
+fn granted(bounds: &Bounds, path: &Path, right: fn(&crate::FsRights) -> bool) -> bool {
+    bounds.fs.iter().any(|g| {
+        right(&g.rights) && {
+            let gp = std::fs::canonicalize(&g.path).unwrap_or_else(|_| g.path.clone());
+            gp == path || g.path == path || (g.subtree && path.starts_with(&gp))
+        }
+    })
+}
+
+/// Whether the kernel's bound lets `path` be executed.
+fn executable(bounds: &Bounds, path: &Path) -> bool {
+    granted(bounds, path, |r| r.execute)
+}
+
+/// A file the kernel itself opens to run it (the program, an interpreter) needs
+/// Landlock's `read` too: missing when the kernel's bound lacks it (the supervisor
+/// never sees these opens).
+fn kernel_reads(engine: &Engine, bounds: &Bounds, path: &Path, what: &str, out: &mut Vec<Missing>) {
+    if !granted(bounds, path, |r| r.read) {
+        out.push(Missing {
+            right: "read",
+            path: path.to_path_buf(),
+            what: what.into(),
+            decision: Some(engine.fs(path.as_os_str().as_bytes(), FsRight::Read)),
+        });
+    }
+}
+
+/// Opens `path` for reading if it is a regular file, without waiting on a FIFO or a
+/// device (the program and the libraries it names may be the agent's making).
+fn open_regular(path: &Path) -> Option<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .ok()?;
+    f.metadata().ok()?.is_file().then_some(f)
+}
+
+/// The interpreter of a `#!` script (its first line's first word).
+fn script_interpreter(path: &Path) -> Option<PathBuf> {
+    let f = open_regular(path)?;
+    let mut head = [0u8; 256];
+    let n = f.read_at(&mut head, 0).ok()?;
+    let line = head[..n].strip_prefix(b"#!")?;
+    let line = &line[..line.iter().position(|&b| b == b'\n').unwrap_or(line.len())];
+    let word = line
+        .split(|&b| b == b' ' || b == b'\t')
+        .find(|w| !w.is_empty())?;
+    Some(PathBuf::from(std::ffi::OsStr::from_bytes(word)))
+}
+
+/// The ELF interpreter and the shared libraries of `file`, transitively.
+fn libraries(engine: &Engine, bounds: &Bounds, file: &Path, out: &mut Vec<Missing>) {
+    let mut queue = vec![(file.to_path_buf(), String::new())];
+    let mut seen = std::collections::HashSet::new();
+    let dirs = search_dirs();
+    let mut cache_needed = false;
+    while let Some((f, needer)) = queue.pop() {
+        if seen.len() >= MAX_FILES || !seen.insert(f.clone()) {
+            continue;
+        }
+        let Some(elf) = Elf::read(&f) else { continue };
+        if let Some(interp) = &elf.interp {
+            let p = PathBuf::from(std::ffi::OsStr::from_bytes(interp));
+            let real = std::fs::canonicalize(&p).unwrap_or_else(|_| p.clone());
+            if !executable(bounds, &p) && !executable(bounds, &real) {
+                out.push(Missing {
+                    right: "execute",
+                    path: p,
+                    what: "the ELF interpreter (the kernel opens it to run the program)".into(),
+                    decision: None,
+                });
+            }
+            kernel_reads(
+                engine,
+                bounds,
+                &real,
+                "the ELF interpreter (the kernel reads it to run the program)",
+                out,
+            );
+        }
+        let origin = f.parent().unwrap_or(Path::new("/")).to_path_buf();
+        for name in &elf.needed {
+            let Some((lib, from_conf)) = find_library(name, &elf, &origin, &dirs) else {
+                continue; // not found here either: the loader's own message says so
+            };
+            let real = std::fs::canonicalize(&lib).unwrap_or(lib);
+            let d = engine.fs(real.as_os_str().as_bytes(), FsRight::Read);
+            if d.effect != Effect::Allow {
+                let by = if needer.is_empty() {
+                    String::new()
+                } else {
+                    format!(", needed by {needer}")
+                };
+                out.push(Missing {
+                    right: "read",
+                    path: real.clone(),
+                    what: format!("shared library {}{by}", String::from_utf8_lossy(name)),
+                    decision: Some(d),
+                });
+                continue;
+            }
+            cache_needed |= from_conf;
+            queue.push((real.clone(), real.display().to_string()));
+        }
+    }
+    if cache_needed {
+        // Found only in a directory of /etc/ld.so.conf: the loader learns of it from
+        // its cache.
+        let d = engine.fs(b"/etc/ld.so.cache", FsRight::Read);
+        if d.effect != Effect::Allow {
+            out.push(Missing {
+                right: "read",
+                path: "/etc/ld.so.cache".into(),
+                what: "the loader's cache (it lists libraries outside the default directories)"
+                    .into(),
+                decision: Some(d),
+            });
+        }
+    }
+    // The same file may be reached twice (two needers): once is enough.
+    let mut keys = std::collections::HashSet::new();
+    out.retain(|m| keys.insert((m.right, m.path.clone())));
+}
+
+/// The loader's directories: those of /etc/ld.so.conf (and the files it includes from
+/// /etc/ld.so.conf.d), then the defaults. `true` for a configured one.
+fn search_dirs() -> Vec<(PathBuf, bool)> {
+    let mut dirs = Vec::new();
+    let mut conf = vec![PathBuf::from("/etc/ld.so.conf")];
+    if let Ok(rd) = std::fs::read_dir("/etc/ld.so.conf.d") {
+        let mut more: Vec<PathBuf> = rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "conf"))
+            .collect();
+        more.sort();
+        conf.extend(more);
+    }
+    for c in conf {
+        let Ok(text) = std::fs::read_to_string(&c) else {
+            continue;
+        };
+        for l in text.lines().take(1000) {
+            let l = l.trim();
+            if l.starts_with('/') {
+                dirs.push((PathBuf::from(l), true));
+            }
+        }
+    }
+    for d in [
+        "/lib/x86_64-linux-gnu",
+        "/usr/lib/x86_64-linux-gnu",
+        "/lib64",
+        "/usr/lib64",
+        "/lib",
+        "/usr/lib",
+    ] {
+        dirs.push((PathBuf::from(d), false));
+    }
+    dirs
+}
+
+/// Where the loader finds library `name` for `elf` (in `origin`): its RPATH (without
+/// RUNPATH), RUNPATH, then the configured and default directories.
+fn find_library(
+    name: &[u8],
+    elf: &Elf,
+    origin: &Path,
+    dirs: &[(PathBuf, bool)],
+) -> Option<(PathBuf, bool)> {
+    let name = std::ffi::OsStr::from_bytes(name);
+    if name.as_bytes().contains(&b'/') {
+        let p = PathBuf::from(name);
+        return p.is_file().then_some((p, false));
+    }
+    let own = |list: &[u8]| -> Vec<PathBuf> {
+        list.split(|&b| b == b':')
+            .filter(|d| !d.is_empty())
+            .map(|d| {
+                let d = String::from_utf8_lossy(d)
+                    .replace("${ORIGIN}", &origin.to_string_lossy())
+                    .replace("$ORIGIN", &origin.to_string_lossy());
+                PathBuf::from(d)
+            })
+            .collect()
+    };
+    let mut first: Vec<PathBuf> = Vec::new();
+    match (&elf.rpath, &elf.runpath) {
+        (_, Some(r)) => first.extend(own(r)),
+        (Some(r), None) => first.extend(own(r)),
+        _ => {}
+    }
+    for d in first {
+        let p = d.join(name);
+        if p.is_file() {
+            return Some((p, false));
+        }
+    }
+    let found = dirs.iter().find_map(|(d, _)| {
+        let p = d.join(name);
+        p.is_file().then_some(p)
+    })?;
+    // Found only through /etc/ld.so.conf: the loader knows of it from its cache.
+    let default = dirs.iter().any(|(d, conf)| !conf && d.join(name).is_file());
+    Some((found, !default))
+}
+
+/// What the loader needs from an ELF file (64-bit, little-endian: x86-64).
+struct Elf {
+    interp: Option<Vec<u8>>,
+    needed: Vec<Vec<u8>>,
+    rpath: Option<Vec<u8>>,
+    runpath: Option<Vec<u8>>,
+}
+
+impl Elf {
+    fn read(path: &Path) -> Option<Elf> {
+        let f = open_regular(path)?;
+        let size = f.metadata().ok()?.len();
+        let at = |off: u64, len: u64| -> Option<Vec<u8>> {
+            if len > MAX_TABLE || off.checked_add(len)? > size {
+                return None;
+            }
+            let mut b = vec![0u8; usize::try_from(len).ok()?];
+            f.read_exact_at(&mut b, off).ok()?;
+            Some(b)
+        };
+        let h = at(0, 64)?;
+        // \x7fELF, 64-bit, little-endian.
+        if h[..4] != *b"\x7fELF" || h[4] != 2 || h[5] != 1 {
+            return None;
+        }
+        let u16_ = |b: &[u8], o: usize| -> Option<u64> {
+            Some(u64::from(u16::from_le_bytes(
+                b.get(o..o + 2)?.try_into().ok()?,
+            )))
+        };
+        let u64_ = |b: &[u8], o: usize| -> Option<u64> {
+            Some(u64::from_le_bytes(b.get(o..o + 8)?.try_into().ok()?))
+        };
+        let (phoff, phentsize, phnum) = (u64_(&h, 32)?, u16_(&h, 54)?, u16_(&h, 56)?);
+        if phentsize < 56 {
+            return None;
+        }
+        let ph = at(phoff, phentsize * phnum)?;
+        // (type, offset, vaddr, filesz)
+        let segs: Vec<(u32, u64, u64, u64)> = (0..phnum as usize)
+            .filter_map(|i| {
+                let o = i * phentsize as usize;
+                let ty = u32::from_le_bytes(ph.get(o..o + 4)?.try_into().ok()?);
+                Some((
+                    ty,
+                    u64_(&ph, o + 8)?,
+                    u64_(&ph, o + 16)?,
+                    u64_(&ph, o + 32)?,
+                ))
+            })
+            .collect();
+        let mut elf = Elf {
+            interp: None,
+            needed: Vec::new(),
+            rpath: None,
+            runpath: None,
+        };
+        const PT_LOAD: u32 = 1;
+        const PT_DYNAMIC: u32 = 2;
+        const PT_INTERP: u32 = 3;
+        if let Some(&(_, off, _, sz)) = segs.iter().find(|s| s.0 == PT_INTERP) {
+            let b = at(off, sz)?;
+            elf.interp = Some(b[..b.iter().position(|&c| c == 0).unwrap_or(b.len())].to_vec());
+        }
+        let Some(&(_, doff, _, dsz)) = segs.iter().find(|s| s.0 == PT_DYNAMIC) else {
+            return Some(elf); // static
+        };
+        let dynamic = at(doff, dsz)?;
+        let entries: Vec<(u64, u64)> = dynamic
+            .chunks_exact(16)
+            .map_while(|e| {
+                let tag = u64_(e, 0)?;
+                (tag != 0).then_some((tag, u64_(e, 8)?))
+            })
+            .collect();
+        let find = |t: u64| entries.iter().find(|e| e.0 == t).map(|e| e.1);
+        const DT_NEEDED: u64 = 1;
+        const DT_STRTAB: u64 = 5;
+        const DT_STRSZ: u64 = 10;
+        const DT_RPATH: u64 = 15;
+        const DT_RUNPATH: u64 = 29;
+        let (Some(strtab), Some(strsz)) = (find(DT_STRTAB), find(DT_STRSZ)) else {
+            return Some(elf);
+        };
+        // The string table's address, as a file offset (through its PT_LOAD).
+        let off = segs.iter().find_map(|&(ty, off, vaddr, filesz)| {
+            (ty == PT_LOAD && strtab >= vaddr && strtab - vaddr < filesz)
+                .then(|| off + (strtab - vaddr))
+        })?;
+        let strings = at(off, strsz)?;
+        let s = |o: u64| -> Option<Vec<u8>> {
+            let rest = strings.get(usize::try_from(o).ok()?..)?;
+            Some(rest[..rest.iter().position(|&c| c == 0)?].to_vec())
+        };
+        for &(tag, val) in &entries {
+            match tag {
+                DT_NEEDED => elf.needed.extend(s(val)),
+                DT_RPATH => elf.rpath = s(val),
+                DT_RUNPATH => elf.runpath = s(val),
+                _ => {}
+            }
+        }
+        Some(elf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_real_programs_interpreter_and_libraries() {
+        let Some(elf) = ["/bin/sh", "/usr/bin/cat", "/bin/ls"]
+            .iter()
+            .find_map(|p| Elf::read(Path::new(p)))
+        else {
+            return; // no dynamic ELF program here
+        };
+        if elf.interp.is_some() {
+            assert!(
+                elf.needed.iter().any(|n| n.starts_with(b"libc.so")),
+                "{:?}",
+                elf.needed
+                    .iter()
+                    .map(|n| String::from_utf8_lossy(n).into_owned())
+                    .collect::<Vec<_>>()
+            );
+        }
+    }
+
+    #[test]
+    fn a_fifo_is_not_waited_on() {
+        let d = std::env::temp_dir().join(format!("mxc-startup-fifo-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        let f = d.join("fifo");
+        rustix::fs::mkfifoat(rustix::fs::CWD, &f, rustix::fs::Mode::from_raw_mode(0o600)).unwrap();
+        assert!(Elf::read(&f).is_none());
+        assert!(script_interpreter(&f).is_none());
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn garbage_is_not_an_elf_and_does_not_panic() {
+        let d = std::env::temp_dir().join(format!("mxc-startup-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        let cases: [&[u8]; 4] = [
+            b"",
+            b"\x7fELF",
+            b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x03\0\x3e\0\x01\0\0\0\0\0\0\0\0\0\0\0\xff\xff\xff\xff\xff\xff\xff\xff\0\0\0\0\0\0\0\0\0\0\0\0\x40\0\x38\0\xff\xff\0\0\0\0\0\0",
+            b"#!",
+        ];
+        for (i, c) in cases.iter().enumerate() {
+            let f = d.join(format!("f{i}"));
+            std::fs::write(&f, c).unwrap();
+            let _ = Elf::read(&f);
+            let _ = script_interpreter(&f);
+        }
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}
