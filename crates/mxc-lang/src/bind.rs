@@ -210,12 +210,15 @@ pub fn bind(
     })
 }
 
+/// A path pattern bound: its globs (alternatives expanded) and the text they stand for.
+type BoundPath = (Vec<PathGlob>, Vec<TChar>);
+
 /// Binds one path pattern; `Err(Ok(name))` for an unbound parameter.
 fn bind_path(
     src: &Src,
     lookup: &dyn Fn(&str) -> Option<String>,
     windows: bool,
-) -> Result<(Vec<PathGlob>, Vec<TChar>), Result<String, Box<Diagnostic>>> {
+) -> Result<BoundPath, Result<String, Box<Diagnostic>>> {
     let chars = src.template.bind(lookup).map_err(Ok)?;
     let globs = pattern::parse_path(&chars, windows).map_err(|e| {
         Err(Box::new(
