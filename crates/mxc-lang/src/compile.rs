@@ -929,7 +929,7 @@ pub(crate) struct TooBig {
 }
 
 /// A dense DFA: state 0 dead, `trans[s * nclasses + c]` with `c = class_of[byte]`,
-/// `accept[s]` a row or `NONE` (or, for [`dense_of`], a bit set of patterns).
+/// `accept[s]` a row or `NONE` (or, for [`dense_of_globs`], a bit set of patterns).
 pub(crate) struct Dense {
     pub nclasses: usize,
     pub class_of: Vec<u8>,
@@ -1259,48 +1259,25 @@ fn pack(d: Dense, min: bool) -> ev::Dfa {
     ev::Dfa::from_dense_flat(nclasses as u32, class_of, d.start, &trans, d.accept)
 }
 
-/// The dense automaton of `patterns` (tokens over bytes, see [`PlaceTok`]) whose
-/// accept value is the bit set of the patterns matched (at most 32), for the lints.
-pub(crate) fn dense_of(patterns: &[Vec<PlaceTok>]) -> Result<Dense, TooBig> {
-    let lit = |s: &str| -> Vec<Tok> { s.bytes().map(|b| Tok::Byte(bs_byte(b))).collect() };
-    let toks: Vec<Vec<Tok>> = patterns
-        .iter()
-        .map(|p| {
-            let mut out = Vec::new();
-            for t in p {
-                match t {
-                    PlaceTok::Lit(s) => out.extend(lit(s)),
-                    PlaceTok::Below => {
-                        let s = bs_byte(b'/');
-                        out.push(Tok::AnyDepth(s, bs_not(s)));
-                    }
-                    PlaceTok::OneOf(alts) => {
-                        out.push(Tok::Alt(alts.iter().map(|a| lit(a)).collect()));
-                    }
-                }
-            }
-            out
-        })
-        .collect();
-    let mut nfa = Nfa::new();
-    for (i, p) in toks.iter().enumerate() {
-        nfa.add(i as u32, p);
+/// The dense automaton of Linux path globs, for the lints: `accept[s]` is the union of
+/// the `bit`s of the globs matched in state `s` (`NONE` when none), over the same
+/// language as the compiled fs automata (paths as they are, no NUL handling). At most
+/// `budget` states.
+pub(crate) fn dense_of_globs(globs: &[(&PathGlob, u32)], budget: usize) -> Result<Dense, TooBig> {
+    if globs.is_empty() {
+        return Ok(Dense::empty());
     }
-    let budget = state_budget(nfa.eps.len());
+    let mut nfa = Nfa::new();
+    let mut toks = Vec::new();
+    for (i, (g, _)) in globs.iter().enumerate() {
+        toks.clear();
+        path_toks(g, false, false, &mut toks);
+        nfa.add(i as u32, &toks);
+    }
     determinise(&nfa, budget, |pids| {
-        pids.iter().fold(0u32, |m, &p| m | 1 << p)
+        pids.iter()
+            .fold(0u32, |m, &p| m | globs.get(p as usize).map_or(0, |g| g.1))
     })
-}
-
-/// A piece of a place pattern of the lints (Linux paths).
-#[derive(Clone, Debug)]
-pub(crate) enum PlaceTok {
-    /// These bytes.
-    Lit(String),
-    /// `(?:/[^/]+)*`: zero or more components.
-    Below,
-    /// One of these literals.
-    OneOf(Vec<String>),
 }
 
 /// Hopcroft's minimisation: the coarsest partition of the states that respects the
@@ -1486,7 +1463,11 @@ fn minimise(d: &Dense) -> Dense {
 }
 
 /// Merges byte classes whose columns are identical in every state.
-fn merge_classes(k: usize, class_of: &[u8], trans: &[u32]) -> (usize, Vec<u8>, Vec<u32>) {
+pub(crate) fn merge_classes(
+    k: usize,
+    class_of: &[u8],
+    trans: &[u32],
+) -> (usize, Vec<u8>, Vec<u32>) {
     let n = trans.len() / k.max(1);
     let mut cols: FxMap<Vec<u32>, u8> = FxMap::default();
     let mut remap = vec![0u8; k];

@@ -4,46 +4,80 @@
 //!
 //! Every agent is bound with `home` and every other parameter set to its placeholder
 //! ([`crate::check::placeholder`], never the given defaults, so the result does not
-//! depend on a deployment), compiled once for Linux, and the three lints read the
-//! compiled automata of that one table.
+//! depend on a deployment) and analysed on its own; a rule is reported by W0001 when it
+//! decides no request for every agent that uses its policy. A rule with a drive pattern
+//! (`C:/...`) is never reported: it may decide on Windows. The label naming the
+//! overriding rule comes from one request the rule matches, decided by the reference
+//! interpreter ([`crate::interp`]); it is only an example.
 //!
-//! **The lints are exact, not sampled.** Each question is a reachability question on
-//! a product automaton, answered by a graph search that visits each reachable state of
-//! the product once (linear in the product's size):
+//! A request path is always normalised (absolute, no empty, `.` or `..` component, no
+//! trailing `/` except the root, no NUL) UTF-8 text, like every request `mxcc` and the
+//! reference interpreter take (`?` matches one character, so a pattern may treat a byte
+//! that is no character apart). The lints only consider such requests: each request
+//! encoding has a small "validity" automaton (normalised UTF-8 paths; app requests: a
+//! program path, `0x00`, the arguments; net requests: the encoding documented on
+//! `mxc_eval::NetRequest`), built once per process with the compiler's own automaton
+//! type ([`Dense`]).
 //!
-//! - The compiled fs automaton accepts byte strings, not all of which are requests: a
-//!   request path is always normalised (absolute, no empty, `.` or `..` component, no
-//!   trailing `/` except the root, no NUL) UTF-8 text, like every request `mxcc` and
-//!   the reference interpreter take (`?` matches one character, so a pattern may treat
-//!   a byte that is no character apart). So the fs automaton is intersected with a small
-//!   automaton of normalised UTF-8 paths. App requests are a normalised program path,
-//!   `0x00`, then the arguments (UTF-8); net requests follow the encoding documented on
-//!   `mxc_eval::NetRequest` (lowercase names, a normalised `from` program). Each has its
-//!   own small "validity" automaton.
-//! - **W0001**: the rules that decide some request of an agent are exactly the deciding
-//!   rules of the rows of accepting states reachable in (automaton × validity). A rule
-//!   is reported when it decides no request for every agent that uses its policy. A
-//!   rule with a drive pattern (`C:/...`) is never reported: it may decide on Windows.
-//!   The label naming the overriding rule comes from one request the rule matches,
-//!   decided by the reference interpreter ([`crate::interp`]); it is only an example.
-//! - **W0005/W0006**: the places are regular languages over paths (`~/.ssh` and
-//!   everything beneath it, `.git/hooks` anywhere in the tree, ...), determinised once
-//!   by the compiler's own construction and intersected with the normalised-path automaton. A
-//!   breadth-first search of (fs automaton × places) finds, for each place, the
-//!   shortest request path in the place whose row allows `read` (W0005) or `write` or
-//!   `create` (W0006). That path is the witness shown in the message, and the rule that
-//!   allows it is the primary span. Because decisions are read from the compiled rows,
-//!   an explicit `deny` or `ask` covering a place silences its warning.
-//!   Each (agent, place) is reported at most once; the ten shell startup files count
-//!   as one place.
+//! An agent is analysed in one of two ways ([`Mode`]).
 //!
-//! The search skips product states from which no allowing row (or no place) can be
-//! reached, and stops when every place has a witness.
+//! **Exact** (the default for agents with at most [`EXACT_FS_PATTERNS`] fs patterns):
+//! every question is a reachability question on a product automaton, answered by a graph
+//! search that visits each reachable state of the product once. The agent is compiled
+//! with both fs automata read forwards and their product built (each state's row the
+//! combination of the two rows, as the engine combines them); W0001: the rules that
+//! decide some request are exactly the deciding rules of the rows of accepting states
+//! reachable in (automaton × validity), for fs, net and app; W0005/W0006: the places
+//! (`~/.ssh` and everything beneath it, `.git/hooks` anywhere in the tree, ...) are
+//! determinised together and a breadth-first search of (fs automaton × places × valid
+//! paths) finds, for each place, the shortest request path in it whose row allows
+//! `read` (W0005) or `write` or `create` (W0006). The product of forward automata can
+//! be quadratic in the policy (floating `**/dir/*.ext` patterns), so it is bounded
+//! ([`PRODUCT_BUDGET`]); an agent that passes the bound is analysed as below instead.
+//!
+//! **Scalable** (larger agents): the agent is compiled as for the engine (the `**/`
+//! automaton read backwards, linear in the policy), and only small automata of a few
+//! patterns each are ever built; the agent's own automata are only walked, to decide
+//! single requests (exactly as the engine decides them: the fs automaton forwards, the
+//! `**/` automaton backwards, rows combined per SPEC §6).
+//!
+//! - W0001 for net and app rules is the exact search above (the net and app automata
+//!   are linear in the policy, and their validity automata are small).
+//! - W0001 for an fs rule R, per right r of R and pattern p of R, by refinement: take a
+//!   request of p (first a sample, then the shortest valid path of p that none of the
+//!   rules found so far matches) and decide it. Decided by R: R decides a request, done.
+//!   Decided by another rule D: D beats R wherever both match (a stronger effect, or
+//!   the same effect and earlier), so D is added to the rules found and the next request
+//!   is looked for outside them. No request left: every request of (p, r) is decided by
+//!   another rule. R is reported only when that is proved for every (p, r). Each step
+//!   builds one small automaton (p and the rules found) and makes one decision;
+//!   after [`ROUNDS`] steps, or past the agent's budget of small-automaton states, the
+//!   question is left undecided and R is not reported. So W0001 never reports a rule
+//!   that decides a request; it misses a shadowed rule only when more than [`ROUNDS`]
+//!   rules together are needed to cover it (or the budget runs out).
+//! - W0005/W0006 per place and risky right: the candidates are the agent's `allow` rules
+//!   with that right whose patterns can meet the place (a `**/` pattern always can; a
+//!   rooted one when its literal prefix and the place's are prefixes of one another).
+//!   For each candidate A in evaluation order, by the same refinement: the shortest
+//!   valid path in (place ∩ A) that no blocking rule found so far matches is decided;
+//!   allowed: the place is reported with that path as the witness (so the witness is
+//!   the shortest allowed path of the first candidate that has one, not necessarily the
+//!   shortest of the place); denied or asked by B: B blocks the right wherever it
+//!   matches, so it is added to the blockers; nothing left: A exposes nothing of the
+//!   place. A `**/` blocker found for one candidate is tried first for the next ones
+//!   (a policy's `deny write "**/.git/hooks/**"` covers every project at once). A
+//!   reported exposure is always real (the witness is decided by the compiled
+//!   automata); a candidate left undecided after [`ROUNDS`] steps or past the budget
+//!   is skipped, and only then can an exposure be missed.
+//!
+//! Each (agent, place) is reported at most once; the ten shell startup files count as
+//! one place. [`lint_counted`] returns what was done (states built and searched,
+//! decisions, questions left undecided), for the growth tests and `MXC_TIMING=1`.
 
-use crate::ast::SectionKind;
+use crate::ast::{Effect, SectionKind};
 use crate::bind::{self, Bound, BoundRule};
 use crate::check::placeholder;
-use crate::compile::{Dense, FxMap, PlaceTok};
+use crate::compile::{dense_of_globs, merge_classes, Dense, FxMap, Sections};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{Model, ParamType, BIND, CONNECT, CREATE, DELETE, READ, WRITE};
 use crate::pattern::{ArgsGlob, Atom, Comp, HostPat, PathGlob, Root};
@@ -54,6 +88,67 @@ use mxc_eval as ev;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::OnceLock;
 
+/// How agents are analysed (see the module documentation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Exact for agents with at most [`EXACT_FS_PATTERNS`] fs patterns whose product
+    /// stays within [`PRODUCT_BUDGET`]; scalable otherwise. What `mxcc check` uses.
+    Auto,
+    /// Always the exact product search (an agent past the budget is not analysed).
+    Exact,
+    /// Always the scalable analysis.
+    Scalable,
+}
+
+/// Agents with at most this many fs patterns (after alternatives are expanded) are
+/// analysed exactly, when their product automaton stays within [`PRODUCT_BUDGET`].
+pub const EXACT_FS_PATTERNS: usize = 256;
+
+/// Most transitions (states × byte classes) of the forward fs product an exact
+/// analysis builds (32 Mi, 128 MiB).
+pub const PRODUCT_BUDGET: usize = 1 << 25;
+
+/// Most refinement steps of one scalable W0001 or W0005/W0006 question.
+pub const ROUNDS: usize = 16;
+
+/// Most states of one small automaton of the scalable analysis.
+const SMALL_BUDGET: usize = 1 << 13;
+
+/// Small-automaton states the scalable analysis of one agent may build, per rule of
+/// the agent (plus a constant): the analysis stays linear in the policy whatever it
+/// holds.
+const SMALL_PER_RULE: usize = 4096;
+
+/// What the lints did, counted: for the growth tests (`tests/lint_growth.rs`), which
+/// check that the work grows linearly with the policy, and for `MXC_TIMING=1`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Work {
+    /// Agents analysed by the exact product search.
+    pub exact_agents: usize,
+    /// Agents analysed by the scalable analysis.
+    pub scalable_agents: usize,
+    /// States of the agents' own automata (as compiled for the lints, and the fs
+    /// product of an exact analysis).
+    pub compiled_states: usize,
+    /// States of the small automata the scalable analysis built.
+    pub small_states: usize,
+    /// Single requests decided by the scalable analysis.
+    pub decisions: usize,
+    /// Questions the scalable analysis left undecided (no warning given for them).
+    pub undecided: usize,
+}
+
+impl Work {
+    fn add(&mut self, o: &Work) {
+        self.exact_agents += o.exact_agents;
+        self.scalable_agents += o.scalable_agents;
+        self.compiled_states += o.compiled_states;
+        self.small_states += o.small_states;
+        self.decisions += o.decisions;
+        self.undecided += o.undecided;
+    }
+}
+
 /// Runs W0001, W0005 and W0006 on a checked program (one without errors).
 pub fn lint(program: &Program) -> Diagnostics {
     lint_model(&program.model, &program.sources)
@@ -61,7 +156,13 @@ pub fn lint(program: &Program) -> Diagnostics {
 
 /// [`lint`] on the pieces of a program.
 pub fn lint_model(model: &Model, sources: &SourceMap) -> Diagnostics {
+    lint_counted(model, sources, Mode::Auto).0
+}
+
+/// [`lint_model`] in a given [`Mode`], with what it did.
+pub fn lint_counted(model: &Model, sources: &SourceMap, mode: Mode) -> (Diagnostics, Work) {
     let mut diags = Diagnostics::default();
+    let mut work = Work::default();
     let timing = std::env::var_os("MXC_TIMING").is_some();
     let t0 = std::time::Instant::now();
     let lap = |what: &str| {
@@ -69,8 +170,8 @@ pub fn lint_model(model: &Model, sources: &SourceMap) -> Diagnostics {
             eprintln!("lints: {what}: {:?}", t0.elapsed());
         }
     };
-    // The fixed automata (valid paths, requests, places) are built once per process, on
-    // a second thread while the first agent compiles.
+    // The fixed automata (valid requests, places) are built once per process, on a
+    // second thread while the first agent compiles.
     let autos_ready = std::thread::spawn(|| {
         automata();
     });
@@ -92,84 +193,37 @@ pub fn lint_model(model: &Model, sources: &SourceMap) -> Diagnostics {
     let mut bounds: Vec<Bound> = Vec::new();
 
     for agent in &model.agents {
-        let analysed = bind::bind(model, &agent.name, &params, false)
-            .ok()
-            .and_then(|b| {
-                crate::compile::compile_sections(&b, false)
-                    .ok()
-                    .map(|t| (b, t))
-            });
-        let Some((bound, table)) = analysed else {
+        let bound = bind::bind(model, &agent.name, &params, false).ok();
+        let analysed = bound.and_then(|b| {
+            let a = analyse(&b, mode, &mut work, &mut || {
+                if let Some(h) = autos_ready.take() {
+                    let _ = h.join();
+                }
+            })?;
+            Some((b, a))
+        });
+        let Some((bound, analysis)) = analysed else {
             unknown_policies.extend(agent.uses.iter().map(|(p, _)| p.as_str()));
             continue;
         };
-        lap("bind and compile");
-        if let Some(h) = autos_ready.take() {
-            let _ = h.join();
-            lap("validity and place automata");
-        }
-        let autos = automata();
-        // W0001: which rules decide some valid request.
-        let mut decides = vec![false; bound.rules.len()];
-        let mut mark = |d: &ev::Decision| {
-            if let Some(r) = d.rule.and_then(|r| decides.get_mut(r.0 as usize)) {
-                *r = true;
-            }
-        };
-        // The two fs automata as one (only when there are `**/` patterns).
-        let product;
-        let (fs_dfa, fs_rows): (&Dense, &[ev::FsRow]) = if table.fs_anywhere.start == 0 {
-            (&table.fs, &table.fs_rows)
-        } else {
-            product = fs_product(&table, crate::compile::to_eval_effect(bound.agent.default));
-            (&product.0, &product.1)
-        };
-        // net and app on a second thread; fs (W0001, then W0005/W0006) on this one.
-        let (fs_hit, found, (net_hit, app_hit)) = std::thread::scope(|scope| {
-            let other = scope.spawn(|| {
-                (
-                    accepting_rows(&table.net, &autos.net, table.net_rows.len()),
-                    accepting_rows(&table.app, &autos.app, table.app_rows.len()),
-                )
-            });
-            let fs_hit = accepting_rows(fs_dfa, &autos.path, fs_rows.len());
-            let found = autos
-                .places
-                .as_ref()
-                .map(|places| search_places(fs_dfa, fs_rows, places))
-                .unwrap_or_default();
-            let other = other.join().unwrap_or_else(|_| {
-                (
-                    vec![true; table.net_rows.len()],
-                    vec![true; table.app_rows.len()],
-                )
-            });
-            (fs_hit, found, other)
-        });
-        for (row, _) in fs_rows.iter().zip(&fs_hit).filter(|(_, h)| **h) {
-            row.iter().for_each(&mut mark);
-        }
-        for (d, _) in table.net_rows.iter().zip(&net_hit).filter(|(_, h)| **h) {
-            mark(d);
-        }
-        for (d, _) in table.app_rows.iter().zip(&app_hit).filter(|(_, h)| **h) {
-            mark(d);
-        }
-        lap("W0001, W0005 and W0006 searches");
+        lap("agent analysed");
         let ai = bounds.len();
         for (i, r) in bound.rules.iter().enumerate() {
             let key = SpanKey::of(r.span);
             used.insert(key);
             first.entry(key).or_insert((ai, i));
-            if decides[i] || has_drive(r) {
+            if analysis.decides[i] || has_drive(r) {
                 decided.insert(key);
             }
         }
         // W0005, W0006.
-        for f in &found {
+        for f in &analysis.found {
             diags.push(place_diagnostic(&bound, f, &shown));
         }
         bounds.push(bound);
+    }
+    if timing {
+        eprintln!("lints: {work:?}");
     }
 
     // W0001, reported once per source rule, in source order.
@@ -215,8 +269,9 @@ pub fn lint_model(model: &Model, sources: &SourceMap) -> Diagnostics {
         d = d.help("remove the rule, or narrow the rule that overrides it");
         diags.push(d);
     }
+    lap("W0001 reported");
     diags.sort();
-    diags
+    (diags, work)
 }
 
 /// A span as a sortable, hashable key (file, start, end).
@@ -236,88 +291,115 @@ fn has_drive(r: &BoundRule) -> bool {
         .any(|g| matches!(g.root, Root::Drive(_)))
 }
 
-// ---------------------------------------------------------------------------------------
-// Small automata (validity and places), built once per process.
-
-/// A small dense automaton with byte classes. State 0 is dead; `accept[s]` is a bit
-/// set (0 = not accepting).
-#[derive(Debug)]
-struct Small {
-    classes: [u8; 256],
-    ncls: usize,
-    start: u32,
-    trans: Vec<u32>,
-    accept: Vec<u64>,
+/// What the analysis of one agent found: per bound rule, whether it decides some
+/// request (or may: an undecided question counts as deciding); the exposed places.
+struct Analysis {
+    decides: Vec<bool>,
+    found: Vec<Found>,
 }
 
-impl Small {
-    /// From a step function over bytes on states `0..n` (0 dead).
-    fn build(n: usize, start: u32, accept: Vec<u64>, step: impl Fn(u32, u8) -> u32) -> Small {
+/// Analyses one bound agent; `None` when it cannot be compiled (or, in
+/// [`Mode::Exact`], its product is past the budget). `ready` waits for the fixed
+/// automata.
+fn analyse(b: &Bound, mode: Mode, work: &mut Work, ready: &mut dyn FnMut()) -> Option<Analysis> {
+    let fs_patterns: usize = b
+        .rules
+        .iter()
+        .filter(|r| r.section == SectionKind::Fs)
+        .map(|r| r.paths.len())
+        .sum();
+    let exact = match mode {
+        Mode::Exact => true,
+        Mode::Scalable => false,
+        Mode::Auto => fs_patterns <= EXACT_FS_PATTERNS,
+    };
+    if exact {
+        let sections = crate::compile::compile_sections(b, false).ok();
+        ready();
+        if let Some(a) = sections.and_then(|s| analyse_exact(b, &s, work)) {
+            work.exact_agents += 1;
+            return Some(a);
+        }
+        if mode == Mode::Exact {
+            return None;
+        }
+    }
+    let sections = crate::compile::compile_sections(b, true).ok()?;
+    ready();
+    work.scalable_agents += 1;
+    Some(analyse_scalable(b, &sections, work))
+}
+
+fn sections_states(s: &Sections) -> usize {
+    s.fs.nstates() + s.fs_anywhere.nstates() + s.net.nstates() + s.app.nstates()
+}
+
+// ---------------------------------------------------------------------------------------
+// Operations on the compiler's automaton ([`Dense`]) that only the lints need: small
+// automata from step functions, products, reachability. Byte classes are merged by the
+// compiler's own [`merge_classes`].
+
+/// The accept bits of an accept value (`NONE` = no bit).
+fn bits(a: u32) -> u32 {
+    if a == ev::NONE {
+        0
+    } else {
+        a
+    }
+}
+
+impl Dense {
+    /// The automaton on states `0..n` (0 dead) of a step function over bytes.
+    fn from_fn(n: usize, start: u32, accept: Vec<u32>, step: impl Fn(u32, u8) -> u32) -> Dense {
         let mut full = vec![0u32; n * 256];
         for s in 1..n {
             for b in 0..=255u8 {
                 full[s * 256 + b as usize] = step(s as u32, b);
             }
         }
-        Small::from_full(&full, start, accept)
+        Dense::from_full(&full, start, accept)
     }
 
-    /// From a full table (`full[s * 256 + byte]`), merging equal byte columns.
-    fn from_full(full: &[u32], start: u32, accept: Vec<u64>) -> Small {
-        let n = accept.len();
-        let mut cols: FxMap<Vec<u32>, u8> = FxMap::default();
-        let mut classes = [0u8; 256];
-        let mut keep: Vec<usize> = Vec::new();
-        for b in 0..256 {
-            let col: Vec<u32> = (0..n).map(|s| full[s * 256 + b]).collect();
-            let next = cols.len() as u8;
-            classes[b] = *cols.entry(col).or_insert_with(|| {
-                keep.push(b);
-                next
-            });
-        }
-        let ncls = keep.len();
-        let mut trans = vec![0u32; n * ncls];
-        for s in 0..n {
-            for (c, &b) in keep.iter().enumerate() {
-                trans[s * ncls + c] = full[s * 256 + b];
-            }
-        }
-        Small {
-            classes,
-            ncls,
+    /// From a full table (`full[s * 256 + byte]`), equal byte columns merged.
+    fn from_full(full: &[u32], start: u32, accept: Vec<u32>) -> Dense {
+        let identity: Vec<u8> = (0..=255).collect();
+        let (nclasses, class_of, trans) = merge_classes(256, &identity, full);
+        Dense {
+            nclasses,
+            class_of,
             start,
             trans,
             accept,
         }
     }
 
-    fn nstates(&self) -> usize {
-        self.accept.len()
+    /// The class of a byte.
+    fn class(&self, b: u8) -> u32 {
+        u32::from(self.class_of.get(b as usize).copied().unwrap_or(0))
     }
 
-    fn next(&self, s: u32, class: u8) -> u32 {
-        self.trans[s as usize * self.ncls + class as usize]
+    /// The state reached from the start on `bytes` (0 once dead).
+    fn run(&self, bytes: impl IntoIterator<Item = u8>) -> u32 {
+        let mut s = self.start;
+        for b in bytes {
+            if s == 0 {
+                break;
+            }
+            s = self.step(s, self.class(b));
+        }
+        s
     }
 
-    #[cfg(test)]
-    fn run(&self, bytes: &[u8]) -> u32 {
-        bytes
-            .iter()
-            .fold(self.start, |s, &b| self.next(s, self.classes[b as usize]))
-    }
-
-    /// The reachable product of two automata; a pair with a dead side is dead.
-    fn product(a: &Small, b: &Small, accept: impl Fn(u64, u64) -> u64) -> Small {
+    /// The reachable product of two (small) automata; a pair with a dead side is dead.
+    fn product(a: &Dense, b: &Dense, accept: impl Fn(u32, u32) -> u32) -> Dense {
         let mut ids: FxMap<(u32, u32), u32> = FxMap::default();
         ids.insert((0, 0), 0);
         let mut order = vec![(0u32, 0u32)];
-        let start = (a.start, b.start);
         let start_id = if a.start == 0 || b.start == 0 {
             0
         } else {
-            ids.insert(start, 1);
-            order.push(start);
+            ids.insert((a.start, b.start), 1);
+            order.push((a.start, b.start));
             1
         };
         let mut full: Vec<u32> = vec![0; 256];
@@ -325,8 +407,8 @@ impl Small {
         while i < order.len() {
             let (sa, sb) = order[i];
             for byte in 0..=255u8 {
-                let ta = a.next(sa, a.classes[byte as usize]);
-                let tb = b.next(sb, b.classes[byte as usize]);
+                let ta = a.step(sa, a.class(byte));
+                let tb = b.step(sb, b.class(byte));
                 let t = if ta == 0 || tb == 0 {
                     0
                 } else {
@@ -344,39 +426,83 @@ impl Small {
             .iter()
             .map(|&(sa, sb)| {
                 if sa == 0 || sb == 0 {
-                    0
+                    ev::NONE
                 } else {
                     accept(a.accept[sa as usize], b.accept[sb as usize])
                 }
             })
             .collect();
-        Small::from_full(&full, start_id, acc)
+        Dense::from_full(&full, start_id, acc)
     }
 
-    /// For each state, the union of the accept sets reachable from it.
-    fn reach(&self) -> Vec<u64> {
-        let mut r = self.accept.clone();
-        loop {
-            let mut changed = false;
-            for s in 1..self.nstates() {
-                let mut m = r[s];
-                for c in 0..self.ncls {
-                    m |= r[self.trans[s * self.ncls + c] as usize];
+    /// For each state, the union of the accept bits reachable from it (itself
+    /// included): one backwards breadth-first search per bit, linear in the
+    /// transitions.
+    fn reach_bits(&self) -> Vec<u32> {
+        let n = self.nstates();
+        let k = self.nclasses;
+        let mut out: Vec<u32> = self.accept.iter().map(|&a| bits(a)).collect();
+        let all = out.iter().fold(0u32, |m, &b| m | b);
+        if all == 0 {
+            return out;
+        }
+        // Predecessors, as compressed rows.
+        let mut count = vec![0u32; n + 1];
+        for s in 1..n {
+            for c in 0..k {
+                let t = self.trans[s * k + c] as usize;
+                if t != 0 && t < n {
+                    count[t + 1] += 1;
                 }
-                if m != r[s] {
-                    r[s] = m;
-                    changed = true;
-                }
-            }
-            if !changed {
-                return r;
             }
         }
+        for i in 1..=n {
+            count[i] += count[i - 1];
+        }
+        let mut fill = count.clone();
+        let mut pred = vec![0u32; count[n] as usize];
+        for s in 1..n {
+            for c in 0..k {
+                let t = self.trans[s * k + c] as usize;
+                if t != 0 && t < n {
+                    pred[fill[t] as usize] = s as u32;
+                    fill[t] += 1;
+                }
+            }
+        }
+        let mut queue: Vec<u32> = Vec::new();
+        for bit in (0..32).map(|i| 1u32 << i).filter(|b| all & b != 0) {
+            queue.clear();
+            queue.extend((0..n as u32).filter(|&s| {
+                self.accept[s as usize] != ev::NONE && self.accept[s as usize] & bit != 0
+            }));
+            while let Some(t) = queue.pop() {
+                let t = t as usize;
+                for &p in &pred[count[t] as usize..count[t + 1] as usize] {
+                    if out[p as usize] & bit == 0 {
+                        out[p as usize] |= bit;
+                        queue.push(p);
+                    }
+                }
+            }
+        }
+        out
     }
 }
 
-/// Accept bit of the validity automata.
-const VALID: u64 = 1;
+// ---------------------------------------------------------------------------------------
+// Validity automata (what a request can be), built once per process.
+
+/// Accept value of the validity automata (non-accepting states have `NONE`).
+const VALID: u32 = 1;
+
+fn valid_accept(ok: bool) -> u32 {
+    if ok {
+        VALID
+    } else {
+        ev::NONE
+    }
+}
 
 /// Normalised absolute paths: states 1 start, 2 root `/`, 3 after a separator,
 /// 4 component `.`, 5 component `..`, 6 in an ordinary component.
@@ -433,20 +559,15 @@ fn with_utf8(
     accept: impl Fn(u32) -> bool,
     seg: impl Fn(u32) -> u8,
     step: impl Fn(u32, u8) -> u32,
-) -> Small {
+) -> Dense {
     const K: u32 = 9;
     let acc = (0..n * K)
         .map(|i| {
             let (s, u) = (i / K, i % K);
-            let ok = s != 0 && u != 0 && accept(s) && (seg(s) == 0 || u == U_OK);
-            if ok {
-                VALID
-            } else {
-                0
-            }
+            valid_accept(s != 0 && u != 0 && accept(s) && (seg(s) == 0 || u == U_OK))
         })
         .collect();
-    let full = Small::build((n * K) as usize, start * K + U_OK, acc, |i, b| {
+    let full = Dense::from_fn((n * K) as usize, start * K + U_OK, acc, |i, b| {
         let (s, u) = (i / K, i % K);
         if s == 0 || u == 0 {
             return 0;
@@ -469,17 +590,17 @@ fn with_utf8(
             t * K + v
         }
     });
-    let all = Small::build(2, 1, vec![0, 1], |_, _| 1);
-    Small::product(&full, &all, |a, _| a)
+    let all = Dense::from_fn(2, 1, vec![ev::NONE, VALID], |_, _| 1);
+    Dense::product(&full, &all, |a, _| a)
 }
 
 /// Normalised absolute UTF-8 paths.
-fn path_automaton() -> Small {
+fn path_automaton() -> Dense {
     with_utf8(7, 1, norm_valid, |s| u8::from(s != 0), norm_step)
 }
 
 /// Launch requests: a normalised program path, `0x00`, then the arguments.
-fn app_automaton() -> Small {
+fn app_automaton() -> Dense {
     with_utf8(
         8,
         1,
@@ -501,7 +622,7 @@ fn app_automaton() -> Small {
 /// Net requests in the encoding of `mxc_eval::NetRequest`: right, proto, host (`0x01`
 /// lowercase name `0x00` | `0x04` 4 bytes | `0x06` 16 bytes), port (2 bytes), then
 /// `0x00`, or `0x01` and a normalised program path.
-fn net_automaton() -> Small {
+fn net_automaton() -> Dense {
     const NAME: u32 = 4;
     const V4: u32 = 5; // 5..=8
     const V6: u32 = 9; // 9..=24
@@ -555,6 +676,16 @@ enum Kind {
     Write,
 }
 
+impl Kind {
+    /// The rights whose `allow` is the risk, in the order they are reported.
+    fn rights(self) -> &'static [ev::FsRight] {
+        match self {
+            Kind::Read => &[ev::FsRight::Read],
+            Kind::Write => &[ev::FsRight::Write, ev::FsRight::Create],
+        }
+    }
+}
+
 /// A place of W0005/W0006.
 #[derive(Debug)]
 struct Place {
@@ -565,8 +696,8 @@ struct Place {
     what: &'static str,
     /// The pattern to suggest in the help.
     suggest: String,
-    /// The paths of the place (Linux, `~` the placeholder home).
-    pattern: Vec<PlaceTok>,
+    /// The paths of the place (Linux, `~` the placeholder home), as globs.
+    globs: Vec<PathGlob>,
 }
 
 const CREDENTIAL_STORES: [&str; 7] = [
@@ -592,9 +723,21 @@ const SHELL_RC: [&str; 10] = [
     ".config/fish/config.fish",
 ];
 
+/// The glob of literal components `path` (`root` `/` or `**`), then `/**` if `below`.
+fn literal_glob(root: Root, path: &str, below: bool) -> PathGlob {
+    let mut comps: Vec<Comp> = path
+        .split('/')
+        .filter(|c| !c.is_empty())
+        .map(|c| Comp::Seg(vec![Atom::Lit(c.to_string())]))
+        .collect();
+    if below {
+        comps.push(Comp::AnyDepth);
+    }
+    PathGlob { root, comps }
+}
+
 fn places() -> Vec<Place> {
     let home = placeholder("home", ParamType::Path);
-    let lit = |s: String| PlaceTok::Lit(s);
     let mut v = Vec::new();
     for rel in CREDENTIAL_STORES {
         v.push(Place {
@@ -602,7 +745,7 @@ fn places() -> Vec<Place> {
             shown: format!("~/{rel}"),
             what: "",
             suggest: format!("~/{rel}/**"),
-            pattern: vec![lit(format!("{home}/{rel}")), PlaceTok::Below],
+            globs: vec![literal_glob(Root::Slash, &format!("{home}/{rel}"), true)],
         });
     }
     v.push(Place {
@@ -610,82 +753,115 @@ fn places() -> Vec<Place> {
         shown: "shell startup files".into(),
         what: "a shell startup file, run outside the sandbox at the next login",
         suggest: "~/.{bashrc,bash_profile,bash_login,bash_logout,profile,zshrc,zshenv,zprofile,zlogin}\", \"~/.config/fish/config.fish".into(),
-        pattern: vec![
-            lit(format!("{home}/")),
-            PlaceTok::OneOf(SHELL_RC.iter().map(|r| r.to_string()).collect()),
-        ],
+        globs: SHELL_RC
+            .iter()
+            .map(|rc| literal_glob(Root::Slash, &format!("{home}/{rc}"), false))
+            .collect(),
     });
     v.push(Place {
         kind: Kind::Write,
         shown: "~/.config/autostart".into(),
         what: "an autostart entry, run outside the sandbox at the next login",
         suggest: "~/.config/autostart/**".into(),
-        pattern: vec![lit(format!("{home}/.config/autostart")), PlaceTok::Below],
+        globs: vec![literal_glob(
+            Root::Slash,
+            &format!("{home}/.config/autostart"),
+            true,
+        )],
     });
     v.push(Place {
         kind: Kind::Write,
         shown: ".git/hooks".into(),
         what: "git hooks, run outside the sandbox by the next git command",
         suggest: "**/.git/hooks/**".into(),
-        pattern: vec![PlaceTok::Below, lit("/.git/hooks".into()), PlaceTok::Below],
+        globs: vec![literal_glob(Root::Anywhere, ".git/hooks", true)],
     });
     v.push(Place {
         kind: Kind::Write,
         shown: ".git/config".into(),
         what: "git configuration, which can make git run programs outside the sandbox",
         suggest: "**/.git/config".into(),
-        pattern: vec![PlaceTok::Below, lit("/.git/config".into())],
+        globs: vec![literal_glob(Root::Anywhere, ".git/config", false)],
     });
     v.push(Place {
         kind: Kind::Write,
         shown: ".vscode".into(),
         what: "editor settings and tasks, run outside the sandbox by the editor",
         suggest: "**/.vscode/**".into(),
-        pattern: vec![PlaceTok::Below, lit("/.vscode".into()), PlaceTok::Below],
+        globs: vec![literal_glob(Root::Anywhere, ".vscode", true)],
     });
     v.push(Place {
         kind: Kind::Write,
         shown: ".mcp.json".into(),
         what: "MCP server definitions, started outside the sandbox by the next agent",
         suggest: "**/.mcp.json".into(),
-        pattern: vec![PlaceTok::Below, lit("/.mcp.json".into())],
+        globs: vec![literal_glob(Root::Anywhere, ".mcp.json", false)],
     });
     v
 }
 
-/// The places, determinised (bit i of a state's accept set = place i matches).
-fn places_automaton(places: &[Place]) -> Option<Small> {
-    let pats: Vec<Vec<PlaceTok>> = places.iter().map(|p| p.pattern.clone()).collect();
-    let d = crate::compile::dense_of(&pats).ok()?;
-    let mut full = Vec::with_capacity(d.nstates() * 256);
-    for s in 0..d.nstates() as u32 {
-        for b in 0..256 {
-            full.push(d.step(s, u32::from(d.class_of[b])));
+/// Where the strings of a glob start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Start {
+    /// Every string starts with this text (the glob's literal text up to its first
+    /// wildcard, and before the `/` of a `/**`).
+    Text(String),
+    /// `**/...`: anywhere.
+    Anywhere,
+    /// A drive: no Linux path.
+    Drive,
+}
+
+fn start_of(g: &PathGlob) -> Start {
+    match g.root {
+        Root::Anywhere => return Start::Anywhere,
+        Root::Drive(_) => return Start::Drive,
+        Root::Slash => {}
+    }
+    let mut s = String::new();
+    for c in &g.comps {
+        let Comp::Seg(atoms) = c else {
+            break;
+        };
+        s.push('/');
+        for a in atoms {
+            match a {
+                Atom::Lit(l) => s.push_str(l),
+                _ => return Start::Text(s),
+            }
         }
     }
-    let accept = d
-        .accept
-        .iter()
-        .map(|&a| if a == ev::NONE { 0 } else { u64::from(a) })
-        .collect();
-    Some(Small::from_full(&full, d.start, accept))
+    Start::Text(s)
+}
+
+/// Whether two globs may match a common path, judged by where their strings start
+/// (`false` only when they cannot).
+fn may_meet(a: &Start, b: &Start) -> bool {
+    match (a, b) {
+        (Start::Drive, _) | (_, Start::Drive) => false,
+        (Start::Text(x), Start::Text(y)) => x.starts_with(y.as_str()) || y.starts_with(x.as_str()),
+        _ => true,
+    }
 }
 
 struct Automata {
-    path: Small,
-    net: Small,
-    app: Small,
-    places: Option<PlacesAutomaton>,
+    path: Dense,
+    net: Dense,
+    app: Dense,
+    places: PlacesAutomaton,
 }
 
 struct PlacesAutomaton {
     places: Vec<Place>,
-    /// Normalised paths × places.
-    auto: Small,
-    /// Per state: the places still reachable.
-    reach: Vec<u64>,
-    read_mask: u64,
-    write_mask: u64,
+    /// Where each place's globs start.
+    starts: Vec<Vec<Start>>,
+    /// Normalised paths × places (bit i of a state's accept value: place i matches),
+    /// `None` if it could not be built (then the exact search is not used).
+    auto: Option<Dense>,
+    /// Per state of `auto`: the places still reachable.
+    reach: Vec<u32>,
+    read_mask: u32,
+    write_mask: u32,
 }
 
 fn automata() -> &'static Automata {
@@ -693,33 +869,41 @@ fn automata() -> &'static Automata {
     AUTOMATA.get_or_init(|| {
         let path = path_automaton();
         let places = places();
-        let places = places_automaton(&places).map(|p| {
-            let auto = Small::product(&path, &p, |n, m| if n & VALID != 0 { m } else { 0 });
-            let reach = auto.reach();
-            let mask = |k: Kind| {
-                places
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, p)| p.kind == k)
-                    .fold(0u64, |m, (i, _)| m | 1 << i)
-            };
-            PlacesAutomaton {
-                read_mask: mask(Kind::Read),
-                write_mask: mask(Kind::Write),
-                places,
-                auto,
-                reach,
-            }
-        });
+        let globs: Vec<(&PathGlob, u32)> = places
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| p.globs.iter().map(move |g| (g, 1u32 << i)))
+            .collect();
+        let auto = dense_of_globs(&globs, 1 << 16)
+            .ok()
+            .map(|d| Dense::product(&path, &d, |n, m| if n != ev::NONE { m } else { ev::NONE }));
+        let reach = auto.as_ref().map(Dense::reach_bits).unwrap_or_default();
+        let mask = |k: Kind| {
+            places
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.kind == k)
+                .fold(0u32, |m, (i, _)| m | 1 << i)
+        };
+        let starts = places
+            .iter()
+            .map(|p| p.globs.iter().map(start_of).collect())
+            .collect();
         Automata {
             path,
             net: net_automaton(),
             app: app_automaton(),
-            places,
+            places: PlacesAutomaton {
+                read_mask: mask(Kind::Read),
+                write_mask: mask(Kind::Write),
+                starts,
+                places,
+                auto,
+                reach,
+            },
         }
     })
 }
-
 // ---------------------------------------------------------------------------------------
 // Searching the compiled automata
 
@@ -730,8 +914,9 @@ fn dstep(d: &Dense, s: u32, class: u32) -> u32 {
 
 /// The reachable product of a table's two fs automata (`fs` and `fs_anywhere`), with
 /// each state's row the combination of the two rows per SPEC §6 (what the engine
-/// computes per request). Linear in the number of reachable pairs.
-fn fs_product(table: &crate::compile::Sections, default: ev::Effect) -> (Dense, Vec<ev::FsRow>) {
+/// computes per request). Linear in the number of reachable pairs; `None` past
+/// [`PRODUCT_BUDGET`] transitions.
+fn fs_product(table: &Sections, default: ev::Effect) -> Option<(Dense, Vec<ev::FsRow>)> {
     let (a, b) = (&table.fs, &table.fs_anywhere);
     let default = ev::Decision {
         effect: default,
@@ -781,6 +966,9 @@ fn fs_product(table: &crate::compile::Sections, default: ev::Effect) -> (Dense, 
             });
             trans.push(id);
         }
+        if trans.len() > PRODUCT_BUDGET {
+            return None;
+        }
         i += 1;
     }
     let mut rows: Vec<ev::FsRow> = Vec::new();
@@ -807,7 +995,7 @@ fn fs_product(table: &crate::compile::Sections, default: ev::Effect) -> (Dense, 
         trans,
         accept,
     };
-    (dfa, rows)
+    Some((dfa, rows))
 }
 
 /// Preference of a byte as the representative of its class in a witness: lowercase
@@ -829,22 +1017,22 @@ fn byte_rank(b: u8) -> u16 {
 #[derive(Clone, Copy, Debug)]
 struct PClass {
     fc: u32,
-    sc: u8,
+    sc: u32,
     rep: u8,
 }
 
 /// The classes of the product alphabet, best representatives first.
-fn product_classes(d: &Dense, s: &Small) -> Vec<PClass> {
+fn product_classes(d: &Dense, s: &Dense) -> Vec<PClass> {
     let mut bytes: Vec<u8> = (0..=255).collect();
     bytes.sort_by_key(|&b| byte_rank(b));
-    let mut seen: HashSet<(u32, u8)> = HashSet::new();
+    let mut seen: HashSet<(u32, u32)> = HashSet::new();
     let mut out = Vec::new();
     for b in bytes {
         let fc = u32::from(d.class_of.get(b as usize).copied().unwrap_or(0));
         if fc as usize >= d.nclasses {
             continue;
         }
-        let sc = s.classes[b as usize];
+        let sc = s.class(b);
         if seen.insert((fc, sc)) {
             out.push(PClass { fc, sc, rep: b });
         }
@@ -854,14 +1042,14 @@ fn product_classes(d: &Dense, s: &Small) -> Vec<PClass> {
 
 /// The rows (`< nrows`) of the accepting states reachable in `d × valid` at a valid
 /// state: exactly the rows some request reaches.
-fn accepting_rows(d: &Dense, valid: &Small, nrows: usize) -> Vec<bool> {
+fn accepting_rows(d: &Dense, valid: &Dense, nrows: usize) -> Vec<bool> {
     let mut hit = vec![false; nrows];
     if d.start == 0 || valid.start == 0 || nrows == 0 {
         return hit;
     }
     // The product classes grouped by the automaton's class: (class, its validity
     // classes), so that a dead transition is skipped once for all of them.
-    let mut by_fc: Vec<(u32, Vec<u8>)> = Vec::new();
+    let mut by_fc: Vec<(u32, Vec<u32>)> = Vec::new();
     for pc in product_classes(d, valid) {
         match by_fc.iter_mut().find(|(fc, _)| *fc == pc.fc) {
             Some((_, scs)) => scs.push(pc.sc),
@@ -877,7 +1065,7 @@ fn accepting_rows(d: &Dense, valid: &Small, nrows: usize) -> Vec<bool> {
     *slot = true;
     let mut stack = vec![(d.start, valid.start)];
     while let Some((f, s)) = stack.pop() {
-        if valid.accept[s as usize] != 0 {
+        if valid.accept[s as usize] != ev::NONE {
             if let Some(h) = d
                 .accept
                 .get(f as usize)
@@ -892,7 +1080,7 @@ fn accepting_rows(d: &Dense, valid: &Small, nrows: usize) -> Vec<bool> {
                 continue;
             }
             for &sc in scs {
-                let s2 = valid.next(s, sc);
+                let s2 = valid.step(s, sc);
                 if s2 == 0 {
                     continue;
                 }
@@ -1063,16 +1251,22 @@ struct Found {
 }
 
 /// Breadth-first search of (fs automaton × normalised paths × places): for each place,
-/// the shortest path in it whose row allows the risky right.
-fn search_places(d: &Dense, fs_rows: &[ev::FsRow], pa: &PlacesAutomaton) -> Vec<Found> {
-    let s = &pa.auto;
+/// the shortest path in it whose row allows the risky right. `None` past `budget`
+/// product states (or without the places automaton).
+fn search_places(
+    d: &Dense,
+    fs_rows: &[ev::FsRow],
+    pa: &PlacesAutomaton,
+    budget: usize,
+) -> Option<Vec<Found>> {
+    let s = pa.auto.as_ref()?;
     let mut out = Vec::new();
     if d.start == 0 || s.start == 0 {
-        return out;
+        return Some(out);
     }
     let freach = fs_reach(d, fs_rows);
     let mut needed = pa.read_mask | pa.write_mask;
-    let useful = |f: u32, st: u32, needed: u64| -> bool {
+    let useful = |f: u32, st: u32, needed: u32| -> bool {
         let b = freach.get(f as usize).copied().unwrap_or(0);
         let mut m = 0;
         if b & CAN_READ != 0 {
@@ -1084,7 +1278,7 @@ fn search_places(d: &Dense, fs_rows: &[ev::FsRow], pa: &PlacesAutomaton) -> Vec<
         m & needed & pa.reach[st as usize] != 0
     };
     if !useful(d.start, s.start, needed) {
-        return out;
+        return Some(out);
     }
     let classes = product_classes(d, s);
     let ns = s.nstates() as u64;
@@ -1095,7 +1289,7 @@ fn search_places(d: &Dense, fs_rows: &[ev::FsRow], pa: &PlacesAutomaton) -> Vec<
     let mut i = 0;
     while i < nodes.len() && needed != 0 {
         let (f, st, _, _) = nodes[i];
-        let here = s.accept[st as usize] & needed;
+        let here = bits(s.accept[st as usize]) & needed;
         if here != 0 {
             let row = d
                 .accept
@@ -1106,11 +1300,7 @@ fn search_places(d: &Dense, fs_rows: &[ev::FsRow], pa: &PlacesAutomaton) -> Vec<
                     if here & (1 << p) == 0 {
                         continue;
                     }
-                    let rights: &[ev::FsRight] = match place.kind {
-                        Kind::Read => &[ev::FsRight::Read],
-                        Kind::Write => &[ev::FsRight::Write, ev::FsRight::Create],
-                    };
-                    let hit = rights.iter().find_map(|&r| {
+                    let hit = place.kind.rights().iter().find_map(|&r| {
                         let dec = row[r as usize];
                         (dec.effect == ev::Effect::Allow)
                             .then_some(dec.rule)
@@ -1131,7 +1321,7 @@ fn search_places(d: &Dense, fs_rows: &[ev::FsRow], pa: &PlacesAutomaton) -> Vec<
         }
         for pc in &classes {
             let f2 = dstep(d, f, pc.fc);
-            let s2 = s.next(st, pc.sc);
+            let s2 = s.step(st, pc.sc);
             if f2 == 0 || s2 == 0 || !useful(f2, s2, needed) {
                 continue;
             }
@@ -1139,10 +1329,13 @@ fn search_places(d: &Dense, fs_rows: &[ev::FsRow], pa: &PlacesAutomaton) -> Vec<
                 nodes.push((f2, s2, i as u32, pc.rep));
             }
         }
+        if nodes.len() > budget {
+            return None;
+        }
         i += 1;
     }
     out.sort_by_key(|f| f.place);
-    out
+    Some(out)
 }
 
 /// The bytes leading to node `i`.
@@ -1159,9 +1352,411 @@ fn witness(nodes: &[(u32, u32, u32, u8)], mut i: usize) -> Vec<u8> {
     bytes
 }
 
+// ---------------------------------------------------------------------------------------
+// The exact analysis: product searches (see the module documentation).
+
+/// Most product states the exact W0005/W0006 search may visit.
+const PLACES_BUDGET: usize = 1 << 22;
+
+fn analyse_exact(b: &Bound, table: &Sections, work: &mut Work) -> Option<Analysis> {
+    let autos = automata();
+    // The two fs automata as one (only when there are `**/` patterns).
+    let product;
+    let (fs_dfa, fs_rows): (&Dense, &[ev::FsRow]) = if table.fs_anywhere.start == 0 {
+        (&table.fs, &table.fs_rows)
+    } else {
+        product = fs_product(table, crate::compile::to_eval_effect(b.agent.default))?;
+        (&product.0, &product.1)
+    };
+    // net and app on a second thread; fs (W0001, then W0005/W0006) on this one.
+    let (fs_hit, found, (net_hit, app_hit)) = std::thread::scope(|scope| {
+        let other = scope.spawn(|| net_app_rows(table));
+        let fs_hit = accepting_rows(fs_dfa, &autos.path, fs_rows.len());
+        let found = search_places(fs_dfa, fs_rows, &autos.places, PLACES_BUDGET);
+        (fs_hit, found, join_rows(other, table))
+    });
+    let found = found?;
+    work.compiled_states += sections_states(table) + fs_dfa.nstates();
+    let mut decides = vec![false; b.rules.len()];
+    let mut mark = |d: &ev::Decision| {
+        if let Some(r) = d.rule.and_then(|r| decides.get_mut(r.0 as usize)) {
+            *r = true;
+        }
+    };
+    for (row, _) in fs_rows.iter().zip(&fs_hit).filter(|(_, h)| **h) {
+        row.iter().for_each(&mut mark);
+    }
+    for (d, _) in table.net_rows.iter().zip(&net_hit).filter(|(_, h)| **h) {
+        mark(d);
+    }
+    for (d, _) in table.app_rows.iter().zip(&app_hit).filter(|(_, h)| **h) {
+        mark(d);
+    }
+    Some(Analysis { decides, found })
+}
+
+/// W0001 for net and app: the rows some valid request reaches (exact; linear in the
+/// two automata, which are linear in the policy).
+fn net_app_rows(table: &Sections) -> (Vec<bool>, Vec<bool>) {
+    let autos = automata();
+    (
+        accepting_rows(&table.net, &autos.net, table.net_rows.len()),
+        accepting_rows(&table.app, &autos.app, table.app_rows.len()),
+    )
+}
+
+/// The result of [`net_app_rows`] on another thread; if it panicked, every row counts
+/// as reached (no warning).
+fn join_rows(
+    h: std::thread::ScopedJoinHandle<'_, (Vec<bool>, Vec<bool>)>,
+    table: &Sections,
+) -> (Vec<bool>, Vec<bool>) {
+    h.join().unwrap_or_else(|_| {
+        (
+            vec![true; table.net_rows.len()],
+            vec![true; table.app_rows.len()],
+        )
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// The scalable analysis: refinement with small automata and single decisions (see the
+// module documentation).
+
+/// How rule `d` stands to rule `r` (both fs rules with a common right): whether `d`
+/// decides every request both match, per SPEC §6.
+fn beats(rules: &[BoundRule], d: usize, r: usize) -> bool {
+    let rank = |e: Effect| match e {
+        Effect::Deny => 2,
+        Effect::Ask => 1,
+        Effect::Allow => 0,
+    };
+    let (rd, rr) = (rank(rules[d].effect), rank(rules[r].effect));
+    d != r && (rd > rr || (rd == rr && d < r))
+}
+
+const FS_RIGHTS: [(u8, ev::FsRight); 4] = [
+    (READ, ev::FsRight::Read),
+    (WRITE, ev::FsRight::Write),
+    (CREATE, ev::FsRight::Create),
+    (DELETE, ev::FsRight::Delete),
+];
+
+fn right_bit(r: ev::FsRight) -> u8 {
+    FS_RIGHTS
+        .iter()
+        .find(|(_, x)| *x == r)
+        .map_or(0, |(b, _)| *b)
+}
+
+/// The answer to one W0001 question (one pattern, one right of a rule).
+enum Cover {
+    /// The rule decides some request of the pattern with the right.
+    Decides,
+    /// Every request of the pattern with the right is decided by another rule.
+    Covered,
+    /// Not known within the budget.
+    Unknown,
+}
+
+struct Scalable<'a> {
+    b: &'a Bound,
+    table: &'a Sections,
+    default: ev::Decision,
+    valid: &'a Dense,
+    work: Work,
+    /// Small-automaton states this agent's analysis may still build.
+    budget: usize,
+}
+
+impl<'a> Scalable<'a> {
+    /// The decisions of the compiled automata on a path (as the engine walks them).
+    fn row(&mut self, path: &[u8]) -> ev::FsRow {
+        self.work.decisions += 1;
+        let t = self.table;
+        let row_of = |d: &Dense, s: u32| -> ev::FsRow {
+            d.accept
+                .get(s as usize)
+                .and_then(|&r| t.fs_rows.get(r as usize))
+                .copied()
+                .unwrap_or([self.default; 4])
+        };
+        let a = row_of(&t.fs, t.fs.run(path.iter().copied()));
+        let z = row_of(
+            &t.fs_anywhere,
+            t.fs_anywhere.run(path.iter().rev().copied()),
+        );
+        std::array::from_fn(|r| ev::combine(a[r], z[r]))
+    }
+
+    /// The rule deciding `right` on `path`, if a rule decides it.
+    fn decided_by(&mut self, path: &[u8], right: ev::FsRight) -> Option<usize> {
+        self.row(path)[right as usize].rule.map(|r| r.0 as usize)
+    }
+
+    /// The shortest valid path matched by globs whose bits cover `want` and by none
+    /// whose bits meet `avoid`; `Err` past the budget.
+    fn shortest(
+        &mut self,
+        globs: &[(&PathGlob, u32)],
+        want: u32,
+        avoid: u32,
+    ) -> Result<Option<Vec<u8>>, ()> {
+        let cap = self.budget.min(SMALL_BUDGET);
+        let d = dense_of_globs(globs, cap).map_err(|_| {
+            self.budget = self.budget.saturating_sub(cap);
+        })?;
+        self.work.small_states += d.nstates();
+        self.budget = self.budget.saturating_sub(d.nstates());
+        Ok(shortest_path(&d, self.valid, want, avoid))
+    }
+
+    /// Whether fs rule `ri` decides some request, or may (see [`Cover`]).
+    fn rule_decides(&mut self, ri: usize) -> bool {
+        let b: &'a Bound = self.b;
+        let r = &b.rules[ri];
+        if has_drive(r) {
+            return true;
+        }
+        for (bit, right) in FS_RIGHTS {
+            if r.rights & bit == 0 {
+                continue;
+            }
+            for g in &r.paths {
+                match self.cover(ri, g, right) {
+                    Cover::Covered => {}
+                    Cover::Unknown => {
+                        self.work.undecided += 1;
+                        return true;
+                    }
+                    Cover::Decides => return true,
+                }
+            }
+        }
+        false
+    }
+
+    /// Whether rule `ri` decides a request of its pattern `g` with `right`, by
+    /// refinement over the rules that beat it.
+    fn cover(&mut self, ri: usize, g: &'a PathGlob, right: ev::FsRight) -> Cover {
+        let b: &'a Bound = self.b;
+        let rules = &b.rules;
+        let mut by: Vec<usize> = Vec::new();
+        // A sample first: most rules decide their own sample, with no automaton built.
+        if let Some(x) = sample_path(g).filter(|p| valid_path(p)) {
+            match self.decided_by(x.as_bytes(), right) {
+                Some(d) if d == ri => return Cover::Decides,
+                Some(d) if d < rules.len() && beats(rules, d, ri) => by.push(d),
+                _ => {}
+            }
+        }
+        for _ in 0..ROUNDS {
+            let mut globs: Vec<(&PathGlob, u32)> = vec![(g, 1)];
+            for &d in &by {
+                globs.extend(rules[d].paths.iter().map(|h| (h, 2)));
+            }
+            let x = match self.shortest(&globs, 1, 2) {
+                Err(()) => return Cover::Unknown,
+                Ok(None) => return Cover::Covered,
+                Ok(Some(x)) => x,
+            };
+            match self.decided_by(&x, right) {
+                Some(d) if d == ri => return Cover::Decides,
+                // `d` decides a request `g` matches: it beats rule `ri`.
+                Some(d) if d < rules.len() && beats(rules, d, ri) && !by.contains(&d) => by.push(d),
+                // The automata disagree with the globs: no conclusion.
+                _ => return Cover::Unknown,
+            }
+        }
+        Cover::Unknown
+    }
+
+    /// W0005/W0006: per place, the first exposure found (see the module docs).
+    fn places(&mut self) -> Vec<Found> {
+        let pa = &automata().places;
+        let b: &'a Bound = self.b;
+        let rules = &b.rules;
+        let starts: Vec<Vec<Start>> = rules
+            .iter()
+            .map(|r| r.paths.iter().map(start_of).collect())
+            .collect();
+        let mut out = Vec::new();
+        for (pi, place) in pa.places.iter().enumerate() {
+            let pstarts = &pa.starts[pi];
+            // Blockers written `**/...` found so far, per right: tried first.
+            let mut carried: [Vec<usize>; 4] = Default::default();
+            let mut best: Option<Found> = None;
+            for (ai, a) in rules.iter().enumerate() {
+                if a.section != SectionKind::Fs || a.effect != Effect::Allow {
+                    continue;
+                }
+                let meets = starts[ai]
+                    .iter()
+                    .any(|s| pstarts.iter().any(|p| may_meet(s, p)));
+                if !meets {
+                    continue;
+                }
+                for &right in place.kind.rights() {
+                    if a.rights & right_bit(right) == 0 {
+                        continue;
+                    }
+                    let c = &mut carried[right as usize];
+                    if let Some(f) = self.exposure(place, pi, ai, right, c) {
+                        if best.as_ref().is_none_or(|b| f.path.len() < b.path.len()) {
+                            best = Some(f);
+                        }
+                    }
+                }
+                if best.is_some() {
+                    break;
+                }
+            }
+            out.extend(best);
+        }
+        out
+    }
+
+    /// The shortest path of (place ∩ rule `ai`) allowed `right`, by refinement over the
+    /// rules that block it; `None` when there is none (or it is not known).
+    fn exposure(
+        &mut self,
+        place: &Place,
+        pi: usize,
+        ai: usize,
+        right: ev::FsRight,
+        carried: &mut Vec<usize>,
+    ) -> Option<Found> {
+        let b: &'a Bound = self.b;
+        let rules = &b.rules;
+        let bit = right_bit(right);
+        let mut blockers: Vec<usize> = carried.clone();
+        for _ in 0..ROUNDS {
+            let mut globs: Vec<(&PathGlob, u32)> = place.globs.iter().map(|g| (g, 1)).collect();
+            globs.extend(rules[ai].paths.iter().map(|g| (g, 2)));
+            for &k in &blockers {
+                globs.extend(rules[k].paths.iter().map(|g| (g, 4)));
+            }
+            let x = match self.shortest(&globs, 3, 4) {
+                Err(()) => {
+                    self.work.undecided += 1;
+                    return None;
+                }
+                Ok(None) => return None,
+                Ok(Some(x)) => x,
+            };
+            let d = self.row(&x)[right as usize];
+            let Some(k) = d.rule.map(|r| r.0 as usize).filter(|&k| k < rules.len()) else {
+                self.work.undecided += 1;
+                return None;
+            };
+            if d.effect == ev::Effect::Allow {
+                return Some(Found {
+                    place: pi,
+                    path: x,
+                    right,
+                    rule: k,
+                });
+            }
+            // `k` denies or asks `right` wherever it matches.
+            let blocks = rules[k].effect != Effect::Allow && rules[k].rights & bit != 0;
+            if !blocks || blockers.contains(&k) {
+                self.work.undecided += 1;
+                return None;
+            }
+            blockers.push(k);
+            let anywhere = rules[k].paths.iter().all(|g| g.root == Root::Anywhere);
+            if anywhere && carried.len() < 8 && !carried.contains(&k) {
+                carried.push(k);
+            }
+        }
+        self.work.undecided += 1;
+        None
+    }
+}
+
+/// Breadth-first search of (`d` × valid paths) for the shortest path whose accept bits
+/// in `d` cover `want` and miss `avoid`; states that cannot reach `want` are skipped.
+fn shortest_path(d: &Dense, valid: &Dense, want: u32, avoid: u32) -> Option<Vec<u8>> {
+    if d.start == 0 || valid.start == 0 {
+        return None;
+    }
+    let reach = d.reach_bits();
+    let useful = |f: u32| reach.get(f as usize).is_some_and(|r| r & want == want);
+    if !useful(d.start) {
+        return None;
+    }
+    let classes = product_classes(d, valid);
+    let nv = valid.nstates();
+    let mut seen = vec![false; d.nstates() * nv];
+    let key = |f: u32, v: u32| f as usize * nv + v as usize;
+    seen[key(d.start, valid.start)] = true;
+    let mut nodes: Vec<(u32, u32, u32, u8)> = vec![(d.start, valid.start, u32::MAX, 0)];
+    let mut i = 0;
+    while i < nodes.len() {
+        let (f, v, _, _) = nodes[i];
+        let a = bits(d.accept[f as usize]);
+        if a & want == want && a & avoid == 0 && valid.accept[v as usize] != ev::NONE {
+            return Some(witness(&nodes, i));
+        }
+        for pc in &classes {
+            let f2 = d.step(f, pc.fc);
+            let v2 = valid.step(v, pc.sc);
+            if f2 == 0 || v2 == 0 || !useful(f2) {
+                continue;
+            }
+            if let Some(slot) = seen.get_mut(key(f2, v2)) {
+                if !*slot {
+                    *slot = true;
+                    nodes.push((f2, v2, i as u32, pc.rep));
+                }
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+fn analyse_scalable(b: &Bound, table: &Sections, work: &mut Work) -> Analysis {
+    let autos = automata();
+    let mut s = Scalable {
+        b,
+        table,
+        default: ev::Decision {
+            effect: crate::compile::to_eval_effect(b.agent.default),
+            rule: None,
+        },
+        valid: &autos.path,
+        work: Work::default(),
+        budget: SMALL_PER_RULE.saturating_mul(b.rules.len() + 16),
+    };
+    let (fs_decides, found, (net_hit, app_hit)) = std::thread::scope(|scope| {
+        let other = scope.spawn(|| net_app_rows(table));
+        let fs_decides: Vec<bool> = (0..b.rules.len())
+            .map(|ri| b.rules[ri].section == SectionKind::Fs && s.rule_decides(ri))
+            .collect();
+        let found = s.places();
+        (fs_decides, found, join_rows(other, table))
+    });
+    work.add(&s.work);
+    work.compiled_states += sections_states(table);
+    let mut decides = fs_decides;
+    for d in table
+        .net_rows
+        .iter()
+        .zip(&net_hit)
+        .chain(table.app_rows.iter().zip(&app_hit))
+        .filter(|(_, h)| **h)
+        .map(|(d, _)| d)
+    {
+        if let Some(r) = d.rule.and_then(|r| decides.get_mut(r.0 as usize)) {
+            *r = true;
+        }
+    }
+    Analysis { decides, found }
+}
+
 fn place_diagnostic(bound: &Bound, found: &Found, shown: &Placeholders) -> Diagnostic {
-    let pa = automata().places.as_ref();
-    let place = pa.and_then(|pa| pa.places.get(found.place));
+    let place = automata().places.places.get(found.place);
     let agent = &bound.agent;
     let path = shown.text(&String::from_utf8_lossy(&found.path));
     let span = bound
@@ -1413,7 +2008,7 @@ mod tests {
     #[test]
     fn path_automaton_is_normalisation() {
         let n = path_automaton();
-        let valid = |s: &[u8]| n.accept[n.run(s) as usize] & VALID != 0;
+        let valid = |s: &[u8]| n.accept[n.run(s.iter().copied()) as usize] == VALID;
         let alphabet = [b'/', b'.', b'a', 0u8, 0xc3, 0xa4];
         // Every string over a small alphabet up to length 6.
         let mut strings: Vec<Vec<u8>> = vec![Vec::new()];
@@ -1460,8 +2055,8 @@ mod tests {
         assert!(!ok(b"\x01\x01\x01x\xc3\x00\x01\xbb\x00"));
     }
 
-    fn accepts(a: &Small, bytes: &[u8]) -> bool {
-        a.accept[a.run(bytes) as usize] != 0
+    fn accepts(a: &Dense, bytes: &[u8]) -> bool {
+        a.accept[a.run(bytes.iter().copied()) as usize] != ev::NONE
     }
 
     #[test]
@@ -1634,11 +2229,11 @@ mod tests {
         let compile = t.elapsed();
         let autos = automata();
         let t = std::time::Instant::now();
-        let (fs, fs_rows) = fs_product(&table, ev::Effect::Deny);
+        let (fs, fs_rows) = fs_product(&table, ev::Effect::Deny).unwrap();
         let rows = accepting_rows(&fs, &autos.path, fs_rows.len());
         let w1 = t.elapsed();
         let t = std::time::Instant::now();
-        let found = search_places(&fs, &fs_rows, autos.places.as_ref().unwrap());
+        let found = search_places(&fs, &fs_rows, &autos.places, usize::MAX).unwrap();
         let w56 = t.elapsed();
         eprintln!(
             "compile {compile:?}; fs states {} (product {}); W0001 fs product and search {w1:?} ({} rows hit); places {w56:?} ({} found)",

@@ -10,8 +10,7 @@ use std::collections::BTreeMap;
 /// (states of the four automata, bytes of the `.mxcb`) of a mix at `n` rules.
 fn size(mix: Mix, n: usize) -> (usize, usize) {
     let src = generate(mix, n);
-    // The lints are not what is measured here (they search the product of the two fs
-    // automata, still quadratic on floating patterns: see docs/performance.md).
+    // The lints are not what is measured here (see tests/lint_growth.rs).
     let prog = mxc_lang::check_source_without_lints("gen.mxc", &src);
     assert!(!prog.diags.has_errors(), "{}: {:?}", mix.name(), prog.diags);
     let b = bind::bind(&prog.model, "gen", &BTreeMap::new(), false).expect("binds");

@@ -7,7 +7,47 @@ use mxc_lang::{check_source, Code, Diagnostic};
 fn check(src: &str) -> Vec<Diagnostic> {
     let p = check_source("t.mxc", src);
     assert!(!p.diags.has_errors(), "{:#?}", p.diags);
+    scalable_agrees(src);
     p.diags.0
+}
+
+/// What a lint says, without the W0005/W0006 witness: the scalable analysis shows the
+/// shortest allowed path of the first rule that has one, the exact analysis the
+/// shortest of the place.
+fn key(d: &Diagnostic) -> (Code, String, u32) {
+    match d.code {
+        Code::W0001 => (d.code, String::new(), d.primary.map_or(0, |s| s.start)),
+        _ => {
+            let agent = d
+                .labels
+                .iter()
+                .map(|l| l.message.clone())
+                .collect::<Vec<_>>();
+            (d.code, format!("{agent:?} {:?}", d.help), 0)
+        }
+    }
+}
+
+/// Every source of these tests is small enough for the exact analysis (what
+/// `check_source` uses); the scalable analysis must report the same rules and places.
+fn scalable_agrees(src: &str) {
+    use mxc_lang::lints::{lint_counted, Mode};
+    let p = mxc_lang::check_source_without_lints("t.mxc", src);
+    let lints = [Code::W0001, Code::W0005, Code::W0006];
+    let run = |mode| {
+        let (d, work) = lint_counted(&p.model, &p.sources, mode);
+        let keys: Vec<_> = d
+            .iter()
+            .filter(|d| lints.contains(&d.code))
+            .map(key)
+            .collect();
+        (keys, work)
+    };
+    let (exact, we) = run(Mode::Exact);
+    let (scalable, ws) = run(Mode::Scalable);
+    assert_eq!(we.scalable_agents, 0);
+    assert_eq!(ws.exact_agents, 0);
+    assert_eq!(exact, scalable, "exact vs scalable on {src}");
 }
 
 fn of(src: &str, code: Code) -> Vec<Diagnostic> {
