@@ -284,7 +284,7 @@ fn fs_automata_combine() {
     let with = |rules: &[R], fs_rows: &mut Vec<FsRow>| {
         build_dfa(rules, identity, |set| {
             let row: FsRow = std::array::from_fn(|right| {
-                combine(
+                common::combine(
                     spec.default,
                     set.iter().map(|&i| (i as u32, &spec.fs[i])),
                     right,
