@@ -10,6 +10,7 @@ mod check;
 mod compile;
 mod decide;
 mod fmt;
+mod inspect;
 mod lsp;
 mod plan;
 mod query;
@@ -51,6 +52,7 @@ enum Command {
     Query(query::Args),
     Test(test::Args),
     Compile(compile::Args),
+    Inspect(inspect::Args),
     Fmt(fmt::Args),
     Run(run::Args),
     Plan(plan::Args),
@@ -73,6 +75,7 @@ fn main() -> ExitCode {
         Command::Query(a) => query::run(a),
         Command::Test(a) => test::run(a),
         Command::Compile(a) => compile::run(a),
+        Command::Inspect(a) => inspect::run(a),
         Command::Fmt(a) => fmt::run(a),
         Command::Run(a) => run::run(a),
         Command::Plan(a) => plan::run(a),
