@@ -294,8 +294,8 @@ impl Audit {
             "time": now_ms(),
             "severity_id": 1,
             "metadata": metadata(),
-            "actor": {"user": {"name": agent.identity, "type": "agent"}},
-            "unmapped": {"mxc": {"agent": agent.name, "identity": agent.identity, "detail": detail}},
+            "actor": {"user": {"name": agent.identity.to_string(), "type": "agent"}},
+            "unmapped": {"mxc": {"agent": agent.name, "identity": agent.identity.to_string(), "detail": detail}},
         }) else {
             return;
         };
@@ -309,11 +309,11 @@ impl Audit {
     /// Puts the concrete identity into `actor.user.name` and `unmapped.mxc.identity`.
     fn stamp(&mut self, engine: &Engine, rec: &mut Map<String, Value>) {
         if self.identity.is_empty() {
-            let id = &engine.agent().identity;
-            self.identity = if id == "local(current)" || id.is_empty() {
-                format!("local(uid: {})", rustix::process::getuid().as_raw())
-            } else {
-                id.clone()
+            self.identity = match &engine.agent().identity {
+                mxc_eval::Identity::Current => {
+                    format!("local(uid: {})", rustix::process::getuid().as_raw())
+                }
+                id => id.to_string(),
             };
         }
         let id = Value::from(self.identity.clone());
@@ -410,12 +410,12 @@ pub fn event(engine: &Engine, e: &Entry<'_>) -> Map<String, Value> {
         "disposition": if allowed { "Allowed" } else { "Blocked" },
         "metadata": metadata(),
         "actor": {
-            "user": {"name": agent.identity, "type": "agent"},
+            "user": {"name": agent.identity.to_string(), "type": "agent"},
             "process": {"pid": pid, "file": {"path": program}},
         },
         "unmapped": {"mxc": {
             "agent": agent.name,
-            "identity": agent.identity,
+            "identity": agent.identity.to_string(),
             "right": right,
             "target": target,
             "effect": final_effect.as_str(),

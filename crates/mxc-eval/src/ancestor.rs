@@ -17,7 +17,7 @@
 //! decisions; it is capped, and too large an automaton makes the question unanswered
 //! (callers refuse).
 
-use crate::table::{Dfa, FsRow, NONE};
+use mxc_table::{Dfa, FsRow, NONE};
 
 /// A walkable automaton: a start, a step on a byte, and the row index of a state.
 pub(crate) trait Walk {

@@ -14,12 +14,31 @@
 //! one with a single dependent load per step and a dense table). States that only up
 //! to three bytes leave are skipped through by scanning for those bytes.
 
-use crate::format::LoadError;
-use crate::table::{
-    combine, AgentInfo, Decision, Dfa, Effect, FsRight, FsRow, Host, NetRequest, RuleId, RuleInfo,
-    Table, Target, NONE,
+use mxc_table::encoding::{
+    ARG_SEP, HOST_NAME, HOST_V4, HOST_V6, NAME_END, NO_PROGRAM, PROGRAM, PROGRAM_END,
 };
-use crate::validate::validate;
+use mxc_table::{
+    validate, AgentInfo, Decision, Dfa, Effect, FsRight, FsRow, Host, LoadError, NetRequest,
+    RuleId, RuleInfo, Table, Target, NONE,
+};
+
+/// SPEC §6 on the union of two sets of matching rules, from the decision of each: the
+/// stronger effect wins; with equal effects, the rule first in evaluation order. A
+/// decision naming no rule (the default) loses to any that names one.
+#[inline]
+pub fn combine(a: Decision, b: Decision) -> Decision {
+    match (a.rule, b.rule) {
+        (None, _) => b,
+        (_, None) => a,
+        (Some(ra), Some(rb)) => {
+            if a.effect > b.effect || (a.effect == b.effect && ra < rb) {
+                a
+            } else {
+                b
+            }
+        }
+    }
+}
 
 /// The answer when something that validation rules out happens anyway.
 /// Paths, programs and arguments that are not valid UTF-8 (or paths holding a NUL)
@@ -276,15 +295,7 @@ impl Engine {
     }
 
     /// Builds an engine from an in-memory table, after checking every invariant the
-    /// decision path relies on:
-    ///
-    /// - each automaton (fs, fs anywhere, net, app): 256 byte classes, each below `nclasses`, `nclasses` in 1..=256;
-    ///   at least one state; `base` and `accept` as long as `default`; `check` as long as
-    ///   `next`; `start`, every `default` and every `next` below the number of states;
-    ///   every `check` a state or [`NONE`]; `base[s] + nclasses - 1 < next.len()`; every
-    ///   `accept` [`NONE`] or a row index; state 0 dead (no accept, every transition to 0);
-    /// - each row decision: either a rule that exists and has the decision's effect, or no
-    ///   rule and the agent's default effect.
+    /// decision path relies on (listed on [`validate`](mxc_table::validate())).
     pub fn from_table(table: Table) -> Result<Engine, LoadError> {
         validate(&table)?;
         Ok(Engine {
@@ -477,8 +488,8 @@ impl Engine {
         pair.not_stricter(start(link), start(target), rights)
     }
 
-    /// The decision for a network request, walking the encoding documented on
-    /// [`NetRequest`] without building it.
+    /// The decision for a network request, walking its encoding
+    /// ([`encoding`](mxc_table::encoding)) without building it.
     ///
     /// A host name is lowercased (ASCII) and one trailing `.` dropped; an address is
     /// decided as [`Host::canonical`] says (IPv4-mapped as IPv4, unspecified as
@@ -494,29 +505,29 @@ impl Engine {
                     return FAIL_CLOSED;
                 }
                 let name = name.strip_suffix(b".").unwrap_or(name);
-                at = w.feed_byte(at, 0x01);
+                at = w.feed_byte(at, HOST_NAME);
                 // Reversed, so that `*.example.com` is a prefix (`moc.elpmaxe.`) and
                 // suffix patterns never multiply automaton states.
                 at = w.feed(at, name.iter().rev().map(u8::to_ascii_lowercase));
-                at = w.feed_byte(at, 0x00);
+                at = w.feed_byte(at, NAME_END);
             }
             Host::V4(ip) => {
-                at = w.feed_byte(at, 0x04);
+                at = w.feed_byte(at, HOST_V4);
                 at = w.feed(at, ip);
             }
             Host::V6(ip) => {
-                at = w.feed_byte(at, 0x06);
+                at = w.feed_byte(at, HOST_V6);
                 at = w.feed(at, ip);
             }
         }
         at = w.feed(at, req.port.to_be_bytes());
         match req.program {
-            None => at = w.feed_byte(at, 0x00),
+            None => at = w.feed_byte(at, NO_PROGRAM),
             Some(program) => {
                 if !path_ok(program) {
                     return FAIL_CLOSED;
                 }
-                at = w.feed_byte(at, 0x01);
+                at = w.feed_byte(at, PROGRAM);
                 at = w.feed_slice(at, program);
             }
         }
@@ -524,8 +535,8 @@ impl Engine {
     }
 
     /// The decision for launching `program` with `args`: the app automaton reads the
-    /// program's bytes, a `0x00`, then the arguments joined by single spaces (`0x20`),
-    /// without building that string.
+    /// program's bytes, [`PROGRAM_END`], then the arguments joined by [`ARG_SEP`]
+    /// (see [`encoding`](mxc_table::encoding)), without building that string.
     ///
     /// A program path containing a NUL byte (which no real path does) would blur the
     /// boundary with the arguments: it is denied, naming no rule.
@@ -535,10 +546,10 @@ impl Engine {
         }
         let w = &self.app;
         let mut at = w.feed_slice(w.start, program);
-        at = w.feed_byte(at, 0x00);
+        at = w.feed_byte(at, PROGRAM_END);
         for (i, arg) in args.iter().enumerate() {
             if i > 0 {
-                at = w.feed_byte(at, b' ');
+                at = w.feed_byte(at, ARG_SEP);
             }
             at = w.feed_slice(at, arg.as_ref());
         }
@@ -564,7 +575,7 @@ impl Engine {
         // One byte of each class, with `/` and NUL always their own representatives:
         // a program's path never ends in `/` (nor holds `//`), so its end (NUL, then
         // the arguments) never follows a `/`.
-        let reps = dfa.class_reps(b"/\0");
+        let reps = dfa.class_reps(&[b'/', PROGRAM_END]);
         // (state, the last byte was `/`, the program has ended)
         let n = dfa.default.len();
         let mut visited = vec![[false; 4]; n];
@@ -579,15 +590,15 @@ impl Engine {
                 return false;
             }
             for &b in &reps {
-                if !ended && after_slash && (b == b'/' || b == 0) {
+                if !ended && after_slash && (b == b'/' || b == PROGRAM_END) {
                     continue;
                 }
-                let next_ended = ended || b == 0;
+                let next_ended = ended || b == PROGRAM_END;
                 stack.push((dfa.step(s, b), !ended && b == b'/', next_ended));
             }
             if !ended && !after_slash {
                 // The program may also end here with no arguments.
-                let e = dfa.step(s, 0);
+                let e = dfa.step(s, PROGRAM_END);
                 if self.decide(self.app.end(e), &self.table.app_rows).effect != Effect::Allow {
                     return false;
                 }
@@ -609,7 +620,7 @@ impl Engine {
         }
         let dfa = &self.table.app;
         let mut start = dfa.start;
-        for &b in program.iter().chain([&0u8]) {
+        for &b in program.iter().chain([&PROGRAM_END]) {
             start = dfa.step(start, b);
         }
         // One byte of each class is enough to follow every transition.

@@ -1,5 +1,6 @@
 //! MXC decision engine: loads a compiled decision table (`.mxcb`) and answers each
-//! access without allocating, naming the deciding rule.
+//! access without allocating, naming the deciding rule. The table itself (plain data,
+//! the `.mxcb` format, validation) is the `mxc-table` crate, re-exported here.
 //!
 //! **Invariants:** this crate does not depend on the compiler (`mxc-lang`); nothing on
 //! the decision path ([`Engine::fs`], [`Engine::fs_row`], [`Engine::net`],
@@ -8,13 +9,12 @@
 //! it, so a hostile table is a clean [`LoadError`], never a panic.
 //!
 //! Modules:
-//! - [`table`]: the decision table as plain data (what the compiler fills in).
-//! - `dfa`: packing a dense automaton into the comb layout ([`Dfa::from_dense`]) and
-//!   the plain reference step function ([`Dfa::step`]).
-//! - `format`: the `.mxcb` binary format ([`Table::to_bytes`], [`Table::from_bytes`]).
-//! - `validate`: the checks every table passes before an [`Engine`] is built from it.
-//! - `engine`: the [`Engine`] and its decision methods (the hot path).
+//! - `engine`: the [`Engine`] and its decision methods (the hot path), and [`combine`].
+//! - `ancestor`: analyses off the decision path (ancestors, symbolic links).
 //! - `path`: [`normalize_path`], the lexical normalisation of request paths.
+//! - re-exported from `mxc-table`: [`table`] (the table as plain data), [`rights`],
+//!   [`encoding`], [`plan`], the format ([`Table::to_bytes`], [`Table::from_bytes`],
+//!   [`LoadError`]) and [`validate()`].
 
 // The decision path must not be able to panic: no indexing, no unchecked arithmetic, no
 // unwrap. These apply to the whole crate so that nothing can sneak onto that path.
@@ -27,17 +27,12 @@
 )]
 
 mod ancestor;
-mod dfa;
 mod engine;
-mod format;
 mod path;
-pub mod table;
-mod validate;
 
-pub use engine::Engine;
-pub use format::{LoadError, FORMAT_VERSION, MAGIC};
+pub use engine::{combine, Engine};
+pub use mxc_table::*;
 pub use path::normalize_path;
-pub use table::*;
 
 /// `docs/embedding.md`, compiled as a doc test so its example stays true.
 #[doc = include_str!("../../../docs/embedding.md")]

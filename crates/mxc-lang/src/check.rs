@@ -684,11 +684,11 @@ impl Checker {
     }
 
     fn rights(&mut self, section: SectionKind, rights: &[ast::Ident]) -> Option<Rights> {
-        let mut bits = 0;
+        let mut bits = Rights::none(crate::model::section(section));
         let mut ok = true;
         for r in rights {
             match right_bits(section, &r.name) {
-                Some(b) => bits |= b,
+                Some(b) => bits = bits.union(b).unwrap_or(bits),
                 None => {
                     ok = false;
                     let valid = match section {
@@ -826,7 +826,11 @@ impl Checker {
         for t in targets {
             let text = t.text.trim();
             match section {
-                SectionKind::Fs if rights & (WRITE | CREATE | DELETE) != 0 => {
+                SectionKind::Fs
+                    if rights
+                        .fs()
+                        .intersects(FsRights::WRITE | FsRights::CREATE | FsRights::DELETE) =>
+                {
                     let root_like = {
                         let b = text.replace('\\', "/");
                         let b = b.trim_end_matches('/');
@@ -836,12 +840,10 @@ impl Checker {
                         b == "/**" || b == "~/**" || b == "${home}/**" || b == "**" || drive
                     };
                     if root_like {
-                        let names: Vec<&str> =
-                            [(WRITE, "write"), (CREATE, "create"), (DELETE, "delete")]
-                                .into_iter()
-                                .filter(|(b, _)| rights & b != 0)
-                                .map(|(_, n)| n)
-                                .collect();
+                        let names: Vec<&str> = (rights.fs()
+                            & (FsRights::WRITE | FsRights::CREATE | FsRights::DELETE))
+                            .names()
+                            .collect();
                         let granted = match names.as_slice() {
                             [a] => (*a).to_string(),
                             [a, b] => format!("{a} and {b}"),
@@ -859,7 +861,7 @@ impl Checker {
                         );
                     }
                 }
-                SectionKind::Net if rights & CONNECT != 0 => {
+                SectionKind::Net if rights.net().contains(NetRights::CONNECT) => {
                     if let Ok(t2) = pattern::parse_net(text) {
                         if t2.host == pattern::HostPat::Any && t2.ports.is_empty() {
                             self.err(
@@ -1507,7 +1509,7 @@ impl Checker {
 
     fn expect(&mut self, e: &ast::Expect) -> Option<ExpectDef> {
         let mut section = None;
-        let mut rights = 0;
+        let mut rights: Option<Rights> = None;
         for r in &e.rights {
             match section_of_right(&r.name) {
                 Some((s, b)) => {
@@ -1524,7 +1526,7 @@ impl Checker {
                         return None;
                     }
                     section = Some(s);
-                    rights |= b;
+                    rights = Some(rights.and_then(|r| r.union(b)).unwrap_or(b));
                 }
                 None => {
                     self.err(
@@ -1537,6 +1539,7 @@ impl Checker {
             }
         }
         let section = section?;
+        let rights = rights?;
         let mut from = None;
         let mut args = None;
         for m in &e.modifiers {

@@ -16,10 +16,11 @@
 use crate::ast::{Effect, SectionKind};
 use crate::bind::{Bound, BoundRule};
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{AuditDef, IsolationDef, BIND, CONNECT};
+use crate::model::{AuditDef, IsolationDef, NetRights};
 use crate::pattern::{ArgsGlob, Atom, Comp, HostPat, NetProto, NetTarget, PathGlob, Root};
 use crate::source::SourceMap;
 use mxc_eval as ev;
+use mxc_eval::encoding::{HOST_NAME, HOST_V4, HOST_V6, NAME_END, NO_PROGRAM, PROGRAM, PROGRAM_END};
 use regex_syntax::hir::{ClassUnicode, ClassUnicodeRange};
 use regex_syntax::utf8::Utf8Sequences;
 use std::collections::HashMap;
@@ -213,8 +214,8 @@ pub(crate) fn compile_sections(b: &Bound, backwards: bool) -> Result<Sections, D
                     effect: default,
                     rule: None,
                 }; 4];
-                for (k, bit) in [1u8, 2, 4, 8].into_iter().enumerate() {
-                    row[k] = decide(&b.rules, &rs, |r| r.rights & bit != 0, default);
+                for (k, right) in ev::FsRight::ALL.into_iter().enumerate() {
+                    row[k] = decide(&b.rules, &rs, |r| r.rights.fs().has(right), default);
                 }
                 if row.iter().all(|d| d.rule.is_none()) {
                     return ev::NONE;
@@ -251,6 +252,21 @@ pub(crate) fn compile_sections(b: &Bound, backwards: bool) -> Result<Sections, D
         app,
         app_rows,
     })
+}
+
+/// SHA-256 of the loaded sources, in load order: for each file its name and its text,
+/// each preceded by its length (8 bytes little-endian). Carried in the table
+/// ([`ev::AgentInfo::source_hash`]) to name the text its decisions come from.
+pub fn source_hash(sources: &SourceMap) -> [u8; 32] {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for (_, f) in sources.files() {
+        for part in [f.name.as_bytes(), f.text.as_bytes()] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part);
+        }
+    }
+    h.finalize().into()
 }
 
 /// Compiles a bound agent into a decision table.
@@ -315,7 +331,14 @@ pub fn compile_bound(b: &Bound, sources: &SourceMap) -> Result<ev::Table, Diagno
     };
     let agent = ev::AgentInfo {
         name: a.name.clone(),
-        identity: a.identity.to_string(),
+        identity: a.identity.clone(),
+        policies: a.uses.iter().map(|(p, _)| p.clone()).collect(),
+        params: b
+            .params
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        source_hash: source_hash(sources),
         isolation: match a.isolation {
             IsolationDef::Process => ev::Isolation::Process,
             IsolationDef::Container => ev::Isolation::Container,
@@ -339,6 +362,7 @@ pub fn compile_bound(b: &Bound, sources: &SourceMap) -> Result<ev::Table, Diagno
     Ok(ev::Table {
         target,
         agent,
+        plan: crate::plan::plan(b),
         rules,
         fs,
         fs_anywhere,
@@ -649,7 +673,7 @@ fn prefix_toks(addr: &[u8], prefix: u8, out: &mut Vec<Tok>) {
     out.extend(std::iter::repeat_n(Tok::Byte(ANY), rest));
 }
 
-/// Host names are fed to the automaton reversed (see `mxc_eval::NetRequest`).
+/// Host names are fed to the automaton reversed (see `mxc_eval::encoding`).
 fn rev(s: &str) -> String {
     s.chars().rev().collect()
 }
@@ -659,43 +683,43 @@ fn host_toks(h: &HostPat, out: &mut Vec<Tok>) {
     let name_byte = bs_range(1, 0xff);
     match h {
         HostPat::Any => out.push(Tok::Alt(vec![
-            vec![b(1), Tok::Star(name_byte), b(0)],
-            std::iter::once(b(4))
+            vec![b(HOST_NAME), Tok::Star(name_byte), b(NAME_END)],
+            std::iter::once(b(HOST_V4))
                 .chain(std::iter::repeat_n(Tok::Byte(ANY), 4))
                 .collect(),
-            std::iter::once(b(6))
+            std::iter::once(b(HOST_V6))
                 .chain(std::iter::repeat_n(Tok::Byte(ANY), 16))
                 .collect(),
         ])),
         HostPat::Localhost => {
-            let mut name = vec![b(1)];
+            let mut name = vec![b(HOST_NAME)];
             lit_toks(b"tsohlacol", &mut name);
-            name.push(b(0));
-            let mut v4 = vec![b(4), b(0x7f)];
+            name.push(b(NAME_END));
+            let mut v4 = vec![b(HOST_V4), b(0x7f)];
             v4.extend(std::iter::repeat_n(Tok::Byte(ANY), 3));
-            let mut v6 = vec![b(6)];
+            let mut v6 = vec![b(HOST_V6)];
             prefix_toks(&std::net::Ipv6Addr::LOCALHOST.octets(), 128, &mut v6);
             out.push(Tok::Alt(vec![name, v4, v6]));
         }
         HostPat::Name(n) => {
-            out.push(b(1));
+            out.push(b(HOST_NAME));
             lit_toks(rev(n).as_bytes(), out);
-            out.push(b(0));
+            out.push(b(NAME_END));
         }
         HostPat::Suffix(s) => {
-            out.push(b(1));
+            out.push(b(HOST_NAME));
             lit_toks(rev(s).as_bytes(), out);
             out.push(b(b'.'));
             out.push(Tok::Byte(name_byte));
             out.push(Tok::Star(name_byte));
-            out.push(b(0));
+            out.push(b(NAME_END));
         }
         HostPat::V4(a, p) => {
-            out.push(b(4));
+            out.push(b(HOST_V4));
             prefix_toks(a, *p, out);
         }
         HostPat::V6(a, p) => {
-            out.push(b(6));
+            out.push(b(HOST_V6));
             prefix_toks(a, *p, out);
         }
     }
@@ -725,12 +749,18 @@ fn port_toks(ports: &[(u16, u16)], out: &mut Vec<Tok>) {
     out.push(Tok::Alt(alts));
 }
 
-/// The tokens of one net target of a rule, over the encoding of `mxc_eval::NetRequest`.
+/// The tokens of one net target of a rule, over the encoding of `mxc_eval::encoding`.
 fn net_toks(r: &BoundRule, t: &NetTarget, windows: bool) -> Vec<Tok> {
     let mut out = Vec::new();
     out.push(Tok::Byte(
-        match (r.rights & CONNECT != 0, r.rights & BIND != 0) {
-            (true, true) => bs_range(1, 2),
+        match (
+            r.rights.net().contains(NetRights::CONNECT),
+            r.rights.net().contains(NetRights::BIND),
+        ) {
+            (true, true) => bs_or(
+                bs_byte(ev::NetRight::Connect as u8),
+                bs_byte(ev::NetRight::Bind as u8),
+            ),
             (true, false) => bs_byte(ev::NetRight::Connect as u8),
             _ => bs_byte(ev::NetRight::Bind as u8),
         },
@@ -743,11 +773,11 @@ fn net_toks(r: &BoundRule, t: &NetTarget, windows: bool) -> Vec<Tok> {
     port_toks(&t.ports, &mut out);
     if r.from.is_empty() {
         out.push(Tok::Alt(vec![
-            vec![Tok::Byte(bs_byte(0))],
-            vec![Tok::Byte(bs_byte(1)), Tok::Star(ANY)],
+            vec![Tok::Byte(bs_byte(NO_PROGRAM))],
+            vec![Tok::Byte(bs_byte(PROGRAM)), Tok::Star(ANY)],
         ]));
     } else {
-        out.push(Tok::Byte(bs_byte(1)));
+        out.push(Tok::Byte(bs_byte(PROGRAM)));
         let alts = r
             .from
             .iter()
@@ -762,11 +792,12 @@ fn net_toks(r: &BoundRule, t: &NetTarget, windows: bool) -> Vec<Tok> {
     out
 }
 
-/// The tokens of one app target: program path, `0x00`, arguments joined by spaces.
+/// The tokens of one app target: program path, `PROGRAM_END`, arguments joined by
+/// `ARG_SEP` (see `mxc_eval::encoding`).
 fn app_toks(g: &PathGlob, args: Option<&ArgsGlob>, windows: bool) -> Vec<Tok> {
     let mut out = Vec::new();
     path_toks(g, windows, true, &mut out);
-    out.push(Tok::Byte(bs_byte(0)));
+    out.push(Tok::Byte(bs_byte(PROGRAM_END)));
     match args {
         None => out.push(Tok::Star(ANY)),
         Some(glob) => {

@@ -41,7 +41,7 @@ pub fn rule_matches(r: &BoundRule, req: &Request, windows: bool) -> bool {
     match req {
         Request::Fs { right, path } => {
             r.section == SectionKind::Fs
-                && r.rights & right != 0
+                && r.rights.fs().has(*right)
                 && r.path_text.iter().any(|g| glob_matches(g, path, windows))
         }
         Request::Net {
@@ -52,7 +52,7 @@ pub fn rule_matches(r: &BoundRule, req: &Request, windows: bool) -> bool {
             program,
         } => {
             r.section == SectionKind::Net
-                && r.rights & right != 0
+                && r.rights.net().has(*right)
                 && r.nets
                     .iter()
                     .any(|t| net_matches(t, *proto, &host.canonical(*right), *port))

@@ -79,12 +79,13 @@ use crate::bind::{self, Bound, BoundRule};
 use crate::check::placeholder;
 use crate::compile::{dense_of_globs, merge_classes, Dense, FxMap, Sections};
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{Model, ParamType, BIND, CONNECT, CREATE, DELETE, READ, WRITE};
+use crate::model::{Model, ParamType};
 use crate::pattern::{ArgsGlob, Atom, Comp, HostPat, PathGlob, Root};
 use crate::request::{HostReq, Request};
 use crate::source::{SourceMap, Span};
 use crate::Program;
 use mxc_eval as ev;
+use mxc_eval::{FsRight, NetRight};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::OnceLock;
 
@@ -1878,10 +1879,10 @@ fn sample_requests(r: &BoundRule) -> Vec<Request> {
     let mut out = Vec::new();
     match r.section {
         SectionKind::Fs => {
-            let right = [READ, WRITE, CREATE, DELETE]
+            let right = FsRight::ALL
                 .into_iter()
-                .find(|b| r.rights & b != 0)
-                .unwrap_or(READ);
+                .find(|&b| r.rights.fs().has(b))
+                .unwrap_or(FsRight::Read);
             for g in &r.paths {
                 if let Some(path) = sample_path(g) {
                     out.push(Request::Fs { right, path });
@@ -1889,10 +1890,10 @@ fn sample_requests(r: &BoundRule) -> Vec<Request> {
             }
         }
         SectionKind::Net => {
-            let right = if r.rights & CONNECT != 0 {
-                CONNECT
+            let right = if r.rights.net().has(NetRight::Connect) {
+                NetRight::Connect
             } else {
-                BIND
+                NetRight::Bind
             };
             let programs: Vec<Option<String>> = if r.from.is_empty() {
                 vec![None]

@@ -24,32 +24,21 @@ pub struct ParamDef {
     pub span: Option<Span>,
 }
 
-/// Rights as a bit set. fs: read 1, write 2, create 4, delete 8. net: connect 1,
-/// bind 2. app: launch 1.
-pub type Rights = u8;
+/// Rights as typed sets, one type per section (see [`mxc_eval::rights`]).
+pub use mxc_eval::rights::{AppRights, FsRights, NetRights, Rights};
 
-pub const READ: Rights = 1;
-pub const WRITE: Rights = 2;
-pub const CREATE: Rights = 4;
-pub const DELETE: Rights = 8;
-pub const CONNECT: Rights = 1;
-pub const BIND: Rights = 2;
-pub const LAUNCH: Rights = 1;
+/// The typed section of a section keyword.
+pub fn section(kind: SectionKind) -> mxc_eval::Section {
+    match kind {
+        SectionKind::Fs => mxc_eval::Section::Fs,
+        SectionKind::Net => mxc_eval::Section::Net,
+        SectionKind::App => mxc_eval::Section::App,
+    }
+}
 
 /// Parses a right name for a section; `None` if it is not valid there.
-pub fn right_bits(section: SectionKind, name: &str) -> Option<Rights> {
-    match (section, name) {
-        (SectionKind::Fs, "read") => Some(READ),
-        (SectionKind::Fs, "write") => Some(WRITE),
-        (SectionKind::Fs, "create") => Some(CREATE),
-        (SectionKind::Fs, "delete") => Some(DELETE),
-        (SectionKind::Fs, "all") => Some(READ | WRITE | CREATE | DELETE),
-        (SectionKind::Net, "connect") => Some(CONNECT),
-        (SectionKind::Net, "bind") => Some(BIND),
-        (SectionKind::Net, "all") => Some(CONNECT | BIND),
-        (SectionKind::App, "launch") => Some(LAUNCH),
-        _ => None,
-    }
+pub fn right_bits(kind: SectionKind, name: &str) -> Option<Rights> {
+    Rights::parse(section(kind), name)
 }
 
 /// The section a right name belongs to (for `expect`).
@@ -104,44 +93,9 @@ pub struct PolicyDef {
     pub rules: Vec<RuleDef>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub enum IdentityDef {
-    /// No `identity` statement: the user running `mxcc`.
-    #[default]
-    Current,
-    LocalUser(String),
-    LocalUid(u32),
-    Entra {
-        tenant: String,
-        client: String,
-    },
-    Oidc {
-        issuer: String,
-        subject: String,
-        audience: String,
-    },
-}
-
-impl std::fmt::Display for IdentityDef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            IdentityDef::Current => f.write_str("local(current)"),
-            IdentityDef::LocalUser(u) => write!(f, "local(user: {u:?})"),
-            IdentityDef::LocalUid(u) => write!(f, "local(uid: {u})"),
-            IdentityDef::Entra { tenant, client } => {
-                write!(f, "entra(tenant: {tenant:?}, client: {client:?})")
-            }
-            IdentityDef::Oidc {
-                issuer,
-                subject,
-                audience,
-            } => write!(
-                f,
-                "oidc(issuer: {issuer:?}, subject: {subject:?}, audience: {audience:?})"
-            ),
-        }
-    }
-}
+/// An agent's `identity` (no statement: [`IdentityDef::Current`]); the table carries it
+/// as it is.
+pub type IdentityDef = mxc_eval::Identity;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum IsolationDef {

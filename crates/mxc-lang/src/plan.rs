@@ -1,5 +1,7 @@
 //! What a kernel can enforce without asking the engine: the outer bound of an agent's
-//! rules, in the shape Landlock (and, later, Windows ACLs) take.
+//! rules, in the shape Landlock (and, later, Windows ACLs) take. The data types live in
+//! the table crate ([`mxc_eval::plan`]), which carries the plan in every `.mxcb`; this
+//! module computes it.
 //!
 //! The bound is an over-approximation: every access a rule may allow (or ask about)
 //! lies inside it, so the kernel never refuses what the policy allows, and the
@@ -9,38 +11,9 @@
 
 use crate::ast::{Effect, SectionKind};
 use crate::bind::{Bound, BoundRule};
-use crate::model;
+use crate::model::{AppRights, FsRights, NetRights};
 use crate::pattern::{Atom, Comp, NetProto, PathGlob, Root};
-
-/// A path granted some rights (fs: `model::READ|WRITE|CREATE|DELETE`; exec: `LAUNCH`).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Grant {
-    /// An absolute path without globs: the literal prefix of the rule's pattern.
-    pub path: String,
-    pub rights: model::Rights,
-    /// The rule's pattern is exactly this path (`subtree` false) or exactly this path
-    /// and everything beneath it (`/**`, `subtree` true). Otherwise the grant is wider
-    /// than the rule.
-    pub exact: bool,
-    pub subtree: bool,
-}
-
-/// The outer bound of one bound agent.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Plan {
-    /// fs rights, by literal prefix.
-    pub fs: Vec<Grant>,
-    /// `true` when `fs` is exactly the agent's fs decisions (no carve-out, no `ask`, no
-    /// glob other than a trailing `/**`, default deny).
-    pub fs_exact: bool,
-    /// Programs (or prefixes of program patterns) that may be launched.
-    pub exec: Vec<Grant>,
-    /// TCP ports `connect` may reach, or `None` when some allowing rule has no port
-    /// restriction (then the kernel cannot narrow TCP connects by port).
-    pub tcp_connect: Option<Vec<(u16, u16)>>,
-    /// The same for `bind`.
-    pub tcp_bind: Option<Vec<(u16, u16)>>,
-}
+pub use mxc_eval::plan::{Grant, Plan};
 
 /// The literal directory prefix of a glob, and whether the glob is exactly that path
 /// (`Some(false)`) or that path's subtree (`Some(true)`), or neither (`None`).
@@ -93,7 +66,7 @@ pub fn plan(bound: &Bound) -> Plan {
                     let (path, shape) = literal_prefix(g);
                     p.exec.push(Grant {
                         path,
-                        rights: model::LAUNCH,
+                        rights: AppRights::LAUNCH,
                         exact: shape.is_some() && r.args.is_none(),
                         subtree: shape == Some(true),
                     });
@@ -105,10 +78,10 @@ pub fn plan(bound: &Bound) -> Plan {
                         continue;
                     }
                     for (right, slot) in [
-                        (model::CONNECT, &mut p.tcp_connect),
-                        (model::BIND, &mut p.tcp_bind),
+                        (NetRights::CONNECT, &mut p.tcp_connect),
+                        (NetRights::BIND, &mut p.tcp_bind),
                     ] {
-                        if r.rights & right == 0 {
+                        if !r.rights.net().contains(right) {
                             continue;
                         }
                         if t.ports.is_empty() {
@@ -126,13 +99,13 @@ pub fn plan(bound: &Bound) -> Plan {
         // `default ask`: anything may be allowed after asking.
         p.fs = vec![Grant {
             path: "/".into(),
-            rights: model::READ | model::WRITE | model::CREATE | model::DELETE,
+            rights: FsRights::ALL,
             exact: false,
             subtree: true,
         }];
         p.exec = vec![Grant {
             path: "/".into(),
-            rights: model::LAUNCH,
+            rights: AppRights::LAUNCH,
             exact: false,
             subtree: true,
         }];
@@ -163,7 +136,10 @@ fn fs_rule(p: &mut Plan, r: &BoundRule) {
             Some(true) => true,
             // A single file: Landlock can grant reading and writing it, but making or
             // removing it needs rights on its directory, which is wider.
-            Some(false) => r.rights & (model::CREATE | model::DELETE) == 0,
+            Some(false) => !r
+                .rights
+                .fs()
+                .intersects(FsRights::CREATE | FsRights::DELETE),
             None => false,
         };
         if !exact {
@@ -171,7 +147,7 @@ fn fs_rule(p: &mut Plan, r: &BoundRule) {
         }
         p.fs.push(Grant {
             path,
-            rights: r.rights,
+            rights: r.rights.fs(),
             exact,
             subtree: shape != Some(false),
         });

@@ -8,15 +8,7 @@ use mxc_eval as ev;
 /// Asks the engine about one request.
 pub fn decide_engine(e: &ev::Engine, req: &Request) -> ev::Decision {
     match req {
-        Request::Fs { right, path } => {
-            let r = match *right {
-                crate::model::READ => ev::FsRight::Read,
-                crate::model::WRITE => ev::FsRight::Write,
-                crate::model::CREATE => ev::FsRight::Create,
-                _ => ev::FsRight::Delete,
-            };
-            e.fs(path.as_bytes(), r)
-        }
+        Request::Fs { right, path } => e.fs(path.as_bytes(), *right),
         Request::Net {
             right,
             proto,
@@ -30,11 +22,7 @@ pub fn decide_engine(e: &ev::Engine, req: &Request) -> ev::Decision {
                 HostReq::V6(a) => ev::Host::V6(*a),
             };
             e.net(&ev::NetRequest {
-                right: if *right == crate::model::CONNECT {
-                    ev::NetRight::Connect
-                } else {
-                    ev::NetRight::Bind
-                },
+                right: *right,
                 proto: match proto {
                     NetProto::Tcp => ev::Proto::Tcp,
                     NetProto::Udp => ev::Proto::Udp,

@@ -4,6 +4,7 @@
 
 use crate::ast::SectionKind;
 use crate::pattern::NetProto;
+use mxc_eval::{FsRight, NetRight};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum HostReq {
@@ -14,16 +15,16 @@ pub enum HostReq {
 
 impl HostReq {
     /// The host a request is decided as (SPEC §4.2): an IPv4-mapped IPv6 address is
-    /// its IPv4 address; in a `connect` (`right` is [`crate::model::CONNECT`]) the
-    /// unspecified addresses reach the local machine and decide as loopback.
-    pub fn canonical(&self, right: u8) -> HostReq {
+    /// its IPv4 address; in a `connect` the unspecified addresses reach the local
+    /// machine and decide as loopback.
+    pub fn canonical(&self, right: NetRight) -> HostReq {
         let h = match self {
             HostReq::V6(a) if a[..10] == [0; 10] && a[10] == 0xff && a[11] == 0xff => {
                 HostReq::V4([a[12], a[13], a[14], a[15]])
             }
             h => h.clone(),
         };
-        if right != crate::model::CONNECT {
+        if right != NetRight::Connect {
             return h;
         }
         match h {
@@ -40,14 +41,12 @@ impl HostReq {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Request {
-    /// `right` is one of the fs bits of [`crate::model`].
     Fs {
-        right: u8,
+        right: FsRight,
         path: String,
     },
     Net {
-        /// `CONNECT` or `BIND`.
-        right: u8,
+        right: NetRight,
         proto: NetProto,
         host: HostReq,
         /// 0 when the request names none.
@@ -80,14 +79,8 @@ pub fn normalize_request_path(p: &str, windows: bool) -> Result<String, String> 
     crate::bind::normalize_value(&p2).ok_or_else(|| format!("`{p}` is not an absolute path"))
 }
 
-fn fs_right(w: &str) -> Option<u8> {
-    match w {
-        "read" => Some(crate::model::READ),
-        "write" => Some(crate::model::WRITE),
-        "create" => Some(crate::model::CREATE),
-        "delete" => Some(crate::model::DELETE),
-        _ => None,
-    }
+fn fs_right(w: &str) -> Option<FsRight> {
+    FsRight::ALL.into_iter().find(|r| r.as_str() == w)
 }
 
 /// Parses a host and port as a request names them: `name[:port]`, `a.b.c.d[:port]`,
@@ -186,9 +179,9 @@ pub fn parse_request(s: &str, windows: bool) -> Result<Request, String> {
             let (proto, host, port) = parse_net_target(target)?;
             Ok(Request::Net {
                 right: if right == "connect" {
-                    crate::model::CONNECT
+                    NetRight::Connect
                 } else {
-                    crate::model::BIND
+                    NetRight::Bind
                 },
                 proto,
                 host,
@@ -214,15 +207,7 @@ pub fn parse_request(s: &str, windows: bool) -> Result<Request, String> {
 impl std::fmt::Display for Request {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Request::Fs { right, path } => {
-                let r = match *right {
-                    crate::model::READ => "read",
-                    crate::model::WRITE => "write",
-                    crate::model::CREATE => "create",
-                    _ => "delete",
-                };
-                write!(f, "{r} {path}")
-            }
+            Request::Fs { right, path } => write!(f, "{} {path}", right.as_str()),
             Request::Net {
                 right,
                 proto,
@@ -230,11 +215,7 @@ impl std::fmt::Display for Request {
                 port,
                 program,
             } => {
-                let r = if *right == crate::model::CONNECT {
-                    "connect"
-                } else {
-                    "bind"
-                };
+                let r = right.as_str();
                 write!(f, "{r} ")?;
                 if *proto == NetProto::Udp {
                     f.write_str("udp://")?;

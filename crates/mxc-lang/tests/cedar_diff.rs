@@ -320,12 +320,7 @@ fn path_entities(path: &str) -> (EntityUid, Vec<Entity>) {
 fn cedar_decide(policies: &PolicySet, req: &Request) -> Result<(bool, HashSet<String>), String> {
     let (action, resource, entities, context) = match req {
         Request::Fs { right, path } => {
-            let action = match *right {
-                mxc_lang::model::READ => "read",
-                mxc_lang::model::WRITE => "write",
-                mxc_lang::model::CREATE => "create",
-                _ => "delete",
-            };
+            let action = right.as_str();
             let (resource, entities) = path_entities(path);
             (action, resource, entities, Context::empty())
         }
@@ -337,11 +332,7 @@ fn cedar_decide(policies: &PolicySet, req: &Request) -> Result<(bool, HashSet<St
             program,
         } => {
             assert!(program.is_none(), "`from` is outside the subset");
-            let action = if *right == mxc_lang::model::CONNECT {
-                "connect"
-            } else {
-                "bind"
-            };
+            let action = right.as_str();
             let proto = match proto {
                 mxc_lang::pattern::NetProto::Tcp => "tcp",
                 mxc_lang::pattern::NetProto::Udp => "udp",

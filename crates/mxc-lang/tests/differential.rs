@@ -174,7 +174,7 @@ fn policy_src() -> impl Strategy<Value = (String, bool)> {
 
 fn request() -> impl Strategy<Value = Request> {
     let fs = (
-        prop_oneof![Just(1u8), Just(2), Just(4), Just(8)],
+        proptest::sample::select(&mxc_eval::FsRight::ALL[..]),
         req_path(),
     )
         .prop_map(|(right, path)| Request::Fs { right, path });
@@ -195,7 +195,7 @@ fn request() -> impl Strategy<Value = Request> {
         )),
     ];
     let net = (
-        prop_oneof![Just(1u8), Just(2)],
+        proptest::sample::select(&mxc_eval::NetRight::ALL[..]),
         prop_oneof![
             Just(mxc_lang::pattern::NetProto::Tcp),
             Just(mxc_lang::pattern::NetProto::Udp)

@@ -12,6 +12,7 @@ mod decide;
 #[cfg(target_os = "linux")]
 mod explain;
 mod fmt;
+mod inspect;
 mod learn;
 mod lsp;
 mod plan;
@@ -57,6 +58,7 @@ enum Command {
     Query(query::Args),
     Test(test::Args),
     Compile(compile::Args),
+    Inspect(inspect::Args),
     Fmt(fmt::Args),
     Run(run::Args),
     Plan(plan::Args),
@@ -81,6 +83,7 @@ fn main() -> ExitCode {
         Command::Query(a) => query::run(a),
         Command::Test(a) => test::run(a),
         Command::Compile(a) => compile::run(a),
+        Command::Inspect(a) => inspect::run(a),
         Command::Fmt(a) => fmt::run(a),
         Command::Run(a) => run::run(a),
         Command::Plan(a) => plan::run(a),

@@ -40,11 +40,12 @@ pub fn run(args: &Args) -> ExitCode {
             Err(stop) => return crate::decide::finish(Err(stop)),
         };
     let a = engine.agent();
-    let plan = mxc_lang::plan::plan(&bound);
+    let _ = bound;
+    let plan = &engine.table().plan;
     let mut out = serde_json::json!({
         "target": "linux",
         "agent": a.name,
-        "identity": a.identity,
+        "identity": a.identity.to_string(),
         "isolation": format!("{:?}", a.isolation).to_lowercase(),
         "default": a.default.as_str(),
         "audit": format!("{:?}", a.audit).to_lowercase(),
@@ -62,7 +63,7 @@ pub fn run(args: &Args) -> ExitCode {
         out["supported"] = serde_json::Value::from(supported);
         if supported {
             out["enforcement"] = mxc_enforce_linux::describe(
-                &crate::run::bounds(&plan),
+                &crate::run::bounds(plan),
                 a.isolation == mxc_eval::Isolation::Container,
             );
         } else {

@@ -148,7 +148,9 @@ fn sandbox(
             )
         }
     };
-    let ids = identity(&bound.agent.identity)?;
+    let _ = bound;
+    // The identity and the plan come from the table, as they would from a `.mxcb`.
+    let ids = identity(&agent.identity)?;
     let env = lx::env::scrub(std::env::vars_os(), &agent.env_pass, &agent.env_deny);
     let path_var = env
         .iter()
@@ -177,7 +179,7 @@ fn sandbox(
             },
         });
     };
-    let plan = mxc_lang::plan::plan(bound);
+    let plan = engine.table().plan.clone();
     let ask = ask_mode(args.ask);
     let engine = std::sync::Arc::new(engine);
     let stderr_tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
@@ -367,8 +369,8 @@ fn finish(args: &Args, ran: Ran, color: bool) -> ExitCode {
 
 /// `identity local(...)` → the uid and gid to run as.
 #[cfg(target_os = "linux")]
-fn identity(id: &mxc_lang::model::IdentityDef) -> Result<Option<(u32, u32)>, String> {
-    use mxc_lang::model::IdentityDef as I;
+fn identity(id: &mxc_eval::Identity) -> Result<Option<(u32, u32)>, String> {
+    use mxc_eval::Identity as I;
     let passwd = || std::fs::read_to_string("/etc/passwd").unwrap_or_default();
     let find = |pred: &dyn Fn(&[&str]) -> bool| -> Option<(u32, u32)> {
         passwd().lines().find_map(|l| {
@@ -414,19 +416,19 @@ fn resolve_program(cmd: &str, path: &std::ffi::OsStr) -> Option<std::path::PathB
 }
 
 #[cfg(target_os = "linux")]
-pub fn bounds(plan: &mxc_lang::plan::Plan) -> mxc_enforce_linux::Bounds {
+pub fn bounds(plan: &mxc_eval::Plan) -> mxc_enforce_linux::Bounds {
     use mxc_enforce_linux::{FsRights, Grant};
-    use mxc_lang::model;
+    use mxc_eval::FsRights as R;
     let mut fs: Vec<Grant> = plan
         .fs
         .iter()
         .map(|g| Grant {
             path: g.path.clone().into(),
             rights: FsRights {
-                read: g.rights & model::READ != 0,
-                write: g.rights & model::WRITE != 0,
-                create: g.rights & model::CREATE != 0,
-                delete: g.rights & model::DELETE != 0,
+                read: g.rights.contains(R::READ),
+                write: g.rights.contains(R::WRITE),
+                create: g.rights.contains(R::CREATE),
+                delete: g.rights.contains(R::DELETE),
                 execute: false,
             },
             subtree: g.subtree,

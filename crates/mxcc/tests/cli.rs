@@ -305,7 +305,8 @@ fn help_lists_every_command() {
     assert_status(&o, 0);
     let out = stdout(&o);
     for cmd in [
-        "check", "query", "test", "compile", "fmt", "run", "plan", "audit", "learn", "lsp",
+        "check", "query", "test", "compile", "inspect", "fmt", "run", "plan", "audit", "learn",
+        "lsp",
     ] {
         assert!(
             out.lines().any(|l| l.trim_start().starts_with(cmd)),
@@ -399,6 +400,47 @@ fn every_command_takes_its_documented_flags() {
     assert_status(&mxcc(&["plan", &f, "--agent", "a"]), 2);
     assert_status(&mxcc(&["compile", &f, "--agent", "a"]), 2);
     assert_status(&mxcc(&["run", &f, "--agent", "a"]), 2);
+}
+
+/// `mxcc inspect` lists a compiled table; a table of an older format version is
+/// refused (exit 1) with both versions named and the advice to recompile.
+#[test]
+fn inspect_lists_a_table_and_refuses_an_old_one() {
+    let d = scratch("inspect");
+    let f = write(&d, "clean.mxc", CLEAN);
+    let out = d.join("a.mxcb");
+    let out_s = out.to_string_lossy();
+    let o = mxcc(&[
+        "compile", &f, "--agent", "a", "--param", "home=/h", "-o", &out_s,
+    ]);
+    assert_status(&o, 0);
+    let o = mxcc(&["inspect", &out_s]);
+    assert_status(&o, 0);
+    let text = stdout(&o);
+    for want in [
+        "table format 4, target linux",
+        "agent a",
+        "identity: local(current)",
+        "plan (fs",
+        "rules: ",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+    let mut bytes = std::fs::read(&out).unwrap();
+    bytes[8..12].copy_from_slice(&3u32.to_le_bytes());
+    let old = d.join("old.mxcb");
+    std::fs::write(&old, &bytes).unwrap();
+    let o = mxcc(&["inspect", &old.to_string_lossy()]);
+    assert_status(&o, 1);
+    let err = stderr(&o);
+    assert!(
+        err.contains("version 3") && err.contains("version 4") && err.contains("recompile"),
+        "{err}"
+    );
+    assert_status(
+        &mxcc(&["inspect", &d.join("missing.mxcb").to_string_lossy()]),
+        2,
+    );
 }
 
 #[test]

@@ -1,32 +1,40 @@
 //! The `.mxcb` binary format: [`Table::to_bytes`] writes it, [`Table::from_bytes`] reads
-//! it back and [`Engine::from_bytes`](crate::Engine::from_bytes) then validates it.
+//! it back and [`validate`](crate::validate()) then checks it (`mxc_eval::Engine::from_bytes`
+//! does both).
 //!
 //! Layout, all integers little-endian:
 //!
 //! ```text
 //! header (28 bytes)
 //!   magic        8 bytes   b"MXCB\r\n\x1a\n"
-//!   version      u32       FORMAT_VERSION (3; 3 reads `fs_anywhere` backwards)
+//!   version      u32       FORMAT_VERSION (4)
 //!   target       u32       1 linux, 2 windows (repeated in the agent info section)
 //!   crc32        u32       CRC-32 (IEEE) of the payload
 //!   payload_len  u64       bytes after the header; the file ends exactly there
 //! payload
-//!   count        u32       number of sections (10)
+//!   count        u32       number of sections (11)
 //!   directory    count × { kind u32, offset u64, length u64 }   offsets from payload start
 //!   sections     contiguous, in kind order, the first right after the directory:
 //!     1 agent info  2 strings  3 rules  4 fs dfa  5 fs rows  6 net dfa  7 net rows
-//!     8 app dfa  9 app rows  10 fs anywhere dfa
+//!     8 app dfa  9 app rows  10 fs anywhere dfa  11 plan
 //! ```
 //!
-//! Version 2 added section 10 (the `**/...` fs patterns, see [`Table::fs_anywhere`]).
+//! Version 2 added section 10 (the `**/...` fs patterns, see [`Table::fs_anywhere`]);
+//! version 3 reads `fs_anywhere` backwards; version 4 types the agent's identity, adds
+//! its policies, parameters and source hash, and the plan (section 11). A table of
+//! another version is refused ([`LoadError::Version`]): recompile it from its source.
 //!
 //! Sections:
 //! - strings: `count u32`, then `count × { len u32, UTF-8 bytes }`. Other sections
 //!   refer to strings by index.
-//! - agent info: `target u32`, `name str`, `identity str`, `isolation u8`, `default u8`,
+//! - agent info: `target u32`, `name str`, `identity`, `isolation u8`, `default u8`,
 //!   `audit u8`, `env_pass list`, `env_deny list` (`count u32, count × str`), then
 //!   `memory_bytes`, `processes`, `timeout_ms`, `cpus` each as `tag u8` (0 none, 1 some)
-//!   and, when some, a `u64`; then `clipboard`, `display` each as a `u8` effect or 0xFF.
+//!   and, when some, a `u64`; then `clipboard`, `display` each as a `u8` effect or 0xFF;
+//!   then `policies list`, `params` (`count u32, count × { name str, value str }`),
+//!   `source_hash` (32 bytes). An identity is `tag u8` and its fields: 0 current,
+//!   1 local user (`str`), 2 local uid (`u32`), 3 entra (`tenant str, client str`),
+//!   4 oidc (`issuer str, subject str, audience str`).
 //! - rules: `count u32`, then `count × { policy str, file str, line u32, column u32,
 //!   effect u8, reason str or NONE }`.
 //! - dfa: `classes` (`count u32`, `count` bytes), `nclasses u32`, `start u32`, then
@@ -35,6 +43,10 @@
 //!   invariants (256 classes, equal lengths, ...) are checked by validation.
 //! - fs rows: `count u32`, then `count × 4 × decision`; net and app rows: `count u32`,
 //!   then `count × decision`; a decision is `effect u8, rule u32 or NONE`.
+//! - plan: `fs grants`, `fs_exact u8` (0 or 1), `exec grants`, `tcp_connect ports`,
+//!   `tcp_bind ports`; grants are `count u32, count × { path str, rights u8 (the bits of
+//!   FsRights / AppRights), flags u8 (1 exact, 2 subtree) }`; ports are `tag u8` (0
+//!   none: any port, 1 some) and, when some, `count u32, count × { lo u16, hi u16 }`.
 //!
 //! Reading never rebuilds an automaton: arrays are decoded as they are. Reading must
 //! never panic nor allocate more than the input can justify (every count is checked
@@ -43,21 +55,23 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use crate::plan::{Grant, Plan, PortRange};
+use crate::rights::{AppRights, FsRights};
 use crate::table::{
-    AgentInfo, AuditLevel, Decision, Dfa, Effect, FsRow, Isolation, RuleId, RuleInfo, Table,
-    Target, NONE,
+    AgentInfo, AuditLevel, Decision, Dfa, Effect, FsRow, Identity, Isolation, RuleId, RuleInfo,
+    Table, Target, NONE,
 };
 
 /// The first eight bytes of every table (PNG-style: catches text-mode mangling).
 pub const MAGIC: [u8; 8] = *b"MXCB\r\n\x1a\n";
 /// The table format version this engine writes and reads.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 const HEADER_LEN: usize = 28;
 const DIR_ENTRY_LEN: usize = 20;
 
 /// Section names, in kind order (kind = index + 1).
-const SECTIONS: [&str; 10] = [
+const SECTIONS: [&str; 11] = [
     "agent info",
     "strings",
     "rules",
@@ -68,6 +82,7 @@ const SECTIONS: [&str; 10] = [
     "app dfa",
     "app rows",
     "fs anywhere dfa",
+    "plan",
 ];
 
 /// Why a table could not be loaded.
@@ -112,7 +127,9 @@ impl fmt::Display for LoadError {
             LoadError::BadMagic => write!(f, "not an MXC table (bad magic)"),
             LoadError::Version { found, supported } => write!(
                 f,
-                "table format version {found}, this engine reads version {supported}"
+                "table format version {found}, but this engine reads version {supported} \
+                 only: recompile the table from its policy source (`mxcc compile`) with \
+                 this version of mxcc"
             ),
             LoadError::TruncatedHeader { len } => write!(
                 f,
@@ -252,7 +269,32 @@ impl Table {
         let mut agent = Vec::new();
         put_u32(&mut agent, self.target as u32);
         put_u32(&mut agent, strings.id(&a.name));
-        put_u32(&mut agent, strings.id(&a.identity));
+        match &a.identity {
+            Identity::Current => put_u8(&mut agent, 0),
+            Identity::LocalUser(u) => {
+                put_u8(&mut agent, 1);
+                put_u32(&mut agent, strings.id(u));
+            }
+            Identity::LocalUid(u) => {
+                put_u8(&mut agent, 2);
+                put_u32(&mut agent, *u);
+            }
+            Identity::Entra { tenant, client } => {
+                put_u8(&mut agent, 3);
+                put_u32(&mut agent, strings.id(tenant));
+                put_u32(&mut agent, strings.id(client));
+            }
+            Identity::Oidc {
+                issuer,
+                subject,
+                audience,
+            } => {
+                put_u8(&mut agent, 4);
+                put_u32(&mut agent, strings.id(issuer));
+                put_u32(&mut agent, strings.id(subject));
+                put_u32(&mut agent, strings.id(audience));
+            }
+        }
         put_u8(&mut agent, a.isolation as u8);
         put_u8(&mut agent, a.default as u8);
         put_u8(&mut agent, a.audit as u8);
@@ -267,6 +309,48 @@ impl Table {
         }
         put_opt_effect(&mut agent, a.clipboard);
         put_opt_effect(&mut agent, a.display);
+        put_len(&mut agent, a.policies.len());
+        for s in &a.policies {
+            put_u32(&mut agent, strings.id(s));
+        }
+        put_len(&mut agent, a.params.len());
+        for (k, v) in &a.params {
+            put_u32(&mut agent, strings.id(k));
+            put_u32(&mut agent, strings.id(v));
+        }
+        agent.extend_from_slice(&a.source_hash);
+
+        let mut plan = Vec::new();
+        let p = &self.plan;
+        fn grants<'a, R: Copy>(
+            out: &mut Vec<u8>,
+            strings: &mut Strings<'a>,
+            list: &'a [Grant<R>],
+            bits: impl Fn(R) -> u8,
+        ) {
+            put_len(out, list.len());
+            for g in list {
+                put_u32(out, strings.id(&g.path));
+                put_u8(out, bits(g.rights));
+                put_u8(out, u8::from(g.exact) | (u8::from(g.subtree) << 1));
+            }
+        }
+        grants(&mut plan, &mut strings, &p.fs, FsRights::bits);
+        put_u8(&mut plan, u8::from(p.fs_exact));
+        grants(&mut plan, &mut strings, &p.exec, AppRights::bits);
+        for ports in [&p.tcp_connect, &p.tcp_bind] {
+            match ports {
+                None => put_u8(&mut plan, 0),
+                Some(v) => {
+                    put_u8(&mut plan, 1);
+                    put_len(&mut plan, v.len());
+                    for &(lo, hi) in v {
+                        plan.extend_from_slice(&lo.to_le_bytes());
+                        plan.extend_from_slice(&hi.to_le_bytes());
+                    }
+                }
+            }
+        }
 
         let mut rules = Vec::new();
         put_len(&mut rules, self.rules.len());
@@ -313,7 +397,7 @@ impl Table {
         let mut fs_any_dfa = Vec::new();
         write_dfa(&mut fs_any_dfa, &self.fs_anywhere);
 
-        let sections: [&[u8]; 10] = [
+        let sections: [&[u8]; 11] = [
             &agent,
             &strs,
             &rules,
@@ -324,6 +408,7 @@ impl Table {
             &app_dfa,
             &app_rows,
             &fs_any_dfa,
+            &plan,
         ];
         let dir_len = DIR_ENTRY_LEN
             .saturating_mul(sections.len())
@@ -562,7 +647,7 @@ fn decode(bytes: &[u8]) -> Result<Table, LoadError> {
     }
 
     let sections = split_sections(payload)?;
-    let [agent_s, strings_s, rules_s, fs_dfa_s, fs_rows_s, net_dfa_s, net_rows_s, app_dfa_s, app_rows_s, fs_any_dfa_s] =
+    let [agent_s, strings_s, rules_s, fs_dfa_s, fs_rows_s, net_dfa_s, net_rows_s, app_dfa_s, app_rows_s, fs_any_dfa_s, plan_s] =
         sections;
 
     let strings = read_strings(strings_s)?;
@@ -582,10 +667,12 @@ fn decode(bytes: &[u8]) -> Result<Table, LoadError> {
     let app = read_dfa(app_dfa_s, "app dfa")?;
     let app_rows = read_rows(app_rows_s, "app rows")?;
     let fs_anywhere = read_dfa(fs_any_dfa_s, "fs anywhere dfa")?;
+    let plan = read_plan(plan_s, &strings)?;
 
     Ok(Table {
         target,
         agent,
+        plan,
         rules,
         fs,
         fs_anywhere,
@@ -605,8 +692,8 @@ fn target_from_u32(t: u32) -> Result<Target, LoadError> {
     }
 }
 
-/// Reads the section directory and returns the ten sections, in kind order.
-fn split_sections(payload: &[u8]) -> Result<[&[u8]; 10], LoadError> {
+/// Reads the section directory and returns the sections, in kind order.
+fn split_sections(payload: &[u8]) -> Result<[&[u8]; 11], LoadError> {
     const DIR: &str = "section directory";
     let mut r = Reader::new(payload, DIR);
     let count = r.u32()?;
@@ -620,7 +707,7 @@ fn split_sections(payload: &[u8]) -> Result<[&[u8]; 10], LoadError> {
     let mut expected_offset = (DIR_ENTRY_LEN as u64)
         .saturating_mul(u64::from(count))
         .saturating_add(4);
-    let mut out: [&[u8]; 10] = [&[]; 10];
+    let mut out: [&[u8]; 11] = [&[]; 11];
     for ((kind, name), slot) in (1u32..).zip(SECTIONS).zip(out.iter_mut()) {
         let (found, offset, len) = (r.u32()?, r.u64()?, r.u64()?);
         if found != kind {
@@ -697,7 +784,21 @@ fn read_agent(
         ));
     }
     let name = strings.get(&mut r, "the agent name")?;
-    let identity = strings.get(&mut r, "the identity")?;
+    let identity = match r.u8()? {
+        0 => Identity::Current,
+        1 => Identity::LocalUser(strings.get(&mut r, "the identity's user")?),
+        2 => Identity::LocalUid(r.u32()?),
+        3 => Identity::Entra {
+            tenant: strings.get(&mut r, "the identity's tenant")?,
+            client: strings.get(&mut r, "the identity's client")?,
+        },
+        4 => Identity::Oidc {
+            issuer: strings.get(&mut r, "the identity's issuer")?,
+            subject: strings.get(&mut r, "the identity's subject")?,
+            audience: strings.get(&mut r, "the identity's audience")?,
+        },
+        b => return Err(malformed(S, format!("bad identity tag {b}"))),
+    };
     let isolation = match r.u8()? {
         1 => Isolation::Process,
         2 => Isolation::Container,
@@ -739,10 +840,26 @@ fn read_agent(
         };
     }
     let [clipboard, display] = ui;
+    let n = r.count(4, "policies")?;
+    let mut policies = Vec::with_capacity(n);
+    for _ in 0..n {
+        policies.push(strings.get(&mut r, "a policy name")?);
+    }
+    let n = r.count(8, "parameters")?;
+    let mut params = Vec::with_capacity(n);
+    for _ in 0..n {
+        let k = strings.get(&mut r, "a parameter name")?;
+        let v = strings.get(&mut r, "a parameter value")?;
+        params.push((k, v));
+    }
+    let source_hash = r.array::<32>()?;
     r.finish()?;
     Ok(AgentInfo {
         name,
         identity,
+        policies,
+        params,
+        source_hash,
         isolation,
         default,
         audit,
@@ -818,4 +935,67 @@ fn read_rows(buf: &[u8], section: &'static str) -> Result<Vec<Decision>, LoadErr
     }
     r.finish()?;
     Ok(rows)
+}
+
+fn read_plan(buf: &[u8], strings: &StringTable<'_>) -> Result<Plan, LoadError> {
+    const S: &str = "plan";
+    let mut r = Reader::new(buf, S);
+    fn grants<R>(
+        r: &mut Reader<'_>,
+        strings: &StringTable<'_>,
+        from_bits: impl Fn(u8) -> Option<R>,
+    ) -> Result<Vec<Grant<R>>, LoadError> {
+        let n = r.count(6, "grants")?;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            let path = strings.get(r, "a grant's path")?;
+            let b = r.u8()?;
+            let rights =
+                from_bits(b).ok_or_else(|| malformed(S, format!("bad rights byte {b:#04x}")))?;
+            let flags = r.u8()?;
+            if flags & !3 != 0 {
+                return Err(malformed(S, format!("bad grant flags {flags:#04x}")));
+            }
+            out.push(Grant {
+                path,
+                rights,
+                exact: flags & 1 != 0,
+                subtree: flags & 2 != 0,
+            });
+        }
+        Ok(out)
+    }
+    let fs = grants(&mut r, strings, FsRights::from_bits)?;
+    let fs_exact = match r.u8()? {
+        0 => false,
+        1 => true,
+        b => return Err(malformed(S, format!("bad fs_exact byte {b}"))),
+    };
+    let exec = grants(&mut r, strings, AppRights::from_bits)?;
+    let mut ports: [Option<Vec<PortRange>>; 2] = [None, None];
+    for slot in &mut ports {
+        *slot = match r.u8()? {
+            0 => None,
+            1 => {
+                let n = r.count(4, "port ranges")?;
+                let mut v = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let lo = u16::from_le_bytes(r.array()?);
+                    let hi = u16::from_le_bytes(r.array()?);
+                    v.push((lo, hi));
+                }
+                Some(v)
+            }
+            b => return Err(malformed(S, format!("bad option tag {b}"))),
+        };
+    }
+    let [tcp_connect, tcp_bind] = ports;
+    r.finish()?;
+    Ok(Plan {
+        fs,
+        fs_exact,
+        exec,
+        tcp_connect,
+        tcp_bind,
+    })
 }

@@ -4,16 +4,16 @@
 //! accepting state indexes a deduplicated row of decisions. The fs section is split in
 //! two automata over the same rows, walked side by side: [`Table::fs`] holds the
 //! patterns rooted at `/` or a drive, [`Table::fs_anywhere`] the `**/...` patterns, and
-//! a path's decision combines the two rows per SPEC §6 (see [`combine`]). One automaton
-//! for both would pair every state of the first with every state of the second. The byte strings for net and app requests are built
-//! by the engine as described on [`NetRequest`] and [`Engine::launch`]; the compiler
-//! produces automata over exactly these encodings.
+//! a path's decision combines the two rows per SPEC §6 (`mxc_eval::combine`). One
+//! automaton for both would pair every state of the first with every state of the
+//! second. The byte strings for net and app requests are defined in
+//! [`encoding`](crate::encoding); the compiler produces automata over exactly these
+//! encodings.
 //!
 //! This module only describes data: it must never grow behaviour that the engine relies
-//! on without [`Engine::from_table`] validating it first.
-//!
-//! [`Engine::launch`]: crate::Engine::launch
-//! [`Engine::from_table`]: crate::Engine::from_table
+//! on without [`validate`](crate::validate()) checking it first.
+
+use crate::plan::Plan;
 
 /// Effect of a decision. The order is the precedence of SPEC §6 (deny > ask > allow).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -84,6 +84,8 @@ impl FsRight {
 /// Decisions of one fs accepting state, indexed by [`FsRight`].
 pub type FsRow = [Decision; 4];
 
+/// A network right. Its discriminant is the first byte of a request's encoding
+/// ([`encoding`](crate::encoding)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum NetRight {
@@ -91,6 +93,18 @@ pub enum NetRight {
     Bind = 2,
 }
 
+impl NetRight {
+    pub const ALL: [NetRight; 2] = [NetRight::Connect, NetRight::Bind];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NetRight::Connect => "connect",
+            NetRight::Bind => "bind",
+        }
+    }
+}
+
+/// A transport protocol. Its discriminant is the second byte of a request's encoding
+/// ([`encoding`](crate::encoding)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum Proto {
@@ -177,13 +191,8 @@ pub fn parse_ipv4_any(s: &str) -> Option<[u8; 4]> {
     Some(addr.to_be_bytes())
 }
 
-/// A network request. Encoded for the net automaton as the bytes:
-/// `right` (1 connect, 2 bind), `proto` (1 tcp, 2 udp), then the host: `0x01` followed
-/// by the lowercased name without trailing dot, *reversed* (`moc.elpmaxe.ipa`, so
-/// that `*.example.com` is a prefix), and a `0x00` terminator, or `0x04` and
-/// the four address bytes, or `0x06` and the sixteen address bytes; then the port as
-/// two bytes big-endian (0 when the request names none); then `0x00` when no program
-/// is named, or `0x01` followed by the program's path bytes.
+/// A network request. The net automaton reads it as the byte string defined in
+/// [`encoding`](crate::encoding) ([`encoding::encode_net`](crate::encoding::encode_net)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct NetRequest<'a> {
     pub right: NetRight,
@@ -218,7 +227,7 @@ pub const NONE: u32 = u32::MAX;
 /// Unused slots have `check == NONE`. Build one with [`Dfa::from_dense`] (or
 /// [`Dfa::from_dense_flat`], or [`Dfa::empty`] for a section without rules); the
 /// invariants the engine relies on are listed on
-/// [`Engine::from_table`](crate::Engine::from_table), which checks them.
+/// [`validate`](crate::validate()), which checks them.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Dfa {
     pub classes: Vec<u8>,
@@ -263,8 +272,16 @@ pub enum AuditLevel {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AgentInfo {
     pub name: String,
-    /// Display form, e.g. `local(user: "alice")`; carried in every audit record.
-    pub identity: String,
+    /// Who the agent runs as (its display form, e.g. `local(user: "alice")`, is carried
+    /// in every audit record).
+    pub identity: Identity,
+    /// The agent's policies, in evaluation order (`use` statements).
+    pub policies: Vec<String>,
+    /// The parameter values the table was compiled with, by name.
+    pub params: Vec<(String, String)>,
+    /// SHA-256 of the policy sources the table was compiled from (see
+    /// `mxc_lang::compile::source_hash`): names which text the decisions come from.
+    pub source_hash: [u8; 32],
     pub isolation: Isolation,
     pub default: Effect,
     pub audit: AuditLevel,
@@ -279,11 +296,54 @@ pub struct AgentInfo {
     pub display: Option<Effect>,
 }
 
+/// Who an agent runs as (SPEC §5 `identity`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Identity {
+    /// No `identity` statement: the user running the agent.
+    #[default]
+    Current,
+    LocalUser(String),
+    LocalUid(u32),
+    Entra {
+        tenant: String,
+        client: String,
+    },
+    Oidc {
+        issuer: String,
+        subject: String,
+        audience: String,
+    },
+}
+
+/// The display form, as the language writes it.
+impl std::fmt::Display for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Identity::Current => f.write_str("local(current)"),
+            Identity::LocalUser(u) => write!(f, "local(user: {u:?})"),
+            Identity::LocalUid(u) => write!(f, "local(uid: {u})"),
+            Identity::Entra { tenant, client } => {
+                write!(f, "entra(tenant: {tenant:?}, client: {client:?})")
+            }
+            Identity::Oidc {
+                issuer,
+                subject,
+                audience,
+            } => write!(
+                f,
+                "oidc(issuer: {issuer:?}, subject: {subject:?}, audience: {audience:?})"
+            ),
+        }
+    }
+}
+
 /// A compiled decision table for one agent with its parameters bound.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Table {
     pub target: Target,
     pub agent: AgentInfo,
+    /// What a kernel can enforce without the engine (see [`Plan`]).
+    pub plan: Plan,
     pub rules: Vec<RuleInfo>,
     /// fs patterns rooted at `/` or a drive.
     pub fs: Dfa,
@@ -299,22 +359,4 @@ pub struct Table {
     pub net_rows: Vec<Decision>,
     pub app: Dfa,
     pub app_rows: Vec<Decision>,
-}
-
-/// SPEC §6 on the union of two sets of matching rules, from the decision of each: the
-/// stronger effect wins; with equal effects, the rule first in evaluation order. A
-/// decision naming no rule (the default) loses to any that names one.
-#[inline]
-pub fn combine(a: Decision, b: Decision) -> Decision {
-    match (a.rule, b.rule) {
-        (None, _) => b,
-        (_, None) => a,
-        (Some(ra), Some(rb)) => {
-            if a.effect > b.effect || (a.effect == b.effect && ra < rb) {
-                a
-            } else {
-                b
-            }
-        }
-    }
 }

@@ -3,9 +3,9 @@
 //! [`Dfa::from_dense`] packs a dense automaton (one target per state and class) into the
 //! row-displacement layout described on [`Dfa`]; the compiler uses it and so do the
 //! tests. [`Dfa::step`] is the plain, obviously right reading of that layout, used as a
-//! reference. Neither is on the decision path (the [`Engine`](crate::Engine) keeps its
-//! own validated copy), but both must never panic, whatever their input: a bad input
-//! gives a [`Dfa`] that [`Engine::from_table`](crate::Engine::from_table) rejects.
+//! reference. Neither is on the decision path (the engine walks its own layout), but
+//! both must never panic, whatever their input: a bad input gives a [`Dfa`] that
+//! [`validate`](crate::validate()) rejects.
 
 use std::cmp::Reverse;
 
@@ -19,8 +19,8 @@ const LOOK_BACK: usize = 4096;
 impl Dfa {
     /// One byte standing for each byte class (enough to follow every transition),
     /// with the bytes of `first` standing for their own classes. For the analyses off
-    /// the decision path (`ancestor.rs`, `Engine::launch_*`).
-    pub(crate) fn class_reps(&self, first: &[u8]) -> Vec<u8> {
+    /// the decision path (`mxc_eval`'s ancestor analyses, `Engine::launch_*`).
+    pub fn class_reps(&self, first: &[u8]) -> Vec<u8> {
         let mut reps: Vec<u8> = Vec::new();
         let mut seen = [false; 256];
         for b in first.iter().copied().chain(0..=255u8) {
@@ -113,7 +113,7 @@ impl Dfa {
     /// have `check == NONE` and `next == 0`. Time is about linear in `states × classes`
     /// (a few seconds at most for 300k states × 60 classes in a release build).
     ///
-    /// Inputs are not checked here: [`Engine::from_table`](crate::Engine::from_table)
+    /// Inputs are not checked here: [`validate`](crate::validate())
     /// validates the result.
     pub fn from_dense(
         nclasses: u32,

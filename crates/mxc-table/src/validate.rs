@@ -1,4 +1,4 @@
-//! The checks a [`Table`] passes before an [`Engine`](crate::Engine) is built from it.
+//! The checks a [`Table`] passes before an engine (`mxc_eval::Engine`) is built from it.
 //!
 //! Everything the decision path relies on is checked here, once, so that the decision
 //! path never meets an out-of-range index. Validation must never panic and must reject
@@ -11,8 +11,16 @@ fn invalid(section: &'static str, problem: String) -> LoadError {
     LoadError::Invalid { section, problem }
 }
 
-/// Checks every invariant of the table (see [`Engine::from_table`](crate::Engine::from_table)).
-pub(crate) fn validate(t: &Table) -> Result<(), LoadError> {
+/// Checks every invariant the decision path relies on:
+///
+/// - each automaton (fs, fs anywhere, net, app): 256 byte classes, each below `nclasses`, `nclasses` in 1..=256;
+///   at least one state; `base` and `accept` as long as `default`; `check` as long as
+///   `next`; `start`, every `default` and every `next` below the number of states;
+///   every `check` a state or [`NONE`]; `base[s] + nclasses - 1 < next.len()`; every
+///   `accept` [`NONE`] or a row index; state 0 dead (no accept, every transition to 0);
+/// - each row decision: either a rule that exists and has the decision's effect, or no
+///   rule and the agent's default effect.
+pub fn validate(t: &Table) -> Result<(), LoadError> {
     validate_dfa("fs dfa", &t.fs, t.fs_rows.len())?;
     validate_dfa("fs anywhere dfa", &t.fs_anywhere, t.fs_rows.len())?;
     validate_dfa("net dfa", &t.net, t.net_rows.len())?;

@@ -1,0 +1,182 @@
+//! The v4 format: plan and identity round-trip, old versions are refused with a clear
+//! error, and the listing names what a table holds.
+
+use mxc_table::*;
+
+fn table() -> Table {
+    let allow = Decision {
+        effect: Effect::Allow,
+        rule: Some(RuleId(0)),
+    };
+    Table {
+        target: Target::Linux,
+        agent: AgentInfo {
+            name: "a".into(),
+            identity: Identity::Oidc {
+                issuer: "https://id.example".into(),
+                subject: "agent-7".into(),
+                audience: "mxc".into(),
+            },
+            policies: vec!["base".into(), "team".into()],
+            params: vec![("home".into(), "/home/alice".into())],
+            source_hash: [0xab; 32],
+            isolation: Isolation::Process,
+            default: Effect::Deny,
+            audit: AuditLevel::All,
+            env_pass: vec!["PATH".into()],
+            env_deny: vec![],
+            memory_bytes: None,
+            processes: Some(64),
+            timeout_ms: None,
+            cpus: None,
+            clipboard: None,
+            display: None,
+        },
+        plan: Plan {
+            fs: vec![Grant {
+                path: "/home/alice/work".into(),
+                rights: FsRights::ALL,
+                exact: true,
+                subtree: true,
+            }],
+            fs_exact: true,
+            exec: vec![Grant {
+                path: "/usr/bin".into(),
+                rights: AppRights::LAUNCH,
+                exact: false,
+                subtree: true,
+            }],
+            tcp_connect: None,
+            tcp_bind: Some(vec![]),
+        },
+        rules: vec![RuleInfo {
+            policy: "base".into(),
+            file: "p.mxc".into(),
+            line: 3,
+            column: 5,
+            effect: Effect::Allow,
+            reason: Some("work".into()),
+        }],
+        fs: Dfa::empty(),
+        fs_anywhere: Dfa::empty(),
+        fs_rows: vec![[allow; 4]],
+        net: Dfa::empty(),
+        net_rows: vec![],
+        app: Dfa::empty(),
+        app_rows: vec![],
+    }
+}
+
+#[test]
+fn plan_and_identity_round_trip() {
+    let t = table();
+    let bytes = t.to_bytes();
+    let back = Table::from_bytes(&bytes).unwrap();
+    assert_eq!(back, t);
+    validate(&back).unwrap();
+    for identity in [
+        Identity::Current,
+        Identity::LocalUser("ünï".into()),
+        Identity::LocalUid(1001),
+        Identity::Entra {
+            tenant: "t".into(),
+            client: "c".into(),
+        },
+    ] {
+        let mut t = table();
+        t.agent.identity = identity;
+        t.plan.tcp_connect = Some(vec![(1, 2), (443, 443)]);
+        t.plan.fs_exact = false;
+        assert_eq!(Table::from_bytes(&t.to_bytes()).unwrap(), t);
+    }
+}
+
+/// Rewrites the version field (the checksum covers the payload only).
+fn with_version(mut bytes: Vec<u8>, v: u32) -> Vec<u8> {
+    bytes[8..12].copy_from_slice(&v.to_le_bytes());
+    bytes
+}
+
+#[test]
+fn older_versions_are_refused_with_a_clear_error() {
+    assert_eq!(FORMAT_VERSION, 4);
+    let bytes = table().to_bytes();
+    for old in [1, 2, 3] {
+        let err = Table::from_bytes(&with_version(bytes.clone(), old)).unwrap_err();
+        assert_eq!(
+            err,
+            LoadError::Version {
+                found: old,
+                supported: 4
+            }
+        );
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&format!("version {old}")) && msg.contains("version 4"),
+            "{msg}"
+        );
+        assert!(msg.contains("recompile"), "{msg}");
+    }
+    // A newer one too.
+    assert!(matches!(
+        Table::from_bytes(&with_version(bytes, 5)),
+        Err(LoadError::Version { found: 5, .. })
+    ));
+}
+
+#[test]
+fn bad_plan_bytes_are_malformed() {
+    let t = table();
+    let bytes = t.to_bytes();
+    // The plan is the last section: its fs grant's rights byte follows the count (4)
+    // and the path's string id (4).
+    let plan_len = {
+        let mut p = Vec::new();
+        // count, path id, rights, flags, fs_exact, count, path id, rights, flags, 2 tags
+        p.resize(4 + 4 + 1 + 1 + 1 + 4 + 4 + 1 + 1 + 1 + 1 + 4, 0u8);
+        p.len()
+    };
+    let start = bytes.len() - plan_len;
+    for (offset, value) in [(8usize, 0x10u8), (9, 4)] {
+        let mut b = bytes.clone();
+        b[start + offset] = value;
+        let payload = b[28..].to_vec();
+        b[16..20].copy_from_slice(&crc32fast_hash(&payload).to_le_bytes());
+        let err = Table::from_bytes(&b).unwrap_err().to_string();
+        assert!(err.contains("malformed section `plan`"), "{err}");
+    }
+}
+
+/// CRC-32 (IEEE), bit by bit: enough for a test, and independent of the crate's.
+fn crc32fast_hash(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn listing_names_what_the_table_holds() {
+    let l = table().listing();
+    for want in [
+        "table format 4, target linux",
+        "identity: oidc(issuer: \"https://id.example\"",
+        "policies: base, team",
+        "param home = /home/alice",
+        "/home/alice/work [read, write, create, delete] exact subtree",
+        "/usr/bin [launch] subtree (wider than the rules)",
+        "tcp connect ports: any",
+        "tcp bind ports: none",
+        "#0 allow (base p.mxc:3:5) because \"work\"",
+    ] {
+        assert!(l.contains(want), "missing {want:?} in\n{l}");
+    }
+}

@@ -1,0 +1,79 @@
+//! The crate graph's invariants (ARCHITECTURE.md), checked on `cargo metadata`: the
+//! table and the engine never depend on the compiler, the table never on the engine,
+//! and no enforcement crate depends on the compiler. Dev-dependencies (tests and
+//! benches compiling policies) are allowed.
+
+use serde_json::Value;
+
+/// The normal and build dependencies of each workspace package, by name.
+fn edges() -> Vec<(String, Vec<String>)> {
+    let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.toml");
+    let out = std::process::Command::new(env!("CARGO"))
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .args(["--manifest-path", manifest])
+        .output()
+        .expect("run cargo metadata");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: Value = serde_json::from_slice(&out.stdout).expect("metadata is JSON");
+    meta["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .map(|p| {
+            let deps = p["dependencies"]
+                .as_array()
+                .expect("dependencies")
+                .iter()
+                .filter(|d| d["kind"].as_str() != Some("dev"))
+                .map(|d| d["name"].as_str().expect("name").to_string())
+                .collect();
+            (p["name"].as_str().expect("name").to_string(), deps)
+        })
+        .collect()
+}
+
+#[test]
+fn crate_edges_point_down() {
+    let edges = edges();
+    let deps = |name: &str| -> &Vec<String> {
+        &edges
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("no package {name}"))
+            .1
+    };
+    let forbidden: [(&str, &[&str]); 4] = [
+        ("mxc-table", &["mxc-lang", "mxc-eval", "mxcc"]),
+        ("mxc-eval", &["mxc-lang", "mxcc"]),
+        ("mxc-enforce-linux", &["mxc-lang", "mxcc"]),
+        ("mxc-enforce-win", &["mxc-lang", "mxcc"]),
+    ];
+    for (krate, never) in forbidden {
+        for n in never {
+            assert!(
+                !deps(krate).iter().any(|d| d == n),
+                "{krate} must not depend on {n} (ARCHITECTURE.md, invariants)"
+            );
+        }
+    }
+    assert!(deps("mxc-eval").iter().any(|d| d == "mxc-table"));
+    // Any enforcement crate added later is held to the same rule.
+    for (name, d) in &edges {
+        if name.starts_with("mxc-enforce") {
+            assert!(
+                !d.iter().any(|x| x == "mxc-lang"),
+                "{name} depends on mxc-lang"
+            );
+        }
+    }
+}
