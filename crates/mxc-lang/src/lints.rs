@@ -1436,19 +1436,6 @@ fn beats(rules: &[BoundRule], d: usize, r: usize) -> bool {
     d != r && (rd > rr || (rd == rr && d < r))
 }
 
-const FS_RIGHTS: [(u8, ev::FsRight); 4] = [
-    (READ, ev::FsRight::Read),
-    (WRITE, ev::FsRight::Write),
-    (CREATE, ev::FsRight::Create),
-    (DELETE, ev::FsRight::Delete),
-];
-
-fn right_bit(r: ev::FsRight) -> u8 {
-    FS_RIGHTS
-        .iter()
-        .find(|(_, x)| *x == r)
-        .map_or(0, |(b, _)| *b)
-}
 
 /// The answer to one W0001 question (one pattern, one right of a rule).
 enum Cover {
@@ -1519,8 +1506,8 @@ impl<'a> Scalable<'a> {
         if has_drive(r) {
             return true;
         }
-        for (bit, right) in FS_RIGHTS {
-            if r.rights & bit == 0 {
+        for right in ev::FsRight::ALL {
+            if !r.rights.fs().has(right) {
                 continue;
             }
             for g in &r.paths {
@@ -1598,7 +1585,7 @@ impl<'a> Scalable<'a> {
                     continue;
                 }
                 for &right in place.kind.rights() {
-                    if a.rights & right_bit(right) == 0 {
+                    if !a.rights.fs().has(right) {
                         continue;
                     }
                     let c = &mut carried[right as usize];
@@ -1629,7 +1616,6 @@ impl<'a> Scalable<'a> {
     ) -> Option<Found> {
         let b: &'a Bound = self.b;
         let rules = &b.rules;
-        let bit = right_bit(right);
         let mut blockers: Vec<usize> = carried.clone();
         for _ in 0..ROUNDS {
             let mut globs: Vec<(&PathGlob, u32)> = place.globs.iter().map(|g| (g, 1)).collect();
@@ -1659,7 +1645,7 @@ impl<'a> Scalable<'a> {
                 });
             }
             // `k` denies or asks `right` wherever it matches.
-            let blocks = rules[k].effect != Effect::Allow && rules[k].rights & bit != 0;
+            let blocks = rules[k].effect != Effect::Allow && rules[k].rights.fs().has(right);
             if !blocks || blockers.contains(&k) {
                 self.work.undecided += 1;
                 return None;
