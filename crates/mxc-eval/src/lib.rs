@@ -27,6 +27,7 @@
 )]
 
 mod ancestor;
+pub mod comp;
 mod dfa;
 mod engine;
 mod format;

@@ -107,7 +107,7 @@ fn error_messages() {
     v2[8..12].copy_from_slice(&2u32.to_le_bytes());
     assert_eq!(
         msg(&v2),
-        "table format version 2, this engine reads version 3"
+        "table format version 2, this engine reads version 4"
     );
 
     let mut v = bytes.clone();
@@ -116,17 +116,17 @@ fn error_messages() {
         Engine::from_bytes(&v).unwrap_err(),
         LoadError::Version {
             found: 7,
-            supported: 3
+            supported: 4
         }
     );
     assert_eq!(
         msg(&v),
-        "table format version 7, this engine reads version 3"
+        "table format version 7, this engine reads version 4"
     );
     // The version is read before anything else can go wrong.
     assert_eq!(
         msg(&v[..12]),
-        "table format version 7, this engine reads version 3"
+        "table format version 7, this engine reads version 4"
     );
 
     let mut v = bytes.clone();
