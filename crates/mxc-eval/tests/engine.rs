@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::combine;
 use common::*;
 use mxc_eval::*;
 use Effect::*;

@@ -205,7 +205,7 @@ fn resealed_corruption_is_still_caught_or_harmless() {
     let msg = |b: Vec<u8>| Engine::from_bytes(&b).unwrap_err().to_string();
     assert_eq!(
         msg(reseal(bytes.clone(), |p| p[0] = 8)),
-        "malformed section `section directory`: 8 sections, expected 10"
+        "malformed section `section directory`: 8 sections, expected 11"
     );
     assert_eq!(
         msg(reseal(bytes.clone(), |p| p[4] = 2)),
