@@ -54,7 +54,7 @@ impl Walk for Forward {
     fn step(&self, s: u32, b: u8) -> u32 {
         let c = usize::from(self.classes.get(usize::from(b)).copied().unwrap_or(0));
         self.trans
-            .get(s as usize * self.nclasses + c)
+            .get((s as usize).saturating_mul(self.nclasses).saturating_add(c))
             .copied()
             .unwrap_or(0)
     }
@@ -97,7 +97,7 @@ impl Forward {
                 let id = match ids.get(&next) {
                     Some(&id) => id,
                     None => {
-                        if (states.len() + 1).saturating_mul(n.max(1)) > cap {
+                        if states.len().saturating_add(1).saturating_mul(n.max(1)) > cap {
                             return None;
                         }
                         let id = u32::try_from(states.len()).ok()?;
@@ -108,7 +108,7 @@ impl Forward {
                 };
                 trans.push(id);
             }
-            i += 1;
+            i = i.saturating_add(1);
         }
         let start = rev.start as usize;
         let accept = states

@@ -171,19 +171,6 @@ impl CompFs {
         let k = if k == NONE { KEY_NONE } else { k };
         (NONE, l.saturating_add(k))
     }
-
-    /// Byte size of the section's arrays (for reports).
-    pub fn size_bytes(&self) -> usize {
-        let d = |c: &CompDfa| {
-            4usize.saturating_mul(c.default.len() * 3 + c.exc_start.len() + c.exc_class.len() * 2)
-        };
-        self.lit_bytes.len()
-            + 8 * self.lit_key.len()
-            + 8 * self.globs.next.len()
-            + 12 * self.globs.default.len()
-            + d(&self.rooted)
-            + d(&self.anywhere)
-    }
 }
 
 // ---------------------------------------------------------------------------------------
