@@ -78,6 +78,10 @@ pub struct Engine {
     /// `fs_anywhere` read forwards, for [`Engine::fs_not_stricter_below`] (built the
     /// first time it is asked; `None` when too large).
     forward_anywhere: std::sync::OnceLock<Option<crate::ancestor::Forward>>,
+    /// The per-component fs automata, when the table has them (they then decide fs).
+    comp: Option<crate::comp_walk::Walk>,
+    /// What [`Engine::fs_ancestor`] asks of `comp` (computed the first time).
+    comp_live: std::sync::OnceLock<crate::comp_walk::Live>,
 }
 
 /// Per state: where its transitions start in the slots, its default transition, and,
@@ -99,7 +103,7 @@ const SKIP: u8 = 0x80;
 const BROKEN: u32 = NONE;
 
 /// Where a walk ended.
-enum End {
+pub(crate) enum End {
     Row(u32),
     NoMatch,
     Broken,
@@ -108,9 +112,9 @@ enum End {
 /// A [`Dfa`] laid out for walking: one 8-byte record per state and one 8-byte slot
 /// (`check << 32 | next`) per transition, so a step is two loads.
 #[derive(Clone, Debug)]
-struct Walker {
+pub(crate) struct Walker {
     classes: [u8; 256],
-    start: u32,
+    pub(crate) start: u32,
     states: Vec<StateRec>,
     slots: Vec<u64>,
     accept: Vec<u32>,
@@ -120,7 +124,7 @@ impl Walker {
     /// Builds the walk layout of a validated automaton.
     /// `skip`: find the states a walk may skip through (costs a pass over the states
     /// that loop on themselves; worth it for long inputs: paths, arguments).
-    fn new(dfa: &Dfa, skip: bool) -> Walker {
+    pub(crate) fn new(dfa: &Dfa, skip: bool) -> Walker {
         let mut classes = [0u8; 256];
         for (dst, &src) in classes.iter_mut().zip(&dfa.classes) {
             *dst = src;
@@ -202,7 +206,7 @@ impl Walker {
     /// Walks a byte slice from state `s`, skipping through states that only a few
     /// bytes leave (see [`StateRec`]). Stops early in the dead state.
     #[inline(always)]
-    fn feed_slice(&self, mut s: u32, bytes: &[u8]) -> u32 {
+    pub(crate) fn feed_slice(&self, mut s: u32, bytes: &[u8]) -> u32 {
         let mut rest = bytes;
         loop {
             if s == 0 {
@@ -278,7 +282,7 @@ impl Walker {
     }
 
     #[inline(always)]
-    fn end(&self, s: u32) -> End {
+    pub(crate) fn end(&self, s: u32) -> End {
         match self.accept.get(s as usize) {
             None => End::Broken,
             Some(&NONE) => End::NoMatch,
@@ -298,7 +302,13 @@ impl Engine {
     /// decision path relies on (listed on [`validate`](mxc_table::validate())).
     pub fn from_table(table: Table) -> Result<Engine, LoadError> {
         validate(&table)?;
+        let comp = match &table.fs_comp {
+            Some(c) => Some(crate::comp_walk::Walk::new(c.clone())?),
+            None => None,
+        };
         Ok(Engine {
+            comp,
+            comp_live: std::sync::OnceLock::new(),
             fs: Walker::new(&table.fs, true),
             fs_anywhere: Walker::new(&table.fs_anywhere, false),
             net: Walker::new(&table.net, false),
@@ -348,6 +358,15 @@ impl Engine {
     /// start, `fs_anywhere` from the end (see [`Table::fs_anywhere`]).
     #[inline(always)]
     fn fs_ends(&self, path: &[u8]) -> (End, End) {
+        if let Some(c) = &self.comp {
+            let end = |r: Option<u32>| match r {
+                Some(NONE) => End::NoMatch,
+                Some(r) => End::Row(r),
+                None => End::Broken,
+            };
+            let (a, b) = c.ends(path);
+            return (end(a), end(b));
+        }
         let (a, b) = (&self.fs, &self.fs_anywhere);
         (
             a.end(a.feed_slice(a.start, path)),
@@ -428,6 +447,10 @@ impl Engine {
         if !utf8(dir) {
             return false;
         }
+        if let Some(c) = &self.comp {
+            let live = self.comp_live.get_or_init(|| c.live(&self.table.fs_rows));
+            return c.ancestor(live, dir);
+        }
         // Every `fs_anywhere` pattern begins with `**/`, which matches any directory:
         // if one of its rows allows or asks anything, every directory leads there.
         let (la, any) = self.live.get_or_init(|| {
@@ -460,6 +483,9 @@ impl Engine {
             return Some(false);
         }
         let t = &self.table;
+        if let Some(c) = &self.comp {
+            return c.not_stricter_below(link, target, rights, &t.fs_rows, self.default_decision());
+        }
         let any = self
             .forward_anywhere
             .get_or_init(|| {

@@ -27,6 +27,7 @@
 )]
 
 mod ancestor;
+mod comp_walk;
 mod engine;
 mod path;
 

@@ -107,7 +107,7 @@ fn error_messages() {
     v2[8..12].copy_from_slice(&2u32.to_le_bytes());
     assert_eq!(
         msg(&v2),
-        "table format version 2, this engine reads version 3"
+        "table format version 2, this engine reads version 4"
     );
 
     let mut v = bytes.clone();
@@ -116,17 +116,17 @@ fn error_messages() {
         Engine::from_bytes(&v).unwrap_err(),
         LoadError::Version {
             found: 7,
-            supported: 3
+            supported: 4
         }
     );
     assert_eq!(
         msg(&v),
-        "table format version 7, this engine reads version 3"
+        "table format version 7, this engine reads version 4"
     );
     // The version is read before anything else can go wrong.
     assert_eq!(
         msg(&v[..12]),
-        "table format version 7, this engine reads version 3"
+        "table format version 7, this engine reads version 4"
     );
 
     let mut v = bytes.clone();
@@ -205,7 +205,7 @@ fn resealed_corruption_is_still_caught_or_harmless() {
     let msg = |b: Vec<u8>| Engine::from_bytes(&b).unwrap_err().to_string();
     assert_eq!(
         msg(reseal(bytes.clone(), |p| p[0] = 8)),
-        "malformed section `section directory`: 8 sections, expected 10"
+        "malformed section `section directory`: 8 sections, expected 11"
     );
     assert_eq!(
         msg(reseal(bytes.clone(), |p| p[4] = 2)),

@@ -98,12 +98,25 @@ pub(crate) struct Sections {
     pub net_rows: Vec<ev::Decision>,
     pub app: Dense,
     pub app_rows: Vec<ev::Decision>,
+    /// The per-component fs automata (tables for Linux); `fs` and `fs_anywhere` are
+    /// then empty.
+    pub fs_comp: Option<ev::comp::CompFs>,
 }
 
-/// Builds the automata of a bound agent. `backwards`: the `**/` automaton reads the
-/// path from its end (as the engine walks it, see [`ev::Table::fs_anywhere`]); the
-/// lints want both automata forwards.
+/// Builds the automata of a bound agent. `backwards`: for a table (the lints pass
+/// `false`): on Linux the fs patterns become per-component automata
+/// (`compile_fs`, [`ev::comp`]) and the byte fs automata stay empty; on Windows the
+/// `**/` automaton reads the path from its end (as the engine walks it, see
+/// [`ev::Table::fs_anywhere`]). The lints want both byte automata, forwards.
 pub(crate) fn compile_sections(b: &Bound, backwards: bool) -> Result<Sections, Diagnostics> {
+    compile_sections_with(b, backwards, backwards && !b.windows)
+}
+
+fn compile_sections_with(
+    b: &Bound,
+    backwards: bool,
+    per_component: bool,
+) -> Result<Sections, Diagnostics> {
     let default = to_eval_effect(b.agent.default);
     // An automaton that outgrew its budget: name the rules whose patterns combined.
     let err = |section: &str, e: TooBig, owner: &[u32]| {
@@ -141,6 +154,8 @@ pub(crate) fn compile_sections(b: &Bound, backwards: bool) -> Result<Sections, D
     };
     // fs: patterns rooted at `/` or a drive in one automaton, `**/...` patterns (which
     // can start at any component) in another, so that neither multiplies the other.
+    let mut comp_pats: Vec<&PathGlob> = Vec::new();
+    let mut comp_owner: Vec<u32> = Vec::new();
     let mut fs_pats = Vec::new();
     let mut fs_any_pats = Vec::new();
     let mut fs_owner = Vec::new();
@@ -148,6 +163,11 @@ pub(crate) fn compile_sections(b: &Bound, backwards: bool) -> Result<Sections, D
     for (i, r) in b.rules.iter().enumerate() {
         if r.section == SectionKind::Fs {
             for g in &r.paths {
+                if per_component {
+                    comp_pats.push(g);
+                    comp_owner.push(i as u32);
+                    continue;
+                }
                 let mut toks = Vec::new();
                 path_toks(g, b.windows, false, &mut toks);
                 if g.root == Root::Anywhere {
@@ -228,7 +248,15 @@ pub(crate) fn compile_sections(b: &Bound, backwards: bool) -> Result<Sections, D
                 fs_row_of(pids, &fs_any_owner)
             })
             .map_err(|e| err("fs", e, &fs_any_owner))?;
-            Ok((fs, fs_anywhere, fs_rows))
+            let fs_comp = if per_component {
+                Some(
+                    crate::compile_fs::build(&comp_pats, |pids| fs_row_of(pids, &comp_owner))
+                        .map_err(|e| err("fs", e, &comp_owner))?,
+                )
+            } else {
+                None
+            };
+            Ok((fs, fs_anywhere, fs_rows, fs_comp))
         })();
         let netapp_built = netapp.join().unwrap_or_else(|_| {
             let mut d = Diagnostics::default();
@@ -240,7 +268,7 @@ pub(crate) fn compile_sections(b: &Bound, backwards: bool) -> Result<Sections, D
         });
         (fs_built, netapp_built)
     });
-    let (fs, fs_anywhere, fs_rows) = fs_built?;
+    let (fs, fs_anywhere, fs_rows, fs_comp) = fs_built?;
     let (net, net_rows, app, app_rows) = netapp_built?;
 
     Ok(Sections {
@@ -251,6 +279,7 @@ pub(crate) fn compile_sections(b: &Bound, backwards: bool) -> Result<Sections, D
         net_rows,
         app,
         app_rows,
+        fs_comp,
     })
 }
 
@@ -271,6 +300,21 @@ pub fn source_hash(sources: &SourceMap) -> [u8; 32] {
 
 /// Compiles a bound agent into a decision table.
 pub fn compile_bound(b: &Bound, sources: &SourceMap) -> Result<ev::Table, Diagnostics> {
+    compile_bound_with(b, sources, !b.windows)
+}
+
+/// [`compile_bound`] with the fs patterns in the byte automata (format version 3's
+/// layout) even on Linux: for measurements and differential tests only.
+#[doc(hidden)]
+pub fn compile_bound_bytes(b: &Bound, sources: &SourceMap) -> Result<ev::Table, Diagnostics> {
+    compile_bound_with(b, sources, false)
+}
+
+fn compile_bound_with(
+    b: &Bound,
+    sources: &SourceMap,
+    per_component: bool,
+) -> Result<ev::Table, Diagnostics> {
     let target = if b.windows {
         Target::Windows
     } else {
@@ -306,7 +350,8 @@ pub fn compile_bound(b: &Bound, sources: &SourceMap) -> Result<ev::Table, Diagno
         net_rows,
         app,
         app_rows,
-    } = compile_sections(b, true)?;
+        fs_comp,
+    } = compile_sections_with(b, true, per_component && !b.windows)?;
     let timing = std::env::var_os("MXC_TIMING").is_some();
     let t0 = std::time::Instant::now();
     // Minimisation removes a third of the fs and app states (tails that different
@@ -371,6 +416,7 @@ pub fn compile_bound(b: &Bound, sources: &SourceMap) -> Result<ev::Table, Diagno
         net_rows,
         app,
         app_rows,
+        fs_comp,
     })
 }
 
@@ -473,7 +519,7 @@ fn bs_not(a: ByteSet) -> ByteSet {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum Tok {
+pub(crate) enum Tok {
     /// One byte of the set.
     Byte(ByteSet),
     /// Zero or more bytes of the set.
@@ -610,6 +656,27 @@ fn atoms_toks(atoms: &[Atom], windows: bool, nul_ends: bool, out: &mut Vec<Tok>)
             }
         }
     }
+}
+
+/// The tokens of the atoms of one component (Linux), for the per-component globs.
+pub(crate) fn tok_atoms(atoms: &[Atom]) -> Vec<Tok> {
+    let mut out = Vec::new();
+    atoms_toks(atoms, false, false, &mut out);
+    out
+}
+
+/// A dense automaton of `patterns`, for the per-component globs (`compile_fs`).
+pub(crate) fn build_dense(
+    what: &str,
+    patterns: &[Vec<Tok>],
+    row_of: impl FnMut(&[u32]) -> u32,
+) -> Result<Dense, TooBig> {
+    build_section(what, patterns, row_of)
+}
+
+/// Minimises and packs a dense automaton (`compile_fs`).
+pub(crate) fn pack_dense(d: Dense) -> ev::Dfa {
+    pack(d, true)
 }
 
 /// The tokens of a path glob over normalised paths (the language of [`path_regex`]).

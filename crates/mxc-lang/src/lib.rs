@@ -81,6 +81,7 @@ fn check_parsed(parsed: load::Parsed, lints: bool) -> Program {
 }
 pub mod bind;
 pub mod compile;
+mod compile_fs;
 pub mod interp;
 pub mod lints;
 pub mod mixes;

@@ -1436,7 +1436,6 @@ fn beats(rules: &[BoundRule], d: usize, r: usize) -> bool {
     d != r && (rd > rr || (rd == rr && d < r))
 }
 
-
 /// The answer to one W0001 question (one pattern, one right of a rule).
 enum Cover {
     /// The rule decides some request of the pattern with the right.

@@ -12,16 +12,19 @@
 //!   crc32        u32       CRC-32 (IEEE) of the payload
 //!   payload_len  u64       bytes after the header; the file ends exactly there
 //! payload
-//!   count        u32       number of sections (11)
+//!   count        u32       number of sections (12)
 //!   directory    count × { kind u32, offset u64, length u64 }   offsets from payload start
 //!   sections     contiguous, in kind order, the first right after the directory:
 //!     1 agent info  2 strings  3 rules  4 fs dfa  5 fs rows  6 net dfa  7 net rows
 //!     8 app dfa  9 app rows  10 fs anywhere dfa  11 plan
+//!     12 fs components
 //! ```
 //!
 //! Version 2 added section 10 (the `**/...` fs patterns, see [`Table::fs_anywhere`]);
 //! version 3 reads `fs_anywhere` backwards; version 4 types the agent's identity, adds
-//! its policies, parameters and source hash, and the plan (section 11). A table of
+//! its policies, parameters and source hash, the plan (section 11) and fs decided per
+//! path component (section 12, see `comp.rs`: when present, sections 4 and 10 are
+//! the empty automaton). A table of
 //! another version is refused ([`LoadError::Version`]): recompile it from its source.
 //!
 //! Sections:
@@ -71,7 +74,7 @@ const HEADER_LEN: usize = 28;
 const DIR_ENTRY_LEN: usize = 20;
 
 /// Section names, in kind order (kind = index + 1).
-const SECTIONS: [&str; 11] = [
+const SECTIONS: [&str; 12] = [
     "agent info",
     "strings",
     "rules",
@@ -83,6 +86,7 @@ const SECTIONS: [&str; 11] = [
     "app rows",
     "fs anywhere dfa",
     "plan",
+    crate::comp::SECTION,
 ];
 
 /// Why a table could not be loaded.
@@ -179,7 +183,7 @@ impl fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
-fn malformed(section: &'static str, problem: impl Into<String>) -> LoadError {
+pub(crate) fn malformed(section: &'static str, problem: impl Into<String>) -> LoadError {
     LoadError::Malformed {
         section,
         problem: problem.into(),
@@ -192,18 +196,18 @@ fn malformed(section: &'static str, problem: impl Into<String>) -> LoadError {
 fn put_u8(out: &mut Vec<u8>, v: u8) {
     out.push(v);
 }
-fn put_u32(out: &mut Vec<u8>, v: u32) {
+pub(crate) fn put_u32(out: &mut Vec<u8>, v: u32) {
     out.extend_from_slice(&v.to_le_bytes());
 }
 fn put_u64(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(&v.to_le_bytes());
 }
-fn put_len(out: &mut Vec<u8>, n: usize) {
+pub(crate) fn put_len(out: &mut Vec<u8>, n: usize) {
     // A table with more than 4 billion entries in one array cannot be written; saturate
     // so that reading it back fails cleanly instead of mis-framing.
     put_u32(out, u32::try_from(n).unwrap_or(u32::MAX));
 }
-fn put_u32s(out: &mut Vec<u8>, vs: &[u32]) {
+pub(crate) fn put_u32s(out: &mut Vec<u8>, vs: &[u32]) {
     out.reserve(vs.len().saturating_mul(4));
     for &v in vs {
         put_u32(out, v);
@@ -245,7 +249,7 @@ impl<'a> Strings<'a> {
     }
 }
 
-fn write_dfa(out: &mut Vec<u8>, dfa: &Dfa) {
+pub(crate) fn write_dfa(out: &mut Vec<u8>, dfa: &Dfa) {
     put_len(out, dfa.classes.len());
     out.extend_from_slice(&dfa.classes);
     put_u32(out, dfa.nclasses);
@@ -397,7 +401,10 @@ impl Table {
         let mut fs_any_dfa = Vec::new();
         write_dfa(&mut fs_any_dfa, &self.fs_anywhere);
 
-        let sections: [&[u8]; 11] = [
+        let mut fs_comp = Vec::new();
+        crate::comp::write_section(&mut fs_comp, self.fs_comp.as_ref());
+
+        let sections: [&[u8]; 12] = [
             &agent,
             &strs,
             &rules,
@@ -409,6 +416,7 @@ impl Table {
             &app_rows,
             &fs_any_dfa,
             &plan,
+            &fs_comp,
         ];
         let dir_len = DIR_ENTRY_LEN
             .saturating_mul(sections.len())
@@ -453,14 +461,19 @@ impl Table {
 // Reading
 
 /// A cursor over one section's bytes; every read is bounds-checked.
-struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     buf: &'a [u8],
     section: &'static str,
 }
 
 impl<'a> Reader<'a> {
-    fn new(buf: &'a [u8], section: &'static str) -> Self {
+    pub(crate) fn new(buf: &'a [u8], section: &'static str) -> Self {
         Reader { buf, section }
+    }
+
+    /// The bytes not read yet.
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        self.buf
     }
 
     fn early_end(&self, needed: usize) -> LoadError {
@@ -473,7 +486,7 @@ impl<'a> Reader<'a> {
         )
     }
 
-    fn take(&mut self, n: usize) -> Result<&'a [u8], LoadError> {
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], LoadError> {
         match self.buf.split_at_checked(n) {
             Some((head, rest)) => {
                 self.buf = rest;
@@ -493,19 +506,19 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn u8(&mut self) -> Result<u8, LoadError> {
+    pub(crate) fn u8(&mut self) -> Result<u8, LoadError> {
         Ok(u8::from_le_bytes(self.array()?))
     }
-    fn u32(&mut self) -> Result<u32, LoadError> {
+    pub(crate) fn u32(&mut self) -> Result<u32, LoadError> {
         Ok(u32::from_le_bytes(self.array()?))
     }
-    fn u64(&mut self) -> Result<u64, LoadError> {
+    pub(crate) fn u64(&mut self) -> Result<u64, LoadError> {
         Ok(u64::from_le_bytes(self.array()?))
     }
 
     /// A count of items of `item_len` bytes each, checked against the bytes left so that
     /// a hostile count cannot make us reserve memory the input does not back.
-    fn count(&mut self, item_len: usize, what: &str) -> Result<usize, LoadError> {
+    pub(crate) fn count(&mut self, item_len: usize, what: &str) -> Result<usize, LoadError> {
         let n = self.u32()? as usize;
         if n.checked_mul(item_len)
             .is_none_or(|need| need > self.buf.len())
@@ -521,7 +534,7 @@ impl<'a> Reader<'a> {
         Ok(n)
     }
 
-    fn u32s(&mut self, n: usize) -> Result<Vec<u32>, LoadError> {
+    pub(crate) fn u32s(&mut self, n: usize) -> Result<Vec<u32>, LoadError> {
         let len = n.checked_mul(4).ok_or_else(|| self.early_end(usize::MAX))?;
         let bytes = self.take(len)?;
         Ok(bytes
@@ -544,7 +557,7 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn finish(self) -> Result<(), LoadError> {
+    pub(crate) fn finish(self) -> Result<(), LoadError> {
         if self.buf.is_empty() {
             Ok(())
         } else {
@@ -647,7 +660,7 @@ fn decode(bytes: &[u8]) -> Result<Table, LoadError> {
     }
 
     let sections = split_sections(payload)?;
-    let [agent_s, strings_s, rules_s, fs_dfa_s, fs_rows_s, net_dfa_s, net_rows_s, app_dfa_s, app_rows_s, fs_any_dfa_s, plan_s] =
+    let [agent_s, strings_s, rules_s, fs_dfa_s, fs_rows_s, net_dfa_s, net_rows_s, app_dfa_s, app_rows_s, fs_any_dfa_s, plan_s, fs_comp_s] =
         sections;
 
     let strings = read_strings(strings_s)?;
@@ -668,6 +681,7 @@ fn decode(bytes: &[u8]) -> Result<Table, LoadError> {
     let app_rows = read_rows(app_rows_s, "app rows")?;
     let fs_anywhere = read_dfa(fs_any_dfa_s, "fs anywhere dfa")?;
     let plan = read_plan(plan_s, &strings)?;
+    let fs_comp = crate::comp::read_section(fs_comp_s)?;
 
     Ok(Table {
         target,
@@ -681,6 +695,7 @@ fn decode(bytes: &[u8]) -> Result<Table, LoadError> {
         net_rows,
         app,
         app_rows,
+        fs_comp,
     })
 }
 
@@ -693,7 +708,7 @@ fn target_from_u32(t: u32) -> Result<Target, LoadError> {
 }
 
 /// Reads the section directory and returns the sections, in kind order.
-fn split_sections(payload: &[u8]) -> Result<[&[u8]; 11], LoadError> {
+fn split_sections(payload: &[u8]) -> Result<[&[u8]; 12], LoadError> {
     const DIR: &str = "section directory";
     let mut r = Reader::new(payload, DIR);
     let count = r.u32()?;
@@ -707,7 +722,7 @@ fn split_sections(payload: &[u8]) -> Result<[&[u8]; 11], LoadError> {
     let mut expected_offset = (DIR_ENTRY_LEN as u64)
         .saturating_mul(u64::from(count))
         .saturating_add(4);
-    let mut out: [&[u8]; 11] = [&[]; 11];
+    let mut out: [&[u8]; 12] = [&[]; 12];
     for ((kind, name), slot) in (1u32..).zip(SECTIONS).zip(out.iter_mut()) {
         let (found, offset, len) = (r.u32()?, r.u64()?, r.u64()?);
         if found != kind {
@@ -898,7 +913,7 @@ fn read_rules(buf: &[u8], strings: &StringTable<'_>) -> Result<Vec<RuleInfo>, Lo
     Ok(rules)
 }
 
-fn read_dfa(buf: &[u8], section: &'static str) -> Result<Dfa, LoadError> {
+pub(crate) fn read_dfa(buf: &[u8], section: &'static str) -> Result<Dfa, LoadError> {
     let mut r = Reader::new(buf, section);
     let n = r.count(1, "class bytes")?;
     let classes = r.take(n)?.to_vec();

@@ -27,6 +27,7 @@
     clippy::expect_used
 )]
 
+pub mod comp;
 mod dfa;
 pub mod encoding;
 mod format;

@@ -359,4 +359,7 @@ pub struct Table {
     pub net_rows: Vec<Decision>,
     pub app: Dfa,
     pub app_rows: Vec<Decision>,
+    /// fs decided per path component (see [`crate::comp`]); when present, `fs` and
+    /// `fs_anywhere` are [`Dfa::empty`] and this decides every path (Linux tables).
+    pub fs_comp: Option<crate::comp::CompFs>,
 }

@@ -25,6 +25,21 @@ pub fn validate(t: &Table) -> Result<(), LoadError> {
     validate_dfa("fs anywhere dfa", &t.fs_anywhere, t.fs_rows.len())?;
     validate_dfa("net dfa", &t.net, t.net_rows.len())?;
     validate_dfa("app dfa", &t.app, t.app_rows.len())?;
+    if let Some(c) = &t.fs_comp {
+        if t.target != crate::Target::Linux {
+            return Err(invalid(
+                crate::comp::SECTION,
+                "per-component fs automata on a table that is not for linux".into(),
+            ));
+        }
+        if t.fs != Dfa::empty() || t.fs_anywhere != Dfa::empty() {
+            return Err(invalid(
+                crate::comp::SECTION,
+                "both per-component and byte fs automata".into(),
+            ));
+        }
+        crate::comp::validate(c, t.fs_rows.len())?;
+    }
     for (i, row) in t.fs_rows.iter().enumerate() {
         for d in row {
             validate_decision(t, "fs rows", i, d)?;
@@ -81,7 +96,7 @@ fn validate_decision(
     }
 }
 
-fn validate_dfa(s: &'static str, dfa: &Dfa, nrows: usize) -> Result<(), LoadError> {
+pub(crate) fn validate_dfa(s: &'static str, dfa: &Dfa, nrows: usize) -> Result<(), LoadError> {
     if dfa.classes.len() != 256 {
         return Err(invalid(
             s,

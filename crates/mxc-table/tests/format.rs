@@ -64,6 +64,7 @@ fn table() -> Table {
         net_rows: vec![],
         app: Dfa::empty(),
         app_rows: vec![],
+        fs_comp: None,
     }
 }
 

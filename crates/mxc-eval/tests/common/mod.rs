@@ -255,6 +255,7 @@ impl Spec {
             net_rows,
             app,
             app_rows,
+            fs_comp: None,
         }
     }
 }

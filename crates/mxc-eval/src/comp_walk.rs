@@ -1,0 +1,529 @@
+//! The engine's side of fs decisions per path component: the walk over a validated
+//! [`CompFs`] (see `mxc_table::comp` for the data, its format and its validation) and
+//! the two place questions of `ancestor.rs` asked of it.
+
+use crate::table::{Decision, Effect, FsRight, FsRow, NONE};
+use crate::LoadError;
+use mxc_table::comp::{invalid, CompDfa, CompFs, KEY_NONE};
+// ---------------------------------------------------------------------------------------
+// The walk
+
+/// Not a state: the walk's answer when a lookup that validation guarantees fails.
+pub(crate) const BROKEN: u32 = NONE;
+
+const FLAG_LIT: u32 = 1;
+const FLAG_KEY: u32 = 2;
+/// Flags of the state and of its parent: whether a step may look up literals or keys.
+const WANT_LIT: u32 = 4;
+const WANT_KEY: u32 = 8;
+
+#[derive(Clone, Copy, Debug)]
+struct CState {
+    default: u32,
+    parent: u32,
+    accept: u32,
+    flags: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    key: u64,
+    target: u32,
+}
+
+const EMPTY_SLOT: u64 = u64::MAX;
+
+const K: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// An automaton laid out for the walk: per state a 16-byte record, exceptions in one
+/// open-addressing table keyed by `state << 32 | class`.
+#[derive(Clone, Debug)]
+struct Run {
+    start: u32,
+    states: Vec<CState>,
+    slots: Vec<Slot>,
+    shift: u32,
+}
+
+fn table_bits(n: usize) -> u32 {
+    // At most half full, at least 2 slots.
+    let want = n.saturating_mul(2).max(2).next_power_of_two();
+    want.trailing_zeros()
+}
+
+impl Run {
+    fn new(d: &CompDfa, nlits: u32) -> Run {
+        let bits = table_bits(d.exc_class.len());
+        let mut slots = vec![
+            Slot {
+                key: EMPTY_SLOT,
+                target: 0
+            };
+            1usize << bits
+        ];
+        let mask = slots.len().saturating_sub(1);
+        let shift = 64u32.saturating_sub(bits);
+        let mut states: Vec<CState> = Vec::with_capacity(d.nstates());
+        for s in 0..d.nstates() {
+            let s32 = s as u32;
+            let mut flags = 0;
+            for (c, t) in d.exceptions(s32) {
+                flags |= if c < nlits { FLAG_LIT } else { FLAG_KEY };
+                let key = (u64::from(s32) << 32) | u64::from(c);
+                let mut i = (key.wrapping_mul(K).checked_shr(shift).unwrap_or(0)) as usize;
+                loop {
+                    match slots.get_mut(i) {
+                        Some(slot) if slot.key == EMPTY_SLOT => {
+                            *slot = Slot { key, target: t };
+                            break;
+                        }
+                        Some(_) => i = i.wrapping_add(1) & mask,
+                        None => break,
+                    }
+                }
+            }
+            states.push(CState {
+                default: d.default.get(s).copied().unwrap_or(0),
+                parent: d.parent.get(s).copied().unwrap_or(NONE),
+                accept: d.accept.get(s).copied().unwrap_or(NONE),
+                flags,
+            });
+        }
+        // A step's wants: its own flags and its parent's.
+        for s in 0..states.len() {
+            let Some(st) = states.get(s).copied() else {
+                break;
+            };
+            let pf = match states.get(st.parent as usize) {
+                Some(p) if st.parent != NONE => p.flags,
+                _ => 0,
+            };
+            if let Some(st) = states.get_mut(s) {
+                st.flags |= (st.flags | pf) << 2;
+            }
+        }
+        Run {
+            start: d.start,
+            states,
+            slots,
+            shift,
+        }
+    }
+
+    #[inline(always)]
+    fn probe(&self, s: u32, c: u32) -> Option<u32> {
+        let key = (u64::from(s) << 32) | u64::from(c);
+        let mask = self.slots.len().wrapping_sub(1);
+        let mut i = (key.wrapping_mul(K).checked_shr(self.shift).unwrap_or(0)) as usize;
+        loop {
+            let slot = self.slots.get(i)?;
+            if slot.key == key {
+                return Some(slot.target);
+            }
+            if slot.key == EMPTY_SLOT {
+                return None;
+            }
+            i = i.wrapping_add(1) & mask;
+        }
+    }
+
+    #[inline(always)]
+    fn flags(&self, s: u32) -> u32 {
+        self.states.get(s as usize).map_or(0, |st| st.flags)
+    }
+
+    #[inline(always)]
+    fn step(&self, mut s: u32, lit: u32, keyc: u32) -> u32 {
+        for _ in 0..2 {
+            let Some(st) = self.states.get(s as usize) else {
+                return BROKEN;
+            };
+            if st.flags & FLAG_LIT != 0 && lit != NONE {
+                if let Some(t) = self.probe(s, lit) {
+                    return t;
+                }
+            }
+            if st.flags & FLAG_KEY != 0 {
+                if let Some(t) = self.probe(s, keyc) {
+                    return t;
+                }
+            }
+            if st.parent == NONE {
+                return st.default;
+            }
+            s = st.parent;
+        }
+        BROKEN
+    }
+
+    #[inline(always)]
+    fn accept(&self, s: u32) -> Option<u32> {
+        self.states.get(s as usize).map(|st| st.accept)
+    }
+}
+
+/// The per-component fs section laid out for walking (built at load).
+#[derive(Clone, Debug)]
+pub(crate) struct Walk {
+    seed: u64,
+    /// `hash as u32 << 32 | literal id`, or [`EMPTY_SLOT`].
+    lits: Vec<u64>,
+    lit_shift: u32,
+    nlits: u32,
+    globs: crate::engine::Walker,
+    rooted: Run,
+    anywhere: Run,
+    data: CompFs,
+}
+
+#[inline(always)]
+fn hash(seed: u64, b: &[u8]) -> u64 {
+    let mut h = seed ^ (b.len() as u64).wrapping_mul(K);
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let w = c.first_chunk::<8>().map_or(0, |a| u64::from_le_bytes(*a));
+        h = (h.rotate_left(26) ^ w).wrapping_mul(K);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut buf = [0u8; 8];
+        for (d, s) in buf.iter_mut().zip(rest) {
+            *d = *s;
+        }
+        h = (h.rotate_left(26) ^ u64::from_le_bytes(buf)).wrapping_mul(K);
+    }
+    h ^ (h >> 29)
+}
+
+impl Walk {
+    /// Builds the walk layout of a validated section; refuses duplicate literals.
+    pub(crate) fn new(c: CompFs) -> Result<Walk, LoadError> {
+        use std::hash::{BuildHasher, Hasher};
+        // A seed per load: which components collide is not known in advance.
+        let seed = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        let nl = c.nlits();
+        let bits = table_bits(nl);
+        let shift = 64u32.saturating_sub(bits);
+        let mut lits = vec![EMPTY_SLOT; 1usize << bits];
+        let mask = lits.len().saturating_sub(1);
+        for i in 0..nl {
+            let bytes = c.lit(i);
+            let h = hash(seed, bytes);
+            let tag = (h & 0xFFFF_FFFF) << 32;
+            let mut at = h.checked_shr(shift).unwrap_or(0) as usize;
+            loop {
+                match lits.get(at).copied() {
+                    Some(EMPTY_SLOT) => {
+                        if let Some(s) = lits.get_mut(at) {
+                            *s = tag | i as u64;
+                        }
+                        break;
+                    }
+                    Some(v) => {
+                        if v >> 32 == tag >> 32 && c.lit((v & 0xFFFF_FFFF) as usize) == bytes {
+                            return Err(invalid(format!("literal {i} is written twice")));
+                        }
+                        at = at.wrapping_add(1) & mask;
+                    }
+                    None => break,
+                }
+            }
+        }
+        let nlits = nl as u32;
+        Ok(Walk {
+            seed,
+            lits,
+            lit_shift: shift,
+            nlits,
+            globs: crate::engine::Walker::new(&c.globs, true),
+            rooted: Run::new(&c.rooted, nlits),
+            anywhere: Run::new(&c.anywhere, nlits),
+            data: c,
+        })
+    }
+
+    #[inline(always)]
+    fn literal(&self, elem: &[u8]) -> u32 {
+        let h = hash(self.seed, elem);
+        let tag = h & 0xFFFF_FFFF;
+        let mask = self.lits.len().wrapping_sub(1);
+        let mut at = h.checked_shr(self.lit_shift).unwrap_or(0) as usize;
+        loop {
+            let Some(&v) = self.lits.get(at) else {
+                return NONE;
+            };
+            if v == EMPTY_SLOT {
+                return NONE;
+            }
+            if v >> 32 == tag {
+                let id = (v & 0xFFFF_FFFF) as u32;
+                if self.data.lit(id as usize) == elem {
+                    return id;
+                }
+            }
+            at = at.wrapping_add(1) & mask;
+        }
+    }
+
+    #[inline(always)]
+    fn key_class(&self, elem: &[u8]) -> u32 {
+        let g = &self.globs;
+        let k = match g.end(g.feed_slice(g.start, elem)) {
+            crate::engine::End::Row(k) => k,
+            _ => KEY_NONE,
+        };
+        self.nlits.wrapping_add(k)
+    }
+
+    /// The class pair of one element (literal or [`NONE`], key class), computing only
+    /// what `want` (WANT_LIT | WANT_KEY) asks for.
+    #[inline(always)]
+    fn classify(&self, elem: &[u8], want: u32) -> (u32, u32) {
+        if want & WANT_LIT != 0 {
+            let lit = self.literal(elem);
+            if let Some(&k) = self.data.lit_key.get(lit as usize) {
+                return (lit, self.nlits.wrapping_add(k));
+            }
+        }
+        if want & WANT_KEY != 0 {
+            return (NONE, self.key_class(elem));
+        }
+        (NONE, NONE)
+    }
+
+    /// Walks both automata over the path's elements: the rows reached (`Some(NONE)`:
+    /// no rule; `None`: broken, fail closed).
+    #[inline]
+    pub(crate) fn ends(&self, path: &[u8]) -> (Option<u32>, Option<u32>) {
+        let (ra, rb) = (&self.rooted, &self.anywhere);
+        let (mut a, mut b) = (ra.start, rb.start);
+        for elem in path.split(|&c| c == b'/') {
+            let want =
+                (if a != 0 { ra.flags(a) } else { 0 }) | (if b != 0 { rb.flags(b) } else { 0 });
+            if a == 0 && b == 0 {
+                break;
+            }
+            let (lit, keyc) = if want & (WANT_LIT | WANT_KEY) != 0 {
+                self.classify(elem, want)
+            } else {
+                (NONE, NONE)
+            };
+            if a != 0 {
+                a = ra.step(a, lit, keyc);
+            }
+            if b != 0 {
+                b = rb.step(b, lit, keyc);
+            }
+        }
+        (ra.accept(a), rb.accept(b))
+    }
+
+    /// The rooted automaton's state after the elements of `dir` (one trailing `/`
+    /// dropped), from the lists.
+    fn rooted_after(&self, dir: &[u8]) -> u32 {
+        let dir = match dir.strip_suffix(b"/") {
+            Some(d) => d,
+            None => dir,
+        };
+        let d = &self.data;
+        let mut s = d.rooted.start;
+        for elem in dir.split(|&c| c == b'/') {
+            let (lit, keyc) = self.classify(elem, WANT_LIT | WANT_KEY);
+            s = d.rooted.step(s, lit, keyc);
+        }
+        s
+    }
+
+    fn anywhere_after(&self, dir: &[u8]) -> u32 {
+        let dir = match dir.strip_suffix(b"/") {
+            Some(d) => d,
+            None => dir,
+        };
+        let d = &self.data;
+        let mut s = d.anywhere.start;
+        for elem in dir.split(|&c| c == b'/') {
+            let (lit, keyc) = self.classify(elem, WANT_LIT | WANT_KEY);
+            s = d.anywhere.step(s, lit, keyc);
+        }
+        s
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Place questions (ancestor.rs, for the component automata)
+
+/// Every state a step from `s` may reach (over-approximated through the parent).
+fn successors(d: &CompDfa, s: u32, out: &mut Vec<u32>) {
+    out.clear();
+    let mut at = s;
+    for _ in 0..2 {
+        out.extend(d.exceptions(at).map(|(_, t)| t));
+        match d.parent.get(at as usize).copied() {
+            Some(p) if p != NONE => at = p,
+            _ => {
+                out.push(d.default.get(at as usize).copied().unwrap_or(0));
+                break;
+            }
+        }
+    }
+}
+
+fn allows_something(rows: &[FsRow], r: u32) -> bool {
+    r != NONE
+        && rows
+            .get(r as usize)
+            .is_some_and(|row| row.iter().any(|d| d.effect != Effect::Deny))
+}
+
+/// Per state: whether a state with an allowing or asking row is reachable (itself
+/// included).
+pub(crate) fn live_states(d: &CompDfa, rows: &[FsRow]) -> Vec<bool> {
+    let n = d.nstates();
+    let mut preds: Vec<Vec<u32>> = vec![Vec::new(); n];
+    let mut succ = Vec::new();
+    for s in 0..n {
+        successors(d, s as u32, &mut succ);
+        for &t in &succ {
+            if let Some(p) = preds.get_mut(t as usize) {
+                p.push(s as u32);
+            }
+        }
+    }
+    let mut live: Vec<bool> = (0..n)
+        .map(|s| allows_something(rows, d.accept.get(s).copied().unwrap_or(NONE)))
+        .collect();
+    let mut stack: Vec<usize> = (0..n).filter(|&s| live.get(s) == Some(&true)).collect();
+    while let Some(t) = stack.pop() {
+        for &p in preds.get(t).map(Vec::as_slice).unwrap_or(&[]) {
+            if let Some(l) = live.get_mut(p as usize) {
+                if !*l {
+                    *l = true;
+                    stack.push(p as usize);
+                }
+            }
+        }
+    }
+    live
+}
+
+/// What `Engine::fs_ancestor` needs, computed once.
+#[derive(Clone, Debug)]
+pub(crate) struct Live {
+    rooted: Vec<bool>,
+    anywhere_start: bool,
+}
+
+impl Walk {
+    pub(crate) fn live(&self, rows: &[FsRow]) -> Live {
+        let d = &self.data;
+        let any = live_states(&d.anywhere, rows);
+        Live {
+            rooted: live_states(&d.rooted, rows),
+            anywhere_start: any.get(d.anywhere.start as usize) == Some(&true),
+        }
+    }
+
+    /// Whether some path strictly below `dir` may reach an allowing or asking row.
+    pub(crate) fn ancestor(&self, live: &Live, dir: &[u8]) -> bool {
+        if live.anywhere_start {
+            return true;
+        }
+        let s = self.rooted_after(dir);
+        let mut succ = Vec::new();
+        successors(&self.data.rooted, s, &mut succ);
+        succ.iter()
+            .any(|&t| t != 0 && live.rooted.get(t as usize) == Some(&true))
+    }
+
+    /// `Engine::fs_not_stricter_below` on the component automata.
+    pub(crate) fn not_stricter_below(
+        &self,
+        link: &[u8],
+        target: &[u8],
+        rights: &[FsRight],
+        rows: &[FsRow],
+        default: Decision,
+    ) -> Option<bool> {
+        let d = &self.data;
+        let (ra, rb) = (&d.rooted, &d.anywhere);
+        let start = (
+            self.rooted_after(link),
+            self.anywhere_after(link),
+            self.rooted_after(target),
+            self.anywhere_after(target),
+        );
+        let decision = |a: u32, b: u32, right: FsRight| -> Decision {
+            let one = |dfa: &CompDfa, s: u32| -> Decision {
+                match dfa.accept.get(s as usize).copied() {
+                    Some(NONE) => default,
+                    Some(r) => rows
+                        .get(r as usize)
+                        .and_then(|row| row.get(right as usize))
+                        .copied()
+                        .unwrap_or(FAIL),
+                    None => FAIL,
+                }
+            };
+            crate::combine(one(ra, a), one(rb, b))
+        };
+        let l = u32::try_from(d.nlits()).unwrap_or(NONE);
+        let mut visited = std::collections::HashSet::new();
+        visited.insert(start);
+        let mut stack = vec![start];
+        let mut classes: Vec<u32> = Vec::new();
+        while let Some((la, lb, ta, tb)) = stack.pop() {
+            if (la, lb, ta, tb) != start {
+                for &r in rights {
+                    if decision(la, lb, r).effect > decision(ta, tb, r).effect {
+                        return Some(false);
+                    }
+                }
+            }
+            // The classes any of the four states tells apart, and one it does not.
+            classes.clear();
+            for (dfa, s) in [(ra, la), (rb, lb), (ra, ta), (rb, tb)] {
+                let mut at = s;
+                for _ in 0..2 {
+                    classes.extend(dfa.exceptions(at).map(|(c, _)| c));
+                    match dfa.parent.get(at as usize).copied() {
+                        Some(p) if p != NONE => at = p,
+                        _ => break,
+                    }
+                }
+            }
+            classes.sort_unstable();
+            classes.dedup();
+            classes.push(NONE);
+            for &c in &classes {
+                let (lit, keyc) = if c == NONE {
+                    (NONE, NONE)
+                } else if c < l {
+                    let k = d.lit_key.get(c as usize).copied().unwrap_or(KEY_NONE);
+                    (c, l.saturating_add(k))
+                } else {
+                    (NONE, c)
+                };
+                let n = (
+                    ra.step(la, lit, keyc),
+                    rb.step(lb, lit, keyc),
+                    ra.step(ta, lit, keyc),
+                    rb.step(tb, lit, keyc),
+                );
+                if visited.insert(n) {
+                    if visited.len() > crate::ancestor::MAX_PRODUCT {
+                        return None;
+                    }
+                    stack.push(n);
+                }
+            }
+        }
+        Some(true)
+    }
+}
+
+const FAIL: Decision = Decision {
+    effect: Effect::Deny,
+    rule: None,
+};

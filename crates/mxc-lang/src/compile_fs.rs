@@ -1,0 +1,511 @@
+//! The compiler side of per-component fs decisions ([`mxc_eval::comp`]): fs patterns
+//! of a Linux table become two automata over path *elements* (the pieces between
+//! `/`), whose classes are the policy's literal components and the sets of glob
+//! components an element matches.
+//!
+//! A pattern becomes a sequence of element tokens: the root element (`""` for `/` and
+//! `**/`, `C:` or `c:` for a drive), then per component a literal (`Lit`), a glob
+//! (`Glob`, matched by the one component automaton of all globs), `*` alone (`All`: any
+//! element, the empty one too) or `**` (`Loop`: zero or more non-empty elements). A
+//! pattern made only of `**` (`/`, `/**`, `**`) also matches one empty element after its
+//! root, as the byte automata's `(?:/|body)` did: `/*`, `/**` and `**` match `/`.
+//!
+//! The tokens of all patterns go into one NFA per automaton that shares equal prefixes
+//! (a trie, with a `Loop` a state looping on every non-empty element). A subset
+//! construction reads it one class at a time; since a class is one whole component, a
+//! `**/dirI/*.extJ` pattern adds one state per directory name and not, as over bytes, a
+//! state for every pair of a directory name and an extension that one path can still be
+//! the start of. A state whose NFA states split into loops (`P`) and others
+//! stores only what the others add and falls back to the state of `P` (its parent) for
+//! the rest: the thousands of names a `**/` loop tells apart are stored once.
+
+use crate::compile::{pack_dense, tok_atoms, Dense, FxMap, TooBig};
+use crate::pattern::{Atom, Comp, PathGlob, Root};
+use mxc_eval as ev;
+use mxc_eval::comp::{CompDfa, CompFs, KEY_EMPTY, KEY_NONE};
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+enum ETok {
+    Lit(u32),
+    Glob(u32),
+    All,
+    Loop,
+}
+
+#[derive(Default)]
+struct Interner {
+    lits: Vec<Vec<u8>>,
+    lit_ids: FxMap<Vec<u8>, u32>,
+    globs: Vec<Vec<Atom>>,
+    glob_ids: FxMap<Vec<Atom>, u32>,
+}
+
+impl Interner {
+    fn lit(&mut self, b: &[u8]) -> u32 {
+        if let Some(&i) = self.lit_ids.get(b) {
+            return i;
+        }
+        let i = self.lits.len() as u32;
+        self.lits.push(b.to_vec());
+        self.lit_ids.insert(b.to_vec(), i);
+        i
+    }
+    fn glob(&mut self, a: &[Atom]) -> u32 {
+        if let Some(&i) = self.glob_ids.get(a) {
+            return i;
+        }
+        let i = self.globs.len() as u32;
+        self.globs.push(a.to_vec());
+        self.glob_ids.insert(a.to_vec(), i);
+        i
+    }
+}
+
+/// The element-token sequences of one path glob (Linux): one per root spelling, and
+/// one more for a pattern of `**` only (one empty element after the root).
+fn sequences(g: &PathGlob, it: &mut Interner) -> Vec<Vec<ETok>> {
+    let empty = it.lit(b"");
+    let roots: Vec<Vec<ETok>> = match &g.root {
+        Root::Slash => vec![vec![ETok::Lit(empty)]],
+        Root::Drive(d) => {
+            let up = format!("{}:", d.to_ascii_uppercase());
+            let low = format!("{}:", d.to_ascii_lowercase());
+            let mut v = vec![vec![ETok::Lit(it.lit(up.as_bytes()))]];
+            if low != up {
+                v.push(vec![ETok::Lit(it.lit(low.as_bytes()))]);
+            }
+            v
+        }
+        Root::Anywhere => vec![vec![ETok::Lit(empty), ETok::Loop]],
+    };
+    let mut body = Vec::new();
+    let mut nullable = true;
+    for c in &g.comps {
+        match c {
+            Comp::AnyDepth => body.push(ETok::Loop),
+            Comp::Seg(atoms) => {
+                nullable = false;
+                if atoms.iter().all(|a| matches!(a, Atom::Lit(_))) {
+                    let mut s = String::new();
+                    for a in atoms {
+                        if let Atom::Lit(l) = a {
+                            s.push_str(l);
+                        }
+                    }
+                    body.push(ETok::Lit(it.lit(s.as_bytes())));
+                } else if atoms.as_slice() == [Atom::Star] {
+                    body.push(ETok::All);
+                } else {
+                    body.push(ETok::Glob(it.glob(atoms)));
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for r in roots {
+        let mut s = r.clone();
+        s.extend_from_slice(&body);
+        out.push(s);
+        if nullable {
+            let mut s = r;
+            s.push(ETok::Lit(empty));
+            out.push(s);
+        }
+    }
+    out
+}
+
+#[derive(Default)]
+struct Nfa {
+    eps: Vec<Vec<u32>>,
+    lit: Vec<Vec<(u32, u32)>>,
+    glob: Vec<Vec<(u32, u32)>>,
+    all: Vec<Vec<u32>>,
+    any: Vec<Vec<u32>>,
+    acc: Vec<Vec<u32>>,
+    origin: Vec<u32>,
+    memo: FxMap<(u32, ETok), u32>,
+}
+
+impl Nfa {
+    fn new() -> Nfa {
+        let mut n = Nfa::default();
+        n.state(0);
+        n
+    }
+    fn state(&mut self, origin: u32) -> u32 {
+        self.eps.push(Vec::new());
+        self.lit.push(Vec::new());
+        self.glob.push(Vec::new());
+        self.all.push(Vec::new());
+        self.any.push(Vec::new());
+        self.acc.push(Vec::new());
+        self.origin.push(origin);
+        (self.eps.len() - 1) as u32
+    }
+    fn add(&mut self, id: u32, seq: &[ETok]) {
+        let mut at = 0u32;
+        for &t in seq {
+            if let Some(&to) = self.memo.get(&(at, t)) {
+                at = to;
+                continue;
+            }
+            let to = self.state(id);
+            match t {
+                ETok::Lit(x) => self.lit[at as usize].push((x, to)),
+                ETok::Glob(g) => self.glob[at as usize].push((g, to)),
+                ETok::All => self.all[at as usize].push(to),
+                ETok::Loop => {
+                    self.eps[at as usize].push(to);
+                    self.any[to as usize].push(to);
+                }
+            }
+            self.memo.insert((at, t), to);
+            at = to;
+        }
+        self.acc[at as usize].push(id);
+    }
+    fn close(&self, set: &mut Vec<u32>) {
+        let mut i = 0;
+        while i < set.len() {
+            let q = set[i] as usize;
+            for &e in &self.eps[q] {
+                if !set.contains(&e) {
+                    set.push(e);
+                }
+            }
+            i += 1;
+        }
+        set.sort_unstable();
+        set.dedup();
+    }
+    fn is_loop(&self, q: u32) -> bool {
+        !self.any[q as usize].is_empty()
+    }
+}
+
+/// The glob sets (keys) and what the determinisation needs to know of them.
+struct Keys {
+    /// Per key: the sorted globs it matches.
+    globs: Vec<Vec<u32>>,
+    /// Per glob: the keys that contain it.
+    with: Vec<Vec<u32>>,
+    /// Per key: the literals of that key.
+    lits: Vec<Vec<u32>>,
+    lit_key: Vec<u32>,
+}
+
+/// Result of the determinisation of one automaton.
+struct Built {
+    dfa: CompDfa,
+    nfa_states: usize,
+}
+
+/// What a step from a set of NFA states reaches on one element.
+fn target(nfa: &Nfa, set: &[u32], lit: Option<u32>, key: u32, keys: &Keys, out: &mut Vec<u32>) {
+    out.clear();
+    let kg = &keys.globs[key as usize];
+    for &q in set {
+        let q = q as usize;
+        if let Some(x) = lit {
+            // One edge per literal (the trie shares them), sorted by literal.
+            if let Ok(i) = nfa.lit[q].binary_search_by_key(&x, |&(y, _)| y) {
+                out.push(nfa.lit[q][i].1);
+            }
+        }
+        for &(g, t) in &nfa.glob[q] {
+            if kg.binary_search(&g).is_ok() {
+                out.push(t);
+            }
+        }
+        out.extend_from_slice(&nfa.all[q]);
+        if key != KEY_EMPTY {
+            out.extend_from_slice(&nfa.any[q]);
+        }
+    }
+    nfa.close(out);
+}
+
+fn determinise(
+    nfa: &Nfa,
+    keys: &Keys,
+    nlits: u32,
+    budget: usize,
+    row_of: &mut dyn FnMut(&[u32]) -> u32,
+) -> Result<CompDfa, TooBig> {
+    let mut ids: FxMap<Box<[u32]>, u32> = FxMap::default();
+    let mut sets: Vec<Box<[u32]>> = vec![Box::new([])];
+    ids.insert(Box::new([]), 0);
+    let mut start = vec![0u32];
+    nfa.close(&mut start);
+    let mut d = CompDfa::empty();
+    d.exc_start.pop();
+    let mut exc: Vec<(u32, u32)> = Vec::new();
+    let mut tmp = Vec::new();
+    let mut pids = Vec::new();
+    let mut total_exc = 0usize;
+    macro_rules! id_of {
+        ($set:expr) => {{
+            let s: &[u32] = $set;
+            match ids.get(s) {
+                Some(&i) => i,
+                None => {
+                    let i = sets.len() as u32;
+                    if sets.len() + total_exc / 4 >= budget {
+                        return Err(TooBig {
+                            budget,
+                            patterns: culprits(nfa, &sets),
+                        });
+                    }
+                    sets.push(s.to_vec().into_boxed_slice());
+                    ids.insert(s.to_vec().into_boxed_slice(), i);
+                    i
+                }
+            }
+        }};
+    }
+    d.start = id_of!(&start);
+    let mut i = 1usize;
+    while i < sets.len() {
+        let set = sets[i].clone();
+        // accept
+        pids.clear();
+        for &q in set.iter() {
+            pids.extend_from_slice(&nfa.acc[q as usize]);
+        }
+        pids.sort_unstable();
+        pids.dedup();
+        let accept = if pids.is_empty() {
+            ev::NONE
+        } else {
+            row_of(&pids)
+        };
+        let (loops, rest): (Vec<u32>, Vec<u32>) = set.iter().partition(|&&q| nfa.is_loop(q));
+        let use_parent = !loops.is_empty()
+            && !rest.is_empty()
+            && rest.iter().all(|&q| nfa.all[q as usize].is_empty());
+        // The classes this state must store: the literals and keys of `from`'s edges.
+        let from: &[u32] = if use_parent { &rest } else { &set };
+        let mut lits: Vec<u32> = Vec::new();
+        let mut ks: Vec<u32> = Vec::new();
+        for &q in from {
+            lits.extend(nfa.lit[q as usize].iter().map(|&(x, _)| x));
+            for &(g, _) in &nfa.glob[q as usize] {
+                ks.extend_from_slice(&keys.with[g as usize]);
+            }
+        }
+        if !use_parent {
+            ks.push(KEY_EMPTY);
+        }
+        ks.sort_unstable();
+        ks.dedup();
+        if use_parent {
+            // A literal the loops tell apart whose key this state overrides must be
+            // stored too: the key's exception would hide the loops' literal one.
+            for &k in &ks {
+                for &x in &keys.lits[k as usize] {
+                    if loops.iter().any(|&q| {
+                        nfa.lit[q as usize]
+                            .binary_search_by_key(&x, |&(y, _)| y)
+                            .is_ok()
+                    }) {
+                        lits.push(x);
+                    }
+                }
+            }
+        }
+        lits.sort_unstable();
+        lits.dedup();
+        let (default, parent) = if use_parent {
+            (0, id_of!(&loops))
+        } else {
+            target(nfa, &set, None, KEY_NONE, keys, &mut tmp);
+            // KEY_NONE may have globs only if the policy has none; `All`/`any` decide.
+            (id_of!(&tmp), ev::NONE)
+        };
+        exc.clear();
+        for &x in &lits {
+            let k = keys.lit_key[x as usize];
+            target(nfa, &set, Some(x), k, keys, &mut tmp);
+            let t = id_of!(&tmp);
+            exc.push((x, t));
+        }
+        for &k in &ks {
+            target(nfa, &set, None, k, keys, &mut tmp);
+            let t = id_of!(&tmp);
+            if use_parent || t != default {
+                exc.push((nlits + k, t));
+            }
+        }
+        total_exc += exc.len();
+        d.exc_start.push(d.exc_class.len() as u32);
+        for &(c, t) in &exc {
+            d.exc_class.push(c);
+            d.exc_target.push(t);
+        }
+        if i == d.default.len() {
+            d.default.push(default);
+            d.parent.push(parent);
+            d.accept.push(accept);
+        }
+        i += 1;
+    }
+    d.exc_start.push(d.exc_class.len() as u32);
+    Ok(d)
+}
+
+fn culprits(nfa: &Nfa, sets: &[Box<[u32]>]) -> Vec<u32> {
+    let mut count: FxMap<u32, usize> = FxMap::default();
+    for set in sets.iter().rev().take(4096) {
+        let mut seen: Vec<u32> = set.iter().map(|&q| nfa.origin[q as usize]).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        for p in seen {
+            *count.entry(p).or_default() += 1;
+        }
+    }
+    let mut v: Vec<(usize, u32)> = count.into_iter().map(|(p, c)| (c, p)).collect();
+    v.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    v.into_iter().take(8).map(|(_, p)| p).collect()
+}
+
+fn run_dense(d: &Dense, bytes: &[u8]) -> u32 {
+    let mut s = d.start;
+    for &b in bytes {
+        s = d.step(s, u32::from(d.class_of[b as usize]));
+        if s == 0 {
+            break;
+        }
+    }
+    s
+}
+
+/// Builds the per-component fs automata of `pats` (each a path glob; its index is the
+/// pattern id `row_of` receives, sorted). Errors name pattern indices.
+pub(crate) fn build(
+    pats: &[&PathGlob],
+    mut row_of: impl FnMut(&[u32]) -> u32,
+) -> Result<CompFs, TooBig> {
+    let timing = std::env::var_os("MXC_TIMING").is_some();
+    let t0 = std::time::Instant::now();
+    let mut it = Interner::default();
+    it.lit(b"");
+    let mut rooted = Nfa::new();
+    let mut anywhere = Nfa::new();
+    for (i, g) in pats.iter().enumerate() {
+        for s in sequences(g, &mut it) {
+            let nfa = if g.root == Root::Anywhere {
+                &mut anywhere
+            } else {
+                &mut rooted
+            };
+            nfa.add(i as u32, &s);
+        }
+    }
+    for nfa in [&mut rooted, &mut anywhere] {
+        drop(std::mem::take(&mut nfa.memo));
+        for l in &mut nfa.lit {
+            l.sort_unstable();
+        }
+    }
+    // The globs: one automaton over a component's bytes; its accepting value is the
+    // key of the set of globs matched.
+    let glob_toks: Vec<Vec<crate::compile::Tok>> = it.globs.iter().map(|a| tok_atoms(a)).collect();
+    let mut key_globs: Vec<Vec<u32>> = vec![Vec::new(), Vec::new()];
+    let mut key_ids: FxMap<Vec<u32>, u32> = FxMap::default();
+    let dense = crate::compile::build_dense("fs component globs", &glob_toks, |pids| {
+        if pids.is_empty() {
+            return ev::NONE;
+        }
+        *key_ids.entry(pids.to_vec()).or_insert_with(|| {
+            key_globs.push(pids.to_vec());
+            (key_globs.len() - 1) as u32
+        })
+    })?;
+    let key_of_dense = |s: u32| -> u32 {
+        let k = dense.accept[s as usize];
+        if k == ev::NONE {
+            KEY_NONE
+        } else {
+            k
+        }
+    };
+    // The empty element's globs.
+    key_globs[KEY_EMPTY as usize] = key_globs[key_of_dense(dense.start) as usize].clone();
+    let lit_key: Vec<u32> = it
+        .lits
+        .iter()
+        .map(|l| {
+            if l.is_empty() {
+                KEY_EMPTY
+            } else {
+                key_of_dense(run_dense(&dense, l))
+            }
+        })
+        .collect();
+    let nkeys = key_globs.len();
+    let mut with = vec![Vec::new(); it.globs.len()];
+    for (k, gs) in key_globs.iter().enumerate() {
+        for &g in gs {
+            with[g as usize].push(k as u32);
+        }
+    }
+    let mut klits = vec![Vec::new(); nkeys];
+    for (x, &k) in lit_key.iter().enumerate() {
+        if k != KEY_NONE {
+            klits[k as usize].push(x as u32);
+        }
+    }
+    let keys = Keys {
+        globs: key_globs,
+        with,
+        lits: klits,
+        lit_key,
+    };
+    let nlits = it.lits.len() as u32;
+    let mut built = Vec::new();
+    for nfa in [&rooted, &anywhere] {
+        let n = nfa.eps.len();
+        let budget = (n + it.lits.len())
+            .saturating_mul(16)
+            .clamp(1 << 16, 1 << 22);
+        let dfa = if n == 1 {
+            CompDfa::empty()
+        } else {
+            determinise(nfa, &keys, nlits, budget, &mut row_of)?
+        };
+        built.push(Built { dfa, nfa_states: n });
+    }
+    let globs = pack_dense(dense);
+    let mut lit_bytes = Vec::new();
+    let mut lit_end = Vec::new();
+    for l in &it.lits {
+        lit_bytes.extend_from_slice(l);
+        lit_end.push(lit_bytes.len() as u32);
+    }
+    let mut built = built.into_iter().map(|b| (b.dfa, b.nfa_states));
+    let (rooted, rn) = built.next().unwrap_or_else(|| (CompDfa::empty(), 0));
+    let (anywhere, an) = built.next().unwrap_or_else(|| (CompDfa::empty(), 0));
+    if timing {
+        eprintln!(
+            "fs components: {} literals, {} globs, {} keys; rooted NFA {rn} -> {} states, {} exceptions; anywhere NFA {an} -> {} states, {} exceptions: {:?}",
+            it.lits.len(),
+            it.globs.len(),
+            nkeys,
+            rooted.nstates(),
+            rooted.exc_class.len(),
+            anywhere.nstates(),
+            anywhere.exc_class.len(),
+            t0.elapsed()
+        );
+    }
+    Ok(CompFs {
+        lit_bytes,
+        lit_end,
+        lit_key: keys.lit_key,
+        nkeys: nkeys as u32,
+        globs,
+        rooted,
+        anywhere,
+    })
+}
