@@ -81,3 +81,78 @@ fn another_source_gives_another_hash() {
         mxc_lang::compile::source_hash(&p2.sources)
     );
 }
+
+/// The engine's piecewise walk of a request and the one written definition of the
+/// encoding (`mxc_eval::encoding`) agree: deciding a request equals looking up the row
+/// the automaton reaches on the encoded bytes.
+#[test]
+fn engine_walks_the_documented_encoding() {
+    use mxc_eval::encoding::{encode_launch, encode_net};
+    use mxc_eval::{Decision, Host, NetRequest, NetRight, Proto, NONE};
+    let program = mxc_lang::check_source_without_lints("t.mxc", SRC);
+    let params = [("work".to_string(), "/data/w".to_string())].into();
+    let (table, _) =
+        mxc_lang::compile::compile_agent(&program, "a", &params, Target::Linux).unwrap();
+    let engine = Engine::from_table(table.clone()).unwrap();
+    let default = Decision {
+        effect: table.agent.default,
+        rule: None,
+    };
+    let row = |accept: u32, rows: &[Decision]| {
+        if accept == NONE {
+            default
+        } else {
+            rows[accept as usize]
+        }
+    };
+    let hosts = [
+        Host::Name("API.GitHub.com."),
+        Host::Name("example.org"),
+        Host::V4([127, 0, 0, 1]),
+        Host::V6([0; 16]),
+        Host::V6(
+            std::net::Ipv4Addr::new(10, 1, 2, 3)
+                .to_ipv6_mapped()
+                .octets(),
+        ),
+    ];
+    let mut allowed = 0;
+    for right in NetRight::ALL {
+        for proto in [Proto::Tcp, Proto::Udp] {
+            for host in hosts {
+                for port in [0, 443, 3000, 3002] {
+                    for program in [None, Some(&b"/usr/bin/git"[..])] {
+                        let req = NetRequest {
+                            right,
+                            proto,
+                            host,
+                            port,
+                            program,
+                        };
+                        let want = row(table.net.accept_of(&encode_net(&req)), &table.net_rows);
+                        let got = engine.net(&req);
+                        assert_eq!(got, want, "{req:?}");
+                        allowed += usize::from(got.effect == mxc_eval::Effect::Allow);
+                    }
+                }
+            }
+        }
+    }
+    assert!(allowed > 0, "the sample reaches some allowing rule");
+    for (prog, args) in [
+        ("/usr/bin/git", vec!["status", "--short"]),
+        ("/usr/bin/git", vec![]),
+        ("/opt/a/bin/x", vec!["-v"]),
+        ("/usr/bin/curl", vec!["x"]),
+    ] {
+        let want = row(
+            table.app.accept_of(&encode_launch(prog.as_bytes(), &args)),
+            &table.app_rows,
+        );
+        assert_eq!(
+            engine.launch(prog.as_bytes(), &args),
+            want,
+            "{prog} {args:?}"
+        );
+    }
+}

@@ -131,12 +131,9 @@ fn bad_plan_bytes_are_malformed() {
     let bytes = t.to_bytes();
     // The plan is the last section: its fs grant's rights byte follows the count (4)
     // and the path's string id (4).
-    let plan_len = {
-        let mut p = Vec::new();
-        // count, path id, rights, flags, fs_exact, count, path id, rights, flags, 2 tags
-        p.resize(4 + 4 + 1 + 1 + 1 + 4 + 4 + 1 + 1 + 1 + 1 + 4, 0u8);
-        p.len()
-    };
+    // fs: count, path id, rights, flags; fs_exact; exec: count, path id, rights,
+    // flags; connect tag (none); bind tag (some) and its count.
+    let plan_len = 4 + 4 + 1 + 1 + 1 + 4 + 4 + 1 + 1 + 1 + 1 + 4;
     let start = bytes.len() - plan_len;
     for (offset, value) in [(8usize, 0x10u8), (9, 4)] {
         let mut b = bytes.clone();
