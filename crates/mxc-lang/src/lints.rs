@@ -192,6 +192,7 @@ pub fn lint_counted(model: &Model, sources: &SourceMap, mode: Mode) -> (Diagnost
     // First (agent, rule index) of each source rule, for the W0001 witness.
     let mut first: HashMap<SpanKey, (usize, usize)> = HashMap::new();
     let mut bounds: Vec<Bound> = Vec::new();
+    let mut witnesses: Vec<HashMap<usize, (usize, Request)>> = Vec::new();
 
     for agent in &model.agents {
         let bound = bind::bind(model, &agent.name, &params, false).ok();
@@ -222,6 +223,7 @@ pub fn lint_counted(model: &Model, sources: &SourceMap, mode: Mode) -> (Diagnost
             diags.push(place_diagnostic(&bound, f, &shown));
         }
         bounds.push(bound);
+        witnesses.push(analysis.witness);
     }
     if timing {
         eprintln!("lints: {work:?}");
@@ -242,7 +244,10 @@ pub fn lint_counted(model: &Model, sources: &SourceMap, mode: Mode) -> (Diagnost
             continue;
         }
         let mut d = Diagnostic::new(Code::W0001, rule.span, "rule can never decide a request");
-        let witness = if witness_budget > 0 {
+        let known = witnesses.get(ai).and_then(|w| w.get(&ri)).cloned();
+        let witness = if known.is_some() {
+            known
+        } else if witness_budget > 0 {
             witness_budget -= 1;
             shadow_witness(bound, ri)
         } else {
@@ -297,6 +302,9 @@ fn has_drive(r: &BoundRule) -> bool {
 struct Analysis {
     decides: Vec<bool>,
     found: Vec<Found>,
+    /// For W0001's label: a request the rule matches and the rule deciding it, when
+    /// the analysis met one (otherwise the reference interpreter looks for one).
+    witness: HashMap<usize, (usize, Request)>,
 }
 
 /// Analyses one bound agent; `None` when it cannot be compiled (or, in
@@ -1393,7 +1401,11 @@ fn analyse_exact(b: &Bound, table: &Sections, work: &mut Work) -> Option<Analysi
     for (d, _) in table.app_rows.iter().zip(&app_hit).filter(|(_, h)| **h) {
         mark(d);
     }
-    Some(Analysis { decides, found })
+    Some(Analysis {
+        decides,
+        found,
+        witness: HashMap::new(),
+    })
 }
 
 /// W0001 for net and app: the rows some valid request reaches (exact; linear in the
@@ -1452,6 +1464,7 @@ struct Scalable<'a> {
     default: ev::Decision,
     valid: &'a Dense,
     work: Work,
+    witness: HashMap<usize, (usize, Request)>,
     /// Small-automaton states this agent's analysis may still build.
     budget: usize,
 }
@@ -1533,7 +1546,16 @@ impl<'a> Scalable<'a> {
         if let Some(x) = sample_path(g).filter(|p| valid_path(p)) {
             match self.decided_by(x.as_bytes(), right) {
                 Some(d) if d == ri => return Cover::Decides,
-                Some(d) if d < rules.len() && beats(rules, d, ri) => by.push(d),
+                Some(d) if d < rules.len() && beats(rules, d, ri) => {
+                    by.push(d);
+                    let req = Request::Fs {
+                        right: right_bit(right),
+                        path: x,
+                    };
+                    if crate::interp::rule_matches(&rules[ri], &req, false) {
+                        self.witness.entry(ri).or_insert((d, req));
+                    }
+                }
                 _ => {}
             }
         }
@@ -1550,7 +1572,16 @@ impl<'a> Scalable<'a> {
             match self.decided_by(&x, right) {
                 Some(d) if d == ri => return Cover::Decides,
                 // `d` decides a request `g` matches: it beats rule `ri`.
-                Some(d) if d < rules.len() && beats(rules, d, ri) && !by.contains(&d) => by.push(d),
+                Some(d) if d < rules.len() && beats(rules, d, ri) && !by.contains(&d) => {
+                    by.push(d);
+                    if let Ok(path) = String::from_utf8(x) {
+                        let req = Request::Fs {
+                            right: right_bit(right),
+                            path,
+                        };
+                        self.witness.entry(ri).or_insert((d, req));
+                    }
+                }
                 // The automata disagree with the globs: no conclusion.
                 _ => return Cover::Unknown,
             }
@@ -1713,6 +1744,7 @@ fn analyse_scalable(b: &Bound, table: &Sections, work: &mut Work) -> Analysis {
         },
         valid: &autos.path,
         work: Work::default(),
+        witness: HashMap::new(),
         budget: SMALL_PER_RULE.saturating_mul(b.rules.len() + 16),
     };
     let (fs_decides, found, (net_hit, app_hit)) = std::thread::scope(|scope| {
@@ -1738,7 +1770,11 @@ fn analyse_scalable(b: &Bound, table: &Sections, work: &mut Work) -> Analysis {
             *r = true;
         }
     }
-    Analysis { decides, found }
+    Analysis {
+        decides,
+        found,
+        witness: s.witness,
+    }
 }
 
 fn place_diagnostic(bound: &Bound, found: &Found, shown: &Placeholders) -> Diagnostic {
