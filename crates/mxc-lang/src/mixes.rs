@@ -881,7 +881,7 @@ const ENTERPRISE_BASE: &[(&str, &str, &str, &str)] = &[
 fn enterprise_workload(w: &mut Workload) {
     let n = w.n;
     for i in 0..n {
-        if let Some((section, effect, rights, target)) = ENTERPRISE_BASE.get(i) {
+        if let Some(&(section, effect, rights, target)) = ENTERPRISE_BASE.get(i) {
             w.rules
                 .push(gen_rule(section, effect, rights, target.to_string()));
             continue;
