@@ -1,30 +1,50 @@
-//! Decision benchmarks: the compiled engine against the reference interpreter, Cedar
-//! and a naive globset engine, on generated policies of 10, 100, 1,000 and 10,000
-//! rules; plus table load and compile times. Results are recorded in
-//! `docs/performance.md`.
+//! Decision benchmarks (issue 10, part 4): the compiled engine against its peers, side
+//! by side in one run, on the speed workloads of `mxc_lang::mixes` (`bench`,
+//! `floating`, `enterprise`) at 1,000 and 10,000 rules; plus table size, load and
+//! compile times. Results are recorded in `docs/performance.md`.
 //!
 //! Run: `cargo bench -p mxc-eval --bench decide` (CI only builds it:
 //! `cargo bench -p mxc-eval --no-run`). Without `--bench` (as under
-//! `cargo test --benches`) only the 10- and 100-rule sizes run, once each.
+//! `cargo test --benches`) only the 100-rule size runs, each benchmark once.
 //!
-//! The policies are compiled with `mxc-lang` (a dev-dependency). That crate links its
-//! own copy of `mxc_eval`, so its `Table` is not this crate's: the table crosses over
-//! as bytes (`to_bytes` there, [`Engine::from_bytes`] here), which is the real load
-//! path of an embedding runtime.
+//! What is timed, per mix and size (criterion ids `SECTION/MIX/ENGINE/N`):
+//! - `fs/MIX/mxc/N`: [`Engine::fs`] on the workload's fs requests taken in turn (one
+//!   decision per iteration; paths of 40 to 120 bytes: hits, misses, deep paths, paths
+//!   under carve-outs);
+//! - the fs peers on the same requests: `reference` (the reference interpreter,
+//!   `mxc_lang::interp`), `cedar` (Cedar's `is_authorized`, with the fs rules Cedar can
+//!   express: literal paths and literal subtrees `PREFIX/**`), `globset` (every fs
+//!   pattern in one `GlobSet`, the matches folded by precedence: a naive engine),
+//!   `dfa-floor` (the same bytes walked through a dense 256-wide automaton, one state
+//!   per byte: the floor a byte-at-a-time walk cannot beat) and `hash` (hashing the
+//!   path once: a reference point, not a decision);
+//! - `net/MIX/mxc/N`, `launch/MIX/mxc/N`: [`Engine::net`] and [`Engine::launch`];
+//! - `load/MIX/N`: [`Engine::from_bytes`] of the table's bytes;
+//! - `compile/MIX/N`: source text to table bytes (parse, check without the lints, bind,
+//!   compile, serialise), under criterion when one compile takes under a second.
 //!
-//! Each size is compiled once in a child process (this executable, re-run with
-//! `MXC_BENCH_CHILD_N`), so that a compile that takes too long can be stopped: past
-//! the timeout the size's compile time is reported as "more than" it, and only the
-//! benchmarks that need no table (reference, Cedar, globset) run for it.
+//! The harness uses the engine only through its public API (`Engine::from_bytes`,
+//! `fs`, `net`, `launch`), so it measures whatever engine the table format and the
+//! compiler produce. The policies are compiled with `mxc-lang` (a dev-dependency).
+//! That crate links its own copy of `mxc_eval`, so its `Table` is not this crate's:
+//! the table crosses over as bytes, which is the real load path of an embedding
+//! runtime. Each (mix, size) is compiled once in a child process (this executable,
+//! re-run with `MXC_BENCH_CHILD_*`), so that a compile that takes too long can be
+//! stopped: past the timeout only the benchmarks that need no table run.
+//!
+//! Before timing, every request is decided by the engine and by the reference
+//! interpreter, and both must give the decision the workload states
+//! (`crates/mxc-lang/tests/workloads.rs` checks the same at smaller sizes).
 //!
 //! Knobs (environment variables):
-//! - `MXC_BENCH_SIZES=10,100`: the sizes to run (default `10,100,1000,10000`);
+//! - `MXC_BENCH_SIZES=1000,10000`: the sizes (default `1000,10000` under `cargo
+//!   bench`, `100` otherwise; at least 100);
+//! - `MXC_BENCH_MIXES=bench,floating,enterprise`: the mixes (default all three);
 //! - `MXC_BENCH_COMPILE_TIMEOUT=SECS`: the longest one compile may take (default 600);
-//! - `MXC_BENCH_SKIP=4,5`: leave out the rules of these kinds (`i % 10`, see
-//!   [`generate`]), to see what a kind costs;
-//! - `MXC_TIMING=1`: the compiler (in the child) prints the time and size of each
-//!   automaton it builds, on stderr;
-//! - `MXC_BENCH_LINTS=1`: the child also times `check_source` (parse, check and lints).
+//! - `MXC_BENCH_LINTS=1`: the child also times `check_source` (parse, check, lints);
+//! - `MXC_TIMING=1`: the compiler (in the child) prints its phases on stderr.
+//!
+//! Criterion's filter picks benchmarks as usual, e.g. `-- 'fs/.*/(mxc|dfa-floor)/'`.
 
 use cedar_policy::{
     Authorizer, Context, Entities, Entity, EntityUid, Policy, PolicyId, PolicySet,
@@ -34,31 +54,24 @@ use criterion::{BenchmarkId, Criterion};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use mxc_eval::{Engine, FsRight, Host, NetRequest, NetRight, Proto};
 use mxc_lang::bind::Bound;
-use mxc_lang::request::Request;
+use mxc_lang::mixes::{workload, GenRule, SpeedMix, Workload, WORKLOAD_MIN_RULES};
+use mxc_lang::pattern::NetProto;
+use mxc_lang::request::{HostReq, Request};
 use std::collections::{BTreeMap, HashSet};
-use std::fmt::Write as _;
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::process::Command;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-const SIZES: [usize; 4] = [10, 100, 1_000, 10_000];
-/// `compile/{n}` runs under criterion only when one compile takes less than this;
+/// `compile/MIX/N` runs under criterion only when one compile takes less than this;
 /// slower ones are reported from the one timed compile.
 const CRITERION_COMPILE_MAX: Duration = Duration::from_secs(1);
 
-// ---------------------------------------------------------------------------------------
-// The generated policy
-
-/// One fs rule as the naive engines see it: its effect, rights and target.
-struct FsRule {
-    effect: Eff,
-    rights: u8,
-    pattern: String,
-    /// A literal subtree (`PREFIX/**`) or literal path: what Cedar can express.
-    cedar: Option<CedarTarget>,
-}
+const READ: u8 = 1;
+const WRITE: u8 = 2;
+const CREATE: u8 = 4;
+const DELETE: u8 = 8;
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 enum Eff {
@@ -67,223 +80,49 @@ enum Eff {
     Deny,
 }
 
-enum CedarTarget {
-    Subtree(String),
-}
-
-const READ: u8 = 1;
-const WRITE: u8 = 2;
-const CREATE: u8 = 4;
-const DELETE: u8 = 8;
-
-fn rights_text(r: u8) -> String {
-    let names: Vec<&str> = [
-        (READ, "read"),
-        (WRITE, "write"),
-        (CREATE, "create"),
-        (DELETE, "delete"),
-    ]
-    .iter()
-    .filter(|(b, _)| r & b != 0)
-    .map(|(_, n)| *n)
-    .collect();
-    names.join(", ")
-}
-
-fn eff_text(e: Eff) -> &'static str {
-    match e {
-        Eff::Allow => "allow",
-        Eff::Ask => "ask",
-        Eff::Deny => "deny",
-    }
-}
-
-/// A policy of `n` rules, by rule index `i` modulo 10:
-///
-/// | i % 10 | rule |
-/// |---|---|
-/// | 0, 1, 2 | `allow read, write, create "/home/u/proj{i}/**"` (literal-prefix subtree) |
-/// | 3 | `deny all "/home/u/proj{i-1}/secret/**"` (carve-out) |
-/// | 4 | `ask write, create "**/*.ext{i}"` (glob anywhere) |
-/// | 5 | `allow read "/home/u/proj{i-3}/build/*.o{i}"` (glob in a directory) |
-/// | 6 | `allow read "/usr/share/doc{i}/**"` (literal-prefix subtree) |
-/// | 7 | net: `allow connect "svc{i}.example.com:443"`, `allow connect "*.domain{i}.org"` or `deny connect "10.A.B.0/24"` |
-/// | 8 | net: `allow connect "api{i}.internal.net:8000-8999"` |
-/// | 9 | app: `allow launch "/usr/bin/tool{i}"`, `allow launch "/opt/bin/prog{i}" args "run *"` or `deny launch "/usr/bin/tool{i-10}" args "*--force*"` |
-///
-/// So 70% fs, 20% net and 10% app rules.
-fn generate(n: usize, skip: &[usize]) -> (String, Vec<FsRule>) {
-    let mut fs = Vec::new();
-    let mut src = String::from("policy gen {\n");
-    let mut fs_rule = |src: &mut String, effect: Eff, rights: u8, pattern: String, cedar| {
-        let _ = writeln!(
-            src,
-            "  fs {{ {} {} {pattern:?} }}",
-            eff_text(effect),
-            rights_text(rights)
-        );
-        fs.push(FsRule {
-            effect,
-            rights,
-            pattern,
-            cedar,
-        });
-    };
-    for i in 0..n {
-        if skip.contains(&(i % 10)) {
-            continue;
-        }
-        match i % 10 {
-            0..=2 => {
-                let p = format!("/home/u/proj{i}");
-                fs_rule(
-                    &mut src,
-                    Eff::Allow,
-                    READ | WRITE | CREATE,
-                    format!("{p}/**"),
-                    Some(CedarTarget::Subtree(p)),
-                );
-            }
-            3 => {
-                let p = format!("/home/u/proj{}/secret", i - 1);
-                fs_rule(
-                    &mut src,
-                    Eff::Deny,
-                    READ | WRITE | CREATE | DELETE,
-                    format!("{p}/**"),
-                    Some(CedarTarget::Subtree(p)),
-                );
-            }
-            4 => fs_rule(
-                &mut src,
-                Eff::Ask,
-                WRITE | CREATE,
-                format!("**/*.ext{i}"),
-                None,
-            ),
-            5 => fs_rule(
-                &mut src,
-                Eff::Allow,
-                READ,
-                format!("/home/u/proj{}/build/*.o{i}", i - 3),
-                None,
-            ),
-            6 => {
-                let p = format!("/usr/share/doc{i}");
-                fs_rule(
-                    &mut src,
-                    Eff::Allow,
-                    READ,
-                    format!("{p}/**"),
-                    Some(CedarTarget::Subtree(p)),
-                );
-            }
-            7 => {
-                let _ = match (i / 10) % 3 {
-                    0 => writeln!(src, "  net {{ allow connect \"svc{i}.example.com:443\" }}"),
-                    1 => writeln!(src, "  net {{ allow connect \"*.domain{i}.org\" }}"),
-                    _ => writeln!(
-                        src,
-                        "  net {{ deny connect \"10.{}.{}.0/24\" }}",
-                        (i / 256) % 256,
-                        i % 256
-                    ),
-                };
-            }
-            8 => {
-                let _ = writeln!(
-                    src,
-                    "  net {{ allow connect \"api{i}.internal.net:8000-8999\" }}"
-                );
-            }
-            _ => {
-                let _ = match (i / 10) % 3 {
-                    0 => writeln!(src, "  app {{ allow launch \"/usr/bin/tool{i}\" }}"),
-                    1 => writeln!(
-                        src,
-                        "  app {{ allow launch \"/opt/bin/prog{i}\" args \"run *\" }}"
-                    ),
-                    _ => writeln!(
-                        src,
-                        "  app {{ deny launch \"/usr/bin/tool{}\" args \"*--force*\" }}",
-                        i.saturating_sub(10)
-                    ),
-                };
-            }
+impl Eff {
+    fn parse(s: &str) -> Eff {
+        match s {
+            "allow" => Eff::Allow,
+            "ask" => Eff::Ask,
+            "deny" => Eff::Deny,
+            _ => panic!("effect `{s}`"),
         }
     }
-    src.push_str("}\nagent bench { use gen }\n");
-    (src, fs)
-}
 
-/// Pads `prefix` with `x` before `suffix` to about 60 bytes.
-fn sixty(prefix: &str, suffix: &str) -> String {
-    let len = prefix.len() + suffix.len();
-    let pad = 60usize.saturating_sub(len);
-    format!("{prefix}{}{suffix}", "x".repeat(pad))
-}
-
-/// The fs requests: a mix of hits (subtree, carve-out, both globs) and misses, all
-/// about 60 bytes, with reads and writes.
-fn fs_requests(n: usize) -> Vec<(String, FsRight)> {
-    // The decade in the middle of the policy (every size has at least one).
-    let d = (n / 2) / 10 * 10;
-    let v = vec![
-        (
-            sixty(&format!("/home/u/proj{d}/src/components/"), "/button.rs"),
-            FsRight::Read,
-        ),
-        (
-            sixty(
-                &format!("/home/u/proj{}/src/components/", d + 1),
-                "/button.rs",
-            ),
-            FsRight::Write,
-        ),
-        (
-            sixty(
-                &format!("/home/u/proj{}/secret/keys/", d + 2),
-                "/id_ed25519",
-            ),
-            FsRight::Read,
-        ),
-        (
-            sixty(
-                &format!("/home/u/proj{d}/src/generated/"),
-                &format!("/out.ext{}", d + 4),
-            ),
-            FsRight::Write,
-        ),
-        (
-            sixty(
-                &format!("/home/u/proj{}/build/", d + 2),
-                &format!("module.o{}", d + 5),
-            ),
-            FsRight::Read,
-        ),
-        (
-            sixty(&format!("/usr/share/doc{}/", d + 6), "/README.md"),
-            FsRight::Read,
-        ),
-        (
-            sixty("/var/lib/postgresql/16/main/base/", "/pg_internal.init"),
-            FsRight::Read,
-        ),
-        (
-            sixty(
-                &format!("/home/u/proj{}/src/components/", n + 7),
-                "/button.rs",
-            ),
-            FsRight::Read,
-        ),
-    ];
-    for (p, _) in &v {
-        assert!((58..=64).contains(&p.len()), "{p}");
+    fn as_str(self) -> &'static str {
+        match self {
+            Eff::Allow => "allow",
+            Eff::Ask => "ask",
+            Eff::Deny => "deny",
+        }
     }
-    v
 }
 
-fn fs_right_bit(r: FsRight) -> u8 {
+/// The fs rights of a rule as written (`read, write`, `all`).
+fn rights_bits(text: &str) -> u8 {
+    text.split(',')
+        .map(|w| match w.trim() {
+            "read" => READ,
+            "write" => WRITE,
+            "create" => CREATE,
+            "delete" => DELETE,
+            "all" => READ | WRITE | CREATE | DELETE,
+            w => panic!("fs right `{w}`"),
+        })
+        .fold(0, |a, b| a | b)
+}
+
+fn right_of(bits: u8) -> FsRight {
+    match bits {
+        READ => FsRight::Read,
+        WRITE => FsRight::Write,
+        CREATE => FsRight::Create,
+        _ => FsRight::Delete,
+    }
+}
+
+fn right_bit(r: FsRight) -> u8 {
     match r {
         FsRight::Read => READ,
         FsRight::Write => WRITE,
@@ -292,51 +131,12 @@ fn fs_right_bit(r: FsRight) -> u8 {
     }
 }
 
-fn fs_right_word(r: FsRight) -> &'static str {
-    r.as_str()
-}
-
-/// Net requests: name hit, suffix hit, CIDR deny, range hit, name miss, IP miss.
-fn net_requests(n: usize) -> Vec<(Host<'static>, u16)> {
-    let d = (n / 2) / 30 * 30; // (i / 10) % 3 == 0 at i = d + 7
-    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
-    let cidr_i = d + 27; // (i / 10) % 3 == 2
-    vec![
-        (Host::Name(leak(format!("svc{}.example.com", d + 7))), 443),
-        (
-            Host::Name(leak(format!("cdn.eu.domain{}.org", d + 17))),
-            443,
-        ),
-        (
-            Host::V4([10, ((cidr_i / 256) % 256) as u8, (cidr_i % 256) as u8, 5]),
-            5432,
-        ),
-        (Host::Name(leak(format!("api{}.internal.net", d + 8))), 8443),
-        (Host::Name("www.unknown-site.com"), 443),
-        (Host::V4([192, 168, 1, 1]), 80),
-    ]
-}
-
-/// Launch requests: plain hit, args hit, args deny, miss.
-fn launch_requests(n: usize) -> Vec<(String, Vec<String>)> {
-    let d = (n / 2) / 30 * 30;
-    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    vec![
-        (format!("/usr/bin/tool{}", d + 9), args(&["--version"])),
-        (
-            format!("/opt/bin/prog{}", d + 19),
-            args(&["run", "build", "--release"]),
-        ),
-        (
-            format!("/usr/bin/tool{}", d + 19),
-            args(&["push", "--force", "origin"]),
-        ),
-        ("/bin/rm".to_string(), args(&["-rf", "/tmp/x"])),
-    ]
+fn fs_rules(w: &Workload) -> Vec<&GenRule> {
+    w.rules.iter().filter(|r| r.section == "fs").collect()
 }
 
 // ---------------------------------------------------------------------------------------
-// The other engines
+// The peers
 
 /// A naive engine: every fs pattern in one `GlobSet`; a decision lists the matching
 /// globs and folds their effects (SPEC §6), as an engine without a compiler would.
@@ -346,11 +146,11 @@ struct GlobEngine {
 }
 
 impl GlobEngine {
-    fn new(rules: &[FsRule]) -> GlobEngine {
+    fn new(rules: &[&GenRule]) -> GlobEngine {
         let mut b = GlobSetBuilder::new();
         for r in rules {
             b.add(
-                GlobBuilder::new(&r.pattern)
+                GlobBuilder::new(&r.target)
                     .literal_separator(true)
                     .build()
                     .expect("glob"),
@@ -358,7 +158,10 @@ impl GlobEngine {
         }
         GlobEngine {
             set: b.build().expect("globset"),
-            rules: rules.iter().map(|r| (r.effect, r.rights)).collect(),
+            rules: rules
+                .iter()
+                .map(|r| (Eff::parse(r.effect), rights_bits(r.rights)))
+                .collect(),
         }
     }
 
@@ -378,28 +181,41 @@ fn cedar_uid(ty: &str, id: &str) -> EntityUid {
     EntityUid::from_str(&format!("{ty}::{id:?}")).expect("uid")
 }
 
-/// The Cedar translation of the subtree rules (glob rules have no Cedar equivalent
-/// and are left out): `PREFIX/**` is `resource == File::"PREFIX" || resource in
-/// Dir::"PREFIX"`.
-fn cedar_policies(rules: &[FsRule]) -> (PolicySet, usize) {
+fn is_literal(s: &str) -> bool {
+    !s.contains(['*', '?', '[', '{'])
+}
+
+/// The Cedar translation of the fs rules Cedar can express (as in
+/// `crates/mxc-lang/tests/cedar_diff.rs`): a literal path is `resource ==
+/// File::"PATH"`, a literal subtree `PREFIX/**` is `resource == File::"PREFIX" ||
+/// resource in Dir::"PREFIX"`. Globs, and `ask` (Cedar has no third effect), are left
+/// out.
+fn cedar_policies(rules: &[&GenRule]) -> (PolicySet, usize) {
     let mut set = PolicySet::new();
     let mut count = 0;
     for (i, r) in rules.iter().enumerate() {
-        let Some(CedarTarget::Subtree(p)) = &r.cedar else {
-            continue;
+        let cond = match r.target.strip_suffix("/**") {
+            Some(p) if is_literal(p) && p.starts_with('/') => {
+                format!("resource == File::{p:?} || resource in Dir::{p:?}")
+            }
+            _ if is_literal(&r.target) && r.target.starts_with('/') => {
+                format!("resource == File::{:?}", r.target)
+            }
+            _ => continue,
         };
         let effect = match r.effect {
-            Eff::Allow => "permit",
-            Eff::Deny => "forbid",
-            Eff::Ask => continue,
+            "allow" => "permit",
+            "deny" => "forbid",
+            _ => continue,
         };
+        let bits = rights_bits(r.rights);
         let actions: Vec<String> = [READ, WRITE, CREATE, DELETE]
             .iter()
-            .filter(|b| r.rights & **b != 0)
-            .map(|b| format!("Action::{:?}", rights_text(*b)))
+            .filter(|b| bits & **b != 0)
+            .map(|b| format!("Action::{:?}", right_of(*b).as_str()))
             .collect();
         let text = format!(
-            "{effect}(principal == Agent::\"bench\", action in [{}], resource) when {{ resource == File::{p:?} || resource in Dir::{p:?} }};",
+            "{effect}(principal == Agent::\"bench\", action in [{}], resource) when {{ {cond} }};",
             actions.join(", ")
         );
         set.add(Policy::parse(Some(PolicyId::new(format!("r{i}"))), &text).expect("cedar policy"))
@@ -429,7 +245,7 @@ fn cedar_request(path: &str, right: FsRight) -> (CedarRequest, Entities) {
     ));
     let request = CedarRequest::new(
         cedar_uid("Agent", "bench"),
-        cedar_uid("Action", fs_right_word(right)),
+        cedar_uid("Action", right.as_str()),
         resource,
         Context::empty(),
         None,
@@ -441,25 +257,94 @@ fn cedar_request(path: &str, right: FsRight) -> (CedarRequest, Entities) {
     )
 }
 
+/// The floor: a dense automaton with one state per byte of the requests (a trie of
+/// the paths), 256 `u32` successors per state, walked one dependent load per byte; the
+/// accepting value of the last state is the answer. No engine that steps byte by byte
+/// through a table does less per byte.
+struct ByteFloor {
+    next: Vec<u32>,
+    accept: Vec<u8>,
+}
+
+impl ByteFloor {
+    fn new(paths: &[&str]) -> ByteFloor {
+        // State 0 is the dead state (every byte loops), state 1 the start.
+        let mut f = ByteFloor {
+            next: vec![0; 2 * 256],
+            accept: vec![0; 2],
+        };
+        for (k, p) in paths.iter().enumerate() {
+            let mut s = 1usize;
+            for &b in p.as_bytes() {
+                let t = f.next[s * 256 + b as usize] as usize;
+                s = if t != 0 {
+                    t
+                } else {
+                    let t = f.accept.len();
+                    f.accept.push(0);
+                    f.next.extend_from_slice(&[0; 256]);
+                    f.next[s * 256 + b as usize] = t as u32;
+                    t
+                };
+            }
+            f.accept[s] = (k % 3) as u8 + 1;
+        }
+        f
+    }
+
+    fn states(&self) -> usize {
+        self.accept.len()
+    }
+
+    #[inline(never)]
+    fn walk(&self, path: &[u8]) -> u8 {
+        let mut s = 1usize;
+        for &b in path {
+            s = self.next[s * 256 + b as usize] as usize;
+        }
+        self.accept[s]
+    }
+}
+
+/// Hashes the path once (FxHash's mixing over 8-byte words).
+#[inline(never)]
+fn hash_path(path: &[u8]) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mut h = 0u64;
+    let mut chunks = path.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+    }
+    for &b in chunks.remainder() {
+        h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+    }
+    h
+}
+
 // ---------------------------------------------------------------------------------------
 // Compiling (in a child process)
 
-fn env_list(name: &str) -> Option<Vec<usize>> {
+fn env_list(name: &str) -> Option<Vec<String>> {
     let v = std::env::var(name).ok()?;
     Some(
         v.split(',')
-            .filter(|s| !s.trim().is_empty())
-            .map(|s| {
-                s.trim()
-                    .parse()
-                    .unwrap_or_else(|_| panic!("{name}: bad number `{s}`"))
-            })
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
             .collect(),
     )
 }
 
-fn skip_kinds() -> Vec<usize> {
-    env_list("MXC_BENCH_SKIP").unwrap_or_default()
+fn env_numbers(name: &str) -> Option<Vec<usize>> {
+    Some(
+        env_list(name)?
+            .iter()
+            .map(|s| {
+                s.parse()
+                    .unwrap_or_else(|_| panic!("{name}: bad number `{s}`"))
+            })
+            .collect(),
+    )
 }
 
 fn ms(d: Duration) -> f64 {
@@ -467,95 +352,74 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// Parses and checks one source, without the lints (`check_source` runs them too).
-fn front_end(source: &str) -> (mxc_lang::model::Model, mxc_lang::SourceMap) {
-    let mut read = |p: &std::path::Path| -> std::io::Result<Vec<u8>> {
-        Err(std::io::Error::new(
-            std::io::ErrorKind::NotFound,
-            p.display().to_string(),
-        ))
-    };
-    let parsed = mxc_lang::load::load_with(
-        vec![("gen.mxc".into(), source.as_bytes().to_vec())],
-        &mut read,
-    );
-    let (model, diags) = mxc_lang::check::check(&parsed);
-    assert!(
-        !parsed.diags.has_errors() && !diags.has_errors(),
-        "{:?} {diags:?}",
-        parsed.diags
-    );
-    (model, parsed.sources)
+fn front_end(source: &str) -> mxc_lang::Program {
+    let prog = mxc_lang::check_source_without_lints("gen.mxc", source);
+    assert!(!prog.diags.has_errors(), "{:?}", prog.diags);
+    prog
 }
 
-fn bind(model: &mxc_lang::model::Model) -> Bound {
-    mxc_lang::bind::bind(model, "bench", &BTreeMap::new(), false).expect("bind")
+fn bind(prog: &mxc_lang::Program) -> Bound {
+    mxc_lang::bind::bind(&prog.model, "gen", &BTreeMap::new(), false).expect("bind")
 }
 
 /// Source text to table bytes: parse, check, bind, compile, serialise.
 fn compile_source(source: &str) -> Vec<u8> {
-    let (model, sources) = front_end(source);
-    mxc_lang::compile::compile_bound(&bind(&model), &sources)
+    let prog = front_end(source);
+    mxc_lang::compile::compile_bound(&bind(&prog), &prog.sources)
         .expect("compile")
         .to_bytes()
 }
 
-/// The child: compiles size `n` once, phase by phase, prints the times and writes the
-/// table's bytes to `out`.
-fn child(n: usize, out: &str) {
-    let (source, _) = generate(n, &skip_kinds());
+/// The child: compiles the workload once, phase by phase, prints the times and writes
+/// the table's bytes to `out`.
+fn child(mix: SpeedMix, n: usize, out: &str) {
+    let w = workload(mix, n);
     let t = Instant::now();
-    let (model, sources) = front_end(&source);
+    let prog = front_end(&w.source);
     let t_front = t.elapsed();
     let t = Instant::now();
-    let bound = bind(&model);
+    let bound = bind(&prog);
     let t_bind = t.elapsed();
     let t = Instant::now();
-    let table = mxc_lang::compile::compile_bound(&bound, &sources).expect("compile");
+    let table = mxc_lang::compile::compile_bound(&bound, &prog.sources).expect("compile");
     let t_compile = t.elapsed();
     let t = Instant::now();
     let bytes = table.to_bytes();
     let t_ser = t.elapsed();
     let total = t_front + t_bind + t_compile + t_ser;
+    let m = mix.name();
     println!(
-        "compile/{n} (once): {:.1} ms = parse+check {:.1} ms + bind {:.1} ms + compile {:.1} ms + to_bytes {:.2} ms",
+        "compile/{m}/{n} (once, cold): {:.1} ms = parse+check {:.1} ms + bind {:.1} ms + compile {:.1} ms + to_bytes {:.2} ms",
         ms(total),
         ms(t_front),
         ms(t_bind),
         ms(t_compile),
         ms(t_ser)
     );
-    println!(
-        "table/{n}: {} rules, {} B ({:.0} B/rule, {:.2} MiB per 1,000 rules); fs: {} states, {} classes, {} slots; fs anywhere: {} states; net: {} states; app: {} states",
-        table.rules.len(),
-        bytes.len(),
-        bytes.len() as f64 / table.rules.len() as f64,
-        bytes.len() as f64 / table.rules.len() as f64 * 1000.0 / 1048576.0,
-        table.fs.accept.len(),
-        table.fs.nclasses,
-        table.fs.next.len(),
-        table.fs_anywhere.accept.len(),
-        table.net.accept.len(),
-        table.app.accept.len(),
-    );
     std::fs::write(out, &bytes).expect("write table");
     if std::env::var_os("MXC_BENCH_LINTS").is_some() {
         let t = Instant::now();
-        let prog = mxc_lang::check_source("gen.mxc", &source);
+        let prog = mxc_lang::check_source("gen.mxc", &w.source);
         println!(
-            "check_source/{n} (parse, check and lints, once): {:.1} ms, {} diagnostics",
+            "check_source/{m}/{n} (parse, check and lints, once): {:.1} ms, {} diagnostics",
             ms(t.elapsed()),
             prog.diags.len()
         );
     }
 }
 
-/// Compiles size `n` in a child process; `None` when it did not finish in `timeout`.
-fn compile_in_child(n: usize, timeout: Duration) -> Option<(Vec<u8>, Duration)> {
-    let out: PathBuf =
-        std::env::temp_dir().join(format!("mxc-bench-{}-{n}.mxcb", std::process::id()));
+/// Compiles the workload in a child process; `None` when it did not finish in
+/// `timeout`.
+fn compile_in_child(mix: SpeedMix, n: usize, timeout: Duration) -> Option<(Vec<u8>, Duration)> {
+    let out: PathBuf = std::env::temp_dir().join(format!(
+        "mxc-bench-{}-{}-{n}.mxcb",
+        std::process::id(),
+        mix.name()
+    ));
     let exe = std::env::current_exe().expect("current exe");
     let t = Instant::now();
     let mut child = Command::new(exe)
+        .env("MXC_BENCH_CHILD_MIX", mix.name())
         .env("MXC_BENCH_CHILD_N", n.to_string())
         .env("MXC_BENCH_CHILD_OUT", &out)
         .spawn()
@@ -573,19 +437,21 @@ fn compile_in_child(n: usize, timeout: Duration) -> Option<(Vec<u8>, Duration)> 
             let _ = child.wait();
             let _ = std::fs::remove_file(&out);
             println!(
-                "compile/{n} (once): did not finish in {} s; stopped. Only the benchmarks that need no table run for this size.",
+                "compile/{}/{n} (once): did not finish in {} s; stopped. Only the benchmarks that need no table run.",
+                mix.name(),
                 timeout.as_secs()
             );
             return None;
         }
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
 // ---------------------------------------------------------------------------------------
-// One size, built
+// One workload, built
 
 struct World {
+    mix: SpeedMix,
     n: usize,
     source: String,
     bound: Bound,
@@ -593,84 +459,167 @@ struct World {
     table: Option<(Vec<u8>, Engine, Duration)>,
     fs_reqs: Vec<(String, FsRight)>,
     fs_ref_reqs: Vec<Request>,
-    net_reqs: Vec<(Host<'static>, u16)>,
+    net_reqs: Vec<NetRequest<'static>>,
     launch_reqs: Vec<(String, Vec<String>)>,
     glob: GlobEngine,
     cedar: PolicySet,
     cedar_reqs: Vec<(CedarRequest, Entities)>,
+    floor: ByteFloor,
 }
 
-fn build(n: usize, timeout: Duration) -> World {
-    let (source, fs_rules) = generate(n, &skip_kinds());
-    let (model, _) = front_end(&source);
-    let bound = bind(&model);
+fn parse(request: &str) -> Request {
+    mxc_lang::request::parse_request(request, false).unwrap_or_else(|m| panic!("`{request}`: {m}"))
+}
+
+fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_string().into_boxed_str())
+}
+
+fn net_request(r: &Request) -> NetRequest<'static> {
+    let Request::Net {
+        right,
+        proto,
+        host,
+        port,
+        program,
+    } = r
+    else {
+        panic!("not a net request: {r}")
+    };
+    NetRequest {
+        right: if *right == mxc_lang::model::CONNECT {
+            NetRight::Connect
+        } else {
+            NetRight::Bind
+        },
+        proto: match proto {
+            NetProto::Tcp => Proto::Tcp,
+            NetProto::Udp => Proto::Udp,
+        },
+        host: match host {
+            HostReq::Name(n) => Host::Name(leak(n)),
+            HostReq::V4(a) => Host::V4(*a),
+            HostReq::V6(a) => Host::V6(*a),
+        },
+        port: *port,
+        program: program.as_deref().map(|p| leak(p).as_bytes()),
+    }
+}
+
+fn build(mix: SpeedMix, n: usize, timeout: Duration) -> World {
+    let w = workload(mix, n);
+    let m = mix.name();
+    let prog = front_end(&w.source);
+    let bound = bind(&prog);
+    let fs = fs_rules(&w);
     println!(
-        "size {n}: {} rules ({} fs), source {} B",
+        "{m}/{n}: {} rules ({} fs, {} net, {} app), source {} B",
         bound.rules.len(),
-        fs_rules.len(),
-        source.len()
+        fs.len(),
+        w.rules.iter().filter(|r| r.section == "net").count(),
+        w.rules.iter().filter(|r| r.section == "app").count(),
+        w.source.len()
     );
-    let table = compile_in_child(n, timeout).map(|(bytes, elapsed)| {
+    let table = compile_in_child(mix, n, timeout).map(|(bytes, elapsed)| {
         let t = Instant::now();
         let engine = Engine::from_bytes(&bytes).expect("load");
+        let load = t.elapsed();
         println!(
-            "load/{n} (once, cold): {:.2} ms for {} B",
-            ms(t.elapsed()),
-            bytes.len()
+            "table/{m}/{n}: {} B, {:.3} MiB per 1,000 rules; load (once, cold) {:.2} ms",
+            bytes.len(),
+            bytes.len() as f64 / n as f64 * 1000.0 / 1_048_576.0,
+            ms(load)
         );
         (bytes, engine, elapsed)
     });
-    let fs_reqs = fs_requests(n);
-    let fs_ref_reqs = fs_reqs
+    let fs_ref_reqs: Vec<Request> = w.fs.iter().map(|p| parse(&p.request)).collect();
+    let fs_reqs: Vec<(String, FsRight)> = fs_ref_reqs
         .iter()
-        .map(|(p, r)| {
-            mxc_lang::request::parse_request(&format!("{} {p}", fs_right_word(*r)), false)
-                .expect("request")
+        .map(|r| match r {
+            Request::Fs { right, path } => (path.clone(), right_of(*right)),
+            r => panic!("not an fs request: {r}"),
         })
         .collect();
-    let glob = GlobEngine::new(&fs_rules);
-    let (cedar, ncedar) = cedar_policies(&fs_rules);
+    let glob = GlobEngine::new(&fs);
+    let (cedar, ncedar) = cedar_policies(&fs);
     let cedar_reqs = fs_reqs.iter().map(|(p, r)| cedar_request(p, *r)).collect();
-    let w = World {
+    let floor = ByteFloor::new(&fs_reqs.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>());
+    let net_ref: Vec<Request> = w.net.iter().map(|p| parse(&p.request)).collect();
+    let launch_ref: Vec<Request> = w.launch.iter().map(|p| parse(&p.request)).collect();
+    let world = World {
+        mix,
         n,
-        source,
+        source: w.source.clone(),
         bound,
         table,
         fs_reqs,
         fs_ref_reqs,
-        net_reqs: net_requests(n),
-        launch_reqs: launch_requests(n),
+        net_reqs: net_ref.iter().map(net_request).collect(),
+        launch_reqs: launch_ref
+            .iter()
+            .map(|r| match r {
+                Request::Launch { program, args } => (program.clone(), args.clone()),
+                r => panic!("not a launch request: {r}"),
+            })
+            .collect(),
         glob,
         cedar,
         cedar_reqs,
+        floor,
     };
-    println!("size {n}: {ncedar} Cedar policies (the fs subtree rules); fs requests:");
-    for (i, (p, r)) in w.fs_reqs.iter().enumerate() {
-        let reference = mxc_lang::interp::decide(&w.bound, &w.fs_ref_reqs[i]);
-        let mxc = match &w.table {
-            Some((_, engine, _)) => {
-                let d = engine.fs(p.as_bytes(), *r);
-                assert_eq!(
-                    d.effect.as_str(),
-                    reference.effect.as_str(),
-                    "engine and reference disagree on {p}"
-                );
-                d.effect.as_str()
-            }
-            None => "-",
+    let engine = world.table.as_ref().map(|(_, e, _)| e);
+    // Every request: the engine and the reference interpreter give the stated decision.
+    let check = |req: &Request, expect: &str, mxc: Option<&str>| {
+        let reference = mxc_lang::interp::decide(&world.bound, req);
+        assert_eq!(reference.effect.as_str(), expect, "reference on `{req}`");
+        if let Some(mxc) = mxc {
+            assert_eq!(mxc, expect, "engine on `{req}`");
+        }
+    };
+    println!(
+        "{m}/{n}: {ncedar} Cedar policies (the literal fs rules); floor automaton {} states; fs requests:",
+        world.floor.states()
+    );
+    let (mut glob_agree, mut cedar_agree) = (0, 0);
+    for (i, (p, r)) in world.fs_reqs.iter().enumerate() {
+        let probe = &w.fs[i];
+        let mxc = engine.map(|e| e.fs(p.as_bytes(), *r).effect.as_str());
+        check(&world.fs_ref_reqs[i], probe.expect, mxc);
+        let g = world.glob.decide(p, right_bit(*r));
+        let (creq, cent) = &world.cedar_reqs[i];
+        let c = match Authorizer::new()
+            .is_authorized(creq, &world.cedar, cent)
+            .decision()
+        {
+            cedar_policy::Decision::Allow => Eff::Allow,
+            cedar_policy::Decision::Deny => Eff::Deny,
         };
-        let (creq, cent) = &w.cedar_reqs[i];
-        let cedar = Authorizer::new().is_authorized(creq, &w.cedar, cent);
+        glob_agree += usize::from(g.as_str() == probe.expect);
+        cedar_agree += usize::from(c.as_str() == probe.expect);
         println!(
-            "  {} {p} ({} B): mxc {mxc}, reference {}, globset {:?}, cedar {:?}",
+            "  {} {p} ({} B, {}): mxc {}, globset {}, cedar {}",
             r.as_str(),
             p.len(),
-            reference.effect.as_str(),
-            w.glob.decide(p, fs_right_bit(*r)),
-            cedar.decision()
+            probe.what,
+            mxc.unwrap_or("-"),
+            g.as_str(),
+            c.as_str()
         );
     }
-    w
+    println!(
+        "{m}/{n}: of {} fs requests, globset decides {glob_agree} and Cedar {cedar_agree} as MXC does",
+        w.fs.len()
+    );
+    for (i, req) in net_ref.iter().enumerate() {
+        let mxc = engine.map(|e| e.net(&world.net_reqs[i]).effect.as_str());
+        check(req, w.net[i].expect, mxc);
+    }
+    for (i, req) in launch_ref.iter().enumerate() {
+        let (prog, args) = &world.launch_reqs[i];
+        let mxc = engine.map(|e| e.launch(prog.as_bytes(), args).effect.as_str());
+        check(req, w.launch[i].expect, mxc);
+    }
+    world
 }
 
 // ---------------------------------------------------------------------------------------
@@ -685,11 +634,11 @@ fn cycle<'a, T>(items: &'a [T]) -> impl FnMut() -> &'a T + 'a {
     }
 }
 
-fn bench_size(c: &mut Criterion, w: &World) {
-    let n = w.n;
+fn bench_world(c: &mut Criterion, w: &World) {
+    let (m, n) = (w.mix.name(), w.n);
     let engine = w.table.as_ref().map(|(_, e, _)| e);
     {
-        let mut g = c.benchmark_group("fs");
+        let mut g = c.benchmark_group(format!("fs/{m}"));
         if let Some(engine) = engine {
             g.bench_function(BenchmarkId::new("mxc", n), |b| {
                 let mut next = cycle(&w.fs_reqs);
@@ -699,9 +648,20 @@ fn bench_size(c: &mut Criterion, w: &World) {
                 })
             });
         }
-        g.bench_function(BenchmarkId::new("reference", n), |b| {
-            let mut next = cycle(&w.fs_ref_reqs);
-            b.iter(|| mxc_lang::interp::decide(&w.bound, black_box(next())))
+        g.bench_function(BenchmarkId::new("dfa-floor", n), |b| {
+            let mut next = cycle(&w.fs_reqs);
+            b.iter(|| w.floor.walk(black_box(next().0.as_bytes())))
+        });
+        g.bench_function(BenchmarkId::new("hash", n), |b| {
+            let mut next = cycle(&w.fs_reqs);
+            b.iter(|| hash_path(black_box(next().0.as_bytes())))
+        });
+        g.bench_function(BenchmarkId::new("globset", n), |b| {
+            let mut next = cycle(&w.fs_reqs);
+            b.iter(|| {
+                let (p, r) = next();
+                w.glob.decide(black_box(p), right_bit(*r))
+            })
         });
         g.bench_function(BenchmarkId::new("cedar", n), |b| {
             let auth = Authorizer::new();
@@ -711,12 +671,9 @@ fn bench_size(c: &mut Criterion, w: &World) {
                 auth.is_authorized(black_box(req), &w.cedar, ent).decision()
             })
         });
-        g.bench_function(BenchmarkId::new("globset", n), |b| {
-            let mut next = cycle(&w.fs_reqs);
-            b.iter(|| {
-                let (p, r) = next();
-                w.glob.decide(black_box(p), fs_right_bit(*r))
-            })
+        g.bench_function(BenchmarkId::new("reference", n), |b| {
+            let mut next = cycle(&w.fs_ref_reqs);
+            b.iter(|| mxc_lang::interp::decide(&w.bound, black_box(next())))
         });
         g.finish();
     }
@@ -724,24 +681,15 @@ fn bench_size(c: &mut Criterion, w: &World) {
         return;
     };
     {
-        let mut g = c.benchmark_group("net");
+        let mut g = c.benchmark_group(format!("net/{m}"));
         g.bench_function(BenchmarkId::new("mxc", n), |b| {
             let mut next = cycle(&w.net_reqs);
-            b.iter(|| {
-                let (host, port) = next();
-                engine.net(black_box(&NetRequest {
-                    right: NetRight::Connect,
-                    proto: Proto::Tcp,
-                    host: *host,
-                    port: *port,
-                    program: None,
-                }))
-            })
+            b.iter(|| engine.net(black_box(next())))
         });
         g.finish();
     }
     {
-        let mut g = c.benchmark_group("launch");
+        let mut g = c.benchmark_group(format!("launch/{m}"));
         g.bench_function(BenchmarkId::new("mxc", n), |b| {
             let mut next = cycle(&w.launch_reqs);
             b.iter(|| {
@@ -752,14 +700,14 @@ fn bench_size(c: &mut Criterion, w: &World) {
         g.finish();
     }
     {
-        let mut g = c.benchmark_group("load");
+        let mut g = c.benchmark_group(format!("load/{m}"));
         g.bench_function(BenchmarkId::from_parameter(n), |b| {
             b.iter(|| Engine::from_bytes(black_box(bytes)).expect("load"))
         });
         g.finish();
     }
     if *compile_time < CRITERION_COMPILE_MAX {
-        let mut g = c.benchmark_group("compile");
+        let mut g = c.benchmark_group(format!("compile/{m}"));
         g.sample_size(10);
         g.bench_function(BenchmarkId::from_parameter(n), |b| {
             b.iter(|| compile_source(black_box(&w.source)))
@@ -767,7 +715,7 @@ fn bench_size(c: &mut Criterion, w: &World) {
         g.finish();
     } else {
         println!(
-            "compile/{n}: not under criterion (one compile took {:.1} s, see above)",
+            "compile/{m}/{n}: not under criterion (one compile took {:.1} s, see above)",
             compile_time.as_secs_f64()
         );
     }
@@ -778,21 +726,41 @@ fn main() {
         std::env::var("MXC_BENCH_CHILD_N"),
         std::env::var("MXC_BENCH_CHILD_OUT"),
     ) {
-        child(n.parse().expect("MXC_BENCH_CHILD_N"), &out);
+        // The mix defaults to `bench` (`examples/walk.rs` reads that table).
+        let mix = std::env::var("MXC_BENCH_CHILD_MIX").unwrap_or_else(|_| "bench".into());
+        let mix = SpeedMix::from_name(&mix).expect("MXC_BENCH_CHILD_MIX");
+        child(mix, n.parse().expect("MXC_BENCH_CHILD_N"), &out);
         return;
     }
     // `cargo bench` passes `--bench`; `cargo test --benches` does not, and then each
     // benchmark runs once: keep that quick.
     let bench_mode = std::env::args().any(|a| a == "--bench");
-    let sizes = env_list("MXC_BENCH_SIZES").unwrap_or_else(|| {
+    let sizes = env_numbers("MXC_BENCH_SIZES").unwrap_or_else(|| {
         if bench_mode {
-            SIZES.to_vec()
+            vec![1_000, 10_000]
         } else {
-            SIZES[..2].to_vec()
+            vec![WORKLOAD_MIN_RULES]
         }
     });
+    for &n in &sizes {
+        assert!(
+            n >= WORKLOAD_MIN_RULES,
+            "MXC_BENCH_SIZES: {n} rules, at least {WORKLOAD_MIN_RULES}"
+        );
+    }
+    let mixes: Vec<SpeedMix> = match env_list("MXC_BENCH_MIXES") {
+        Some(names) => names
+            .iter()
+            .map(|s| {
+                SpeedMix::from_name(s).unwrap_or_else(|| {
+                    panic!("MXC_BENCH_MIXES: unknown mix `{s}` (bench, floating, enterprise)")
+                })
+            })
+            .collect(),
+        None => SpeedMix::ALL.to_vec(),
+    };
     let timeout = Duration::from_secs(
-        env_list("MXC_BENCH_COMPILE_TIMEOUT")
+        env_numbers("MXC_BENCH_COMPILE_TIMEOUT")
             .and_then(|v| v.first().copied())
             .unwrap_or(600) as u64,
     );
@@ -802,8 +770,10 @@ fn main() {
         .measurement_time(Duration::from_secs(2))
         .configure_from_args();
     for n in sizes {
-        let w = build(n, timeout);
-        bench_size(&mut c, &w);
+        for &mix in &mixes {
+            let w = build(mix, n, timeout);
+            bench_world(&mut c, &w);
+        }
     }
     c.final_summary();
 }
