@@ -44,6 +44,14 @@ fn copilot(agent: &str) {
     };
     let packages = bin.parent().unwrap().parent().unwrap().to_path_buf();
     let s = Scenario::new(agent);
+    // Copilot unpacks its code into ~/.cache/copilot/pkg, read-only inside the
+    // sandbox (the profile's comment): unpack it first, as a user does once.
+    let o = std::process::Command::new(&bin)
+        .arg("--version")
+        .env("HOME", &s.home)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
     let model = Model::start(
         &s.dir,
         "bash",
