@@ -211,7 +211,8 @@ fn example_codex_workspace_write_runs() {
 /// `examples/first-policy.mxc`: a real git and Python session in `~/proj`: the work is
 /// done and committed, the rest of home is readable but not writable, keys and `.env`
 /// are not readable, hooks cannot be planted, and no form of push gets through (plain,
-/// through an alias in the environment, to a repository on this machine).
+/// through an alias in the environment) to a repository on this machine the agent may
+/// write.
 #[test]
 fn example_first_policy_runs_a_git_and_python_session() {
     let d = scratch("ex", "first");
@@ -226,7 +227,9 @@ fn example_first_policy_runs_a_git_and_python_session() {
     std::fs::write(proj.join(".gitignore"), ".env\n").unwrap();
     git_repo(&proj);
     std::fs::write(proj.join(".env"), "TOKEN=ENV-SECRET\n").unwrap();
-    let bare = d.join("bare.git");
+    // A repository the agent may write (it is in ~/proj): only `git-no-push` keeps a
+    // push out of it.
+    let bare = proj.join("backup.git");
     git(&d, &["init", "-q", "--bare", bare.to_str().unwrap()]);
     let script = format!(
         "cd {proj}; sed -i 's/a - b/a + b/' app.py; \
