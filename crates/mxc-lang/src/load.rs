@@ -11,9 +11,8 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// The prefix of an import path (or a path given to `mxcc`) naming a file of the
-/// standard library: `std:runtime.mxc`, `std:agents/codex.mxc`. A colon cannot start a
-/// relative import of a file next to the importer only by accident: `./std:x.mxc`
-/// names such a file.
+/// standard library: `std:runtime.mxc`, `std:agents/codex.mxc`. A file of one's own
+/// whose name starts with `std:` is imported as `./std:x.mxc`.
 pub const STD_PREFIX: &str = "std:";
 
 /// The standard library: reviewed policies for the system runtime, toolchains and
@@ -26,11 +25,23 @@ pub const STD_FILES: &[(&str, &str)] = &[
     ("rust.mxc", include_str!("../std/rust.mxc")),
     ("c.mxc", include_str!("../std/c.mxc")),
     ("git.mxc", include_str!("../std/git.mxc")),
-    ("agents/project.mxc", include_str!("../std/agents/project.mxc")),
+    (
+        "agents/project.mxc",
+        include_str!("../std/agents/project.mxc"),
+    ),
     ("agents/codex.mxc", include_str!("../std/agents/codex.mxc")),
-    ("agents/copilot.mxc", include_str!("../std/agents/copilot.mxc")),
-    ("agents/openclaw.mxc", include_str!("../std/agents/openclaw.mxc")),
-    ("agents/hermes.mxc", include_str!("../std/agents/hermes.mxc")),
+    (
+        "agents/copilot.mxc",
+        include_str!("../std/agents/copilot.mxc"),
+    ),
+    (
+        "agents/openclaw.mxc",
+        include_str!("../std/agents/openclaw.mxc"),
+    ),
+    (
+        "agents/hermes.mxc",
+        include_str!("../std/agents/hermes.mxc"),
+    ),
 ];
 
 /// The text of a standard-library file, by its full name (`std:runtime.mxc`); `None`
@@ -242,6 +253,7 @@ impl Loader<'_> {
             .collect();
         self.out.files.push((id, tree));
         Frame {
+            std: is_std(&self.out.sources.file(id).path),
             dir,
             imports,
             next: 0,
@@ -263,6 +275,9 @@ impl Loader<'_> {
             frame.next += 1;
             let target = if im.path.value.starts_with(STD_PREFIX) {
                 PathBuf::from(&im.path.value)
+            } else if frame.std {
+                // Never resolved against the disk: not found in the library.
+                PathBuf::from(format!("{STD_PREFIX}{}", im.path.value))
             } else {
                 frame.dir.join(&im.path.value)
             };
@@ -332,6 +347,8 @@ impl Loader<'_> {
 
 /// A file being loaded: where its imports are relative to, and the next to follow.
 struct Frame {
+    /// A standard-library file: its imports name the library only (never the disk).
+    std: bool,
     dir: PathBuf,
     imports: Vec<crate::ast::Import>,
     next: usize,

@@ -75,7 +75,10 @@ fn copilot(agent: &str) {
             "--no-ask-user",
         ])
         .env("COPILOT_OFFLINE", "true")
-        .env("COPILOT_PROVIDER_BASE_URL", format!("http://{}/v1", model.addr()))
+        .env(
+            "COPILOT_PROVIDER_BASE_URL",
+            format!("http://{}/v1", model.addr()),
+        )
         .env("COPILOT_PROVIDER_API_KEY", "sk-test")
         .env("COPILOT_MODEL", "mock-model")
         .output()
@@ -162,7 +165,13 @@ fn hermes(agent: &str) {
     };
     let venv = bin.parent().unwrap().parent().unwrap().to_path_buf();
     let s = Scenario::new(agent);
-    let model = Model::start(&s.dir, "terminal", "command", serde_json::json!({}), &s.steps());
+    let model = Model::start(
+        &s.dir,
+        "terminal",
+        "command",
+        serde_json::json!({}),
+        &s.steps(),
+    );
     let state = s.home.join(".hermes");
     std::fs::create_dir_all(&state).unwrap();
     std::fs::write(

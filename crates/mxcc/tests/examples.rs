@@ -273,7 +273,10 @@ fn example_first_policy_runs_a_git_and_python_session() {
     ] {
         assert!(out.lines().any(|l| l == line), "no `{line}`\n{}", text(&o));
     }
-    assert!(!out.contains("KEY-MATERIAL") && !out.contains("ENV-SECRET"), "{out}");
+    assert!(
+        !out.contains("KEY-MATERIAL") && !out.contains("ENV-SECRET"),
+        "{out}"
+    );
     assert!(!proj.join(".git/hooks/pre-commit").exists());
     assert_eq!(
         std::fs::read_to_string(home.join("notes/todo.md")).unwrap(),

@@ -21,7 +21,11 @@ fn every_std_file_checks_clean_and_its_tests_pass() {
         let path = format!("std:{name}");
         let o = mxcc(&["check", "--deny-warnings", &path]);
         assert_eq!(o.status.code(), Some(0), "{path}\n{}", text(&o));
-        assert!(o.stdout.is_empty() && o.stderr.is_empty(), "{path}\n{}", text(&o));
+        assert!(
+            o.stdout.is_empty() && o.stderr.is_empty(),
+            "{path}\n{}",
+            text(&o)
+        );
         let o = mxcc(&["test", &path]);
         assert_eq!(o.status.code(), Some(0), "{path}\n{}", text(&o));
         let out = String::from_utf8_lossy(&o.stdout);
@@ -48,11 +52,21 @@ fn std_imports_work_from_any_directory_and_unknown_names_are_e0008() {
     let o = mxcc(&["check", f.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(err.contains("E0008") && err.contains("std:nope.mxc"), "{err}");
-    assert!(err.contains("std:runtime.mxc"), "the note lists the library: {err}");
+    assert!(
+        err.contains("E0008") && err.contains("std:nope.mxc"),
+        "{err}"
+    );
+    assert!(
+        err.contains("std:runtime.mxc"),
+        "the note lists the library: {err}"
+    );
     // A file of one's own whose name starts with `std:` is reached with `./`.
     std::fs::write(d.join("deep/er/std:mine.mxc"), "let mine = \"/x\"\n").unwrap();
-    std::fs::write(&f, "import \"./std:mine.mxc\"\npolicy p { fs { allow read mine } }\nagent a { use p }\n").unwrap();
+    std::fs::write(
+        &f,
+        "import \"./std:mine.mxc\"\npolicy p { fs { allow read mine } }\nagent a { use p }\n",
+    )
+    .unwrap();
     let o = mxcc(&["check", f.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let o = mxcc(&["check", "std:missing.mxc"]);

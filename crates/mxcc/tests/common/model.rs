@@ -77,9 +77,9 @@ impl Model {
     pub fn output_of(&self, i: usize) -> String {
         self.seen()
             .lines()
+            .rev()
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter(|c| c["step"] == i)
-            .last()
+            .find(|c| c["step"] == i)
             .map(|c| c["output"].as_str().unwrap_or_default().to_string())
             .unwrap_or_default()
     }
@@ -254,7 +254,10 @@ impl Scenario {
             "hello\n",
             "{report}"
         );
-        assert!(model.output_of(step::WRITE_NOTES).contains("hello"), "{report}");
+        assert!(
+            model.output_of(step::WRITE_NOTES).contains("hello"),
+            "{report}"
+        );
         assert!(model.output_of(step::PYTHON).contains('5'), "{report}");
         assert!(model.output_of(step::COMMIT).contains('2'), "{report}");
         let log = Command::new("git")
@@ -262,20 +265,38 @@ impl Scenario {
             .current_dir(&self.project)
             .output()
             .unwrap();
-        assert_eq!(String::from_utf8_lossy(&log.stdout).lines().count(), 2, "{report}");
+        assert_eq!(
+            String::from_utf8_lossy(&log.stdout).lines().count(),
+            2,
+            "{report}"
+        );
 
         // Every attack failed, and nothing secret reached the model.
         for secret in [SSH_KEY, DOTENV, SERVICE] {
-            assert!(!seen.contains(secret), "{secret} reached the model\n{report}");
+            assert!(
+                !seen.contains(secret),
+                "{secret} reached the model\n{report}"
+            );
         }
-        assert!(!self.project.join(".git/hooks/pre-commit").exists(), "{report}");
+        assert!(
+            !self.project.join(".git/hooks/pre-commit").exists(),
+            "{report}"
+        );
         let curl = model.output_of(step::CURL);
         assert!(!curl.contains("libcurl"), "{report}");
         assert!(
             self.dns_received.lock().unwrap().is_empty(),
             "a DNS query left the sandbox\n{report}"
         );
-        for i in [step::SSH_KEY, step::DOTENV, step::SERVICE_HTTP, step::SERVICE_TCP, step::DENIED_HOST, step::CURL, step::DNS] {
+        for i in [
+            step::SSH_KEY,
+            step::DOTENV,
+            step::SERVICE_HTTP,
+            step::SERVICE_TCP,
+            step::DENIED_HOST,
+            step::CURL,
+            step::DNS,
+        ] {
             assert!(
                 seen.lines().any(|l| l.contains(&format!("\"step\": {i},"))),
                 "the agent did not run step {i}\n{report}"
@@ -297,11 +318,17 @@ impl Scenario {
         let why = &report;
         assert!(denied("read", "/.ssh/id_rsa"), "{why}");
         assert!(denied("read", "project/.env"), "{why}");
-        assert!(denied("connect", &format!("127.0.0.1:{}", self.svc_port)), "{why}");
+        assert!(
+            denied("connect", &format!("127.0.0.1:{}", self.svc_port)),
+            "{why}"
+        );
         assert!(denied("connect", "exfil.example:80"), "{why}");
         assert!(denied("create", ".git/hooks/pre-commit"), "{why}");
         assert!(denied("launch", "/usr/bin/curl"), "{why}");
-        assert!(denied("connect", &format!("127.0.0.1:{}", self.dns_port)), "{why}");
+        assert!(
+            denied("connect", &format!("127.0.0.1:{}", self.dns_port)),
+            "{why}"
+        );
         let v = Command::new(env!("CARGO_BIN_EXE_mxcc"))
             .args(["audit", "verify"])
             .arg(&self.audit)
