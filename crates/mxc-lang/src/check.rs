@@ -226,6 +226,10 @@ pub fn check(parsed: &Parsed) -> (Model, Diagnostics) {
             }
         }
     }
+    // The standard library's lets, params and policies are there to be picked from:
+    // an importer that uses some of them is not told about the rest.
+    let in_std = |span: Span| crate::load::is_std(&parsed.sources.file(span.file).path);
+    unused.retain(|u| !in_std(u.0));
     unused.sort_by_key(|u| (u.0.file, u.0.start));
     for (span, n, kind) in unused {
         c.diags.push(
@@ -247,7 +251,7 @@ pub fn check(parsed: &Parsed) -> (Model, Diagnostics) {
         .flat_map(|a| a.uses.iter().map(|u| u.0.as_str()))
         .collect();
     for p in &model.policies {
-        if !used.contains(p.name.as_str()) {
+        if !used.contains(p.name.as_str()) && !in_std(p.span) {
             c.diags.push(
                 Diagnostic::new(
                     Code::W0003,

@@ -1,5 +1,7 @@
 //! Reading files and following imports (SPEC §3): relative to the importing file,
-//! each file read once, cycles reported (E0008).
+//! each file read once, cycles reported (E0008). An import path that starts with
+//! [`STD_PREFIX`] (`import "std:runtime.mxc"`) names a file of the standard library
+//! shipped inside `mxcc` ([`STD_FILES`]), never a file on disk.
 
 use crate::ast::{File, Item};
 use crate::diag::{Code, Diagnostic, Diagnostics, Dropped, MAX_ERRORS_PER_FILE};
@@ -7,6 +9,73 @@ use crate::parser;
 use crate::source::{FileId, SourceMap};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+
+/// The prefix of an import path (or a path given to `mxcc`) naming a file of the
+/// standard library: `std:runtime.mxc`, `std:agents/codex.mxc`. A file of one's own
+/// whose name starts with `std:` is imported as `./std:x.mxc`.
+pub const STD_PREFIX: &str = "std:";
+
+/// The standard library: reviewed policies for the system runtime, toolchains and
+/// agents, embedded in the binary. Names as imported (after [`STD_PREFIX`]).
+pub const STD_FILES: &[(&str, &str)] = &[
+    ("baseline.mxc", include_str!("../std/baseline.mxc")),
+    ("runtime.mxc", include_str!("../std/runtime.mxc")),
+    ("python.mxc", include_str!("../std/python.mxc")),
+    ("node.mxc", include_str!("../std/node.mxc")),
+    ("rust.mxc", include_str!("../std/rust.mxc")),
+    ("c.mxc", include_str!("../std/c.mxc")),
+    ("git.mxc", include_str!("../std/git.mxc")),
+    (
+        "agents/project.mxc",
+        include_str!("../std/agents/project.mxc"),
+    ),
+    ("agents/codex.mxc", include_str!("../std/agents/codex.mxc")),
+    (
+        "agents/copilot.mxc",
+        include_str!("../std/agents/copilot.mxc"),
+    ),
+    (
+        "agents/openclaw.mxc",
+        include_str!("../std/agents/openclaw.mxc"),
+    ),
+    (
+        "agents/hermes.mxc",
+        include_str!("../std/agents/hermes.mxc"),
+    ),
+];
+
+/// The text of a standard-library file, by its full name (`std:runtime.mxc`); `None`
+/// for a path without the prefix or a name the library does not have.
+pub fn std_file(path: &Path) -> Option<&'static str> {
+    let name = path.to_str()?.strip_prefix(STD_PREFIX)?;
+    STD_FILES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}
+
+/// Whether a path names the standard library (starts with [`STD_PREFIX`]).
+pub fn is_std(path: &Path) -> bool {
+    path.to_str().is_some_and(|p| p.starts_with(STD_PREFIX))
+}
+
+/// Reads a path given to `mxcc` or imported: a standard-library file from the binary,
+/// anything else with `read`.
+fn read_any(
+    path: &Path,
+    read: &mut dyn FnMut(&Path) -> std::io::Result<Vec<u8>>,
+) -> std::io::Result<Vec<u8>> {
+    if is_std(path) {
+        return match std_file(path) {
+            Some(text) => Ok(text.as_bytes().to_vec()),
+            None => Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no such file in the standard library",
+            )),
+        };
+    }
+    read(path)
+}
 
 /// A top-level file that could not be read (an I/O error, not a diagnostic).
 #[derive(Debug)]
@@ -117,6 +186,9 @@ struct Loader<'r> {
 }
 
 fn key(p: &Path) -> PathBuf {
+    if is_std(p) {
+        return p.to_path_buf();
+    }
     std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
@@ -181,6 +253,7 @@ impl Loader<'_> {
             .collect();
         self.out.files.push((id, tree));
         Frame {
+            std: is_std(&self.out.sources.file(id).path),
             dir,
             imports,
             next: 0,
@@ -200,7 +273,14 @@ impl Loader<'_> {
                 continue;
             };
             frame.next += 1;
-            let target = frame.dir.join(&im.path.value);
+            let target = if im.path.value.starts_with(STD_PREFIX) {
+                PathBuf::from(&im.path.value)
+            } else if frame.std {
+                // Never resolved against the disk: not found in the library.
+                PathBuf::from(format!("{STD_PREFIX}{}", im.path.value))
+            } else {
+                frame.dir.join(&im.path.value)
+            };
             let k = key(&target);
             if let Some(&pos) = self.on_stack.get(&k) {
                 let chain: Vec<String> = self.stack[pos..]
@@ -222,7 +302,7 @@ impl Loader<'_> {
             if self.loaded.contains(&k) {
                 continue; // importing a file twice is harmless
             }
-            match (self.read)(&target) {
+            match read_any(&target, self.read) {
                 Ok(bytes) => {
                     let nid = self.add_text(target, bytes);
                     let next = self.open(nid);
@@ -230,7 +310,19 @@ impl Loader<'_> {
                 }
                 Err(e) => {
                     let label = format!("cannot read `{}`: {}", target.display(), describe(&e));
-                    let d = if e.kind() == std::io::ErrorKind::NotFound {
+                    let d = if is_std(&target) {
+                        let names: Vec<String> = STD_FILES
+                            .iter()
+                            .map(|(n, _)| format!("{STD_PREFIX}{n}"))
+                            .collect();
+                        Diagnostic::new(
+                            Code::E0008,
+                            im.path.span,
+                            format!("import `{}` not found", im.path.value),
+                        )
+                        .with_label("no such file in the standard library")
+                        .note(format!("the standard library has {}", names.join(", ")))
+                    } else if e.kind() == std::io::ErrorKind::NotFound {
                         Diagnostic::new(
                             Code::E0008,
                             im.path.span,
@@ -255,6 +347,8 @@ impl Loader<'_> {
 
 /// A file being loaded: where its imports are relative to, and the next to follow.
 struct Frame {
+    /// A standard-library file: its imports name the library only (never the disk).
+    std: bool,
     dir: PathBuf,
     imports: Vec<crate::ast::Import>,
     next: usize,
@@ -265,7 +359,7 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Parsed, IoError> {
     let mut read = read_source;
     let mut roots = Vec::new();
     for p in paths {
-        match read(p) {
+        match read_any(p, &mut read) {
             Ok(b) => roots.push((p.clone(), b)),
             Err(error) => {
                 return Err(IoError {

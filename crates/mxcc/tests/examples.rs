@@ -207,3 +207,92 @@ fn example_codex_workspace_write_runs() {
     assert!(out.contains("git dir: refused"), "{out}");
     assert!(out.contains("network: refused"), "{out}");
 }
+
+/// `examples/first-policy.mxc`: a real git and Python session in `~/proj`: the work is
+/// done and committed, the rest of home is readable but not writable, keys and `.env`
+/// are not readable, hooks cannot be planted, and no form of push gets through (plain,
+/// through an alias in the environment) to a repository on this machine the agent may
+/// write.
+#[test]
+fn example_first_policy_runs_a_git_and_python_session() {
+    let d = scratch("ex", "first");
+    let home = d.join("home");
+    let proj = home.join("proj");
+    std::fs::create_dir_all(home.join(".ssh")).unwrap();
+    std::fs::create_dir_all(home.join("notes")).unwrap();
+    std::fs::create_dir_all(&proj).unwrap();
+    std::fs::write(home.join(".ssh/id_ed25519"), "KEY-MATERIAL").unwrap();
+    std::fs::write(home.join("notes/todo.md"), "- ship it\n").unwrap();
+    std::fs::write(proj.join("app.py"), "def add(a, b):\n    return a - b\n").unwrap();
+    std::fs::write(proj.join(".gitignore"), ".env\n").unwrap();
+    git_repo(&proj);
+    std::fs::write(proj.join(".env"), "TOKEN=ENV-SECRET\n").unwrap();
+    // A repository the agent may write (it is in ~/proj): only `git-no-push` keeps a
+    // push out of it.
+    let bare = proj.join("backup.git");
+    git(&d, &["init", "-q", "--bare", bare.to_str().unwrap()]);
+    let script = format!(
+        "cd {proj}; sed -i 's/a - b/a + b/' app.py; \
+         python3 -c 'import app; assert app.add(2, 3) == 5; print(\"tests: pass\")'; \
+         git add app.py && git -c user.email=a@b -c user.name=a commit -qm fix && echo 'commit: done'; \
+         head -1 {home}/notes/todo.md; \
+         (echo x >> {home}/notes/todo.md) 2>/dev/null || echo 'home write: refused'; \
+         cat {home}/.ssh/id_ed25519 2>/dev/null || echo 'key: refused'; \
+         cat .env 2>/dev/null || echo 'env: refused'; \
+         (echo evil > .git/hooks/pre-commit) 2>/dev/null || echo 'hook: refused'; \
+         git push -q {bare} HEAD:main 2>/dev/null || echo 'push: refused'; \
+         GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=alias.up GIT_CONFIG_VALUE_0=push \
+           git up -q {bare} HEAD:main 2>/dev/null || echo 'aliased push: refused'",
+        proj = proj.display(),
+        home = home.display(),
+        bare = bare.display()
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .arg("run")
+        .arg(root().join("examples/first-policy.mxc"))
+        .args(["--agent", "first", "--ask", "deny", "--param"])
+        .arg(format!("home={}", home.display()))
+        .args(["--", "/usr/bin/bash", "-c", &script])
+        .env("HOME", &home)
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .current_dir(&proj)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    for line in [
+        "tests: pass",
+        "commit: done",
+        "- ship it",
+        "home write: refused",
+        "key: refused",
+        "env: refused",
+        "hook: refused",
+        "push: refused",
+        "aliased push: refused",
+    ] {
+        assert!(out.lines().any(|l| l == line), "no `{line}`\n{}", text(&o));
+    }
+    assert!(
+        !out.contains("KEY-MATERIAL") && !out.contains("ENV-SECRET"),
+        "{out}"
+    );
+    assert!(!proj.join(".git/hooks/pre-commit").exists());
+    assert_eq!(
+        std::fs::read_to_string(home.join("notes/todo.md")).unwrap(),
+        "- ship it\n"
+    );
+    let log = Command::new("git")
+        .args(["log", "--oneline"])
+        .current_dir(&proj)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&log.stdout).lines().count(), 2);
+    // Nothing reached the bare repository.
+    let refs = Command::new("git")
+        .args(["for-each-ref"])
+        .current_dir(&bare)
+        .output()
+        .unwrap();
+    assert!(refs.stdout.is_empty(), "{}", text(&refs));
+}

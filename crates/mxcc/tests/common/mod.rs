@@ -1,6 +1,8 @@
 //! Helpers shared by the `mxcc run` integration tests (`run.rs`, `container.rs`,
-//! `examples.rs`, `codex.rs`). Each test binary uses a part of them.
+//! `examples.rs`, `codex.rs`, `agents.rs`). Each test binary uses a part of them.
 #![allow(dead_code)]
+
+pub mod model;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
