@@ -52,7 +52,7 @@ use cedar_policy::{
 };
 use criterion::{BenchmarkId, Criterion};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
-use mxc_eval::{Engine, FsRight, Host, NetRequest, NetRight, Proto};
+use mxc_eval::{Engine, FsRight, Host, NetRequest, Proto};
 use mxc_lang::bind::Bound;
 use mxc_lang::mixes::{workload, GenRule, SpeedMix, Workload, WORKLOAD_MIN_RULES};
 use mxc_lang::pattern::NetProto;
@@ -487,11 +487,7 @@ fn net_request(r: &Request) -> NetRequest<'static> {
         panic!("not a net request: {r}")
     };
     NetRequest {
-        right: if *right == mxc_lang::model::CONNECT {
-            NetRight::Connect
-        } else {
-            NetRight::Bind
-        },
+        right: *right,
         proto: match proto {
             NetProto::Tcp => Proto::Tcp,
             NetProto::Udp => Proto::Udp,
@@ -536,7 +532,7 @@ fn build(mix: SpeedMix, n: usize, timeout: Duration) -> World {
     let fs_reqs: Vec<(String, FsRight)> = fs_ref_reqs
         .iter()
         .map(|r| match r {
-            Request::Fs { right, path } => (path.clone(), right_of(*right)),
+            Request::Fs { right, path } => (path.clone(), *right),
             r => panic!("not an fs request: {r}"),
         })
         .collect();

@@ -1548,10 +1548,7 @@ impl<'a> Scalable<'a> {
                 Some(d) if d == ri => return Cover::Decides,
                 Some(d) if d < rules.len() && beats(rules, d, ri) => {
                     by.push(d);
-                    let req = Request::Fs {
-                        right: right_bit(right),
-                        path: x,
-                    };
+                    let req = Request::Fs { right, path: x };
                     if crate::interp::rule_matches(&rules[ri], &req, false) {
                         self.witness.entry(ri).or_insert((d, req));
                     }
@@ -1575,10 +1572,7 @@ impl<'a> Scalable<'a> {
                 Some(d) if d < rules.len() && beats(rules, d, ri) && !by.contains(&d) => {
                     by.push(d);
                     if let Ok(path) = String::from_utf8(x) {
-                        let req = Request::Fs {
-                            right: right_bit(right),
-                            path,
-                        };
+                        let req = Request::Fs { right, path };
                         self.witness.entry(ri).or_insert((d, req));
                     }
                 }

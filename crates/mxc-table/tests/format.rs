@@ -129,12 +129,14 @@ fn older_versions_are_refused_with_a_clear_error() {
 fn bad_plan_bytes_are_malformed() {
     let t = table();
     let bytes = t.to_bytes();
-    // The plan is the last section: its fs grant's rights byte follows the count (4)
-    // and the path's string id (4).
+    // The plan is the section before the last (the per-component fs section, one 0 byte
+    // for a table without it): its fs grant's rights byte follows the count (4) and
+    // the path's string id (4).
     // fs: count, path id, rights, flags; fs_exact; exec: count, path id, rights,
     // flags; connect tag (none); bind tag (some) and its count.
     let plan_len = 4 + 4 + 1 + 1 + 1 + 4 + 4 + 1 + 1 + 1 + 1 + 4;
-    let start = bytes.len() - plan_len;
+    assert_eq!(bytes.last(), Some(&0), "no per-component section");
+    let start = bytes.len() - 1 - plan_len;
     for (offset, value) in [(8usize, 0x10u8), (9, 4)] {
         let mut b = bytes.clone();
         b[start + offset] = value;
