@@ -127,10 +127,7 @@ fn error_messages() {
     );
     assert!(msg(&v).starts_with("table format version 7, but this engine reads version 4"));
     // The version is read before anything else can go wrong.
-    assert_eq!(
-        msg(&v[..12]),
-        "table format version 7, this engine reads version 4"
-    );
+    assert!(msg(&v[..12]).starts_with("table format version 7, but this engine reads version 4"));
 
     let mut v = bytes.clone();
     let last = v.len() - 1;
@@ -208,7 +205,7 @@ fn resealed_corruption_is_still_caught_or_harmless() {
     let msg = |b: Vec<u8>| Engine::from_bytes(&b).unwrap_err().to_string();
     assert_eq!(
         msg(reseal(bytes.clone(), |p| p[0] = 8)),
-        "malformed section `section directory`: 8 sections, expected 11"
+        "malformed section `section directory`: 8 sections, expected 12"
     );
     assert_eq!(
         msg(reseal(bytes.clone(), |p| p[4] = 2)),

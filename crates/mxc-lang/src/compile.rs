@@ -112,6 +112,12 @@ pub(crate) fn compile_sections(b: &Bound, backwards: bool) -> Result<Sections, D
     compile_sections_with(b, backwards, backwards && !b.windows)
 }
 
+/// [`compile_sections`] with the fs patterns always in the byte automata (never per
+/// component): what the lints' scalable analysis walks.
+pub(crate) fn compile_sections_bytes(b: &Bound, backwards: bool) -> Result<Sections, Diagnostics> {
+    compile_sections_with(b, backwards, false)
+}
+
 fn compile_sections_with(
     b: &Bound,
     backwards: bool,

@@ -333,7 +333,9 @@ fn analyse(b: &Bound, mode: Mode, work: &mut Work, ready: &mut dyn FnMut()) -> O
             return None;
         }
     }
-    let sections = crate::compile::compile_sections(b, true).ok()?;
+    // The byte automata (fs read forwards, `fs_anywhere` backwards), not the engine's
+    // per-component ones: the refinement walks bytes.
+    let sections = crate::compile::compile_sections_bytes(b, true).ok()?;
     ready();
     work.scalable_agents += 1;
     Some(analyse_scalable(b, &sections, work))
