@@ -200,20 +200,29 @@ pub(crate) struct Pair<'a> {
     pub default: crate::Decision,
 }
 
+/// The decision for `right` of a state whose accepting entry is `accept` (`None`: no
+/// such state; `Some(NONE)`: no rule, the agent's `default`). Shared by the byte and
+/// the per-component place questions.
+pub(crate) fn row_decision(
+    accept: Option<u32>,
+    rows: &[FsRow],
+    right: crate::FsRight,
+    default: crate::Decision,
+) -> crate::Decision {
+    match accept {
+        Some(NONE) => default,
+        Some(r) => rows
+            .get(r as usize)
+            .and_then(|row| row.get(right as usize))
+            .copied()
+            .unwrap_or(crate::engine::FAIL_CLOSED),
+        None => crate::engine::FAIL_CLOSED,
+    }
+}
+
 impl Pair<'_> {
     fn decision(&self, a: u32, b: u32, right: crate::FsRight) -> crate::Decision {
-        let one = |d: &dyn Walk, s: u32| -> crate::Decision {
-            match d.accept(s) {
-                Some(NONE) => self.default,
-                Some(r) => self
-                    .rows
-                    .get(r as usize)
-                    .and_then(|row| row.get(right as usize))
-                    .copied()
-                    .unwrap_or(FAIL),
-                None => FAIL,
-            }
-        };
+        let one = |d: &dyn Walk, s: u32| row_decision(d.accept(s), self.rows, right, self.default);
         crate::combine(one(self.fs, a), one(self.any, b))
     }
 
@@ -226,11 +235,6 @@ impl Pair<'_> {
         t: (u32, u32),
         rights: &[crate::FsRight],
     ) -> Option<bool> {
-        let rank = |e: crate::Effect| match e {
-            crate::Effect::Allow => 0u8,
-            crate::Effect::Ask => 1,
-            crate::Effect::Deny => 2,
-        };
         // One byte for each pair of classes.
         let mut reps: Vec<u8> = Vec::new();
         let mut seen = std::collections::HashSet::new();
@@ -248,7 +252,7 @@ impl Pair<'_> {
             if (la, lb, ta, tb) != start {
                 for &r in rights {
                     let (dl, dt) = (self.decision(la, lb, r), self.decision(ta, tb, r));
-                    if rank(dl.effect) > rank(dt.effect) {
+                    if dl.effect > dt.effect {
                         return Some(false);
                     }
                 }
@@ -271,8 +275,3 @@ impl Pair<'_> {
         Some(true)
     }
 }
-
-const FAIL: crate::Decision = crate::Decision {
-    effect: crate::Effect::Deny,
-    rule: None,
-};

@@ -173,7 +173,6 @@ pub(crate) struct Walk {
     globs: crate::engine::Walker,
     rooted: Run,
     anywhere: Run,
-    data: CompFs,
 }
 
 #[inline(always)]
@@ -196,8 +195,9 @@ fn hash(seed: u64, b: &[u8]) -> u64 {
 }
 
 impl Walk {
-    /// Builds the walk layout of a validated section; refuses duplicate literals.
-    pub(crate) fn new(c: CompFs) -> Result<Walk, LoadError> {
+    /// Builds the walk layout of a validated section (which stays in the table: every
+    /// method takes it back as `d`); refuses duplicate literals.
+    pub(crate) fn new(c: &CompFs) -> Result<Walk, LoadError> {
         use std::hash::{BuildHasher, Hasher};
         // A seed per load: which components collide is not known in advance.
         let seed = std::collections::hash_map::RandomState::new()
@@ -240,12 +240,11 @@ impl Walk {
             globs: crate::engine::Walker::new(&c.globs, true),
             rooted: Run::new(&c.rooted, nlits),
             anywhere: Run::new(&c.anywhere, nlits),
-            data: c,
         })
     }
 
     #[inline(always)]
-    fn literal(&self, elem: &[u8]) -> u32 {
+    fn literal(&self, d: &CompFs, elem: &[u8]) -> u32 {
         let h = hash(self.seed, elem);
         let tag = h & 0xFFFF_FFFF;
         let mask = self.lits.len().wrapping_sub(1);
@@ -259,7 +258,7 @@ impl Walk {
             }
             if v >> 32 == tag {
                 let id = (v & 0xFFFF_FFFF) as u32;
-                if self.data.lit(id as usize) == elem {
+                if d.lit(id as usize) == elem {
                     return id;
                 }
             }
@@ -280,10 +279,10 @@ impl Walk {
     /// The class pair of one element (literal or [`NONE`], key class), computing only
     /// what `want` (WANT_LIT | WANT_KEY) asks for.
     #[inline(always)]
-    fn classify(&self, elem: &[u8], want: u32) -> (u32, u32) {
+    fn classify(&self, d: &CompFs, elem: &[u8], want: u32) -> (u32, u32) {
         if want & WANT_LIT != 0 {
-            let lit = self.literal(elem);
-            if let Some(&k) = self.data.lit_key.get(lit as usize) {
+            let lit = self.literal(d, elem);
+            if let Some(&k) = d.lit_key.get(lit as usize) {
                 return (lit, self.nlits.wrapping_add(k));
             }
         }
@@ -296,7 +295,7 @@ impl Walk {
     /// Walks both automata over the path's elements: the rows reached (`Some(NONE)`:
     /// no rule; `None`: broken, fail closed).
     #[inline]
-    pub(crate) fn ends(&self, path: &[u8]) -> (Option<u32>, Option<u32>) {
+    pub(crate) fn ends(&self, d: &CompFs, path: &[u8]) -> (Option<u32>, Option<u32>) {
         let (ra, rb) = (&self.rooted, &self.anywhere);
         let (mut a, mut b) = (ra.start, rb.start);
         for elem in path.split(|&c| c == b'/') {
@@ -306,7 +305,7 @@ impl Walk {
                 break;
             }
             let (lit, keyc) = if want & (WANT_LIT | WANT_KEY) != 0 {
-                self.classify(elem, want)
+                self.classify(d, elem, want)
             } else {
                 (NONE, NONE)
             };
@@ -320,32 +319,14 @@ impl Walk {
         (ra.accept(a), rb.accept(b))
     }
 
-    /// The rooted automaton's state after the elements of `dir` (one trailing `/`
-    /// dropped), from the lists.
-    fn rooted_after(&self, dir: &[u8]) -> u32 {
-        let dir = match dir.strip_suffix(b"/") {
-            Some(d) => d,
-            None => dir,
-        };
-        let d = &self.data;
-        let mut s = d.rooted.start;
+    /// The state of `dfa` (one of `d`'s two) after the elements of `dir` (one trailing
+    /// `/` dropped), from the lists.
+    fn after(&self, d: &CompFs, dfa: &CompDfa, dir: &[u8]) -> u32 {
+        let dir = dir.strip_suffix(b"/").unwrap_or(dir);
+        let mut s = dfa.start;
         for elem in dir.split(|&c| c == b'/') {
-            let (lit, keyc) = self.classify(elem, WANT_LIT | WANT_KEY);
-            s = d.rooted.step(s, lit, keyc);
-        }
-        s
-    }
-
-    fn anywhere_after(&self, dir: &[u8]) -> u32 {
-        let dir = match dir.strip_suffix(b"/") {
-            Some(d) => d,
-            None => dir,
-        };
-        let d = &self.data;
-        let mut s = d.anywhere.start;
-        for elem in dir.split(|&c| c == b'/') {
-            let (lit, keyc) = self.classify(elem, WANT_LIT | WANT_KEY);
-            s = d.anywhere.step(s, lit, keyc);
+            let (lit, keyc) = self.classify(d, elem, WANT_LIT | WANT_KEY);
+            s = dfa.step(s, lit, keyc);
         }
         s
     }
@@ -416,8 +397,7 @@ pub(crate) struct Live {
 }
 
 impl Walk {
-    pub(crate) fn live(&self, rows: &[FsRow]) -> Live {
-        let d = &self.data;
+    pub(crate) fn live(&self, d: &CompFs, rows: &[FsRow]) -> Live {
         let any = live_states(&d.anywhere, rows);
         Live {
             rooted: live_states(&d.rooted, rows),
@@ -426,45 +406,43 @@ impl Walk {
     }
 
     /// Whether some path strictly below `dir` may reach an allowing or asking row.
-    pub(crate) fn ancestor(&self, live: &Live, dir: &[u8]) -> bool {
+    pub(crate) fn ancestor(&self, d: &CompFs, live: &Live, dir: &[u8]) -> bool {
         if live.anywhere_start {
             return true;
         }
-        let s = self.rooted_after(dir);
+        let s = self.after(d, &d.rooted, dir);
         let mut succ = Vec::new();
-        successors(&self.data.rooted, s, &mut succ);
+        successors(&d.rooted, s, &mut succ);
         succ.iter()
             .any(|&t| t != 0 && live.rooted.get(t as usize) == Some(&true))
     }
 
     /// `Engine::fs_not_stricter_below` on the component automata.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn not_stricter_below(
         &self,
+        d: &CompFs,
         link: &[u8],
         target: &[u8],
         rights: &[FsRight],
         rows: &[FsRow],
         default: Decision,
     ) -> Option<bool> {
-        let d = &self.data;
         let (ra, rb) = (&d.rooted, &d.anywhere);
         let start = (
-            self.rooted_after(link),
-            self.anywhere_after(link),
-            self.rooted_after(target),
-            self.anywhere_after(target),
+            self.after(d, ra, link),
+            self.after(d, rb, link),
+            self.after(d, ra, target),
+            self.after(d, rb, target),
         );
         let decision = |a: u32, b: u32, right: FsRight| -> Decision {
-            let one = |dfa: &CompDfa, s: u32| -> Decision {
-                match dfa.accept.get(s as usize).copied() {
-                    Some(NONE) => default,
-                    Some(r) => rows
-                        .get(r as usize)
-                        .and_then(|row| row.get(right as usize))
-                        .copied()
-                        .unwrap_or(FAIL),
-                    None => FAIL,
-                }
+            let one = |dfa: &CompDfa, s: u32| {
+                crate::ancestor::row_decision(
+                    dfa.accept.get(s as usize).copied(),
+                    rows,
+                    right,
+                    default,
+                )
             };
             crate::combine(one(ra, a), one(rb, b))
         };
@@ -522,8 +500,3 @@ impl Walk {
         Some(true)
     }
 }
-
-const FAIL: Decision = Decision {
-    effect: Effect::Deny,
-    rule: None,
-};

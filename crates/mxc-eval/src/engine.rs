@@ -57,7 +57,7 @@ fn path_ok(b: &[u8]) -> bool {
     !b.contains(&0) && utf8(b)
 }
 
-const FAIL_CLOSED: Decision = Decision {
+pub(crate) const FAIL_CLOSED: Decision = Decision {
     effect: Effect::Deny,
     rule: None,
 };
@@ -303,7 +303,7 @@ impl Engine {
     pub fn from_table(table: Table) -> Result<Engine, LoadError> {
         validate(&table)?;
         let comp = match &table.fs_comp {
-            Some(c) => Some(crate::comp_walk::Walk::new(c.clone())?),
+            Some(c) => Some(crate::comp_walk::Walk::new(c)?),
             None => None,
         };
         Ok(Engine {
@@ -317,6 +317,13 @@ impl Engine {
             forward_anywhere: std::sync::OnceLock::new(),
             table,
         })
+    }
+
+    /// The per-component walk and the data it walks (which stays in the table), when
+    /// the table decides fs per component.
+    #[inline(always)]
+    fn comp(&self) -> Option<(&crate::comp_walk::Walk, &mxc_table::comp::CompFs)> {
+        self.comp.as_ref().zip(self.table.fs_comp.as_ref())
     }
 
     /// The table this engine decides from.
@@ -358,13 +365,13 @@ impl Engine {
     /// start, `fs_anywhere` from the end (see [`Table::fs_anywhere`]).
     #[inline(always)]
     fn fs_ends(&self, path: &[u8]) -> (End, End) {
-        if let Some(c) = &self.comp {
+        if let Some((c, d)) = self.comp() {
             let end = |r: Option<u32>| match r {
                 Some(NONE) => End::NoMatch,
                 Some(r) => End::Row(r),
                 None => End::Broken,
             };
-            let (a, b) = c.ends(path);
+            let (a, b) = c.ends(d, path);
             return (end(a), end(b));
         }
         let (a, b) = (&self.fs, &self.fs_anywhere);
@@ -447,9 +454,11 @@ impl Engine {
         if !utf8(dir) {
             return false;
         }
-        if let Some(c) = &self.comp {
-            let live = self.comp_live.get_or_init(|| c.live(&self.table.fs_rows));
-            return c.ancestor(live, dir);
+        if let Some((c, d)) = self.comp() {
+            let live = self
+                .comp_live
+                .get_or_init(|| c.live(d, &self.table.fs_rows));
+            return c.ancestor(d, live, dir);
         }
         // Every `fs_anywhere` pattern begins with `**/`, which matches any directory:
         // if one of its rows allows or asks anything, every directory leads there.
@@ -483,8 +492,15 @@ impl Engine {
             return Some(false);
         }
         let t = &self.table;
-        if let Some(c) = &self.comp {
-            return c.not_stricter_below(link, target, rights, &t.fs_rows, self.default_decision());
+        if let Some((c, d)) = self.comp() {
+            return c.not_stricter_below(
+                d,
+                link,
+                target,
+                rights,
+                &t.fs_rows,
+                self.default_decision(),
+            );
         }
         let any = self
             .forward_anywhere
