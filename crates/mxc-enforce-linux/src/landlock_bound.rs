@@ -465,20 +465,23 @@ pub fn exec_per_file(b: &Bounds, engine: &mxc_eval::Engine) -> ExecGrants {
             if std::fs::metadata(&g.path).is_ok_and(|m| m.is_file()) {
                 // A file named as it is (a literal app rule, or an ELF loader, which
                 // the policy need not allow launching: the kernel opens it to run any
-                // dynamic program). Kept; exact unless `ask` or decided by arguments.
+                // dynamic program). Kept; exact unless `ask`, decided by arguments, or
+                // reached through a link someone other than root could have planted
+                // (the grant follows the kernel to the link's target: see `ruleset`).
                 use std::os::unix::ffi::OsStrExt;
                 let bytes = g.path.as_os_str().as_bytes();
                 if engine.launch_depends_on_args(bytes)
                     || engine.launch(bytes, &[] as &[&[u8]]).effect == mxc_eval::Effect::Ask
+                    || !placed_in(&g.path, b).is_some_and(|p| p.exact)
                 {
                     exact = false;
                 }
                 out.fs.push(g.clone());
             } else if overlaps {
-                // Missing, in a place the agent may fill: granted at its ancestor.
-                exact &= engine.launch_allows_all_beneath(std::os::unix::ffi::OsStrExt::as_bytes(
-                    g.path.as_os_str(),
-                ));
+                // Missing, in a place the agent may fill: granted at the directory it
+                // lands on (an ancestor), so exact only when everything beneath that
+                // directory may run.
+                exact &= lands_where_all_may_run(&g.path, b, engine);
                 out.fs.push(g.clone());
             }
             // Missing where nothing can appear: nothing to execute there.
@@ -498,13 +501,22 @@ pub fn exec_per_file(b: &Bounds, engine: &mxc_eval::Engine) -> ExecGrants {
             }
             None => {
                 // The whole directory: exact still when everything beneath it may run.
-                use std::os::unix::ffi::OsStrExt;
-                exact &= engine.launch_allows_all_beneath(g.path.as_os_str().as_bytes());
+                exact &= lands_where_all_may_run(&g.path, b, engine);
                 out.fs.push(g.clone());
             }
         }
     }
     ExecGrants { bounds: out, exact }
+}
+
+/// Whether a directory grant on `path` is exact for execution: everything beneath
+/// the rule's path and beneath the directory the grant really lands on (an existing
+/// ancestor when the path is missing or reached through an untrusted link) may run.
+fn lands_where_all_may_run(path: &Path, b: &Bounds, engine: &mxc_eval::Engine) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    engine.launch_allows_all_beneath(path.as_os_str().as_bytes())
+        && placed_in(path, b)
+            .is_some_and(|p| engine.launch_allows_all_beneath(p.at.as_os_str().as_bytes()))
 }
 
 /// The regular files beneath `dir` (symbolic links not followed: the kernel executes
@@ -783,6 +795,53 @@ agent a { use p }"#,
         let g = exec_per_file(&w, &e);
         assert!(!g.exact);
         assert!(g.bounds.fs.iter().any(|x| x.path == d.join("bin")));
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// Attacks on the exactness of execute grants: a missing program path in a place
+    /// the agent may fill is granted on the directory it lands on (wider than the
+    /// rule), and a program path the agent could have replaced by a link makes the
+    /// kernel run the link's target. Neither may be called exact: exactness lets the
+    /// supervisor stop holding `execve` against a path swapped after its check.
+    #[test]
+    fn execute_grants_that_land_elsewhere_are_not_exact() {
+        let d = std::env::temp_dir().join(format!("mxc-exec-land-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        std::os::unix::fs::symlink("/usr/bin/true", d.join("tool")).unwrap();
+        let exec = FsRights {
+            execute: true,
+            ..FsRights::default()
+        };
+        let create = FsRights {
+            create: true,
+            write: true,
+            ..FsRights::default()
+        };
+        let w = |path: &str| Bounds {
+            fs: vec![
+                grant(&format!("{}/{path}", d.display()), exec, false),
+                grant(&d.display().to_string(), create, true),
+            ],
+            fs_exact: true,
+            ..Bounds::default()
+        };
+        // `out` does not exist: Landlock would grant execute on `d` itself.
+        let e = engine(
+            r#"param d: path
+            policy p { app { allow launch "${d}/out/**" } }
+            agent a { use p }"#,
+            &d,
+        );
+        assert!(!exec_per_file(&w("out"), &e).exact);
+        // `tool` is a link in a place the agent may change (it could have planted it).
+        let e = engine(
+            r#"param d: path
+            policy p { app { allow launch "${d}/tool" } }
+            agent a { use p }"#,
+            &d,
+        );
+        assert!(!exec_per_file(&w("tool"), &e).exact);
         let _ = std::fs::remove_dir_all(&d);
     }
 
