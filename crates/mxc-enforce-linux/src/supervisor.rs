@@ -355,14 +355,22 @@ impl Supervisor {
         let mut effect = d.effect;
         let mut asked = None;
         if let Some(l) = &self.learned {
-            // Learning: allowed, and remembered for the policy written at the end
-            // (files and programs are recorded where their rights are known).
-            if class == Class::Network {
+            if enforcement.is_some() {
+                // Refused by MXC itself even while learning: recorded as refused (in
+                // the learned policy's comments and the audit log), never learned.
                 if let Ok(mut l) = l.lock() {
-                    l.net(right, target);
+                    l.refused(right, target);
                 }
+            } else {
+                // Learning: allowed, and remembered for the policy written at the end
+                // (files and programs are recorded where their rights are known).
+                if class == Class::Network {
+                    if let Ok(mut l) = l.lock() {
+                        l.net(right, target);
+                    }
+                }
+                effect = Effect::Allow;
             }
-            effect = Effect::Allow;
         }
         if effect == Effect::Ask {
             let k = (right.to_string(), key.to_vec());
@@ -384,11 +392,12 @@ impl Supervisor {
                 // One question at a time on the terminal.
                 let a = {
                     let _one = self.asking.lock();
+                    let (pid, program) = who();
                     (self.asker)(&AskRequest {
                         right: right.to_string(),
                         target: target.to_string(),
-                        program: who().1,
-                        pid: who().0,
+                        program,
+                        pid,
                         rule,
                     })
                 };
@@ -407,11 +416,12 @@ impl Supervisor {
             };
         }
         if effect == Effect::Deny && self.on_denial.is_some() {
+            let (pid, program) = who();
             self.tell(Denial {
                 right: right.to_string(),
                 target: target.to_string(),
-                program: who().1,
-                pid: who().0,
+                program,
+                pid,
                 decision: d,
                 asked: asked.is_some(),
                 enforcement,
@@ -1575,7 +1585,13 @@ impl Call<'_> {
                     });
                     if !own {
                         let target = format!("unix:{}", String::from_utf8_lossy(&r.path));
-                        self.refuse_learning("connect", &target);
+                        self.refuse(
+                            "connect",
+                            &target,
+                            target.as_bytes(),
+                            Class::Network,
+                            LEARN_REFUSAL,
+                        );
                         return Err(Errno::ACCESS);
                     }
                 }
@@ -1653,57 +1669,6 @@ impl Call<'_> {
                 Ok(Addr::Inet(raw.to_vec()))
             }
             _ => Err(Errno::AFNOSUPPORT),
-        }
-    }
-
-    /// `--learn`: an access refused even while learning, recorded as refused (in the
-    /// learned policy's comments and the audit log), never learned as allowed.
-    fn refuse_learning(&mut self, right: &str, target: &str) {
-        if let Some(l) = &self.sup.learned {
-            if let Ok(mut l) = l.lock() {
-                l.refused(right, target);
-            }
-        }
-        self.sup.stats.denials.fetch_add(1, Ordering::Relaxed);
-        let (pid, p) = (
-            self.tgid(),
-            String::from_utf8_lossy(&self.program()).into_owned(),
-        );
-        self.sup.tell(Denial {
-            right: right.to_string(),
-            target: target.to_string(),
-            program: p.clone(),
-            pid,
-            decision: Decision {
-                effect: Effect::Deny,
-                rule: None,
-            },
-            asked: false,
-            enforcement: Some(LEARN_REFUSAL),
-        });
-        if let Some(audit) = &self.sup.audit {
-            if let Ok(mut a) = audit.lock() {
-                let d = Decision {
-                    effect: Effect::Deny,
-                    rule: None,
-                };
-                if a.wants(Effect::Deny, None) {
-                    a.record(
-                        &self.sup.engine,
-                        &crate::audit::Entry {
-                            class: Class::Network,
-                            right,
-                            target,
-                            decision: d,
-                            effect: Effect::Deny,
-                            asked: None,
-                            pid,
-                            program: &p,
-                            enforcement: Some(LEARN_REFUSAL),
-                        },
-                    );
-                }
-            }
         }
     }
 
