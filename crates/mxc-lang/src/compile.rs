@@ -1019,7 +1019,7 @@ const MAX_STATES: usize = 1 << 22;
 /// the policy (the mixes of `crate::mixes` stay far below it), so that a policy whose
 /// patterns combine into exponentially many states is refused after a bounded amount
 /// of work (well under a second for 10,000 rules) instead of running out of memory.
-fn state_budget(nfa_states: usize) -> usize {
+pub(crate) fn state_budget(nfa_states: usize) -> usize {
     nfa_states.saturating_mul(16).clamp(1 << 16, MAX_STATES)
 }
 
@@ -1264,7 +1264,7 @@ fn determinise(
                     if sets.len() >= budget {
                         return Err(TooBig {
                             budget,
-                            patterns: culprits(nfa, &sets),
+                            patterns: culprits(&nfa.origin, &sets),
                         });
                     }
                     let set: Box<[u32]> = target_set.as_slice().into();
@@ -1293,11 +1293,15 @@ fn determinise(
 }
 
 /// The patterns whose states occur in most of the last subsets built (the ones that
-/// combine), most first, at most eight.
-fn culprits(nfa: &Nfa, sets: &[Box<[u32]>]) -> Vec<u32> {
+/// combine), most first, at most eight; `origin[q]` is NFA state `q`'s pattern. Shared
+/// by the byte and the per-component constructions.
+pub(crate) fn culprits(origin: &[u32], sets: &[Box<[u32]>]) -> Vec<u32> {
     let mut count: FxMap<u32, usize> = FxMap::default();
     for set in sets.iter().rev().take(4096) {
-        let mut seen: Vec<u32> = set.iter().map(|&q| nfa.origin[q as usize]).collect();
+        let mut seen: Vec<u32> = set
+            .iter()
+            .filter_map(|&q| origin.get(q as usize).copied())
+            .collect();
         seen.sort_unstable();
         seen.dedup();
         for p in seen {

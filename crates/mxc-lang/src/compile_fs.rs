@@ -19,7 +19,7 @@
 //! stores only what the others add and falls back to the state of `P` (its parent) for
 //! the rest: the thousands of names a `**/` loop tells apart are stored once.
 
-use crate::compile::{pack_dense, tok_atoms, Dense, FxMap, TooBig};
+use crate::compile::{culprits, pack_dense, state_budget, tok_atoms, Dense, FxMap, TooBig};
 use crate::pattern::{Atom, Comp, PathGlob, Root};
 use mxc_eval as ev;
 use mxc_eval::comp::{CompDfa, CompFs, KEY_EMPTY, KEY_NONE};
@@ -254,7 +254,7 @@ fn determinise(
                     if sets.len() + total_exc / 4 >= budget {
                         return Err(TooBig {
                             budget,
-                            patterns: culprits(nfa, &sets),
+                            patterns: culprits(&nfa.origin, &sets),
                         });
                     }
                     sets.push(s.to_vec().into_boxed_slice());
@@ -354,21 +354,6 @@ fn determinise(
     Ok(d)
 }
 
-fn culprits(nfa: &Nfa, sets: &[Box<[u32]>]) -> Vec<u32> {
-    let mut count: FxMap<u32, usize> = FxMap::default();
-    for set in sets.iter().rev().take(4096) {
-        let mut seen: Vec<u32> = set.iter().map(|&q| nfa.origin[q as usize]).collect();
-        seen.sort_unstable();
-        seen.dedup();
-        for p in seen {
-            *count.entry(p).or_default() += 1;
-        }
-    }
-    let mut v: Vec<(usize, u32)> = count.into_iter().map(|(p, c)| (c, p)).collect();
-    v.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    v.into_iter().take(8).map(|(_, p)| p).collect()
-}
-
 fn run_dense(d: &Dense, bytes: &[u8]) -> u32 {
     let mut s = d.start;
     for &b in bytes {
@@ -466,9 +451,7 @@ pub(crate) fn build(
     let mut built = Vec::new();
     for nfa in [&rooted, &anywhere] {
         let n = nfa.eps.len();
-        let budget = (n + it.lits.len())
-            .saturating_mul(16)
-            .clamp(1 << 16, 1 << 22);
+        let budget = state_budget(n + it.lits.len());
         let dfa = if n == 1 {
             CompDfa::empty()
         } else {
