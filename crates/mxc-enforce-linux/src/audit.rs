@@ -294,8 +294,8 @@ impl Audit {
             "time": now_ms(),
             "severity_id": 1,
             "metadata": metadata(),
-            "actor": {"user": {"name": agent.identity.to_string(), "type": "agent"}},
-            "unmapped": {"mxc": {"agent": agent.name, "identity": agent.identity.to_string(), "detail": detail}},
+            "actor": {"user": {"name": Value::Null, "type": "agent"}},
+            "unmapped": {"mxc": {"agent": agent.name, "identity": Value::Null, "detail": detail}},
         }) else {
             return;
         };
@@ -358,8 +358,9 @@ pub struct Entry<'a> {
     pub enforcement: Option<&'a str>,
 }
 
-/// The OCSF event of `e`.
-pub fn event(engine: &Engine, e: &Entry<'_>) -> Map<String, Value> {
+/// The OCSF event of `e`; the identity fields are left for `Audit::stamp` to fill
+/// (once per log, from the agent's typed identity).
+pub(crate) fn event(engine: &Engine, e: &Entry<'_>) -> Map<String, Value> {
     let &Entry {
         class,
         right,
@@ -410,12 +411,12 @@ pub fn event(engine: &Engine, e: &Entry<'_>) -> Map<String, Value> {
         "disposition": if allowed { "Allowed" } else { "Blocked" },
         "metadata": metadata(),
         "actor": {
-            "user": {"name": agent.identity.to_string(), "type": "agent"},
+            "user": {"name": Value::Null, "type": "agent"},
             "process": {"pid": pid, "file": {"path": program}},
         },
         "unmapped": {"mxc": {
             "agent": agent.name,
-            "identity": agent.identity.to_string(),
+            "identity": Value::Null,
             "right": right,
             "target": target,
             "effect": final_effect.as_str(),

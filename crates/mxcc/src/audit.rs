@@ -61,29 +61,30 @@ struct Expected {
     source: String,
 }
 
-fn verify(path: &std::path::Path, expect: Option<&str>, color: bool) -> ExitCode {
-    let fail = |msg: String| {
-        util::error_line(&msg, color);
-        ExitCode::from(util::FAILURE)
-    };
+/// Checks an audit log's hash chain, and that it ends where its head file (or
+/// `expect`) says: the success line to print, or the failure and its exit status. The
+/// one check behind `mxcc audit verify` and `mxcc learn --from-audit`.
+pub(crate) fn check_log(
+    path: &std::path::Path,
+    expect: Option<&str>,
+) -> Result<String, (String, u8)> {
+    let fail = |msg: String| Err((msg, util::FAILURE));
     let shown = path.display();
     if let Some(h) = expect {
         if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
-            util::error_line(
-                &format!("`--expect {h}` is not a record hash (64 hexadecimal digits)"),
-                color,
-            );
-            return ExitCode::from(util::USAGE);
+            return Err((
+                format!("`--expect {h}` is not a record hash (64 hexadecimal digits)"),
+                util::USAGE,
+            ));
         }
     }
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => {
-            util::error_line(
-                &format!("cannot read `{shown}`: {}", util::io_reason(&e)),
-                color,
-            );
-            return ExitCode::from(util::USAGE);
+            return Err((
+                format!("cannot read `{shown}`: {}", util::io_reason(&e)),
+                util::USAGE,
+            ));
         }
     };
     let head_path = chain::head_path(path);
@@ -130,28 +131,24 @@ fn verify(path: &std::path::Path, expect: Option<&str>, color: bool) -> ExitCode
     };
     let n = util::count(v.records, "record");
     let Some(e) = expected else {
-        if v.records == 0 {
-            util::out(&format!(
+        return Ok(if v.records == 0 {
+            format!(
                 "{shown}: empty (0 records; no head file {} and no --expect to say \
                  whether records were lost)\n",
                 head_path.display()
-            ));
+            )
         } else {
-            util::out(&format!(
+            format!(
                 "{shown}: intact ({n}; no head file and no --expect: a log that lost its \
                  last records cannot be told from a complete one)\n"
-            ));
-        }
-        return ExitCode::from(util::SUCCESS);
+            )
+        });
     };
     match (&e.hash, &v.last_hash) {
-        (None, None) => {
-            util::out(&format!(
-                "{shown}: empty (0 records, as {} says)\n",
-                e.source
-            ));
-            ExitCode::from(util::SUCCESS)
-        }
+        (None, None) => Ok(format!(
+            "{shown}: empty (0 records, as {} says)\n",
+            e.source
+        )),
         (Some(want), None) => fail(format!(
             "{shown}: the audit log is empty, but {} says it ends at a record with hash \
              {want}{}: it was emptied or replaced",
@@ -173,8 +170,7 @@ fn verify(path: &std::path::Path, expect: Option<&str>, color: bool) -> ExitCode
                     e.source
                 ));
             }
-            util::out(&format!("{shown}: intact ({n}, last hash {last})\n"));
-            ExitCode::from(util::SUCCESS)
+            Ok(format!("{shown}: intact ({n}, last hash {last})\n"))
         }
         (Some(want), Some(last)) => match v.found_at {
             Some(line) => fail(format!(
@@ -189,5 +185,18 @@ fn verify(path: &std::path::Path, expect: Option<&str>, color: bool) -> ExitCode
                 e.source
             )),
         },
+    }
+}
+
+fn verify(path: &std::path::Path, expect: Option<&str>, color: bool) -> ExitCode {
+    match check_log(path, expect) {
+        Ok(line) => {
+            util::out(&line);
+            ExitCode::from(util::SUCCESS)
+        }
+        Err((msg, code)) => {
+            util::error_line(&msg, color);
+            ExitCode::from(code)
+        }
     }
 }

@@ -34,13 +34,12 @@ pub fn run(args: &Args) -> ExitCode {
         return util::not_yet("plan --target windows");
     }
     let color = util::color_stderr();
-    let (engine, bound) =
+    let (engine, _bound) =
         match crate::decide::agent_for_enforcement(&args.files, &args.agent, color) {
             Ok(x) => x,
             Err(stop) => return crate::decide::finish(Err(stop)),
         };
     let a = engine.agent();
-    let _ = bound;
     let plan = &engine.table().plan;
     let mut out = serde_json::json!({
         "target": "linux",

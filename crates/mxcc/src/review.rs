@@ -93,14 +93,11 @@ pub fn run(args: &Args) -> ExitCode {
             )
         }
     };
-    if let Err(b) = mxc_enforce_linux::chain::verify(std::io::Cursor::new(text.as_bytes())) {
+    // The same check as `mxcc audit verify`: the chain, and where its head file says it
+    // ends (a log cut short or rewritten with a recomputed chain is refused too).
+    if let Err((why, _)) = crate::audit::check_log(&args.from_audit, None) {
         return fail(
-            format!(
-                "{}:{}: {}; not learning from a log that was changed",
-                args.from_audit.display(),
-                b.line,
-                b.reason
-            ),
+            format!("{why}; not learning from a log that was changed"),
             util::FAILURE,
         );
     }

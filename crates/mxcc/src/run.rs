@@ -148,7 +148,6 @@ fn sandbox(
             )
         }
     };
-    let _ = bound;
     // The identity and the plan come from the table, as they would from a `.mxcb`.
     let ids = identity(&agent.identity)?;
     let env = lx::env::scrub(std::env::vars_os(), &agent.env_pass, &agent.env_deny);

@@ -1298,8 +1298,18 @@ fn learn_from_an_audit_log_proposes_what_the_default_denied() {
         "{}",
         text(&o)
     );
-    // A changed log is refused.
+    // A log cut short (its chain still whole) is refused: its head file says where it
+    // ends, as `mxcc audit verify` checks.
     let t = std::fs::read_to_string(&log).unwrap();
+    let mut lines: Vec<&str> = t.lines().collect();
+    assert!(lines.len() > 1, "{t}");
+    lines.pop();
+    std::fs::write(&log, lines.join("\n") + "\n").unwrap();
+    let o = mxcc(&["learn", "--from-audit", log_s, "-o", out_s, "--accept-all"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not learning from a log that was changed"));
+    // A changed log is refused.
+    std::fs::write(&log, &t).unwrap();
     std::fs::write(&log, t.replacen("\"read\"", "\"write\"", 1)).unwrap();
     let o = mxcc(&["learn", "--from-audit", log_s, "-o", out_s, "--accept-all"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
