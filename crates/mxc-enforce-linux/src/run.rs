@@ -357,7 +357,6 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
                 our_pid,
                 asking: Mutex::new(()),
                 tty: Mutex::new(tty_for_sup),
-                mems: Mutex::new(Default::default()),
                 proxy_port: Some(proxy_port),
                 container,
                 outside: Mutex::new(Default::default()),

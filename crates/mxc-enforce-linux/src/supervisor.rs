@@ -54,8 +54,6 @@ pub struct Supervisor {
     pub asking: Mutex<()>,
     /// The sandbox's own terminal, when it has one: what `/dev/tty` opens.
     pub tty: Mutex<Option<OwnedFd>>,
-    /// `/proc/TID/mem` of recent callers.
-    pub mems: Mutex<std::collections::HashMap<u32, Arc<std::fs::File>>>,
     /// The MXC proxy's port on 127.0.0.1: connecting to it needs no rule (the proxy
     /// decides each connection it makes).
     pub proxy_port: Option<u16>,
@@ -119,7 +117,6 @@ pub struct ContainerView {
 struct Call<'a> {
     sup: &'a Supervisor,
     n: Notif,
-    mem: Option<Arc<std::fs::File>>,
     tgid: Option<u32>,
 }
 
@@ -172,7 +169,6 @@ impl Supervisor {
         let mut c = Call {
             sup: self,
             n,
-            mem: None,
             tgid: None,
         };
         let a = n.args;
@@ -497,60 +493,17 @@ fn fs_right_name(r: FsRight) -> &'static str {
 impl Call<'_> {
     // ---- reading the caller's memory -------------------------------------------------
 
-    /// The caller's memory, kept open per thread across calls. A cached handle can be
-    /// stale (the thread exited and its id was reused): `fresh` reopens it.
-    fn mem(&mut self, fresh: bool) -> Result<Arc<std::fs::File>, Errno> {
-        if !fresh {
-            if let Some(m) = &self.mem {
-                return Ok(m.clone());
-            }
-            if let Some(m) = self
-                .sup
-                .mems
-                .lock()
-                .ok()
-                .and_then(|c| c.get(&self.n.pid).cloned())
-            {
-                self.mem = Some(m.clone());
-                return Ok(m);
-            }
-        }
-        let f = Arc::new(
-            std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open(format!("/proc/{}/mem", self.n.pid))
-                .map_err(|_| Errno::FAULT)?,
-        );
-        if let Ok(mut c) = self.sup.mems.lock() {
-            if c.len() > 256 {
-                c.clear();
-            }
-            c.insert(self.n.pid, f.clone());
-        }
-        self.mem = Some(f.clone());
-        Ok(f)
-    }
-
-    /// Reads exactly `buf.len()` bytes at `addr`, retrying once with a fresh handle.
+    /// Reads exactly `buf.len()` bytes at `addr` of the caller's memory, as its address
+    /// space is now (never through a handle kept from an earlier call: see
+    /// [`sys::read_task_memory`]). Callers check [`Call::still_valid`] afterwards.
     fn read_into(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
-        for fresh in [false, true] {
-            let f = self.mem(fresh)?;
-            let mut done = 0;
-            let ok = loop {
-                if done == buf.len() {
-                    break true;
-                }
-                match f.read_at(&mut buf[done..], addr + done as u64) {
-                    Ok(0) | Err(_) => break false,
-                    Ok(n) => done += n,
-                }
-            };
-            if ok {
-                return Ok(());
-            }
+        if buf.is_empty() {
+            return Ok(());
         }
-        Err(Errno::FAULT)
+        match sys::read_task_memory(self.n.pid, addr, buf) {
+            Ok(n) if n == buf.len() => Ok(()),
+            _ => Err(Errno::FAULT),
+        }
     }
 
     fn read(&mut self, addr: u64, len: usize) -> Result<Vec<u8>, Errno> {
@@ -562,8 +515,16 @@ impl Call<'_> {
         Ok(buf)
     }
 
+    /// Writes `data` at `addr` of the caller's memory. `/proc/TID/mem` is opened for it
+    /// and the call checked to be still pending *after* the open: the handle writes into
+    /// the address space the id named when it was opened, which is then the caller's
+    /// (a task whose id was reused after the caller died would be another's).
     fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), Errno> {
-        let f = self.mem(true)?;
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(format!("/proc/{}/mem", self.n.pid))
+            .map_err(|_| Errno::FAULT)?;
+        self.still_valid()?;
         f.write_all_at(data, addr).map_err(|_| Errno::FAULT)
     }
 

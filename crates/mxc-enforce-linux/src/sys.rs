@@ -125,6 +125,48 @@ pub fn notif_send(listener: BorrowedFd<'_>, id: u64, reply: Reply) -> io::Result
     unsafe { notif_ioctl(listener, libc::SECCOMP_IOCTL_NOTIF_SEND, &mut resp) }.map(|_| ())
 }
 
+/// Copies `buf.len()` bytes at `addr` of task `tid`'s memory into `buf`
+/// (`process_vm_readv`): the bytes read, fewer when the range runs into memory the task
+/// has not mapped. The task is looked up by id at the call and its address space as it
+/// is *now* is read: nothing is kept that could outlive the task or its `execve` (a
+/// handle on `/proc/TID/mem` keeps reading the address space it was opened on, which a
+/// `CLONE_VM` sibling keeps alive after the task execs, or the task's id is reused).
+/// The id names the caller only while its notification is pending: check
+/// [`notif_id_valid`] after reading, before acting on what was read.
+pub fn read_task_memory(tid: u32, addr: u64, buf: &mut [u8]) -> io::Result<usize> {
+    let mut done = 0usize;
+    while done < buf.len() {
+        let rest = &mut buf[done..];
+        let local = libc::iovec {
+            iov_base: rest.as_mut_ptr().cast(),
+            iov_len: rest.len(),
+        };
+        let remote = libc::iovec {
+            iov_base: addr.wrapping_add(done as u64) as usize as *mut libc::c_void,
+            iov_len: rest.len(),
+        };
+        // SAFETY: `local` describes `rest`, a live exclusive buffer of `iov_len` bytes
+        // the kernel writes at most that many bytes into; `remote` is an address in
+        // another process, which the kernel checks (never dereferenced here).
+        let n = unsafe { libc::process_vm_readv(tid as libc::pid_t, &local, 1, &remote, 1, 0) };
+        match n {
+            n if n > 0 => done += n as usize,
+            0 => break,
+            _ => {
+                let e = io::Error::last_os_error();
+                if e.raw_os_error() == Some(libc::EINTR) {
+                    continue;
+                }
+                if done > 0 {
+                    break;
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(done)
+}
+
 /// Whether notification `id` is still pending (its task alive and still in the call).
 /// Checked after reading the task's memory, so a recycled pid is never trusted.
 pub fn notif_id_valid(listener: BorrowedFd<'_>, id: u64) -> bool {

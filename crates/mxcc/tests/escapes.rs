@@ -391,6 +391,13 @@ mod race {
         };
     }
     race_escapes!(exec_race, connect_race, send_race, addresses);
+
+    /// Process tier only: the attack reuses a host thread id, which the container's pid
+    /// namespace does not show.
+    #[test]
+    fn stale_memory() {
+        super::escape("stale_memory", "escape-race");
+    }
 }
 
 /// Every denial is in the audit log, under the agent's identity, with the deciding rule.
