@@ -210,6 +210,31 @@ fn name_in(dir: BorrowedFd<'_>, st: &fs::Stat) -> Result<Vec<u8>, Errno> {
     Err(Errno::NOENT)
 }
 
+/// `start` followed by `rel`'s names (empty ones and `.` left out), for a path the
+/// kernel resolved without symlinks and without `..`.
+fn lexical(start: &[u8], rel: &[u8]) -> Vec<u8> {
+    let mut p = start.to_vec();
+    for c in rel.split(|&b| b == b'/') {
+        if c.is_empty() || c == b"." {
+            continue;
+        }
+        if p.last() != Some(&b'/') {
+            p.push(b'/');
+        }
+        p.extend_from_slice(c);
+    }
+    if p.is_empty() {
+        p.push(b'/');
+    }
+    p
+}
+
+/// Whether a file system of device `dev` can be a procfs: every procfs instance has an
+/// anonymous device (major 0); a file system on a block device never is one.
+fn maybe_procfs(dev: u64) -> bool {
+    fs::major(dev) == 0
+}
+
 /// `dir` + `/` + `name`.
 fn join(dir: &[u8], name: &[u8]) -> Vec<u8> {
     let mut p = dir.to_vec();
@@ -406,19 +431,19 @@ pub fn resolve(
                 e
             }
         })?;
-        if !fs::fstat(&fd).is_ok_and(|s| fs::FileType::from_raw_mode(s.st_mode).is_dir()) {
-            return Err(Errno::NOTDIR);
-        }
         Some(fd)
     };
-    let pdev = view.proc_dev;
-    // A relative path starting inside procfs (a cwd or descriptor in `/proc/PID`)
-    // starts as that process: refused if it is not the sandbox's. (Another procfs is
-    // found on the walk below: the fast path cannot leave it but by `..`.)
     let base_stat = match &based {
         Some(b) => Some(fs::fstat(b)?),
         None => None,
     };
+    if base_stat.is_some_and(|s| !fs::FileType::from_raw_mode(s.st_mode).is_dir()) {
+        return Err(Errno::NOTDIR);
+    }
+    let pdev = view.proc_dev;
+    // A relative path starting inside procfs (a cwd or descriptor in `/proc/PID`)
+    // starts as that process: refused if it is not the sandbox's. (Another procfs is
+    // found on the walk below: the fast path cannot leave it but by `..`.)
     if let (Some(b), Some(st)) = (&based, &base_stat) {
         if st.st_dev == pdev {
             classify_dir(b.as_fd(), st, view)?;
@@ -448,11 +473,18 @@ pub fn resolve(
         if let Ok(obj) = fast {
             if let Some(st) = fs::fstat(&obj).ok().filter(|st| st.st_dev != pdev) {
                 // Another procfs (not the sandbox's): refused, not decided by its path.
-                if on_procfs(obj.as_fd())? {
+                if maybe_procfs(st.st_dev) && on_procfs(obj.as_fd())? {
                     return Err(Errno::ACCESS);
                 }
-                let p = match fd_path(obj.as_fd()) {
-                    Ok(p) => p,
+                // The kernel looked up exactly the path's names, crossing no symlink
+                // and no `..`: the object's path is the start's joined with them (what
+                // `/proc/self/fd` would show, without asking it for an absolute path).
+                let start_path = match &based {
+                    None => Ok(b"/".to_vec()),
+                    Some(b) => fd_path(b.as_fd()),
+                };
+                let p = match start_path {
+                    Ok(sp) => lexical(&sp, rel),
                     // A path too long to show: the walk below builds it.
                     Err(Errno::NAMETOOLONG) => {
                         return resolve_walk(who, based, path, follow_last, view)
@@ -822,6 +854,43 @@ mod tests {
         assert_eq!(deep.path, c("nope/x"));
         std::os::unix::fs::symlink("loop", d.join("loop")).unwrap();
         assert_eq!(r("loop", true).unwrap_err(), Errno::LOOP);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// The fast path names its object from the path's own names (after the start's),
+    /// without asking the kernel: the same path `/proc/self/fd` shows for the object,
+    /// however the names are spelt (`//`, `.`, a trailing `/`), from `/`, the cwd or a
+    /// directory descriptor.
+    #[test]
+    fn the_fast_path_names_objects_as_the_kernel_does() {
+        use rustix::fd::AsRawFd;
+        let d = std::env::temp_dir().join(format!("mxc-resolve-n-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("a/b")).unwrap();
+        std::fs::write(d.join("a/b/f"), "x").unwrap();
+        let any = |_| true;
+        let v = host_view(&any);
+        let dir = opath(rustix::fs::CWD, d.as_os_str().as_encoded_bytes(), true).unwrap();
+        let dfd = Base::Fd(dir.as_raw_fd());
+        let abs = d.display().to_string();
+        let cases = [
+            (Base::Cwd, format!("{abs}//a/./b/f")),
+            (Base::Cwd, format!("{abs}/a/b/.")),
+            (Base::Cwd, format!("{abs}/a/b/")),
+            (Base::Cwd, "/".to_string()),
+            (Base::Cwd, "//.//".to_string()),
+            (dfd, "a//b/./f".to_string()),
+            (dfd, ".".to_string()),
+            (dfd, "./a/".to_string()),
+        ];
+        for (base, p) in cases {
+            let r = resolve(me(), base, p.as_bytes(), true, &v).unwrap();
+            assert!(r.parent.is_none(), "{p}: not the fast path");
+            let obj = r.object.as_ref().unwrap();
+            assert_eq!(r.path, fd_path(obj.as_fd()).unwrap(), "{p}");
+        }
+        assert_eq!(lexical(b"/", b""), b"/");
+        assert_eq!(lexical(b"/x", b"./y//z/."), b"/x/y/z");
         let _ = std::fs::remove_dir_all(&d);
     }
 

@@ -962,7 +962,7 @@ impl Call<'_> {
             Some(obj)
                 if object_type == Some(fs::FileType::CharacterDevice)
                     && self.own_terminal(obj.as_fd()) => {}
-            Some(obj) if pathless(obj.as_fd(), &r.path) => {
+            Some(obj) if pathless(obj.as_fd(), &r.path, r.stat.as_ref()) => {
                 let held = r
                     .via_fd
                     .is_some_and(|via| self.holds(via, obj.as_fd(), &rights));
@@ -2449,8 +2449,15 @@ fn reopen(obj: BorrowedFd<'_>, flags: OFlags, ft: Option<fs::FileType>) -> Resul
 /// Whether an object reached through a magic link has no path of its own that the
 /// rules could decide: a pipe, a socket or an anonymous inode (`pipe:[…]`), or a file
 /// that is no longer linked anywhere (a deleted file, a memfd, an `O_TMPFILE`).
-fn pathless(obj: BorrowedFd<'_>, path: &[u8]) -> bool {
-    path.first() != Some(&b'/') || fs::fstat(obj).is_ok_and(|s| s.st_nlink == 0)
+/// `st`: the object's `fstat`, when the caller has it (else one here).
+fn pathless(obj: BorrowedFd<'_>, path: &[u8], st: Option<&fs::Stat>) -> bool {
+    if path.first() != Some(&b'/') {
+        return true;
+    }
+    match st {
+        Some(st) => st.st_nlink == 0,
+        None => fs::fstat(obj).is_ok_and(|s| s.st_nlink == 0),
+    }
 }
 
 /// Whether open file flags `flags` give at least the access `rights` need.

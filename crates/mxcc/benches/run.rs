@@ -6,13 +6,18 @@
 //!   loop, so every variant pays the same interpreter overhead).
 //!
 //! Run: `cargo bench -p mxcc --bench run` (Linux; bwrap is skipped when not installed).
+//! `MXC_BENCH_MXCC=/path/to/mxcc` measures another build of `mxcc` with this bench.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-const MXCC: &str = env!("CARGO_BIN_EXE_mxcc");
+/// The `mxcc` measured: this build's, or `MXC_BENCH_MXCC` (to compare two builds
+/// with one bench binary in the same sitting).
+fn mxcc() -> String {
+    std::env::var("MXC_BENCH_MXCC").unwrap_or_else(|_| env!("CARGO_BIN_EXE_mxcc").to_string())
+}
 
 const TREES: &str =
     r#""/usr/**", "/lib/**", "/lib64/**", "/etc/**", "/bin/**", "/proc/**", "/dev/**""#;
@@ -93,7 +98,7 @@ fn variants(d: &Path) -> Vec<(&'static str, Vec<String>)> {
         v.push((
             name,
             vec![
-                MXCC.into(),
+                mxcc(),
                 "run".into(),
                 d.join(policy).display().to_string(),
                 "--agent".into(),
