@@ -1583,3 +1583,49 @@ pub fn writable_within(fd: BorrowedFd<'_>, ms: i32) -> bool {
     let n = unsafe { libc::poll(&mut p, 1, ms) };
     n > 0 && p.revents & libc::POLLOUT != 0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A read stops where the task's mapped memory does: the bytes before an unmapped
+    /// page are counted, nothing after it is invented, and a read that starts unmapped
+    /// is an error.
+    #[test]
+    fn task_memory_reads_stop_at_unmapped_pages() {
+        let tid = rustix::thread::gettid().as_raw_nonzero().get() as u32;
+        let page = 4096usize;
+        // Two pages; the second is unmapped again.
+        let (base, _) = two_pages_second_unmapped();
+        let text = b"held-path\0";
+        let at = base + page - text.len();
+        // SAFETY: `at..at + len` lies inside the first page, mapped read-write above.
+        unsafe { std::ptr::copy_nonoverlapping(text.as_ptr(), at as *mut u8, text.len()) };
+        let mut buf = [0u8; 64];
+        let n = read_task_memory(tid, at as u64, &mut buf).unwrap();
+        assert_eq!(n, text.len());
+        assert_eq!(&buf[..n], text);
+        assert!(read_task_memory(tid, (base + page) as u64, &mut buf).is_err());
+        assert!(read_task_memory(tid, 0, &mut buf).is_err());
+        // SAFETY: unmapping the first page, mapped above and no longer used.
+        unsafe { libc::munmap(base as *mut libc::c_void, page) };
+    }
+
+    /// Maps two anonymous pages and unmaps the second: (address, length mapped).
+    fn two_pages_second_unmapped() -> (usize, usize) {
+        // SAFETY: a fresh private anonymous mapping, then unmapping its second half.
+        unsafe {
+            let p = libc::mmap(
+                std::ptr::null_mut(),
+                8192,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            );
+            assert_ne!(p, libc::MAP_FAILED);
+            libc::munmap(p.cast::<u8>().add(4096).cast(), 4096);
+            (p as usize, 4096)
+        }
+    }
+}
