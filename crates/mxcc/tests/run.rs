@@ -1481,4 +1481,22 @@ fn audit_records_keep_a_program_path_with_a_space() {
         format!("{prog_s} --flag"),
         "{rec}"
     );
+    // And `mxcc learn --from-audit` proposes launching the whole path.
+    let out = d.join("more.mxc");
+    let o = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .args(["learn", "--from-audit"])
+        .arg(&log)
+        .arg("-o")
+        .arg(&out)
+        .arg("--accept-all")
+        .arg(&p)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let learned = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        learned.contains(&format!("allow launch \"{prog_s}\"")),
+        "{learned}"
+    );
 }
