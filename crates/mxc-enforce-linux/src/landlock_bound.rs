@@ -221,6 +221,63 @@ fn open_placed(at: &Path) -> std::io::Result<OwnedFd> {
     .map_err(std::io::Error::from)
 }
 
+/// The kernel's outer bound from the table's plan: every right a rule may allow, at
+/// the rule's literal prefix; execute where programs may be launched, and on the usual
+/// ELF loaders (the kernel opens a program's interpreter with execute access too).
+pub fn from_plan(plan: &mxc_eval::Plan) -> Bounds {
+    use crate::Grant;
+    use mxc_eval::FsRights as R;
+    let mut fs: Vec<Grant> = plan
+        .fs
+        .iter()
+        .map(|g| Grant {
+            path: g.path.clone().into(),
+            rights: FsRights {
+                read: g.rights.contains(R::READ),
+                write: g.rights.contains(R::WRITE),
+                create: g.rights.contains(R::CREATE),
+                delete: g.rights.contains(R::DELETE),
+                execute: false,
+            },
+            subtree: g.subtree,
+        })
+        .collect();
+    for g in &plan.exec {
+        fs.push(Grant {
+            path: g.path.clone().into(),
+            rights: FsRights {
+                execute: true,
+                ..FsRights::default()
+            },
+            subtree: g.subtree,
+        });
+    }
+    for loader in [
+        "/lib64/ld-linux-x86-64.so.2",
+        "/lib/ld-linux-x86-64.so.2",
+        "/lib/ld-musl-x86_64.so.1",
+    ] {
+        // Granted by the name programs carry (PT_INTERP): the container tier then
+        // recreates the symbolic links on the way, as the kernel follows them.
+        if Path::new(loader).exists() {
+            fs.push(Grant {
+                path: loader.into(),
+                rights: FsRights {
+                    execute: true,
+                    ..FsRights::default()
+                },
+                subtree: false,
+            });
+        }
+    }
+    Bounds {
+        fs,
+        fs_exact: plan.fs_exact,
+        tcp_connect: plan.tcp_connect.clone(),
+        tcp_bind: plan.tcp_bind.clone(),
+    }
+}
+
 /// Whether some grant lands wider than its rule: a missing path granted at an
 /// existing ancestor, a single-path rule on a directory (Landlock grants beneath it), or
 /// making/removing a file (a right on its whole directory). Then Landlock alone is not
@@ -687,6 +744,45 @@ mod tests {
         // The ruleset is built (each grant opened without following links).
         ruleset(&b, &[]).unwrap();
         let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// The bound comes from the table's plan alone: rights at literal prefixes,
+    /// execute on launchable programs, TCP ports; nothing wider.
+    #[test]
+    fn the_bound_is_the_tables_plan() {
+        let e = engine(
+            r#"param d: path
+policy p {
+  fs { allow read "/usr/**"  allow read, write "${d}/w/**"  deny write "${d}/w/.git/**" }
+  net { allow connect "example.com:443" }
+  app { allow launch "/usr/bin/git" }
+}
+agent a { use p }"#,
+            Path::new("/srv"),
+        );
+        let b = from_plan(&e.table().plan);
+        let find = |p: &str| b.fs.iter().find(|g| g.path == Path::new(p)).cloned();
+        let usr = find("/usr").unwrap();
+        assert!(usr.subtree && usr.rights.read && !usr.rights.write && !usr.rights.execute);
+        let w = find("/srv/w").unwrap();
+        assert!(w.rights.read && w.rights.write && !w.rights.delete);
+        let git = find("/usr/bin/git").unwrap();
+        assert!(git.rights.execute && !git.rights.read && !git.subtree);
+        assert!(!b.fs_exact, "a carve-out is not exact");
+        assert_eq!(b.tcp_connect, Some(vec![(443, 443)]));
+        let others: Vec<_> =
+            b.fs.iter()
+                .filter(|g| !(g.path.starts_with("/usr") || g.path.starts_with("/srv/w")))
+                .collect();
+        assert!(
+            others.iter().all(|g| g.rights
+                == FsRights {
+                    execute: true,
+                    ..FsRights::default()
+                }
+                && g.path.to_string_lossy().contains("ld-")),
+            "only the loaders beyond the plan: {others:?}"
+        );
     }
 
     #[test]

@@ -11,7 +11,8 @@
 //! connection the supervisor did not make is decided with no program (`from` rules
 //! match nothing); one held by no sandboxed process is refused.
 
-use crate::supervisor::{descendants, Class, Supervisor};
+use crate::supervisor::{descendants, Supervisor};
+use mxc_enforce::{Right, Target};
 use mxc_eval::{Host, NetRequest, NetRight, Proto};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
@@ -215,7 +216,7 @@ fn route(
     host: &str,
     port: u16,
     program: Option<&str>,
-    conclude: &dyn Fn(&str, mxc_eval::Decision) -> bool,
+    conclude: &dyn Fn(&Target, mxc_eval::Decision) -> bool,
     resolve: Resolver<'_>,
 ) -> Result<Vec<SocketAddr>, Refusal> {
     let ask = |h: Host<'_>| {
@@ -229,9 +230,10 @@ fn route(
     };
     match parse_host(host).ok_or(Refusal::BadHost)? {
         Dest::Ip(ip) => {
-            let target = match canonical(ip) {
-                IpAddr::V6(a) => format!("[{a}]:{port}"),
-                a => format!("{a}:{port}"),
+            let target = Target::Socket {
+                proto: Proto::Tcp,
+                host: canonical(ip).to_string(),
+                port,
             };
             if !conclude(&target, ask(host_of(ip))) {
                 return Err(Refusal::Denied);
@@ -239,7 +241,12 @@ fn route(
             Ok(vec![SocketAddr::new(ip, port)])
         }
         Dest::Name(name) => {
-            if !conclude(&format!("{name}:{port}"), ask(Host::Name(&name))) {
+            let target = Target::Socket {
+                proto: Proto::Tcp,
+                host: name.clone(),
+                port,
+            };
+            if !conclude(&target, ask(Host::Name(&name))) {
                 return Err(Refusal::Denied);
             }
             let addrs: Vec<SocketAddr> = resolve(&name, port)
@@ -276,9 +283,9 @@ fn decide(
     host: &str,
     port: u16,
     peers: &[(u32, Option<String>)],
-) -> Result<(Vec<SocketAddr>, Vec<String>), Refusal> {
+) -> Result<(Vec<SocketAddr>, Vec<Target>), Refusal> {
     // The targets decided (for `--learn`: kept only if the connection is made).
-    let decided: std::cell::RefCell<Vec<String>> = Default::default();
+    let decided: std::cell::RefCell<Vec<Target>> = Default::default();
     let resolved: std::cell::RefCell<Option<Vec<SocketAddr>>> = Default::default();
     let once = |name: &str, port: u16| -> std::io::Result<Vec<SocketAddr>> {
         if let Some(a) = resolved.borrow().as_ref() {
@@ -291,17 +298,9 @@ fn decide(
     let mut out: Option<Vec<SocketAddr>> = None;
     for (pid, program) in peers {
         let who = || (*pid, program.clone().unwrap_or_default());
-        let conclude = |target: &str, d| {
-            decided.borrow_mut().push(target.to_string());
-            sup.conclude(
-                "connect",
-                target,
-                target.as_bytes(),
-                d,
-                Class::Network,
-                &who,
-                None,
-            )
+        let conclude = |target: &Target, d| {
+            decided.borrow_mut().push(target.clone());
+            sup.conclude(Right::Connect, target, d, &who, None)
         };
         let addrs = route(
             &sup.engine,
@@ -586,7 +585,7 @@ mod tests {
         let resolve = move |_: &str, port: u16| -> std::io::Result<Vec<SocketAddr>> {
             Ok(to.iter().map(|&ip| SocketAddr::new(ip, port)).collect())
         };
-        let conclude = |_: &str, d: mxc_eval::Decision| d.effect == mxc_eval::Effect::Allow;
+        let conclude = |_: &Target, d: mxc_eval::Decision| d.effect == mxc_eval::Effect::Allow;
         route(e, host, 80, Some("/usr/bin/python3"), &conclude, &resolve)
     }
 

@@ -4,50 +4,14 @@ use crate::audit::Audit;
 use crate::filter::{self, Supervise};
 use crate::supervisor::{descendants, Stats, Supervisor};
 use crate::sys::{self, ChildSetup};
-use crate::{bpf, landlock_bound, Config, SetupError};
+use crate::{bpf, landlock_bound, AuditSummary, Config, Outcome, SetupError};
+use mxc_enforce::{Backend, Setup, Tier};
 use rustix::fd::{AsFd, AsRawFd, OwnedFd};
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// How a run ended.
-#[derive(Debug)]
-pub struct Outcome {
-    /// The command's exit status as a shell reports it (128 + signal when killed).
-    pub code: i32,
-    /// Decisions made and denials enforced by the supervisor.
-    pub decisions: u64,
-    pub denials: u64,
-    pub timed_out: bool,
-    /// The command could not be started because its own launch was denied (126) or it
-    /// was not found (127).
-    pub not_started: Option<String>,
-    /// The supervisor failed during the run (the tree was killed).
-    pub supervisor_error: Option<String>,
-    /// `--learn`: what the run did.
-    pub learned: Option<crate::learn::Learned>,
-    /// The audit log: where, how many records it holds, and the last one's hash (also
-    /// written beside it, `PATH.head`).
-    pub audit: Option<AuditSummary>,
-    /// The command could not start (its `execve` was refused, or it exited 126 or 127)
-    /// and this is what it lacked: the launch, its libraries' `read`, its ELF
-    /// interpreter's execute (see [`crate::startup`]). Also in the audit log, as a
-    /// `could not start` record.
-    pub start_missing: Vec<crate::startup::Missing>,
-    /// Every file call went to the supervisor, so every file denial was seen (else the
-    /// kernel alone refused what the policy does not allow, unseen).
-    pub files_watched: bool,
-}
-
-/// The state of the audit log at the end of a run.
-#[derive(Debug, Clone)]
-pub struct AuditSummary {
-    pub path: std::path::PathBuf,
-    pub records: u64,
-    pub last_hash: Option<String>,
-}
 
 /// The audit log's summary, wherever the log is now (with the supervisor, or still
 /// waiting for it when the command never started).
@@ -90,8 +54,61 @@ fn seccomp_probe() -> Result<(), SetupError> {
     Ok(())
 }
 
+/// The Linux backend: Landlock, seccomp and the supervisor (see the crate's docs).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Linux;
+
+impl Backend for Linux {
+    fn name(&self) -> &'static str {
+        "linux"
+    }
+
+    fn probe(&self, _tier: Tier) -> Result<(), SetupError> {
+        probe()
+    }
+
+    fn describe(&self, engine: &mxc_eval::Engine, tier: Tier) -> Setup {
+        Setup {
+            backend: "linux",
+            tier,
+            detail: describe(
+                &landlock_bound::from_plan(&engine.table().plan),
+                tier == Tier::Container,
+            ),
+        }
+    }
+
+    fn run(&self, spec: Config) -> Result<Outcome, SetupError> {
+        run(spec)
+    }
+}
+
+/// A run specification as this backend carries it out: the tier as a flag, and the
+/// kernel's outer bound worked out from the table's plan.
+struct Cfg {
+    spec: Config,
+    container: bool,
+    bounds: crate::Bounds,
+}
+
+impl std::ops::Deref for Cfg {
+    type Target = Config;
+    fn deref(&self) -> &Config {
+        &self.spec
+    }
+}
+
 /// Runs the command confined. Returns when it and every process it started are gone.
-pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
+pub fn run(spec: Config) -> Result<Outcome, SetupError> {
+    let cfg = Cfg {
+        container: spec.tier == Tier::Container,
+        bounds: landlock_bound::from_plan(&spec.engine.table().plan),
+        spec,
+    };
+    run_cfg(cfg)
+}
+
+fn run_cfg(cfg: Cfg) -> Result<Outcome, SetupError> {
     // Landlock is probed by building the real ruleset below (same requirements).
     seccomp_probe()?;
     let limits = crate::cgroup::Limits {
@@ -619,7 +636,7 @@ pub fn run(cfg: Config) -> Result<Outcome, SetupError> {
 /// log (with the supervisor, or still waiting when the command never started) as a
 /// `could not start` record naming each right, file and deciding rule.
 fn start_failure(
-    cfg: &Config,
+    cfg: &Cfg,
     sup: &Arc<Mutex<Option<Arc<Supervisor>>>>,
     waiting: &Arc<Mutex<Option<Mutex<Audit>>>>,
 ) -> Vec<crate::startup::Missing> {

@@ -15,25 +15,13 @@
 //! input makes this panic. Used only to explain a failure, never to decide one.
 
 use crate::Bounds;
-use mxc_eval::{Decision, Effect, Engine, FsRight};
+use mxc_eval::{Effect, Engine, FsRight};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-/// A right a program needs to start and does not have.
-#[derive(Clone, Debug)]
-pub struct Missing {
-    /// `launch`, `read` or `execute` (the kernel's right on an ELF interpreter, which
-    /// no rule decides: MXC grants it on the usual loaders).
-    pub right: &'static str,
-    pub path: PathBuf,
-    /// What the file is to the program: "the program", "the ELF interpreter", "shared
-    /// library libc.so.6 (needed by /usr/bin/cat)", "the script (its interpreter
-    /// reads it)", "the script's interpreter".
-    pub what: String,
-    /// What the engine said (`None` for `execute`, which the kernel's bound decides).
-    pub decision: Option<Decision>,
-}
+/// A right a program needs to start and does not have (a platform-neutral record).
+pub use mxc_enforce::Missing;
 
 /// Files looked at, at most (the program, its interpreter and libraries).
 const MAX_FILES: usize = 64;

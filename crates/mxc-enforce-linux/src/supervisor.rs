@@ -11,6 +11,7 @@ use crate::audit::Audit;
 use crate::resolve::{self, Asker as Who, Base, Resolved};
 use crate::sys::{self, Notif, Reply};
 use crate::{AskAnswer, AskRequest, Asker, Denial};
+use mxc_enforce::{Class, Record, Right, Target};
 use mxc_eval::{Decision, Effect, Engine, FsRight, Host, NetRequest, NetRight, Proto};
 use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use rustix::fs::{self, AtFlags, Mode, OFlags};
@@ -46,8 +47,8 @@ pub struct Supervisor {
     pub asker: Asker,
     pub audit: Option<Mutex<Audit>>,
     pub stats: Stats,
-    /// `allow for this run` answers: (right, target).
-    pub remembered: Mutex<HashSet<(String, Vec<u8>)>>,
+    /// `allow for this run` answers.
+    pub remembered: Mutex<mxc_enforce::ask::Remembered>,
     /// The supervisor's process id (every sandboxed process descends from it).
     pub our_pid: u32,
     /// Held while a person is asked (one question at a time).
@@ -336,14 +337,11 @@ impl Supervisor {
     /// Turns a decision into allowed (`true`) or denied, asking for `ask` (an answer
     /// "for this run" is remembered for this exact right and target), and records it.
     /// `enforcement`: refused by MXC itself whatever the policy says, and why.
-    #[allow(clippy::too_many_arguments)]
     pub fn conclude(
         &self,
-        right: &str,
-        target: &str,
-        key: &[u8],
+        right: Right,
+        target: &Target,
         d: Decision,
-        class: Class,
         who: &dyn Fn() -> (u32, String),
         enforcement: Option<&'static str>,
     ) -> bool {
@@ -360,7 +358,7 @@ impl Supervisor {
             } else {
                 // Learning: allowed, and remembered for the policy written at the end
                 // (files and programs are recorded where their rights are known).
-                if class == Class::Network {
+                if right.class() == Class::Network {
                     if let Ok(mut l) = l.lock() {
                         l.net(right, target);
                     }
@@ -369,81 +367,62 @@ impl Supervisor {
             }
         }
         if effect == Effect::Ask {
-            let k = (right.to_string(), key.to_vec());
             let remembered = self
                 .remembered
                 .lock()
-                .map(|s| s.contains(&k))
+                .map(|s| s.contains(right, target))
                 .unwrap_or(false);
             let answer = if remembered {
                 AskAnswer::AllowOnce
             } else {
-                let rule = d.rule.and_then(|r| self.engine.rule(r)).map(|i| {
-                    let mut s = format!("{}:{}", i.file, i.line);
-                    if let Some(reason) = &i.reason {
-                        s.push_str(&format!(" \"{reason}\""));
-                    }
-                    s
-                });
                 // One question at a time on the terminal.
                 let a = {
                     let _one = self.asking.lock();
                     let (pid, program) = who();
-                    (self.asker)(&AskRequest {
-                        right: right.to_string(),
-                        target: target.to_string(),
-                        program,
+                    (self.asker)(&AskRequest::new(
+                        &self.engine,
+                        right,
+                        target,
+                        &d,
                         pid,
-                        rule,
-                    })
+                        program,
+                    ))
                 };
-                if a == AskAnswer::AllowForRun {
-                    if let Ok(mut s) = self.remembered.lock() {
-                        s.insert(k);
-                    }
+                if let Ok(mut s) = self.remembered.lock() {
+                    s.keep(right, target, a);
                 }
                 a
             };
             asked = Some(answer);
-            effect = if answer == AskAnswer::Deny {
-                Effect::Deny
-            } else {
-                Effect::Allow
-            };
+            effect = mxc_enforce::ask::effect_of(answer);
         }
-        if effect == Effect::Deny && self.on_denial.is_some() {
-            let (pid, program) = who();
-            self.tell(Denial {
-                right: right.to_string(),
-                target: target.to_string(),
-                program,
-                pid,
-                decision: d,
-                asked: asked.is_some(),
-                enforcement,
-            });
-        }
-        if effect == Effect::Deny {
+        let wanted = self
+            .audit
+            .as_ref()
+            .and_then(|a| a.lock().ok().map(|a| a.wants(effect, asked)))
+            .unwrap_or(false);
+        let denied = effect == Effect::Deny;
+        if denied {
             self.stats.denials.fetch_add(1, Ordering::Relaxed);
         }
-        if let Some(audit) = &self.audit {
-            if let Ok(mut a) = audit.lock() {
-                if a.wants(effect, asked) {
-                    let (pid, p) = who();
-                    a.record(
-                        &self.engine,
-                        &crate::audit::Entry {
-                            class,
-                            right,
-                            target,
-                            decision: d,
-                            effect,
-                            asked,
-                            pid,
-                            program: &p,
-                            enforcement,
-                        },
-                    );
+        if wanted || (denied && self.on_denial.is_some()) {
+            let (pid, program) = who();
+            let rec = Record {
+                right,
+                target: target.clone(),
+                decision: d,
+                effect,
+                asked,
+                pid,
+                program,
+                enforcement,
+            };
+            if denied {
+                self.tell(&rec);
+            }
+            if wanted {
+                if let Some(Ok(mut a)) = self.audit.as_ref().map(|a| a.lock()) {
+                    a.record(&self.engine, &rec);
                 }
             }
         }
@@ -454,21 +433,21 @@ impl Supervisor {
 impl Supervisor {
     /// `--learn`: whether connecting to `targets` (already recorded as attempted)
     /// succeeded; a target never reached is not learned (a refused connection).
-    pub fn connected(&self, targets: &[String], ok: bool) {
+    pub fn connected(&self, targets: &[Target], ok: bool) {
         if let Some(l) = &self.learned {
             if let Ok(mut l) = l.lock() {
                 for t in targets {
-                    l.connected("connect", t, ok);
+                    l.connected(Right::Connect, t, ok);
                 }
             }
         }
     }
 
     /// Tells the run's denial sink, never while a question is on the terminal.
-    pub fn tell(&self, d: Denial) {
+    pub fn tell(&self, d: &Denial) {
         if let Some(sink) = &self.on_denial {
             let _one = self.asking.lock();
-            sink(&d);
+            sink(d);
         }
     }
 }
@@ -484,10 +463,6 @@ type R = Result<Done, Errno>;
 
 fn ok(v: i64) -> R {
     Ok(Done::Reply(Reply::Value(v)))
-}
-
-fn fs_right_name(r: FsRight) -> &'static str {
-    r.as_str()
 }
 
 impl Call<'_> {
@@ -645,12 +620,11 @@ impl Call<'_> {
             if d.effect == Effect::Allow {
                 return true;
             }
-            let target = String::from_utf8_lossy(dir).into_owned();
             let get = || {
                 let pid = resolve::Asker { tid, tgid: None }.tgid();
                 (pid, String::from_utf8_lossy(&program_of(pid)).into_owned())
             };
-            sup.conclude("read", &target, dir, d, Class::File, &get, None)
+            sup.conclude(Right::Read, &Target::Path(dir.to_vec()), d, &get, None)
         };
         let view = resolve::View {
             traverse: &traverse,
@@ -704,7 +678,7 @@ impl Call<'_> {
         if let Some(l) = &self.sup.learned {
             if let Ok(mut l) = l.lock() {
                 for &r in rights {
-                    l.fs(path, fs_right_name(r));
+                    l.fs(path, r.into());
                 }
             }
         }
@@ -723,38 +697,28 @@ impl Call<'_> {
         let Some((right, d)) = worst else {
             return Ok(());
         };
-        let target = String::from_utf8_lossy(path).into_owned();
-        self.conclude(fs_right_name(right), &target, path, d, Class::File)
+        self.conclude(right.into(), &Target::Path(path.to_vec()), d)
     }
 
     /// Turns a decision into allowed / EACCES, asking for `ask`, and audits it.
-    fn conclude(
-        &mut self,
-        right: &str,
-        target: &str,
-        key: &[u8],
-        d: Decision,
-        class: Class,
-    ) -> Result<(), Errno> {
-        self.conclude_why(right, target, key, d, class, None)
+    fn conclude(&mut self, right: Right, target: &Target, d: Decision) -> Result<(), Errno> {
+        self.conclude_why(right, target, d, None)
     }
 
     /// Refuses (and audits) what MXC's enforcement refuses whatever the policy says.
-    fn refuse(&mut self, right: &str, target: &str, key: &[u8], class: Class, why: &'static str) {
+    fn refuse(&mut self, right: Right, target: &Target, why: &'static str) {
         let d = Decision {
             effect: Effect::Deny,
             rule: None,
         };
-        let _ = self.conclude_why(right, target, key, d, class, Some(why));
+        let _ = self.conclude_why(right, target, d, Some(why));
     }
 
     fn conclude_why(
         &mut self,
-        right: &str,
-        target: &str,
-        key: &[u8],
+        right: Right,
+        target: &Target,
         d: Decision,
-        class: Class,
         enforcement: Option<&'static str>,
     ) -> Result<(), Errno> {
         // Who asked is looked up only when a record or a question needs it.
@@ -768,10 +732,7 @@ impl Call<'_> {
             })
             .clone()
         };
-        if self
-            .sup
-            .conclude(right, target, key, d, class, &get, enforcement)
-        {
+        if self.sup.conclude(right, target, d, &get, enforcement) {
             Ok(())
         } else {
             Err(Errno::ACCESS)
@@ -967,13 +928,10 @@ impl Call<'_> {
                     .via_fd
                     .is_some_and(|via| self.holds(via, obj.as_fd(), &rights));
                 if !held {
-                    let target = String::from_utf8_lossy(&r.path).into_owned();
                     let right = rights.first().copied().unwrap_or(FsRight::Read);
                     self.refuse(
-                        fs_right_name(right),
-                        &target,
-                        &r.path,
-                        Class::File,
+                        right.into(),
+                        &Target::Path(r.path.clone()),
                         "an object without a path is reopened only through a descriptor \
                          that already has the access",
                     );
@@ -1085,13 +1043,12 @@ impl Call<'_> {
             x.iter().zip(y.iter()).all(|(had, gets)| *had || !*gets)
         };
         if !check(self, &from.path, to_path) {
-            let target = String::from_utf8_lossy(to_path).into_owned();
             let d = self.sup.engine.fs(&from.path, FsRight::Read);
             let d = Decision {
                 effect: Effect::Deny,
                 rule: d.rule,
             };
-            let _ = self.conclude("read", &target, to_path, d, Class::File);
+            let _ = self.conclude(Right::Read, &Target::Path(to_path.to_vec()), d);
             return Err(Errno::ACCESS);
         }
         // A directory: every name beneath it moves too. Each is a name made at the new
@@ -1286,7 +1243,6 @@ impl Call<'_> {
                 .fs_not_stricter_below(link, &real, &[FsRight::Create, FsRight::Write])
                 == Some(true);
         if !ok {
-            let target_s = String::from_utf8_lossy(link).into_owned();
             let d = Decision {
                 effect: Effect::Deny,
                 rule: self
@@ -1295,7 +1251,7 @@ impl Call<'_> {
                     .fs(&[link, b"/"].concat(), FsRight::Create)
                     .rule,
             };
-            let _ = self.conclude("create", &target_s, link, d, Class::File);
+            let _ = self.conclude(Right::Create, &Target::Path(link.to_vec()), d);
             return Err(Errno::ACCESS);
         }
         Ok(())
@@ -1383,9 +1339,12 @@ impl Call<'_> {
             // A denied program answers as denied, whether or not it exists.
             let d = self.sup.engine.launch(&r.path, &[] as &[&[u8]]);
             if d.effect == Effect::Deny {
-                let target = String::from_utf8_lossy(&r.path).into_owned();
-                let key = target.clone().into_bytes();
-                self.conclude("launch", &target, &key, d, Class::Process)?;
+                let target = Target::Program {
+                    path: r.path.clone(),
+                    args: Vec::new(),
+                    changing: false,
+                };
+                self.conclude(Right::Launch, &target, d)?;
             }
             return Err(Errno::NOENT);
         }
@@ -1423,13 +1382,12 @@ impl Call<'_> {
         }
         let rest: &[Vec<u8>] = args.get(1..).unwrap_or(&[]);
         let d = self.sup.engine.launch(&r.path, rest);
-        let mut target = String::from_utf8_lossy(&r.path).into_owned();
-        for a in rest {
-            target.push(' ');
-            target.push_str(&String::from_utf8_lossy(a));
-        }
-        let key = target.clone().into_bytes();
-        self.conclude("launch", &target, &key, d, Class::Process)?;
+        let target = Target::Program {
+            path: r.path.clone(),
+            args: rest.to_vec(),
+            changing: false,
+        };
+        self.conclude(Right::Launch, &target, d)?;
         // The kernel reads the path, the arguments (and the directory or descriptor
         // they start from) again. Where Landlock's execute bound holds only programs
         // allowed whatever their arguments (`exec_exact`: per-file grants, or granted
@@ -1451,14 +1409,14 @@ impl Call<'_> {
                 && crate::race::private_anonymous(tid, &ranges)
                 && self.still_valid().is_ok();
             if !held {
-                let t = format!(
-                    "{target} (its path or arguments can change before the kernel reads them)"
-                );
+                let t = Target::Program {
+                    path: r.path.clone(),
+                    args: rest.to_vec(),
+                    changing: true,
+                };
                 self.refuse(
-                    "launch",
+                    Right::Launch,
                     &t,
-                    t.as_bytes(),
-                    Class::Process,
                     "its path or arguments could change between the check and the kernel's use",
                 );
                 return Err(Errno::PERM);
@@ -1545,14 +1503,7 @@ impl Call<'_> {
                             .unwrap_or(false)
                     });
                     if !own {
-                        let target = format!("unix:{}", String::from_utf8_lossy(&r.path));
-                        self.refuse(
-                            "connect",
-                            &target,
-                            target.as_bytes(),
-                            Class::Network,
-                            LEARN_REFUSAL,
-                        );
+                        self.refuse(Right::Connect, &Target::Unix(r.path.clone()), LEARN_REFUSAL);
                         return Err(Errno::ACCESS);
                     }
                 }
@@ -1609,20 +1560,12 @@ impl Call<'_> {
                     port,
                     program: Some(&program),
                 });
-                let target = format!(
-                    "{}{}:{port}",
-                    if proto == Proto::Udp { "udp://" } else { "" },
-                    match ip {
-                        std::net::IpAddr::V6(a) => format!("[{a}]"),
-                        a => a.to_string(),
-                    }
-                );
-                let name = if right == NetRight::Bind {
-                    "bind"
-                } else {
-                    "connect"
+                let target = Target::Socket {
+                    proto,
+                    host: ip.to_string(),
+                    port,
                 };
-                self.conclude(name, &target, target.as_bytes(), d, Class::Network)?;
+                self.conclude(right.into(), &target, d)?;
                 if contained && right == NetRight::Connect {
                     // Beyond the container's empty network namespace: from the host's.
                     return Ok(Addr::Outside(raw.to_vec()));
@@ -1635,13 +1578,10 @@ impl Call<'_> {
 
     /// Refuses a call the supervisor can neither perform itself nor prove safe to let
     /// the kernel run (`EPERM`), and records it.
-    fn refuse_race(&mut self, right: &str, what: &str) -> Errno {
-        let target = format!("({what})");
+    fn refuse_race(&mut self, right: Right, what: &str) -> Errno {
         self.refuse(
             right,
-            &target,
-            target.as_bytes(),
-            Class::Network,
+            &Target::Unnamed(what.to_string()),
             "the call could change between the check and the kernel's use",
         );
         Errno::PERM
@@ -1680,7 +1620,7 @@ impl Call<'_> {
                     Ok(None)
                 } else {
                     Err(self.refuse_race(
-                        "connect",
+                        Right::Connect,
                         "abstract socket address in memory other tasks share",
                     ))
                 };
@@ -1744,11 +1684,12 @@ impl Call<'_> {
                             && Self::sock_type(&s) == rustix::net::SocketType::STREAM =>
                     {
                         inet(raw).map(|(ip, port)| {
-                            let ip = match ip {
-                                std::net::IpAddr::V6(a) => format!("[{a}]"),
-                                a => a.to_string(),
+                            let target = Target::Socket {
+                                proto: Proto::Tcp,
+                                host: ip.to_string(),
+                                port,
                             };
-                            (l.clone(), format!("{ip}:{port}"))
+                            (l.clone(), target)
                         })
                     }
                     _ => None,
@@ -1765,7 +1706,7 @@ impl Call<'_> {
                                     Err(_) => false,
                                 };
                                 if let Ok(mut l) = l.lock() {
-                                    l.connected("connect", target, made);
+                                    l.connected(Right::Connect, target, made);
                                 }
                             }
                             let reply = match res {
@@ -2057,7 +1998,7 @@ impl Call<'_> {
         if let Some(c) = &control {
             for fd in scm_rights(c).ok_or_else(|| {
                 self.refuse_race(
-                    "connect",
+                    Right::Connect,
                     "ancillary data other than SCM_RIGHTS on a shared descriptor table",
                 )
             })? {
@@ -2104,7 +2045,7 @@ impl Call<'_> {
             Ok(Done::Reply(Reply::Continue))
         } else {
             Err(self.refuse_race(
-                "connect",
+                Right::Connect,
                 "abstract socket address in memory or descriptors other tasks share",
             ))
         }
@@ -2229,7 +2170,7 @@ impl Call<'_> {
                 return Ok(Done::Reply(Reply::Continue));
             }
             return Err(self.refuse_race(
-                "connect",
+                Right::Connect,
                 "sendmmsg on a stream while other tasks share the descriptor table",
             ));
         }
@@ -2589,14 +2530,6 @@ pub fn descendants(ancestor: u32) -> Vec<u32> {
         }
     }
     out
-}
-
-/// The kind of event, for the audit record's OCSF class.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Class {
-    File,
-    Network,
-    Process,
 }
 
 #[cfg(test)]

@@ -224,7 +224,7 @@ pub fn prompt(q: &AskRequest) -> String {
     format!(
         "mxcc: the agent asks to {} {}\n      program {} (pid {}){}\n      allow? [y] once  [a] for this run  [N] deny: ",
         q.right,
-        visible(&q.target),
+        visible(&q.target.to_string()),
         visible(&q.program),
         q.pid,
         q.rule

@@ -62,18 +62,6 @@ pub fn load(files: &[PathBuf], color: bool) -> Result<Program, Stop> {
     Ok(program)
 }
 
-/// Parameters, files (checked without the lints) and the agent compiled for Linux:
-/// what `run` and `plan` start from.
-pub fn agent_for_enforcement(
-    files: &[PathBuf],
-    agent: &crate::util::AgentArgs,
-    color: bool,
-) -> Result<(ev::Engine, mxc_lang::bind::Bound), Stop> {
-    let params = params(agent)?;
-    let program = load(files, color)?;
-    compile(&program, &agent.agent, &params, ev::Target::Linux, color)
-}
-
 /// Compiles an agent, rendering diagnostics to stderr.
 pub fn compile(
     program: &Program,

@@ -8,8 +8,8 @@
 //! kept, the rest only counted.
 
 use crate::policy_text::{self, Params};
+use mxc_enforce::{Denial, DenialSink, Right, Target};
 use mxc_enforce_linux::terminal::visible;
-use mxc_enforce_linux::{Denial, DenialSink};
 use mxc_eval::{Effect, Engine};
 use std::collections::HashMap;
 use std::io::Write;
@@ -36,7 +36,7 @@ pub struct Explainer {
 struct State {
     /// Distinct denials in the order first seen, with how often each happened.
     seen: Vec<(Denial, u64)>,
-    index: HashMap<(String, String, Option<u32>), usize>,
+    index: HashMap<(Right, Target, Option<u32>), usize>,
     /// Distinct denials not kept (over [`MAX_DISTINCT`]).
     dropped: u64,
 }
@@ -44,15 +44,16 @@ struct State {
 impl Explainer {
     pub fn new(
         engine: Arc<Engine>,
-        program: &mxc_lang::Program,
+        program: Option<&mxc_lang::Program>,
         params: Params,
         agent: &str,
         live: bool,
         crlf: bool,
     ) -> Explainer {
+        // A compiled table carries no source: rules are then named by place only.
         let sources = program
-            .sources
-            .files()
+            .into_iter()
+            .flat_map(|p| p.sources.files())
             .map(|(_, f)| (f.name.clone(), f.text.lines().map(str::to_string).collect()))
             .collect();
         Explainer {
@@ -74,11 +75,7 @@ impl Explainer {
 
     fn told(&self, d: &Denial) {
         let Ok(mut s) = self.state.lock() else { return };
-        let key = (
-            d.right.clone(),
-            d.target.clone(),
-            d.decision.rule.map(|r| r.0),
-        );
+        let key = (d.right, d.target.clone(), d.decision.rule.map(|r| r.0));
         if let Some(&i) = s.index.get(&key) {
             s.seen[i].1 += 1;
             return;
@@ -152,12 +149,12 @@ impl Explainer {
         let mut s = format!(
             "mxcc: denied {} {} ({by}, pid {})\n",
             d.right,
-            visible(&d.target),
+            visible(&d.target.to_string()),
             d.pid
         );
         let why = match d.enforcement {
             Some(why) => format!("refused by MXC whatever the policy says: {why}"),
-            None if d.asked => format!(
+            None if d.asked.is_some() => format!(
                 "asked and answered no; the rule asking: {}",
                 self.rule(&d.decision)
             ),
@@ -177,7 +174,7 @@ impl Explainer {
         if d.enforcement.is_some() {
             return Some("no rule can allow this".into());
         }
-        if d.asked {
+        if d.asked.is_some() {
             return Some(
                 "to allow it: answer y (or a) at the terminal, run with `--ask allow`, or make \
                  that rule `allow`"
@@ -192,7 +189,7 @@ impl Explainer {
         Some(format!(
             "to allow it, add to a policy agent `{}` uses:  {}",
             self.agent,
-            suggest(&d.right, &d.target, &self.params)?
+            suggest_for(d.right, &d.target, &self.params)?
         ))
     }
 
@@ -233,6 +230,18 @@ impl Explainer {
     }
 }
 
+/// The rule that would allow `right` on the typed `target`, in its section (a
+/// program is named by its whole path, spaces and all).
+pub fn suggest_for(right: Right, target: &Target, params: &Params) -> Option<String> {
+    match target {
+        Target::Program { path, .. } => Some(format!(
+            "app {{ allow launch \"{}\" }}",
+            policy_text::pattern(std::str::from_utf8(path).ok()?, params, "")?
+        )),
+        t => suggest(right.as_str(), &t.to_string(), params),
+    }
+}
+
 /// The rule that would allow `right` on `target`, in its section.
 pub fn suggest(right: &str, target: &str, params: &Params) -> Option<String> {
     match right {
@@ -263,11 +272,7 @@ pub fn suggest(right: &str, target: &str, params: &Params) -> Option<String> {
 
 /// The start-up failure as lines: what the program lacked, each with its deciding rule
 /// and the rule to add.
-pub fn start_failure(
-    ex: &Explainer,
-    program: &str,
-    missing: &[mxc_enforce_linux::startup::Missing],
-) -> String {
+pub fn start_failure(ex: &Explainer, program: &str, missing: &[mxc_enforce::Missing]) -> String {
     let mut s = format!(
         "{} could not start: it needs what this agent does not allow:\n",
         visible(program)

@@ -24,7 +24,8 @@ pub struct Args {
     pub target: util::Target,
     #[command(flatten)]
     pub agent: util::AgentArgs,
-    /// The policy files (imports are followed).
+    /// The policy files (imports are followed), or one compiled table (`.mxcb`, from
+    /// `mxcc compile`: no source needed).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 }
@@ -34,13 +35,11 @@ pub fn run(args: &Args) -> ExitCode {
         return util::not_yet("plan --target windows");
     }
     let color = util::color_stderr();
-    let (engine, _bound) =
-        match crate::decide::agent_for_enforcement(&args.files, &args.agent, color) {
-            Ok(x) => x,
-            Err(stop) => return crate::decide::finish(Err(stop)),
-        };
+    let engine = match crate::run::load(&args.files, &args.agent, color) {
+        Ok(l) => l.engine,
+        Err(stop) => return crate::decide::finish(Err(stop)),
+    };
     let a = engine.agent();
-    let plan = &engine.table().plan;
     let mut out = serde_json::json!({
         "target": "linux",
         "agent": a.name,
@@ -61,10 +60,13 @@ pub fn run(args: &Args) -> ExitCode {
         let supported = a.isolation != mxc_eval::Isolation::Microvm;
         out["supported"] = serde_json::Value::from(supported);
         if supported {
-            out["enforcement"] = mxc_enforce_linux::describe(
-                &crate::run::bounds(plan),
-                a.isolation == mxc_eval::Isolation::Container,
-            );
+            use mxc_enforce::Backend;
+            let tier = if a.isolation == mxc_eval::Isolation::Container {
+                mxc_enforce::Tier::Container
+            } else {
+                mxc_enforce::Tier::Process
+            };
+            out["enforcement"] = mxc_enforce_linux::Linux.describe(&engine, tier).detail;
         } else {
             out["refusal"] = serde_json::Value::from(format!(
                 "`isolation {}` is not available in this build; `mxcc run` refuses (exit 125)",
@@ -74,7 +76,7 @@ pub fn run(args: &Args) -> ExitCode {
     }
     #[cfg(not(target_os = "linux"))]
     {
-        let _ = &plan;
+        let _ = &engine;
         out["supported"] = serde_json::Value::from(false);
     }
     util::out(&format!(

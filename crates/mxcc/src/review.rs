@@ -72,6 +72,9 @@ struct Proposal {
     programs: Vec<String>,
     /// `could not start`: what the file was to the program.
     why: Option<String>,
+    /// A launch: the program's whole path (the record's `process.file.path`; the
+    /// target also holds the arguments, and a path may contain spaces).
+    launched: Option<String>,
 }
 
 pub fn run(args: &Args) -> ExitCode {
@@ -185,6 +188,7 @@ pub fn run(args: &Args) -> ExitCode {
                             count: 0,
                             programs: vec![],
                             why: x.get("what").and_then(Value::as_str).map(str::to_string),
+                            launched: (right == "launch").then(|| target.to_string()),
                         });
                     p.count += 1;
                     if !p.programs.contains(&prog) {
@@ -220,6 +224,14 @@ pub fn run(args: &Args) -> ExitCode {
             kept.push(format!("{right} {target}: {why}"));
             continue;
         }
+        let launched = (right == "launch")
+            .then(|| {
+                r.get("process")
+                    .and_then(|p| p.pointer("/file/path"))
+                    .and_then(Value::as_str)
+            })
+            .flatten()
+            .map(str::to_string);
         let key = (right.clone(), target.clone());
         let p = proposals.entry(key).or_insert_with(|| Proposal {
             right,
@@ -227,6 +239,7 @@ pub fn run(args: &Args) -> ExitCode {
             count: 0,
             programs: vec![],
             why: None,
+            launched,
         });
         p.count += 1;
         if !program.is_empty() && !p.programs.contains(&program) && p.programs.len() < 5 {
@@ -258,7 +271,18 @@ pub fn run(args: &Args) -> ExitCode {
     let mut accept_rest = args.accept_all;
     let mut stdin = std::io::stdin().lock();
     for (i, p) in proposals.values().enumerate() {
-        let rule = crate::explain::suggest(&p.right, &p.target, &params);
+        let rule = match &p.launched {
+            Some(program) => crate::explain::suggest_for(
+                mxc_enforce::Right::Launch,
+                &mxc_enforce::Target::Program {
+                    path: program.as_bytes().to_vec(),
+                    args: Vec::new(),
+                    changing: false,
+                },
+                &params,
+            ),
+            None => crate::explain::suggest(&p.right, &p.target, &params),
+        };
         let Some(rule) = rule else {
             kept.push(format!("{} {}: no rule can name it", p.right, p.target));
             continue;
@@ -391,7 +415,10 @@ fn add(o: &mut Observed, p: &Proposal, deny: bool) {
             o.net.insert((p.right.clone(), p.target.clone()));
         }
         "launch" => {
-            let program = p.target.split(' ').next().unwrap_or(&p.target);
+            let program = p
+                .launched
+                .as_deref()
+                .unwrap_or_else(|| p.target.split(' ').next().unwrap_or(&p.target));
             o.launch.insert(program.to_string());
         }
         _ => {}

@@ -52,7 +52,8 @@ pub struct Args {
     /// kernel alone would refuse are seen too (slower file access).
     #[arg(long)]
     pub explain: bool,
-    /// The policy files (imports are followed).
+    /// The policy files (imports are followed), or one compiled table (`.mxcb`, from
+    /// `mxcc compile`: no source needed).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// The command to run and its arguments, after `--`.
@@ -82,21 +83,86 @@ pub enum Ask {
 /// Exit status when the sandbox could not be set up (SPEC §10).
 pub const SANDBOX_FAILED: u8 = 125;
 
+/// What `run` and `plan` start from: the agent's compiled table, from policy source
+/// (compiled here) or from a `.mxcb` written by `mxcc compile`; and the source when
+/// there is one (only to quote rule text in explanations).
+pub struct Loaded {
+    pub engine: mxc_eval::Engine,
+    pub source: Option<mxc_lang::Program>,
+}
+
+/// Loads `files` for `agent`: one compiled table (recognised by its magic bytes,
+/// whatever its name), or policy source compiled for Linux.
+pub fn load(
+    files: &[PathBuf],
+    agent: &util::AgentArgs,
+    color: bool,
+) -> Result<Loaded, crate::decide::Stop> {
+    use crate::decide::Stop;
+    if let [file] = files {
+        let mut head = [0u8; 8];
+        let is_table = std::fs::File::open(file)
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+            .is_ok_and(|()| head == mxc_eval::MAGIC);
+        if is_table {
+            let bytes = std::fs::read(file).map_err(|e| {
+                Stop::Usage(format!(
+                    "cannot read `{}`: {}",
+                    file.display(),
+                    util::io_reason(&e)
+                ))
+            })?;
+            let engine = mxc_eval::Engine::from_bytes(&bytes).map_err(|e| {
+                Stop::Usage(format!("`{}` is not a usable table: {e}", file.display()))
+            })?;
+            let t = engine.table();
+            if t.agent.name != agent.agent {
+                return Err(Stop::Usage(format!(
+                    "`{}` is the table of agent `{}`, not `{}`",
+                    file.display(),
+                    t.agent.name,
+                    agent.agent
+                )));
+            }
+            if !agent.params.is_empty() {
+                return Err(Stop::Usage(format!(
+                    "`{}` is a compiled table: its parameters were fixed by `mxcc compile`; \
+                     give --param there",
+                    file.display()
+                )));
+            }
+            if t.target != mxc_eval::Target::Linux {
+                return Err(Stop::Usage(format!(
+                    "`{}` was compiled for {:?}, not for this machine (Linux)",
+                    file.display(),
+                    t.target
+                )));
+            }
+            return Ok(Loaded {
+                engine,
+                source: None,
+            });
+        }
+    }
+    let params = crate::decide::params(agent)?;
+    let program = crate::decide::load(files, color)?;
+    let (engine, _bound) = crate::decide::compile(
+        &program,
+        &agent.agent,
+        &params,
+        mxc_eval::Target::Linux,
+        color,
+    )?;
+    Ok(Loaded {
+        engine,
+        source: Some(program),
+    })
+}
+
 pub fn run(args: &Args) -> ExitCode {
     let color = util::color_stderr();
     // Check the policy first, so its errors are reported as for any other command.
-    let compiled = crate::decide::params(&args.agent).and_then(|params| {
-        let program = crate::decide::load(&args.files, color)?;
-        let (engine, bound) = crate::decide::compile(
-            &program,
-            &args.agent.agent,
-            &params,
-            mxc_eval::Target::Linux,
-            color,
-        )?;
-        Ok((program, engine, bound))
-    });
-    let (program, engine, bound) = match compiled {
+    let loaded = match load(&args.files, &args.agent, color) {
         Ok(x) => x,
         Err(stop) => return crate::decide::finish(Err(stop)),
     };
@@ -111,7 +177,7 @@ pub fn run(args: &Args) -> ExitCode {
         );
         ExitCode::from(SANDBOX_FAILED)
     };
-    match sandbox(args, engine, &bound, &program) {
+    match sandbox(args, loaded) {
         Ok(outcome) => finish(args, outcome, color),
         Err(why) => refuse(&why),
     }
@@ -127,59 +193,10 @@ pub struct Ran {
 }
 
 #[cfg(target_os = "linux")]
-fn sandbox(
-    args: &Args,
-    engine: mxc_eval::Engine,
-    bound: &mxc_lang::bind::Bound,
-    source: &mxc_lang::Program,
-) -> Result<Ran, String> {
-    use mxc_enforce_linux as lx;
+fn sandbox(args: &Args, loaded: Loaded) -> Result<Ran, String> {
+    use mxc_enforce::{Backend, Options, RunSpec, SpecError};
+    let Loaded { engine, source } = loaded;
     let agent = engine.agent().clone();
-    let container = match agent.isolation {
-        mxc_eval::Isolation::Process => false,
-        mxc_eval::Isolation::Container => true,
-        // Learning runs in its own throwaway container, whatever the tier.
-        mxc_eval::Isolation::Microvm if args.learn.is_some() => true,
-        mxc_eval::Isolation::Microvm => {
-            return Err(
-                "`isolation microvm` is not available in this build, and the agent \
-                        may not run at a weaker tier"
-                    .into(),
-            )
-        }
-    };
-    // The identity and the plan come from the table, as they would from a `.mxcb`.
-    let ids = identity(&agent.identity)?;
-    let env = lx::env::scrub(std::env::vars_os(), &agent.env_pass, &agent.env_deny);
-    let path_var = env
-        .iter()
-        .find(|(k, _)| k == "PATH")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
-    let cmd = args.command.first().ok_or("no command given")?;
-    let Some(program) = resolve_program(cmd, &path_var) else {
-        return Ok(Ran {
-            explainer: None,
-            files_unseen: false,
-            outcome: lx::Outcome {
-                code: 127,
-                decisions: 0,
-                denials: 0,
-                timed_out: false,
-                not_started: Some(format!(
-                    "`{cmd}`: command not found (PATH in the sandbox: {})",
-                    path_var.to_string_lossy()
-                )),
-                supervisor_error: None,
-                learned: None,
-                audit: None,
-                start_missing: Vec::new(),
-                files_watched: false,
-            },
-        });
-    };
-    let plan = engine.table().plan.clone();
-    let ask = ask_mode(args.ask);
     let engine = std::sync::Arc::new(engine);
     let stderr_tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let live = match args.denials {
@@ -187,12 +204,13 @@ fn sandbox(
         When::Live => true,
         When::Exit | When::Quiet => false,
     };
+    // The parameter values come from the table, as they would from a `.mxcb`.
     let params =
-        crate::policy_text::Params::new(bound.params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        crate::policy_text::Params::new(agent.params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let explainer = (args.denials != When::Quiet || args.explain).then(|| {
         std::sync::Arc::new(crate::explain::Explainer::new(
             engine.clone(),
-            source,
+            source.as_ref(),
             params,
             &agent.name,
             live,
@@ -201,36 +219,33 @@ fn sandbox(
             stderr_tty && args.ask.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdin()),
         ))
     });
-    let bounds = bounds(&plan);
-    let cfg = lx::Config {
-        engine: engine.clone(),
-        container,
+    let opts = Options {
+        command: args.command.iter().map(Into::into).collect(),
         learn: args.learn.is_some(),
-        bounds,
-        program,
-        argv: args.command.iter().map(Into::into).collect(),
-        env,
-        cwd: None,
-        ids,
-        ask,
+        ask: ask_mode(args.ask),
         audit_log: args.audit_log.clone(),
-        timeout: agent.timeout_ms.map(std::time::Duration::from_millis),
-        memory_bytes: agent.memory_bytes,
-        processes: agent.processes,
-        cpus: agent.cpus,
         on_denial: explainer.as_ref().map(|e| e.sink()),
         watch_files: args.explain,
+        cwd: None,
+    };
+    // The specification comes from the table alone (engine, plan, settings, identity).
+    let spec = match RunSpec::new(engine, opts, mxc_enforce::Host::this()) {
+        Ok(spec) => spec,
+        Err(SpecError::Refused(why)) => return Err(why),
+        Err(SpecError::NotFound(why)) => {
+            return Ok(Ran {
+                explainer: None,
+                files_unseen: false,
+                outcome: Outcome::not_found(why),
+            })
+        }
     };
     let isolation = format!("{:?}", agent.isolation).to_lowercase();
-    let mut outcome = lx::run(cfg).map_err(|e| e.0)?;
+    let mut outcome = mxc_enforce_linux::Linux.run(spec).map_err(|e| e.0)?;
     if let (Some(out), Some(learned)) = (&args.learn, &outcome.learned) {
         let observed = crate::learn::Observed::from_learned(learned);
-        let mut values: Vec<(String, String)> = bound
-            .params
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        if !bound.params.contains_key("home") {
+        let mut values: Vec<(String, String)> = agent.params.clone();
+        if !values.iter().any(|(k, _)| k == "home") {
             if let Some(h) = own_home() {
                 values.push(("home".into(), h));
             }
@@ -283,12 +298,7 @@ fn sandbox(
 }
 
 #[cfg(not(target_os = "linux"))]
-fn sandbox(
-    _args: &Args,
-    _engine: mxc_eval::Engine,
-    _bound: &mxc_lang::bind::Bound,
-    _source: &mxc_lang::Program,
-) -> Result<Ran, String> {
+fn sandbox(_args: &Args, _loaded: Loaded) -> Result<Ran, String> {
     Err("enforcement on this operating system is not available in this build".into())
 }
 
@@ -298,7 +308,7 @@ pub struct Ran {
 }
 
 #[cfg(target_os = "linux")]
-use mxc_enforce_linux::Outcome;
+use mxc_enforce::Outcome;
 
 fn finish(args: &Args, ran: Ran, color: bool) -> ExitCode {
     #[cfg(not(target_os = "linux"))]
@@ -366,121 +376,24 @@ fn finish(args: &Args, ran: Ran, color: bool) -> ExitCode {
     ExitCode::from(u8::try_from(o.code.clamp(0, 255)).unwrap_or(1))
 }
 
-/// `identity local(...)` → the uid and gid to run as.
-#[cfg(target_os = "linux")]
-fn identity(id: &mxc_eval::Identity) -> Result<Option<(u32, u32)>, String> {
-    use mxc_eval::Identity as I;
-    let passwd = || std::fs::read_to_string("/etc/passwd").unwrap_or_default();
-    let find = |pred: &dyn Fn(&[&str]) -> bool| -> Option<(u32, u32)> {
-        passwd().lines().find_map(|l| {
-            let f: Vec<&str> = l.split(':').collect();
-            (f.len() >= 4 && pred(&f)).then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))?
-        })
-    };
-    match id {
-        I::LocalUser(name) => find(&|f| f[0] == name).map(Some).ok_or_else(|| {
-            format!("the agent's identity is the local user `{name}`, who does not exist here")
-        }),
-        I::LocalUid(uid) => Ok(Some(
-            find(&|f| f[2] == uid.to_string()).unwrap_or((*uid, *uid)),
-        )),
-        _ => Ok(None),
-    }
-}
-
 /// The home directory of the user running `mxcc` (from `/etc/passwd`), for `~` in a
 /// learned policy when no `home` was given.
 #[cfg(target_os = "linux")]
 pub fn own_home() -> Option<String> {
     use std::os::unix::fs::MetadataExt;
-    let uid = std::fs::metadata("/proc/self").ok()?.uid().to_string();
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    passwd.lines().find_map(|l| {
-        let f: Vec<&str> = l.split(':').collect();
-        (f.len() >= 6 && f[2] == uid && f[5].starts_with('/') && f[5] != "/")
-            .then(|| f[5].to_string())
-    })
-}
-
-/// `CMD` as `execvp` would find it, with the sandbox's `PATH`.
-fn resolve_program(cmd: &str, path: &std::ffi::OsStr) -> Option<std::path::PathBuf> {
-    if cmd.contains('/') {
-        return std::path::absolute(cmd).ok();
-    }
-    std::env::split_paths(path).map(|d| d.join(cmd)).find(|p| {
-        use std::os::unix::fs::PermissionsExt;
-        p.metadata()
-            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    })
-}
-
-#[cfg(target_os = "linux")]
-pub fn bounds(plan: &mxc_eval::Plan) -> mxc_enforce_linux::Bounds {
-    use mxc_enforce_linux::{FsRights, Grant};
-    use mxc_eval::FsRights as R;
-    let mut fs: Vec<Grant> = plan
-        .fs
-        .iter()
-        .map(|g| Grant {
-            path: g.path.clone().into(),
-            rights: FsRights {
-                read: g.rights.contains(R::READ),
-                write: g.rights.contains(R::WRITE),
-                create: g.rights.contains(R::CREATE),
-                delete: g.rights.contains(R::DELETE),
-                execute: false,
-            },
-            subtree: g.subtree,
-        })
-        .collect();
-    for g in &plan.exec {
-        fs.push(Grant {
-            path: g.path.clone().into(),
-            rights: FsRights {
-                execute: true,
-                ..FsRights::default()
-            },
-            subtree: g.subtree,
-        });
-    }
-    // The kernel opens a program's ELF interpreter with execute access too.
-    for loader in [
-        "/lib64/ld-linux-x86-64.so.2",
-        "/lib/ld-linux-x86-64.so.2",
-        "/lib/ld-musl-x86_64.so.1",
-    ] {
-        // Granted by the name programs carry (PT_INTERP): the container tier then
-        // recreates the symbolic links on the way, as the kernel follows them.
-        if std::path::Path::new(loader).exists() {
-            fs.push(Grant {
-                path: loader.into(),
-                rights: FsRights {
-                    execute: true,
-                    ..FsRights::default()
-                },
-                subtree: false,
-            });
-        }
-    }
-    mxc_enforce_linux::Bounds {
-        fs,
-        fs_exact: plan.fs_exact,
-        tcp_connect: plan.tcp_connect.clone(),
-        tcp_bind: plan.tcp_bind.clone(),
-    }
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    mxc_enforce::identity::home(uid, &std::fs::read_to_string("/etc/passwd").ok()?)
 }
 
 /// `--ask deny|allow` answers every `ask`; without it, a person is asked on the terminal
 /// `mxcc` runs in (the command then gets a terminal of its own), or, with no terminal,
 /// `ask` is denied.
 #[cfg(target_os = "linux")]
-fn ask_mode(fixed: Option<Ask>) -> mxc_enforce_linux::AskMode {
-    use mxc_enforce_linux::{AskAnswer, AskMode, AskRequest};
+fn ask_mode(fixed: Option<Ask>) -> Option<mxc_enforce::AskMode> {
+    use mxc_enforce::{AskAnswer, AskMode};
     match fixed {
-        Some(Ask::Allow) => {
-            AskMode::Answer(std::sync::Arc::new(|_: &AskRequest| AskAnswer::AllowOnce))
-        }
-        Some(Ask::Deny) => AskMode::Answer(std::sync::Arc::new(|_: &AskRequest| AskAnswer::Deny)),
-        None => AskMode::Terminal,
+        Some(Ask::Allow) => Some(AskMode::fixed(AskAnswer::AllowOnce)),
+        Some(Ask::Deny) => Some(AskMode::fixed(AskAnswer::Deny)),
+        None => None,
     }
 }

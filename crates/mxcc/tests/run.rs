@@ -1388,3 +1388,115 @@ fn learn_from_an_audit_log_asks_on_a_terminal() {
         "{learned}"
     );
 }
+
+/// `mxcc compile` writes everything a run needs: with the source deleted, the compiled
+/// table alone runs the command confined (a denied read is denied, an allowed one
+/// allowed), and `mxcc plan` describes it.
+#[test]
+fn a_compiled_table_runs_without_its_source() {
+    let d = scratch("run", "mxcb");
+    let secret = d.join("secret.txt");
+    std::fs::write(&secret, "s3cr3t\n").unwrap();
+    let p = policy(
+        &d,
+        "agent a { isolation process  audit all  use system  env { pass \"PATH\" } }",
+    );
+    let table = d.join("a.mxcb");
+    let c = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .arg("compile")
+        .arg(&p)
+        .args(["--agent", "a", "-o"])
+        .arg(&table)
+        .output()
+        .unwrap();
+    assert!(c.status.success(), "{}", text(&c));
+    std::fs::remove_file(&p).unwrap();
+    let log = d.join("audit.log");
+    let log_s = log.to_str().unwrap();
+    let ok = run(&table, &["--audit-log", log_s], &["cat", "/etc/hostname"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+    let denied = run(&table, &[], &["/bin/cat", secret.to_str().unwrap()]);
+    assert_ne!(denied.status.code(), Some(0), "{}", text(&denied));
+    assert!(!String::from_utf8_lossy(&denied.stdout).contains("s3cr3t"));
+    let err = String::from_utf8_lossy(&denied.stderr);
+    assert!(err.contains("denied read"), "{err}");
+    // The audit log names the agent and identity from the table, and verifies.
+    let t = std::fs::read_to_string(&log).unwrap();
+    assert!(t.contains("\"agent\":\"a\""), "{t}");
+    let v = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .args(["audit", "verify", log_s])
+        .output()
+        .unwrap();
+    assert_eq!(v.status.code(), Some(0), "{}", text(&v));
+    // The table is of agent `a` only, and its parameters are fixed.
+    let wrong = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .arg("run")
+        .arg(&table)
+        .args(["--agent", "b", "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(wrong.status.code(), Some(2), "{}", text(&wrong));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("not `b`"));
+    let plan = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .args(["plan", "--target", "linux"])
+        .arg(&table)
+        .args(["--agent", "a"])
+        .output()
+        .unwrap();
+    assert!(plan.status.success(), "{}", text(&plan));
+    let j: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    assert_eq!(j["enforcement"]["tier"], "process");
+    assert!(j["enforcement"]["landlock"]["grants"]
+        .as_array()
+        .is_some_and(|g| g.iter().any(|g| g["path"] == "/usr")));
+}
+
+/// A program whose path has a space is recorded whole in the audit log (it was cut at
+/// the first space when decisions travelled as strings).
+#[test]
+fn audit_records_keep_a_program_path_with_a_space() {
+    let d = scratch("run", "space");
+    let dir = d.join("my tools");
+    std::fs::create_dir_all(&dir).unwrap();
+    let prog = dir.join("true");
+    std::fs::copy("/bin/true", &prog).unwrap();
+    let p = policy(&d, "agent a { isolation process  audit all  use system }");
+    let log = d.join("audit.log");
+    let prog_s = prog.to_str().unwrap();
+    let o = run(
+        &p,
+        &["--audit-log", log.to_str().unwrap()],
+        &["/bin/sh", "-c", &format!("'{prog_s}' --flag")],
+    );
+    assert_ne!(o.status.code(), Some(0), "{}", text(&o));
+    let t = std::fs::read_to_string(&log).unwrap();
+    let rec: serde_json::Value = t
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|r| r["unmapped"]["mxc"]["right"] == "launch" && r["disposition"] == "Blocked")
+        .unwrap_or_else(|| panic!("no launch denial in {t}"));
+    assert_eq!(rec["process"]["file"]["path"], prog_s, "{rec}");
+    assert_eq!(
+        rec["process"]["cmd_line"],
+        format!("{prog_s} --flag"),
+        "{rec}"
+    );
+    // And `mxcc learn --from-audit` proposes launching the whole path.
+    let out = d.join("more.mxc");
+    let o = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .args(["learn", "--from-audit"])
+        .arg(&log)
+        .arg("-o")
+        .arg(&out)
+        .arg("--accept-all")
+        .arg(&p)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let learned = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        learned.contains(&format!("allow launch \"{prog_s}\"")),
+        "{learned}"
+    );
+}
