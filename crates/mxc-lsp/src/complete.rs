@@ -114,10 +114,8 @@ pub fn complete(a: &Analysis, text: &str, off: usize) -> Vec<CompletionItem> {
                 };
                 stack.push(b);
             }
-            Tok::RBrace => {
-                if stack.len() > 1 {
-                    stack.pop();
-                }
+            Tok::RBrace if stack.len() > 1 => {
+                stack.pop();
             }
             Tok::LBracket => brackets += 1,
             Tok::RBracket => brackets = (brackets - 1).max(0),

@@ -1,7 +1,7 @@
 //! Hover: keywords and rights (their short docs), names (what they are), rules (the
 //! agents that use them and what they decide) and patterns (what they match).
 
-use crate::analysis::{contains, Analysis, Kind, ROOT};
+use crate::analysis::{Analysis, Kind, ROOT};
 use crate::docs;
 use crate::state::{tokens, word_of};
 use mxc_lang::ast::{self, Elem, Item, LetValue, Modifier, Rule, Section, SectionKind};
@@ -266,8 +266,7 @@ fn describe_glob(g: &pattern::PathGlob) -> String {
     let shown = g.to_string();
     let shown = shown
         .replace("/home/__mxc_user", "~")
-        .replace("/__mxc/param/", "${")
-        .to_string();
+        .replace("/__mxc/param/", "${");
     let mut notes = Vec::new();
     if g.root == Root::Anywhere {
         notes.push(
@@ -305,9 +304,8 @@ fn describe_glob(g: &pattern::PathGlob) -> String {
         .iter()
         .all(|c| matches!(c, Comp::Seg(a) if a.iter().all(|a| matches!(a, Atom::Lit(_)))))
         && g.root != Root::Anywhere;
-    let mut s = format!("`{}`", shown.replace("${", "${").trim_end());
     // Close the placeholder braces written as `${name` above.
-    s = close_params(&s);
+    let mut s = close_params(&format!("`{shown}`"));
     if literal {
         s.push_str(": exactly this path");
     } else if !notes.is_empty() {
@@ -473,6 +471,5 @@ fn name_hover(a: &Analysis, kind: Kind, name: &str) -> String {
             }
         }
     }
-    let _ = contains;
     md
 }
