@@ -158,7 +158,7 @@ fn a_session_over_stdio() {
     assert_eq!(d["diagnostics"], json!([]), "{d}");
 
     let pos = |line: u32, character: u32| json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}});
-    let hover = s.request("textDocument/hover", pos(1, 14));
+    let hover = s.request("textDocument/hover", pos(1, 9));
     let md = hover["contents"]["value"].as_str().unwrap();
     assert!(md.contains("allows `read` on `\"/srv/**\"`"), "{md}");
     assert!(md.contains("`a` (policy 1 of 1"), "{md}");
