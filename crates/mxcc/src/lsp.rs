@@ -1,13 +1,18 @@
-//! `mxcc lsp`: the language server, on stdio.
-//!
-//! Not available in this build yet: [`run`] reports so and exits 2.
-//!
-//! **Invariant:** only this module speaks LSP; UTF-16 positions are converted from
-//! byte offsets here and nowhere else.
+//! `mxcc lsp`: the language server, on stdio. The server is `mxc-lsp` (the only crate
+//! that speaks LSP); this command only starts it.
 
 use crate::util;
 use std::process::ExitCode;
 
 pub fn run() -> ExitCode {
-    util::not_yet("lsp")
+    match mxc_lsp::serve_stdio() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            util::error_line(
+                &format!("cannot start the language server: {e}"),
+                util::color_stderr(),
+            );
+            ExitCode::from(util::USAGE)
+        }
+    }
 }

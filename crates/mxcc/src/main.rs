@@ -65,7 +65,7 @@ enum Command {
     Audit(audit::Args),
     #[cfg(target_os = "linux")]
     Learn(review::Args),
-    /// Language server on stdio (not available in this build yet: exits 2)
+    /// Language server on stdio (diagnostics, hover, navigation, completion, rename)
     Lsp,
 }
 
