@@ -11,6 +11,7 @@ pub mod diag;
 pub mod lexer;
 pub mod load;
 pub mod parser;
+pub mod print;
 pub mod render;
 pub mod source;
 
