@@ -68,7 +68,10 @@ fn crate_edges_point_down() {
     }
     assert!(deps("mxc-eval").iter().any(|d| d == "mxc-table"));
     // The syntax crate stands alone: the formatter and the server need no compiler.
-    assert!(!deps("mxc-syntax").iter().any(|d| d.starts_with("mxc")), "mxc-syntax depends on no other MXC crate");
+    assert!(
+        !deps("mxc-syntax").iter().any(|d| d.starts_with("mxc")),
+        "mxc-syntax depends on no other MXC crate"
+    );
     // Any enforcement crate added later is held to the same rule.
     for (name, d) in &edges {
         if name.starts_with("mxc-enforce") {
