@@ -1,23 +1,21 @@
 //! The MXC policy language: sources in, a checked model and diagnostics out, and the
 //! compiler from that model to an [`mxc_eval`] decision table.
 //!
-//! **Invariant:** only this crate knows source text. Parsing returns a tree plus
-//! diagnostics and never fails.
+//! The syntax (source, lexer, parser, tree, diagnostics, loading) lives in
+//! [`mxc_syntax`] and is re-exported here under its old module names, so that users of
+//! `mxc_lang::ast` and the like keep compiling; new code imports `mxc_syntax` directly.
+//!
+//! **Invariant:** only `mxc-syntax` reads or writes `.mxc` text; this crate works on
+//! its tree.
 
-pub mod ast;
-pub mod diag;
-pub mod lexer;
-pub mod parser;
-pub mod source;
+pub use mxc_syntax::{ast, diag, lexer, load, parser, render, source};
 
 pub use diag::{Code, Diagnostic, Diagnostics, Severity};
 pub use source::{FileId, SourceMap, Span};
 pub mod check;
-pub mod load;
 pub mod model;
 pub mod pattern;
 pub mod plan;
-pub mod render;
 
 /// A loaded and checked set of files.
 #[derive(Debug)]

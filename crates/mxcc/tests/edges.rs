@@ -76,6 +76,11 @@ fn crate_edges_point_down() {
     // the engine.
     assert!(deps("mxc-enforce-linux").iter().any(|d| d == "mxc-enforce"));
     assert!(deps("mxc-enforce").iter().any(|d| d == "mxc-eval"));
+    // The syntax crate stands alone: the formatter and the server need no compiler.
+    assert!(
+        !deps("mxc-syntax").iter().any(|d| d.starts_with("mxc")),
+        "mxc-syntax depends on no other MXC crate"
+    );
     // Any enforcement crate added later is held to the same rule.
     for (name, d) in &edges {
         if name.starts_with("mxc-enforce") {

@@ -1,5 +1,8 @@
 //! The logos lexer.
 //!
+//! Comments are kept apart from the tokens ([`lex_all`]): the parser never sees them,
+//! the printer puts them back where they were.
+//!
 //! Bad input never stops lexing: an unexpected character, an unterminated string or an
 //! unterminated comment becomes a [`Tok::Error`] token (so the parser can recover around
 //! it) and a diagnostic.
@@ -24,7 +27,7 @@ fn block_comment<'s>(lex: &mut logos::Lexer<'s, Tok<'s>>) -> FilterResult<(), Le
     match rest.find("*/") {
         Some(i) => {
             lex.bump(i + 2);
-            FilterResult::Skip
+            FilterResult::Emit(())
         }
         None => {
             lex.bump(rest.len());
@@ -78,10 +81,13 @@ fn single_quoted<'s>(lex: &mut logos::Lexer<'s, Tok<'s>>) -> Result<(), LexError
 #[derive(Logos, Clone, Copy, Debug, PartialEq, Eq)]
 #[logos(error = LexError)]
 #[logos(skip r"[ \t\r\n\f\u{feff}]+")]
-#[logos(skip(r"//[^\n]*", allow_greedy = true))]
 pub enum Tok<'s> {
+    /// `/* ... */`; kept out of the token list by [`lex_all`].
     #[token("/*", block_comment)]
     BlockComment,
+    /// `// ...` to the end of the line; kept out of the token list by [`lex_all`].
+    #[regex(r"//[^\n]*", allow_greedy = true)]
+    LineComment,
     /// Never produced: `'` is always an error (see [`single_quoted`]).
     #[token("'", single_quoted)]
     SingleQuote,
@@ -178,9 +184,8 @@ impl fmt::Display for Tok<'_> {
             Tok::Ident(s) => write!(f, "identifier `{s}`"),
             Tok::Str(s) => write!(f, "string {s}"),
             Tok::Number(s) => write!(f, "number `{s}`"),
-            Tok::Error | Tok::UnterminatedStr | Tok::BlockComment | Tok::SingleQuote => {
-                f.write_str("invalid input")
-            }
+            Tok::BlockComment | Tok::LineComment => f.write_str("comment"),
+            Tok::Error | Tok::UnterminatedStr | Tok::SingleQuote => f.write_str("invalid input"),
             other => write!(f, "`{}`", other.text()),
         }
     }
@@ -289,13 +294,33 @@ pub struct RawError {
 
 /// Lexes a whole file; each lexical error is a `Tok::Error` token and a [`RawError`].
 pub fn lex_raw(src: &str) -> (Vec<Spanned<'_>>, Vec<RawError>) {
+    let (toks, errors, _) = lex_all(src);
+    (toks, errors)
+}
+
+/// A comment: `// ...` (to the end of its line, the newline not included) or
+/// `/* ... */`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Comment {
+    pub range: std::ops::Range<usize>,
+    pub block: bool,
+}
+
+/// Lexes a whole file: the tokens (comments not among them), the lexical errors (each
+/// also a `Tok::Error` token), and the comments, each list in source order.
+pub fn lex_all(src: &str) -> (Vec<Spanned<'_>>, Vec<RawError>, Vec<Comment>) {
     let mut toks: Vec<Spanned<'_>> = Vec::new();
     let mut errors: Vec<RawError> = Vec::new();
+    let mut comments: Vec<Comment> = Vec::new();
     let mut lexer = Tok::lexer(src);
     let mut last_unexpected = false;
     while let Some(res) = lexer.next() {
         let range = lexer.span();
         match res {
+            Ok(Tok::LineComment | Tok::BlockComment) => comments.push(Comment {
+                block: src.get(range.clone()).is_some_and(|t| t.starts_with("/*")),
+                range,
+            }),
             Ok(tok) => {
                 last_unexpected = false;
                 toks.push((range.start, tok, range.end))
@@ -326,7 +351,7 @@ pub fn lex_raw(src: &str) -> (Vec<Spanned<'_>>, Vec<RawError>) {
             }
         }
     }
-    (toks, errors)
+    (toks, errors, comments)
 }
 
 /// Makes diagnostics of the first `max` errors; the others are only counted in
@@ -463,6 +488,30 @@ mod tests {
             Some("strings are written in double quotes: `\"x.com:443\"`")
         );
         assert_eq!(diags[1].message, "unexpected character `'`");
+    }
+
+    #[test]
+    fn comments_are_kept_apart() {
+        let src = "allow // a\n/* b\n c */ read /**/\"x\" // d";
+        let (toks, errors, comments) = lex_all(src);
+        assert!(errors.is_empty());
+        assert_eq!(
+            toks.iter().map(|t| t.1).collect::<Vec<_>>(),
+            vec![Tok::Allow, Tok::Ident("read"), Tok::Str("\"x\"")]
+        );
+        let texts: Vec<(&str, bool)> = comments
+            .iter()
+            .map(|c| (&src[c.range.clone()], c.block))
+            .collect();
+        assert_eq!(
+            texts,
+            vec![
+                ("// a", false),
+                ("/* b\n c */", true),
+                ("/**/", true),
+                ("// d", false)
+            ]
+        );
     }
 
     #[test]

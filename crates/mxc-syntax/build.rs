@@ -3,7 +3,7 @@ fn main() {
     let manifest = std::path::PathBuf::from(
         std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
     );
-    let grammar_dir = manifest.join("../../grammar");
+    let grammar_dir = manifest.join("grammar");
     println!(
         "cargo:rerun-if-changed={}",
         grammar_dir.join("mxc.lalrpop").display()
