@@ -4,7 +4,7 @@
 
 use crate::table::{Decision, Effect, FsRight, FsRow, NONE};
 use crate::LoadError;
-use mxc_table::comp::{invalid, CompDfa, CompFs, KEY_NONE};
+use mxc_table::comp::{invalid, CompDfa, CompFs, KEY_EMPTY, KEY_NONE};
 // ---------------------------------------------------------------------------------------
 // The walk
 
@@ -23,6 +23,10 @@ struct CState {
     parent: u32,
     accept: u32,
     flags: u32,
+    /// The exception of the empty element's key class ([`KEY_EMPTY`]), or [`NONE`]:
+    /// kept here, out of the hash table, since nearly every state has one and nearly
+    /// no element is empty (`FLAG_KEY` then says whether a non-empty key needs a probe).
+    empty: u32,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -39,6 +43,8 @@ const K: u64 = 0x9E37_79B9_7F4A_7C15;
 /// open-addressing table keyed by `state << 32 | class`.
 #[derive(Clone, Debug)]
 struct Run {
+    /// `L + KEY_EMPTY`.
+    empty_class: u32,
     start: u32,
     states: Vec<CState>,
     slots: Vec<Slot>,
@@ -67,7 +73,12 @@ impl Run {
         for s in 0..d.nstates() {
             let s32 = s as u32;
             let mut flags = 0;
+            let mut empty = NONE;
             for (c, t) in d.exceptions(s32) {
+                if c == nlits.wrapping_add(KEY_EMPTY) {
+                    empty = t;
+                    continue;
+                }
                 flags |= if c < nlits { FLAG_LIT } else { FLAG_KEY };
                 let key = (u64::from(s32) << 32) | u64::from(c);
                 let mut i = (key.wrapping_mul(K).checked_shr(shift).unwrap_or(0)) as usize;
@@ -87,6 +98,7 @@ impl Run {
                 parent: d.parent.get(s).copied().unwrap_or(NONE),
                 accept: d.accept.get(s).copied().unwrap_or(NONE),
                 flags,
+                empty,
             });
         }
         // A step's wants: its own flags and its parent's.
@@ -103,6 +115,7 @@ impl Run {
             }
         }
         Run {
+            empty_class: nlits.wrapping_add(KEY_EMPTY),
             start: d.start,
             states,
             slots,
@@ -143,7 +156,11 @@ impl Run {
                     return t;
                 }
             }
-            if st.flags & FLAG_KEY != 0 {
+            if keyc == self.empty_class {
+                if st.empty != NONE {
+                    return st.empty;
+                }
+            } else if st.flags & FLAG_KEY != 0 {
                 if let Some(t) = self.probe(s, keyc) {
                     return t;
                 }
@@ -162,36 +179,165 @@ impl Run {
     }
 }
 
+/// A literal in the walk's hash table: where its bytes are in
+/// [`CompFs::lit_bytes`], its id and its key class (`L + key`); `len` is
+/// [`EMPTY_LEN`] in an empty slot.
+#[derive(Clone, Copy, Debug)]
+struct LitSlot {
+    start: u32,
+    len: u32,
+    id: u32,
+    keyc: u32,
+}
+
+const EMPTY_LEN: u32 = u32::MAX;
+const EMPTY_LIT: LitSlot = LitSlot {
+    start: 0,
+    len: EMPTY_LEN,
+    id: NONE,
+    keyc: NONE,
+};
+
 /// The per-component fs section laid out for walking (built at load).
 #[derive(Clone, Debug)]
 pub(crate) struct Walk {
     seed: u64,
-    /// `hash as u32 << 32 | literal id`, or [`EMPTY_SLOT`].
-    lits: Vec<u64>,
+    lits: Vec<LitSlot>,
     lit_shift: u32,
     nlits: u32,
+    /// The class pair of the empty element: the literal `""` (always interned by the
+    /// compiler) and [`KEY_EMPTY`]'s class.
+    empty: (u32, u32),
     globs: crate::engine::Walker,
+    /// Bit `b` set: some glob component can match an element whose last byte is `b`.
+    /// Any other non-empty element matches no glob: its key is [`KEY_NONE`] without a
+    /// walk of `globs`.
+    glob_last: [u64; 4],
     rooted: Run,
     anywhere: Run,
 }
 
 #[inline(always)]
-fn hash(seed: u64, b: &[u8]) -> u64 {
-    let mut h = seed ^ (b.len() as u64).wrapping_mul(K);
-    let mut chunks = b.chunks_exact(8);
-    for c in &mut chunks {
-        let w = c.first_chunk::<8>().map_or(0, |a| u64::from_le_bytes(*a));
-        h = (h.rotate_left(26) ^ w).wrapping_mul(K);
-    }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut buf = [0u8; 8];
-        for (d, s) in buf.iter_mut().zip(rest) {
-            *d = *s;
+fn read_u64(b: &[u8], at: usize) -> u64 {
+    b.get(at..)
+        .and_then(|r| r.first_chunk::<8>())
+        .map_or(0, |a| u64::from_le_bytes(*a))
+}
+
+#[inline(always)]
+fn read_u32(b: &[u8], at: usize) -> u64 {
+    b.get(at..)
+        .and_then(|r| r.first_chunk::<4>())
+        .map_or(0, |a| u64::from(u32::from_le_bytes(*a)))
+}
+
+/// Whether two slices of the same length `n` hold the same bytes, word by word (read
+/// as `hash` reads them, which covers every byte).
+#[inline(always)]
+fn same(a: &[u8], b: &[u8], n: usize) -> bool {
+    if n <= 8 {
+        if n >= 4 {
+            let m = n.wrapping_sub(4);
+            return read_u32(a, 0) == read_u32(b, 0) && read_u32(a, m) == read_u32(b, m);
         }
-        h = (h.rotate_left(26) ^ u64::from_le_bytes(buf)).wrapping_mul(K);
+        return a.first() == b.first() && a.get(n / 2) == b.get(n / 2) && a.last() == b.last();
+    }
+    let mut i = 0usize;
+    while i.wrapping_add(8) < n {
+        if read_u64(a, i) != read_u64(b, i) {
+            return false;
+        }
+        i = i.wrapping_add(8);
+    }
+    let m = n.wrapping_sub(8);
+    read_u64(a, m) == read_u64(b, m)
+}
+
+/// The index of the first `/` in `p` at or after `from`, or `p.len()`: eight bytes at
+/// a time (the lowest byte the zero-byte test flags is always a true match).
+#[inline(always)]
+fn next_slash(p: &[u8], from: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const SLASHES: u64 = 0x2f2f_2f2f_2f2f_2f2f;
+    let n = p.len();
+    let mut i = from;
+    while i.wrapping_add(8) <= n {
+        let x = read_u64(p, i) ^ SLASHES;
+        let t = x.wrapping_sub(ONES) & !x & HIGH;
+        if t != 0 {
+            return i.wrapping_add((t.trailing_zeros() / 8) as usize);
+        }
+        i = i.wrapping_add(8);
+    }
+    while i < n {
+        if p.get(i) == Some(&b'/') {
+            return i;
+        }
+        i = i.wrapping_add(1);
+    }
+    n
+}
+
+/// A fast hash of one element: 8 bytes per multiply, the last word read overlapping
+/// (equal elements give equal words), short elements in one step.
+#[inline(always)]
+fn hash(seed: u64, b: &[u8]) -> u64 {
+    let n = b.len();
+    let mut h = seed ^ (n as u64).wrapping_mul(K);
+    if n <= 8 {
+        let w = if n >= 4 {
+            read_u32(b, 0) | (read_u32(b, n.wrapping_sub(4)) << 32)
+        } else {
+            match (b.first(), b.get(n / 2), b.last()) {
+                (Some(&x), Some(&y), Some(&z)) => {
+                    u64::from(x) | (u64::from(y) << 8) | (u64::from(z) << 16)
+                }
+                _ => 0,
+            }
+        };
+        h = (h ^ w).wrapping_mul(K);
+    } else {
+        let mut i = 0usize;
+        while i.wrapping_add(8) < n {
+            h = (h.rotate_left(26) ^ read_u64(b, i)).wrapping_mul(K);
+            i = i.wrapping_add(8);
+        }
+        h = (h.rotate_left(26) ^ read_u64(b, n.wrapping_sub(8))).wrapping_mul(K);
     }
     h ^ (h >> 29)
+}
+
+/// The bytes that can end an element some glob of `g` matches (see `Walk::glob_last`),
+/// read over classes: per state, per class, whether the step accepts.
+fn glob_last_bytes(g: &mxc_table::Dfa) -> [u64; 4] {
+    let mut rep: Vec<Option<u8>> = vec![None; g.nclasses as usize];
+    for (b, &c) in (0..=255u8).zip(&g.classes) {
+        if let Some(r) = rep.get_mut(usize::from(c)) {
+            r.get_or_insert(b);
+        }
+    }
+    let mut last = vec![false; rep.len()];
+    for s in 1..g.nstates() {
+        let s = s as u32;
+        for (c, r) in rep.iter().enumerate() {
+            if let (Some(b), Some(l)) = (r, last.get_mut(c)) {
+                if !*l {
+                    let t = g.step(s, *b);
+                    *l = g.accept.get(t as usize).is_some_and(|&a| a != NONE);
+                }
+            }
+        }
+    }
+    let mut bits = [0u64; 4];
+    for (b, &c) in (0..=255u8).zip(&g.classes) {
+        if last.get(usize::from(c)) == Some(&true) {
+            if let Some(w) = bits.get_mut(usize::from(b >> 6)) {
+                *w |= 1u64 << (b & 63);
+            }
+        }
+    }
+    bits
 }
 
 impl Walk {
@@ -204,25 +350,37 @@ impl Walk {
             .build_hasher()
             .finish();
         let nl = c.nlits();
+        let nlits = u32::try_from(nl).map_err(|_| invalid("too many literals".into()))?;
         let bits = table_bits(nl);
         let shift = 64u32.saturating_sub(bits);
-        let mut lits = vec![EMPTY_SLOT; 1usize << bits];
+        let mut lits = vec![EMPTY_LIT; 1usize << bits];
         let mask = lits.len().saturating_sub(1);
-        for i in 0..nl {
+        let mut start = 0u32;
+        let mut empty = (NONE, nlits.wrapping_add(KEY_EMPTY));
+        for (i, (&end, &key)) in c.lit_end.iter().zip(&c.lit_key).enumerate() {
             let bytes = c.lit(i);
+            let slot = LitSlot {
+                start,
+                len: end.wrapping_sub(start),
+                id: i as u32,
+                keyc: nlits.wrapping_add(key),
+            };
+            start = end;
+            if bytes.is_empty() {
+                empty.0 = slot.id;
+            }
             let h = hash(seed, bytes);
-            let tag = (h & 0xFFFF_FFFF) << 32;
             let mut at = h.checked_shr(shift).unwrap_or(0) as usize;
             loop {
                 match lits.get(at).copied() {
-                    Some(EMPTY_SLOT) => {
+                    Some(v) if v.len == EMPTY_LEN => {
                         if let Some(s) = lits.get_mut(at) {
-                            *s = tag | i as u64;
+                            *s = slot;
                         }
                         break;
                     }
                     Some(v) => {
-                        if v >> 32 == tag >> 32 && c.lit((v & 0xFFFF_FFFF) as usize) == bytes {
+                        if c.lit(v.id as usize) == bytes {
                             return Err(invalid(format!("literal {i} is written twice")));
                         }
                         at = at.wrapping_add(1) & mask;
@@ -231,46 +389,59 @@ impl Walk {
                 }
             }
         }
-        let nlits = nl as u32;
         Ok(Walk {
             seed,
             lits,
             lit_shift: shift,
             nlits,
+            empty,
             globs: crate::engine::Walker::new(&c.globs, true),
+            glob_last: glob_last_bytes(&c.globs),
             rooted: Run::new(&c.rooted, nlits),
             anywhere: Run::new(&c.anywhere, nlits),
         })
     }
 
+    /// The literal `elem` is, if any: its id and key class.
     #[inline(always)]
-    fn literal(&self, d: &CompFs, elem: &[u8]) -> u32 {
+    fn literal(&self, d: &CompFs, elem: &[u8]) -> Option<(u32, u32)> {
         let h = hash(self.seed, elem);
-        let tag = h & 0xFFFF_FFFF;
         let mask = self.lits.len().wrapping_sub(1);
         let mut at = h.checked_shr(self.lit_shift).unwrap_or(0) as usize;
         loop {
-            let Some(&v) = self.lits.get(at) else {
-                return NONE;
-            };
-            if v == EMPTY_SLOT {
-                return NONE;
+            let v = self.lits.get(at)?;
+            if v.len == EMPTY_LEN {
+                return None;
             }
-            if v >> 32 == tag {
-                let id = (v & 0xFFFF_FFFF) as u32;
-                if d.lit(id as usize) == elem {
-                    return id;
+            if v.len as usize == elem.len() {
+                let lo = v.start as usize;
+                let n = elem.len();
+                if let Some(lit) = d.lit_bytes.get(lo..lo.wrapping_add(n)) {
+                    if same(lit, elem, n) {
+                        return Some((v.id, v.keyc));
+                    }
                 }
             }
             at = at.wrapping_add(1) & mask;
         }
     }
 
+    /// The key class of a non-empty element that is no literal.
     #[inline(always)]
     fn key_class(&self, elem: &[u8]) -> u32 {
-        let g = &self.globs;
-        let k = match g.end(g.feed_slice(g.start, elem)) {
-            crate::engine::End::Row(k) => k,
+        let k = match elem.last() {
+            Some(&b)
+                if self
+                    .glob_last
+                    .get(usize::from(b >> 6))
+                    .is_some_and(|w| w >> (b & 63) & 1 != 0) =>
+            {
+                let g = &self.globs;
+                match g.end(g.feed_slice(g.start, elem)) {
+                    crate::engine::End::Row(k) => k,
+                    _ => KEY_NONE,
+                }
+            }
             _ => KEY_NONE,
         };
         self.nlits.wrapping_add(k)
@@ -280,10 +451,12 @@ impl Walk {
     /// what `want` (WANT_LIT | WANT_KEY) asks for.
     #[inline(always)]
     fn classify(&self, d: &CompFs, elem: &[u8], want: u32) -> (u32, u32) {
+        if elem.is_empty() {
+            return self.empty;
+        }
         if want & WANT_LIT != 0 {
-            let lit = self.literal(d, elem);
-            if let Some(&k) = d.lit_key.get(lit as usize) {
-                return (lit, self.nlits.wrapping_add(k));
+            if let Some(x) = self.literal(d, elem) {
+                return x;
             }
         }
         if want & WANT_KEY != 0 {
@@ -298,13 +471,16 @@ impl Walk {
     pub(crate) fn ends(&self, d: &CompFs, path: &[u8]) -> (Option<u32>, Option<u32>) {
         let (ra, rb) = (&self.rooted, &self.anywhere);
         let (mut a, mut b) = (ra.start, rb.start);
-        for elem in path.split(|&c| c == b'/') {
-            let want =
-                (if a != 0 { ra.flags(a) } else { 0 }) | (if b != 0 { rb.flags(b) } else { 0 });
+        let mut from = 0usize;
+        loop {
             if a == 0 && b == 0 {
                 break;
             }
-            let (lit, keyc) = if want & (WANT_LIT | WANT_KEY) != 0 {
+            let end = next_slash(path, from);
+            let elem = path.get(from..end).unwrap_or(&[]);
+            let want =
+                (if a != 0 { ra.flags(a) } else { 0 }) | (if b != 0 { rb.flags(b) } else { 0 });
+            let (lit, keyc) = if want & (WANT_LIT | WANT_KEY) != 0 || elem.is_empty() {
                 self.classify(d, elem, want)
             } else {
                 (NONE, NONE)
@@ -315,6 +491,10 @@ impl Walk {
             if b != 0 {
                 b = rb.step(b, lit, keyc);
             }
+            if end >= path.len() {
+                break;
+            }
+            from = end.wrapping_add(1);
         }
         (ra.accept(a), rb.accept(b))
     }

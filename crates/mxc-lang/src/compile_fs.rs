@@ -492,3 +492,97 @@ pub(crate) fn build(
         anywhere,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use mxc_eval::comp::CompFs;
+    use mxc_eval::{combine, Decision, Effect, Engine, FsRight, Table, NONE};
+    use std::collections::BTreeMap;
+
+    fn table(src: &str) -> Table {
+        let prog = crate::check_source_without_lints("t.mxc", src);
+        assert!(!prog.diags.has_errors(), "{:?}", prog.diags);
+        let b = crate::bind::bind(&prog.model, "t", &BTreeMap::new(), false).expect("binds");
+        crate::compile::compile_bound(&b, &prog.sources).expect("compiles")
+    }
+
+    /// The decisions of `path` read straight from the lists (`classify_slow`,
+    /// `CompDfa::step`), as the compiler means them.
+    fn by_lists(t: &Table, c: &CompFs, path: &[u8]) -> [Decision; 4] {
+        let ends = [&c.rooted, &c.anywhere].map(|d| {
+            let mut s = d.start;
+            for e in path.split(|&b| b == b'/') {
+                let (lit, keyc) = c.classify_slow(e);
+                s = d.step(s, lit, keyc);
+            }
+            d.accept[s as usize]
+        });
+        let default = Decision {
+            effect: t.agent.default,
+            rule: None,
+        };
+        let row = |r: u32| {
+            if r == NONE {
+                [default; 4]
+            } else {
+                t.fs_rows[r as usize]
+            }
+        };
+        let (a, b) = (row(ends[0]), row(ends[1]));
+        [0, 1, 2, 3].map(|i| combine(a[i], b[i]))
+    }
+
+    /// Every path of up to `depth` elements out of `names`, decided by the engine and by
+    /// the lists; returns the engine.
+    fn agree(src: &str, names: &[&str], depth: u32) -> Engine {
+        let t = table(src);
+        let c = t.fs_comp.clone().expect("per-component fs");
+        let e = Engine::from_table(t.clone()).expect("valid");
+        let mut path = Vec::new();
+        for len in 1..=depth {
+            for code in 0..names.len().pow(len) {
+                path.clear();
+                let mut k = code;
+                for i in 0..len {
+                    if i > 0 {
+                        path.push(b'/');
+                    }
+                    path.extend_from_slice(names[k % names.len()].as_bytes());
+                    k /= names.len();
+                }
+                let got = e.fs_row(&path);
+                let want = by_lists(&t, &c, &path);
+                assert_eq!(got, want, "{}", String::from_utf8_lossy(&path));
+                assert_eq!(got[0], e.fs(&path, FsRight::Read));
+            }
+        }
+        e
+    }
+
+    /// The engine's walk (hash tables, glob prefilter, the empty element) decides every
+    /// path as the lists do, empty elements and trailing `/` included.
+    #[test]
+    fn walk_agrees_with_the_lists() {
+        let src = r#"policy t {
+  fs { allow read "/usr/**" }
+  fs { allow read, write "/home/*/proj/**" }
+  fs { deny write "/home/*/proj/*.lock" }
+  fs { ask write "/srv/data*/x{,y}/**" }
+  fs { deny read "**/.env" }
+  fs { deny write "**/logs/*.txt" }
+}
+agent t { use t }
+"#;
+        let names = [
+            "", "usr", "home", "u", "proj", "a.lock", ".env", "logs", "b.txt", "srv", "data1", "x",
+            "xy", "z",
+        ];
+        agree(src, &names, 5);
+        // No `**/` pattern: a state that asks only keys meets an empty element (the walk
+        // used to run it through the globs, KEY_NONE, instead of KEY_EMPTY).
+        let src = "policy t {\n  fs { allow read \"/usr/**\" }\n}\nagent t { use t }\n";
+        let e = agree(src, &["", "usr", "lib", "a.txt"], 5);
+        let usr = e.fs(b"/usr/", FsRight::Read);
+        assert_eq!(usr.effect, Effect::Deny, "{usr:?}");
+    }
+}
