@@ -259,7 +259,7 @@ impl Spec {
                 tcp_connect: Some(vec![(443, 443), (8000, 8999)]),
                 tcp_bind: None,
             },
-            rules,
+            rules: rules.into(),
             fs,
             fs_anywhere: Dfa::empty(),
             fs_rows,
