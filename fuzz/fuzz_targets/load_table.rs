@@ -13,5 +13,7 @@ fuzz_target!(|data: &[u8]| {
             port: 443,
             program: Some(b"/usr/bin/git"),
         });
+        // Rules are decoded on first use: that must not fail either.
+        assert_eq!(e.table().rules.iter().count(), e.table().rules.len());
     }
 });

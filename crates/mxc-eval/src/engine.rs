@@ -84,23 +84,34 @@ pub struct Engine {
     comp_live: std::sync::OnceLock<crate::comp_walk::Live>,
 }
 
-/// Per state: where its transitions start in the slots, its default transition, and,
-/// for a state that stays in itself on every byte but at most three ([`SKIP`] set in
-/// `exits[3]`, the count in its low bits), those bytes: a walk in such a state scans
-/// ahead for the next of them instead of stepping byte by byte (the inside of a
-/// component under `/**`, of a `*`).
+/// Per state: where its transitions start in the slots, its default transition (the
+/// target and the target's base), and, for a state that stays in itself on every byte
+/// but at most three ([`SKIP`] set in `exits[3]`, the count in its low bits), those
+/// bytes: a walk in such a state scans ahead for the next of them instead of stepping
+/// byte by byte (the inside of a component under `/**`, of a `*`).
 #[derive(Clone, Copy, Debug)]
 struct StateRec {
     base: u32,
     default: u32,
+    default_base: u32,
     exits: [u8; 4],
 }
 
 /// Flag in `StateRec::exits[3]`: the state may be skipped through.
 const SKIP: u8 = 0x80;
 
+/// Flag in a base as a walk carries it ([`At::base`], [`Slot::next_base`]): the state
+/// may be skipped through (its [`StateRec::exits`] say how). Validation keeps every
+/// base below it (`mxc_table::validate`: fewer than 2^31 transition slots).
+const SKIP_BASE: u32 = 1 << 31;
+
 /// Not a state: the walk's answer when a lookup that validation guarantees fails.
 const BROKEN: u32 = NONE;
+
+/// The `check` of a free slot in a [`Walker`]: neither a state (validation keeps state
+/// ids below 2^31) nor [`BROKEN`], so a broken walk never takes a free slot's target and
+/// stays broken.
+const FREE: u32 = NONE - 1;
 
 /// Where a walk ended.
 pub(crate) enum End {
@@ -109,14 +120,37 @@ pub(crate) enum End {
     Broken,
 }
 
-/// A [`Dfa`] laid out for walking: one 8-byte record per state and one 8-byte slot
-/// (`check << 32 | next`) per transition, so a step is two loads.
+/// One transition slot: the state owning it, its target, and the target's base (with
+/// [`SKIP_BASE`]), so that a step through a slot needs no other load.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    check: u32,
+    next: u32,
+    next_base: u32,
+}
+
+/// A point of a walk: the state and its base (with [`SKIP_BASE`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct At {
+    s: u32,
+    base: u32,
+}
+
+/// Where a broken walk is: a state that owns no slot (so every step misses) and has no
+/// record (so the miss stays here).
+const BROKEN_AT: At = At { s: BROKEN, base: 0 };
+
+/// A [`Dfa`] laid out for walking: one 12-byte slot per transition holding the target
+/// *and the target's base*, so a step that takes a slot is one load (the class of the
+/// byte comes from a 256-byte table); a step that misses reads the state's record for its
+/// default (a second load).
 #[derive(Clone, Debug)]
 pub(crate) struct Walker {
     classes: [u8; 256],
     pub(crate) start: u32,
+    start_at: At,
     states: Vec<StateRec>,
-    slots: Vec<u64>,
+    slots: Vec<Slot>,
     accept: Vec<u32>,
 }
 
@@ -139,33 +173,23 @@ impl Walker {
                 }
             }
         }
-        let mut w = Walker {
-            classes,
-            start: dfa.start,
-            states: dfa
-                .base
-                .iter()
-                .zip(&dfa.default)
-                .map(|(&base, &default)| StateRec {
-                    base,
-                    default,
-                    exits: [0; 4],
-                })
-                .collect(),
-            slots: dfa
-                .next
-                .iter()
-                .zip(&dfa.check)
-                .map(|(&next, &check)| (u64::from(check) << 32) | u64::from(next))
-                .collect(),
-            accept: dfa.accept.clone(),
-        };
+        let mut states: Vec<StateRec> = dfa
+            .base
+            .iter()
+            .zip(&dfa.default)
+            .map(|(&base, &default)| StateRec {
+                base,
+                default,
+                default_base: 0,
+                exits: [0; 4],
+            })
+            .collect();
         // States that loop on themselves by default: find the bytes that leave them.
         let nclasses = dfa.nclasses.min(256) as usize;
-        let nstates = if skip { w.states.len() } else { 0 };
+        let nstates = if skip { states.len() } else { 0 };
         for s in 1..nstates {
             let Ok(s32) = u32::try_from(s) else { break };
-            let Some(rec) = w.states.get(s).copied() else {
+            let Some(rec) = states.get(s).copied() else {
                 break;
             };
             if rec.default != s32 {
@@ -175,11 +199,12 @@ impl Walker {
             let mut n = 0usize;
             let mut ok = true;
             for (c, (bytes, count)) in class_bytes.iter().enumerate().take(nclasses) {
-                let Some(&slot) = w.slots.get((rec.base as usize).wrapping_add(c)) else {
+                let i = (rec.base as usize).wrapping_add(c);
+                let (Some(&check), Some(&next)) = (dfa.check.get(i), dfa.next.get(i)) else {
                     ok = false;
                     break;
                 };
-                if (slot >> 32) as u32 != s32 || slot as u32 == s32 {
+                if check != s32 || next == s32 {
                     continue;
                 }
                 for &b in bytes.iter().take(*count) {
@@ -194,91 +219,155 @@ impl Walker {
                 }
             }
             if ok {
-                if let (Some(flag), Some(rec)) = (exits.get_mut(3), w.states.get_mut(s)) {
+                if let (Some(flag), Some(rec)) = (exits.get_mut(3), states.get_mut(s)) {
                     *flag = SKIP | (n as u8);
                     rec.exits = exits;
                 }
             }
         }
-        w
+        // The base a walk carries for each state: its base, flagged when skippable.
+        let carried = |states: &[StateRec], s: u32| -> u32 {
+            states.get(s as usize).map_or(0, |r| {
+                if r.exits[3] & SKIP != 0 {
+                    r.base | SKIP_BASE
+                } else {
+                    r.base
+                }
+            })
+        };
+        for i in 0..states.len() {
+            let d = states.get(i).map_or(0, |r| r.default);
+            let db = carried(&states, d);
+            if let Some(r) = states.get_mut(i) {
+                r.default_base = db;
+            }
+        }
+        let slots = dfa
+            .next
+            .iter()
+            .zip(&dfa.check)
+            .map(|(&next, &check)| {
+                if check == NONE {
+                    Slot {
+                        check: FREE,
+                        next: 0,
+                        next_base: 0,
+                    }
+                } else {
+                    Slot {
+                        check,
+                        next,
+                        next_base: carried(&states, next),
+                    }
+                }
+            })
+            .collect();
+        let start_at = At {
+            s: dfa.start,
+            base: carried(&states, dfa.start),
+        };
+        Walker {
+            classes,
+            start: dfa.start,
+            start_at,
+            states,
+            slots,
+            accept: dfa.accept.clone(),
+        }
     }
 
-    /// Walks a byte slice from state `s`, skipping through states that only a few
-    /// bytes leave (see [`StateRec`]). Stops early in the dead state.
+    /// The walk point of state `s`.
     #[inline(always)]
-    pub(crate) fn feed_slice(&self, mut s: u32, bytes: &[u8]) -> u32 {
+    fn at(&self, s: u32) -> At {
+        match self.states.get(s as usize) {
+            Some(r) => At {
+                s,
+                base: if r.exits[3] & SKIP != 0 {
+                    r.base | SKIP_BASE
+                } else {
+                    r.base
+                },
+            },
+            None => BROKEN_AT,
+        }
+    }
+
+    /// One step on byte `b`: one load when the byte leaves through the state's own slot,
+    /// two when it takes the default.
+    #[inline(always)]
+    fn step(&self, at: At, b: u8) -> At {
+        let class = self.classes.get(usize::from(b)).copied().unwrap_or(0);
+        let i = ((at.base & !SKIP_BASE) as usize).wrapping_add(usize::from(class));
+        match self.slots.get(i) {
+            Some(slot) if slot.check == at.s => At {
+                s: slot.next,
+                base: slot.next_base,
+            },
+            _ => match self.states.get(at.s as usize) {
+                Some(r) => At {
+                    s: r.default,
+                    base: r.default_base,
+                },
+                None => BROKEN_AT,
+            },
+        }
+    }
+
+    /// Walks a byte slice, skipping through states that only a few bytes leave (see
+    /// [`StateRec`]). Stops early in the dead state.
+    #[inline(always)]
+    fn walk_slice(&self, mut at: At, bytes: &[u8]) -> At {
         let mut rest = bytes;
         loop {
-            if s == 0 {
-                return 0;
+            if at.s == 0 {
+                return at;
             }
-            let Some(rec) = self.states.get(s as usize) else {
-                return BROKEN;
-            };
-            let [e0, e1, e2, flags] = rec.exits;
-            if flags & SKIP != 0 {
-                let at = match flags & 3 {
+            if at.base & SKIP_BASE != 0 {
+                let Some(rec) = self.states.get(at.s as usize) else {
+                    return BROKEN_AT;
+                };
+                let [e0, e1, e2, flags] = rec.exits;
+                let found = match flags & 3 {
                     0 => None,
                     1 => rest.iter().position(|&b| b == e0),
                     2 => rest.iter().position(|&b| b == e0 || b == e1),
                     _ => rest.iter().position(|&b| b == e0 || b == e1 || b == e2),
                 };
-                match at.and_then(|i| rest.get(i..)) {
+                match found.and_then(|i| rest.get(i..)) {
                     Some(r) => rest = r,
-                    None => return s,
+                    None => return at,
                 }
             }
             let Some((&b, tail)) = rest.split_first() else {
-                return s;
+                return at;
             };
             rest = tail;
-            let class = self.classes.get(usize::from(b)).copied().unwrap_or(0);
-            let Some(&slot) = self
-                .slots
-                .get((rec.base as usize).wrapping_add(usize::from(class)))
-            else {
-                return BROKEN;
-            };
-            s = if (slot >> 32) as u32 == s {
-                slot as u32
-            } else {
-                rec.default
-            };
+            at = self.step(at, b);
         }
+    }
+
+    /// Walks `bytes` byte by byte (no skipping). Stops early in the dead state.
+    #[inline(always)]
+    fn walk(&self, mut at: At, bytes: impl IntoIterator<Item = u8>) -> At {
+        for b in bytes {
+            if at.s == 0 {
+                break;
+            }
+            at = self.step(at, b);
+        }
+        at
+    }
+
+    /// Walks a byte slice from state `s` (see `walk_slice`).
+    #[inline(always)]
+    pub(crate) fn feed_slice(&self, s: u32, bytes: &[u8]) -> u32 {
+        self.walk_slice(self.at(s), bytes).s
     }
 
     /// Walks `bytes` from state `s`. Stops early in the dead state.
     #[inline(always)]
-    fn feed(&self, mut s: u32, bytes: impl IntoIterator<Item = u8>) -> u32 {
-        if s == 0 || s == BROKEN {
-            return s;
-        }
-        for b in bytes {
-            let class = self.classes.get(usize::from(b)).copied().unwrap_or(0);
-            let Some(rec) = self.states.get(s as usize) else {
-                return BROKEN;
-            };
-            let Some(&slot) = self
-                .slots
-                .get((rec.base as usize).wrapping_add(usize::from(class)))
-            else {
-                return BROKEN;
-            };
-            s = if (slot >> 32) as u32 == s {
-                slot as u32
-            } else {
-                rec.default
-            };
-            if s == 0 {
-                break;
-            }
-        }
-        s
-    }
-
-    #[inline(always)]
-    fn feed_byte(&self, s: u32, b: u8) -> u32 {
-        self.feed(s, [b])
+    fn feed(&self, s: u32, bytes: impl IntoIterator<Item = u8>) -> u32 {
+        self.walk(self.at(s), bytes).s
     }
 
     #[inline(always)]
@@ -539,7 +628,7 @@ impl Engine {
     /// a NUL byte cannot be encoded unambiguously: it is denied, naming no rule.
     pub fn net(&self, req: &NetRequest<'_>) -> Decision {
         let w = &self.net;
-        let mut at = w.feed(w.start, [req.right as u8, req.proto as u8]);
+        let mut at = w.walk(w.start_at, [req.right as u8, req.proto as u8]);
         match req.host.canonical(req.right) {
             Host::Name(name) => {
                 let name = name.as_bytes();
@@ -547,33 +636,33 @@ impl Engine {
                     return FAIL_CLOSED;
                 }
                 let name = name.strip_suffix(b".").unwrap_or(name);
-                at = w.feed_byte(at, HOST_NAME);
+                at = w.walk(at, [HOST_NAME]);
                 // Reversed, so that `*.example.com` is a prefix (`moc.elpmaxe.`) and
                 // suffix patterns never multiply automaton states.
-                at = w.feed(at, name.iter().rev().map(u8::to_ascii_lowercase));
-                at = w.feed_byte(at, NAME_END);
+                at = w.walk(at, name.iter().rev().map(u8::to_ascii_lowercase));
+                at = w.walk(at, [NAME_END]);
             }
             Host::V4(ip) => {
-                at = w.feed_byte(at, HOST_V4);
-                at = w.feed(at, ip);
+                at = w.walk(at, [HOST_V4]);
+                at = w.walk(at, ip);
             }
             Host::V6(ip) => {
-                at = w.feed_byte(at, HOST_V6);
-                at = w.feed(at, ip);
+                at = w.walk(at, [HOST_V6]);
+                at = w.walk(at, ip);
             }
         }
-        at = w.feed(at, req.port.to_be_bytes());
+        at = w.walk(at, req.port.to_be_bytes());
         match req.program {
-            None => at = w.feed_byte(at, NO_PROGRAM),
+            None => at = w.walk(at, [NO_PROGRAM]),
             Some(program) => {
                 if !path_ok(program) {
                     return FAIL_CLOSED;
                 }
-                at = w.feed_byte(at, PROGRAM);
-                at = w.feed_slice(at, program);
+                at = w.walk(at, [PROGRAM]);
+                at = w.walk_slice(at, program);
             }
         }
-        self.decide(w.end(at), &self.table.net_rows)
+        self.decide(w.end(at.s), &self.table.net_rows)
     }
 
     /// The decision for launching `program` with `args`: the app automaton reads the
@@ -587,15 +676,15 @@ impl Engine {
             return FAIL_CLOSED;
         }
         let w = &self.app;
-        let mut at = w.feed_slice(w.start, program);
-        at = w.feed_byte(at, PROGRAM_END);
+        let mut at = w.walk_slice(w.start_at, program);
+        at = w.walk(at, [PROGRAM_END]);
         for (i, arg) in args.iter().enumerate() {
             if i > 0 {
-                at = w.feed_byte(at, ARG_SEP);
+                at = w.walk(at, [ARG_SEP]);
             }
-            at = w.feed_slice(at, arg.as_ref());
+            at = w.walk_slice(at, arg.as_ref());
         }
-        self.decide(w.end(at), &self.table.app_rows)
+        self.decide(w.end(at.s), &self.table.app_rows)
     }
 
     /// Whether every program beneath directory `dir` (absolute, normalised), with any
@@ -726,10 +815,35 @@ mod tests {
             // Piecewise feeding is the same walk.
             let mut at2 = w.start;
             for &b in input {
-                at2 = w.feed_byte(at2, b);
+                at2 = w.feed(at2, [b]);
             }
             assert_eq!(at, at2);
         }
+    }
+
+    /// A walk that meets an index validation would have refused (here: a transition to
+    /// a state that does not exist) ends broken, whatever bytes follow: it never takes
+    /// a free slot's target back into the automaton (free slots are owned by no state,
+    /// not even the broken walk's).
+    #[test]
+    fn a_broken_walk_stays_broken() {
+        let classes: Vec<u8> = (0..=255u8).map(|b| b % 3).collect();
+        // State 1 goes to the nonexistent state 9 on class 2; state 2 accepts.
+        let dense = vec![vec![0, 0, 0], vec![1, 2, 9], vec![2, 2, 2]];
+        let dfa = Dfa::from_dense(3, classes, 1, &dense, vec![NONE, NONE, 0]);
+        assert!(dfa.check.contains(&NONE), "the layout has free slots");
+        let w = Walker::new(&dfa, true);
+        for tail in [&b""[..], b"\x00", b"\x01", b"\x00\x01\x02\x00\x01"] {
+            let input = [&[2u8][..], tail].concat();
+            let at = w.walk_slice(w.start_at, &input);
+            assert!(matches!(w.end(at.s), End::Broken), "{input:?}");
+            assert!(matches!(
+                w.end(w.walk(w.start_at, input.iter().copied()).s),
+                End::Broken
+            ));
+        }
+        // The walk that stays valid still reaches its row.
+        assert!(matches!(w.end(w.feed_slice(w.start, b"\x01")), End::Row(0)));
     }
 
     /// Skipping through self-looping states walks like stepping byte by byte.
@@ -746,6 +860,8 @@ mod tests {
         let dfa = Dfa::from_dense(3, classes, 1, &dense, vec![NONE, 0, NONE, 1]);
         let w = Walker::new(&dfa, true);
         assert_eq!(w.states[1].exits[3], SKIP | 2);
+        assert_eq!(w.at(1).base & SKIP_BASE, SKIP_BASE);
+        assert_eq!(w.at(2).base & SKIP_BASE, 0);
         assert_eq!(w.states[3].exits, [b'.', 0, 0, SKIP | 1]);
         let alphabet = b"/.ax";
         let mut input = Vec::new();

@@ -283,11 +283,11 @@ fn fs_automata_combine() {
         .collect();
     let with = |rules: &[R], fs_rows: &mut Vec<FsRow>| {
         build_dfa(rules, identity, |set| {
-            let row: FsRow = std::array::from_fn(|right| {
+            let row: FsRow = FsRight::ALL.map(|right| {
                 common::combine(
                     spec.default,
                     set.iter().map(|&i| (i as u32, &spec.fs[i])),
-                    right,
+                    Some(right),
                 )
             });
             fs_rows.push(row);

@@ -35,7 +35,7 @@ fn round_trip() {
     t.agent.isolation = Isolation::Microvm;
     t.agent.audit = AuditLevel::None;
     t.agent.name = "ünïcødé ✓".into();
-    t.rules[0].reason = Some(String::new());
+    t.rules.make_mut()[0].reason = Some(String::new());
     let back = Engine::from_bytes(&t.to_bytes()).unwrap();
     assert_eq!(back.table(), &t);
     assert_eq!(back.target(), Target::Windows);

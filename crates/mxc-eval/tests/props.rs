@@ -115,13 +115,12 @@ fn app_pat() -> impl Strategy<Value = Pat> {
 }
 
 fn spec() -> impl Strategy<Value = Spec> {
-    let fs_rule = (pat(short_bytes(PATH_ALPHABET, 4)), effect(), 1u8..16).prop_map(
-        |(pat, effect, rights)| R {
+    let fs_rule =
+        (pat(short_bytes(PATH_ALPHABET, 4)), effect(), 1u8..16).prop_map(|(pat, effect, bits)| R {
             pat,
             effect,
-            rights,
-        },
-    );
+            rights: FsRights::from_bits(bits),
+        });
     let rule = |p: BoxedStrategy<Pat>| (p, effect()).prop_map(|(pat, effect)| r(pat, effect));
     (
         any::<bool>(),

@@ -414,7 +414,7 @@ fn compile_bound_with(
         target,
         agent,
         plan: crate::plan::plan(b),
-        rules,
+        rules: rules.into(),
         fs,
         fs_anywhere,
         fs_rows,

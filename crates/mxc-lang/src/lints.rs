@@ -15,8 +15,8 @@
 //! reference interpreter take (`?` matches one character, so a pattern may treat a byte
 //! that is no character apart). The lints only consider such requests: each request
 //! encoding has a small "validity" automaton (normalised UTF-8 paths; app requests: a
-//! program path, `0x00`, the arguments; net requests: the encoding documented on
-//! `mxc_eval::NetRequest`), built once per process with the compiler's own automaton
+//! program path, `PROGRAM_END`, the arguments; net requests: the encoding documented on
+//! `mxc_eval::encoding`), built once per process with the compiler's own automaton
 //! type ([`Dense`]).
 //!
 //! An agent is analysed in one of two ways ([`Mode`]).
@@ -85,7 +85,8 @@ use crate::request::{HostReq, Request};
 use crate::source::{SourceMap, Span};
 use crate::Program;
 use mxc_eval as ev;
-use mxc_eval::{FsRight, NetRight};
+use mxc_eval::encoding::{HOST_NAME, HOST_V4, HOST_V6, NAME_END, NO_PROGRAM, PROGRAM, PROGRAM_END};
+use mxc_eval::{FsRight, NetRight, Proto};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::OnceLock;
 
@@ -610,7 +611,7 @@ fn path_automaton() -> Dense {
     with_utf8(7, 1, norm_valid, |s| u8::from(s != 0), norm_step)
 }
 
-/// Launch requests: a normalised program path, `0x00`, then the arguments.
+/// Launch requests: a normalised program path, [`PROGRAM_END`], then the arguments.
 fn app_automaton() -> Dense {
     with_utf8(
         8,
@@ -622,7 +623,7 @@ fn app_automaton() -> Dense {
             _ => 0,
         },
         |s, b| match s {
-            1..=6 if b == 0 && norm_valid(s) => 7,
+            1..=6 if b == PROGRAM_END && norm_valid(s) => 7,
             1..=6 => norm_step(s, b),
             7 => 7,
             _ => 0,
@@ -630,9 +631,10 @@ fn app_automaton() -> Dense {
     )
 }
 
-/// Net requests in the encoding of `mxc_eval::NetRequest`: right, proto, host (`0x01`
-/// lowercase name `0x00` | `0x04` 4 bytes | `0x06` 16 bytes), port (2 bytes), then
-/// `0x00`, or `0x01` and a normalised program path.
+/// Net requests in the encoding of `mxc_eval::encoding`: right, proto, host
+/// ([`HOST_NAME`] lowercase name [`NAME_END`] | [`HOST_V4`] 4 bytes | [`HOST_V6`] 16
+/// bytes), port (2 bytes), then [`NO_PROGRAM`], or [`PROGRAM`] and a normalised program
+/// path.
 fn net_automaton() -> Dense {
     const NAME: u32 = 4;
     const V4: u32 = 5; // 5..=8
@@ -651,23 +653,24 @@ fn net_automaton() -> Dense {
             _ => 0,
         },
         |s, b| match s {
-            1 | 2 if b == 1 || b == 2 => s + 1,
+            1 if b == NetRight::Connect as u8 || b == NetRight::Bind as u8 => 2,
+            2 if b == Proto::Tcp as u8 || b == Proto::Udp as u8 => 3,
             3 => match b {
-                0x01 => NAME,
-                0x04 => V4,
-                0x06 => V6,
+                HOST_NAME => NAME,
+                HOST_V4 => V4,
+                HOST_V6 => V6,
                 _ => 0,
             },
             NAME => match b {
-                0 => PORT,
+                NAME_END => PORT,
                 b'A'..=b'Z' => 0,
                 _ => NAME,
             },
             5..=7 | 9..=23 | 25 | 26 => s + 1,
             8 | 24 => PORT,
             PROG => match b {
-                0 => END,
-                1 => PATH + 1,
+                NO_PROGRAM => END,
+                PROGRAM => PATH + 1,
                 _ => 0,
             },
             29..=34 => match norm_step(s - PATH, b) {

@@ -62,7 +62,7 @@ use crate::plan::{Grant, Plan, PortRange};
 use crate::rights::{AppRights, FsRights};
 use crate::table::{
     AgentInfo, AuditLevel, Decision, Dfa, Effect, FsRow, Identity, Isolation, RuleId, RuleInfo,
-    Table, Target, NONE,
+    Rules, Table, Target, NONE,
 };
 
 /// The first eight bytes of every table (PNG-style: catches text-mode mangling).
@@ -665,7 +665,11 @@ fn decode(bytes: &[u8]) -> Result<Table, LoadError> {
 
     let strings = read_strings(strings_s)?;
     let agent = read_agent(agent_s, &strings, target)?;
-    let rules = read_rules(rules_s, &strings)?;
+    let rules = Rules::lazy(RawRules {
+        effects: check_rules(rules_s, strings.list.len())?,
+        strings: strings_s.to_vec(),
+        rules: rules_s.to_vec(),
+    });
 
     let fs = read_dfa(fs_dfa_s, "fs dfa")?;
     let mut r = Reader::new(fs_rows_s, "fs rows");
@@ -889,9 +893,69 @@ fn read_agent(
     })
 }
 
+/// Bytes of a rule record: policy, file, line, column, effect, reason.
+const RULE_LEN: usize = 21;
+
+/// The rules section, kept as it was read (with the strings it refers to) until a rule
+/// is asked for: loading checks it with [`check_rules`], which is everything
+/// [`RawRules::decode`] relies on.
+#[derive(Debug)]
+pub(crate) struct RawRules {
+    /// Each rule's effect, in order.
+    pub(crate) effects: Vec<Effect>,
+    strings: Vec<u8>,
+    rules: Vec<u8>,
+}
+
+impl RawRules {
+    pub(crate) fn decode(&self) -> Result<Vec<RuleInfo>, LoadError> {
+        read_rules(&self.rules, &read_strings(&self.strings)?)
+    }
+}
+
+/// Checks the rules section without decoding it: whole records, each naming strings
+/// that exist (`nstrings` of them) and a valid effect. Returns the effects.
+fn check_rules(buf: &[u8], nstrings: usize) -> Result<Vec<Effect>, LoadError> {
+    const S: &str = "rules";
+    let mut r = Reader::new(buf, S);
+    let n = r.count(RULE_LEN, "rules")?;
+    let body = r.rest();
+    if body.len() != n.saturating_mul(RULE_LEN) {
+        return Err(malformed(
+            S,
+            format!("{} bytes for {n} rules of {RULE_LEN} bytes", body.len()),
+        ));
+    }
+    let mut effects = Vec::with_capacity(n);
+    for (i, rec) in body.chunks_exact(RULE_LEN).enumerate() {
+        let word = |at: usize| {
+            rec.get(at..)
+                .and_then(|b| b.first_chunk::<4>())
+                .map_or(NONE, |w| u32::from_le_bytes(*w))
+        };
+        for (at, what, optional) in [
+            (0, "policy", false),
+            (4, "file", false),
+            (17, "reason", true),
+        ] {
+            let id = word(at);
+            if !(optional && id == NONE) && id as usize >= nstrings {
+                return Err(malformed(
+                    S,
+                    format!("rule {i}'s {what} refers to string {id}, but there are {nstrings}"),
+                ));
+            }
+        }
+        let b = rec.get(16).copied().unwrap_or(0xFF);
+        effects
+            .push(Effect::from_u8(b).ok_or_else(|| malformed(S, format!("bad effect byte {b}")))?);
+    }
+    Ok(effects)
+}
+
 fn read_rules(buf: &[u8], strings: &StringTable<'_>) -> Result<Vec<RuleInfo>, LoadError> {
     let mut r = Reader::new(buf, "rules");
-    let n = r.count(21, "rules")?;
+    let n = r.count(RULE_LEN, "rules")?;
     let mut rules = Vec::with_capacity(n);
     for _ in 0..n {
         let policy = strings.get(&mut r, "a rule's policy")?;

@@ -41,4 +41,4 @@ pub use format::{LoadError, FORMAT_VERSION, MAGIC};
 pub use plan::{Grant, Plan, PortRange};
 pub use rights::{AppRights, FsRights, NetRights, Rights, Section};
 pub use table::*;
-pub use validate::validate;
+pub use validate::{validate, MAX_ENTRIES};

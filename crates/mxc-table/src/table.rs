@@ -252,6 +252,111 @@ pub struct RuleInfo {
     pub reason: Option<String>,
 }
 
+/// The rules of a table, in evaluation order, for attribution.
+///
+/// Built from a list ([`Rules::from`]), or read from a `.mxcb` without decoding: loading
+/// checks the rules section in place (every string a rule names exists, every effect is
+/// one) and keeps its bytes; the [`RuleInfo`]s (texts, files and lines) are decoded the
+/// first time one is asked for ([`Rules::get`], [`Rules::iter`]). Each rule's effect,
+/// which validation checks every row against, is read without decoding
+/// ([`Rules::effect`]).
+#[derive(Clone, Debug, Default)]
+pub struct Rules {
+    /// The list, when built from one (or changed with [`Rules::make_mut`]).
+    owned: Vec<RuleInfo>,
+    /// The `.mxcb` bytes the list decodes from, when it was read from one.
+    raw: Option<std::sync::Arc<crate::format::RawRules>>,
+    /// `raw`, decoded.
+    decoded: std::sync::OnceLock<Vec<RuleInfo>>,
+}
+
+impl Rules {
+    pub(crate) fn lazy(raw: crate::format::RawRules) -> Rules {
+        Rules {
+            owned: Vec::new(),
+            raw: Some(std::sync::Arc::new(raw)),
+            decoded: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Number of rules.
+    pub fn len(&self) -> usize {
+        match &self.raw {
+            Some(raw) => raw.effects.len(),
+            None => self.owned.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The effect of rule `i` (read without decoding the rules).
+    pub fn effect(&self, i: usize) -> Option<Effect> {
+        match &self.raw {
+            Some(raw) => raw.effects.get(i).copied(),
+            None => self.owned.get(i).map(|r| r.effect),
+        }
+    }
+
+    /// Every rule, decoded on first use.
+    pub fn as_slice(&self) -> &[RuleInfo] {
+        match &self.raw {
+            // Loading checked everything decoding relies on; a failure here cannot
+            // happen, and would give no rules rather than a panic.
+            Some(raw) => self
+                .decoded
+                .get_or_init(|| raw.decode().unwrap_or_default()),
+            None => &self.owned,
+        }
+    }
+
+    /// Rule `i`.
+    pub fn get(&self, i: usize) -> Option<&RuleInfo> {
+        self.as_slice().get(i)
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, RuleInfo> {
+        self.as_slice().iter()
+    }
+
+    /// The rules as a list, to change them (decodes them first).
+    pub fn make_mut(&mut self) -> &mut Vec<RuleInfo> {
+        if let Some(raw) = self.raw.take() {
+            self.owned = self
+                .decoded
+                .take()
+                .unwrap_or_else(|| raw.decode().unwrap_or_default());
+        }
+        &mut self.owned
+    }
+}
+
+impl From<Vec<RuleInfo>> for Rules {
+    fn from(owned: Vec<RuleInfo>) -> Rules {
+        Rules {
+            owned,
+            raw: None,
+            decoded: std::sync::OnceLock::new(),
+        }
+    }
+}
+
+impl PartialEq for Rules {
+    fn eq(&self, other: &Rules) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+impl Eq for Rules {}
+
+impl<'a> IntoIterator for &'a Rules {
+    type Item = &'a RuleInfo;
+    type IntoIter = std::slice::Iter<'a, RuleInfo>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum Isolation {
@@ -344,7 +449,7 @@ pub struct Table {
     pub agent: AgentInfo,
     /// What a kernel can enforce without the engine (see [`Plan`]).
     pub plan: Plan,
-    pub rules: Vec<RuleInfo>,
+    pub rules: Rules,
     /// fs patterns rooted at `/` or a drive.
     pub fs: Dfa,
     /// fs patterns rooted at `**/` (anywhere), over the path's bytes **read backwards**

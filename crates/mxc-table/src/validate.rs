@@ -7,6 +7,9 @@
 use crate::format::LoadError;
 use crate::table::{Decision, Dfa, Table, NONE};
 
+/// The most states, and the most transition slots, an automaton may have (2^31).
+pub const MAX_ENTRIES: u32 = 1 << 31;
+
 fn invalid(section: &'static str, problem: String) -> LoadError {
     LoadError::Invalid { section, problem }
 }
@@ -14,7 +17,7 @@ fn invalid(section: &'static str, problem: String) -> LoadError {
 /// Checks every invariant the decision path relies on:
 ///
 /// - each automaton (fs, fs anywhere, net, app): 256 byte classes, each below `nclasses`, `nclasses` in 1..=256;
-///   at least one state; `base` and `accept` as long as `default`; `check` as long as
+///   at least one state, at most [`MAX_ENTRIES`] states and slots; `base` and `accept` as long as `default`; `check` as long as
 ///   `next`; `start`, every `default` and every `next` below the number of states;
 ///   every `check` a state or [`NONE`]; `base[s] + nclasses - 1 < next.len()`; every
 ///   `accept` [`NONE`] or a row index; state 0 dead (no accept, every transition to 0);
@@ -73,7 +76,7 @@ fn validate_decision(
             ),
         )),
         None => Ok(()),
-        Some(id) => match t.rules.get(id.0 as usize) {
+        Some(id) => match t.rules.effect(id.0 as usize) {
             None => Err(invalid(
                 section,
                 format!(
@@ -82,13 +85,13 @@ fn validate_decision(
                     t.rules.len()
                 ),
             )),
-            Some(rule) if rule.effect != d.effect => Err(invalid(
+            Some(effect) if effect != d.effect => Err(invalid(
                 section,
                 format!(
                     "row {row} decides `{}` by rule {}, but that rule's effect is `{}`",
                     d.effect.as_str(),
                     id.0,
-                    rule.effect.as_str()
+                    effect.as_str()
                 ),
             )),
             Some(_) => Ok(()),
@@ -128,10 +131,18 @@ pub(crate) fn validate_dfa(s: &'static str, dfa: &Dfa, nrows: usize) -> Result<(
             "no states (state 0 must be the dead state)".into(),
         ));
     }
+    // Below 2^31 states and slots: the engine's walk flags a base with bit 31 and
+    // marks a free slot with a check that is no state.
     let n = u32::try_from(nstates)
         .ok()
-        .filter(|&n| n != NONE)
+        .filter(|&n| n <= MAX_ENTRIES)
         .ok_or_else(|| invalid(s, format!("{nstates} states is too many")))?;
+    if dfa.next.len() > MAX_ENTRIES as usize {
+        return Err(invalid(
+            s,
+            format!("{} transition slots is too many", dfa.next.len()),
+        ));
+    }
     for (what, len) in [("bases", dfa.base.len()), ("accepts", dfa.accept.len())] {
         if len != nstates {
             return Err(invalid(s, format!("{len} {what} for {nstates} states")));

@@ -49,14 +49,14 @@ fn table() -> Table {
             tcp_connect: None,
             tcp_bind: Some(vec![]),
         },
-        rules: vec![RuleInfo {
+        rules: Rules::from(vec![RuleInfo {
             policy: "base".into(),
             file: "p.mxc".into(),
             line: 3,
             column: 5,
             effect: Effect::Allow,
             reason: Some("work".into()),
-        }],
+        }]),
         fs: Dfa::empty(),
         fs_anywhere: Dfa::empty(),
         fs_rows: vec![[allow; 4]],
@@ -179,4 +179,65 @@ fn listing_names_what_the_table_holds() {
     ] {
         assert!(l.contains(want), "missing {want:?} in\n{l}");
     }
+}
+
+/// The rules section is decoded only when a rule is asked for, but loading still checks
+/// it whole: a rule naming a string that does not exist, or with no valid effect, is
+/// refused at load (never a rule that cannot be decoded later).
+#[test]
+fn rules_are_decoded_lazily_and_checked_at_load() {
+    let t = table();
+    let bytes = t.to_bytes();
+    let back = Table::from_bytes(&bytes).unwrap();
+    assert_eq!(back.rules.len(), 1);
+    assert_eq!(back.rules.effect(0), Some(Effect::Allow));
+    assert_eq!(back.rules.get(0), t.rules.get(0));
+    assert_eq!(back, t);
+
+    // Where rule 0's record starts: the directory's third entry (kind 3, `rules`).
+    const HEADER: usize = 28;
+    let entry = HEADER + 4 + 2 * 20;
+    assert_eq!(
+        u32::from_le_bytes(bytes[entry..entry + 4].try_into().unwrap()),
+        3
+    );
+    let offset = u64::from_le_bytes(bytes[entry + 4..entry + 12].try_into().unwrap());
+    let record = HEADER + offset as usize + 4;
+    let reseal = |mut b: Vec<u8>| {
+        let crc = crc32fast::hash(&b[HEADER..]);
+        b[16..20].copy_from_slice(&crc.to_le_bytes());
+        b
+    };
+    for (at, value, problem) in [
+        (
+            0,
+            99u32.to_le_bytes().to_vec(),
+            "policy refers to string 99",
+        ),
+        (4, 77u32.to_le_bytes().to_vec(), "file refers to string 77"),
+        (
+            17,
+            55u32.to_le_bytes().to_vec(),
+            "reason refers to string 55",
+        ),
+        (16, vec![7], "bad effect byte 7"),
+    ] {
+        let mut b = bytes.clone();
+        b[record + at..record + at + value.len()].copy_from_slice(&value);
+        match Table::from_bytes(&reseal(b)) {
+            Err(LoadError::Malformed {
+                section,
+                problem: p,
+            }) => {
+                assert_eq!(section, "rules");
+                assert!(p.contains(problem), "{p}");
+            }
+            r => panic!("{problem}: {r:?}"),
+        }
+    }
+    // No reason is a valid reason.
+    let mut b = bytes.clone();
+    b[record + 17..record + 21].copy_from_slice(&u32::MAX.to_le_bytes());
+    let back = Table::from_bytes(&reseal(b)).unwrap();
+    assert_eq!(back.rules.get(0).unwrap().reason, None);
 }

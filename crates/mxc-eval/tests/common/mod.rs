@@ -41,20 +41,20 @@ pub fn prefix(s: impl AsRef<[u8]>) -> Pat {
     Pat::Prefix(s.as_ref().to_vec())
 }
 
-/// One rule: a pattern, an effect, and (fs only) the rights it covers as a bit mask
-/// indexed by `FsRight`.
+/// One rule: a pattern, an effect, and (fs only) the rights it covers; `None` for a
+/// net or app rule (it decides its section's one question).
 #[derive(Clone, Debug)]
 pub struct R {
     pub pat: Pat,
     pub effect: Effect,
-    pub rights: u8,
+    pub rights: Option<FsRights>,
 }
 
 pub fn r(pat: Pat, effect: Effect) -> R {
     R {
         pat,
         effect,
-        rights: 0b1111,
+        rights: None,
     }
 }
 
@@ -62,7 +62,7 @@ pub fn fs_r(pat: Pat, effect: Effect, rights: &[FsRight]) -> R {
     R {
         pat,
         effect,
-        rights: rights.iter().fold(0, |m, &r| m | 1 << r as u8),
+        rights: Some(rights.iter().fold(FsRights::NONE, |m, &r| m | r.into())),
     }
 }
 
@@ -79,15 +79,23 @@ pub fn win_fold(b: u8) -> u8 {
     }
 }
 
-/// The decision of SPEC §6 among `rules` (in evaluation order, with their ids) that match.
+/// The decision of SPEC §6 among `rules` (in evaluation order, with their ids) that
+/// match, for fs right `right` (`None` for a net or app request).
 pub fn combine<'a>(
     default: Effect,
     matching: impl Iterator<Item = (u32, &'a R)>,
-    right: usize,
+    right: Option<FsRight>,
 ) -> Decision {
     let mut best: Option<(Effect, u32)> = None;
     for (id, rule) in matching {
-        if rule.rights & (1 << right) == 0 {
+        let covers = match (rule.rights, right) {
+            (Some(rights), Some(right)) => rights.has(right),
+            (None, None) => true,
+            // An fs rule asked a net or app question, or the other way: a mix-up in
+            // the test itself.
+            _ => panic!("rule {id} asked about the wrong section"),
+        };
+        if !covers {
             continue;
         }
         match best {
@@ -151,7 +159,7 @@ impl Spec {
             (0u32..)
                 .zip(&self.fs)
                 .filter(|(_, r)| r.pat.matches(path, fold)),
-            right as usize,
+            Some(right),
         )
     }
 
@@ -163,7 +171,7 @@ impl Spec {
             (self.ids(section)..)
                 .zip(rules)
                 .filter(|(_, r)| r.pat.matches(bytes, identity)),
-            0,
+            None,
         )
     }
 
@@ -184,8 +192,12 @@ impl Spec {
 
         let mut fs_rows: Vec<FsRow> = Vec::new();
         let fs = build_dfa(&self.fs, fold, |set| {
-            let row: FsRow = std::array::from_fn(|right| {
-                combine(default, set.iter().map(|&i| (i as u32, &self.fs[i])), right)
+            let row: FsRow = FsRight::ALL.map(|right| {
+                combine(
+                    default,
+                    set.iter().map(|&i| (i as u32, &self.fs[i])),
+                    Some(right),
+                )
             });
             intern(&mut fs_rows, row)
         });
@@ -195,7 +207,7 @@ impl Spec {
             let d = combine(
                 default,
                 set.iter().map(|&i| (base + i as u32, &self.net[i])),
-                0,
+                None,
             );
             intern(&mut net_rows, d)
         });
@@ -205,7 +217,7 @@ impl Spec {
             let d = combine(
                 default,
                 set.iter().map(|&i| (base + i as u32, &self.app[i])),
-                0,
+                None,
             );
             intern(&mut app_rows, d)
         });
@@ -247,7 +259,7 @@ impl Spec {
                 tcp_connect: Some(vec![(443, 443), (8000, 8999)]),
                 tcp_bind: None,
             },
-            rules,
+            rules: rules.into(),
             fs,
             fs_anywhere: Dfa::empty(),
             fs_rows,
