@@ -94,6 +94,10 @@ impl LanguageServer for Backend {
         self.ask(|s| s.document_symbols(p))
     }
 
+    async fn formatting(&self, p: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
+        self.ask(|s| s.formatting(p))
+    }
+
     async fn completion(&self, p: CompletionParams) -> Result<Option<CompletionResponse>> {
         self.ask(|s| s.completion(p))
     }

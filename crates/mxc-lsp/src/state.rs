@@ -45,7 +45,7 @@ pub struct State {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestError(pub String);
 
-/// The capabilities the server has (formatting is not one of them yet).
+/// The capabilities the server has.
 pub fn capabilities() -> ServerCapabilities {
     ServerCapabilities {
         text_document_sync: Some(TextDocumentSyncCapability::Kind(
@@ -59,6 +59,7 @@ pub fn capabilities() -> ServerCapabilities {
             trigger_characters: Some(vec![" ".into(), ",".into(), "{".into(), "$".into()]),
             ..Default::default()
         }),
+        document_formatting_provider: Some(OneOf::Left(true)),
         rename_provider: Some(OneOf::Right(RenameOptions {
             prepare_provider: Some(true),
             work_done_progress_options: Default::default(),
@@ -375,6 +376,36 @@ impl State {
                 .push(TextEdit::new(loc.range, new.to_string()));
         }
         Ok(Some(WorkspaceEdit::new(changes)))
+    }
+
+    /// `textDocument/formatting`: the whole document laid out by `mxc-syntax`'s printer
+    /// (the layout of `mxcc fmt`), as one edit; no edit when it is already canonical.
+    /// A document with syntax errors is not formatted (no edits; its diagnostics say
+    /// why), as `mxcc fmt` never rewrites such a file.
+    pub fn formatting(
+        &self,
+        p: DocumentFormattingParams,
+    ) -> Result<Option<Vec<TextEdit>>, RequestError> {
+        let (doc, a) = self.doc(&p.text_document.uri)?;
+        let formatted = match mxc_syntax::print::format(FileId(0), &doc.text) {
+            Ok(t) => t,
+            Err(mxc_syntax::print::FormatError::Syntax(..)) => return Ok(None),
+            Err(mxc_syntax::print::FormatError::Internal(m)) => return Err(RequestError(m)),
+        };
+        if formatted == doc.text {
+            return Ok(Some(Vec::new()));
+        }
+        let Some(f) = file_of(a, ROOT) else {
+            return Ok(None);
+        };
+        let (line, character) = f.utf16_position(doc.text.len());
+        Ok(Some(vec![TextEdit {
+            range: Range {
+                start: Position::new(0, 0),
+                end: Position::new(line, character),
+            },
+            new_text: formatted,
+        }]))
     }
 
     pub fn document_symbols(

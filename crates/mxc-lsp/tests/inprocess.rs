@@ -617,3 +617,40 @@ fn closing_a_document_clears_its_diagnostics() {
     assert_eq!(e.diagnostics(&u), vec![]);
     assert!(e.state.text(&u).is_none());
 }
+
+/// `textDocument/formatting` gives the layout of `mxcc fmt` (one edit over the whole
+/// document, ending at its UTF-16 end), nothing for a canonical document, and no edit
+/// for a document with syntax errors.
+#[test]
+fn formatting_is_the_printers_layout_and_never_touches_a_broken_file() {
+    let d = dir("format");
+    let path = d.join("p.mxc");
+    let u = uri(&path);
+    let mut e = editor();
+    let messy = "policy  dev{fs{allow read \"/srv/é/**\"   // keep me\n\n\n deny read \"/srv/é/k\"}}\nagent a {use dev}\n";
+    e.open(&u, messy);
+    let params = |u: &Uri| DocumentFormattingParams {
+        text_document: TextDocumentIdentifier::new(u.clone()),
+        options: FormattingOptions::default(),
+        work_done_progress_params: Default::default(),
+    };
+    let edits = e.state.formatting(params(&u)).unwrap().expect("edits");
+    assert_eq!(edits.len(), 1);
+    let want = mxc_syntax::print::format(mxc_syntax::source::FileId(0), messy).unwrap();
+    assert_eq!(edits[0].new_text, want);
+    assert!(want.contains("// keep me"), "{want}");
+    // The edit covers the whole document: 5 lines, the last one empty.
+    assert_eq!(
+        edits[0].range,
+        Range::new(Position::new(0, 0), Position::new(5, 0))
+    );
+    // Applied, it is canonical: nothing more to do.
+    e.change(&u, 2, vec![(edits[0].range, edits[0].new_text.as_str())]);
+    assert_eq!(e.state.formatting(params(&u)).unwrap(), Some(vec![]));
+    // A syntax error: no edit, and the diagnostics say why.
+    let broken = "policy dev { fs { allow read \"/srv/**\" \n";
+    let b = uri(&d.join("broken.mxc"));
+    e.open(&b, broken);
+    assert_eq!(e.state.formatting(params(&b)).unwrap(), None);
+    assert!(!e.diagnostics(&b).is_empty());
+}

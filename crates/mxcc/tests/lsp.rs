@@ -129,7 +129,7 @@ fn a_session_over_stdio() {
     assert_eq!(caps["textDocumentSync"], 2, "incremental sync: {caps}");
     assert_eq!(caps["hoverProvider"], true);
     assert_eq!(caps["definitionProvider"], true);
-    assert!(caps.get("documentFormattingProvider").is_none());
+    assert_eq!(caps["documentFormattingProvider"], true);
     s.notify("initialized", json!({}));
 
     s.notify(
@@ -175,6 +175,16 @@ fn a_session_over_stdio() {
     let def = s.request("textDocument/definition", pos(4, 7));
     assert_eq!(def["uri"], uri);
     assert_eq!(def["range"]["start"], json!({"line": 0, "character": 7}));
+
+    // Formatting: one edit with the layout of `mxcc fmt`.
+    let fmt = s.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": uri}, "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
+    let edited = text.replace("use dev, missing", "use dev");
+    let want = mxc_syntax::print::format(mxc_syntax::source::FileId(0), &edited).unwrap();
+    assert_eq!(fmt[0]["newText"], want.as_str(), "{fmt}");
+    assert_eq!(fmt[0]["range"]["start"], json!({"line": 0, "character": 0}));
 
     assert_eq!(s.request("shutdown", json!(null)), json!(null));
     s.notify("exit", json!(null));
