@@ -8,6 +8,7 @@
 
 pub mod ast;
 pub mod diag;
+pub mod gen;
 pub mod lexer;
 pub mod load;
 pub mod parser;

@@ -11,6 +11,8 @@ use crate::policy_text::{self, Params};
 use mxc_enforce::{Denial, DenialSink, Right, Target};
 use mxc_enforce_linux::terminal::visible;
 use mxc_eval::{Effect, Engine};
+use mxc_syntax::ast::{Effect as RuleEffect, SectionKind};
+use mxc_syntax::gen;
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -234,36 +236,43 @@ impl Explainer {
 /// program is named by its whole path, spaces and all).
 pub fn suggest_for(right: Right, target: &Target, params: &Params) -> Option<String> {
     match target {
-        Target::Program { path, .. } => Some(format!(
-            "app {{ allow launch \"{}\" }}",
-            policy_text::pattern(std::str::from_utf8(path).ok()?, params, "")?
-        )),
+        Target::Program { path, .. } => {
+            let p = policy_text::pattern(std::str::from_utf8(path).ok()?, params, "")?;
+            Some(one(SectionKind::App, "launch", &p))
+        }
         t => suggest(right.as_str(), &t.to_string(), params),
     }
+}
+
+/// `KIND { allow RIGHT "TARGET" }`, printed by mxc-syntax.
+fn one(kind: SectionKind, right: &str, target: &str) -> String {
+    gen::one_rule(
+        kind,
+        gen::rule(RuleEffect::Allow, &[right], &[target], None),
+    )
 }
 
 /// The rule that would allow `right` on `target`, in its section.
 pub fn suggest(right: &str, target: &str, params: &Params) -> Option<String> {
     match right {
-        "read" | "write" | "create" | "delete" => Some(format!(
-            "fs {{ allow {right} \"{}\" }}",
-            policy_text::pattern(target, params, "")?
+        "read" | "write" | "create" | "delete" => Some(one(
+            SectionKind::Fs,
+            right,
+            &policy_text::pattern(target, params, "")?,
         )),
         "connect" | "bind" => {
             // A target the policy language cannot name (a unix socket's path) has none.
             if target.starts_with('(') || target.contains(char::is_whitespace) {
                 return None;
             }
-            Some(format!(
-                "net {{ allow {right} \"{}\" }}",
-                target.replace('"', "")
-            ))
+            Some(one(SectionKind::Net, right, &target.replace('"', "")))
         }
         "launch" => {
             let program = target.split(' ').next().unwrap_or(target);
-            Some(format!(
-                "app {{ allow launch \"{}\" }}",
-                policy_text::pattern(program, params, "")?
+            Some(one(
+                SectionKind::App,
+                "launch",
+                &policy_text::pattern(program, params, "")?,
             ))
         }
         _ => None,

@@ -19,6 +19,8 @@
 //! cannot be written as a pattern is left out and counted.
 
 use crate::policy_text::{self, Params};
+use mxc_syntax::ast::{Effect, SectionKind};
+use mxc_syntax::gen;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What a run did (or needed).
@@ -250,57 +252,61 @@ pub fn render(o: &Observed, cx: &Context<'_>) -> String {
     skipped += o.launch.len() - launches.len();
 
     let policy = format!("learned-{}", cx.agent);
-    let mut body = String::new();
-    body.push_str(&format!("policy {policy} {{\n"));
-    let fs_denies = o.deny.iter().any(|(r, _)| is_fs(r));
-    if !fs.is_empty() || !denies.is_empty() || fs_denies {
-        body.push_str("  fs {\n");
-        for (rights, targets) in &fs {
-            for t in targets {
-                body.push_str(&format!("    allow {} \"{t}\"\n", rights.join(", ")));
-            }
+    // The rules, as trees printed by mxc-syntax (which quotes the patterns).
+    let mut sections = Vec::new();
+    let mut fs_rules = Vec::new();
+    for (rights, targets) in &fs {
+        let rights: Vec<&str> = rights.iter().map(String::as_str).collect();
+        for t in targets {
+            fs_rules.push(gen::rule(Effect::Allow, &rights, &[t.as_str()], None));
         }
-        for (right, target) in o.deny.iter().filter(|(r, _)| is_fs(r)) {
-            if let Some(p) = policy_text::pattern(target, &params, "") {
-                body.push_str(&format!(
-                    "    deny {right} \"{p}\" because \"refused in review\"\n"
-                ));
-            }
-        }
-        for (d, store) in &denies {
-            body.push_str(&format!(
-                "    deny {} \"{d}\" because \"not used by the learned run\"\n",
-                if *store {
-                    "read, write, create, delete"
-                } else {
-                    "write, create, delete"
-                }
-            ));
-        }
-        body.push_str("  }\n");
     }
-    let clean = |t: &str| -> String {
-        t.chars()
-            .filter(|c| !c.is_control() && *c != '"' && *c != '\\')
-            .collect()
-    };
-    let net_denies: Vec<&(String, String)> = o
-        .deny
-        .iter()
-        .filter(|(r, _)| r == "connect" || r == "bind")
-        .collect();
-    if !o.net.is_empty() || !net_denies.is_empty() {
-        body.push_str("  net {\n");
-        for (right, target) in &o.net {
-            body.push_str(&format!("    allow {right} \"{}\"\n", clean(target)));
-        }
-        for (right, target) in net_denies {
-            body.push_str(&format!(
-                "    deny {right} \"{}\" because \"refused in review\"\n",
-                clean(target)
+    for (right, target) in o.deny.iter().filter(|(r, _)| is_fs(r)) {
+        if let Some(p) = policy_text::pattern(target, &params, "") {
+            fs_rules.push(gen::rule(
+                Effect::Deny,
+                &[right.as_str()],
+                &[p.as_str()],
+                Some("refused in review"),
             ));
         }
-        body.push_str("  }\n");
+    }
+    for (d, store) in &denies {
+        let rights: &[&str] = if *store {
+            &["read", "write", "create", "delete"]
+        } else {
+            &["write", "create", "delete"]
+        };
+        fs_rules.push(gen::rule(
+            Effect::Deny,
+            rights,
+            &[d.as_str()],
+            Some("not used by the learned run"),
+        ));
+    }
+    if !fs_rules.is_empty() {
+        sections.push(gen::section(SectionKind::Fs, fs_rules));
+    }
+    let clean = |t: &str| -> String { t.chars().filter(|c| !c.is_control()).collect() };
+    let mut net_rules = Vec::new();
+    for (right, target) in &o.net {
+        net_rules.push(gen::rule(
+            Effect::Allow,
+            &[right.as_str()],
+            &[clean(target).as_str()],
+            None,
+        ));
+    }
+    for (right, target) in o.deny.iter().filter(|(r, _)| r == "connect" || r == "bind") {
+        net_rules.push(gen::rule(
+            Effect::Deny,
+            &[right.as_str()],
+            &[clean(target).as_str()],
+            Some("refused in review"),
+        ));
+    }
+    if !net_rules.is_empty() {
+        sections.push(gen::section(SectionKind::Net, net_rules));
     }
     let app_denies: Vec<String> = o
         .deny
@@ -308,35 +314,37 @@ pub fn render(o: &Observed, cx: &Context<'_>) -> String {
         .filter(|(r, _)| r == "launch")
         .filter_map(|(_, t)| policy_text::pattern(t.split(' ').next().unwrap_or(t), &params, ""))
         .collect();
-    if !launches.is_empty() || !app_denies.is_empty() {
-        body.push_str("  app {\n");
-        for a in &launches {
-            body.push_str(&format!("    allow launch \"{a}\"\n"));
-        }
-        for a in &app_denies {
-            body.push_str(&format!(
-                "    deny launch \"{a}\" because \"refused in review\"\n"
-            ));
-        }
-        body.push_str("  }\n");
+    let mut app_rules: Vec<_> = launches
+        .iter()
+        .map(|a| gen::rule(Effect::Allow, &["launch"], &[a.as_str()], None))
+        .collect();
+    for a in &app_denies {
+        app_rules.push(gen::rule(
+            Effect::Deny,
+            &["launch"],
+            &[a.as_str()],
+            Some("refused in review"),
+        ));
     }
-    body.push_str("}\n");
+    if !app_rules.is_empty() {
+        sections.push(gen::section(SectionKind::App, app_rules));
+    }
+    let body = gen::items(vec![gen::policy(&policy, sections)]);
     // The parameters the rules use.
     let used_params: BTreeSet<String> = body
         .split("${")
         .skip(1)
         .filter_map(|rest| rest.find('}').map(|e| rest[..e].to_string()))
         .collect();
-    let mut out = String::new();
-    out.push_str(&format!(
-        "// Learned by {} for agent `{}`:\n//     {}\n\
-         // It allows what was observed and nothing else. Review it before use: narrow\n\
-         // the paths to what the agent should need, and add `deny` rules for what it\n\
-         // must never reach.\n",
+    let mut header = format!(
+        "Learned by {} for agent `{}`:\n    {}\n\
+         It allows what was observed and nothing else. Review it before use: narrow\n\
+         the paths to what the agent should need, and add `deny` rules for what it\n\
+         must never reach.\n",
         cx.source,
         cx.agent,
         shell_words(&cx.command)
-    ));
+    );
     let mut run_again = match &cx.beside {
         None => format!("mxcc run FILE --agent {}-learned", cx.agent),
         Some(_) => format!("mxcc run POLICY-FILES FILE --agent {}-reviewed", cx.agent),
@@ -355,65 +363,70 @@ pub fn render(o: &Observed, cx: &Context<'_>) -> String {
             run_again.push_str(&format!(" --param {name}={v}"));
         }
     }
-    out.push_str(&format!(
-        "// Run it: {run_again} -- {}\n",
+    header.push_str(&format!(
+        "Run it: {run_again} -- {}\n",
         shell_words(&cx.command)
     ));
     if skipped > 0 {
-        out.push_str(&format!(
-            "// {skipped} path(s) could not be written as a pattern (not UTF-8, or control \
+        header.push_str(&format!(
+            "{skipped} path(s) could not be written as a pattern (not UTF-8, or control \
              characters) and are left out.\n"
         ));
     }
     for (right, target) in &o.refused {
-        let t: String = target.chars().filter(|c| !c.is_control()).collect();
-        out.push_str(&format!(
-            "// Refused while learning (a unix socket the run did not make): {right} {t}\n"
+        header.push_str(&format!(
+            "Refused while learning (a unix socket the run did not make): {right} {target}\n"
         ));
     }
-    out.push('\n');
-    for name in &used_params {
-        if name == "home"
-            || cx
-                .beside
-                .as_ref()
-                .is_some_and(|b| b.declared.contains(name))
-        {
-            continue;
-        }
-        match (&declare_workspace, name.as_str()) {
-            (Some(w), "workspace") => out.push_str(&format!(
-                "param workspace: path = \"{}\"  // the run's working directory\n",
-                w.replace('\\', "\\\\").replace('"', "\\\"")
-            )),
-            _ => out.push_str(&format!("param {name}: path\n")),
-        }
+    if declare_workspace.is_some() && used_params.contains("workspace") {
+        header.push_str("`workspace` is the run's working directory.\n");
     }
-    if used_params
+    let mut out = gen::comment(header.trim_end_matches('\n'));
+    out.push('\n');
+    let declared: Vec<_> = used_params
         .iter()
-        .any(|n| n != "home" && !cx.beside.as_ref().is_some_and(|b| b.declared.contains(n)))
-    {
+        .filter(|name| {
+            *name != "home"
+                && !cx
+                    .beside
+                    .as_ref()
+                    .is_some_and(|b| b.declared.contains(*name))
+        })
+        .map(|name| match (&declare_workspace, name.as_str()) {
+            (Some(w), "workspace") => gen::param(name, "path", Some(w)),
+            _ => gen::param(name, "path", None),
+        })
+        .collect();
+    if !declared.is_empty() {
+        out.push_str(&gen::items(declared));
         out.push('\n');
     }
     out.push_str(&body);
+    out.push('\n');
     match &cx.beside {
-        None => out.push_str(&format!(
-            "\nagent {}-learned {{\n  isolation {}\n  use {policy}\n}}\n",
-            cx.agent, cx.isolation
-        )),
-        Some(b) => out.push_str(&format!(
-            "\n// Agent `{a}` with these rules too. Its identity, limits, env and audit are not\n\
-             // copied: to keep them, add `use {policy}` to agent `{a}` instead.\n\
-             agent {a}-reviewed {{\n  isolation {}\n  use {}\n}}\n",
+        None => out.push_str(&gen::items(vec![gen::agent(
+            &format!("{}-learned", cx.agent),
             cx.isolation,
-            b.uses
+            &[policy.as_str()],
+        )])),
+        Some(b) => {
+            out.push_str(&gen::comment(&format!(
+                "Agent `{a}` with these rules too. Its identity, limits, env and audit are not\n\
+                 copied: to keep them, add `use {policy}` to agent `{a}` instead.",
+                a = cx.agent
+            )));
+            let uses: Vec<&str> = b
+                .uses
                 .iter()
                 .map(String::as_str)
                 .chain(std::iter::once(policy.as_str()))
-                .collect::<Vec<_>>()
-                .join(", "),
-            a = cx.agent,
-        )),
+                .collect();
+            out.push_str(&gen::items(vec![gen::agent(
+                &format!("{}-reviewed", cx.agent),
+                cx.isolation,
+                &uses,
+            )]));
+        }
     }
     out
 }
@@ -468,12 +481,12 @@ pub fn write_checked(
                 .and_then(|l| text.lines().nth(l.wrapping_sub(1)))
                 .map(|l| format!(" at `{}`", l.trim()))
                 .unwrap_or_default();
-            format!(
-                "// mxcc check: {}[{}]: {}{at}: the run needed this; review it\n",
+            gen::comment(&format!(
+                "mxcc check: {}[{}]: {}{at}: the run needed this; review it",
                 if d.is_error() { "error" } else { "warning" },
                 d.code.as_str(),
                 d.message.replace('\n', " ")
-            )
+            ))
         })
         .collect();
     if notes.is_empty() {
@@ -512,6 +525,38 @@ mod tests {
             workspace: workspace.map(str::to_string),
             command: vec!["cmd".into(), "a b".into()],
             beside: None,
+        }
+    }
+
+    /// The learned policy is printed by mxc-syntax: canonical (`mxcc fmt` leaves it as it
+    /// is), and names with quotes, backslashes, glob characters and `$` read back as
+    /// rules matching exactly those paths.
+    #[test]
+    fn learned_text_is_printed_canonically_and_reads_back_exactly() {
+        let odd = ["/w/a \"q\" b", "/w/back\\slash", "/w/x*y{z}$", "/w/end\\"];
+        let fs: Vec<(&str, &[&str])> = odd.iter().map(|p| (*p, &["read"][..])).collect();
+        let s = render(&obs(&fs, &[]), &cx(&[], None));
+        assert_eq!(
+            mxc_syntax::print::format(mxc_syntax::source::FileId(0), &s).unwrap(),
+            s,
+            "canonical"
+        );
+        let p = mxc_lang::check_source_without_lints("learned.mxc", &s);
+        assert!(!p.diags.iter().any(|d| d.is_error()), "{s}\n{:?}", p.diags);
+        let (table, _) = mxc_lang::compile::compile_agent(
+            &p,
+            "a-learned",
+            &Default::default(),
+            mxc_lang::compile::Target::Linux,
+        )
+        .expect("compiles");
+        let engine = mxc_eval::Engine::from_table(table).expect("loads");
+        for path in odd {
+            let d = engine.fs(path.as_bytes(), mxc_eval::FsRight::Read);
+            assert_eq!(d.effect, mxc_eval::Effect::Allow, "{path} in\n{s}");
+            let near = format!("{path}x");
+            let d = engine.fs(near.as_bytes(), mxc_eval::FsRight::Read);
+            assert_ne!(d.effect, mxc_eval::Effect::Allow, "{near} in\n{s}");
         }
     }
 

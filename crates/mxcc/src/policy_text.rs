@@ -1,4 +1,4 @@
-//! Writing policy text for people to review: a concrete path as a pattern that
+//! Patterns for policy text people review: a concrete path as a pattern that
 //! matches exactly it, with `~` and `${PARAM}` in place of the parameters' values
 //! (used by `run --explain`, `run --learn` and `learn`).
 //!
@@ -6,7 +6,8 @@
 //! parameter values) and no other: glob characters and `$` in names are escaped, and a
 //! name that cannot be written (control characters, not UTF-8) gives `None`.
 
-/// `path` as the inside of a string literal matching exactly it.
+/// `path` as a pattern matching exactly it (the value of a string literal: the
+/// printer of `mxc-syntax` writes the literal, quotes and backslashes escaped).
 pub fn literal(path: &str) -> Option<String> {
     let mut out = String::new();
     for c in path.chars() {
@@ -16,8 +17,6 @@ pub fn literal(path: &str) -> Option<String> {
                 out.push(c);
                 out.push(']');
             }
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
             c if c.is_control() => return None,
             c => out.push(c),
         }
@@ -68,7 +67,7 @@ impl Params {
     }
 }
 
-/// `path` as a pattern (without the quotes): `~/...` under `home`, `${NAME}/...`
+/// `path` as a pattern (a string value; `mxc_syntax::gen` prints it): `~/...` under `home`, `${NAME}/...`
 /// under another parameter, else the literal path. `suffix` is appended unescaped
 /// (`/**`).
 pub fn pattern(path: &str, params: &Params, suffix: &str) -> Option<String> {

@@ -358,16 +358,14 @@ pub fn run(args: &Args) -> ExitCode {
     };
     let mut text = learn::render(&observed, &cx);
     if !kept.is_empty() {
-        let mut notes = String::from("// Denied in the run and not proposed:\n");
+        let mut notes = String::from("Denied in the run and not proposed:");
         kept.sort();
         kept.dedup();
         for k in &kept {
-            let k: String = k
-                .chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
-                .collect();
-            notes.push_str(&format!("//   {k}\n"));
+            notes.push_str("\n  ");
+            notes.push_str(&k.replace('\n', " "));
         }
+        let notes = mxc_syntax::gen::comment(&notes);
         let cut = text.find("\n\n").map_or(0, |i| i + 1);
         text.insert_str(cut, &notes);
     }

@@ -276,6 +276,13 @@ fn learn_writes_a_policy_that_runs_the_command_again() {
     assert!(!w.join("out.txt").exists() && !w.join("build").exists());
     let policy = std::fs::read_to_string(&out).unwrap();
     assert!(policy.contains("policy learned-a {"), "{policy}");
+    // Written by the printer: already in the layout of `mxcc fmt`.
+    let f = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .args(["fmt", "--check"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(f.status.code(), Some(0), "{f:?}\n{policy}");
     assert!(
         policy.contains(&format!("allow connect \"127.0.0.1:{port}\"")),
         "{policy}"
