@@ -364,8 +364,10 @@ fn run_cfg(cfg: Cfg) -> Result<Outcome, SetupError> {
             // on the sandbox's behalf with its credentials: its ids, no capability.
             // What needed more (the listener, the container's root) is open already.
             sys::act_as(ids).map_err(|e| format!("cannot take the agent's identity: {e}"))?;
+            let audit_level = audit.as_ref().map(|_| engine.agent().audit);
             let sup = Arc::new(Supervisor {
                 listener,
+                audit_level,
                 engine,
                 asker,
                 audit,

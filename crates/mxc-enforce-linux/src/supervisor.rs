@@ -46,6 +46,9 @@ pub struct Supervisor {
     pub engine: Arc<Engine>,
     pub asker: Asker,
     pub audit: Option<Mutex<Audit>>,
+    /// The agent's `audit` level when there is a log (fixed for the run: asked on
+    /// every held call without taking the log's lock).
+    pub audit_level: Option<mxc_eval::AuditLevel>,
     pub stats: Stats,
     /// `allow for this run` answers.
     pub remembered: Mutex<mxc_enforce::ask::Remembered>,
@@ -397,10 +400,8 @@ impl Supervisor {
             effect = mxc_enforce::ask::effect_of(answer);
         }
         let wanted = self
-            .audit
-            .as_ref()
-            .and_then(|a| a.lock().ok().map(|a| a.wants(effect, asked)))
-            .unwrap_or(false);
+            .audit_level
+            .is_some_and(|l| mxc_enforce::audit::wants(l, effect, asked));
         let denied = effect == Effect::Deny;
         if denied {
             self.stats.denials.fetch_add(1, Ordering::Relaxed);
