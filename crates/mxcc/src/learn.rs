@@ -492,15 +492,17 @@ pub fn write_checked(
     if notes.is_empty() {
         return Ok(0);
     }
-    // After the header comments.
-    let cut = text.find("\n\n").map_or(0, |i| i + 1);
-    let mut t = text[..cut].to_string();
-    for n in &notes {
-        t.push_str(n);
-    }
-    t.push_str(&text[cut..]);
+    let mut t = text.to_string();
+    add_to_header(&mut t, &notes.concat());
     std::fs::write(out, t)?;
     Ok(notes.len())
+}
+
+/// Puts `comments` at the end of a learned file's header (the comments before its first
+/// blank line).
+pub fn add_to_header(text: &mut String, comments: &str) {
+    let cut = text.find("\n\n").map_or(0, |i| i + 1);
+    text.insert_str(cut, comments);
 }
 
 #[cfg(test)]

@@ -365,9 +365,7 @@ pub fn run(args: &Args) -> ExitCode {
             notes.push_str("\n  ");
             notes.push_str(&k.replace('\n', " "));
         }
-        let notes = mxc_syntax::gen::comment(&notes);
-        let cut = text.find("\n\n").map_or(0, |i| i + 1);
-        text.insert_str(cut, &notes);
+        learn::add_to_header(&mut text, &mxc_syntax::gen::comment(&notes));
     }
     match learn::write_checked(&args.out, &text, &args.files) {
         Ok(w) => {
