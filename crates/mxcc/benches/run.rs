@@ -3,7 +3,12 @@
 //!   same trees read-only), and under `mxcc run` (process and container tiers) with a
 //!   policy Landlock expresses exactly and with one that needs the supervisor;
 //! - `open`+`close` of a file, per call, measured inside the confined process (a Python
-//!   loop, so every variant pays the same interpreter overhead).
+//!   loop, so every variant pays the same interpreter overhead); next to them the floor
+//!   of the mechanism, `unotify_floor.c` (built with `cc` when one is installed): a
+//!   seccomp user-notification supervisor with no policy that replies CONTINUE
+//!   (`unotify-continue`), or reads the path, checks the id, resolves it `O_PATH`,
+//!   reopens it and injects the descriptor (`unotify-perform`, the least a supervisor that
+//!   performs the open itself does).
 //!
 //! Run: `cargo bench -p mxcc --bench run` (Linux; bwrap is skipped when not installed).
 //! `MXC_BENCH_MXCC=/path/to/mxcc` measures another build of `mxcc` with this bench.
@@ -57,6 +62,22 @@ fn setup() -> PathBuf {
         .unwrap();
     }
     d
+}
+
+/// `unotify_floor.c` built into `d`, or `None` without a C compiler.
+fn floor(d: &Path) -> Option<String> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/unotify_floor.c");
+    let out = d.join("unotify_floor");
+    let ok = Command::new("cc")
+        .args(["-O2", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("no C compiler: the unotify floor is skipped");
+    }
+    ok.then(|| out.display().to_string())
 }
 
 fn have_bwrap() -> bool {
@@ -135,7 +156,12 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10).measurement_time(Duration::from_secs(10));
     let data = d.join("data").display().to_string();
     let script = d.join("loop.py").display().to_string();
-    for (name, prefix) in &vs {
+    let mut per_call = vs.clone();
+    if let Some(f) = floor(&d) {
+        per_call.push(("unotify-continue", vec![f.clone(), "continue".into()]));
+        per_call.push(("unotify-perform", vec![f, "perform".into()]));
+    }
+    for (name, prefix) in &per_call {
         g.bench_function(*name, |b| {
             b.iter_custom(|iters| {
                 let n = iters.to_string();
