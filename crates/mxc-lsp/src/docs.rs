@@ -78,3 +78,37 @@ pub const AGENT_STMTS: &[&str] = &[
 ];
 /// Statements of a test.
 pub const TEST_STMTS: &[&str] = &["agent", "with", "expect"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mxc_lang::lexer::KEYWORDS;
+
+    /// Every keyword of the lexer has its hover text, and every word the completion
+    /// lists offer is a keyword (a word the lexer does not know would be offered as
+    /// one and then read as a name). A keyword added to the language fails here until
+    /// it is documented.
+    #[test]
+    fn the_lists_follow_the_lexers_keywords() {
+        for k in KEYWORDS {
+            assert!(word(k).is_some(), "keyword `{k}` has no hover text");
+        }
+        for list in [ITEM_KEYWORDS, SECTIONS, EFFECTS, AGENT_STMTS, TEST_STMTS] {
+            for w in list {
+                assert!(KEYWORDS.contains(w), "`{w}` is offered but is no keyword");
+            }
+        }
+        let offered: Vec<&str> =
+            [ITEM_KEYWORDS, SECTIONS, EFFECTS, AGENT_STMTS, TEST_STMTS].concat();
+        // Keywords that only follow another word (`from`, `args`, `because` after a
+        // rule's target, `default`'s values...) are completed in context, not as
+        // statements; the rest must be offered somewhere.
+        for k in KEYWORDS {
+            let in_context = ["from", "args", "because"].contains(&k);
+            assert!(
+                in_context || offered.contains(&k),
+                "keyword `{k}` is never offered"
+            );
+        }
+    }
+}

@@ -33,6 +33,9 @@ struct Doc {
     version: i32,
     path: PathBuf,
     analysis: Option<Analysis>,
+    /// Edited since its last analysis (the transport analyses after a pause in typing,
+    /// or before answering a request).
+    dirty: bool,
 }
 
 /// Open documents and their analyses.
@@ -116,16 +119,24 @@ impl State {
                 version: p.text_document.version,
                 path,
                 analysis: None,
+                dirty: false,
             },
         );
         self.refresh(&uri, out);
     }
 
+    /// Applies a change and analyses the document again at once.
     pub fn did_change(&mut self, p: DidChangeTextDocumentParams, out: &mut dyn Notifier) {
+        if let Some(uri) = self.edit(p) {
+            self.refresh(&uri, out);
+        }
+    }
+
+    /// Applies a change without analysing: the document is dirty until [`State::flush`]
+    /// or [`State::flush_if`]. Returns the document, or `None` when it is not open.
+    pub fn edit(&mut self, p: DidChangeTextDocumentParams) -> Option<Uri> {
         let uri = p.text_document.uri;
-        let Some(doc) = self.docs.get_mut(&uri) else {
-            return;
-        };
+        let doc = self.docs.get_mut(&uri)?;
         for change in p.content_changes {
             match change.range {
                 None => doc.text = change.text,
@@ -138,7 +149,39 @@ impl State {
             }
         }
         doc.version = p.text_document.version;
-        self.refresh(&uri, out);
+        doc.dirty = true;
+        Some(uri)
+    }
+
+    /// The version of an open document.
+    pub fn version(&self, uri: &Uri) -> Option<i32> {
+        self.docs.get(uri).map(|d| d.version)
+    }
+
+    /// Analyses `uri` again if it is still dirty and still at `version` (a later edit
+    /// comes with its own pause).
+    pub fn flush_if(&mut self, uri: &Uri, version: i32, out: &mut dyn Notifier) {
+        if self
+            .docs
+            .get(uri)
+            .is_some_and(|d| d.dirty && d.version == version)
+        {
+            self.refresh(uri, out);
+        }
+    }
+
+    /// Analyses every dirty document (before a request is answered, so that answers
+    /// always read the text the client has).
+    pub fn flush(&mut self, out: &mut dyn Notifier) {
+        let dirty: Vec<Uri> = self
+            .docs
+            .iter()
+            .filter(|(_, d)| d.dirty)
+            .map(|(u, _)| u.clone())
+            .collect();
+        for uri in dirty {
+            self.refresh(&uri, out);
+        }
     }
 
     pub fn did_close(&mut self, p: DidCloseTextDocumentParams, out: &mut dyn Notifier) {
@@ -201,6 +244,7 @@ impl State {
         let a = Analysis::new(&doc.path, &doc.text, &mut read);
         let diagnostics = lsp_diagnostics(&a, uri);
         doc.analysis = Some(a);
+        doc.dirty = false;
         out.publish_diagnostics(PublishDiagnosticsParams {
             uri: uri.clone(),
             diagnostics,

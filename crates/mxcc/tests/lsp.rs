@@ -193,6 +193,69 @@ fn a_session_over_stdio() {
     assert!(status.success(), "{status}");
 }
 
+/// A burst of keystrokes is analysed once the typing pauses, not once per key; the
+/// diagnostics finally published are those of the last text, and a request answered
+/// during the burst reads the text the client has.
+#[test]
+fn a_burst_of_edits_is_analysed_after_the_pause() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("lsp-burst");
+    std::fs::create_dir_all(&dir).unwrap();
+    let uri = format!("file://{}", dir.join("p.mxc").display());
+    let good = "policy dev {\n  fs { allow read \"/srv/**\" }\n}\nagent a {\n  use dev\n}\n";
+    let bad = good.replace("use dev", "use dev, missing");
+    let mut s = Lsp::start();
+    s.request(
+        "initialize",
+        json!({"processId": null, "rootUri": null, "capabilities": {}}),
+    );
+    s.notify("initialized", json!({}));
+    s.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "mxc", "version": 1, "text": good}}),
+    );
+    assert_eq!(s.diagnostics(&uri)["diagnostics"], json!([]));
+    const EDITS: i64 = 30;
+    for v in 2..=EDITS + 1 {
+        let text = if v % 2 == 0 { &bad } else { good };
+        s.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": v},
+                   "contentChanges": [{"text": text}]}),
+        );
+    }
+    // The last text (version 31) is the good one; wait for its diagnostics.
+    let mut published = 0;
+    loop {
+        let d = s.diagnostics(&uri);
+        published += 1;
+        if d["version"] == EDITS + 1 {
+            assert_eq!(d["diagnostics"], json!([]), "{d}");
+            break;
+        }
+    }
+    assert!(
+        published < EDITS,
+        "{published} analyses for {EDITS} edits in a burst"
+    );
+    // A request right after an edit is answered on the edited text (the pending
+    // analysis is done first, and its diagnostics are published).
+    s.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": EDITS + 2},
+               "contentChanges": [{"text": bad}]}),
+    );
+    let hover = s.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 4, "character": 12}}),
+    );
+    assert!(hover.to_string().contains("missing"), "{hover}");
+    let d = s.diagnostics(&uri);
+    assert_eq!(d["version"], EDITS + 2);
+    assert_eq!(d["diagnostics"][0]["code"], "E0002", "{d}");
+    assert_eq!(s.request("shutdown", json!(null)), json!(null));
+    s.notify("exit", json!(null));
+}
+
 /// ARCHITECTURE's invariant "only the LSP module speaks LSP": no workspace package but
 /// `mxc-lsp` depends on the LSP crates.
 #[test]
