@@ -32,6 +32,7 @@ trait Client {
     fn references(&self, uri: &Uri, pos: Position) -> Vec<Location>;
     fn symbols(&self, uri: &Uri) -> Vec<DocumentSymbol>;
     fn rename(&self, uri: &Uri, pos: Position, to: &str) -> Result<WorkspaceEdit, String>;
+    fn prepare_rename(&self, uri: &Uri, pos: Position) -> Result<Option<Range>, String>;
 }
 
 struct Editor {
@@ -154,6 +155,18 @@ impl Client for Editor {
                 work_done_progress_params: Default::default(),
             })
             .map(|e| e.expect("an edit"))
+            .map_err(|e| e.0)
+    }
+
+    fn prepare_rename(&self, uri: &Uri, pos: Position) -> Result<Option<Range>, String> {
+        self.state
+            .prepare_rename(tdp(uri, pos))
+            .map(|r| {
+                r.map(|r| match r {
+                    PrepareRenameResponse::Range(r) => r,
+                    other => panic!("a range, not {other:?}"),
+                })
+            })
             .map_err(|e| e.0)
     }
 }
@@ -510,6 +523,49 @@ fn rename_lets_policies_and_agents_everywhere_but_not_params() {
     assert!(e
         .rename(&u, pos(&main, "policy dev", 0, 8), "base")
         .is_err());
+    // prepareRename: the name's range on a let, a policy or an agent; an error on a
+    // parameter (the editor then says why); nothing on a keyword or a string.
+    let p = pos(&main, "let keys", 0, 5);
+    let r = e.prepare_rename(&u, p).unwrap().expect("a range");
+    assert_eq!(r.start, Position::new(p.line, 4));
+    assert_eq!(r.end, Position::new(p.line, 8));
+    let p = pos(&main, "policy dev", 0, 8);
+    let r = e.prepare_rename(&u, p).unwrap().expect("a range");
+    assert_eq!((r.start.character, r.end.character), (7, 10));
+    let err = e
+        .prepare_rename(&u, pos(&main, "param workspace", 0, 7))
+        .unwrap_err();
+    assert!(err.contains("parameters"), "{err}");
+    assert_eq!(
+        e.prepare_rename(&u, pos(&main, "policy dev", 0, 2)),
+        Ok(None)
+    );
+}
+
+/// Inside `import "`, completion offers the standard library's files (`std:NAME.mxc`),
+/// every one of which resolves; elsewhere in a string, nothing.
+#[test]
+fn import_completes_the_standard_library() {
+    let d = dir("complete-import");
+    let u = uri(&d.join("p.mxc"));
+    let mut e = editor();
+    let text = "import \"\n";
+    e.open(&u, text);
+    let c = e.complete(&u, Position::new(0, 8));
+    assert!(c.contains(&"std:baseline.mxc".to_string()), "{c:?}");
+    assert!(c.iter().all(|n| n.starts_with("std:")), "{c:?}");
+    for name in &c {
+        let file = format!("import \"{name}\"\n");
+        e.open(&u, &file);
+        assert!(
+            e.diagnostics(&u).is_empty(),
+            "{name}: {:?}",
+            e.diagnostics(&u)
+        );
+    }
+    let text = "let x = \"/a\n";
+    e.open(&u, text);
+    assert!(e.complete(&u, Position::new(0, 11)).is_empty());
 }
 
 #[test]
