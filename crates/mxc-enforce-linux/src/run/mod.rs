@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 mod describe;
-mod handshake;
+pub(crate) mod handshake;
 mod setup;
 mod teardown;
 

@@ -228,14 +228,9 @@ pub(super) fn run_cfg(cfg: Cfg) -> Result<Outcome, SetupError> {
                     None => return Ok(()), // the child failed; spawn reports it
                 }
             } else {
-                let mut msg = [0u8; 8];
-                if s.read_exact(&mut msg).is_err() {
+                let Some(listener) = process_handshake(&mut s)? else {
                     return Ok(()); // the child failed before its filter; spawn reports it
-                }
-                let pid = u32::from_ne_bytes([msg[0], msg[1], msg[2], msg[3]]);
-                let fd = u32::from_ne_bytes([msg[4], msg[5], msg[6], msg[7]]);
-                let listener = take_fd(pid, fd)
-                    .map_err(|e| format!("cannot take the seccomp listener: {e}"))?;
+                };
                 (listener, proxy, None)
             };
             let Some(proxy) = proxy else {
@@ -292,7 +287,7 @@ pub(super) fn run_cfg(cfg: Cfg) -> Result<Outcome, SetupError> {
             if let Ok(mut slot) = sup_slot2.lock() {
                 *slot = Some(sup.clone());
             }
-            s.write_all(&[1])
+            s.write_all(&[handshake::GO])
                 .map_err(|e| format!("cannot release the child: {e}"))?;
             drop(s);
             let r = sup.serve().map_err(|e| format!("supervisor stopped: {e}"));

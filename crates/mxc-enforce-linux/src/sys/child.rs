@@ -2,6 +2,7 @@
 //! parent prepared everything); its messages to the parent; taking the agent's ids.
 
 use super::*;
+use crate::run::handshake::{Msg, GO};
 
 /// What the child does between `fork` and `exec`, prepared (allocated) by the parent:
 /// the closure run there must not allocate.
@@ -32,49 +33,12 @@ pub struct ChildSetup {
     pub new_ipc: bool,
 }
 
-/// The container's first message, `[MSG_MAP, pid, 0, 0]`: write this process's id
-/// maps, then answer one byte.
-pub const MSG_MAP: u32 = 1;
-
-/// The container's last message, `[MSG_FDS, listener, proxy socket, 0]`: descriptor
-/// numbers in the namespace's init, for the parent to take with `pidfd_getfd`.
-pub const MSG_FDS: u32 = 2;
-
-/// A container set-up step failed: `[MSG_FAIL, step, errno, bind index]`.
-pub const MSG_FAIL: u32 = 3;
-
-/// The container set-up steps, as [`MSG_FAIL`] names them.
-pub const STEPS: &[&str] = &[
-    "making the namespaces (unshare)",
-    "waiting for the id maps",
-    "forking the namespace's init",
-    "making the mount tree private",
-    "cloning a bind's source (open_tree)",
-    "making a bind read-only (mount_setattr)",
-    "mounting the root tmpfs",
-    "making a directory in the root",
-    "making a file in the root",
-    "making a symbolic link in the root",
-    "mounting a bind (move_mount)",
-    "mounting the private /proc",
-    "entering the new root (pivot_root)",
-    "making the root read-only",
-    "entering the working directory",
-    "setting the host name",
-    "bringing up loopback",
-    "opening the proxy socket in the namespace",
-    "making the throwaway layer (tmpfs)",
-    "making an overlay",
-    "mounting an overlay (move_mount)",
-    "entering the agent's user namespace",
-    "mounting the private devpts",
-];
-
-/// Writes one container message (four u32) to the parent.
+/// Writes one message to the parent (its fixed-size encoding: nothing allocates).
 ///
 /// # Safety
 /// Async-signal-safe; `fd` is the report socket.
-pub(super) unsafe fn report(fd: RawFd, msg: [u32; 4]) -> io::Result<()> {
+pub(super) unsafe fn report(fd: RawFd, msg: Msg) -> io::Result<()> {
+    let msg = msg.encode();
     // SAFETY: `msg` is 16 bytes of plain data that live across the call.
     let n = unsafe { libc::write(fd, msg.as_ptr().cast(), std::mem::size_of_val(&msg)) };
     if n != std::mem::size_of_val(&msg) as isize {
@@ -83,7 +47,7 @@ pub(super) unsafe fn report(fd: RawFd, msg: [u32; 4]) -> io::Result<()> {
     Ok(())
 }
 
-/// Reads the parent's one-byte go-ahead.
+/// Reads the parent's one-byte go-ahead ([`GO`]; anything else stops the start).
 ///
 /// # Safety
 /// Async-signal-safe; `fd` is the report socket.
@@ -91,7 +55,7 @@ pub(super) unsafe fn await_ack(fd: RawFd) -> io::Result<()> {
     let mut ack = [0u8; 1];
     // SAFETY: reads at most one byte into `ack`.
     let r = unsafe { libc::read(fd, ack.as_mut_ptr().cast(), 1) };
-    if r != 1 {
+    if r != 1 || ack[0] != GO {
         return Err(io::Error::from_raw_os_error(libc::EPIPE));
     }
     Ok(())
@@ -141,7 +105,7 @@ pub unsafe fn child_setup(setup: &mut ChildSetup) -> io::Result<()> {
                 Ok(fd) => fd,
                 Err((step, index, e)) => {
                     let errno = e.raw_os_error().unwrap_or(libc::EIO) as u32;
-                    let _ = report(setup.report, [MSG_FAIL, step, errno, index]);
+                    let _ = report(setup.report, Msg::Fail { step, errno, index });
                     return Err(e);
                 }
             };
@@ -193,17 +157,21 @@ pub unsafe fn child_setup(setup: &mut ChildSetup) -> io::Result<()> {
             &prog as *const libc::sock_fprog,
         ))?;
         if setup.container.is_some() {
-            report(setup.report, [MSG_FDS, listener as u32, proxy_fd as u32, 0])?;
-        } else {
-            let msg: [u32; 2] = [libc::getpid() as u32, listener as u32];
-            let n = libc::write(
+            report(
                 setup.report,
-                msg.as_ptr().cast(),
-                std::mem::size_of_val(&msg),
-            );
-            if n != std::mem::size_of_val(&msg) as isize {
-                return Err(io::Error::last_os_error());
-            }
+                Msg::Fds {
+                    listener: listener as u32,
+                    proxy: proxy_fd as u32,
+                },
+            )?;
+        } else {
+            report(
+                setup.report,
+                Msg::Listener {
+                    pid: libc::getpid() as u32,
+                    fd: listener as u32,
+                },
+            )?;
         }
         // Wait until the supervisor holds the listener (it writes one byte) before
         // going on to `exec`.

@@ -2,6 +2,7 @@
 //! `pivot_root`, loopback) and the capabilities every sandboxed process drops.
 
 use super::*;
+use crate::run::handshake::{Msg, Step};
 
 /// One bind mount of the container's root: `source` (a host path) at `target` (a path
 /// under the staging directory).
@@ -340,17 +341,18 @@ pub(super) unsafe fn detached_mount(
 ///
 /// # Safety
 /// Only in a forked child, between `fork` and `exec`.
-pub(super) unsafe fn make_overlays(c: &mut ContainerSetup) -> Result<(), (u32, u32, io::Error)> {
+pub(super) unsafe fn make_overlays(c: &mut ContainerSetup) -> Result<(), (Step, u32, io::Error)> {
     // SAFETY: raw system calls on integers and C strings owned by `c`.
     unsafe {
-        let t = detached_mount(c"tmpfs", &[(c"mode", c"0700")]).map_err(|e| (18, 0, e))?;
+        let t = detached_mount(c"tmpfs", &[(c"mode", c"0700")])
+            .map_err(|e| (Step::ScratchTmpfs, 0, e))?;
         check(libc::dup3(t, SCRATCH_FD, libc::O_CLOEXEC) as libc::c_long)
-            .map_err(|e| (18, 0, e))?;
+            .map_err(|e| (Step::ScratchTmpfs, 0, e))?;
         libc::close(t);
         for (i, o) in c.overlays.iter().enumerate() {
             for d in [&o.upper, &o.work] {
                 if libc::mkdir(d.as_ptr(), 0o755) < 0 {
-                    return Err((19, i as u32, io::Error::last_os_error()));
+                    return Err((Step::MakeOverlay, i as u32, io::Error::last_os_error()));
                 }
             }
             let fd = detached_mount(
@@ -361,7 +363,7 @@ pub(super) unsafe fn make_overlays(c: &mut ContainerSetup) -> Result<(), (u32, u
                     (c"workdir", o.work.as_c_str()),
                 ],
             )
-            .map_err(|e| (19, i as u32, e))?;
+            .map_err(|e| (Step::MakeOverlay, i as u32, e))?;
             c.overlay_fds[i] = fd;
         }
     }
@@ -376,8 +378,8 @@ pub(super) unsafe fn make_overlays(c: &mut ContainerSetup) -> Result<(), (u32, u
 pub(super) unsafe fn enter_container(
     c: &mut ContainerSetup,
     report_fd: RawFd,
-) -> Result<RawFd, (u32, u32, io::Error)> {
-    let at = |step: u32| move |e: io::Error| (step, 0u32, e);
+) -> Result<RawFd, (Step, u32, io::Error)> {
+    let at = |step: Step| move |e: io::Error| (step, 0u32, e);
     // SAFETY (whole function): raw system calls on integers and on C strings owned by
     // `c`, which the parent prepared and keeps alive; nothing allocates.
     unsafe {
@@ -391,26 +393,32 @@ pub(super) unsafe fn enter_container(
                 | libc::CLONE_NEWIPC
                 | libc::CLONE_NEWUTS,
         ) as libc::c_long)
-        .map_err(at(0))?;
-        report(report_fd, [MSG_MAP, libc::getpid() as u32, 0, 0]).map_err(at(1))?;
-        await_ack(report_fd).map_err(at(1))?;
+        .map_err(at(Step::Unshare))?;
+        report(
+            report_fd,
+            Msg::Map {
+                pid: libc::getpid() as u32,
+            },
+        )
+        .map_err(at(Step::IdMaps))?;
+        await_ack(report_fd).map_err(at(Step::IdMaps))?;
         for s in TERMINAL_SIGNALS {
             libc::signal(s, libc::SIG_IGN);
         }
         // This process dies with `mxcc` (and the init with it, and the namespace with
         // the init), cgroup or not.
         check(libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) as libc::c_long)
-            .map_err(at(2))?;
+            .map_err(at(Step::ForkInit))?;
         let pid = libc::fork();
         if pid < 0 {
-            return Err((2, 0, io::Error::last_os_error()));
+            return Err((Step::ForkInit, 0, io::Error::last_os_error()));
         }
         if pid > 0 {
             exit_like(pid);
         }
         // The namespace's init (pid 1). Killed when the process outside dies.
         check(libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) as libc::c_long)
-            .map_err(at(2))?;
+            .map_err(at(Step::ForkInit))?;
         check(libc::mount(
             std::ptr::null(),
             c"/".as_ptr(),
@@ -418,7 +426,7 @@ pub(super) unsafe fn enter_container(
             libc::MS_REC | libc::MS_PRIVATE,
             std::ptr::null(),
         ) as libc::c_long)
-        .map_err(at(3))?;
+        .map_err(at(Step::PrivateMounts))?;
         if !c.overlays.is_empty() {
             make_overlays(c)?;
         }
@@ -445,7 +453,7 @@ pub(super) unsafe fn enter_container(
                 &how as *const OpenHow,
                 std::mem::size_of::<OpenHow>(),
             ))
-            .map_err(|e| (4, i as u32, e))?;
+            .map_err(|e| (Step::CloneBind, i as u32, e))?;
             let fd = check(libc::syscall(
                 libc::SYS_open_tree,
                 src as libc::c_int,
@@ -456,7 +464,7 @@ pub(super) unsafe fn enter_container(
                     | libc::AT_EMPTY_PATH as libc::c_uint,
             ));
             libc::close(src as libc::c_int);
-            let fd = fd.map_err(|e| (4, i as u32, e))?;
+            let fd = fd.map_err(|e| (Step::CloneBind, i as u32, e))?;
             c.tree_fds[i] = fd as RawFd;
             if b.readonly {
                 let attr = MountAttr {
@@ -473,7 +481,7 @@ pub(super) unsafe fn enter_container(
                     &attr as *const MountAttr,
                     std::mem::size_of::<MountAttr>(),
                 ))
-                .map_err(|e| (5, i as u32, e))?;
+                .map_err(|e| (Step::BindReadonly, i as u32, e))?;
             }
         }
         check(libc::mount(
@@ -483,10 +491,10 @@ pub(super) unsafe fn enter_container(
             libc::MS_NOSUID | libc::MS_NODEV,
             c"mode=0755".as_ptr().cast(),
         ) as libc::c_long)
-        .map_err(at(6))?;
+        .map_err(at(Step::RootTmpfs))?;
         for (i, d) in c.dirs.iter().enumerate() {
             if libc::mkdir(d.as_ptr(), 0o755) < 0 && *libc::__errno_location() != libc::EEXIST {
-                return Err((7, i as u32, io::Error::last_os_error()));
+                return Err((Step::MakeDir, i as u32, io::Error::last_os_error()));
             }
         }
         for (i, f) in c.files.iter().enumerate() {
@@ -496,13 +504,13 @@ pub(super) unsafe fn enter_container(
                 0o644,
             );
             if fd < 0 {
-                return Err((8, i as u32, io::Error::last_os_error()));
+                return Err((Step::MakeFile, i as u32, io::Error::last_os_error()));
             }
             libc::close(fd);
         }
         for (i, (l, t)) in c.links.iter().enumerate() {
             if libc::symlink(t.as_ptr(), l.as_ptr()) < 0 {
-                return Err((9, i as u32, io::Error::last_os_error()));
+                return Err((Step::MakeLink, i as u32, io::Error::last_os_error()));
             }
         }
         for (i, b) in c.binds.iter().enumerate() {
@@ -514,7 +522,7 @@ pub(super) unsafe fn enter_container(
                 b.target.as_ptr(),
                 MOVE_MOUNT_F_EMPTY_PATH,
             ))
-            .map_err(|e| (10, i as u32, e))?;
+            .map_err(|e| (Step::MountBind, i as u32, e))?;
             libc::close(c.tree_fds[i]);
         }
         for (i, o) in c.overlays.iter().enumerate() {
@@ -526,7 +534,7 @@ pub(super) unsafe fn enter_container(
                 o.target.as_ptr(),
                 MOVE_MOUNT_F_EMPTY_PATH,
             ))
-            .map_err(|e| (20, i as u32, e))?;
+            .map_err(|e| (Step::MountOverlay, i as u32, e))?;
             libc::close(c.overlay_fds[i]);
         }
         if !c.overlays.is_empty() {
@@ -539,7 +547,7 @@ pub(super) unsafe fn enter_container(
             libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
             std::ptr::null(),
         ) as libc::c_long)
-        .map_err(at(11))?;
+        .map_err(at(Step::MountProc))?;
         if let Some(pts) = &c.devpts_dir {
             // A new instance: none of the host's terminals are in it.
             check(libc::mount(
@@ -549,17 +557,18 @@ pub(super) unsafe fn enter_container(
                 libc::MS_NOSUID | libc::MS_NOEXEC,
                 c"newinstance,ptmxmode=0666,mode=0620".as_ptr().cast(),
             ) as libc::c_long)
-            .map_err(at(22))?;
+            .map_err(at(Step::MountDevpts))?;
         }
-        check(libc::chdir(c.stage.as_ptr()) as libc::c_long).map_err(at(12))?;
+        check(libc::chdir(c.stage.as_ptr()) as libc::c_long).map_err(at(Step::PivotRoot))?;
         check(libc::syscall(
             libc::SYS_pivot_root,
             c".".as_ptr(),
             c".".as_ptr(),
         ))
-        .map_err(at(12))?;
-        check(libc::umount2(c".".as_ptr(), libc::MNT_DETACH) as libc::c_long).map_err(at(12))?;
-        check(libc::chdir(c"/".as_ptr()) as libc::c_long).map_err(at(12))?;
+        .map_err(at(Step::PivotRoot))?;
+        check(libc::umount2(c".".as_ptr(), libc::MNT_DETACH) as libc::c_long)
+            .map_err(at(Step::PivotRoot))?;
+        check(libc::chdir(c"/".as_ptr()) as libc::c_long).map_err(at(Step::PivotRoot))?;
         check(libc::mount(
             std::ptr::null(),
             c"/".as_ptr(),
@@ -567,28 +576,30 @@ pub(super) unsafe fn enter_container(
             libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV,
             std::ptr::null(),
         ) as libc::c_long)
-        .map_err(at(13))?;
-        check(libc::chdir(c.cwd.as_ptr()) as libc::c_long).map_err(at(14))?;
+        .map_err(at(Step::RootReadonly))?;
+        check(libc::chdir(c.cwd.as_ptr()) as libc::c_long).map_err(at(Step::EnterCwd))?;
         let name = b"mxc";
         check(libc::sethostname(name.as_ptr().cast(), name.len()) as libc::c_long)
-            .map_err(at(15))?;
+            .map_err(at(Step::HostName))?;
         // Loopback up: processes of the sandbox talk to each other (and to the proxy).
         let s = check(
             libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) as libc::c_long,
         )
-        .map_err(at(16))? as RawFd;
+        .map_err(at(Step::Loopback))? as RawFd;
         let mut ifr: libc::ifreq = std::mem::zeroed();
         ifr.ifr_name[0] = b'l' as libc::c_char;
         ifr.ifr_name[1] = b'o' as libc::c_char;
-        check(libc::ioctl(s, libc::SIOCGIFFLAGS, &mut ifr) as libc::c_long).map_err(at(16))?;
+        check(libc::ioctl(s, libc::SIOCGIFFLAGS, &mut ifr) as libc::c_long)
+            .map_err(at(Step::Loopback))?;
         ifr.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
-        check(libc::ioctl(s, libc::SIOCSIFFLAGS, &mut ifr) as libc::c_long).map_err(at(16))?;
+        check(libc::ioctl(s, libc::SIOCSIFFLAGS, &mut ifr) as libc::c_long)
+            .map_err(at(Step::Loopback))?;
         libc::close(s);
         // The proxy's socket, on the namespace's loopback (the parent serves it).
         let p = check(
             libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) as libc::c_long,
         )
-        .map_err(at(17))? as RawFd;
+        .map_err(at(Step::ProxySocket))? as RawFd;
         let one: libc::c_int = 1;
         libc::setsockopt(
             p,
@@ -606,8 +617,8 @@ pub(super) unsafe fn enter_container(
             (&sa as *const libc::sockaddr_in).cast(),
             std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
         ) as libc::c_long)
-        .map_err(at(17))?;
-        check(libc::listen(p, 128) as libc::c_long).map_err(at(17))?;
+        .map_err(at(Step::ProxySocket))?;
+        check(libc::listen(p, 128) as libc::c_long).map_err(at(Step::ProxySocket))?;
         // The agent's own user namespace, a child of the one that made the mounts,
         // with a copy of the mount tree: the kernel locks every mount it copied
         // (MNT_LOCKED, and MNT_LOCK_READONLY and the other flags of the read-only
@@ -615,10 +626,10 @@ pub(super) unsafe fn enter_container(
         // bind writable, clear its flags, or unmount it to show what is below.
         let (uid, gid) = (libc::geteuid(), libc::getegid());
         check(libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS) as libc::c_long)
-            .map_err(at(21))?;
-        write_file(c"/proc/self/setgroups", b"deny").map_err(at(21))?;
-        write_id_map(c"/proc/self/uid_map", uid).map_err(at(21))?;
-        write_id_map(c"/proc/self/gid_map", gid).map_err(at(21))?;
+            .map_err(at(Step::AgentUserNs))?;
+        write_file(c"/proc/self/setgroups", b"deny").map_err(at(Step::AgentUserNs))?;
+        write_id_map(c"/proc/self/uid_map", uid).map_err(at(Step::AgentUserNs))?;
+        write_id_map(c"/proc/self/gid_map", gid).map_err(at(Step::AgentUserNs))?;
         Ok(p)
     }
 }
