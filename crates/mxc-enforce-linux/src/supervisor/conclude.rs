@@ -123,6 +123,15 @@ impl Supervisor {
 impl Call<'_> {
     /// Decides `rights` on `path`: allowed only if each is (after asking, for `ask`).
     pub(super) fn decide_fs(&mut self, path: &[u8], rights: &[FsRight]) -> Result<(), Errno> {
+        self.learn_fs(path, rights);
+        match decide::fs_check(&self.sup.engine, path, rights) {
+            Some(c) => self.settle(c),
+            None => Ok(()),
+        }
+    }
+
+    /// `--learn`: `rights` on `path` were asked for.
+    pub(super) fn learn_fs(&self, path: &[u8], rights: &[FsRight]) {
         if let Some(l) = &self.sup.learned {
             if let Ok(mut l) = l.lock() {
                 for &r in rights {
@@ -130,22 +139,11 @@ impl Call<'_> {
                 }
             }
         }
-        let mut worst: Option<(FsRight, Decision)> = None;
-        for &r in rights {
-            let d = self.sup.engine.fs(path, r);
-            let rank = |e: Effect| match e {
-                Effect::Allow => 0,
-                Effect::Ask => 1,
-                Effect::Deny => 2,
-            };
-            if worst.is_none_or(|(_, w)| rank(d.effect) > rank(w.effect)) {
-                worst = Some((r, d));
-            }
-        }
-        let Some((right, d)) = worst else {
-            return Ok(());
-        };
-        self.conclude(right.into(), &Target::Path(path.to_vec()), d)
+    }
+
+    /// Settles what a decider returned: allowed, or `EACCES` (asking for `ask`).
+    pub(super) fn settle(&mut self, c: decide::Check) -> Result<(), Errno> {
+        self.conclude(c.right, &c.target, c.decision)
     }
 
     /// Turns a decision into allowed / EACCES, asking for `ask`, and audits it.

@@ -31,14 +31,8 @@ impl Call<'_> {
         };
         if r.object.is_none() {
             // A denied program answers as denied, whether or not it exists.
-            let d = self.sup.engine.launch(&r.path, &[] as &[&[u8]]);
-            if d.effect == Effect::Deny {
-                let target = Target::Program {
-                    path: r.path.clone(),
-                    args: Vec::new(),
-                    changing: false,
-                };
-                self.conclude(Right::Launch, &target, d)?;
+            if let Some(denial) = decide::exec_missing(&self.sup.engine, &r.path) {
+                self.settle(denial)?;
             }
             return Err(Errno::NOENT);
         }
@@ -75,22 +69,19 @@ impl Call<'_> {
             }
         }
         let rest: &[Vec<u8>] = args.get(1..).unwrap_or(&[]);
-        let d = self.sup.engine.launch(&r.path, rest);
-        let target = Target::Program {
-            path: r.path.clone(),
-            args: rest.to_vec(),
-            changing: false,
-        };
-        self.conclude(Right::Launch, &target, d)?;
+        self.settle(decide::exec_check(&self.sup.engine, &r.path, &args))?;
         // The kernel reads the path, the arguments (and the directory or descriptor
         // they start from) again. Where Landlock's execute bound holds only programs
         // allowed whatever their arguments (`exec_exact`: per-file grants, or granted
         // directories beneath which everything may run), and this decision does not
         // depend on the arguments either, whatever it reads runs only what the policy
         // allows. Otherwise nothing else may be able to change them.
-        if self.sup.learned.is_none()
-            && (!self.sup.exec_exact || self.sup.engine.launch_depends_on_args(&r.path))
-        {
+        if decide::exec_needs_proof(
+            &self.sup.engine,
+            &r.path,
+            self.sup.learned.is_some(),
+            self.sup.exec_exact,
+        ) {
             let tid = self.n.pid;
             let our = self.sup.sandbox_top();
             let relative = !p.starts_with(b"/");
@@ -130,10 +121,5 @@ pub(super) fn interpreter_of(obj: BorrowedFd<'_>) -> Option<Vec<u8>> {
     .ok()?;
     let mut head = [0u8; 256];
     let n = f.read(&mut head).ok()?;
-    let line = head[..n].strip_prefix(b"#!")?;
-    let line = &line[..line.iter().position(|&b| b == b'\n').unwrap_or(line.len())];
-    let word = line
-        .split(|b| *b == b' ' || *b == b'\t')
-        .find(|w| !w.is_empty())?;
-    Some(word.to_vec())
+    decide::shebang_interpreter(&head[..n])
 }

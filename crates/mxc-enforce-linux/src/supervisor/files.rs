@@ -121,7 +121,7 @@ impl Call<'_> {
             (Ok(a), Ok(b)) => (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino),
             _ => false,
         };
-        same && fs::fcntl_getfl(&held).is_ok_and(|f| flags_allow(f, rights))
+        same && fs::fcntl_getfl(&held).is_ok_and(|f| decide::flags_allow(f, rights))
     }
 
     /// Whether `obj` is the terminal MXC made for the sandbox.
@@ -179,98 +179,61 @@ impl Call<'_> {
         resolve_flags: u64,
     ) -> R {
         let p = self.path_arg(path)?;
-        let oflags = OFlags::from_bits_retain(flags as u32);
-        if resolve_flags != 0 {
-            // RESOLVE_* narrow a lookup in ways the supervisor's resolver does not
-            // reproduce; callers fall back to `openat` on ENOSYS.
-            return Err(Errno::NOSYS);
-        }
-        let create = oflags.contains(OFlags::CREATE);
-        let tmpfile = oflags.contains(OFlags::TMPFILE);
-        if (create || tmpfile) && mode & (libc::S_ISUID | libc::S_ISGID) != 0 {
-            // Never a setuid or setgid file (the filter refuses the same for the
-            // calls whose mode it can see; openat2's is in memory).
-            return Err(Errno::PERM);
-        }
-        let nofollow =
-            oflags.contains(OFlags::NOFOLLOW) || (create && oflags.contains(OFlags::EXCL));
-        let r = self.resolve(base, &p, !nofollow)?;
-        let acc = flags & libc::O_ACCMODE;
-        let path_only = oflags.contains(OFlags::PATH);
-        let mut rights: Vec<FsRight> = Vec::new();
+        let req = decide::OpenRequest {
+            flags,
+            mode,
+            resolve: resolve_flags,
+        };
+        let follow = decide::open_lookup(&req)?;
+        let r = self.resolve(base, &p, follow)?;
         // The object's type, once known (the reopen below needs it too).
-        let mut object_type = None;
-        match &r.object {
-            None if create && !tmpfile && !r.parent_missing => rights.push(FsRight::Create),
-            None => {
-                // A denied path is denied whether or not it exists (no existence probe).
-                let want = if create {
-                    FsRight::Create
-                } else if acc == libc::O_WRONLY {
-                    FsRight::Write
-                } else {
-                    FsRight::Read
-                };
-                self.decide_fs(&r.path, &[want])?;
-                return Err(Errno::NOENT);
-            }
+        let (found, object_type) = match &r.object {
+            None => (
+                decide::Found::Missing {
+                    parent_missing: r.parent_missing,
+                },
+                None,
+            ),
             Some(obj) => {
-                if create && oflags.contains(OFlags::EXCL) && !tmpfile {
-                    self.decide_fs(&r.path, &[FsRight::Create])?;
-                    return Err(Errno::EXIST);
-                }
                 let st = match r.stat {
                     Some(st) => st,
                     None => fs::fstat(obj)?,
                 };
-                let ft = fs::FileType::from_raw_mode(st.st_mode);
-                object_type = Some(ft);
-                if ft == fs::FileType::Symlink && !path_only {
-                    return Err(Errno::LOOP);
-                }
-                if oflags.contains(OFlags::DIRECTORY) && ft != fs::FileType::Directory {
-                    return Err(Errno::NOTDIR);
-                }
-                if tmpfile {
-                    rights.push(FsRight::Create);
-                } else if path_only {
-                    rights.push(FsRight::Read);
-                } else {
-                    if acc == libc::O_RDONLY || acc == libc::O_RDWR {
-                        rights.push(FsRight::Read);
-                    }
-                    if acc == libc::O_WRONLY
-                        || acc == libc::O_RDWR
-                        || oflags.contains(OFlags::TRUNC)
-                    {
-                        rights.push(FsRight::Write);
-                    }
-                }
-                if ft == fs::FileType::CharacterDevice
+                let kind = fs::FileType::from_raw_mode(st.st_mode);
+                let dev_tty = kind == fs::FileType::CharacterDevice
                     && rustix::fs::major(st.st_rdev) == 5
-                    && rustix::fs::minor(st.st_rdev) == 0
-                {
-                    // /dev/tty: opening it here would give the supervisor's terminal.
-                    // The sandbox's own terminal, if it has one; else it has none.
-                    let own = self
-                        .sup
-                        .tty
-                        .lock()
-                        .ok()
-                        .and_then(|t| t.as_ref().and_then(|fd| fd.try_clone().ok()));
-                    let Some(own) = own else {
-                        return Err(Errno::NXIO);
-                    };
-                    let fd = reopen(
-                        own.as_fd(),
-                        oflags
-                            & !(OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC | OFlags::NOFOLLOW),
-                        None,
-                    )?;
-                    return self.respond_fd(fd, oflags.contains(OFlags::CLOEXEC));
-                }
+                    && rustix::fs::minor(st.st_rdev) == 0;
+                (decide::Found::Object { kind, dev_tty }, Some(kind))
             }
-        }
+        };
+        let (rights, how, keep, cloexec) = match decide::open_plan(&req, found) {
+            decide::OpenPlan::DecideThenFail { right, errno } => {
+                self.decide_fs(&r.path, &[right])?;
+                return Err(errno);
+            }
+            decide::OpenPlan::Fail(e) => return Err(e),
+            decide::OpenPlan::OwnTerminal { flags, cloexec } => {
+                // /dev/tty: opening it here would give the supervisor's terminal.
+                // The sandbox's own terminal, if it has one; else it has none.
+                let own = self
+                    .sup
+                    .tty
+                    .lock()
+                    .ok()
+                    .and_then(|t| t.as_ref().and_then(|fd| fd.try_clone().ok()));
+                let Some(own) = own else {
+                    return Err(Errno::NXIO);
+                };
+                let fd = reopen(own.as_fd(), flags, None)?;
+                return self.respond_fd(fd, cloexec);
+            }
+            decide::OpenPlan::Open {
+                rights,
+                how,
+                flags,
+                cloexec,
+            } => (rights, how, flags, cloexec),
+        };
         // Reopening a descriptor through `/proc/PID/fd/N` (`/dev/stdin`) makes a new open
         // file description with flags of its own. An object with a path (a file, a
         // directory, a terminal) is decided by the rules on that path like any open:
@@ -300,15 +263,8 @@ impl Call<'_> {
             }
             _ => self.decide_fs(&r.path, &rights)?,
         }
-        let cloexec = oflags.contains(OFlags::CLOEXEC);
-        let keep = oflags
-            & !(OFlags::CREATE
-                | OFlags::EXCL
-                | OFlags::NOFOLLOW
-                | OFlags::CLOEXEC
-                | OFlags::NOCTTY);
-        let fd = match &r.object {
-            None => {
+        let fd = match (&r.object, how) {
+            (None, _) | (_, decide::How::Create) => {
                 let m = Mode::from_bits_truncate(mode & 0o7777 & !self.umask());
                 fs::openat(
                     r.dir()?,
@@ -317,26 +273,20 @@ impl Call<'_> {
                     m,
                 )?
             }
-            Some(obj) if path_only => obj.try_clone().map_err(|_| Errno::NOMEM)?,
-            Some(obj) if tmpfile => {
+            (Some(obj), decide::How::Path) => obj.try_clone().map_err(|_| Errno::NOMEM)?,
+            (Some(obj), decide::How::Tmpfile) => {
                 let m = Mode::from_bits_truncate(mode & 0o7777 & !self.umask());
                 fs::openat(obj, ".", keep | OFlags::NOCTTY, m)?
             }
-            Some(obj) => reopen(obj.as_fd(), keep | OFlags::NOCTTY, object_type)?,
+            (Some(obj), decide::How::Reopen) => {
+                reopen(obj.as_fd(), keep | OFlags::NOCTTY, object_type)?
+            }
         };
         self.respond_fd(fd, cloexec)
     }
 
     pub(super) fn mknod(&mut self, base: Base, path: u64, mode: u32, dev: u64) -> R {
-        let kind = mode & libc::S_IFMT;
-        if kind == libc::S_IFCHR || kind == libc::S_IFBLK {
-            // Never a device node, whatever the policy grants (a device is a way
-            // around every path rule).
-            return Err(Errno::PERM);
-        }
-        if kind != libc::S_IFDIR && mode & (libc::S_ISUID | libc::S_ISGID) != 0 {
-            return Err(Errno::PERM);
-        }
+        decide::mknod_refused(mode)?;
         let p = self.path_arg(path)?;
         let r = self.resolve(base, &p, false)?;
         self.decide_fs(&r.path, &[FsRight::Create])?;
@@ -347,24 +297,19 @@ impl Call<'_> {
             return Err(Errno::NOENT);
         }
         let perm = mode & 0o7777 & !self.umask();
-        if mode & libc::S_IFMT == libc::S_IFDIR {
-            fs::mkdirat(r.dir()?, &r.name[..], Mode::from_bits_truncate(perm))?;
-        } else {
-            let kind = match mode & libc::S_IFMT {
-                0 | libc::S_IFREG => fs::FileType::RegularFile,
-                libc::S_IFIFO => fs::FileType::Fifo,
-                libc::S_IFSOCK => fs::FileType::Socket,
-                libc::S_IFCHR => fs::FileType::CharacterDevice,
-                libc::S_IFBLK => fs::FileType::BlockDevice,
-                _ => return Err(Errno::INVAL),
-            };
-            fs::mknodat(
-                r.dir()?,
-                &r.name[..],
-                kind,
-                Mode::from_bits_truncate(perm),
-                dev,
-            )?;
+        match decide::mknod_node(mode)? {
+            decide::Node::Dir => {
+                fs::mkdirat(r.dir()?, &r.name[..], Mode::from_bits_truncate(perm))?;
+            }
+            decide::Node::Other(kind) => {
+                fs::mknodat(
+                    r.dir()?,
+                    &r.name[..],
+                    kind,
+                    Mode::from_bits_truncate(perm),
+                    dev,
+                )?;
+            }
         }
         ok(0)
     }
@@ -389,26 +334,16 @@ impl Call<'_> {
         ok(0)
     }
 
-    /// What each fs right decides at `path` (allow = true), for the laundering check.
-    pub(super) fn allowed_set(&self, path: &[u8]) -> [bool; 2] {
-        [FsRight::Read, FsRight::Write].map(|r| self.sup.engine.fs(path, r).effect == Effect::Allow)
-    }
-
     /// Moving or linking `from` to `to` may not give it a name with more rights, and
     /// each name a moved directory brings is decided where it lands (`create`) and
     /// where it leaves (`delete`): `mv tpl .git` makes `.git/hooks/pre-commit` too.
     pub(super) fn no_laundering(&mut self, from: &Resolved, to_path: &[u8]) -> Result<(), Errno> {
-        let check = |s: &Self, a: &[u8], b: &[u8]| -> bool {
-            let (x, y) = (s.allowed_set(a), s.allowed_set(b));
-            x.iter().zip(y.iter()).all(|(had, gets)| *had || !*gets)
-        };
-        if !check(self, &from.path, to_path) {
-            let d = self.sup.engine.fs(&from.path, FsRight::Read);
-            let d = Decision {
-                effect: Effect::Deny,
-                rule: d.rule,
-            };
-            let _ = self.conclude(Right::Read, &Target::Path(to_path.to_vec()), d);
+        if decide::gains_rights(&self.sup.engine, &from.path, to_path) {
+            let _ = self.settle(decide::laundering_denial(
+                &self.sup.engine,
+                &from.path,
+                to_path,
+            ));
             return Err(Errno::ACCESS);
         }
         // A directory: every name beneath it moves too. Each is a name made at the new
@@ -456,7 +391,7 @@ impl Call<'_> {
                 let r2 = [&rel[..], b"/", &name[..]].concat();
                 let a = [&from.path[..], &r2[..]].concat();
                 let b = [to_path, &r2[..]].concat();
-                if !check(self, &a, &b) {
+                if decide::gains_rights(&self.sup.engine, &a, &b) {
                     return Err(Errno::ACCESS);
                 }
                 self.decide_fs(&b, &[FsRight::Create])?;
@@ -580,38 +515,14 @@ impl Call<'_> {
     /// it is a link to). Allowed only where no place below `link` is more protected than
     /// the same place below the target (for `create` and `write`).
     pub(super) fn symlink_ok(&mut self, link: &[u8], target: &[u8]) -> Result<(), Errno> {
-        let dir = &link[..link.iter().rposition(|&b| b == b'/').unwrap_or(0)];
-        let joined = if target.first() == Some(&b'/') {
-            target.to_vec()
-        } else {
-            let d: &[u8] = if dir.is_empty() { b"/" } else { dir };
-            [d, b"/", target].concat()
-        };
+        let lexical = decide::symlink_lexical(link, target).ok_or(Errno::ACCESS)?;
         // Where the target leads now (following what exists), else the text itself.
-        let lexical = std::str::from_utf8(&joined)
-            .ok()
-            .and_then(mxc_eval::normalize_path)
-            .map(String::into_bytes);
-        let lexical = lexical.ok_or(Errno::ACCESS)?;
         let real = match self.resolve(Base::Cwd, &lexical, true) {
             Ok(r) => r.path,
             Err(_) => lexical,
         };
-        let ok =
-            self.sup
-                .engine
-                .fs_not_stricter_below(link, &real, &[FsRight::Create, FsRight::Write])
-                == Some(true);
-        if !ok {
-            let d = Decision {
-                effect: Effect::Deny,
-                rule: self
-                    .sup
-                    .engine
-                    .fs(&[link, b"/"].concat(), FsRight::Create)
-                    .rule,
-            };
-            let _ = self.conclude(Right::Create, &Target::Path(link.to_vec()), d);
+        if let Some(denial) = decide::symlink_denial(&self.sup.engine, link, &real) {
+            let _ = self.settle(denial);
             return Err(Errno::ACCESS);
         }
         Ok(())
@@ -646,16 +557,20 @@ impl Call<'_> {
         }
         let follow = follow_default && flags & libc::AT_SYMLINK_NOFOLLOW == 0;
         let r = self.resolve(base, &p, follow)?;
-        if r.via_fd.is_some() || self.is_ancestor_dir(&r) {
-            return Ok(Done::Reply(Reply::Continue));
+        if let Some(c) = decide::stat_check(
+            &self.sup.engine,
+            &r.path,
+            r.via_fd.is_some(),
+            self.is_dir(&r),
+        ) {
+            self.learn_fs(&r.path, &[FsRight::Read]);
+            self.settle(c)?;
         }
-        self.decide_fs(&r.path, &[FsRight::Read])?;
         Ok(Done::Reply(Reply::Continue))
     }
 
-    /// Whether `r` is a directory on the way to a place the policy can reach: its
-    /// metadata may be looked at without `read` (SPEC §1).
-    pub(super) fn is_ancestor_dir(&self, r: &Resolved) -> bool {
+    /// Whether `r` reached a directory.
+    pub(super) fn is_dir(&self, r: &Resolved) -> bool {
         let Some(obj) = &r.object else { return false };
         let st = match r.stat {
             Some(st) => st,
@@ -665,7 +580,6 @@ impl Call<'_> {
             },
         };
         fs::FileType::from_raw_mode(st.st_mode) == fs::FileType::Directory
-            && self.sup.engine.fs_ancestor(&r.path)
     }
 }
 
@@ -711,18 +625,4 @@ pub(super) fn pathless(obj: BorrowedFd<'_>, path: &[u8], st: Option<&fs::Stat>) 
         Some(st) => st.st_nlink == 0,
         None => fs::fstat(obj).is_ok_and(|s| s.st_nlink == 0),
     }
-}
-
-/// Whether open file flags `flags` give at least the access `rights` need.
-pub(super) fn flags_allow(flags: OFlags, rights: &[FsRight]) -> bool {
-    let acc = flags.bits() as i32 & libc::O_ACCMODE;
-    let (r, w) = (
-        acc == libc::O_RDONLY || acc == libc::O_RDWR,
-        acc == libc::O_WRONLY || acc == libc::O_RDWR,
-    );
-    rights.iter().all(|x| match x {
-        FsRight::Read => r && !flags.contains(OFlags::PATH),
-        FsRight::Write => w,
-        _ => false,
-    })
 }

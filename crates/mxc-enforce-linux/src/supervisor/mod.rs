@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 mod caller;
 mod conclude;
+mod decide;
 mod dispatch;
 mod exec;
 mod files;

@@ -12,39 +12,15 @@ impl Call<'_> {
         } else {
             NetRight::Connect
         };
-        let family = raw
-            .get(..2)
-            .map(|b| u16::from_ne_bytes([b[0], b[1]]))
-            .ok_or(Errno::INVAL)?;
-        match i32::from(family) {
-            // `connect(AF_UNSPEC)` dissolves an association: performed on the socket
-            // as decided. In `bind` and `sendto` the kernel reads an IPv4 address from
-            // an AF_UNSPEC one (`0.0.0.0:port`, `sendto` to `sin_addr`): refused.
-            libc::AF_UNSPEC if op == Op::Connect => Ok(Addr::Raw(raw.to_vec())),
-            libc::AF_UNSPEC => Err(Errno::AFNOSUPPORT),
-            libc::AF_UNIX => {
-                let path = &raw[2..];
-                let path = &path[..path.iter().position(|&b| b == 0).unwrap_or(path.len())];
-                if raw.len() <= 2 {
-                    // Unnamed: `bind` auto-binds an abstract name; `connect` fails.
-                    return Ok(Addr::Raw(raw.to_vec()));
-                }
-                if raw.get(2) == Some(&0) {
-                    // Abstract: Landlock's scope keeps them inside the sandbox, for the
-                    // task that connects or sends (so the supervisor must not do it for
-                    // the caller). `bind` has no scope: performed.
-                    return Ok(if op == Op::Bind {
-                        Addr::Raw(raw.to_vec())
-                    } else {
-                        Addr::Abstract
-                    });
-                }
-                let want = if right == NetRight::Bind {
-                    FsRight::Create
-                } else {
-                    FsRight::Write
-                };
-                let r = self.resolve(Base::Cwd, path, right != NetRight::Bind)?;
+        match decide::addr_plan(op, raw)? {
+            decide::AddrPlan::Raw => Ok(Addr::Raw(raw.to_vec())),
+            decide::AddrPlan::Abstract => Ok(Addr::Abstract),
+            decide::AddrPlan::Unix {
+                path,
+                right: want,
+                follow,
+            } => {
+                let r = self.resolve(Base::Cwd, &path, follow)?;
                 if right != NetRight::Bind && r.object.is_none() {
                     return Err(Errno::NOENT);
                 }
@@ -72,69 +48,43 @@ impl Call<'_> {
                 self.decide_fs(&r.path, &[want])?;
                 Ok(Addr::Unix(r))
             }
-            libc::AF_INET | libc::AF_INET6 => {
-                let (ip, port) = inet(raw).ok_or(Errno::INVAL)?;
-                // Unspecified reaches the local machine: decided as loopback (SPEC §4.2).
-                let ip = match ip {
-                    std::net::IpAddr::V4(a) if right == NetRight::Connect && a.is_unspecified() => {
-                        std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
-                    }
-                    std::net::IpAddr::V6(a) if right == NetRight::Connect && a.is_unspecified() => {
-                        std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)
-                    }
-                    ip => ip,
-                };
+            decide::AddrPlan::Inet { ip, port } => {
                 let contained = self.sup.container.is_some();
                 let proto = match rustix::net::sockopt::socket_type(s) {
                     Ok(rustix::net::SocketType::DGRAM) => Proto::Udp,
                     _ => Proto::Tcp,
                 };
-                if contained
-                    && right == NetRight::Connect
-                    && ip.is_loopback()
-                    && !self.sup.is_outside(s)
-                    && self.listening_inside(proto, port)
-                {
-                    // Between processes of the sandbox, on its own loopback (the proxy
-                    // too): no rule needed.
-                    return Ok(Addr::Inet(raw.to_vec()));
-                }
-                if !contained
-                    && right == NetRight::Connect
-                    && Some(port) == self.sup.proxy_port
-                    && ip == std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
-                {
-                    return Ok(Addr::Inet(raw.to_vec()));
-                }
-                if right == NetRight::Bind && port == 0 {
-                    // An ephemeral port: nothing anyone can connect to by name.
-                    return Ok(Addr::Inet(raw.to_vec()));
-                }
-                let program = self.program();
-                let host = match ip {
-                    std::net::IpAddr::V4(a) => Host::V4(a.octets()),
-                    std::net::IpAddr::V6(a) => Host::V6(a.octets()),
+                let ctx = decide::NetContext {
+                    contained,
+                    proxy_port: self.sup.proxy_port,
                 };
-                let d = self.sup.engine.net(&NetRequest {
+                let ip = match decide::inet_plan(right, proto, ip, port, ctx) {
+                    decide::InetPlan::Free => return Ok(Addr::Inet(raw.to_vec())),
+                    decide::InetPlan::FreeIfInside(proto, port, ip) => {
+                        if !self.sup.is_outside(s) && self.listening_inside(proto, port) {
+                            // Between processes of the sandbox, on its own loopback
+                            // (the proxy too): no rule needed.
+                            return Ok(Addr::Inet(raw.to_vec()));
+                        }
+                        ip
+                    }
+                    decide::InetPlan::Rule(ip) => ip,
+                };
+                let program = self.program();
+                self.settle(decide::inet_check(
+                    &self.sup.engine,
                     right,
                     proto,
-                    host,
+                    ip,
                     port,
-                    program: Some(&program),
-                });
-                let target = Target::Socket {
-                    proto,
-                    host: ip.to_string(),
-                    port,
-                };
-                self.conclude(right.into(), &target, d)?;
+                    &program,
+                ))?;
                 if contained && right == NetRight::Connect {
                     // Beyond the container's empty network namespace: from the host's.
                     return Ok(Addr::Outside(raw.to_vec()));
                 }
                 Ok(Addr::Inet(raw.to_vec()))
             }
-            _ => Err(Errno::AFNOSUPPORT),
         }
     }
 
