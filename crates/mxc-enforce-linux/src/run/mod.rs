@@ -1,4 +1,7 @@
-//! Starting a command in the process tier and waiting for it.
+//! The `Linux` backend: starting a command confined (process or container tier),
+//! waiting for it and ending the run. `setup` (everything up to the spawn, and the
+//! wait), `handshake` (the child's messages and the parent's answers, typed),
+//! `teardown` (ending the run, the outcome), `describe` (`mxcc plan`).
 
 use crate::audit::Audit;
 use crate::filter::{self, Supervise};

@@ -558,6 +558,44 @@ pub(super) fn inet_check(
     }
 }
 
+/// Whether an allowed connection to `dest` is one to MXC's proxy on the host's
+/// loopback (process tier): then the supervisor records who made it (for a stream
+/// socket of the sandbox's own), and the proxy decides each connection it makes.
+pub(super) fn to_proxy(right: NetRight, dest: Option<(IpAddr, u16)>, proxy: Option<u16>) -> bool {
+    match (dest, proxy) {
+        (Some((ip, port)), Some(pp)) => {
+            right == NetRight::Connect && port == pp && (ip.is_loopback() || ip.is_unspecified())
+        }
+        _ => false,
+    }
+}
+
+// ---- calls naming another task ---------------------------------------------------------
+
+/// Whose task an id names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum TaskPlan {
+    /// Known from the id alone: one of the sandbox's tasks or not.
+    Ours(bool),
+    /// A host task id (process tier): the sandbox's if it descends from the supervisor.
+    HostTask(u32),
+}
+
+/// A call on task `id` (scheduling, limits): `0` never reaches the supervisor (the
+/// caller itself); a negative id is no task. In the container tier the caller names
+/// tasks of its own pid namespace, where only the sandbox's processes and MXC's init
+/// (1) live (no agent can make another one: unshare and namespace flags are refused).
+pub(super) fn task_plan(id: i32, container: bool) -> Result<TaskPlan, Errno> {
+    if id <= 0 {
+        return Err(Errno::SRCH);
+    }
+    Ok(if container {
+        TaskPlan::Ours(id != 1)
+    } else {
+        TaskPlan::HostTask(id as u32)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1160,5 +1198,38 @@ mod tests {
                 port: 443
             }
         );
+    }
+
+    #[test]
+    fn only_the_proxys_loopback_port_is_the_proxy() {
+        let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
+        let c = NetRight::Connect;
+        assert!(to_proxy(c, Some((ip("127.0.0.1"), 3128)), Some(3128)));
+        assert!(to_proxy(c, Some((ip("0.0.0.0"), 3128)), Some(3128)));
+        assert!(to_proxy(c, Some((ip("::1"), 3128)), Some(3128)));
+        assert!(!to_proxy(c, Some((ip("10.0.0.1"), 3128)), Some(3128)));
+        assert!(!to_proxy(c, Some((ip("127.0.0.1"), 3129)), Some(3128)));
+        assert!(!to_proxy(
+            NetRight::Bind,
+            Some((ip("127.0.0.1"), 3128)),
+            Some(3128)
+        ));
+        assert!(
+            !to_proxy(c, Some((ip("127.0.0.1"), 3128)), None),
+            "container tier"
+        );
+        assert!(!to_proxy(c, None, Some(3128)));
+    }
+
+    /// Another task is reached only when it is the sandbox's: never MXC's init in the
+    /// container (pid 1 there), never a process group or "every process" (<= 0).
+    #[test]
+    fn only_the_sandboxs_own_tasks_may_be_named() {
+        assert_eq!(task_plan(0, false), Err(Errno::SRCH));
+        assert_eq!(task_plan(-1, true), Err(Errno::SRCH));
+        assert_eq!(task_plan(1, true), Ok(TaskPlan::Ours(false)));
+        assert_eq!(task_plan(2, true), Ok(TaskPlan::Ours(true)));
+        assert_eq!(task_plan(1, false), Ok(TaskPlan::HostTask(1)));
+        assert_eq!(task_plan(4242, false), Ok(TaskPlan::HostTask(4242)));
     }
 }

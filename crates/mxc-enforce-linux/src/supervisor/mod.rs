@@ -6,6 +6,13 @@
 //! **Invariant:** every held call gets exactly one answer, and any failure of the
 //! supervisor's own (unreadable memory, an unexpected errno, a vanished process) is a
 //! denial, never `Continue`.
+//!
+//! Split by job: `dispatch` (number to handler), `memory` (the caller's memory, read
+//! once), `caller` (who is asking), `decide` (the deciding halves: pure functions of
+//! the request and the engine, tested without a kernel), `conclude` (ask, learn,
+//! count, record), and the performing halves `files`, `meta`, `exec`, `net`, `tasks`:
+//! read, resolve, call the decider, perform. A performing half never decides on its
+//! own, and a decider never touches the kernel.
 
 use crate::audit::Audit;
 use crate::resolve::{self, Asker as Who, Base, Resolved};

@@ -132,11 +132,9 @@ impl Call<'_> {
                     ))
                 };
             }
-            let proxied = match (&a, self.sup.proxy_port) {
-                (Addr::Inet(raw), Some(pp)) if right == NetRight::Connect => {
-                    matches!(inet(raw), Some((ip, port)) if port == pp
-                        && (ip.is_loopback() || ip.is_unspecified()))
-                        && Self::sock_type(&s) == rustix::net::SocketType::STREAM
+            let proxied = match &a {
+                Addr::Inet(raw) if decide::to_proxy(right, inet(raw), self.sup.proxy_port) => {
+                    Self::sock_type(&s) == rustix::net::SocketType::STREAM
                         && !self.sup.is_outside(&s)
                 }
                 _ => false,

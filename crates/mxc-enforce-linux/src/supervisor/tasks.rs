@@ -10,15 +10,9 @@ impl Call<'_> {
     /// between this check and the kernel's lookup (the sandbox's task exits and an
     /// outside process gets its number in that instant).
     pub(super) fn other_task(&mut self, id: i32) -> R {
-        if id <= 0 {
-            return Err(Errno::SRCH);
-        }
-        let ours = match self.sup.container {
-            // The caller names tasks of its own pid namespace, where only the sandbox's
-            // processes and MXC's init (1) live (no agent can make another one:
-            // unshare and namespace flags are refused).
-            Some(_) => id != 1,
-            None => self.sandbox_task(id as u32),
+        let ours = match decide::task_plan(id, self.sup.container.is_some())? {
+            decide::TaskPlan::Ours(ours) => ours,
+            decide::TaskPlan::HostTask(tid) => self.sandbox_task(tid),
         };
         if !ours {
             return Err(Errno::PERM);

@@ -1,8 +1,13 @@
-//! The only module with `unsafe`: seccomp user-notification ioctls, loading a seccomp
-//! filter, and the few calls the child makes between `fork` and `exec`.
+//! The only module with `unsafe` (with its children): seccomp user-notification
+//! ioctls and reading a caller's memory (`notif`), loading a seccomp filter and the
+//! few calls the child makes between `fork` and `exec` (`child`), the container's
+//! namespaces, mounts and capabilities (`ns`), the watchdog (`watchdog`), socket calls
+//! with exact address bytes (`sock`), and `kcmp`.
 //!
-//! Everything else in the crate uses `rustix`'s safe wrappers. Each `unsafe` block says
-//! why it is sound.
+//! Everything else in the crate uses `rustix`'s safe wrappers, or a safe function
+//! here; `crates/mxcc/tests/edges.rs` (`unsafe_stays_in_sys`) fails on `unsafe`
+//! anywhere else. Each `unsafe` block says why it is sound. Must never decide
+//! anything: these are the kernel's calls, as the rest of the crate asks for them.
 #![allow(unsafe_code)]
 
 use std::io;
