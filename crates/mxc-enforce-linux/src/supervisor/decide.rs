@@ -259,6 +259,16 @@ pub(super) fn mknod_node(mode: u32) -> Result<Node, Errno> {
 
 // ---- rename, link, symlink ------------------------------------------------------------
 
+/// The rights a rename needs at its new name: `create`, and `delete` when it replaces
+/// an object there (the old name needs `delete`; an exchange also `create` there).
+pub(super) fn rename_to_rights(replaces: bool) -> Vec<FsRight> {
+    if replaces {
+        vec![FsRight::Create, FsRight::Delete]
+    } else {
+        vec![FsRight::Create]
+    }
+}
+
 /// Whether giving the object at `from` the name `to` gives it a right (read, write) it
 /// did not have: then the move or link is refused (laundering).
 pub(super) fn gains_rights(engine: &Engine, from: &[u8], to: &[u8]) -> bool {
@@ -1231,5 +1241,39 @@ mod tests {
         assert_eq!(task_plan(2, true), Ok(TaskPlan::Ours(true)));
         assert_eq!(task_plan(1, false), Ok(TaskPlan::HostTask(1)));
         assert_eq!(task_plan(4242, false), Ok(TaskPlan::HostTask(4242)));
+    }
+
+    /// Removing, renaming and linking are `delete` where a name goes and `create`
+    /// where one comes (and `delete` of what a rename replaces).
+    #[test]
+    fn names_made_and_removed_are_create_and_delete() {
+        let e = engine();
+        let del = |p: &[u8]| effect(&fs_check(&e, p, &[FsRight::Delete]));
+        assert_eq!(del(b"/work/f"), Some(Effect::Allow));
+        assert_eq!(del(b"/work/secret/f"), Some(Effect::Deny), "carve-out");
+        assert_eq!(del(b"/data/f"), Some(Effect::Deny), "read-only grant");
+        assert_eq!(rename_to_rights(false), vec![FsRight::Create]);
+        assert_eq!(
+            rename_to_rights(true),
+            vec![FsRight::Create, FsRight::Delete]
+        );
+        // Replacing a file one may create but not delete is refused.
+        assert_eq!(
+            effect(&fs_check(&e, b"/tmp/mine.sock", &rename_to_rights(false))),
+            Some(Effect::Allow)
+        );
+        assert_eq!(
+            effect(&fs_check(&e, b"/tmp/mine.sock", &rename_to_rights(true))),
+            Some(Effect::Deny)
+        );
+        // A hook is never made, by rename or link either.
+        assert_eq!(
+            effect(&fs_check(
+                &e,
+                b"/work/.git/hooks/post-checkout",
+                &rename_to_rights(false)
+            )),
+            Some(Effect::Deny)
+        );
     }
 }

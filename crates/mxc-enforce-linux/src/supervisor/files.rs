@@ -436,11 +436,7 @@ impl Call<'_> {
         }
         let exchange = flags & libc::RENAME_EXCHANGE != 0;
         self.decide_fs(&from.path, &[FsRight::Delete])?;
-        let mut at_to = vec![FsRight::Create];
-        if to.object.is_some() {
-            at_to.push(FsRight::Delete);
-        }
-        self.decide_fs(&to.path, &at_to)?;
+        self.decide_fs(&to.path, &decide::rename_to_rights(to.object.is_some()))?;
         if to.parent_missing {
             return Err(Errno::NOENT);
         }
