@@ -17,8 +17,8 @@
 //!
 //! The code is split by job: `run/` (set-up, the typed start handshake, teardown,
 //! describe), `supervisor/` (dispatch, the caller's memory, pure deciders apart from
-//! the handlers that perform), `sys/` (every system call that needs `unsafe`, and
-//! nothing else has it).
+//! the handlers that perform), `sys/` (the system calls no safe wrapper covers:
+//! the only module allowed to leave Rust's safety checks).
 //!
 //! See `ARCHITECTURE.md` ("Linux enforcement") for why seccomp user notification was
 //! chosen over fanotify and BPF LSM, and `docs/enforcement.md` for what is and is not
