@@ -15,6 +15,11 @@
 //!   files and sockets, performs the call itself and hands back the result, so there is
 //!   no window between the check and the use.
 //!
+//! The code is split by job: `run/` (set-up, the typed start handshake, teardown,
+//! describe), `supervisor/` (dispatch, the caller's memory, pure deciders apart from
+//! the handlers that perform), `sys/` (the system calls no safe wrapper covers:
+//! the only module allowed to leave Rust's safety checks).
+//!
 //! See `ARCHITECTURE.md` ("Linux enforcement") for why seccomp user notification was
 //! chosen over fanotify and BPF LSM, and `docs/enforcement.md` for what is and is not
 //! guaranteed.

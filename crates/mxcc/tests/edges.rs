@@ -91,3 +91,55 @@ fn crate_edges_point_down() {
         }
     }
 }
+
+/// The Linux backend's `unsafe` stays in `src/sys/` (ARCHITECTURE.md, invariants):
+/// no code outside it holds an `unsafe` block, function or impl, or allows
+/// `unsafe_code`. Comments are not code (a line's text after `//` is skipped).
+#[test]
+fn unsafe_stays_in_sys() {
+    let src = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../mxc-enforce-linux/src"
+    ));
+    let sys = src.join("sys");
+    let mut stack = vec![src.to_path_buf()];
+    let (mut files, mut in_sys) = (0, 0);
+    let mut outside = Vec::new();
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).expect("read the source tree") {
+            let p = e.expect("a directory entry").path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            if p.extension().is_none_or(|x| x != "rs") {
+                continue;
+            }
+            files += 1;
+            let text = std::fs::read_to_string(&p).expect("read a source file");
+            for (i, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or("");
+                if !code.contains("unsafe") {
+                    continue;
+                }
+                if p.starts_with(&sys) {
+                    in_sys += 1;
+                } else {
+                    outside.push(format!("{}:{}: {}", p.display(), i + 1, line.trim()));
+                }
+            }
+        }
+    }
+    // The walk saw the crate (and its system calls where they belong).
+    assert!(
+        files > 20,
+        "only {files} source files under {}",
+        src.display()
+    );
+    assert!(in_sys > 0, "no `unsafe` in {}", sys.display());
+    assert!(
+        outside.is_empty(),
+        "`unsafe` outside src/sys/ of mxc-enforce-linux:\n{}",
+        outside.join("\n")
+    );
+}

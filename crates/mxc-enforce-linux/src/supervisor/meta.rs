@@ -130,10 +130,15 @@ impl Call<'_> {
     /// Decides `right` on a metadata call's object; a directory on the way to a place
     /// the policy can reach may be looked at without `read` (SPEC §1).
     fn decide_meta(&mut self, r: &Resolved, right: FsRight) -> Result<(), Errno> {
-        if right == FsRight::Read && self.is_ancestor_dir(r) {
-            return Ok(());
+        // Whether it is a directory matters only to `read` (no `fstat` otherwise).
+        let is_dir = right == FsRight::Read && self.is_dir(r);
+        match super::decide::meta_check(&self.sup.engine, &r.path, right, is_dir) {
+            Some(c) => {
+                self.learn_fs(&r.path, &[right]);
+                self.settle(c)
+            }
+            None => Ok(()),
         }
-        self.decide_fs(&r.path, &[right])
     }
 
     // ---- changes (`write`) ---------------------------------------------------------------
