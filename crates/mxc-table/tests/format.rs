@@ -57,13 +57,12 @@ fn table() -> Table {
             effect: Effect::Allow,
             reason: Some("work".into()),
         }]),
-        fs: Dfa::empty(),
-        fs_anywhere: Dfa::empty(),
-        fs_rows: vec![[allow; 4]],
-        net: Dfa::empty(),
-        net_rows: vec![],
-        app: Dfa::empty(),
-        app_rows: vec![],
+        sections: Sections {
+            automata: Automata::from_fn(|_| Dfa::empty()),
+            fs_rows: vec![[allow; 4]],
+            net_rows: vec![],
+            app_rows: vec![],
+        },
         fs_comp: None,
     }
 }
