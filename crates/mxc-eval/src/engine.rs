@@ -18,7 +18,7 @@ use mxc_table::encoding::{
     ARG_SEP, HOST_NAME, HOST_V4, HOST_V6, NAME_END, NO_PROGRAM, PROGRAM, PROGRAM_END,
 };
 use mxc_table::{
-    validate, AgentInfo, Automata, Decision, Dfa, Effect, FsRight, FsRow, Host, LoadError,
+    validate, AgentInfo, Automata, Decision, Dfa, Effect, FsRight, FsRow, Host, Kind, LoadError,
     NetRequest, NetRight, Proto, RuleId, RuleInfo, Table, Target, NONE,
 };
 
@@ -198,8 +198,6 @@ const BROKEN_AT: At = At { s: BROKEN, base: 0 };
 #[derive(Clone, Debug)]
 pub(crate) struct Walker {
     classes: [u8; 256],
-    /// Built with `skip` (then the dead state is marked skippable).
-    skips: bool,
     /// `classes` of each byte's ASCII lowercase (net host names are decided lowercased).
     lower: [u8; 256],
     pub(crate) start: u32,
@@ -250,7 +248,11 @@ impl Walker {
         let nclasses = dfa.nclasses.min(256) as usize;
         // The dead state (0, validated) is one with no exits: a skipping walk stops in it
         // without testing for it at every byte.
-        let nstates = if skip { states.len() } else { 0 };
+        let nstates = if skip {
+            states.len()
+        } else {
+            states.len().min(1)
+        };
         for s in 0..nstates {
             let Ok(s32) = u32::try_from(s) else { break };
             let Some(rec) = states.get(s).copied() else {
@@ -330,7 +332,6 @@ impl Walker {
         };
         Walker {
             classes,
-            skips: skip,
             lower,
             start: dfa.start,
             start_at,
@@ -397,28 +398,30 @@ impl Walker {
     fn walk_slice(&self, mut at: At, bytes: &[u8]) -> At {
         let mut rest = bytes;
         loop {
-            if at.base & SKIP_BASE != 0 {
-                let Some(rec) = self.states.get(at.s as usize) else {
-                    return BROKEN_AT;
+            // Byte by byte while the state is not one to skip through.
+            while at.base & SKIP_BASE == 0 {
+                let Some((&b, tail)) = rest.split_first() else {
+                    return at;
                 };
-                let [e0, e1, e2, flags] = rec.exits;
-                let found = match flags & 3 {
-                    0 => None,
-                    1 => rest.iter().position(|&b| b == e0),
-                    2 => rest.iter().position(|&b| b == e0 || b == e1),
-                    _ => rest.iter().position(|&b| b == e0 || b == e1 || b == e2),
-                };
-                match found.and_then(|i| rest.get(i..)) {
-                    Some(r) => rest = r,
-                    None => return at,
-                }
+                rest = tail;
+                at = self.step(at, b);
             }
-            let Some((&b, tail)) = rest.split_first() else {
+            let Some(rec) = self.states.get(at.s as usize) else {
+                return BROKEN_AT;
+            };
+            let [e0, e1, e2, flags] = rec.exits;
+            let found = match flags & 3 {
+                0 => None,
+                1 => rest.iter().position(|&b| b == e0),
+                2 => rest.iter().position(|&b| b == e0 || b == e1),
+                _ => rest.iter().position(|&b| b == e0 || b == e1 || b == e2),
+            };
+            let Some((&b, tail)) = found
+                .and_then(|i| rest.get(i..))
+                .and_then(|r| r.split_first())
+            else {
                 return at;
             };
-            if !self.skips && at.s == 0 {
-                return at;
-            }
             rest = tail;
             at = self.step(at, b);
         }
@@ -476,7 +479,7 @@ impl Engine {
         let walk = table
             .automata
             .as_ref()
-            .map(|k, d| Walker::new(d, k.skips()));
+            .map(|k, d| Walker::new(d, k != Kind::Net && k != Kind::FsAnywhere));
         let net_prefix = NetPrefix::new(&walk.net);
         Ok(Engine {
             comp,
@@ -764,17 +767,23 @@ impl Engine {
     /// A program path containing a NUL byte (which no real path does) would blur the
     /// boundary with the arguments: it is denied, naming no rule.
     pub fn launch<A: AsRef<[u8]>>(&self, program: &[u8], args: &[A]) -> Decision {
-        if !path_ok(program) || !args.iter().all(|a| utf8(a.as_ref())) {
+        if !path_ok(program) {
             return FAIL_CLOSED;
         }
         let w = &self.walk.app;
         let mut at = w.walk_slice(w.start_at, program);
-        at = w.walk(at, [PROGRAM_END]);
+        at = w.step(at, PROGRAM_END);
+        // Each argument is checked as it is walked (one pass over the list); any that is
+        // not UTF-8 denies the launch whatever the walk says.
         for (i, arg) in args.iter().enumerate() {
-            if i > 0 {
-                at = w.walk(at, [ARG_SEP]);
+            let arg = arg.as_ref();
+            if !utf8(arg) {
+                return FAIL_CLOSED;
             }
-            at = w.walk_slice(at, arg.as_ref());
+            if i > 0 {
+                at = w.step(at, ARG_SEP);
+            }
+            at = w.walk_slice(at, arg);
         }
         self.decide(w.end(at.s), &self.table.app_rows)
     }

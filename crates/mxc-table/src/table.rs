@@ -125,6 +125,8 @@ impl Host<'_> {
     /// (`::ffff:a.b.c.d`) is its IPv4 address; in a `connect`, the unspecified
     /// addresses (`0.0.0.0`, `::`, and `::ffff:0.0.0.0`) reach the local machine and
     /// are decided as loopback (`127.0.0.1`, `::1`). Names are left as they are.
+    /// Inlined: on the decision path of every net request.
+    #[inline]
     pub fn canonical(self, right: NetRight) -> Self {
         let h = match self {
             Host::V6(a) => match std::net::Ipv6Addr::from(a).to_ipv4_mapped() {
@@ -523,12 +525,6 @@ impl Kind {
             Kind::Net => RowSet::Net,
             Kind::App => RowSet::App,
         }
-    }
-
-    /// Whether its inputs are long runs that stay in one state (paths, arguments): the
-    /// engine's walk then skips through self-looping states.
-    pub fn skips(self) -> bool {
-        matches!(self, Kind::Fs | Kind::App)
     }
 
     /// Its section's kind number in the `.mxcb` directory.

@@ -183,11 +183,11 @@ pub(crate) fn validate_dfa(s: &'static str, dfa: &Dfa, nrows: usize) -> Result<(
         .iter()
         .fold(0u32, |m, &x| m.max(x.wrapping_add(1)))
         > n;
-    if let Some((i, x)) = dfa
-        .check
-        .iter()
-        .enumerate()
-        .find(|&(_, &x)| bad_check && x >= n && x != NONE)
+    if let Some((i, x)) = bad_check
+        .then(|| dfa.check.iter().enumerate())
+        .into_iter()
+        .flatten()
+        .find(|&(_, &x)| x >= n && x != NONE)
     {
         return Err(invalid(
             s,
@@ -198,11 +198,11 @@ pub(crate) fn validate_dfa(s: &'static str, dfa: &Dfa, nrows: usize) -> Result<(
     let last_class = u64::from(dfa.nclasses.saturating_sub(1));
     let max_base = dfa.base.iter().fold(0u32, |m, &b| m.max(b));
     let bad_base = u64::from(max_base).saturating_add(last_class) >= nslots;
-    if let Some((i, b)) = dfa
-        .base
-        .iter()
-        .enumerate()
-        .find(|&(_, &b)| bad_base && u64::from(b).saturating_add(last_class) >= nslots)
+    if let Some((i, b)) = bad_base
+        .then(|| dfa.base.iter().enumerate())
+        .into_iter()
+        .flatten()
+        .find(|&(_, &b)| u64::from(b).saturating_add(last_class) >= nslots)
     {
         return Err(invalid(
             s,
@@ -215,11 +215,11 @@ pub(crate) fn validate_dfa(s: &'static str, dfa: &Dfa, nrows: usize) -> Result<(
         .iter()
         .fold(0u32, |m, &a| m.max(a.wrapping_add(1))) as usize
         > nrows;
-    if let Some((i, a)) = dfa
-        .accept
-        .iter()
-        .enumerate()
-        .find(|&(_, &a)| bad_accept && a != NONE && a as usize >= nrows)
+    if let Some((i, a)) = bad_accept
+        .then(|| dfa.accept.iter().enumerate())
+        .into_iter()
+        .flatten()
+        .find(|&(_, &a)| a != NONE && a as usize >= nrows)
     {
         return Err(invalid(
             s,
