@@ -577,14 +577,14 @@ impl<'a> Reader<'a> {
     pub(crate) fn u32s(&mut self, n: usize) -> Result<Vec<u32>, LoadError> {
         let len = n.checked_mul(4).ok_or_else(|| self.early_end(usize::MAX))?;
         let bytes = self.take(len)?;
-        // A fixed-size pattern per chunk: no branch in the loop, which the compiler
-        // turns into a copy (the `map_or` on `first_chunk` kept a test per word).
-        let mut out = vec![0u32; n];
-        for (o, c) in out.iter_mut().zip(bytes.chunks_exact(4)) {
-            if let [a, b, c, d] = *c {
-                *o = u32::from_le_bytes([a, b, c, d]);
-            }
-        }
+        // A fixed-size pattern per chunk, which the compiler turns into a copy (the
+        // `map_or` on `first_chunk` kept a test per word).
+        // Reserved, not zeroed first (`count` checked `n` against the bytes left).
+        let mut out = Vec::with_capacity(n);
+        out.extend(bytes.chunks_exact(4).map(|c| match *c {
+            [a, b, c, d] => u32::from_le_bytes([a, b, c, d]),
+            _ => 0,
+        }));
         Ok(out)
     }
 
