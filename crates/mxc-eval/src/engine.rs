@@ -18,8 +18,8 @@ use mxc_table::encoding::{
     ARG_SEP, HOST_NAME, HOST_V4, HOST_V6, NAME_END, NO_PROGRAM, PROGRAM, PROGRAM_END,
 };
 use mxc_table::{
-    validate, AgentInfo, Decision, Dfa, Effect, FsRight, FsRow, Host, LoadError, NetRequest,
-    RuleId, RuleInfo, Table, Target, NONE,
+    validate, AgentInfo, Automata, Decision, Dfa, Effect, FsRight, FsRow, Host, Kind, LoadError,
+    NetRequest, NetRight, Proto, RuleId, RuleInfo, Table, Target, NONE,
 };
 
 /// SPEC §6 on the union of two sets of matching rules, from the decision of each: the
@@ -52,9 +52,18 @@ fn utf8(b: &[u8]) -> bool {
 
 /// A path as the automata read it: UTF-8 without NUL (no real path holds one, and the
 /// compiled patterns never match one: a component is any bytes but `/` and NUL).
+///
+/// One pass for the usual case (ASCII without NUL: the OR of the bytes has no high bit,
+/// and no byte is 0), which the compiler vectorises; `contains` went through `memchr`,
+/// which costs more than the whole check on a short path.
 #[inline]
 fn path_ok(b: &[u8]) -> bool {
-    !b.contains(&0) && utf8(b)
+    let (mut or, mut nul) = (0u8, false);
+    for &c in b {
+        or |= c;
+        nul |= c == 0;
+    }
+    !nul && (or < 0x80 || std::str::from_utf8(b).is_ok())
 }
 
 pub(crate) const FAIL_CLOSED: Decision = Decision {
@@ -68,10 +77,10 @@ pub(crate) const FAIL_CLOSED: Decision = Decision {
 #[derive(Clone, Debug)]
 pub struct Engine {
     table: Table,
-    fs: Walker,
-    fs_anywhere: Walker,
-    net: Walker,
-    app: Walker,
+    /// Each byte automaton of the table in its walk layout.
+    walk: Automata<Walker>,
+    /// The net automaton's states after each request prefix.
+    net_prefix: NetPrefix,
     /// Per state of `fs` and `fs_anywhere`: whether an allowing or asking row is
     /// reachable (computed the first time [`Engine::fs_ancestor`] is asked).
     live: std::sync::OnceLock<(Vec<bool>, bool)>,
@@ -113,6 +122,48 @@ const BROKEN: u32 = NONE;
 /// stays broken.
 const FREE: u32 = NONE - 1;
 
+/// The net automaton's state after a request's first three bytes (right, protocol,
+/// host tag: 2 × 2 × 3 of them), computed at load.
+#[derive(Clone, Copy, Debug)]
+struct NetPrefix([At; 12]);
+
+impl NetPrefix {
+    fn new(w: &Walker) -> NetPrefix {
+        let mut out = [BROKEN_AT; 12];
+        let mut slots = out.iter_mut();
+        for right in NetRight::ALL {
+            for proto in [Proto::Tcp, Proto::Udp] {
+                for tag in [HOST_NAME, HOST_V4, HOST_V6] {
+                    if let Some(slot) = slots.next() {
+                        *slot = w.walk(w.start_at, [right as u8, proto as u8, tag]);
+                    }
+                }
+            }
+        }
+        NetPrefix(out)
+    }
+
+    #[inline(always)]
+    fn get(&self, right: NetRight, proto: Proto, host: &Host<'_>) -> At {
+        let r: usize = match right {
+            NetRight::Connect => 0,
+            NetRight::Bind => 6,
+        };
+        let p = match proto {
+            Proto::Tcp => 0,
+            Proto::Udp => 3,
+        };
+        let h = match host {
+            Host::Name(_) => 0,
+            Host::V4(_) => 1,
+            Host::V6(_) => 2,
+        };
+        // In the order `new` fills them (at most 6 + 3 + 2).
+        let i: usize = r.wrapping_add(p).wrapping_add(h);
+        self.0.get(i).copied().unwrap_or(BROKEN_AT)
+    }
+}
+
 /// Where a walk ended.
 pub(crate) enum End {
     Row(u32),
@@ -147,6 +198,8 @@ const BROKEN_AT: At = At { s: BROKEN, base: 0 };
 #[derive(Clone, Debug)]
 pub(crate) struct Walker {
     classes: [u8; 256],
+    /// `classes` of each byte's ASCII lowercase (net host names are decided lowercased).
+    lower: [u8; 256],
     pub(crate) start: u32,
     start_at: At,
     states: Vec<StateRec>,
@@ -162,6 +215,13 @@ impl Walker {
         let mut classes = [0u8; 256];
         for (dst, &src) in classes.iter_mut().zip(&dfa.classes) {
             *dst = src;
+        }
+        let mut lower = [0u8; 256];
+        for (b, dst) in (0..=255u8).zip(lower.iter_mut()) {
+            *dst = classes
+                .get(usize::from(b.to_ascii_lowercase()))
+                .copied()
+                .unwrap_or(0);
         }
         // Up to four bytes of each class (enough to know whether it has more than 3).
         let mut class_bytes = [([0u8; 4], 0usize); 256];
@@ -186,8 +246,14 @@ impl Walker {
             .collect();
         // States that loop on themselves by default: find the bytes that leave them.
         let nclasses = dfa.nclasses.min(256) as usize;
-        let nstates = if skip { states.len() } else { 0 };
-        for s in 1..nstates {
+        // The dead state (0, validated) is one with no exits: a skipping walk stops in it
+        // without testing for it at every byte.
+        let nstates = if skip {
+            states.len()
+        } else {
+            states.len().min(1)
+        };
+        for s in 0..nstates {
             let Ok(s32) = u32::try_from(s) else { break };
             let Some(rec) = states.get(s).copied() else {
                 break;
@@ -226,21 +292,19 @@ impl Walker {
             }
         }
         // The base a walk carries for each state: its base, flagged when skippable.
-        let carried = |states: &[StateRec], s: u32| -> u32 {
-            states.get(s as usize).map_or(0, |r| {
+        let carried_of: Vec<u32> = states
+            .iter()
+            .map(|r| {
                 if r.exits[3] & SKIP != 0 {
                     r.base | SKIP_BASE
                 } else {
                     r.base
                 }
             })
-        };
-        for i in 0..states.len() {
-            let d = states.get(i).map_or(0, |r| r.default);
-            let db = carried(&states, d);
-            if let Some(r) = states.get_mut(i) {
-                r.default_base = db;
-            }
+            .collect();
+        let carried = |s: u32| -> u32 { carried_of.get(s as usize).copied().unwrap_or(0) };
+        for r in &mut states {
+            r.default_base = carried(r.default);
         }
         let slots = dfa
             .next
@@ -257,17 +321,18 @@ impl Walker {
                     Slot {
                         check,
                         next,
-                        next_base: carried(&states, next),
+                        next_base: carried(next),
                     }
                 }
             })
             .collect();
         let start_at = At {
             s: dfa.start,
-            base: carried(&states, dfa.start),
+            base: carried(dfa.start),
         };
         Walker {
             classes,
+            lower,
             start: dfa.start,
             start_at,
             states,
@@ -297,6 +362,19 @@ impl Walker {
     #[inline(always)]
     fn step(&self, at: At, b: u8) -> At {
         let class = self.classes.get(usize::from(b)).copied().unwrap_or(0);
+        self.step_class(at, class)
+    }
+
+    /// One step on byte `b` lowercased (ASCII).
+    #[inline(always)]
+    fn step_lower(&self, at: At, b: u8) -> At {
+        let class = self.lower.get(usize::from(b)).copied().unwrap_or(0);
+        self.step_class(at, class)
+    }
+
+    /// One step on a byte of class `class`.
+    #[inline(always)]
+    fn step_class(&self, at: At, class: u8) -> At {
         let i = ((at.base & !SKIP_BASE) as usize).wrapping_add(usize::from(class));
         match self.slots.get(i) {
             Some(slot) if slot.check == at.s => At {
@@ -314,31 +392,34 @@ impl Walker {
     }
 
     /// Walks a byte slice, skipping through states that only a few bytes leave (see
-    /// [`StateRec`]). Stops early in the dead state.
+    /// [`StateRec`]). Stops early in the dead state (which, in a walker built with
+    /// `skip`, is a skippable state that no byte leaves; without, it is tested for).
     #[inline(always)]
     fn walk_slice(&self, mut at: At, bytes: &[u8]) -> At {
         let mut rest = bytes;
         loop {
-            if at.s == 0 {
-                return at;
-            }
-            if at.base & SKIP_BASE != 0 {
-                let Some(rec) = self.states.get(at.s as usize) else {
-                    return BROKEN_AT;
+            // Byte by byte while the state is not one to skip through.
+            while at.base & SKIP_BASE == 0 {
+                let Some((&b, tail)) = rest.split_first() else {
+                    return at;
                 };
-                let [e0, e1, e2, flags] = rec.exits;
-                let found = match flags & 3 {
-                    0 => None,
-                    1 => rest.iter().position(|&b| b == e0),
-                    2 => rest.iter().position(|&b| b == e0 || b == e1),
-                    _ => rest.iter().position(|&b| b == e0 || b == e1 || b == e2),
-                };
-                match found.and_then(|i| rest.get(i..)) {
-                    Some(r) => rest = r,
-                    None => return at,
-                }
+                rest = tail;
+                at = self.step(at, b);
             }
-            let Some((&b, tail)) = rest.split_first() else {
+            let Some(rec) = self.states.get(at.s as usize) else {
+                return BROKEN_AT;
+            };
+            let [e0, e1, e2, flags] = rec.exits;
+            let found = match flags & 3 {
+                0 => None,
+                1 => rest.iter().position(|&b| b == e0),
+                2 => rest.iter().position(|&b| b == e0 || b == e1),
+                _ => rest.iter().position(|&b| b == e0 || b == e1 || b == e2),
+            };
+            let Some((&b, tail)) = found
+                .and_then(|i| rest.get(i..))
+                .and_then(|r| r.split_first())
+            else {
                 return at;
             };
             rest = tail;
@@ -395,13 +476,16 @@ impl Engine {
             Some(c) => Some(crate::comp_walk::Walk::new(c)?),
             None => None,
         };
+        let walk = table
+            .automata
+            .as_ref()
+            .map(|k, d| Walker::new(d, k != Kind::Net && k != Kind::FsAnywhere));
+        let net_prefix = NetPrefix::new(&walk.net);
         Ok(Engine {
             comp,
             comp_live: std::sync::OnceLock::new(),
-            fs: Walker::new(&table.fs, true),
-            fs_anywhere: Walker::new(&table.fs_anywhere, false),
-            net: Walker::new(&table.net, false),
-            app: Walker::new(&table.app, true),
+            walk,
+            net_prefix,
             live: std::sync::OnceLock::new(),
             forward_anywhere: std::sync::OnceLock::new(),
             table,
@@ -463,7 +547,7 @@ impl Engine {
             let (a, b) = c.ends(d, path);
             return (end(a), end(b));
         }
-        let (a, b) = (&self.fs, &self.fs_anywhere);
+        let (a, b) = (&self.walk.fs, &self.walk.fs_anywhere);
         (
             a.end(a.feed_slice(a.start, path)),
             b.end(b.feed(b.start, path.iter().rev().copied())),
@@ -561,7 +645,7 @@ impl Engine {
             return true;
         }
         let slash: &[u8] = if dir.ends_with(b"/") { b"" } else { b"/" };
-        let a = &self.fs;
+        let a = &self.walk.fs;
         let sa = a.feed_slice(a.feed_slice(a.start, dir), slash);
         la.get(sa as usize).copied().unwrap_or(false)
     }
@@ -627,38 +711,49 @@ impl Engine {
     /// loopback in a `connect`). A name containing
     /// a NUL byte cannot be encoded unambiguously: it is denied, naming no rule.
     pub fn net(&self, req: &NetRequest<'_>) -> Decision {
-        let w = &self.net;
-        let mut at = w.walk(w.start_at, [req.right as u8, req.proto as u8]);
-        match req.host.canonical(req.right) {
+        let w = &self.walk.net;
+        let host = req.host.canonical(req.right);
+        // The state after the right, the protocol and the host's tag, computed at load.
+        let mut at = self.net_prefix.get(req.right, req.proto, &host);
+        match host {
             Host::Name(name) => {
                 let name = name.as_bytes();
-                if name.contains(&0) {
+                let name = name.strip_suffix(b".").unwrap_or(name);
+                // Reversed, so that `*.example.com` is a prefix (`moc.elpmaxe.`) and
+                // suffix patterns never multiply automaton states; lowercased by the
+                // byte classes. A NUL would end the name early: it is checked here,
+                // alongside the walk (the dead state is walked through, not tested for:
+                // names are short).
+                let mut nul = false;
+                for &b in name.iter().rev() {
+                    nul |= b == 0;
+                    at = w.step_lower(at, b);
+                }
+                if nul {
                     return FAIL_CLOSED;
                 }
-                let name = name.strip_suffix(b".").unwrap_or(name);
-                at = w.walk(at, [HOST_NAME]);
-                // Reversed, so that `*.example.com` is a prefix (`moc.elpmaxe.`) and
-                // suffix patterns never multiply automaton states.
-                at = w.walk(at, name.iter().rev().map(u8::to_ascii_lowercase));
-                at = w.walk(at, [NAME_END]);
+                at = w.step(at, NAME_END);
             }
             Host::V4(ip) => {
-                at = w.walk(at, [HOST_V4]);
-                at = w.walk(at, ip);
+                for b in ip {
+                    at = w.step(at, b);
+                }
             }
             Host::V6(ip) => {
-                at = w.walk(at, [HOST_V6]);
-                at = w.walk(at, ip);
+                for b in ip {
+                    at = w.step(at, b);
+                }
             }
         }
-        at = w.walk(at, req.port.to_be_bytes());
+        let [p0, p1] = req.port.to_be_bytes();
+        at = w.step(w.step(at, p0), p1);
         match req.program {
-            None => at = w.walk(at, [NO_PROGRAM]),
+            None => at = w.step(at, NO_PROGRAM),
             Some(program) => {
                 if !path_ok(program) {
                     return FAIL_CLOSED;
                 }
-                at = w.walk(at, [PROGRAM]);
+                at = w.step(at, PROGRAM);
                 at = w.walk_slice(at, program);
             }
         }
@@ -672,17 +767,23 @@ impl Engine {
     /// A program path containing a NUL byte (which no real path does) would blur the
     /// boundary with the arguments: it is denied, naming no rule.
     pub fn launch<A: AsRef<[u8]>>(&self, program: &[u8], args: &[A]) -> Decision {
-        if !path_ok(program) || !args.iter().all(|a| utf8(a.as_ref())) {
+        if !path_ok(program) {
             return FAIL_CLOSED;
         }
-        let w = &self.app;
+        let w = &self.walk.app;
         let mut at = w.walk_slice(w.start_at, program);
-        at = w.walk(at, [PROGRAM_END]);
+        at = w.step(at, PROGRAM_END);
+        // Each argument is checked as it is walked (one pass over the list); any that is
+        // not UTF-8 denies the launch whatever the walk says.
         for (i, arg) in args.iter().enumerate() {
-            if i > 0 {
-                at = w.walk(at, [ARG_SEP]);
+            let arg = arg.as_ref();
+            if !utf8(arg) {
+                return FAIL_CLOSED;
             }
-            at = w.walk_slice(at, arg.as_ref());
+            if i > 0 {
+                at = w.step(at, ARG_SEP);
+            }
+            at = w.walk_slice(at, arg);
         }
         self.decide(w.end(at.s), &self.table.app_rows)
     }
@@ -717,7 +818,12 @@ impl Engine {
                 Some(v) if !*v => *v = true,
                 _ => continue,
             }
-            if ended && self.decide(self.app.end(s), &self.table.app_rows).effect != Effect::Allow {
+            if ended
+                && self
+                    .decide(self.walk.app.end(s), &self.table.app_rows)
+                    .effect
+                    != Effect::Allow
+            {
                 return false;
             }
             for &b in &reps {
@@ -730,7 +836,11 @@ impl Engine {
             if !ended && !after_slash {
                 // The program may also end here with no arguments.
                 let e = dfa.step(s, PROGRAM_END);
-                if self.decide(self.app.end(e), &self.table.app_rows).effect != Effect::Allow {
+                if self
+                    .decide(self.walk.app.end(e), &self.table.app_rows)
+                    .effect
+                    != Effect::Allow
+                {
                     return false;
                 }
             }
@@ -764,7 +874,9 @@ impl Engine {
                 Some(v) if !*v => *v = true,
                 _ => continue,
             }
-            let e = self.decide(self.app.end(s), &self.table.app_rows).effect;
+            let e = self
+                .decide(self.walk.app.end(s), &self.table.app_rows)
+                .effect;
             if effect.is_some_and(|x| x != e) {
                 return true;
             }

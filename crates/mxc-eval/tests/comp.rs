@@ -156,7 +156,7 @@ fn broken_sections_are_refused() {
             t.fs_comp.as_mut().unwrap().nkeys = 1
         }),
         ("byte automata beside the components", |t| {
-            t.fs = sample_spec().table().fs
+            t.fs = sample_spec().table().automata.fs.clone()
         }),
         ("a windows table", |t| t.target = Target::Windows),
     ];

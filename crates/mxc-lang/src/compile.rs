@@ -90,18 +90,7 @@ pub fn to_eval_effect(e: Effect) -> ev::Effect {
 /// The decision automata of one agent, dense (before packing), with their rows: what
 /// [`compile_bound`] packs into a table, and what the lints search (they need no
 /// packing).
-pub(crate) struct Sections {
-    pub fs: Dense,
-    pub fs_anywhere: Dense,
-    pub fs_rows: Vec<ev::FsRow>,
-    pub net: Dense,
-    pub net_rows: Vec<ev::Decision>,
-    pub app: Dense,
-    pub app_rows: Vec<ev::Decision>,
-    /// The per-component fs automata (tables for Linux); `fs` and `fs_anywhere` are
-    /// then empty.
-    pub fs_comp: Option<ev::comp::CompFs>,
-}
+pub(crate) type Sections = ev::Sections<Dense>;
 
 /// Builds the automata of a bound agent. `backwards`: for a table (the lints pass
 /// `false`): on Linux the fs patterns become per-component automata
@@ -109,20 +98,22 @@ pub(crate) struct Sections {
 /// `**/` automaton reads the path from its end (as the engine walks it, see
 /// [`ev::Table::fs_anywhere`]). The lints want both byte automata, forwards.
 pub(crate) fn compile_sections(b: &Bound, backwards: bool) -> Result<Sections, Diagnostics> {
-    compile_sections_with(b, backwards, backwards && !b.windows)
+    compile_sections_with(b, backwards, backwards && !b.windows).map(|(s, _)| s)
 }
 
 /// [`compile_sections`] with the fs patterns always in the byte automata (never per
 /// component): what the lints' scalable analysis walks.
 pub(crate) fn compile_sections_bytes(b: &Bound, backwards: bool) -> Result<Sections, Diagnostics> {
-    compile_sections_with(b, backwards, false)
+    compile_sections_with(b, backwards, false).map(|(s, _)| s)
 }
 
+/// [`compile_sections`], with the per-component fs automata (tables for Linux; the
+/// byte fs automata are then empty).
 fn compile_sections_with(
     b: &Bound,
     backwards: bool,
     per_component: bool,
-) -> Result<Sections, Diagnostics> {
+) -> Result<(Sections, Option<ev::comp::CompFs>), Diagnostics> {
     let default = to_eval_effect(b.agent.default);
     // An automaton that outgrew its budget: name the rules whose patterns combined.
     let err = |section: &str, e: TooBig, owner: &[u32]| {
@@ -277,16 +268,18 @@ fn compile_sections_with(
     let (fs, fs_anywhere, fs_rows, fs_comp) = fs_built?;
     let (net, net_rows, app, app_rows) = netapp_built?;
 
-    Ok(Sections {
-        fs,
-        fs_anywhere,
+    let sections = Sections {
+        automata: ev::Automata {
+            fs,
+            fs_anywhere,
+            net,
+            app,
+        },
         fs_rows,
-        net,
         net_rows,
-        app,
         app_rows,
-        fs_comp,
-    })
+    };
+    Ok((sections, fs_comp))
 }
 
 /// SHA-256 of the loaded sources, in load order: for each file its name and its text,
@@ -348,23 +341,13 @@ fn compile_bound_with(
             }
         })
         .collect();
-    let Sections {
-        fs,
-        fs_anywhere,
-        fs_rows,
-        net,
-        net_rows,
-        app,
-        app_rows,
-        fs_comp,
-    } = compile_sections_with(b, true, per_component && !b.windows)?;
+    let (sections, fs_comp) = compile_sections_with(b, true, per_component && !b.windows)?;
     let timing = std::env::var_os("MXC_TIMING").is_some();
     let t0 = std::time::Instant::now();
     // Minimisation removes a third of the fs and app states (tails that different
     // patterns share), but only a sixth of the net states, whose many classes
     // (address and port bytes) make it cost more than the rest of the compile.
-    let (fs, fs_anywhere) = (pack(fs, true), pack(fs_anywhere, true));
-    let (net, app) = (pack(net, false), pack(app, true));
+    let sections = sections.map(|k, d| pack(d, k != ev::Kind::Net));
     if timing {
         eprintln!("pack: {:?}", t0.elapsed());
     }
@@ -415,13 +398,7 @@ fn compile_bound_with(
         agent,
         plan: crate::plan::plan(b),
         rules: rules.into(),
-        fs,
-        fs_anywhere,
-        fs_rows,
-        net,
-        net_rows,
-        app,
-        app_rows,
+        sections,
         fs_comp,
     })
 }

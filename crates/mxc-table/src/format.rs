@@ -61,8 +61,8 @@ use std::fmt;
 use crate::plan::{Grant, Plan, PortRange};
 use crate::rights::{AppRights, FsRights};
 use crate::table::{
-    AgentInfo, AuditLevel, Decision, Dfa, Effect, FsRow, Identity, Isolation, RuleId, RuleInfo,
-    Rules, Table, Target, NONE,
+    AgentInfo, AuditLevel, Automata, Decision, Dfa, Effect, Identity, Isolation, Kind, RowSet,
+    RuleId, RuleInfo, Rules, Sections, Table, Target, NONE,
 };
 
 /// The first eight bytes of every table (PNG-style: catches text-mode mangling).
@@ -78,16 +78,63 @@ const SECTIONS: [&str; 12] = [
     "agent info",
     "strings",
     "rules",
-    "fs dfa",
-    "fs rows",
-    "net dfa",
-    "net rows",
-    "app dfa",
-    "app rows",
-    "fs anywhere dfa",
+    Kind::Fs.name(),
+    RowSet::Fs.name(),
+    Kind::Net.name(),
+    RowSet::Net.name(),
+    Kind::App.name(),
+    RowSet::App.name(),
+    Kind::FsAnywhere.name(),
     "plan",
     crate::comp::SECTION,
 ];
+const AGENT: u32 = 1;
+const STRINGS: u32 = 2;
+const RULES: u32 = 3;
+const PLAN: u32 = 11;
+const FS_COMP: u32 = 12;
+
+/// Every automaton and row set is where [`Kind::section`] and [`RowSet::section`] say,
+/// under the name they give (checked at compile time: a wrong index fails the build).
+#[allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    reason = "compile-time check"
+)]
+const _: () = {
+    let mut i = 0;
+    while i < Kind::ALL.len() {
+        let k = Kind::ALL[i];
+        assert!(same(SECTIONS[k.section() as usize - 1], k.name()));
+        i += 1;
+    }
+    let mut i = 0;
+    while i < RowSet::ALL.len() {
+        let r = RowSet::ALL[i];
+        assert!(same(SECTIONS[r.section() as usize - 1], r.name()));
+        i += 1;
+    }
+};
+
+#[allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    reason = "compile-time check"
+)]
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
 
 /// Why a table could not be loaded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -375,49 +422,42 @@ impl Table {
             strs.extend_from_slice(s.as_bytes());
         }
 
-        let mut fs_dfa = Vec::new();
-        write_dfa(&mut fs_dfa, &self.fs);
-        let mut fs_rows = Vec::new();
-        put_len(&mut fs_rows, self.fs_rows.len());
-        for row in &self.fs_rows {
-            for d in row {
-                put_decision(&mut fs_rows, d);
+        let mut sections: [Vec<u8>; 12] = Default::default();
+        let put = |sections: &mut [Vec<u8>; 12], kind: u32, bytes: Vec<u8>| {
+            if let Some(s) = sections.get_mut((kind as usize).wrapping_sub(1)) {
+                *s = bytes;
             }
-        }
-        let mut net_dfa = Vec::new();
-        write_dfa(&mut net_dfa, &self.net);
-        let mut app_dfa = Vec::new();
-        write_dfa(&mut app_dfa, &self.app);
-        let rows = |list: &[Decision]| {
-            let mut out = Vec::new();
-            put_len(&mut out, list.len());
-            for d in list {
-                put_decision(&mut out, d);
-            }
-            out
         };
-        let net_rows = rows(&self.net_rows);
-        let app_rows = rows(&self.app_rows);
-        let mut fs_any_dfa = Vec::new();
-        write_dfa(&mut fs_any_dfa, &self.fs_anywhere);
-
+        for (k, dfa) in self.iter() {
+            let mut out = Vec::new();
+            write_dfa(&mut out, dfa);
+            put(&mut sections, k.section(), out);
+        }
+        for r in RowSet::ALL {
+            let mut out = Vec::new();
+            let n = self.nrows(r);
+            put_len(&mut out, n);
+            for row in 0..n {
+                for i in 0..r.width() {
+                    if let Some(d) = self.decision(r, row, i) {
+                        put_decision(&mut out, &d);
+                    }
+                }
+            }
+            put(&mut sections, r.section(), out);
+        }
         let mut fs_comp = Vec::new();
         crate::comp::write_section(&mut fs_comp, self.fs_comp.as_ref());
+        for (kind, bytes) in [
+            (AGENT, agent),
+            (STRINGS, strs),
+            (RULES, rules),
+            (PLAN, plan),
+            (FS_COMP, fs_comp),
+        ] {
+            put(&mut sections, kind, bytes);
+        }
 
-        let sections: [&[u8]; 12] = [
-            &agent,
-            &strs,
-            &rules,
-            &fs_dfa,
-            &fs_rows,
-            &net_dfa,
-            &net_rows,
-            &app_dfa,
-            &app_rows,
-            &fs_any_dfa,
-            &plan,
-            &fs_comp,
-        ];
         let dir_len = DIR_ENTRY_LEN
             .saturating_mul(sections.len())
             .saturating_add(4);
@@ -427,13 +467,13 @@ impl Table {
         let mut payload = Vec::with_capacity(total);
         put_len(&mut payload, sections.len());
         let mut offset = dir_len as u64;
-        for (kind, s) in (1u32..).zip(sections) {
+        for (kind, s) in (1u32..).zip(&sections) {
             put_u32(&mut payload, kind);
             put_u64(&mut payload, offset);
             put_u64(&mut payload, s.len() as u64);
             offset = offset.saturating_add(s.len() as u64);
         }
-        for s in sections {
+        for s in &sections {
             payload.extend_from_slice(s);
         }
 
@@ -537,24 +577,20 @@ impl<'a> Reader<'a> {
     pub(crate) fn u32s(&mut self, n: usize) -> Result<Vec<u32>, LoadError> {
         let len = n.checked_mul(4).ok_or_else(|| self.early_end(usize::MAX))?;
         let bytes = self.take(len)?;
-        Ok(bytes
-            .chunks_exact(4)
-            .map(|c| c.first_chunk::<4>().map_or(0, |a| u32::from_le_bytes(*a)))
-            .collect())
+        // A fixed-size pattern per chunk, which the compiler turns into a copy (the
+        // `map_or` on `first_chunk` kept a test per word).
+        // Reserved, not zeroed first (`count` checked `n` against the bytes left).
+        let mut out = Vec::with_capacity(n);
+        out.extend(bytes.chunks_exact(4).map(|c| match *c {
+            [a, b, c, d] => u32::from_le_bytes([a, b, c, d]),
+            _ => 0,
+        }));
+        Ok(out)
     }
 
     fn effect(&mut self) -> Result<Effect, LoadError> {
         let b = self.u8()?;
         Effect::from_u8(b).ok_or_else(|| malformed(self.section, format!("bad effect byte {b}")))
-    }
-
-    fn decision(&mut self) -> Result<Decision, LoadError> {
-        let effect = self.effect()?;
-        let rule = self.u32()?;
-        Ok(Decision {
-            effect,
-            rule: (rule != NONE).then_some(RuleId(rule)),
-        })
     }
 
     pub(crate) fn finish(self) -> Result<(), LoadError> {
@@ -660,45 +696,48 @@ fn decode(bytes: &[u8]) -> Result<Table, LoadError> {
     }
 
     let sections = split_sections(payload)?;
-    let [agent_s, strings_s, rules_s, fs_dfa_s, fs_rows_s, net_dfa_s, net_rows_s, app_dfa_s, app_rows_s, fs_any_dfa_s, plan_s, fs_comp_s] =
-        sections;
+    let section = |kind: u32| -> &[u8] {
+        sections
+            .get((kind as usize).wrapping_sub(1))
+            .copied()
+            .unwrap_or(&[])
+    };
 
-    let strings = read_strings(strings_s)?;
-    let agent = read_agent(agent_s, &strings, target)?;
+    let strings = read_strings(section(STRINGS))?;
+    let agent = read_agent(section(AGENT), &strings, target)?;
+    let rules_s = section(RULES);
     let rules = Rules::lazy(RawRules {
         effects: check_rules(rules_s, strings.list.len())?,
-        strings: strings_s.to_vec(),
+        strings: section(STRINGS).to_vec(),
         rules: rules_s.to_vec(),
     });
-
-    let fs = read_dfa(fs_dfa_s, "fs dfa")?;
-    let mut r = Reader::new(fs_rows_s, "fs rows");
-    let n = r.count(20, "rows")?;
-    let mut fs_rows: Vec<FsRow> = Vec::with_capacity(n);
-    for _ in 0..n {
-        fs_rows.push([r.decision()?, r.decision()?, r.decision()?, r.decision()?]);
-    }
-    r.finish()?;
-    let net = read_dfa(net_dfa_s, "net dfa")?;
-    let net_rows = read_rows(net_rows_s, "net rows")?;
-    let app = read_dfa(app_dfa_s, "app dfa")?;
-    let app_rows = read_rows(app_rows_s, "app rows")?;
-    let fs_anywhere = read_dfa(fs_any_dfa_s, "fs anywhere dfa")?;
-    let plan = read_plan(plan_s, &strings)?;
-    let fs_comp = crate::comp::read_section(fs_comp_s)?;
+    let automata =
+        Automata::from_fn(|k| k).try_map(|_, k| read_dfa(section(k.section()), k.name()))?;
+    let rows = |set: RowSet| section(set.section());
+    let fs_rows = read_rows(rows(RowSet::Fs), RowSet::Fs, |r| {
+        Ok([
+            decision_at(r, 0)?,
+            decision_at(r, 5)?,
+            decision_at(r, 10)?,
+            decision_at(r, 15)?,
+        ])
+    })?;
+    let net_rows = read_rows(rows(RowSet::Net), RowSet::Net, |r| decision_at(r, 0))?;
+    let app_rows = read_rows(rows(RowSet::App), RowSet::App, |r| decision_at(r, 0))?;
+    let plan = read_plan(section(PLAN), &strings)?;
+    let fs_comp = crate::comp::read_section(section(FS_COMP))?;
 
     Ok(Table {
         target,
         agent,
         plan,
         rules,
-        fs,
-        fs_anywhere,
-        fs_rows,
-        net,
-        net_rows,
-        app,
-        app_rows,
+        sections: Sections {
+            automata,
+            fs_rows,
+            net_rows,
+            app_rows,
+        },
         fs_comp,
     })
 }
@@ -1005,15 +1044,44 @@ pub(crate) fn read_dfa(buf: &[u8], section: &'static str) -> Result<Dfa, LoadErr
     })
 }
 
-fn read_rows(buf: &[u8], section: &'static str) -> Result<Vec<Decision>, LoadError> {
-    let mut r = Reader::new(buf, section);
-    let n = r.count(5, "rows")?;
-    let mut rows = Vec::with_capacity(n);
-    for _ in 0..n {
-        rows.push(r.decision()?);
+/// A rows section: `count u32`, then `count` rows of [`RowSet::width`] decisions of 5
+/// bytes each. Decoded record by record from fixed-size chunks (no cursor per field).
+fn read_rows<T>(
+    buf: &[u8],
+    set: RowSet,
+    row: impl Fn(&[u8]) -> Result<T, u8>,
+) -> Result<Vec<T>, LoadError> {
+    let width = 5usize.saturating_mul(set.width());
+    let mut r = Reader::new(buf, set.name());
+    let n = r.count(width, "rows")?;
+    let body = r.rest();
+    if body.len() != n.saturating_mul(width) {
+        return Err(malformed(
+            set.name(),
+            format!(
+                "{} unexpected bytes at the end",
+                body.len().saturating_sub(n.saturating_mul(width))
+            ),
+        ));
     }
-    r.finish()?;
+    let mut rows = Vec::with_capacity(n);
+    for rec in body.chunks_exact(width) {
+        rows.push(row(rec).map_err(|b| malformed(set.name(), format!("bad effect byte {b}")))?);
+    }
     Ok(rows)
+}
+
+/// One 5-byte decision (`effect u8, rule u32 or NONE`); `Err` holds a bad effect byte.
+fn decision_at(rec: &[u8], at: usize) -> Result<Decision, u8> {
+    let Some(&[e, a, b, c, d]) = rec.get(at..).and_then(|r| r.first_chunk::<5>()) else {
+        return Err(0xFF);
+    };
+    let effect = Effect::from_u8(e).ok_or(e)?;
+    let rule = u32::from_le_bytes([a, b, c, d]);
+    Ok(Decision {
+        effect,
+        rule: (rule != NONE).then_some(RuleId(rule)),
+    })
 }
 
 fn read_plan(buf: &[u8], strings: &StringTable<'_>) -> Result<Plan, LoadError> {

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::plan::Grant;
-use crate::table::{Dfa, Table, Target};
+use crate::table::{Dfa, RowSet, Table, Target};
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().fold(String::new(), |mut s, b| {
@@ -121,17 +121,14 @@ impl Table {
         let _ = writeln!(out, "  tcp connect ports: {}", ports(&p.tcp_connect));
         let _ = writeln!(out, "  tcp bind ports: {}", ports(&p.tcp_bind));
         let _ = writeln!(out, "automata");
-        dfa_line(&mut out, "fs", &self.fs);
-        dfa_line(&mut out, "fs anywhere", &self.fs_anywhere);
-        dfa_line(&mut out, "net", &self.net);
-        dfa_line(&mut out, "app", &self.app);
-        let _ = writeln!(
-            out,
-            "  rows: fs {}, net {}, app {}",
-            self.fs_rows.len(),
-            self.net_rows.len(),
-            self.app_rows.len()
-        );
+        for (k, dfa) in self.iter() {
+            dfa_line(&mut out, k.name().trim_end_matches(" dfa"), dfa);
+        }
+        let rows: Vec<String> = RowSet::ALL
+            .iter()
+            .map(|&r| format!("{} {}", r.name().trim_end_matches(" rows"), self.nrows(r)))
+            .collect();
+        let _ = writeln!(out, "  rows: {}", rows.join(", "));
         let _ = writeln!(out, "rules: {}", self.rules.len());
         for (i, r) in self.rules.iter().enumerate() {
             let _ = write!(

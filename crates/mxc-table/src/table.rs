@@ -125,6 +125,8 @@ impl Host<'_> {
     /// (`::ffff:a.b.c.d`) is its IPv4 address; in a `connect`, the unspecified
     /// addresses (`0.0.0.0`, `::`, and `::ffff:0.0.0.0`) reach the local machine and
     /// are decided as loopback (`127.0.0.1`, `::1`). Names are left as they are.
+    /// Inlined: on the decision path of every net request.
+    #[inline]
     pub fn canonical(self, right: NetRight) -> Self {
         let h = match self {
             Host::V6(a) => match std::net::Ipv6Addr::from(a).to_ipv4_mapped() {
@@ -450,21 +452,260 @@ pub struct Table {
     /// What a kernel can enforce without the engine (see [`Plan`]).
     pub plan: Plan,
     pub rules: Rules,
+    /// The byte automata and their rows (see [`Sections`]); `table.fs`, `table.net_rows`
+    /// and the other members read through (`Table` dereferences to its sections).
+    pub sections: Sections<Dfa>,
+    /// fs decided per path component (see [`crate::comp`]); when present, `fs` and
+    /// `fs_anywhere` are [`Dfa::empty`] and this decides every path (Linux tables).
+    pub fs_comp: Option<crate::comp::CompFs>,
+}
+
+impl std::ops::Deref for Table {
+    type Target = Sections<Dfa>;
+    fn deref(&self) -> &Sections<Dfa> {
+        &self.sections
+    }
+}
+
+impl std::ops::DerefMut for Table {
+    fn deref_mut(&mut self) -> &mut Sections<Dfa> {
+        &mut self.sections
+    }
+}
+
+/// One of a table's byte automata. The one list of them: [`Kind::ALL`] (adding an
+/// automaton is a variant here, its member in [`Automata`] and the three `match`es
+/// below; the format, validation, listing, compiler and engine go through [`Kind`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
     /// fs patterns rooted at `/` or a drive.
-    pub fs: Dfa,
+    Fs,
     /// fs patterns rooted at `**/` (anywhere), over the path's bytes **read backwards**
     /// (from the last byte to the first). A `**/` pattern is anchored at the path's end
     /// and floats at its start; read backwards it is anchored where the walk starts, so
     /// the automaton never tracks a new match starting at every component alongside the
     /// rest of an earlier one (`**/dirI/*.extJ` made states quadratic in the number of
-    /// such patterns when read forwards). Both fs automata index [`Table::fs_rows`].
-    pub fs_anywhere: Dfa,
+    /// such patterns when read forwards).
+    FsAnywhere,
+    /// Network requests ([`encoding`](crate::encoding)).
+    Net,
+    /// Launches: program, then arguments ([`encoding`](crate::encoding)).
+    App,
+}
+
+/// Which rows an automaton's accepting states index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RowSet {
+    /// [`Sections::fs_rows`] (four decisions a row, one per [`FsRight`]).
+    Fs,
+    /// [`Sections::net_rows`].
+    Net,
+    /// [`Sections::app_rows`].
+    App,
+}
+
+impl Kind {
+    /// Every automaton, in the order of the format's sections.
+    pub const ALL: [Kind; 4] = [Kind::Fs, Kind::FsAnywhere, Kind::Net, Kind::App];
+
+    /// The automaton's name in the format, listings and error messages.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Kind::Fs => "fs dfa",
+            Kind::FsAnywhere => "fs anywhere dfa",
+            Kind::Net => "net dfa",
+            Kind::App => "app dfa",
+        }
+    }
+
+    /// The rows its accepting states index.
+    pub fn rows(self) -> RowSet {
+        match self {
+            Kind::Fs | Kind::FsAnywhere => RowSet::Fs,
+            Kind::Net => RowSet::Net,
+            Kind::App => RowSet::App,
+        }
+    }
+
+    /// Its section's kind number in the `.mxcb` directory.
+    pub const fn section(self) -> u32 {
+        match self {
+            Kind::Fs => 4,
+            Kind::FsAnywhere => 10,
+            Kind::Net => 6,
+            Kind::App => 8,
+        }
+    }
+}
+
+impl RowSet {
+    pub const ALL: [RowSet; 3] = [RowSet::Fs, RowSet::Net, RowSet::App];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            RowSet::Fs => "fs rows",
+            RowSet::Net => "net rows",
+            RowSet::App => "app rows",
+        }
+    }
+
+    /// Its section's kind number in the `.mxcb` directory.
+    pub const fn section(self) -> u32 {
+        match self {
+            RowSet::Fs => 5,
+            RowSet::Net => 7,
+            RowSet::App => 9,
+        }
+    }
+
+    /// Decisions per row.
+    pub fn width(self) -> usize {
+        match self {
+            RowSet::Fs => 4,
+            RowSet::Net | RowSet::App => 1,
+        }
+    }
+}
+
+/// The four byte automata of a table, generic over what an automaton is: the compiler's
+/// dense automata, the table's packed [`Dfa`], the engine's walk layout. Members by
+/// name, or by [`Kind`] ([`Automata::get`], [`Automata::iter`], [`Automata::map`]).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Automata<A> {
+    pub fs: A,
+    /// See [`Kind::FsAnywhere`]: read backwards. Indexes [`Sections::fs_rows`] too.
+    pub fs_anywhere: A,
+    pub net: A,
+    pub app: A,
+}
+
+impl<A> Automata<A> {
+    /// One automaton for each kind.
+    pub fn from_fn(mut f: impl FnMut(Kind) -> A) -> Automata<A> {
+        Automata {
+            fs: f(Kind::Fs),
+            fs_anywhere: f(Kind::FsAnywhere),
+            net: f(Kind::Net),
+            app: f(Kind::App),
+        }
+    }
+
+    pub fn get(&self, k: Kind) -> &A {
+        match k {
+            Kind::Fs => &self.fs,
+            Kind::FsAnywhere => &self.fs_anywhere,
+            Kind::Net => &self.net,
+            Kind::App => &self.app,
+        }
+    }
+
+    pub fn get_mut(&mut self, k: Kind) -> &mut A {
+        match k {
+            Kind::Fs => &mut self.fs,
+            Kind::FsAnywhere => &mut self.fs_anywhere,
+            Kind::Net => &mut self.net,
+            Kind::App => &mut self.app,
+        }
+    }
+
+    /// Each automaton with its kind, in [`Kind::ALL`] order.
+    pub fn iter(&self) -> impl Iterator<Item = (Kind, &A)> {
+        Kind::ALL.into_iter().map(move |k| (k, self.get(k)))
+    }
+
+    /// The automata, each transformed.
+    pub fn map<B>(self, mut f: impl FnMut(Kind, A) -> B) -> Automata<B> {
+        let Automata {
+            fs,
+            fs_anywhere,
+            net,
+            app,
+        } = self;
+        Automata {
+            fs: f(Kind::Fs, fs),
+            fs_anywhere: f(Kind::FsAnywhere, fs_anywhere),
+            net: f(Kind::Net, net),
+            app: f(Kind::App, app),
+        }
+    }
+
+    /// [`Automata::map`], failing at the first error (in [`Kind::ALL`] order).
+    pub fn try_map<B, E>(
+        self,
+        mut f: impl FnMut(Kind, A) -> Result<B, E>,
+    ) -> Result<Automata<B>, E> {
+        let Automata {
+            fs,
+            fs_anywhere,
+            net,
+            app,
+        } = self;
+        Ok(Automata {
+            fs: f(Kind::Fs, fs)?,
+            fs_anywhere: f(Kind::FsAnywhere, fs_anywhere)?,
+            net: f(Kind::Net, net)?,
+            app: f(Kind::App, app)?,
+        })
+    }
+
+    /// References to the automata.
+    pub fn as_ref(&self) -> Automata<&A> {
+        Automata::from_fn(|k| self.get(k))
+    }
+}
+
+/// The automata of a table plus the rows their accepting states index: what the
+/// compiler builds (`Sections<Dense>`), what a table carries (`Sections<Dfa>`, written
+/// and validated per [`Kind`] and [`RowSet`]). Dereferences to its [`Automata`], so
+/// `sections.net` is the net automaton.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Sections<A> {
+    pub automata: Automata<A>,
+    /// Rows of both fs automata.
     pub fs_rows: Vec<FsRow>,
-    pub net: Dfa,
     pub net_rows: Vec<Decision>,
-    pub app: Dfa,
     pub app_rows: Vec<Decision>,
-    /// fs decided per path component (see [`crate::comp`]); when present, `fs` and
-    /// `fs_anywhere` are [`Dfa::empty`] and this decides every path (Linux tables).
-    pub fs_comp: Option<crate::comp::CompFs>,
+}
+
+impl<A> Sections<A> {
+    /// The number of rows of a row set.
+    pub fn nrows(&self, r: RowSet) -> usize {
+        match r {
+            RowSet::Fs => self.fs_rows.len(),
+            RowSet::Net => self.net_rows.len(),
+            RowSet::App => self.app_rows.len(),
+        }
+    }
+
+    /// Decision `i` of row `row` of a row set (`i` below [`RowSet::width`]).
+    pub fn decision(&self, r: RowSet, row: usize, i: usize) -> Option<Decision> {
+        match r {
+            RowSet::Fs => self.fs_rows.get(row).and_then(|x| x.get(i)).copied(),
+            RowSet::Net => self.net_rows.get(row).filter(|_| i == 0).copied(),
+            RowSet::App => self.app_rows.get(row).filter(|_| i == 0).copied(),
+        }
+    }
+
+    /// The same rows over other automata.
+    pub fn map<B>(self, f: impl FnMut(Kind, A) -> B) -> Sections<B> {
+        Sections {
+            automata: self.automata.map(f),
+            fs_rows: self.fs_rows,
+            net_rows: self.net_rows,
+            app_rows: self.app_rows,
+        }
+    }
+}
+
+impl<A> std::ops::Deref for Sections<A> {
+    type Target = Automata<A>;
+    fn deref(&self) -> &Automata<A> {
+        &self.automata
+    }
+}
+
+impl<A> std::ops::DerefMut for Sections<A> {
+    fn deref_mut(&mut self) -> &mut Automata<A> {
+        &mut self.automata
+    }
 }

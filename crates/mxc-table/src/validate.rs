@@ -5,7 +5,7 @@
 //! rather than repair: a table that fails any check is not used at all.
 
 use crate::format::LoadError;
-use crate::table::{Decision, Dfa, Table, NONE};
+use crate::table::{Decision, Dfa, RowSet, Table, NONE};
 
 /// The most states, and the most transition slots, an automaton may have (2^31).
 pub const MAX_ENTRIES: u32 = 1 << 31;
@@ -24,10 +24,9 @@ fn invalid(section: &'static str, problem: String) -> LoadError {
 /// - each row decision: either a rule that exists and has the decision's effect, or no
 ///   rule and the agent's default effect.
 pub fn validate(t: &Table) -> Result<(), LoadError> {
-    validate_dfa("fs dfa", &t.fs, t.fs_rows.len())?;
-    validate_dfa("fs anywhere dfa", &t.fs_anywhere, t.fs_rows.len())?;
-    validate_dfa("net dfa", &t.net, t.net_rows.len())?;
-    validate_dfa("app dfa", &t.app, t.app_rows.len())?;
+    for (k, dfa) in t.iter() {
+        validate_dfa(k.name(), dfa, t.nrows(k.rows()))?;
+    }
     if let Some(c) = &t.fs_comp {
         if t.target != crate::Target::Linux {
             return Err(invalid(
@@ -43,16 +42,14 @@ pub fn validate(t: &Table) -> Result<(), LoadError> {
         }
         crate::comp::validate(c, t.fs_rows.len())?;
     }
-    for (i, row) in t.fs_rows.iter().enumerate() {
-        for d in row {
-            validate_decision(t, "fs rows", i, d)?;
+    for set in RowSet::ALL {
+        for row in 0..t.nrows(set) {
+            for i in 0..set.width() {
+                if let Some(d) = t.decision(set, row, i) {
+                    validate_decision(t, set.name(), row, &d)?;
+                }
+            }
         }
-    }
-    for (i, d) in t.net_rows.iter().enumerate() {
-        validate_decision(t, "net rows", i, d)?;
-    }
-    for (i, d) in t.app_rows.iter().enumerate() {
-        validate_decision(t, "app rows", i, d)?;
     }
     Ok(())
 }
@@ -164,7 +161,12 @@ pub(crate) fn validate_dfa(s: &'static str, dfa: &Dfa, nrows: usize) -> Result<(
             format!("start state {} out of range ({n} states)", dfa.start),
         ));
     }
+    // Each check is first a branch-free pass (a maximum, which the compiler
+    // vectorises), and looks for the offending entry only when there is one.
     let state_range = |what: &str, v: &[u32]| -> Result<(), LoadError> {
+        if v.iter().fold(0u32, |m, &x| m.max(x)) < n {
+            return Ok(());
+        }
         match v.iter().enumerate().find(|&(_, &x)| x >= n) {
             Some((i, x)) => Err(invalid(
                 s,
@@ -175,10 +177,16 @@ pub(crate) fn validate_dfa(s: &'static str, dfa: &Dfa, nrows: usize) -> Result<(
     };
     state_range("default", &dfa.default)?;
     state_range("next", &dfa.next)?;
-    if let Some((i, x)) = dfa
+    // NONE + 1 wraps to 0: a check is a state or NONE iff `x + 1 <= n`.
+    let bad_check = dfa
         .check
         .iter()
-        .enumerate()
+        .fold(0u32, |m, &x| m.max(x.wrapping_add(1)))
+        > n;
+    if let Some((i, x)) = bad_check
+        .then(|| dfa.check.iter().enumerate())
+        .into_iter()
+        .flatten()
         .find(|&(_, &x)| x >= n && x != NONE)
     {
         return Err(invalid(
@@ -188,10 +196,12 @@ pub(crate) fn validate_dfa(s: &'static str, dfa: &Dfa, nrows: usize) -> Result<(
     }
     let nslots = dfa.next.len() as u64;
     let last_class = u64::from(dfa.nclasses.saturating_sub(1));
-    if let Some((i, b)) = dfa
-        .base
-        .iter()
-        .enumerate()
+    let max_base = dfa.base.iter().fold(0u32, |m, &b| m.max(b));
+    let bad_base = u64::from(max_base).saturating_add(last_class) >= nslots;
+    if let Some((i, b)) = bad_base
+        .then(|| dfa.base.iter().enumerate())
+        .into_iter()
+        .flatten()
         .find(|&(_, &b)| u64::from(b).saturating_add(last_class) >= nslots)
     {
         return Err(invalid(
@@ -199,10 +209,16 @@ pub(crate) fn validate_dfa(s: &'static str, dfa: &Dfa, nrows: usize) -> Result<(
             format!("base[{i}] = {b}: {b} + {last_class} is past the {nslots} transition slots"),
         ));
     }
-    if let Some((i, a)) = dfa
+    // NONE + 1 wraps to 0: an accept is NONE or a row iff `a + 1 <= nrows`.
+    let bad_accept = dfa
         .accept
         .iter()
-        .enumerate()
+        .fold(0u32, |m, &a| m.max(a.wrapping_add(1))) as usize
+        > nrows;
+    if let Some((i, a)) = bad_accept
+        .then(|| dfa.accept.iter().enumerate())
+        .into_iter()
+        .flatten()
         .find(|&(_, &a)| a != NONE && a as usize >= nrows)
     {
         return Err(invalid(

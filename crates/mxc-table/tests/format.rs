@@ -57,13 +57,12 @@ fn table() -> Table {
             effect: Effect::Allow,
             reason: Some("work".into()),
         }]),
-        fs: Dfa::empty(),
-        fs_anywhere: Dfa::empty(),
-        fs_rows: vec![[allow; 4]],
-        net: Dfa::empty(),
-        net_rows: vec![],
-        app: Dfa::empty(),
-        app_rows: vec![],
+        sections: Sections {
+            automata: Automata::from_fn(|_| Dfa::empty()),
+            fs_rows: vec![[allow; 4]],
+            net_rows: vec![],
+            app_rows: vec![],
+        },
         fs_comp: None,
     }
 }
@@ -240,4 +239,59 @@ fn rules_are_decoded_lazily_and_checked_at_load() {
     b[record + 17..record + 21].copy_from_slice(&u32::MAX.to_le_bytes());
     let back = Table::from_bytes(&reseal(b)).unwrap();
     assert_eq!(back.rules.get(0).unwrap().reason, None);
+}
+
+/// The rows sections are decoded record by record from fixed-size chunks: a count the
+/// bytes do not hold, a trailing byte, or a bad effect in any of an fs row's four
+/// decisions is refused at load, naming the section (never a panic or a short row).
+#[test]
+fn rows_are_checked_record_by_record() {
+    let t = table();
+    let bytes = t.to_bytes();
+    const HEADER: usize = 28;
+    // Directory entry `kind` (1-based): its offset and length.
+    let entry = |kind: usize| {
+        let e = HEADER + 4 + (kind - 1) * 20;
+        assert_eq!(
+            u32::from_le_bytes(bytes[e..e + 4].try_into().unwrap()),
+            kind as u32
+        );
+        let off = u64::from_le_bytes(bytes[e + 4..e + 12].try_into().unwrap()) as usize;
+        let len = u64::from_le_bytes(bytes[e + 12..e + 20].try_into().unwrap()) as usize;
+        (HEADER + off, len)
+    };
+    let reseal = |mut b: Vec<u8>| {
+        let crc = crc32fast::hash(&b[HEADER..]);
+        b[16..20].copy_from_slice(&crc.to_le_bytes());
+        b
+    };
+    let (fs_rows, len) = entry(RowSet::Fs.section() as usize);
+    assert_eq!(len, 4 + 20, "one fs row of four 5-byte decisions");
+    let malformed = |b: Vec<u8>, want: &str| match Table::from_bytes(&reseal(b)) {
+        Err(LoadError::Malformed { section, problem }) => {
+            assert_eq!(section, "fs rows");
+            assert!(problem.contains(want), "{problem}");
+        }
+        r => panic!("{want}: {r:?}"),
+    };
+    // Each decision's effect byte.
+    for d in 0..4 {
+        let mut b = bytes.clone();
+        b[fs_rows + 4 + 5 * d] = 9;
+        malformed(b, "bad effect byte 9");
+    }
+    // More rows than the bytes hold.
+    let mut b = bytes.clone();
+    b[fs_rows..fs_rows + 4].copy_from_slice(&2u32.to_le_bytes());
+    malformed(b, "do not fit");
+    // Fewer rows than the bytes hold.
+    let mut b = bytes.clone();
+    b[fs_rows..fs_rows + 4].copy_from_slice(&0u32.to_le_bytes());
+    malformed(b, "20 unexpected bytes at the end");
+    // A rule index that exists nowhere is the validation's business (a valid record).
+    let mut b = bytes.clone();
+    b[fs_rows + 5..fs_rows + 9].copy_from_slice(&1234u32.to_le_bytes());
+    let back = Table::from_bytes(&reseal(b)).unwrap();
+    assert_eq!(back.fs_rows[0][0].rule, Some(RuleId(1234)));
+    assert!(matches!(validate(&back), Err(LoadError::Invalid { .. })));
 }

@@ -260,13 +260,17 @@ impl Spec {
                 tcp_bind: None,
             },
             rules: rules.into(),
-            fs,
-            fs_anywhere: Dfa::empty(),
-            fs_rows,
-            net,
-            net_rows,
-            app,
-            app_rows,
+            sections: Sections {
+                automata: Automata {
+                    fs,
+                    fs_anywhere: Dfa::empty(),
+                    net,
+                    app,
+                },
+                fs_rows,
+                net_rows,
+                app_rows,
+            },
             fs_comp: None,
         }
     }
