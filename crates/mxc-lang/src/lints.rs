@@ -17,7 +17,7 @@
 //! encoding has a small "validity" automaton (normalised UTF-8 paths; app requests: a
 //! program path, `PROGRAM_END`, the arguments; net requests: the encoding documented on
 //! `mxc_eval::encoding`), built once per process with the compiler's own automaton
-//! type ([`Dense`]).
+//! type ([`Dense`], `crate::automaton`).
 //!
 //! An agent is analysed in one of two ways ([`Mode`]).
 //!
@@ -35,11 +35,11 @@
 //! be quadratic in the policy (floating `**/dir/*.ext` patterns), so it is bounded
 //! ([`PRODUCT_BUDGET`]); an agent that passes the bound is analysed as below instead.
 //!
-//! **Scalable** (larger agents): the agent is compiled as for the engine (the `**/`
-//! automaton read backwards, linear in the policy), and only small automata of a few
-//! patterns each are ever built; the agent's own automata are only walked, to decide
-//! single requests (exactly as the engine decides them: the fs automaton forwards, the
-//! `**/` automaton backwards, rows combined per SPEC §6).
+//! **Scalable** (larger agents): the agent is compiled as for the engine (on Linux the
+//! per-component fs automata; on Windows the byte automata, the `**/` one read
+//! backwards; linear in the policy), and only small automata of a few patterns each are
+//! ever built; the agent's own automata are only walked, to decide single requests
+//! (exactly as the engine decides them, rows combined per SPEC §6).
 //!
 //! - W0001 for net and app rules is the exact search above (the net and app automata
 //!   are linear in the policy, and their validity automata are small).
