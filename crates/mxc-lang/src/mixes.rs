@@ -372,6 +372,27 @@ fn middle(n: usize, m: usize) -> usize {
     (n / 2) / m * m
 }
 
+/// The app rule of rule `i` of the bench and floating workloads: a plain allow, an
+/// `args` allow, or an `args` deny of the tool ten rules back, in turn per decade.
+fn workload_app(i: usize) -> GenRule {
+    match (i / 10) % 3 {
+        0 => gen_rule("app", "allow", "launch", format!("/usr/bin/tool{i}")),
+        1 => gen_args(
+            gen_rule("app", "allow", "launch", format!("/opt/bin/prog{i}")),
+            "run *",
+        ),
+        _ => gen_args(
+            gen_rule(
+                "app",
+                "deny",
+                "launch",
+                format!("/usr/bin/tool{}", i.saturating_sub(10)),
+            ),
+            "*--force*",
+        ),
+    }
+}
+
 fn bench_workload(w: &mut Workload) {
     let n = w.n;
     for i in 0..n {
@@ -412,22 +433,7 @@ fn bench_workload(w: &mut Workload) {
                 "connect",
                 format!("api{i}.internal.net:8000-8999"),
             ),
-            _ => match (i / 10) % 3 {
-                0 => gen_rule("app", "allow", "launch", format!("/usr/bin/tool{i}")),
-                1 => gen_args(
-                    gen_rule("app", "allow", "launch", format!("/opt/bin/prog{i}")),
-                    "run *",
-                ),
-                _ => gen_args(
-                    gen_rule(
-                        "app",
-                        "deny",
-                        "launch",
-                        format!("/usr/bin/tool{}", i.saturating_sub(10)),
-                    ),
-                    "*--force*",
-                ),
-            },
+            _ => workload_app(i),
         });
     }
     // The eight 60-byte paths of the issue-3 benchmark, then longer and shorter ones.
@@ -671,22 +677,7 @@ fn floating_workload(w: &mut Workload) {
             6 => gen_rule("fs", "ask", "write", format!("/var/lib/svc{i}/**")),
             7 => gen_rule("fs", "allow", "create", format!("/tmp/job{i}/*")),
             8 => floating_net(i),
-            _ => match (i / 10) % 3 {
-                0 => gen_rule("app", "allow", "launch", format!("/usr/bin/tool{i}")),
-                1 => gen_args(
-                    gen_rule("app", "allow", "launch", format!("/opt/bin/prog{i}")),
-                    "run *",
-                ),
-                _ => gen_args(
-                    gen_rule(
-                        "app",
-                        "deny",
-                        "launch",
-                        format!("/usr/bin/tool{}", i.saturating_sub(10)),
-                    ),
-                    "*--force*",
-                ),
-            },
+            _ => workload_app(i),
         });
     }
     let d = middle(n, 40);
