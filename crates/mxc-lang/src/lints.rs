@@ -65,7 +65,10 @@
 //!   shortest of the place); denied or asked by B: B blocks the right wherever it
 //!   matches, so it is added to the blockers; nothing left: A exposes nothing of the
 //!   place. A `**/` blocker found for one candidate is tried first for the next ones
-//!   (a policy's `deny write "**/.git/hooks/**"` covers every project at once). A
+//!   (a policy's `deny write "**/.git/hooks/**"` covers every project at once), and
+//!   when those blockers cover the whole place (one small automaton: a valid path of
+//!   the place that none of them matches), no further candidate is examined for that
+//!   right: none can expose it. A
 //!   reported exposure is always real (the witness is decided by the compiled
 //!   automata); a candidate left undecided after [`ROUNDS`] steps or past the budget
 //!   is skipped, and only then can an exposure be missed.
@@ -1520,6 +1523,9 @@ impl<'a> Scalable<'a> {
             let pstarts = &pa.starts[pi];
             // Blockers written `**/...` found so far, per right: tried first.
             let mut carried: [Vec<usize>; 4] = Default::default();
+            // Per right: how many carried blockers were checked, and whether they
+            // cover the whole place (then no candidate can expose it with that right).
+            let mut covered: [(usize, bool); 4] = Default::default();
             let mut best: Option<Found> = None;
             for (ai, a) in rules.iter().enumerate() {
                 if a.section != SectionKind::Fs || a.effect != Effect::Allow {
@@ -1536,6 +1542,14 @@ impl<'a> Scalable<'a> {
                         continue;
                     }
                     let c = &mut carried[right as usize];
+                    let (checked, cover) = &mut covered[right as usize];
+                    if !c.is_empty() && *checked != c.len() {
+                        *checked = c.len();
+                        *cover = self.place_covered(place, c);
+                    }
+                    if *cover {
+                        continue;
+                    }
                     if let Some(f) = self.exposure(place, pi, ai, right, c) {
                         if best.as_ref().is_none_or(|b| f.path.len() < b.path.len()) {
                             best = Some(f);
@@ -1549,6 +1563,20 @@ impl<'a> Scalable<'a> {
             out.extend(best);
         }
         out
+    }
+
+    /// Whether every valid path of the place is matched by one of `blockers` (rules
+    /// that deny or ask the right: wherever one matches, the right is not allowed):
+    /// then no `allow` rule exposes the place with that right. One small automaton
+    /// for the place, instead of one per candidate rule (thousands of rooted trees
+    /// meet `.git/hooks` anywhere, and `**/.git/hooks/**` blocks them all).
+    fn place_covered(&mut self, place: &Place, blockers: &[usize]) -> bool {
+        let b: &'a Bound = self.b;
+        let mut globs: Vec<(&PathGlob, u32)> = place.globs.iter().map(|g| (g, 1)).collect();
+        for &k in blockers {
+            globs.extend(b.rules[k].paths.iter().map(|g| (g, 4)));
+        }
+        matches!(self.shortest(&globs, 1, 4), Ok(None))
     }
 
     /// The shortest path of (place ∩ rule `ai`) allowed `right`, by refinement over the
