@@ -619,19 +619,13 @@ impl Checker {
         match pattern::parse_path(&chars, false) {
             Ok(_) => true,
             Err(e) => {
-                let mut d = Diagnostic::new(
+                self.pattern_error(
+                    src,
+                    e,
                     Code::E0005,
-                    src.sub_span(e.range.clone()),
-                    format!("invalid path pattern: {}", e.message),
-                )
-                .with_label("in this pattern");
-                if let Some(h) = e.help {
-                    d = d.help(h);
-                }
-                if let Some(v) = src.via {
-                    d = d.label(v, "used here");
-                }
-                self.err(d);
+                    "invalid path pattern",
+                    "in this pattern",
+                );
                 false
             }
         }
@@ -646,22 +640,41 @@ impl Checker {
             Ok(_) => true,
             Err(_) if has_params => true, // judged when the agent is compiled
             Err(e) => {
-                let mut d = Diagnostic::new(
+                self.pattern_error(
+                    src,
+                    e,
                     Code::E0006,
-                    src.sub_span(e.range.clone()),
-                    format!("invalid network target: {}", e.message),
-                )
-                .with_label("in this target");
-                if let Some(h) = e.help {
-                    d = d.help(h);
-                }
-                if let Some(v) = src.via {
-                    d = d.label(v, "used here");
-                }
-                self.err(d);
+                    "invalid network target",
+                    "in this target",
+                );
                 false
             }
         }
+    }
+
+    /// Reports a pattern that does not parse: `what: message` at the error's place in
+    /// `src`, with its help and the place the text was used from.
+    fn pattern_error(
+        &mut self,
+        src: &Src,
+        e: pattern::PatError,
+        code: Code,
+        what: &str,
+        label: &str,
+    ) {
+        let mut d = Diagnostic::new(
+            code,
+            src.sub_span(e.range.clone()),
+            format!("{what}: {}", e.message),
+        )
+        .with_label(label);
+        if let Some(h) = e.help {
+            d = d.help(h);
+        }
+        if let Some(v) = src.via {
+            d = d.label(v, "used here");
+        }
+        self.err(d);
     }
 
     fn policy(&mut self, p: &ast::Policy) -> PolicyDef {

@@ -14,6 +14,7 @@
 //! `ARCHITECTURE.md` ("Compiled tables") says why.
 
 use crate::ast::{Effect, SectionKind};
+use crate::automaton::{intern, merge_classes, Dense};
 use crate::bind::{Bound, BoundRule};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{AuditDef, IsolationDef, NetRights};
@@ -101,10 +102,13 @@ pub(crate) fn compile_sections(b: &Bound, backwards: bool) -> Result<Sections, D
     compile_sections_with(b, backwards, backwards && !b.windows).map(|(s, _)| s)
 }
 
-/// [`compile_sections`] with the fs patterns always in the byte automata (never per
-/// component): what the lints' scalable analysis walks.
-pub(crate) fn compile_sections_bytes(b: &Bound, backwards: bool) -> Result<Sections, Diagnostics> {
-    compile_sections_with(b, backwards, false).map(|(s, _)| s)
+/// The automata of a table, as [`compile_sections`]`(b, true)` builds them, with the
+/// per-component fs automata (on Linux; `None` on Windows): what the lints' scalable
+/// analysis decides with.
+pub(crate) fn compile_sections_of_table(
+    b: &Bound,
+) -> Result<(Sections, Option<ev::comp::CompFs>), Diagnostics> {
+    compile_sections_with(b, true, !b.windows)
 }
 
 /// [`compile_sections`], with the per-component fs automata (tables for Linux; the
@@ -400,17 +404,6 @@ fn compile_bound_with(
         rules: rules.into(),
         sections,
         fs_comp,
-    })
-}
-
-fn intern<T: Copy + Eq + std::hash::Hash>(
-    rows: &mut Vec<T>,
-    index: &mut FxMap<T, u32>,
-    row: T,
-) -> u32 {
-    *index.entry(row).or_insert_with(|| {
-        rows.push(row);
-        (rows.len() - 1) as u32
     })
 }
 
@@ -1009,42 +1002,6 @@ pub(crate) struct TooBig {
     pub patterns: Vec<u32>,
 }
 
-/// A dense DFA: state 0 dead, `trans[s * nclasses + c]` with `c = class_of[byte]`,
-/// `accept[s]` a row or `NONE` (or, for [`dense_of_globs`], a bit set of patterns).
-pub(crate) struct Dense {
-    pub nclasses: usize,
-    pub class_of: Vec<u8>,
-    pub start: u32,
-    pub trans: Vec<u32>,
-    pub accept: Vec<u32>,
-}
-
-impl Dense {
-    /// The automaton that matches nothing (its start is the dead state).
-    fn empty() -> Dense {
-        Dense {
-            nclasses: 1,
-            class_of: vec![0; 256],
-            start: 0,
-            trans: vec![0],
-            accept: vec![ev::NONE],
-        }
-    }
-
-    pub fn nstates(&self) -> usize {
-        self.accept.len()
-    }
-
-    /// The target of state `s` on class `c` (the dead state when out of range).
-    #[inline]
-    pub fn step(&self, s: u32, c: u32) -> u32 {
-        self.trans
-            .get(s as usize * self.nclasses + c as usize)
-            .copied()
-            .unwrap_or(0)
-    }
-}
-
 /// Subset construction. `row_of` maps the sorted pattern ids accepted in a state to a
 /// row index or `NONE`.
 fn determinise(
@@ -1545,36 +1502,6 @@ fn minimise(d: &Dense) -> Dense {
         accept: reps.iter().map(|&s| d.accept[s]).collect(),
         trans,
     }
-}
-
-/// Merges byte classes whose columns are identical in every state.
-pub(crate) fn merge_classes(
-    k: usize,
-    class_of: &[u8],
-    trans: &[u32],
-) -> (usize, Vec<u8>, Vec<u32>) {
-    let n = trans.len() / k.max(1);
-    let mut cols: FxMap<Vec<u32>, u8> = FxMap::default();
-    let mut remap = vec![0u8; k];
-    let mut keep = Vec::new();
-    for c in 0..k {
-        let col: Vec<u32> = (0..n).map(|s| trans[s * k + c]).collect();
-        let next = cols.len() as u8;
-        let id = *cols.entry(col).or_insert_with(|| {
-            keep.push(c);
-            next
-        });
-        remap[c] = id;
-    }
-    let nk = keep.len();
-    let mut out = vec![0u32; n * nk];
-    for s in 0..n {
-        for (j, &c) in keep.iter().enumerate() {
-            out[s * nk + j] = trans[s * k + c];
-        }
-    }
-    let classes = class_of.iter().map(|&c| remap[c as usize]).collect();
-    (nk, classes, out)
 }
 
 /// Binds and compiles one agent of a checked program.

@@ -19,7 +19,8 @@
 //! stores only what the others add and falls back to the state of `P` (its parent) for
 //! the rest: the thousands of names a `**/` loop tells apart are stored once.
 
-use crate::compile::{culprits, pack_dense, state_budget, tok_atoms, Dense, FxMap, TooBig};
+use crate::automaton::intern;
+use crate::compile::{culprits, pack_dense, state_budget, tok_atoms, FxMap, TooBig};
 use crate::pattern::{Atom, Comp, PathGlob, Root};
 use mxc_eval as ev;
 use mxc_eval::comp::{CompDfa, CompFs, KEY_EMPTY, KEY_NONE};
@@ -42,22 +43,16 @@ struct Interner {
 
 impl Interner {
     fn lit(&mut self, b: &[u8]) -> u32 {
-        if let Some(&i) = self.lit_ids.get(b) {
-            return i;
+        match self.lit_ids.get(b) {
+            Some(&i) => i,
+            None => intern(&mut self.lits, &mut self.lit_ids, b.to_vec()),
         }
-        let i = self.lits.len() as u32;
-        self.lits.push(b.to_vec());
-        self.lit_ids.insert(b.to_vec(), i);
-        i
     }
     fn glob(&mut self, a: &[Atom]) -> u32 {
-        if let Some(&i) = self.glob_ids.get(a) {
-            return i;
+        match self.glob_ids.get(a) {
+            Some(&i) => i,
+            None => intern(&mut self.globs, &mut self.glob_ids, a.to_vec()),
         }
-        let i = self.globs.len() as u32;
-        self.globs.push(a.to_vec());
-        self.glob_ids.insert(a.to_vec(), i);
-        i
     }
 }
 
@@ -354,17 +349,6 @@ fn determinise(
     Ok(d)
 }
 
-fn run_dense(d: &Dense, bytes: &[u8]) -> u32 {
-    let mut s = d.start;
-    for &b in bytes {
-        s = d.step(s, u32::from(d.class_of[b as usize]));
-        if s == 0 {
-            break;
-        }
-    }
-    s
-}
-
 /// Builds the per-component fs automata of `pats` (each a path glob; its index is the
 /// pattern id `row_of` receives, sorted). Errors name pattern indices.
 pub(crate) fn build(
@@ -402,10 +386,10 @@ pub(crate) fn build(
         if pids.is_empty() {
             return ev::NONE;
         }
-        *key_ids.entry(pids.to_vec()).or_insert_with(|| {
-            key_globs.push(pids.to_vec());
-            (key_globs.len() - 1) as u32
-        })
+        match key_ids.get(pids) {
+            Some(&k) => k,
+            None => intern(&mut key_globs, &mut key_ids, pids.to_vec()),
+        }
     })?;
     let key_of_dense = |s: u32| -> u32 {
         let k = dense.accept[s as usize];
@@ -424,7 +408,7 @@ pub(crate) fn build(
             if l.is_empty() {
                 KEY_EMPTY
             } else {
-                key_of_dense(run_dense(&dense, l))
+                key_of_dense(dense.run(l.iter().copied()))
             }
         })
         .collect();

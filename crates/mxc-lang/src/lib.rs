@@ -77,6 +77,7 @@ fn check_parsed(parsed: load::Parsed, lints: bool) -> Program {
         .limit_errors_per_file(diag::MAX_ERRORS_PER_FILE, dropped);
     program
 }
+mod automaton;
 pub mod bind;
 pub mod compile;
 mod compile_fs;

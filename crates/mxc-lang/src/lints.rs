@@ -17,7 +17,7 @@
 //! encoding has a small "validity" automaton (normalised UTF-8 paths; app requests: a
 //! program path, `PROGRAM_END`, the arguments; net requests: the encoding documented on
 //! `mxc_eval::encoding`), built once per process with the compiler's own automaton
-//! type ([`Dense`]).
+//! type ([`Dense`], `crate::automaton`).
 //!
 //! An agent is analysed in one of two ways ([`Mode`]).
 //!
@@ -35,11 +35,11 @@
 //! be quadratic in the policy (floating `**/dir/*.ext` patterns), so it is bounded
 //! ([`PRODUCT_BUDGET`]); an agent that passes the bound is analysed as below instead.
 //!
-//! **Scalable** (larger agents): the agent is compiled as for the engine (the `**/`
-//! automaton read backwards, linear in the policy), and only small automata of a few
-//! patterns each are ever built; the agent's own automata are only walked, to decide
-//! single requests (exactly as the engine decides them: the fs automaton forwards, the
-//! `**/` automaton backwards, rows combined per SPEC §6).
+//! **Scalable** (larger agents): the agent is compiled as for the engine (on Linux the
+//! per-component fs automata; on Windows the byte automata, the `**/` one read
+//! backwards; linear in the policy), and only small automata of a few patterns each are
+//! ever built; the agent's own automata are only walked, to decide single requests
+//! (exactly as the engine decides them, rows combined per SPEC §6).
 //!
 //! - W0001 for net and app rules is the exact search above (the net and app automata
 //!   are linear in the policy, and their validity automata are small).
@@ -65,7 +65,10 @@
 //!   shortest of the place); denied or asked by B: B blocks the right wherever it
 //!   matches, so it is added to the blockers; nothing left: A exposes nothing of the
 //!   place. A `**/` blocker found for one candidate is tried first for the next ones
-//!   (a policy's `deny write "**/.git/hooks/**"` covers every project at once). A
+//!   (a policy's `deny write "**/.git/hooks/**"` covers every project at once), and
+//!   when those blockers cover the whole place (one small automaton: a valid path of
+//!   the place that none of them matches), no further candidate is examined for that
+//!   right: none can expose it. A
 //!   reported exposure is always real (the witness is decided by the compiled
 //!   automata); a candidate left undecided after [`ROUNDS`] steps or past the budget
 //!   is skipped, and only then can an exposure be missed.
@@ -75,9 +78,10 @@
 //! decisions, questions left undecided), for the growth tests and `MXC_TIMING=1`.
 
 use crate::ast::{Effect, SectionKind};
+use crate::automaton::{bits, intern, Dense};
 use crate::bind::{self, Bound, BoundRule};
 use crate::check::placeholder;
-use crate::compile::{dense_of_globs, merge_classes, Dense, FxMap, Sections};
+use crate::compile::{dense_of_globs, FxMap, Sections};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{Model, ParamType};
 use crate::pattern::{ArgsGlob, Atom, Comp, HostPat, PathGlob, Root};
@@ -334,173 +338,79 @@ fn analyse(b: &Bound, mode: Mode, work: &mut Work, ready: &mut dyn FnMut()) -> O
             return None;
         }
     }
-    // The byte automata (fs read forwards, `fs_anywhere` backwards), not the engine's
-    // per-component ones: the refinement walks bytes.
-    let sections = crate::compile::compile_sections_bytes(b, true).ok()?;
+    // The engine's own automata: on Linux the per-component fs automata (linear in the
+    // policy, and far smaller than byte automata of many alternatives), on Windows the
+    // byte automata (`fs_anywhere` backwards). The refinement only decides single
+    // requests with them; its small automata are byte automata of a few globs.
+    let (sections, fs_comp) = crate::compile::compile_sections_of_table(b).ok()?;
     ready();
     work.scalable_agents += 1;
-    Some(analyse_scalable(b, &sections, work))
+    Some(analyse_scalable(b, &sections, fs_comp.as_ref(), work))
 }
 
-fn sections_states(s: &Sections) -> usize {
-    s.fs.nstates() + s.fs_anywhere.nstates() + s.net.nstates() + s.app.nstates()
+fn sections_states(s: &Sections, fs_comp: Option<&ev::comp::CompFs>) -> usize {
+    let comp = fs_comp.map_or(0, |c| c.rooted.nstates() + c.anywhere.nstates());
+    s.fs.nstates() + s.fs_anywhere.nstates() + comp + s.net.nstates() + s.app.nstates()
+}
+
+/// The per-component fs automata of a table ([`ev::comp::CompFs`]) walked as the engine
+/// walks them, with the literals hashed once.
+struct CompWalk<'a> {
+    c: &'a ev::comp::CompFs,
+    lits: FxMap<&'a [u8], u32>,
+}
+
+impl<'a> CompWalk<'a> {
+    fn new(c: &'a ev::comp::CompFs) -> CompWalk<'a> {
+        let lits = (0..c.nlits()).map(|i| (c.lit(i), i as u32)).collect();
+        CompWalk { c, lits }
+    }
+
+    /// The class pair (literal or `NONE`, key class) of one element: what
+    /// [`ev::comp::CompFs::classify_slow`] computes, by hash.
+    fn classify(&self, elem: &[u8]) -> (u32, u32) {
+        let l = self.c.nlits() as u32;
+        if let Some(&i) = self.lits.get(elem) {
+            let k = self
+                .c
+                .lit_key
+                .get(i as usize)
+                .copied()
+                .unwrap_or(ev::comp::KEY_NONE);
+            return (i, l.saturating_add(k));
+        }
+        let k = self.c.globs.accept_of(elem);
+        let k = if k == ev::NONE { ev::comp::KEY_NONE } else { k };
+        (ev::NONE, l.saturating_add(k))
+    }
+
+    /// The accepting rows (or `NONE`) of the rooted and the anywhere automaton after
+    /// the elements of `path` (the pieces between `/`; `/` itself is two empty ones).
+    fn ends(&self, path: &[u8]) -> (u32, u32) {
+        let (ra, rz) = (&self.c.rooted, &self.c.anywhere);
+        let (mut a, mut z) = (ra.start, rz.start);
+        for elem in path.split(|&b| b == b'/') {
+            if a == 0 && z == 0 {
+                break;
+            }
+            let (lit, keyc) = self.classify(elem);
+            if a != 0 {
+                a = ra.step(a, lit, keyc);
+            }
+            if z != 0 {
+                z = rz.step(z, lit, keyc);
+            }
+        }
+        let acc =
+            |d: &ev::comp::CompDfa, s: u32| d.accept.get(s as usize).copied().unwrap_or(ev::NONE);
+        (acc(ra, a), acc(rz, z))
+    }
 }
 
 // ---------------------------------------------------------------------------------------
 // Operations on the compiler's automaton ([`Dense`]) that only the lints need: small
 // automata from step functions, products, reachability. Byte classes are merged by the
 // compiler's own [`merge_classes`].
-
-/// The accept bits of an accept value (`NONE` = no bit).
-fn bits(a: u32) -> u32 {
-    if a == ev::NONE {
-        0
-    } else {
-        a
-    }
-}
-
-impl Dense {
-    /// The automaton on states `0..n` (0 dead) of a step function over bytes.
-    fn from_fn(n: usize, start: u32, accept: Vec<u32>, step: impl Fn(u32, u8) -> u32) -> Dense {
-        let mut full = vec![0u32; n * 256];
-        for s in 1..n {
-            for b in 0..=255u8 {
-                full[s * 256 + b as usize] = step(s as u32, b);
-            }
-        }
-        Dense::from_full(&full, start, accept)
-    }
-
-    /// From a full table (`full[s * 256 + byte]`), equal byte columns merged.
-    fn from_full(full: &[u32], start: u32, accept: Vec<u32>) -> Dense {
-        let identity: Vec<u8> = (0..=255).collect();
-        let (nclasses, class_of, trans) = merge_classes(256, &identity, full);
-        Dense {
-            nclasses,
-            class_of,
-            start,
-            trans,
-            accept,
-        }
-    }
-
-    /// The class of a byte.
-    fn class(&self, b: u8) -> u32 {
-        u32::from(self.class_of.get(b as usize).copied().unwrap_or(0))
-    }
-
-    /// The state reached from the start on `bytes` (0 once dead).
-    fn run(&self, bytes: impl IntoIterator<Item = u8>) -> u32 {
-        let mut s = self.start;
-        for b in bytes {
-            if s == 0 {
-                break;
-            }
-            s = self.step(s, self.class(b));
-        }
-        s
-    }
-
-    /// The reachable product of two (small) automata; a pair with a dead side is dead.
-    fn product(a: &Dense, b: &Dense, accept: impl Fn(u32, u32) -> u32) -> Dense {
-        let mut ids: FxMap<(u32, u32), u32> = FxMap::default();
-        ids.insert((0, 0), 0);
-        let mut order = vec![(0u32, 0u32)];
-        let start_id = if a.start == 0 || b.start == 0 {
-            0
-        } else {
-            ids.insert((a.start, b.start), 1);
-            order.push((a.start, b.start));
-            1
-        };
-        let mut full: Vec<u32> = vec![0; 256];
-        let mut i = 1;
-        while i < order.len() {
-            let (sa, sb) = order[i];
-            for byte in 0..=255u8 {
-                let ta = a.step(sa, a.class(byte));
-                let tb = b.step(sb, b.class(byte));
-                let t = if ta == 0 || tb == 0 {
-                    0
-                } else {
-                    let next = order.len() as u32;
-                    *ids.entry((ta, tb)).or_insert_with(|| {
-                        order.push((ta, tb));
-                        next
-                    })
-                };
-                full.push(t);
-            }
-            i += 1;
-        }
-        let acc = order
-            .iter()
-            .map(|&(sa, sb)| {
-                if sa == 0 || sb == 0 {
-                    ev::NONE
-                } else {
-                    accept(a.accept[sa as usize], b.accept[sb as usize])
-                }
-            })
-            .collect();
-        Dense::from_full(&full, start_id, acc)
-    }
-
-    /// For each state, the union of the accept bits reachable from it (itself
-    /// included): one backwards breadth-first search per bit, linear in the
-    /// transitions.
-    fn reach_bits(&self) -> Vec<u32> {
-        let n = self.nstates();
-        let k = self.nclasses;
-        let mut out: Vec<u32> = self.accept.iter().map(|&a| bits(a)).collect();
-        let all = out.iter().fold(0u32, |m, &b| m | b);
-        if all == 0 {
-            return out;
-        }
-        // Predecessors, as compressed rows.
-        let mut count = vec![0u32; n + 1];
-        for s in 1..n {
-            for c in 0..k {
-                let t = self.trans[s * k + c] as usize;
-                if t != 0 && t < n {
-                    count[t + 1] += 1;
-                }
-            }
-        }
-        for i in 1..=n {
-            count[i] += count[i - 1];
-        }
-        let mut fill = count.clone();
-        let mut pred = vec![0u32; count[n] as usize];
-        for s in 1..n {
-            for c in 0..k {
-                let t = self.trans[s * k + c] as usize;
-                if t != 0 && t < n {
-                    pred[fill[t] as usize] = s as u32;
-                    fill[t] += 1;
-                }
-            }
-        }
-        let mut queue: Vec<u32> = Vec::new();
-        for bit in (0..32).map(|i| 1u32 << i).filter(|b| all & b != 0) {
-            queue.clear();
-            queue.extend((0..n as u32).filter(|&s| {
-                self.accept[s as usize] != ev::NONE && self.accept[s as usize] & bit != 0
-            }));
-            while let Some(t) = queue.pop() {
-                let t = t as usize;
-                for &p in &pred[count[t] as usize..count[t + 1] as usize] {
-                    if out[p as usize] & bit == 0 {
-                        out[p as usize] |= bit;
-                        queue.push(p);
-                    }
-                }
-            }
-        }
-        out
-    }
-}
 
 // ---------------------------------------------------------------------------------------
 // Validity automata (what a request can be), built once per process.
@@ -986,7 +896,7 @@ fn fs_product(table: &Sections, default: ev::Effect) -> Option<(Dense, Vec<ev::F
         i += 1;
     }
     let mut rows: Vec<ev::FsRow> = Vec::new();
-    let mut row_ids: HashMap<ev::FsRow, u32> = HashMap::new();
+    let mut row_ids: FxMap<ev::FsRow, u32> = FxMap::default();
     let accept = order
         .iter()
         .map(|&(sa, sb)| {
@@ -995,11 +905,7 @@ fn fs_product(table: &Sections, default: ev::Effect) -> Option<(Dense, Vec<ev::F
             if row.iter().all(|d| d.rule.is_none()) {
                 return ev::NONE;
             }
-            let next = rows.len() as u32;
-            *row_ids.entry(row).or_insert_with(|| {
-                rows.push(row);
-                next
-            })
+            intern(&mut rows, &mut row_ids, row)
         })
         .collect();
     let dfa = Dense {
@@ -1390,7 +1296,7 @@ fn analyse_exact(b: &Bound, table: &Sections, work: &mut Work) -> Option<Analysi
         (fs_hit, found, join_rows(other, table))
     });
     let found = found?;
-    work.compiled_states += sections_states(table) + fs_dfa.nstates();
+    work.compiled_states += sections_states(table, None) + fs_dfa.nstates();
     let mut decides = vec![false; b.rules.len()];
     let mut mark = |d: &ev::Decision| {
         if let Some(r) = d.rule.and_then(|r| decides.get_mut(r.0 as usize)) {
@@ -1466,6 +1372,8 @@ enum Cover {
 struct Scalable<'a> {
     b: &'a Bound,
     table: &'a Sections,
+    /// The per-component fs automata, when the table has them (Linux).
+    comp: Option<CompWalk<'a>>,
     default: ev::Decision,
     valid: &'a Dense,
     work: Work,
@@ -1479,18 +1387,28 @@ impl<'a> Scalable<'a> {
     fn row(&mut self, path: &[u8]) -> ev::FsRow {
         self.work.decisions += 1;
         let t = self.table;
-        let row_of = |d: &Dense, s: u32| -> ev::FsRow {
-            d.accept
-                .get(s as usize)
-                .and_then(|&r| t.fs_rows.get(r as usize))
+        let row = |r: u32| -> ev::FsRow {
+            t.fs_rows
+                .get(r as usize)
                 .copied()
                 .unwrap_or([self.default; 4])
         };
-        let a = row_of(&t.fs, t.fs.run(path.iter().copied()));
-        let z = row_of(
-            &t.fs_anywhere,
-            t.fs_anywhere.run(path.iter().rev().copied()),
-        );
+        let (a, z) = match &self.comp {
+            Some(c) => {
+                let (a, z) = c.ends(path);
+                (row(a), row(z))
+            }
+            None => {
+                let end = |d: &Dense, s: u32| d.accept.get(s as usize).copied().unwrap_or(ev::NONE);
+                (
+                    row(end(&t.fs, t.fs.run(path.iter().copied()))),
+                    row(end(
+                        &t.fs_anywhere,
+                        t.fs_anywhere.run(path.iter().rev().copied()),
+                    )),
+                )
+            }
+        };
         std::array::from_fn(|r| ev::combine(a[r], z[r]))
     }
 
@@ -1602,6 +1520,9 @@ impl<'a> Scalable<'a> {
             let pstarts = &pa.starts[pi];
             // Blockers written `**/...` found so far, per right: tried first.
             let mut carried: [Vec<usize>; 4] = Default::default();
+            // Per right: how many carried blockers were checked, and whether they
+            // cover the whole place (then no candidate can expose it with that right).
+            let mut covered: [(usize, bool); 4] = Default::default();
             let mut best: Option<Found> = None;
             for (ai, a) in rules.iter().enumerate() {
                 if a.section != SectionKind::Fs || a.effect != Effect::Allow {
@@ -1618,6 +1539,14 @@ impl<'a> Scalable<'a> {
                         continue;
                     }
                     let c = &mut carried[right as usize];
+                    let (checked, cover) = &mut covered[right as usize];
+                    if !c.is_empty() && *checked != c.len() {
+                        *checked = c.len();
+                        *cover = self.place_covered(place, c);
+                    }
+                    if *cover {
+                        continue;
+                    }
                     if let Some(f) = self.exposure(place, pi, ai, right, c) {
                         if best.as_ref().is_none_or(|b| f.path.len() < b.path.len()) {
                             best = Some(f);
@@ -1631,6 +1560,20 @@ impl<'a> Scalable<'a> {
             out.extend(best);
         }
         out
+    }
+
+    /// Whether every valid path of the place is matched by one of `blockers` (rules
+    /// that deny or ask the right: wherever one matches, the right is not allowed):
+    /// then no `allow` rule exposes the place with that right. One small automaton
+    /// for the place, instead of one per candidate rule (thousands of rooted trees
+    /// meet `.git/hooks` anywhere, and `**/.git/hooks/**` blocks them all).
+    fn place_covered(&mut self, place: &Place, blockers: &[usize]) -> bool {
+        let b: &'a Bound = self.b;
+        let mut globs: Vec<(&PathGlob, u32)> = place.globs.iter().map(|g| (g, 1)).collect();
+        for &k in blockers {
+            globs.extend(b.rules[k].paths.iter().map(|g| (g, 4)));
+        }
+        matches!(self.shortest(&globs, 1, 4), Ok(None))
     }
 
     /// The shortest path of (place ∩ rule `ai`) allowed `right`, by refinement over the
@@ -1732,11 +1675,17 @@ fn shortest_path(d: &Dense, valid: &Dense, want: u32, avoid: u32) -> Option<Vec<
     None
 }
 
-fn analyse_scalable(b: &Bound, table: &Sections, work: &mut Work) -> Analysis {
+fn analyse_scalable(
+    b: &Bound,
+    table: &Sections,
+    fs_comp: Option<&ev::comp::CompFs>,
+    work: &mut Work,
+) -> Analysis {
     let autos = automata();
     let mut s = Scalable {
         b,
         table,
+        comp: fs_comp.map(CompWalk::new),
         default: ev::Decision {
             effect: crate::compile::to_eval_effect(b.agent.default),
             rule: None,
@@ -1755,7 +1704,7 @@ fn analyse_scalable(b: &Bound, table: &Sections, work: &mut Work) -> Analysis {
         (fs_decides, found, join_rows(other, table))
     });
     work.add(&s.work);
-    work.compiled_states += sections_states(table);
+    work.compiled_states += sections_states(table, fs_comp);
     let mut decides = fs_decides;
     for d in table
         .net_rows

@@ -4,8 +4,6 @@
 //!
 //! Every mix defines `policy gen` and `agent gen` (default deny), and uses no parameter.
 
-use std::fmt::Write as _;
-
 /// A mix of rules (see [`generate`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mix {
@@ -49,123 +47,171 @@ impl Mix {
 
 /// The source of a policy of `n` rules of `mix`.
 pub fn generate(mix: Mix, n: usize) -> String {
-    let mut s = String::from("policy gen {\n");
-    let mut rule = |section: &str, text: String| {
-        let _ = writeln!(s, "  {section} {{ {text} }}");
-    };
+    policy_text(&rules(mix, n))
+}
+
+/// The rules of [`generate`], in order.
+fn rules(mix: Mix, n: usize) -> Vec<GenRule> {
+    let fs = |effect, rights, target| gen_rule("fs", effect, rights, target);
+    let mut out = Vec::with_capacity(n);
     for i in 0..n {
-        match mix {
+        out.push(match mix {
             Mix::Bench => match i % 10 {
-                0..=2 => rule(
-                    "fs",
-                    format!("allow read, write, create \"/home/u/proj{i}/**\""),
+                0..=2 => fs(
+                    "allow",
+                    "read, write, create",
+                    format!("/home/u/proj{i}/**"),
                 ),
-                3 => rule(
-                    "fs",
-                    format!("deny all \"/home/u/proj{}/secret/**\"", i - 1),
+                3 => fs("deny", "all", format!("/home/u/proj{}/secret/**", i - 1)),
+                4 => fs("ask", "write, create", format!("**/*.ext{i}")),
+                5 => fs(
+                    "allow",
+                    "read",
+                    format!("/home/u/proj{}/build/*.o{i}", i - 3),
                 ),
-                4 => rule("fs", format!("ask write, create \"**/*.ext{i}\"")),
-                5 => rule(
-                    "fs",
-                    format!("allow read \"/home/u/proj{}/build/*.o{i}\"", i - 3),
-                ),
-                6 => rule("fs", format!("allow read \"/usr/share/doc{i}/**\"")),
-                7 => rule("net", format!("allow connect \"svc{i}.example.com:443\"")),
-                8 => rule(
+                6 => fs("allow", "read", format!("/usr/share/doc{i}/**")),
+                7 => gen_rule("net", "allow", "connect", format!("svc{i}.example.com:443")),
+                8 => gen_rule(
                     "net",
-                    format!("allow connect \"api{i}.internal.net:8000-8999\""),
+                    "allow",
+                    "connect",
+                    format!("api{i}.internal.net:8000-8999"),
                 ),
-                _ => rule("app", format!("allow launch \"/usr/bin/tool{i}\"")),
+                _ => gen_rule("app", "allow", "launch", format!("/usr/bin/tool{i}")),
             },
             Mix::Floating => match i % 8 {
-                0 => rule(
-                    "fs",
+                0 => fs(
+                    "deny",
+                    "read",
                     format!(
-                        "deny read \"**/{}{i}/*.{}\"",
+                        "**/{}{i}/*.{}",
                         ["data", "logs", "cache", "tmp"][i / 8 % 4],
                         ["yaml", "txt", "json", "csv", "log"][i / 32 % 5]
                     ),
                 ),
-                1 | 2 => rule("fs", format!("allow read, write \"/srv/team{i}/**\"")),
-                3 => rule("fs", format!("deny write \"/srv/team{}/secret/**\"", i - 2)),
-                4 => rule("fs", format!("allow read \"/opt/app{i}/lib/*.so\"")),
-                5 => rule("fs", format!("ask write \"/var/lib/svc{i}/**\"")),
-                6 => rule("fs", format!("allow read \"/usr/share/doc{i}/**\"")),
-                _ => rule("fs", format!("allow create \"/tmp/job{i}/*\"")),
+                1 | 2 => fs("allow", "read, write", format!("/srv/team{i}/**")),
+                3 => fs("deny", "write", format!("/srv/team{}/secret/**", i - 2)),
+                4 => fs("allow", "read", format!("/opt/app{i}/lib/*.so")),
+                5 => fs("ask", "write", format!("/var/lib/svc{i}/**")),
+                6 => fs("allow", "read", format!("/usr/share/doc{i}/**")),
+                _ => fs("allow", "create", format!("/tmp/job{i}/*")),
             },
             Mix::LaunchDenyList => {
                 if i == 0 {
-                    rule("app", "allow launch \"/usr/bin/*\"".to_string());
+                    gen_rule("app", "allow", "launch", "/usr/bin/*".to_string())
                 } else {
-                    rule("app", format!("deny launch \"**/prog{i}\""));
+                    gen_rule("app", "deny", "launch", format!("**/prog{i}"))
                 }
             }
             Mix::Alternatives => match i % 4 {
-                0 => rule(
-                    "fs",
-                    format!("allow read \"/srv/{{a,b,c}}{i}/{{src,lib}}/*.{{rs,toml,md}}\""),
+                0 => fs(
+                    "allow",
+                    "read",
+                    format!("/srv/{{a,b,c}}{i}/{{src,lib}}/*.{{rs,toml,md}}"),
                 ),
-                1 => rule(
-                    "fs",
-                    format!(
-                        "deny write \"/srv/{{a,b}}{}/{{src,lib}}/{{*.lock,.env*}}\"",
-                        i - 1
-                    ),
+                1 => fs(
+                    "deny",
+                    "write",
+                    format!("/srv/{{a,b}}{}/{{src,lib}}/{{*.lock,.env*}}", i - 1),
                 ),
-                2 => rule(
+                2 => gen_rule(
                     "app",
-                    format!("allow launch \"/opt/{{bin,sbin}}/{{tool,helper}}{i}\""),
+                    "allow",
+                    "launch",
+                    format!("/opt/{{bin,sbin}}/{{tool,helper}}{i}"),
                 ),
-                _ => rule(
-                    "fs",
-                    format!("ask create \"/home/u/{{docs,notes}}{i}/{{*.md,*.txt}}\""),
+                _ => fs(
+                    "ask",
+                    "create",
+                    format!("/home/u/{{docs,notes}}{i}/{{*.md,*.txt}}"),
                 ),
             },
             Mix::Enterprise => {
-                const BASE: &[&str] = &[
-                    "allow read \"/usr/**\"",
-                    "allow read \"/etc/**\"",
-                    "deny read \"/etc/shadow\"",
-                    "deny all \"/home/*/.ssh/**\"",
-                    "deny all \"/home/*/.aws/**\"",
-                    "deny read, write \"**/.env\"",
-                    "deny write, create \"**/.git/hooks/**\"",
-                    "allow read, write, create, delete \"/tmp/**\"",
-                    "ask write \"**/node_modules/**\"",
+                const BASE: &[(&str, &str, &str)] = &[
+                    ("allow", "read", "/usr/**"),
+                    ("allow", "read", "/etc/**"),
+                    ("deny", "read", "/etc/shadow"),
+                    ("deny", "all", "/home/*/.ssh/**"),
+                    ("deny", "all", "/home/*/.aws/**"),
+                    ("deny", "read, write", "**/.env"),
+                    ("deny", "write, create", "**/.git/hooks/**"),
+                    ("allow", "read, write, create, delete", "/tmp/**"),
+                    ("ask", "write", "**/node_modules/**"),
                 ];
-                if let Some(b) = BASE.get(i) {
-                    rule("fs", b.to_string());
-                    continue;
-                }
-                let team = i / 6;
-                match i % 6 {
-                    0 => rule(
-                        "fs",
-                        format!("allow read, write, create \"/home/team{team}/projects/**\""),
-                    ),
-                    1 => rule(
-                        "fs",
-                        format!("deny write \"/home/team{team}/projects/release/**\""),
-                    ),
-                    2 => rule(
-                        "fs",
-                        format!("deny read \"/home/team{team}/projects/*/secrets/**\""),
-                    ),
-                    3 => rule("fs", format!("allow read \"/srv/shared/team{team}/**\"")),
-                    4 => rule(
-                        "fs",
-                        format!("ask delete \"/home/team{team}/projects/*/*.db\""),
-                    ),
-                    _ => rule(
-                        "net",
-                        format!("allow connect \"git.team{team}.corp.example:443\""),
-                    ),
+                if let Some(&(effect, rights, target)) = BASE.get(i) {
+                    fs(effect, rights, target.to_string())
+                } else {
+                    let team = i / 6;
+                    match i % 6 {
+                        0 => fs(
+                            "allow",
+                            "read, write, create",
+                            format!("/home/team{team}/projects/**"),
+                        ),
+                        1 => fs(
+                            "deny",
+                            "write",
+                            format!("/home/team{team}/projects/release/**"),
+                        ),
+                        2 => fs(
+                            "deny",
+                            "read",
+                            format!("/home/team{team}/projects/*/secrets/**"),
+                        ),
+                        3 => fs("allow", "read", format!("/srv/shared/team{team}/**")),
+                        4 => fs("ask", "delete", format!("/home/team{team}/projects/*/*.db")),
+                        _ => gen_rule(
+                            "net",
+                            "allow",
+                            "connect",
+                            format!("git.team{team}.corp.example:443"),
+                        ),
+                    }
                 }
             }
-        }
+        });
     }
-    s.push_str("}\nagent gen { use gen }\n");
-    s
+    out
+}
+
+/// The policy `gen` of `rules` (one section a rule, in order) and `agent gen` (default
+/// deny, process isolation), printed by mxc-syntax's printer from a tree built with
+/// [`mxc_syntax::gen`]: the text reads back as exactly these rules.
+fn policy_text(rules: &[GenRule]) -> String {
+    use crate::ast::{Effect, Modifier, Rule, SectionKind, StrLit};
+    use mxc_syntax::gen;
+    let sections = rules
+        .iter()
+        .map(|r| {
+            let kind = match r.section {
+                "fs" => SectionKind::Fs,
+                "net" => SectionKind::Net,
+                _ => SectionKind::App,
+            };
+            let effect = match r.effect {
+                "allow" => Effect::Allow,
+                "ask" => Effect::Ask,
+                _ => Effect::Deny,
+            };
+            let rights: Vec<&str> = r.rights.split(", ").collect();
+            let mut rule = gen::rule(effect, &rights, &[r.target.as_str()], None);
+            if let (Some(args), Rule::Ok(node)) = (&r.args, &mut rule) {
+                node.modifiers.push(Modifier::Args {
+                    kw: Default::default(),
+                    glob: StrLit {
+                        value: args.clone(),
+                        span: Default::default(),
+                        verbatim: false,
+                    },
+                });
+            }
+            gen::section(kind, vec![rule])
+        })
+        .collect();
+    gen::items(vec![
+        gen::policy("gen", sections),
+        gen::agent("gen", "process", &["gen"]),
+    ])
 }
 
 // ---------------------------------------------------------------------------------------
@@ -282,20 +328,7 @@ pub fn workload(mix: SpeedMix, n: usize) -> Workload {
         SpeedMix::Enterprise => enterprise_workload(&mut w),
     }
     assert_eq!(w.rules.len(), n, "{} rules", mix.name());
-    let mut s = String::from("policy gen {\n");
-    for r in &w.rules {
-        let _ = write!(
-            s,
-            "  {} {{ {} {} {:?}",
-            r.section, r.effect, r.rights, r.target
-        );
-        if let Some(a) = &r.args {
-            let _ = write!(s, " args {a:?}");
-        }
-        s.push_str(" }\n");
-    }
-    s.push_str("}\nagent gen { use gen }\n");
-    w.source = s;
+    w.source = policy_text(&w.rules);
     w
 }
 
@@ -339,6 +372,27 @@ fn middle(n: usize, m: usize) -> usize {
     (n / 2) / m * m
 }
 
+/// The app rule of rule `i` of the bench and floating workloads: a plain allow, an
+/// `args` allow, or an `args` deny of the tool ten rules back, in turn per decade.
+fn workload_app(i: usize) -> GenRule {
+    match (i / 10) % 3 {
+        0 => gen_rule("app", "allow", "launch", format!("/usr/bin/tool{i}")),
+        1 => gen_args(
+            gen_rule("app", "allow", "launch", format!("/opt/bin/prog{i}")),
+            "run *",
+        ),
+        _ => gen_args(
+            gen_rule(
+                "app",
+                "deny",
+                "launch",
+                format!("/usr/bin/tool{}", i.saturating_sub(10)),
+            ),
+            "*--force*",
+        ),
+    }
+}
+
 fn bench_workload(w: &mut Workload) {
     let n = w.n;
     for i in 0..n {
@@ -379,22 +433,7 @@ fn bench_workload(w: &mut Workload) {
                 "connect",
                 format!("api{i}.internal.net:8000-8999"),
             ),
-            _ => match (i / 10) % 3 {
-                0 => gen_rule("app", "allow", "launch", format!("/usr/bin/tool{i}")),
-                1 => gen_args(
-                    gen_rule("app", "allow", "launch", format!("/opt/bin/prog{i}")),
-                    "run *",
-                ),
-                _ => gen_args(
-                    gen_rule(
-                        "app",
-                        "deny",
-                        "launch",
-                        format!("/usr/bin/tool{}", i.saturating_sub(10)),
-                    ),
-                    "*--force*",
-                ),
-            },
+            _ => workload_app(i),
         });
     }
     // The eight 60-byte paths of the issue-3 benchmark, then longer and shorter ones.
@@ -638,22 +677,7 @@ fn floating_workload(w: &mut Workload) {
             6 => gen_rule("fs", "ask", "write", format!("/var/lib/svc{i}/**")),
             7 => gen_rule("fs", "allow", "create", format!("/tmp/job{i}/*")),
             8 => floating_net(i),
-            _ => match (i / 10) % 3 {
-                0 => gen_rule("app", "allow", "launch", format!("/usr/bin/tool{i}")),
-                1 => gen_args(
-                    gen_rule("app", "allow", "launch", format!("/opt/bin/prog{i}")),
-                    "run *",
-                ),
-                _ => gen_args(
-                    gen_rule(
-                        "app",
-                        "deny",
-                        "launch",
-                        format!("/usr/bin/tool{}", i.saturating_sub(10)),
-                    ),
-                    "*--force*",
-                ),
-            },
+            _ => workload_app(i),
         });
     }
     let d = middle(n, 40);
