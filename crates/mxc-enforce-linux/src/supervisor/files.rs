@@ -511,6 +511,15 @@ impl Call<'_> {
     /// it is a link to). Allowed only where no place below `link` is more protected than
     /// the same place below the target (for `create` and `write`).
     pub(super) fn symlink_ok(&mut self, link: &[u8], target: &[u8]) -> Result<(), Errno> {
+        if decide::symlink_climbs(target) {
+            self.refuse(
+                Right::Create,
+                &Target::Path(link.to_vec()),
+                "a link text that climbs out of a name it walked into (`x/..`) leads where \
+                 `x` leads when followed, not where the text says",
+            );
+            return Err(Errno::ACCESS);
+        }
         let lexical = decide::symlink_lexical(link, target).ok_or(Errno::ACCESS)?;
         // Where the target leads now (following what exists), else the text itself.
         let real = match self.resolve(Base::Cwd, &lexical, true) {

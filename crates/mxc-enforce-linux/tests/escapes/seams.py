@@ -1,0 +1,66 @@
+# The seams of the split supervisor (issue 11): what a deciding function is fed is the
+# resolved object, its flags as the kernel reads them, and the link text as the kernel
+# follows it; never a lexical or partial view of the request.
+from _lib import *
+import ctypes
+
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def exchange(d1, a, d2, b):
+    # renameat2(d1, a, d2, b, RENAME_EXCHANGE) (316 on x86_64)
+    r = libc.syscall(316, d1, a.encode(), d2, b.encode(), 2)
+    if r != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+    return r
+
+SUITE = os.environ["SUITE"]
+SECRET = f"{WORK}/secret/key"
+
+# 1. O_ACCMODE (3) as an open's access mode: the kernel checks read and write permission
+#    and hands out a descriptor with neither (good for ioctl, flock, fstat). It asks for
+#    a right like any open: on the secret (no right at all) it is refused.
+control("open a workspace file with O_RDWR", lambda: os.close(os.open(f"{WORK}/ok", os.O_RDWR)))
+attack("open the secret with access mode 3 (O_ACCMODE)",
+       lambda: os.fstat(os.open(SECRET, 3)).st_size)
+d = os.open(WORK, os.O_RDONLY | os.O_DIRECTORY)
+attack("open the secret with access mode 3 relative to a dirfd",
+       lambda: os.fstat(os.open("secret/key", 3 | os.O_NONBLOCK, dir_fd=d)).st_size)
+
+# 2. O_TRUNC on a read-only open of a file the policy grants only `read`: a write.
+victim = f"{SUITE}/_readonly_victim.txt"
+control("read a read-only file", lambda: read(victim))
+attack("O_RDONLY|O_TRUNC on a read-only grant",
+       lambda: (os.close(os.open(victim, os.O_RDONLY | os.O_TRUNC)), os.stat(victim).st_size))
+attack("O_ACCMODE|O_TRUNC on a read-only grant",
+       lambda: (os.close(os.open(victim, 3 | os.O_TRUNC)), os.stat(victim).st_size))
+
+# 3. A symbolic link whose text walks `..` out of another link: the kernel follows
+#    `x` first, so `x/../..` is not what the text says lexically. Here the lexical
+#    reading lands outside the workspace (denied everything: "no stricter below"), while
+#    the kernel lands on a writable template: `.git/hooks` would then be a link to it,
+#    and any file made in the template a hook git runs outside the sandbox.
+os.makedirs(f"{WORK}/repo/.git", exist_ok=True)
+os.makedirs(f"{WORK}/t/a/b/c/d", exist_ok=True)
+os.makedirs(f"{WORK}/tpl", exist_ok=True)
+control("link inside .git to a workspace directory",
+        lambda: os.symlink(f"{WORK}/t/a/b/c/d", f"{WORK}/repo/.git/x"))
+# From .git/x (= t/a/b/c/d, five below WORK) five `..` reach WORK; lexically, from
+# .git, they reach two levels above WORK.
+text = "x/" + "../" * 5 + "tpl"
+def hooks_link():
+    os.symlink(text, f"{WORK}/repo/.git/hooks")
+    real = os.path.realpath(f"{WORK}/repo/.git/hooks")
+    open(f"{WORK}/tpl/pre-commit", "w").write("#!/bin/sh\n")
+    return real, os.path.exists(f"{WORK}/repo/.git/hooks/pre-commit")
+attack(".git/hooks as a link whose `..` follows another link", hooks_link)
+attack("direct link .git/hooks -> the template (control of the rule)",
+       lambda: os.symlink(f"{WORK}/tpl", f"{WORK}/repo/.git/hooks"))
+
+# 4. Rename and exchange through a directory descriptor: decided on the names the
+#    descriptor leads to, not on the relative text.
+attack("renameat the secret out through a dirfd",
+       lambda: os.rename("secret/key", "k", src_dir_fd=d, dst_dir_fd=d))
+attack("renameat2 RENAME_EXCHANGE of a workspace file with the secret",
+       lambda: exchange(d, "ok", d, "secret/key"))
