@@ -521,14 +521,18 @@ impl Call<'_> {
             return Err(Errno::ACCESS);
         }
         let lexical = decide::symlink_lexical(link, target).ok_or(Errno::ACCESS)?;
-        // Where the target leads now (following what exists), else the text itself.
+        // Where the target leads now (following what exists), and the text itself: a
+        // link on the way may be made to lead elsewhere later (that link decided on its
+        // own names then, not on this one's), so both must be no stricter below.
         let real = match self.resolve(Base::Cwd, &lexical, true) {
             Ok(r) => r.path,
-            Err(_) => lexical,
+            Err(_) => lexical.clone(),
         };
-        if let Some(denial) = decide::symlink_denial(&self.sup.engine, link, &real) {
-            let _ = self.settle(denial);
-            return Err(Errno::ACCESS);
+        for place in [&lexical, &real] {
+            if let Some(denial) = decide::symlink_denial(&self.sup.engine, link, place) {
+                let _ = self.settle(denial);
+                return Err(Errno::ACCESS);
+            }
         }
         Ok(())
     }

@@ -55,6 +55,20 @@ def hooks_link():
     open(f"{WORK}/tpl/pre-commit", "w").write("#!/bin/sh\n")
     return real, os.path.exists(f"{WORK}/repo/.git/hooks/pre-commit")
 attack(".git/hooks as a link whose `..` follows another link", hooks_link)
+# 3b. The same without `..`: the text names a link (`y`) that leads, when the hooks
+#     link is made, to another repository's `.git` (as strict as ours), then is made
+#     to lead to a writable directory. Each link is decided when made, so the text must
+#     be decided as written as well as where it leads now.
+os.makedirs(f"{WORK}/other/.git/hooks", exist_ok=True)
+os.makedirs(f"{WORK}/t2/hooks", exist_ok=True)
+os.symlink(f"{WORK}/other/.git", f"{WORK}/repo/.git/y")
+def hooks_via_swapped_link():
+    os.symlink("y/hooks", f"{WORK}/repo/.git/hooks")
+    os.unlink(f"{WORK}/repo/.git/y")
+    os.symlink(f"{WORK}/t2", f"{WORK}/repo/.git/y")
+    open(f"{WORK}/t2/hooks/pre-commit", "w").write("#!/bin/sh\n")
+    return os.path.realpath(f"{WORK}/repo/.git/hooks/pre-commit")
+attack(".git/hooks as a link through a link swapped afterwards", hooks_via_swapped_link)
 attack("direct link .git/hooks -> the template (control of the rule)",
        lambda: os.symlink(f"{WORK}/tpl", f"{WORK}/repo/.git/hooks"))
 
