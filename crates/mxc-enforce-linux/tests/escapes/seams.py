@@ -78,3 +78,16 @@ attack("renameat the secret out through a dirfd",
        lambda: os.rename("secret/key", "k", src_dir_fd=d, dst_dir_fd=d))
 attack("renameat2 RENAME_EXCHANGE of a workspace file with the secret",
        lambda: exchange(d, "ok", d, "secret/key"))
+# A directory holding a hook moved onto (or exchanged with) the empty `.git/hooks`,
+# named through directory descriptors: every name the move brings is decided where it
+# lands (`create` of `.git/hooks/pre-commit`), whatever the descriptors' paths.
+os.makedirs(f"{WORK}/repo/.git/hooks", exist_ok=True)
+for t in ("tplA", "tplB"):
+    os.makedirs(f"{WORK}/{t}", exist_ok=True)
+    open(f"{WORK}/{t}/pre-commit", "w").write("#!/bin/sh\n")
+g = os.open(f"{WORK}/repo/.git", os.O_RDONLY | os.O_DIRECTORY)
+attack("exchange .git/hooks with a directory holding a hook, through dirfds",
+       lambda: (exchange(d, "tplA", g, "hooks"), os.listdir(f"{WORK}/repo/.git/hooks")))
+attack("move a directory holding a hook over .git/hooks, through dirfds",
+       lambda: (os.rename("tplB", "hooks", src_dir_fd=d, dst_dir_fd=g),
+                os.listdir(f"{WORK}/repo/.git/hooks")))
