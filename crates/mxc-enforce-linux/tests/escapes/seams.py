@@ -91,3 +91,24 @@ attack("exchange .git/hooks with a directory holding a hook, through dirfds",
 attack("move a directory holding a hook over .git/hooks, through dirfds",
        lambda: (os.rename("tplB", "hooks", src_dir_fd=d, dst_dir_fd=g),
                 os.listdir(f"{WORK}/repo/.git/hooks")))
+
+# 5. A link text through procfs means something else to each process that follows it:
+#    git runs hooks from the top of the work tree, where `/proc/self/cwd` is the repo,
+#    so `.git/hooks -> /proc/self/cwd/tpl5` is the writable `repo2/tpl5` to git.
+os.makedirs(f"{WORK}/repo2/.git", exist_ok=True)
+os.makedirs(f"{WORK}/repo2/tpl5", exist_ok=True)
+def hooks_through(text):
+    os.symlink(text, f"{WORK}/repo2/.git/hooks")
+    open(f"{WORK}/repo2/tpl5/pre-commit", "w").write("#!/bin/sh\n")
+    os.chdir(f"{WORK}/repo2")  # as git does before running a hook
+    return os.path.realpath(".git/hooks/pre-commit")
+attack(".git/hooks -> /proc/self/cwd/tpl5 (git's cwd is the repo)",
+       lambda: hooks_through("/proc/self/cwd/tpl5"))
+attack(".git/hooks -> /proc/thread-self/cwd/tpl5",
+       lambda: hooks_through("/proc/thread-self/cwd/tpl5"))
+attack("a workspace link to /dev/fd (procfs behind a system link)",
+       lambda: os.symlink("/dev/fd", f"{WORK}/fdlink"))
+attack("a workspace link to /dev/stdin (procfs behind a system link)",
+       lambda: os.symlink("/dev/stdin", f"{WORK}/inlink"))
+control("a link to a workspace directory still works",
+        lambda: os.symlink(f"{WORK}/repo2/tpl5", f"{WORK}/plainlink"))
