@@ -372,6 +372,7 @@ escapes!(
     peercred,
     tty_ldisc,
     fcred,
+    seams,
 );
 
 /// Races where the kernel reads arguments again, and addresses that are loopback in

@@ -176,10 +176,13 @@ pub(super) fn open_plan(req: &OpenRequest, found: Found) -> OpenPlan {
             } else if path_only {
                 rights.push(FsRight::Read);
             } else {
-                if acc == libc::O_RDONLY || acc == libc::O_RDWR {
+                // Access mode 3 (`O_ACCMODE`): the kernel checks read and write
+                // permission and gives a descriptor for ioctl, flock and fstat; decided
+                // as read and write (never an open that asks for no right).
+                if acc != libc::O_WRONLY {
                     rights.push(FsRight::Read);
                 }
-                if acc == libc::O_WRONLY || acc == libc::O_RDWR || oflags.contains(OFlags::TRUNC) {
+                if acc != libc::O_RDONLY || oflags.contains(OFlags::TRUNC) {
                     rights.push(FsRight::Write);
                 }
             }
@@ -293,9 +296,31 @@ pub(super) fn laundering_denial(engine: &Engine, from: &[u8], to: &[u8]) -> Chec
     }
 }
 
+/// Whether a link text climbs out of a name it walked into (`x/..`): the kernel follows
+/// `x` first, so where that leads is not what the text says lexically, now (`x` a link
+/// to a deeper directory) or later (`x` replaced by one), and no decision made on the
+/// lexical reading holds. Leading `..` climb from the link's own directory, which
+/// moves only by a rename that decides its links again.
+pub(super) fn symlink_climbs(target: &[u8]) -> bool {
+    let mut named = false;
+    for c in target.split(|&b| b == b'/') {
+        match c {
+            b"" | b"." => {}
+            b".." if named => return true,
+            b".." => {}
+            _ => named = true,
+        }
+    }
+    false
+}
+
 /// Where a symbolic link at `link` with text `target` points, lexically (before
-/// following what exists): `None` when it cannot be normalised (refused).
+/// following what exists): `None` when it cannot be normalised, or climbs out of a
+/// name it walked into ([`symlink_climbs`]): refused.
 pub(super) fn symlink_lexical(link: &[u8], target: &[u8]) -> Option<Vec<u8>> {
+    if symlink_climbs(target) {
+        return None;
+    }
     let dir = &link[..link.iter().rposition(|&b| b == b'/').unwrap_or(0)];
     let joined = if target.first() == Some(&b'/') {
         target.to_vec()
@@ -710,9 +735,24 @@ mod tests {
             ),
             (libc::O_PATH, vec![FsRight::Read]),
             (libc::O_WRONLY | libc::O_APPEND, vec![FsRight::Write]),
+            // Access mode 3: checked by the kernel as read and write.
+            (libc::O_ACCMODE, vec![FsRight::Read, FsRight::Write]),
+            (
+                libc::O_ACCMODE | libc::O_TRUNC,
+                vec![FsRight::Read, FsRight::Write],
+            ),
         ] {
             assert_eq!(rights_of(&open(flags, FILE)), want, "flags {flags:#o}");
         }
+        assert_eq!(
+            effect(&fs_check(
+                &e,
+                b"/work/secret/key",
+                &rights_of(&open(libc::O_ACCMODE, FILE))
+            )),
+            Some(Effect::Deny),
+            "access mode 3 on a path with no right"
+        );
         let rw = rights_of(&open(libc::O_RDWR, FILE));
         assert_eq!(
             effect(&fs_check(&e, b"/data/x", &rw)),
@@ -907,6 +947,25 @@ mod tests {
             Some(&b"/etc/passwd"[..])
         );
         assert_eq!(symlink_lexical(b"/l", b"x").as_deref(), Some(&b"/x"[..]));
+        // `..` after a name: the kernel climbs from where the name leads (a link to a
+        // deeper directory), not from the name: no lexical reading is trusted.
+        for climbs in [
+            &b"x/../../tpl"[..],
+            b"./x/..",
+            b"../a/../b",
+            b"/work/x/../tpl",
+            b"x//./../y",
+        ] {
+            assert!(
+                symlink_climbs(climbs),
+                "{}",
+                String::from_utf8_lossy(climbs)
+            );
+            assert_eq!(symlink_lexical(b"/work/.git/hooks", climbs), None);
+        }
+        for plain in [&b"../../lib/x"[..], b"./../x", b"/usr/lib", b"a/b/c", b".."] {
+            assert!(!symlink_climbs(plain), "{}", String::from_utf8_lossy(plain));
+        }
         // `.git/hooks` made a link to a writable directory: every hook below it
         // would be writable through the link's target.
         let d = symlink_denial(&e, b"/work/.git/hooks", b"/work/tpl").expect("refused");

@@ -511,17 +511,107 @@ impl Call<'_> {
     /// it is a link to). Allowed only where no place below `link` is more protected than
     /// the same place below the target (for `create` and `write`).
     pub(super) fn symlink_ok(&mut self, link: &[u8], target: &[u8]) -> Result<(), Errno> {
-        let lexical = decide::symlink_lexical(link, target).ok_or(Errno::ACCESS)?;
-        // Where the target leads now (following what exists), else the text itself.
-        let real = match self.resolve(Base::Cwd, &lexical, true) {
-            Ok(r) => r.path,
-            Err(_) => lexical,
-        };
-        if let Some(denial) = decide::symlink_denial(&self.sup.engine, link, &real) {
-            let _ = self.settle(denial);
+        if decide::symlink_climbs(target) {
+            self.refuse(
+                Right::Create,
+                &Target::Path(link.to_vec()),
+                "a link text that climbs out of a name it walked into (`x/..`) leads where \
+                 `x` leads when followed, not where the text says",
+            );
             return Err(Errno::ACCESS);
         }
+        let lexical = decide::symlink_lexical(link, target).ok_or(Errno::ACCESS)?;
+        if self.through_procfs(&lexical) {
+            self.refuse(
+                Right::Create,
+                &Target::Path(link.to_vec()),
+                "a link through procfs (`/proc/self/cwd`, `/dev/fd`) leads somewhere else for \
+                 each process that follows it",
+            );
+            return Err(Errno::ACCESS);
+        }
+        // Where the target leads now (following what exists), and the text itself: a
+        // link on the way may be made to lead elsewhere later (that link decided on its
+        // own names then, not on this one's), so both must be no stricter below.
+        let real = match self.resolve(Base::Cwd, &lexical, true) {
+            Ok(r) => r.path,
+            Err(_) => lexical.clone(),
+        };
+        for place in [&lexical, &real] {
+            if let Some(denial) = decide::symlink_denial(&self.sup.engine, link, place) {
+                let _ = self.settle(denial);
+                return Err(Errno::ACCESS);
+            }
+        }
         Ok(())
+    }
+
+    /// Whether following the absolute, normalised `path` in the sandbox's tree (its
+    /// symbolic links expanded, `..` taken physically) passes through procfs, where a
+    /// name means something else to each process that follows it (`/proc/self/cwd` is
+    /// git's own cwd when git follows `.git/hooks`; `/dev/fd` leads there too). What is
+    /// missing is read as written; anything that cannot be looked at counts as procfs
+    /// (refused).
+    fn through_procfs(&self, path: &[u8]) -> bool {
+        let proc_dev = self
+            .sup
+            .container
+            .map_or_else(resolve::proc_dev, |c| c.proc_dev);
+        let root = self.sup.root.as_fd();
+        let split = |p: &[u8]| -> Vec<Vec<u8>> {
+            p.split(|&b| b == b'/')
+                .filter(|c| !c.is_empty() && *c != b".")
+                .map(<[u8]>::to_vec)
+                .collect()
+        };
+        let mut queue: std::collections::VecDeque<Vec<u8>> = split(path).into();
+        let mut cur: Vec<Vec<u8>> = Vec::new();
+        let mut links = 0;
+        while let Some(c) = queue.pop_front() {
+            if c == b".." {
+                cur.pop();
+                continue;
+            }
+            cur.push(c);
+            let rel = cur.join(&b'/');
+            let st = match fs::statat(root, &rel[..], AtFlags::SYMLINK_NOFOLLOW) {
+                Ok(st) => st,
+                Err(Errno::NOENT) => {
+                    // Nothing there now (a link made there later is decided then): the
+                    // rest as written.
+                    for c in queue {
+                        if c == b".." {
+                            cur.pop();
+                        } else {
+                            cur.push(c);
+                        }
+                    }
+                    return cur.first().is_some_and(|c| c == b"proc");
+                }
+                Err(_) => return true,
+            };
+            if st.st_dev == proc_dev {
+                return true;
+            }
+            if fs::FileType::from_raw_mode(st.st_mode) == fs::FileType::Symlink {
+                links += 1;
+                let Ok(t) = fs::readlinkat(root, &rel[..], Vec::new()) else {
+                    return true;
+                };
+                if links > 40 {
+                    return true;
+                }
+                let t = t.into_bytes();
+                cur.pop();
+                if t.first() == Some(&b'/') {
+                    cur.clear();
+                }
+                for c in split(&t).into_iter().rev() {
+                    queue.push_front(c);
+                }
+            }
+        }
+        false
     }
 
     pub(super) fn truncate(&mut self, path: u64, len: u64) -> R {
