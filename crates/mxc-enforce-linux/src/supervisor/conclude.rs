@@ -122,11 +122,14 @@ impl Supervisor {
 
 impl Call<'_> {
     /// Decides `rights` on `path`: allowed only if each is (after asking, for `ask`).
+    /// A call that asks for no right at all is refused: every held call that reaches
+    /// a path needs one, and a handler that computed none (an open with access mode 3
+    /// did, before `open_plan` asked read and write for it) must not pass undecided.
     pub(super) fn decide_fs(&mut self, path: &[u8], rights: &[FsRight]) -> Result<(), Errno> {
         self.learn_fs(path, rights);
         match decide::fs_check(&self.sup.engine, path, rights) {
             Some(c) => self.settle(c),
-            None => Ok(()),
+            None => Err(Errno::ACCESS),
         }
     }
 
