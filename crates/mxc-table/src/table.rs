@@ -466,5 +466,5 @@ pub struct Table {
     pub app_rows: Vec<Decision>,
     /// fs decided per path component (see [`crate::comp`]); when present, `fs` and
     /// `fs_anywhere` are [`Dfa::empty`] and this decides every path (Linux tables).
-    pub fs_comp: Option<crate::comp::CompFs>,
+    pub fs_comp: Option<crate::comp::CompLayout>,
 }
