@@ -14,88 +14,96 @@ use mxc_table::comp::{
 /// Not a state: the walk's answer when a lookup that validation guarantees fails.
 pub(crate) const BROKEN: u32 = NONE;
 
-/// A state record as the walk reads it.
+/// A state record as the walk reads it: `[default, parent, accept, flags, empty]`.
+type St = [u32; 5];
+const DEFAULT: usize = 0;
+const PARENT: usize = 1;
+const ACCEPT: usize = 2;
+const FLAGS: usize = 3;
+const EMPTY: usize = 4;
+
+/// One automaton as the walk reads it: its records and exception slots (slices of the
+/// layout's words), and the exception table's size and probe bound.
 #[derive(Clone, Copy)]
-struct St {
-    default: u32,
-    parent: u32,
-    accept: u32,
-    flags: u32,
-    empty: u32,
+struct R<'a> {
+    states: &'a [St],
+    slots: &'a [[u32; 3]],
+    nslots: u32,
+    probe: u32,
 }
 
-#[inline(always)]
-fn state(d: &CompLayout, r: &RunAt, s: u32) -> Option<St> {
-    d.state(r, s)
-        .map(|[default, parent, accept, flags, empty]| St {
-            default,
-            parent,
-            accept,
-            flags,
-            empty,
-        })
-}
-
-/// The exception `(s, c)` of `r`: at most `probe + 1` slots from its home.
-#[inline(always)]
-fn probe(d: &CompLayout, r: &RunAt, s: u32, c: u32) -> Option<u32> {
-    let b = d.raw();
-    let key = u64::from(s) | (u64::from(c) << 32);
-    let n = r.nslots as usize;
-    let mut i = home(exc_hash(s, c), r.nslots);
-    for _ in 0..=r.probe {
-        let at = r
-            .slots
-            .wrapping_add(i.wrapping_mul(mxc_table::comp::EXC_SLOT_LEN));
-        let slot = b.get(at..at.wrapping_add(mxc_table::comp::EXC_SLOT_LEN))?;
-        let k = read_u64(slot, 0);
-        if k == key {
-            return Some(read_u32(slot, 8));
-        }
-        if k as u32 == NONE {
-            return None;
-        }
-        i = i.wrapping_add(1);
-        if i >= n {
-            i = 0;
+impl<'a> R<'a> {
+    #[inline(always)]
+    fn of(d: &'a CompLayout, r: &RunAt) -> R<'a> {
+        R {
+            states: d.states_of(r),
+            slots: d.slots_of(r),
+            nslots: r.nslots,
+            probe: r.probe,
         }
     }
-    None
-}
 
-/// One step of `r` from `s` on an element of literal `lit` (or [`NONE`]) and key class
-/// `keyc` (`empty_class`: the empty element).
-#[inline(always)]
-fn step(d: &CompLayout, r: &RunAt, mut s: u32, lit: u32, keyc: u32, empty_class: u32) -> u32 {
-    for _ in 0..2 {
-        let Some(st) = state(d, r, s) else {
-            return BROKEN;
-        };
-        if st.flags & FLAG_LIT != 0 && lit != NONE {
-            if let Some(t) = probe(d, r, s, lit) {
-                return t;
-            }
-        }
-        if keyc == empty_class {
-            if st.empty != NONE {
-                return st.empty;
-            }
-        } else if st.flags & FLAG_KEY != 0 {
-            if let Some(t) = probe(d, r, s, keyc) {
-                return t;
-            }
-        }
-        if st.parent == NONE {
-            return st.default;
-        }
-        s = st.parent;
+    #[inline(always)]
+    fn state(&self, s: u32) -> Option<&'a St> {
+        self.states.get(s as usize)
     }
-    BROKEN
-}
 
-#[inline(always)]
-fn flags(d: &CompLayout, r: &RunAt, s: u32) -> u32 {
-    state(d, r, s).map_or(0, |st| st.flags)
+    /// The exception `(s, c)`: at most `probe + 1` slots from its home.
+    #[inline(always)]
+    fn probe(&self, s: u32, c: u32) -> Option<u32> {
+        let n = self.slots.len();
+        let mut i = home(exc_hash(s, c), self.nslots);
+        let mut left = self.probe;
+        loop {
+            let &[ks, kc, t] = self.slots.get(i)?;
+            if ks == s && kc == c {
+                return Some(t);
+            }
+            if ks == NONE || left == 0 {
+                return None;
+            }
+            left = left.wrapping_sub(1);
+            i = i.wrapping_add(1);
+            if i >= n {
+                i = 0;
+            }
+        }
+    }
+
+    /// One step from `s` (whose record is `st`) on an element of literal `lit` (or
+    /// [`NONE`]) and key class `keyc` (`empty_class`: the empty element).
+    #[inline(always)]
+    fn step(&self, mut s: u32, st: &St, lit: u32, keyc: u32, empty_class: u32) -> u32 {
+        let mut st = st;
+        for round in 0..2 {
+            if round == 1 {
+                match self.state(s) {
+                    Some(x) => st = x,
+                    None => return BROKEN,
+                }
+            }
+            let flags = st[FLAGS];
+            if flags & FLAG_LIT != 0 && lit != NONE {
+                if let Some(t) = self.probe(s, lit) {
+                    return t;
+                }
+            }
+            if keyc == empty_class {
+                if st[EMPTY] != NONE {
+                    return st[EMPTY];
+                }
+            } else if flags & FLAG_KEY != 0 {
+                if let Some(t) = self.probe(s, keyc) {
+                    return t;
+                }
+            }
+            if st[PARENT] == NONE {
+                return st[DEFAULT];
+            }
+            s = st[PARENT];
+        }
+        BROKEN
+    }
 }
 
 /// What the engine keeps beside a validated layout (which stays in the table: every
@@ -130,7 +138,9 @@ fn same(a: &[u8], b: &[u8], n: usize) -> bool {
 }
 
 /// The index of the first `/` in `p` at or after `from`, or `p.len()`: eight bytes at
-/// a time (the lowest byte the zero-byte test flags is always a true match).
+/// a time (the lowest byte the zero-byte test flags is always a true match). The
+/// engine has refused paths holding NUL before the walk (`path_ok`; folding that test
+/// into this scan cost more instructions than the `memchr` it saved, measured).
 #[inline(always)]
 fn next_slash(p: &[u8], from: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
@@ -173,11 +183,13 @@ impl Walk {
     /// The literal `elem` is, if any: its id and key class.
     #[inline(always)]
     fn literal(&self, d: &CompLayout, elem: &[u8]) -> Option<(u32, u32)> {
-        let n = d.nlit_slots as usize;
+        let n = d.lit_slots().len();
         let mut at = home(elem_hash(elem), d.nlit_slots);
         let bytes = d.lit_bytes();
-        for _ in 0..=d.lit_probe {
-            let [start, len, id, keyc] = d.lit_slot(at)?;
+        let slots = d.lit_slots();
+        let mut left = d.lit_probe;
+        loop {
+            let &[start, len, id, keyc] = slots.get(at)?;
             if len == NONE {
                 return None;
             }
@@ -190,12 +202,15 @@ impl Walk {
                     }
                 }
             }
+            if left == 0 {
+                return None;
+            }
+            left = left.wrapping_sub(1);
             at = at.wrapping_add(1);
             if at >= n {
                 at = 0;
             }
         }
-        None
     }
 
     /// The key class of a non-empty element that is no literal.
@@ -240,36 +255,47 @@ impl Walk {
     /// no rule; `None`: broken, fail closed).
     #[inline]
     pub(crate) fn ends(&self, d: &CompLayout, path: &[u8]) -> (Option<u32>, Option<u32>) {
-        let (ra, rb) = (&d.rooted, &d.anywhere);
+        let (ra, rb) = (R::of(d, &d.rooted), R::of(d, &d.anywhere));
         let empty_class = d.nlits.wrapping_add(KEY_EMPTY);
-        let (mut a, mut b) = (ra.start, rb.start);
+        let (mut a, mut b) = (d.rooted.start, d.anywhere.start);
         let mut from = 0usize;
         loop {
             if a == 0 && b == 0 {
                 break;
             }
+            // A state out of range has no record: the walk breaks (fail closed).
+            let (sa, sb) = (ra.state(a), rb.state(b));
             let end = next_slash(path, from);
             let elem = path.get(from..end).unwrap_or(&[]);
-            let want = (if a != 0 { flags(d, ra, a) } else { 0 })
-                | (if b != 0 { flags(d, rb, b) } else { 0 });
+            let want = (if a != 0 {
+                sa.map_or(0, |x| x[FLAGS])
+            } else {
+                0
+            }) | (if b != 0 {
+                sb.map_or(0, |x| x[FLAGS])
+            } else {
+                0
+            });
             let (lit, keyc) = if want & (WANT_LIT | WANT_KEY) != 0 || elem.is_empty() {
                 self.classify(d, elem, want)
             } else {
                 (NONE, NONE)
             };
             if a != 0 {
-                a = step(d, ra, a, lit, keyc, empty_class);
+                a = sa.map_or(BROKEN, |st| ra.step(a, st, lit, keyc, empty_class));
             }
             if b != 0 {
-                b = step(d, rb, b, lit, keyc, empty_class);
+                b = sb.map_or(BROKEN, |st| rb.step(b, st, lit, keyc, empty_class));
             }
             if end >= path.len() {
                 break;
             }
             from = end.wrapping_add(1);
         }
-        let accept = |r: &RunAt, s: u32| state(d, r, s).map(|st| st.accept);
-        (accept(ra, a), accept(rb, b))
+        (
+            ra.state(a).map(|st| st[ACCEPT]),
+            rb.state(b).map(|st| st[ACCEPT]),
+        )
     }
 
     /// The state of `dfa` (one of the two lists) after the elements of `dir` (one

@@ -159,7 +159,7 @@ fn broken_tables_are_refused() {
 
 /// The section's bytes, with the word at byte `at` replaced by `f(word)`.
 fn patched(l: &CompLayout, at: usize, f: impl Fn(u32) -> u32) -> Vec<u8> {
-    let mut raw = l.raw().to_vec();
+    let mut raw = l.to_raw();
     let w = u32::from_le_bytes(raw[at..at + 4].try_into().unwrap());
     raw[at..at + 4].copy_from_slice(&f(w).to_le_bytes());
     raw
@@ -169,7 +169,7 @@ fn patched(l: &CompLayout, at: usize, f: impl Fn(u32) -> u32) -> Vec<u8> {
 /// frame or from validating it (both through the format, never a panic).
 fn load_raw(raw: Vec<u8>) -> Result<Engine, String> {
     let mut t = sample();
-    match CompLayout::from_raw(raw) {
+    match CompLayout::from_raw(&raw) {
         Err(e) => Err(e.to_string()),
         Ok(l) => {
             t.fs_comp = Some(l);
@@ -189,7 +189,7 @@ fn broken_layouts_are_refused() {
     let l = sample().fs_comp.unwrap();
     let h = l.header_at();
     let hw = |i: usize| h + 4 * i;
-    assert!(load_raw(l.raw().to_vec()).is_ok());
+    assert!(load_raw(l.to_raw()).is_ok());
     let (r, a) = (l.rooted, l.anywhere);
     // The first full literal and exception slots, and a state with a parent.
     let lit = (0..l.nlit_slots as usize)
@@ -197,7 +197,7 @@ fn broken_layouts_are_refused() {
         .unwrap();
     let lit_at = |field: usize| l.lits + LIT_SLOT_LEN * lit + 4 * field;
     let exc = (0..r.nslots as usize)
-        .find(|&i| l.exc_slot(&r, i).unwrap().0 != NONE)
+        .find(|&i| l.exc_slot(&r, i).unwrap()[0] != NONE)
         .unwrap();
     let exc_at = |field: usize| r.slots + EXC_SLOT_LEN * exc + 4 * field;
     let state_at = |run: &mxc_eval::comp::RunAt, s: usize, field: usize| {
@@ -218,7 +218,7 @@ fn broken_layouts_are_refused() {
         (
             "literal bytes",
             hw(hdr::LIT_BYTES),
-            Box::new(|n| n + 1),
+            Box::new(|n| n + 4),
             "do not fit",
         ),
         (
@@ -308,9 +308,9 @@ fn broken_layouts_are_refused() {
         assert!(err.contains(says), "{what}: {err}");
     }
     // A table with no empty slot: a probe for a missing key would never end.
-    let mut raw = l.raw().to_vec();
+    let mut raw = l.to_raw();
     for i in 0..r.nslots as usize {
-        if l.exc_slot(&r, i).unwrap().0 == NONE {
+        if l.exc_slot(&r, i).unwrap()[0] == NONE {
             let at = r.slots + EXC_SLOT_LEN * i;
             raw[at..at + 4].copy_from_slice(&0u32.to_le_bytes());
         }
@@ -325,10 +325,10 @@ fn broken_layouts_are_refused() {
     let err = load_raw(raw).expect_err("no states");
     assert!(err.contains("0 states"), "{err}");
     // A truncated or extended section.
-    let mut raw = l.raw().to_vec();
+    let mut raw = l.to_raw();
     raw.pop();
     assert!(load_raw(raw).is_err());
-    let mut raw = l.raw().to_vec();
+    let mut raw = l.to_raw();
     raw.push(0);
     assert!(load_raw(raw).is_err());
 }
@@ -347,4 +347,38 @@ fn an_older_format_is_refused() {
         }
     );
     assert!(err.to_string().contains("recompile"), "{err}");
+}
+
+/// A path holding NUL is refused wherever the NUL is: inside an element, alone, in the
+/// first or a later word of the scan, in the tail, or after both automata died (the
+/// walk of a path that leaves the patterns dies early: the NUL must be found anyway).
+/// The agent's default allows, so a NUL that slipped through would be allowed.
+#[test]
+fn a_path_holding_nul_is_refused() {
+    // No `**/` automaton, so that a walk off the rooted patterns dies.
+    let (mut t, mut lists) = sample_parts();
+    lists.anywhere = CompDfa::empty();
+    t.fs_comp = Some(CompLayout::new(&lists).unwrap());
+    t.agent.default = Effect::Allow;
+    let e = Engine::from_table(t).unwrap();
+    let closed = Decision {
+        effect: Effect::Deny,
+        rule: None,
+    };
+    assert_eq!(e.fs(b"/srv/x", FsRight::Read).effect, Effect::Allow);
+    assert_eq!(e.fs(b"/home/u/x", FsRight::Read).effect, Effect::Allow);
+    for p in [
+        &b"/home/u/\0"[..],
+        b"/home/u/a\0b",
+        b"\0",
+        b"/\0/x",
+        b"/home/u/abcdefghijklmnop\0qrs",
+        b"/home/u/abcdefghijklmnopqrstuvw/\0",
+        b"/srv/\0",
+        b"/srv/x/y/z\0",
+        b"/home/v/a/b/c/d/e/f/g/h\0",
+    ] {
+        assert_eq!(e.fs(p, FsRight::Read), closed, "{p:?}");
+        assert_eq!(e.fs_row(p), [closed; 4], "{p:?}");
+    }
 }

@@ -195,6 +195,9 @@ pub const WANT_KEY: u32 = 8;
 /// Bytes of one state record: `default, parent, accept, flags, empty` (`u32` each;
 /// `empty` is the target of the empty element's key class [`KEY_EMPTY`], or [`NONE`]).
 pub const STATE_LEN: usize = 20;
+const STATE_WORDS: usize = 5;
+const EXC_SLOT_WORDS: usize = 3;
+const LIT_SLOT_WORDS: usize = 4;
 /// Bytes of one exception slot: `state, class, target` (`state` [`NONE`]: empty slot).
 pub const EXC_SLOT_LEN: usize = 12;
 /// Bytes of one literal slot: `start, len, id, key class` (`len` [`NONE`]: empty slot;
@@ -274,9 +277,34 @@ pub fn home(h: u64, n: u32) -> usize {
     ((h >> 32).wrapping_mul(u64::from(n)) >> 32) as usize
 }
 
-/// Slots for `n` entries: at most two thirds full, at least 2.
+/// `n` arrays of `N` words from `rest` at word `at` (fewer when the bytes end early).
+fn arrays<const N: usize>(rest: &[u8], at: usize, n: usize) -> Vec<[u32; N]> {
+    let size = N.saturating_mul(4);
+    let lo = at.saturating_mul(4);
+    let bytes = rest
+        .get(lo..lo.saturating_add(n.saturating_mul(size)))
+        .unwrap_or(&[]);
+    bytes
+        .chunks_exact(size.max(1))
+        .map(|c| {
+            let mut a = [0u32; N];
+            for (x, w) in a.iter_mut().zip(c.chunks_exact(4)) {
+                *x = w.first_chunk::<4>().map_or(0, |b| u32::from_le_bytes(*b));
+            }
+            a
+        })
+        .collect()
+}
+
+/// Bytes of padding after `n` bytes to a whole number of words.
+fn pad4(n: usize) -> usize {
+    n.wrapping_neg() & 3
+}
+
+/// Slots for `n` entries: at most half full (a missing key, the common probe, ends
+/// after about 2.5 slots with linear probing; 5 at two thirds full), at least 2.
 fn slots_for(n: usize) -> usize {
-    n.saturating_add(n / 2).saturating_add(1).max(2)
+    n.saturating_mul(2).saturating_add(1)
 }
 
 /// The longest run of consecutive full slots, cyclically; `None` when every slot is
@@ -302,20 +330,26 @@ fn longest_cluster(full: impl Fn(usize) -> bool, n: usize) -> Option<u32> {
 pub struct RunAt {
     pub start: u32,
     pub nstates: u32,
-    /// The state records: `nstates × STATE_LEN` bytes.
+    /// Byte offsets in the section of the state records (`nstates ×` [`STATE_LEN`]
+    /// bytes) and of the exception hash table (`nslots ×` [`EXC_SLOT_LEN`]).
     pub states: usize,
-    /// The exception hash table: `nslots × EXC_SLOT_LEN` bytes.
     pub slots: usize,
     pub nslots: u32,
     /// The longest run of full slots: no probe looks at more than `probe + 1` slots.
     pub probe: u32,
+    /// Word offsets (after the globs dfa) of the records and of the slots.
+    pub ws: usize,
+    pub wslots: usize,
+    /// 0 for the rooted automaton, 1 for the anywhere one.
+    pub idx: usize,
 }
 
 /// The per-component fs section as the engine walks it: the section's bytes (one copy
 /// of the file's), with the offsets of its parts, read from its header.
 ///
 /// Bytes: the globs dfa (framed as every dfa), then [`HEADER_WORDS`] `u32`s (indices in
-/// [`hdr`]), then the literals' bytes (`LIT_BYTES` of them), the literal hash table
+/// [`hdr`]), then the literals' bytes (`LIT_BYTES` of them, padded with zeros to a
+/// whole number of words: everything after the globs dfa is words), the literal table
 /// (`LIT_SLOTS ×` [`LIT_SLOT_LEN`], keyed by [`elem_hash`] with [`home`] and linear
 /// probing), and per automaton (rooted, then anywhere) its state records
 /// (`nstates ×` [`STATE_LEN`]) and its exception hash table (`nslots ×`
@@ -324,7 +358,19 @@ pub struct RunAt {
 /// from the lists ([`CompFs`]); [`CompLayout::lists`] reads them back.
 #[derive(Clone, PartialEq, Eq)]
 pub struct CompLayout {
-    bytes: Vec<u8>,
+    /// The header's words.
+    header: Vec<u32>,
+    /// The literal table, and per automaton (rooted, anywhere) the state records and the
+    /// exception table: each one aligned copy of its part of the file.
+    lit_slots: Vec<[u32; 4]>,
+    states: [Vec<[u32; 5]>; 2],
+    slots: [Vec<[u32; 3]>; 2],
+    /// The literals' bytes (a copy: the walk compares elements with them).
+    lit: Vec<u8>,
+    /// Byte offset of the words in the section.
+    words_at: usize,
+    /// Word offset of the literal table.
+    wlits: usize,
     pub globs: Dfa,
     pub nlits: u32,
     pub nkeys: u32,
@@ -344,7 +390,7 @@ pub struct CompLayout {
 impl std::fmt::Debug for CompLayout {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CompLayout")
-            .field("bytes", &self.bytes.len())
+            .field("literal slots", &self.lit_slots.len())
             .field("nlits", &self.nlits)
             .field("nkeys", &self.nkeys)
             .field("rooted", &self.rooted)
@@ -507,6 +553,8 @@ impl CompLayout {
         }
         put_u32s(&mut out, &header);
         out.extend_from_slice(&c.lit_bytes);
+        // Padded to whole words: everything after the globs dfa is `u32`s.
+        out.resize(out.len().wrapping_add(pad4(c.lit_bytes.len())), 0);
         for s in &lits {
             put_u32s(&mut out, s);
         }
@@ -518,120 +566,177 @@ impl CompLayout {
                 dst.copy_from_slice(&w.to_le_bytes());
             }
         }
-        CompLayout::from_raw(out)
+        CompLayout::from_raw(&out)
     }
 
-    /// Reads the offsets of a section's bytes from its header, checking only that every
-    /// part lies inside the bytes and that they end exactly there (see
-    /// [`validate`] for the rest).
-    pub fn from_raw(bytes: Vec<u8>) -> Result<CompLayout, LoadError> {
-        let (globs, used) = read_dfa_prefix(&bytes)?;
-        let mut r = Reader::new(bytes.get(used..).unwrap_or(&[]), SECTION);
-        let mut h = [0u32; HEADER_WORDS];
-        for w in &mut h {
-            *w = r.u32()?;
+    /// Reads a section's bytes: the globs dfa, then one aligned copy of the rest as
+    /// words; the offsets of the parts come from the header, checked only to lie inside
+    /// the words and to end exactly there (see [`validate`] for the rest).
+    pub fn from_raw(bytes: &[u8]) -> Result<CompLayout, LoadError> {
+        let (globs, used) = read_dfa_prefix(bytes)?;
+        let rest = bytes.get(used..).unwrap_or(&[]);
+        if rest.len() % 4 != 0 {
+            return Err(malformed(SECTION, "not a whole number of words"));
         }
+        let header: Vec<u32> = arrays::<1>(rest, 0, HEADER_WORDS)
+            .into_iter()
+            .map(|[w]| w)
+            .collect();
+        if header.len() != HEADER_WORDS {
+            return Err(malformed(SECTION, "no header"));
+        }
+        let h = &header;
         let hw = |i: usize| h.get(i).copied().unwrap_or(0);
-        let mut at = used.saturating_add(4 * HEADER_WORDS);
+        let total = rest.len() / 4;
+        let mut at = HEADER_WORDS;
         let mut part = |n: u32, size: usize, what: &str| -> Result<usize, LoadError> {
             let len = (n as usize).saturating_mul(size);
             let here = at;
-            r.take(len)
-                .map_err(|_| malformed(SECTION, format!("{n} {what} do not fit")))?;
             at = at.saturating_add(len);
+            if at > total {
+                return Err(malformed(SECTION, format!("{n} {what} do not fit")));
+            }
             Ok(here)
         };
-        let lit_bytes = part(hw(hdr::LIT_BYTES), 1, "literal bytes")?;
-        let lits = part(hw(hdr::LIT_SLOTS), LIT_SLOT_LEN, "literal slots")?;
+        let lit_len = hw(hdr::LIT_BYTES) as usize;
+        let lit_words = part(
+            u32::try_from(lit_len.div_ceil(4)).unwrap_or(NONE),
+            1,
+            "literal bytes",
+        )?;
+        let lits = part(hw(hdr::LIT_SLOTS), LIT_SLOT_WORDS, "literal slots")?;
         let mut runs = [RunAt::default(); 2];
-        for (run, base) in runs.iter_mut().zip([hdr::ROOTED, hdr::ANYWHERE]) {
+        for (idx, (run, base)) in runs
+            .iter_mut()
+            .zip([hdr::ROOTED, hdr::ANYWHERE])
+            .enumerate()
+        {
+            run.idx = idx;
             run.start = hw(base);
             run.nstates = hw(base.wrapping_add(1));
             run.nslots = hw(base.wrapping_add(2));
             run.probe = hw(base.wrapping_add(3));
-            run.states = part(run.nstates, STATE_LEN, "state records")?;
-            run.slots = part(run.nslots, EXC_SLOT_LEN, "exception slots")?;
+            run.ws = part(run.nstates, STATE_WORDS, "state records")?;
+            run.wslots = part(run.nslots, EXC_SLOT_WORDS, "exception slots")?;
+            run.states = used.saturating_add(run.ws.saturating_mul(4));
+            run.slots = used.saturating_add(run.wslots.saturating_mul(4));
         }
-        r.finish()?;
+        if at != total {
+            return Err(malformed(
+                SECTION,
+                format!(
+                    "{} unexpected bytes at the end",
+                    total.saturating_sub(at).saturating_mul(4)
+                ),
+            ));
+        }
+        let lit_at = used.saturating_add(lit_words.saturating_mul(4));
+        let lit = rest
+            .get(lit_words.saturating_mul(4)..)
+            .and_then(|r| r.get(..lit_len))
+            .unwrap_or(&[])
+            .to_vec();
         let mut glob_last = [0u64; 4];
-        let words = h.get(hdr::GLOB_LAST..hdr::ROOTED).unwrap_or(&[]);
-        for (w, pair) in glob_last.iter_mut().zip(words.chunks_exact(2)) {
+        let gw = h.get(hdr::GLOB_LAST..hdr::ROOTED).unwrap_or(&[]);
+        for (w, pair) in glob_last.iter_mut().zip(gw.chunks_exact(2)) {
             if let [lo, hi] = pair {
                 *w = u64::from(*lo) | (u64::from(*hi) << 32);
             }
         }
         let [rooted, anywhere] = runs;
+        // One aligned copy of each part, straight from the bytes.
+        let lit_slots = arrays::<4>(rest, lits, hw(hdr::LIT_SLOTS) as usize);
+        let states = [&rooted, &anywhere].map(|r| arrays::<5>(rest, r.ws, r.nstates as usize));
+        let slots = [&rooted, &anywhere].map(|r| arrays::<3>(rest, r.wslots, r.nslots as usize));
         Ok(CompLayout {
-            globs,
             nlits: hw(hdr::NLITS),
             nkeys: hw(hdr::NKEYS),
             empty_lit: hw(hdr::EMPTY_LIT),
             glob_last,
-            lit_bytes,
-            lit_len: hw(hdr::LIT_BYTES) as usize,
-            lits,
+            lit_bytes: lit_at,
+            lit_len,
+            lits: used.saturating_add(lits.saturating_mul(4)),
+            wlits: lits,
             nlit_slots: hw(hdr::LIT_SLOTS),
             lit_probe: hw(hdr::LIT_PROBE),
             rooted,
             anywhere,
-            bytes,
+            words_at: used,
+            globs,
+            header,
+            lit_slots,
+            states,
+            slots,
+            lit,
         })
     }
 
-    /// The section's bytes (after its tag): what the format writes and the walk reads.
-    #[inline(always)]
-    pub fn raw(&self) -> &[u8] {
-        &self.bytes
+    /// The section's bytes (after its tag): what the format writes.
+    pub fn to_raw(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_dfa(&mut out, &self.globs);
+        put_u32s(&mut out, &self.header);
+        out.extend_from_slice(&self.lit);
+        out.resize(out.len().wrapping_add(pad4(self.lit.len())), 0);
+        for s in &self.lit_slots {
+            put_u32s(&mut out, s);
+        }
+        for (st, sl) in self.states.iter().zip(&self.slots) {
+            for r in st {
+                put_u32s(&mut out, r);
+            }
+            for x in sl {
+                put_u32s(&mut out, x);
+            }
+        }
+        out
     }
 
-    /// Byte offset of the header in [`raw`](Self::raw).
+    /// Byte offset of the header in [`to_raw`](Self::to_raw).
     pub fn header_at(&self) -> usize {
-        self.lit_bytes.saturating_sub(4 * HEADER_WORDS)
+        self.words_at
+    }
+
+    /// The state records of `run`, `[default, parent, accept, flags, empty]` each.
+    #[inline(always)]
+    pub fn states_of(&self, run: &RunAt) -> &[[u32; 5]] {
+        self.states.get(run.idx).map_or(&[], |v| v.as_slice())
+    }
+
+    /// The exception slots of `run`, `[state, class, target]` each.
+    #[inline(always)]
+    pub fn slots_of(&self, run: &RunAt) -> &[[u32; 3]] {
+        self.slots.get(run.idx).map_or(&[], |v| v.as_slice())
+    }
+
+    /// The literal slots, `[start, len, id, key class]` each.
+    #[inline(always)]
+    pub fn lit_slots(&self) -> &[[u32; 4]] {
+        &self.lit_slots
     }
 
     /// State record `s` of `run`: `[default, parent, accept, flags, empty]`.
     #[inline(always)]
-    pub fn state(&self, run: &RunAt, s: u32) -> Option<[u32; 5]> {
-        let at = run
-            .states
-            .wrapping_add((s as usize).wrapping_mul(STATE_LEN));
-        let b = self.bytes.get(at..at.wrapping_add(STATE_LEN))?;
-        Some([
-            read_u32(b, 0),
-            read_u32(b, 4),
-            read_u32(b, 8),
-            read_u32(b, 12),
-            read_u32(b, 16),
-        ])
+    pub fn state(&self, run: &RunAt, s: u32) -> Option<&[u32; 5]> {
+        self.states_of(run).get(s as usize)
     }
 
-    /// Exception slot `i` of `run`: `(state, class, target)`.
+    /// Exception slot `i` of `run`: `[state, class, target]`.
     #[inline(always)]
-    pub fn exc_slot(&self, run: &RunAt, i: usize) -> Option<(u32, u32, u32)> {
-        let at = run.slots.wrapping_add(i.wrapping_mul(EXC_SLOT_LEN));
-        let b = self.bytes.get(at..at.wrapping_add(EXC_SLOT_LEN))?;
-        Some((read_u32(b, 0), read_u32(b, 4), read_u32(b, 8)))
+    pub fn exc_slot(&self, run: &RunAt, i: usize) -> Option<&[u32; 3]> {
+        self.slots_of(run).get(i)
     }
 
     /// Literal slot `i`: `[start, len, id, key class]`.
     #[inline(always)]
-    pub fn lit_slot(&self, i: usize) -> Option<[u32; 4]> {
-        let at = self.lits.wrapping_add(i.wrapping_mul(LIT_SLOT_LEN));
-        let b = self.bytes.get(at..at.wrapping_add(LIT_SLOT_LEN))?;
-        Some([
-            read_u32(b, 0),
-            read_u32(b, 4),
-            read_u32(b, 8),
-            read_u32(b, 12),
-        ])
+    pub fn lit_slot(&self, i: usize) -> Option<&[u32; 4]> {
+        self.lit_slots.get(i)
     }
 
     /// The literals' bytes.
     #[inline(always)]
     pub fn lit_bytes(&self) -> &[u8] {
-        self.bytes
-            .get(self.lit_bytes..self.lit_bytes.saturating_add(self.lit_len))
-            .unwrap_or(&[])
+        &self.lit
     }
 
     /// The lists back from the layout (for analyses and tests; off the decision path).
@@ -639,7 +744,7 @@ impl CompLayout {
         let nl = self.nlits as usize;
         let mut by_id: Vec<Option<[u32; 4]>> = vec![None; nl];
         for i in 0..self.nlit_slots as usize {
-            if let Some(s) = self.lit_slot(i).filter(|s| s[1] != NONE) {
+            if let Some(&s) = self.lit_slot(i).filter(|s| s[1] != NONE) {
                 if let Some(x) = by_id.get_mut(s[2] as usize) {
                     *x = Some(s);
                 }
@@ -667,6 +772,7 @@ impl CompLayout {
             for s in 0..n {
                 let [default, parent, accept, _, empty] = self
                     .state(run, s as u32)
+                    .copied()
                     .unwrap_or([0, NONE, NONE, 0, NONE]);
                 d.default.push(default);
                 d.parent.push(parent);
@@ -678,7 +784,7 @@ impl CompLayout {
                 }
             }
             for i in 0..run.nslots as usize {
-                if let Some((s, c, t)) = self.exc_slot(run, i).filter(|x| x.0 != NONE) {
+                if let Some(&[s, c, t]) = self.exc_slot(run, i).filter(|x| x[0] != NONE) {
                     if let Some(e) = exc.get_mut(s as usize) {
                         e.push((c, t));
                     }
@@ -733,7 +839,7 @@ pub(crate) fn write_section(out: &mut Vec<u8>, c: Option<&CompLayout>) {
         return;
     };
     out.push(1);
-    out.extend_from_slice(c.raw());
+    out.extend_from_slice(&c.to_raw());
 }
 
 pub(crate) const SECTION: &str = "fs components";
@@ -746,7 +852,7 @@ pub(crate) fn read_section(buf: &[u8]) -> Result<Option<CompLayout>, LoadError> 
             Ok(None)
         }
         // One copy of the section's bytes; nothing decoded but the small globs dfa.
-        1 => CompLayout::from_raw(r.rest().to_vec()).map(Some),
+        1 => CompLayout::from_raw(r.rest()).map(Some),
         t => Err(malformed(SECTION, format!("bad tag {t}"))),
     }
 }
@@ -810,7 +916,7 @@ pub(crate) fn validate(c: &CompLayout, nrows: usize) -> Result<(), LoadError> {
     let mut full = 0usize;
     let mut cluster = Cluster::new(c.lit_probe, "literal");
     for i in 0..nls {
-        let s = c
+        let s = *c
             .lit_slot(i)
             .ok_or_else(|| invalid(format!("literal slot {i} out of range")))?;
         let [start, len, id, keyc] = s;
@@ -917,7 +1023,7 @@ fn validate_run(c: &CompLayout, d: &RunAt, nclasses: u64, nrows: usize) -> Resul
         return Err(invalid(format!("start {} of {n} states", d.start)));
     }
     for s in 0..n {
-        let [default, parent, accept, flags, empty] = c
+        let [default, parent, accept, flags, empty] = *c
             .state(d, s)
             .ok_or_else(|| invalid(format!("state {s} out of range")))?;
         if default >= n || (empty != NONE && empty >= n) {
@@ -948,7 +1054,7 @@ fn validate_run(c: &CompLayout, d: &RunAt, nclasses: u64, nrows: usize) -> Resul
     let ns = d.nslots as usize;
     let mut cluster = Cluster::new(d.probe, "exception");
     for i in 0..ns {
-        let (s, cl, t) = c
+        let [s, cl, t] = *c
             .exc_slot(d, i)
             .ok_or_else(|| invalid(format!("exception slot {i} out of range")))?;
         if s == NONE {
