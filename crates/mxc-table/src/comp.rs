@@ -277,22 +277,21 @@ pub fn home(h: u64, n: u32) -> usize {
     ((h >> 32).wrapping_mul(u64::from(n)) >> 32) as usize
 }
 
-/// `n` arrays of `N` words from `rest` at word `at` (fewer when the bytes end early).
+/// `n` arrays of `N` words from `rest` at word `at` (fewer when the bytes end early):
+/// the words in one pass (a copy the compiler vectorises), then grouped.
 fn arrays<const N: usize>(rest: &[u8], at: usize, n: usize) -> Vec<[u32; N]> {
     let size = N.saturating_mul(4);
     let lo = at.saturating_mul(4);
     let bytes = rest
         .get(lo..lo.saturating_add(n.saturating_mul(size)))
         .unwrap_or(&[]);
-    bytes
-        .chunks_exact(size.max(1))
-        .map(|c| {
-            let mut a = [0u32; N];
-            for (x, w) in a.iter_mut().zip(c.chunks_exact(4)) {
-                *x = w.first_chunk::<4>().map_or(0, |b| u32::from_le_bytes(*b));
-            }
-            a
-        })
+    let words: Vec<u32> = bytes
+        .chunks_exact(4)
+        .map(|w| w.first_chunk::<4>().map_or(0, |b| u32::from_le_bytes(*b)))
+        .collect();
+    words
+        .chunks_exact(N.max(1))
+        .map(|c| <[u32; N]>::try_from(c).unwrap_or([0; N]))
         .collect()
 }
 
