@@ -91,7 +91,7 @@ impl CompDfa {
     }
 
     /// One step, read straight from the lists (binary search); for analyses and
-    /// tests. The engine uses hash tables built at load.
+    /// tests. The engine probes the hash tables the compiler stored ([`CompLayout`]).
     pub fn step(&self, s: u32, lit: u32, keyc: u32) -> u32 {
         let mut s = s;
         for _ in 0..2 {
