@@ -1,234 +1,118 @@
 //! The engine's side of fs decisions per path component: the walk over a validated
-//! [`CompFs`] (see `mxc_table::comp` for the data, its format and its validation) and
-//! the two place questions of `ancestor.rs` asked of it.
+//! [`CompLayout`], read in place (see `mxc_table::comp` for the data, its format and its
+//! validation), and the two place questions of `ancestor.rs` asked of it (on the lists,
+//! decoded from the layout the first time one is asked).
 
 use crate::table::{Decision, Effect, FsRight, FsRow, NONE};
-use crate::LoadError;
-use mxc_table::comp::{invalid, CompDfa, CompFs, KEY_EMPTY, KEY_NONE};
+use mxc_table::comp::{
+    elem_hash, exc_hash, home, read_u32, read_u64, CompDfa, CompFs, CompLayout, RunAt, FLAG_KEY,
+    FLAG_LIT, KEY_EMPTY, KEY_NONE, WANT_KEY, WANT_LIT,
+};
 // ---------------------------------------------------------------------------------------
 // The walk
 
 /// Not a state: the walk's answer when a lookup that validation guarantees fails.
 pub(crate) const BROKEN: u32 = NONE;
 
-const FLAG_LIT: u32 = 1;
-const FLAG_KEY: u32 = 2;
-/// Flags of the state and of its parent: whether a step may look up literals or keys.
-const WANT_LIT: u32 = 4;
-const WANT_KEY: u32 = 8;
+/// A state record as the walk reads it: `[default, parent, accept, flags, empty]`.
+type St = [u32; 5];
+const DEFAULT: usize = 0;
+const PARENT: usize = 1;
+const ACCEPT: usize = 2;
+const FLAGS: usize = 3;
+const EMPTY: usize = 4;
 
-#[derive(Clone, Copy, Debug)]
-struct CState {
-    default: u32,
-    parent: u32,
-    accept: u32,
-    flags: u32,
-    /// The exception of the empty element's key class ([`KEY_EMPTY`]), or [`NONE`]:
-    /// kept here, out of the hash table, since nearly every state has one and nearly
-    /// no element is empty (`FLAG_KEY` then says whether a non-empty key needs a probe).
-    empty: u32,
+/// One automaton as the walk reads it: its records and exception slots (slices of the
+/// layout's words), and the exception table's size and probe bound.
+#[derive(Clone, Copy)]
+struct R<'a> {
+    states: &'a [St],
+    slots: &'a [[u32; 3]],
+    nslots: u32,
+    probe: u32,
 }
 
-#[derive(Clone, Copy, Debug)]
-struct Slot {
-    key: u64,
-    target: u32,
-}
-
-const EMPTY_SLOT: u64 = u64::MAX;
-
-const K: u64 = 0x9E37_79B9_7F4A_7C15;
-
-/// An automaton laid out for the walk: per state a 16-byte record, exceptions in one
-/// open-addressing table keyed by `state << 32 | class`.
-#[derive(Clone, Debug)]
-struct Run {
-    /// `L + KEY_EMPTY`.
-    empty_class: u32,
-    start: u32,
-    states: Vec<CState>,
-    slots: Vec<Slot>,
-    shift: u32,
-}
-
-fn table_bits(n: usize) -> u32 {
-    // At most half full, at least 2 slots.
-    let want = n.saturating_mul(2).max(2).next_power_of_two();
-    want.trailing_zeros()
-}
-
-impl Run {
-    fn new(d: &CompDfa, nlits: u32) -> Run {
-        let bits = table_bits(d.exc_class.len());
-        let mut slots = vec![
-            Slot {
-                key: EMPTY_SLOT,
-                target: 0
-            };
-            1usize << bits
-        ];
-        let mask = slots.len().saturating_sub(1);
-        let shift = 64u32.saturating_sub(bits);
-        let mut states: Vec<CState> = Vec::with_capacity(d.nstates());
-        for s in 0..d.nstates() {
-            let s32 = s as u32;
-            let mut flags = 0;
-            let mut empty = NONE;
-            for (c, t) in d.exceptions(s32) {
-                if c == nlits.wrapping_add(KEY_EMPTY) {
-                    empty = t;
-                    continue;
-                }
-                flags |= if c < nlits { FLAG_LIT } else { FLAG_KEY };
-                let key = (u64::from(s32) << 32) | u64::from(c);
-                let mut i = (key.wrapping_mul(K).checked_shr(shift).unwrap_or(0)) as usize;
-                loop {
-                    match slots.get_mut(i) {
-                        Some(slot) if slot.key == EMPTY_SLOT => {
-                            *slot = Slot { key, target: t };
-                            break;
-                        }
-                        Some(_) => i = i.wrapping_add(1) & mask,
-                        None => break,
-                    }
-                }
-            }
-            states.push(CState {
-                default: d.default.get(s).copied().unwrap_or(0),
-                parent: d.parent.get(s).copied().unwrap_or(NONE),
-                accept: d.accept.get(s).copied().unwrap_or(NONE),
-                flags,
-                empty,
-            });
-        }
-        // A step's wants: its own flags and its parent's.
-        for s in 0..states.len() {
-            let Some(st) = states.get(s).copied() else {
-                break;
-            };
-            let pf = match states.get(st.parent as usize) {
-                Some(p) if st.parent != NONE => p.flags,
-                _ => 0,
-            };
-            if let Some(st) = states.get_mut(s) {
-                st.flags |= (st.flags | pf) << 2;
-            }
-        }
-        Run {
-            empty_class: nlits.wrapping_add(KEY_EMPTY),
-            start: d.start,
-            states,
-            slots,
-            shift,
+impl<'a> R<'a> {
+    #[inline(always)]
+    fn of(d: &'a CompLayout, r: &RunAt) -> R<'a> {
+        R {
+            states: d.states_of(r),
+            slots: d.slots_of(r),
+            nslots: r.nslots,
+            probe: r.probe,
         }
     }
 
+    #[inline(always)]
+    fn state(&self, s: u32) -> Option<&'a St> {
+        self.states.get(s as usize)
+    }
+
+    /// The exception `(s, c)`: at most `probe + 1` slots from its home.
     #[inline(always)]
     fn probe(&self, s: u32, c: u32) -> Option<u32> {
-        let key = (u64::from(s) << 32) | u64::from(c);
-        let mask = self.slots.len().wrapping_sub(1);
-        let mut i = (key.wrapping_mul(K).checked_shr(self.shift).unwrap_or(0)) as usize;
+        let n = self.slots.len();
+        let mut i = home(exc_hash(s, c), self.nslots);
+        let mut left = self.probe;
         loop {
-            let slot = self.slots.get(i)?;
-            if slot.key == key {
-                return Some(slot.target);
+            let &[ks, kc, t] = self.slots.get(i)?;
+            if ks == s && kc == c {
+                return Some(t);
             }
-            if slot.key == EMPTY_SLOT {
+            if ks == NONE || left == 0 {
                 return None;
             }
-            i = i.wrapping_add(1) & mask;
+            left = left.wrapping_sub(1);
+            i = i.wrapping_add(1);
+            if i >= n {
+                i = 0;
+            }
         }
     }
 
+    /// One step from `s` (whose record is `st`) on an element of literal `lit` (or
+    /// [`NONE`]) and key class `keyc` (`empty_class`: the empty element).
     #[inline(always)]
-    fn flags(&self, s: u32) -> u32 {
-        self.states.get(s as usize).map_or(0, |st| st.flags)
-    }
-
-    #[inline(always)]
-    fn step(&self, mut s: u32, lit: u32, keyc: u32) -> u32 {
-        for _ in 0..2 {
-            let Some(st) = self.states.get(s as usize) else {
-                return BROKEN;
-            };
-            if st.flags & FLAG_LIT != 0 && lit != NONE {
+    fn step(&self, mut s: u32, st: &St, lit: u32, keyc: u32, empty_class: u32) -> u32 {
+        let mut st = st;
+        for round in 0..2 {
+            if round == 1 {
+                match self.state(s) {
+                    Some(x) => st = x,
+                    None => return BROKEN,
+                }
+            }
+            let flags = st[FLAGS];
+            if flags & FLAG_LIT != 0 && lit != NONE {
                 if let Some(t) = self.probe(s, lit) {
                     return t;
                 }
             }
-            if keyc == self.empty_class {
-                if st.empty != NONE {
-                    return st.empty;
+            if keyc == empty_class {
+                if st[EMPTY] != NONE {
+                    return st[EMPTY];
                 }
-            } else if st.flags & FLAG_KEY != 0 {
+            } else if flags & FLAG_KEY != 0 {
                 if let Some(t) = self.probe(s, keyc) {
                     return t;
                 }
             }
-            if st.parent == NONE {
-                return st.default;
+            if st[PARENT] == NONE {
+                return st[DEFAULT];
             }
-            s = st.parent;
+            s = st[PARENT];
         }
         BROKEN
     }
-
-    #[inline(always)]
-    fn accept(&self, s: u32) -> Option<u32> {
-        self.states.get(s as usize).map(|st| st.accept)
-    }
 }
 
-/// A literal in the walk's hash table: where its bytes are in
-/// [`CompFs::lit_bytes`], its id and its key class (`L + key`); `len` is
-/// [`EMPTY_LEN`] in an empty slot.
-#[derive(Clone, Copy, Debug)]
-struct LitSlot {
-    start: u32,
-    len: u32,
-    id: u32,
-    keyc: u32,
-}
-
-const EMPTY_LEN: u32 = u32::MAX;
-const EMPTY_LIT: LitSlot = LitSlot {
-    start: 0,
-    len: EMPTY_LEN,
-    id: NONE,
-    keyc: NONE,
-};
-
-/// The per-component fs section laid out for walking (built at load).
+/// What the engine keeps beside a validated layout (which stays in the table: every
+/// method takes it back as `d`): the globs' walker and, built the first time a place
+/// question is asked, the lists.
 #[derive(Clone, Debug)]
 pub(crate) struct Walk {
-    seed: u64,
-    lits: Vec<LitSlot>,
-    lit_shift: u32,
-    nlits: u32,
-    /// The class pair of the empty element: the literal `""` (always interned by the
-    /// compiler) and [`KEY_EMPTY`]'s class.
-    empty: (u32, u32),
     globs: crate::engine::Walker,
-    /// Bit `b` set: some glob component can match an element whose last byte is `b`.
-    /// Any other non-empty element matches no glob: its key is [`KEY_NONE`] without a
-    /// walk of `globs`.
-    glob_last: [u64; 4],
-    rooted: Run,
-    anywhere: Run,
-}
-
-#[inline(always)]
-fn read_u64(b: &[u8], at: usize) -> u64 {
-    b.get(at..)
-        .and_then(|r| r.first_chunk::<8>())
-        .map_or(0, |a| u64::from_le_bytes(*a))
-}
-
-#[inline(always)]
-fn read_u32(b: &[u8], at: usize) -> u64 {
-    b.get(at..)
-        .and_then(|r| r.first_chunk::<4>())
-        .map_or(0, |a| u64::from(u32::from_le_bytes(*a)))
+    lists: std::sync::OnceLock<CompFs>,
 }
 
 /// Whether two slices of the same length `n` hold the same bytes, word by word (read
@@ -254,7 +138,9 @@ fn same(a: &[u8], b: &[u8], n: usize) -> bool {
 }
 
 /// The index of the first `/` in `p` at or after `from`, or `p.len()`: eight bytes at
-/// a time (the lowest byte the zero-byte test flags is always a true match).
+/// a time (the lowest byte the zero-byte test flags is always a true match). The
+/// engine has refused paths holding NUL before the walk (`path_ok`; folding that test
+/// into this scan cost more instructions than the `memchr` it saved, measured).
 #[inline(always)]
 fn next_slash(p: &[u8], from: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
@@ -279,160 +165,60 @@ fn next_slash(p: &[u8], from: usize) -> usize {
     n
 }
 
-/// A fast hash of one element: 8 bytes per multiply, the last word read overlapping
-/// (equal elements give equal words), short elements in one step.
-#[inline(always)]
-fn hash(seed: u64, b: &[u8]) -> u64 {
-    let n = b.len();
-    let mut h = seed ^ (n as u64).wrapping_mul(K);
-    if n <= 8 {
-        let w = if n >= 4 {
-            read_u32(b, 0) | (read_u32(b, n.wrapping_sub(4)) << 32)
-        } else {
-            match (b.first(), b.get(n / 2), b.last()) {
-                (Some(&x), Some(&y), Some(&z)) => {
-                    u64::from(x) | (u64::from(y) << 8) | (u64::from(z) << 16)
-                }
-                _ => 0,
-            }
-        };
-        h = (h ^ w).wrapping_mul(K);
-    } else {
-        let mut i = 0usize;
-        while i.wrapping_add(8) < n {
-            h = (h.rotate_left(26) ^ read_u64(b, i)).wrapping_mul(K);
-            i = i.wrapping_add(8);
-        }
-        h = (h.rotate_left(26) ^ read_u64(b, n.wrapping_sub(8))).wrapping_mul(K);
-    }
-    h ^ (h >> 29)
-}
-
-/// The bytes that can end an element some glob of `g` matches (see `Walk::glob_last`),
-/// read over classes: per state, per class, whether the step accepts.
-fn glob_last_bytes(g: &mxc_table::Dfa) -> [u64; 4] {
-    let mut rep: Vec<Option<u8>> = vec![None; g.nclasses as usize];
-    for (b, &c) in (0..=255u8).zip(&g.classes) {
-        if let Some(r) = rep.get_mut(usize::from(c)) {
-            r.get_or_insert(b);
-        }
-    }
-    let mut last = vec![false; rep.len()];
-    for s in 1..g.nstates() {
-        let s = s as u32;
-        for (c, r) in rep.iter().enumerate() {
-            if let (Some(b), Some(l)) = (r, last.get_mut(c)) {
-                if !*l {
-                    let t = g.step(s, *b);
-                    *l = g.accept.get(t as usize).is_some_and(|&a| a != NONE);
-                }
-            }
-        }
-    }
-    let mut bits = [0u64; 4];
-    for (b, &c) in (0..=255u8).zip(&g.classes) {
-        if last.get(usize::from(c)) == Some(&true) {
-            if let Some(w) = bits.get_mut(usize::from(b >> 6)) {
-                *w |= 1u64 << (b & 63);
-            }
-        }
-    }
-    bits
-}
-
 impl Walk {
-    /// Builds the walk layout of a validated section (which stays in the table: every
-    /// method takes it back as `d`); refuses duplicate literals.
-    pub(crate) fn new(c: &CompFs) -> Result<Walk, LoadError> {
-        use std::hash::{BuildHasher, Hasher};
-        // A seed per load: which components collide is not known in advance.
-        let seed = std::collections::hash_map::RandomState::new()
-            .build_hasher()
-            .finish();
-        let nl = c.nlits();
-        let nlits = u32::try_from(nl).map_err(|_| invalid("too many literals".into()))?;
-        let bits = table_bits(nl);
-        let shift = 64u32.saturating_sub(bits);
-        let mut lits = vec![EMPTY_LIT; 1usize << bits];
-        let mask = lits.len().saturating_sub(1);
-        let mut start = 0u32;
-        let mut empty = (NONE, nlits.wrapping_add(KEY_EMPTY));
-        for (i, (&end, &key)) in c.lit_end.iter().zip(&c.lit_key).enumerate() {
-            let bytes = c.lit(i);
-            let slot = LitSlot {
-                start,
-                len: end.wrapping_sub(start),
-                id: i as u32,
-                keyc: nlits.wrapping_add(key),
-            };
-            start = end;
-            if bytes.is_empty() {
-                empty.0 = slot.id;
-            }
-            let h = hash(seed, bytes);
-            let mut at = h.checked_shr(shift).unwrap_or(0) as usize;
-            loop {
-                match lits.get(at).copied() {
-                    Some(v) if v.len == EMPTY_LEN => {
-                        if let Some(s) = lits.get_mut(at) {
-                            *s = slot;
-                        }
-                        break;
-                    }
-                    Some(v) => {
-                        if c.lit(v.id as usize) == bytes {
-                            return Err(invalid(format!("literal {i} is written twice")));
-                        }
-                        at = at.wrapping_add(1) & mask;
-                    }
-                    None => break,
-                }
-            }
-        }
-        Ok(Walk {
-            seed,
-            lits,
-            lit_shift: shift,
-            nlits,
-            empty,
+    /// What the walk of a validated layout needs beside it: the small globs automaton's
+    /// walker. Nothing else is built at load.
+    pub(crate) fn new(c: &CompLayout) -> Walk {
+        Walk {
             globs: crate::engine::Walker::new(&c.globs, true),
-            glob_last: glob_last_bytes(&c.globs),
-            rooted: Run::new(&c.rooted, nlits),
-            anywhere: Run::new(&c.anywhere, nlits),
-        })
+            lists: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The lists, decoded from the layout the first time they are asked for.
+    fn lists<'a>(&'a self, d: &CompLayout) -> &'a CompFs {
+        self.lists.get_or_init(|| d.lists())
     }
 
     /// The literal `elem` is, if any: its id and key class.
     #[inline(always)]
-    fn literal(&self, d: &CompFs, elem: &[u8]) -> Option<(u32, u32)> {
-        let h = hash(self.seed, elem);
-        let mask = self.lits.len().wrapping_sub(1);
-        let mut at = h.checked_shr(self.lit_shift).unwrap_or(0) as usize;
+    fn literal(&self, d: &CompLayout, elem: &[u8]) -> Option<(u32, u32)> {
+        let n = d.lit_slots().len();
+        let mut at = home(elem_hash(elem), d.nlit_slots);
+        let bytes = d.lit_bytes();
+        let slots = d.lit_slots();
+        let mut left = d.lit_probe;
         loop {
-            let v = self.lits.get(at)?;
-            if v.len == EMPTY_LEN {
+            let &[start, len, id, keyc] = slots.get(at)?;
+            if len == NONE {
                 return None;
             }
-            if v.len as usize == elem.len() {
-                let lo = v.start as usize;
-                let n = elem.len();
-                if let Some(lit) = d.lit_bytes.get(lo..lo.wrapping_add(n)) {
-                    if same(lit, elem, n) {
-                        return Some((v.id, v.keyc));
+            if len as usize == elem.len() {
+                let lo = start as usize;
+                let k = elem.len();
+                if let Some(lit) = bytes.get(lo..lo.wrapping_add(k)) {
+                    if same(lit, elem, k) {
+                        return Some((id, keyc));
                     }
                 }
             }
-            at = at.wrapping_add(1) & mask;
+            if left == 0 {
+                return None;
+            }
+            left = left.wrapping_sub(1);
+            at = at.wrapping_add(1);
+            if at >= n {
+                at = 0;
+            }
         }
     }
 
     /// The key class of a non-empty element that is no literal.
     #[inline(always)]
-    fn key_class(&self, elem: &[u8]) -> u32 {
+    fn key_class(&self, d: &CompLayout, elem: &[u8]) -> u32 {
         let k = match elem.last() {
             Some(&b)
-                if self
-                    .glob_last
+                if d.glob_last
                     .get(usize::from(b >> 6))
                     .is_some_and(|w| w >> (b & 63) & 1 != 0) =>
             {
@@ -444,15 +230,15 @@ impl Walk {
             }
             _ => KEY_NONE,
         };
-        self.nlits.wrapping_add(k)
+        d.nlits.wrapping_add(k)
     }
 
     /// The class pair of one element (literal or [`NONE`], key class), computing only
     /// what `want` (WANT_LIT | WANT_KEY) asks for.
     #[inline(always)]
-    fn classify(&self, d: &CompFs, elem: &[u8], want: u32) -> (u32, u32) {
+    fn classify(&self, d: &CompLayout, elem: &[u8], want: u32) -> (u32, u32) {
         if elem.is_empty() {
-            return self.empty;
+            return (d.empty_lit, d.nlits.wrapping_add(KEY_EMPTY));
         }
         if want & WANT_LIT != 0 {
             if let Some(x) = self.literal(d, elem) {
@@ -460,7 +246,7 @@ impl Walk {
             }
         }
         if want & WANT_KEY != 0 {
-            return (NONE, self.key_class(elem));
+            return (NONE, self.key_class(d, elem));
         }
         (NONE, NONE)
     }
@@ -468,40 +254,53 @@ impl Walk {
     /// Walks both automata over the path's elements: the rows reached (`Some(NONE)`:
     /// no rule; `None`: broken, fail closed).
     #[inline]
-    pub(crate) fn ends(&self, d: &CompFs, path: &[u8]) -> (Option<u32>, Option<u32>) {
-        let (ra, rb) = (&self.rooted, &self.anywhere);
-        let (mut a, mut b) = (ra.start, rb.start);
+    pub(crate) fn ends(&self, d: &CompLayout, path: &[u8]) -> (Option<u32>, Option<u32>) {
+        let (ra, rb) = (R::of(d, &d.rooted), R::of(d, &d.anywhere));
+        let empty_class = d.nlits.wrapping_add(KEY_EMPTY);
+        let (mut a, mut b) = (d.rooted.start, d.anywhere.start);
         let mut from = 0usize;
         loop {
             if a == 0 && b == 0 {
                 break;
             }
+            // A state out of range has no record: the walk breaks (fail closed).
+            let (sa, sb) = (ra.state(a), rb.state(b));
             let end = next_slash(path, from);
             let elem = path.get(from..end).unwrap_or(&[]);
-            let want =
-                (if a != 0 { ra.flags(a) } else { 0 }) | (if b != 0 { rb.flags(b) } else { 0 });
+            let want = (if a != 0 {
+                sa.map_or(0, |x| x[FLAGS])
+            } else {
+                0
+            }) | (if b != 0 {
+                sb.map_or(0, |x| x[FLAGS])
+            } else {
+                0
+            });
             let (lit, keyc) = if want & (WANT_LIT | WANT_KEY) != 0 || elem.is_empty() {
                 self.classify(d, elem, want)
             } else {
                 (NONE, NONE)
             };
             if a != 0 {
-                a = ra.step(a, lit, keyc);
+                a = sa.map_or(BROKEN, |st| ra.step(a, st, lit, keyc, empty_class));
             }
             if b != 0 {
-                b = rb.step(b, lit, keyc);
+                b = sb.map_or(BROKEN, |st| rb.step(b, st, lit, keyc, empty_class));
             }
             if end >= path.len() {
                 break;
             }
             from = end.wrapping_add(1);
         }
-        (ra.accept(a), rb.accept(b))
+        (
+            ra.state(a).map(|st| st[ACCEPT]),
+            rb.state(b).map(|st| st[ACCEPT]),
+        )
     }
 
-    /// The state of `dfa` (one of `d`'s two) after the elements of `dir` (one trailing
-    /// `/` dropped), from the lists.
-    fn after(&self, d: &CompFs, dfa: &CompDfa, dir: &[u8]) -> u32 {
+    /// The state of `dfa` (one of the two lists) after the elements of `dir` (one
+    /// trailing `/` dropped).
+    fn after(&self, d: &CompLayout, dfa: &CompDfa, dir: &[u8]) -> u32 {
         let dir = dir.strip_suffix(b"/").unwrap_or(dir);
         let mut s = dfa.start;
         for elem in dir.split(|&c| c == b'/') {
@@ -577,7 +376,8 @@ pub(crate) struct Live {
 }
 
 impl Walk {
-    pub(crate) fn live(&self, d: &CompFs, rows: &[FsRow]) -> Live {
+    pub(crate) fn live(&self, d: &CompLayout, rows: &[FsRow]) -> Live {
+        let d = self.lists(d);
         let any = live_states(&d.anywhere, rows);
         Live {
             rooted: live_states(&d.rooted, rows),
@@ -586,13 +386,14 @@ impl Walk {
     }
 
     /// Whether some path strictly below `dir` may reach an allowing or asking row.
-    pub(crate) fn ancestor(&self, d: &CompFs, live: &Live, dir: &[u8]) -> bool {
+    pub(crate) fn ancestor(&self, d: &CompLayout, live: &Live, dir: &[u8]) -> bool {
         if live.anywhere_start {
             return true;
         }
-        let s = self.after(d, &d.rooted, dir);
+        let lists = self.lists(d);
+        let s = self.after(d, &lists.rooted, dir);
         let mut succ = Vec::new();
-        successors(&d.rooted, s, &mut succ);
+        successors(&lists.rooted, s, &mut succ);
         succ.iter()
             .any(|&t| t != 0 && live.rooted.get(t as usize) == Some(&true))
     }
@@ -601,19 +402,20 @@ impl Walk {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn not_stricter_below(
         &self,
-        d: &CompFs,
+        layout: &CompLayout,
         link: &[u8],
         target: &[u8],
         rights: &[FsRight],
         rows: &[FsRow],
         default: Decision,
     ) -> Option<bool> {
+        let d = self.lists(layout);
         let (ra, rb) = (&d.rooted, &d.anywhere);
         let start = (
-            self.after(d, ra, link),
-            self.after(d, rb, link),
-            self.after(d, ra, target),
-            self.after(d, rb, target),
+            self.after(layout, ra, link),
+            self.after(layout, rb, link),
+            self.after(layout, ra, target),
+            self.after(layout, rb, target),
         );
         let decision = |a: u32, b: u32, right: FsRight| -> Decision {
             let one = |dfa: &CompDfa, s: u32| {

@@ -472,10 +472,7 @@ impl Engine {
     /// decision path relies on (listed on [`validate`](mxc_table::validate())).
     pub fn from_table(table: Table) -> Result<Engine, LoadError> {
         validate(&table)?;
-        let comp = match &table.fs_comp {
-            Some(c) => Some(crate::comp_walk::Walk::new(c)?),
-            None => None,
-        };
+        let comp = table.fs_comp.as_ref().map(crate::comp_walk::Walk::new);
         let walk = table
             .automata
             .as_ref()
@@ -495,7 +492,7 @@ impl Engine {
     /// The per-component walk and the data it walks (which stays in the table), when
     /// the table decides fs per component.
     #[inline(always)]
-    fn comp(&self) -> Option<(&crate::comp_walk::Walk, &mxc_table::comp::CompFs)> {
+    fn comp(&self) -> Option<(&crate::comp_walk::Walk, &mxc_table::comp::CompLayout)> {
         self.comp.as_ref().zip(self.table.fs_comp.as_ref())
     }
 

@@ -5,12 +5,21 @@
 mod common;
 
 use common::*;
-use mxc_eval::comp::{CompDfa, CompFs, KEY_EMPTY, KEY_NONE};
+use mxc_eval::comp::{
+    hdr, CompDfa, CompFs, CompLayout, EXC_SLOT_LEN, KEY_EMPTY, KEY_NONE, LIT_SLOT_LEN, STATE_LEN,
+};
 use mxc_eval::*;
 
 /// Literals `""` (0), `home` (1), `u` (2), `.env` (3); no globs (keys: empty, none).
 /// Rooted: `/home/u/**` (row 0) and `/home/u/.env` (row 1). Anywhere: `**/.env` (row 1).
 fn sample() -> Table {
+    let (mut t, lists) = sample_parts();
+    t.fs_comp = Some(CompLayout::new(&lists).unwrap());
+    t
+}
+
+/// The sample table with the lists of its section, before they are laid out.
+fn sample_parts() -> (Table, CompFs) {
     let mut t = sample_spec().table();
     t.fs = Dfa::empty();
     t.fs_anywhere = Dfa::empty();
@@ -63,7 +72,7 @@ fn sample() -> Table {
         rule: Some(RuleId(r)),
     };
     t.fs_rows = vec![[allow(0); 4], [deny(1), deny(1), allow(0), allow(0)]];
-    t.fs_comp = Some(CompFs {
+    let lists = CompFs {
         lit_bytes,
         lit_end,
         lit_key: vec![KEY_EMPTY, KEY_NONE, KEY_NONE, KEY_NONE],
@@ -71,8 +80,8 @@ fn sample() -> Table {
         globs: Dfa::empty(),
         rooted,
         anywhere,
-    });
-    t
+    };
+    (t, lists)
 }
 
 #[test]
@@ -95,78 +104,281 @@ fn decides_per_component() {
     let bytes = t.to_bytes();
     let back = Table::from_bytes(&bytes).unwrap();
     assert_eq!(back, t);
+    // The layout reads back as the lists it was laid out from.
+    assert_eq!(t.fs_comp.as_ref().unwrap().lists(), sample_parts().1);
     let e2 = Engine::from_bytes(&bytes).unwrap();
     for p in ["/home/u/x", "/srv/x/.env", "/home/u", "/", ""] {
         assert_eq!(e2.fs_row(p.as_bytes()), e.fs_row(p.as_bytes()), "{p}");
     }
 }
 
+/// Lists no compiler makes, laid out and loaded: refused (through the format too).
 #[test]
-fn broken_sections_are_refused() {
+fn broken_lists_are_refused() {
+    type Break = fn(&mut CompFs);
+    let cases: Vec<(&str, Break)> = vec![
+        ("start out of range", |c| c.rooted.start = 99),
+        ("target out of range", |c| c.rooted.exc_target[0] = 7),
+        ("default out of range", |c| c.anywhere.default[2] = 4),
+        ("class out of range", |c| c.rooted.exc_class[3] = 6),
+        ("parent of a parent", |c| c.anywhere.parent[2] = 3),
+        ("parent is itself", |c| c.anywhere.parent[3] = 3),
+        ("row out of range", |c| c.rooted.accept[6] = 2),
+        ("state 0 not dead", |c| c.rooted.default[0] = 1),
+        ("literal key out of range", |c| c.lit_key[1] = 2),
+        ("fewer than two keys", |c| c.nkeys = 1),
+    ];
+    assert!(Engine::from_table(sample()).is_ok());
+    for (what, f) in cases {
+        let (mut t, mut lists) = sample_parts();
+        f(&mut lists);
+        t.fs_comp = Some(CompLayout::new(&lists).unwrap());
+        let err = Engine::from_table(t.clone()).expect_err(what);
+        assert!(matches!(err, LoadError::Invalid { .. }), "{what}: {err:?}");
+        assert!(Engine::from_bytes(&t.to_bytes()).is_err(), "{what}");
+    }
+}
+
+#[test]
+fn broken_tables_are_refused() {
     type Break = fn(&mut Table);
     let cases: Vec<(&str, Break)> = vec![
-        ("start out of range", |t| {
-            t.fs_comp.as_mut().unwrap().rooted.start = 99
-        }),
-        ("target out of range", |t| {
-            t.fs_comp.as_mut().unwrap().rooted.exc_target[0] = 7
-        }),
-        ("default out of range", |t| {
-            t.fs_comp.as_mut().unwrap().anywhere.default[2] = 4
-        }),
-        ("unsorted exceptions", |t| {
-            t.fs_comp.as_mut().unwrap().rooted.exc_class.swap(3, 4)
-        }),
-        ("class out of range", |t| {
-            t.fs_comp.as_mut().unwrap().rooted.exc_class[4] = 6
-        }),
-        ("parent of a parent", |t| {
-            t.fs_comp.as_mut().unwrap().anywhere.parent[2] = 3
-        }),
-        ("parent is itself", |t| {
-            t.fs_comp.as_mut().unwrap().anywhere.parent[3] = 3
-        }),
-        ("row out of range", |t| {
-            t.fs_comp.as_mut().unwrap().rooted.accept[6] = 2
-        }),
-        ("state 0 not dead", |t| {
-            t.fs_comp.as_mut().unwrap().rooted.default[0] = 1
-        }),
-        ("exception starts past the end", |t| {
-            t.fs_comp.as_mut().unwrap().rooted.exc_start[7] = 10
-        }),
-        ("exception starts decreasing", |t| {
-            t.fs_comp.as_mut().unwrap().rooted.exc_start[3] = 0
-        }),
-        ("short per-state array", |t| {
-            t.fs_comp.as_mut().unwrap().rooted.parent.pop();
-        }),
-        ("literal key out of range", |t| {
-            t.fs_comp.as_mut().unwrap().lit_key[1] = 2
-        }),
-        ("literal ends out of order", |t| {
-            t.fs_comp.as_mut().unwrap().lit_end[2] = 2
-        }),
-        ("duplicate literal", |t| {
-            let c = t.fs_comp.as_mut().unwrap();
-            c.lit_bytes = b"homehomeu.env".to_vec();
-            c.lit_end = vec![4, 8, 9, 13];
-        }),
-        ("fewer than two keys", |t| {
-            t.fs_comp.as_mut().unwrap().nkeys = 1
-        }),
         ("byte automata beside the components", |t| {
             t.fs = sample_spec().table().automata.fs.clone()
         }),
         ("a windows table", |t| t.target = Target::Windows),
     ];
-    assert!(Engine::from_table(sample()).is_ok());
     for (what, f) in cases {
         let mut t = sample();
         f(&mut t);
         let err = Engine::from_table(t.clone()).expect_err(what);
         assert!(matches!(err, LoadError::Invalid { .. }), "{what}: {err:?}");
-        // And through the format: refused, never a panic.
         assert!(Engine::from_bytes(&t.to_bytes()).is_err(), "{what}");
+    }
+}
+
+/// The section's bytes, with the word at byte `at` replaced by `f(word)`.
+fn patched(l: &CompLayout, at: usize, f: impl Fn(u32) -> u32) -> Vec<u8> {
+    let mut raw = l.to_raw();
+    let w = u32::from_le_bytes(raw[at..at + 4].try_into().unwrap());
+    raw[at..at + 4].copy_from_slice(&f(w).to_le_bytes());
+    raw
+}
+
+/// Loads a table whose section holds `raw`: the error, from reading the section's
+/// frame or from validating it (both through the format, never a panic).
+fn load_raw(raw: Vec<u8>) -> Result<Engine, String> {
+    let mut t = sample();
+    match CompLayout::from_raw(&raw) {
+        Err(e) => Err(e.to_string()),
+        Ok(l) => {
+            t.fs_comp = Some(l);
+            let bytes = t.to_bytes();
+            let via_bytes = Engine::from_bytes(&bytes).map_err(|e| e.to_string());
+            let via_table = Engine::from_table(t).map_err(|e| e.to_string());
+            assert_eq!(via_bytes.is_ok(), via_table.is_ok());
+            via_table
+        }
+    }
+}
+
+/// Every field of the stored layout, flipped in the bytes: each flip is refused, by the
+/// check named (so each check is seen doing its work), never a panic.
+#[test]
+fn broken_layouts_are_refused() {
+    let l = sample().fs_comp.unwrap();
+    let h = l.header_at();
+    let hw = |i: usize| h + 4 * i;
+    assert!(load_raw(l.to_raw()).is_ok());
+    let (r, a) = (l.rooted, l.anywhere);
+    // The first full literal and exception slots, and a state with a parent.
+    let lit = (0..l.nlit_slots as usize)
+        .find(|&i| l.lit_slot(i).unwrap()[1] != NONE)
+        .unwrap();
+    let lit_at = |field: usize| l.lits + LIT_SLOT_LEN * lit + 4 * field;
+    let exc = (0..r.nslots as usize)
+        .find(|&i| l.exc_slot(&r, i).unwrap()[0] != NONE)
+        .unwrap();
+    let exc_at = |field: usize| r.slots + EXC_SLOT_LEN * exc + 4 * field;
+    let state_at = |run: &mxc_eval::comp::RunAt, s: usize, field: usize| {
+        run.states + STATE_LEN * s + 4 * field
+    };
+    assert!(l.lit_probe >= 1 && r.probe >= 1, "{l:?}");
+    type Flip = Box<dyn Fn(u32) -> u32>;
+    let cases: Vec<(&str, usize, Flip, &str)> = vec![
+        ("literals", hw(hdr::NLITS), Box::new(|n| n + 1), "literal"),
+        ("literals", hw(hdr::NLITS), Box::new(|n| n - 1), "literal"),
+        ("keys", hw(hdr::NKEYS), Box::new(|_| 1), "keys"),
+        (
+            "empty literal",
+            hw(hdr::EMPTY_LIT),
+            Box::new(|_| 4),
+            "empty literal",
+        ),
+        (
+            "literal bytes",
+            hw(hdr::LIT_BYTES),
+            Box::new(|n| n + 4),
+            "do not fit",
+        ),
+        (
+            "literal slots",
+            hw(hdr::LIT_SLOTS),
+            Box::new(|n| n + 1),
+            "do not fit",
+        ),
+        (
+            "literal slots",
+            hw(hdr::LIT_SLOTS),
+            Box::new(|_| 0),
+            "unexpected bytes",
+        ),
+        (
+            "literal probe",
+            hw(hdr::LIT_PROBE),
+            Box::new(|p| p - 1),
+            "probe bound",
+        ),
+        ("start", hw(hdr::ROOTED), Box::new(|_| 7), "start"),
+        (
+            "states",
+            hw(hdr::ROOTED + 1),
+            Box::new(|n| n + 1),
+            "do not fit",
+        ),
+        (
+            "states",
+            hw(hdr::ANYWHERE + 1),
+            Box::new(|_| 0),
+            "unexpected bytes",
+        ),
+        (
+            "exception slots",
+            hw(hdr::ROOTED + 2),
+            Box::new(|n| n + 1),
+            "do not fit",
+        ),
+        (
+            "exception probe",
+            hw(hdr::ROOTED + 3),
+            Box::new(|p| p - 1),
+            "probe bound",
+        ),
+        ("literal start", lit_at(0), Box::new(|_| 14), "holds bytes"),
+        ("literal length", lit_at(1), Box::new(|_| 14), "holds bytes"),
+        (
+            "literal id",
+            lit_at(2),
+            Box::new(|_| 4),
+            "out of range or twice",
+        ),
+        ("literal key class", lit_at(3), Box::new(|_| 6), "no key"),
+        ("literal key class", lit_at(3), Box::new(|_| 3), "no key"),
+        ("default", state_at(&r, 4, 0), Box::new(|_| 7), "leads out"),
+        ("parent", state_at(&a, 3, 1), Box::new(|_| 3), "parent"),
+        ("parent", state_at(&a, 3, 1), Box::new(|_| 9), "parent"),
+        (
+            "accept",
+            state_at(&r, 6, 2),
+            Box::new(|_| 2),
+            "accepting row",
+        ),
+        ("flags", state_at(&r, 4, 3), Box::new(|f| f | 16), "flags"),
+        (
+            "empty target",
+            state_at(&r, 1, 4),
+            Box::new(|_| 7),
+            "leads out",
+        ),
+        ("dead state", state_at(&r, 0, 4), Box::new(|_| 2), "dead"),
+        ("exception state", exc_at(0), Box::new(|_| 7), "of 7 states"),
+        ("exception class", exc_at(1), Box::new(|_| 6), "no class"),
+        (
+            "exception target",
+            exc_at(2),
+            Box::new(|_| 7),
+            "of 7 states",
+        ),
+    ];
+    for (what, at, f, says) in cases {
+        let err = match load_raw(patched(&l, at, f)) {
+            Ok(_) => panic!("{what}: loaded"),
+            Err(e) => e,
+        };
+        assert!(err.contains(says), "{what}: {err}");
+    }
+    // A table with no empty slot: a probe for a missing key would never end.
+    let mut raw = l.to_raw();
+    for i in 0..r.nslots as usize {
+        if l.exc_slot(&r, i).unwrap()[0] == NONE {
+            let at = r.slots + EXC_SLOT_LEN * i;
+            raw[at..at + 4].copy_from_slice(&0u32.to_le_bytes());
+        }
+    }
+    let at = hw(hdr::ROOTED + 3);
+    raw[at..at + 4].copy_from_slice(&NONE.to_le_bytes());
+    let err = load_raw(raw).expect_err("no empty slot");
+    assert!(err.contains("no empty slot"), "{err}");
+    // An automaton without states (its records cut out).
+    let mut raw = patched(&l, hw(hdr::ANYWHERE + 1), |_| 0);
+    raw.drain(a.states..a.states + STATE_LEN * a.nstates as usize);
+    let err = load_raw(raw).expect_err("no states");
+    assert!(err.contains("0 states"), "{err}");
+    // A truncated or extended section.
+    let mut raw = l.to_raw();
+    raw.pop();
+    assert!(load_raw(raw).is_err());
+    let mut raw = l.to_raw();
+    raw.push(0);
+    assert!(load_raw(raw).is_err());
+}
+
+/// A table of format version 4 (the lists) is refused with a message to recompile.
+#[test]
+fn an_older_format_is_refused() {
+    let mut bytes = sample().to_bytes();
+    bytes[8..12].copy_from_slice(&4u32.to_le_bytes());
+    let err = Engine::from_bytes(&bytes).expect_err("version 4");
+    assert_eq!(
+        err,
+        LoadError::Version {
+            found: 4,
+            supported: 5
+        }
+    );
+    assert!(err.to_string().contains("recompile"), "{err}");
+}
+
+/// A path holding NUL is refused wherever the NUL is: inside an element, alone, in the
+/// first or a later word of the scan, in the tail, or after both automata died (the
+/// walk of a path that leaves the patterns dies early: the NUL must be found anyway).
+/// The agent's default allows, so a NUL that slipped through would be allowed.
+#[test]
+fn a_path_holding_nul_is_refused() {
+    // No `**/` automaton, so that a walk off the rooted patterns dies.
+    let (mut t, mut lists) = sample_parts();
+    lists.anywhere = CompDfa::empty();
+    t.fs_comp = Some(CompLayout::new(&lists).unwrap());
+    t.agent.default = Effect::Allow;
+    let e = Engine::from_table(t).unwrap();
+    let closed = Decision {
+        effect: Effect::Deny,
+        rule: None,
+    };
+    assert_eq!(e.fs(b"/srv/x", FsRight::Read).effect, Effect::Allow);
+    assert_eq!(e.fs(b"/home/u/x", FsRight::Read).effect, Effect::Allow);
+    for p in [
+        &b"/home/u/\0"[..],
+        b"/home/u/a\0b",
+        b"\0",
+        b"/\0/x",
+        b"/home/u/abcdefghijklmnop\0qrs",
+        b"/home/u/abcdefghijklmnopqrstuvw/\0",
+        b"/srv/\0",
+        b"/srv/x/y/z\0",
+        b"/home/v/a/b/c/d/e/f/g/h\0",
+    ] {
+        assert_eq!(e.fs(p, FsRight::Read), closed, "{p:?}");
+        assert_eq!(e.fs_row(p), [closed; 4], "{p:?}");
     }
 }

@@ -103,7 +103,7 @@ fn states(t: &Table) -> usize {
     let c = t
         .fs_comp
         .as_ref()
-        .map_or(0, |c| c.rooted.nstates() + c.anywhere.nstates());
+        .map_or(0, |c| (c.rooted.nstates + c.anywhere.nstates) as usize);
     t.fs.nstates() + t.fs_anywhere.nstates() + c
 }
 

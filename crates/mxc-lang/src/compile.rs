@@ -113,7 +113,7 @@ pub(crate) fn compile_sections_of_table(
 
 /// [`compile_sections`], with the per-component fs automata (tables for Linux; the
 /// byte fs automata are then empty).
-fn compile_sections_with(
+pub(crate) fn compile_sections_with(
     b: &Bound,
     backwards: bool,
     per_component: bool,
@@ -346,6 +346,19 @@ fn compile_bound_with(
         })
         .collect();
     let (sections, fs_comp) = compile_sections_with(b, true, per_component && !b.windows)?;
+    // The per-component lists laid out as the engine walks them (hash tables built
+    // here, with a fixed seed, and stored: see `mxc_table::comp::CompLayout`).
+    let fs_comp = match fs_comp.as_ref().map(ev::comp::CompLayout::new).transpose() {
+        Ok(l) => l,
+        Err(e) => {
+            let mut d = Diagnostics::default();
+            d.push(Diagnostic::global(
+                Code::E0005,
+                format!("the fs automata do not fit in a table: {e}"),
+            ));
+            return Err(d);
+        }
+    };
     let timing = std::env::var_os("MXC_TIMING").is_some();
     let t0 = std::time::Instant::now();
     // Minimisation removes a third of the fs and app states (tails that different

@@ -520,7 +520,16 @@ mod tests {
     /// the lists; returns the engine.
     fn agree(src: &str, names: &[&str], depth: u32) -> Engine {
         let t = table(src);
-        let c = t.fs_comp.clone().expect("per-component fs");
+        // The compiler's lists, before they are laid out for the engine.
+        let prog = crate::check_source_without_lints("t.mxc", src);
+        let b = crate::bind::bind(&prog.model, "t", &BTreeMap::new(), false).expect("binds");
+        let c = crate::compile::compile_sections_with(&b, true, true)
+            .expect("compiles")
+            .1
+            .expect("per-component fs");
+        // The layout reads back as the lists it was made from.
+        let layout = t.fs_comp.as_ref().expect("a layout");
+        assert_eq!(layout.lists(), c);
         let e = Engine::from_table(t.clone()).expect("valid");
         let mut path = Vec::new();
         for len in 1..=depth {

@@ -22,7 +22,7 @@ fn size_of(name: &str, src: &str, n: usize) -> (usize, usize) {
     let b = bind::bind(&prog.model, "gen", &BTreeMap::new(), false).expect("binds");
     let t = compile::compile_bound(&b, &prog.sources)
         .unwrap_or_else(|d| panic!("{name} at {n} rules: {d:?}"));
-    let comp = t.fs_comp.as_ref().map_or(0, |c| {
+    let comp = t.fs_comp.as_ref().map(|l| l.lists()).map_or(0, |c| {
         c.rooted.nstates()
             + c.anywhere.nstates()
             + c.rooted.exc_class.len()

@@ -1,13 +1,14 @@
-//! fs decisions per path component (format version 4): the data ([`CompFs`]), its
-//! section in the `.mxcb` format, its validation, the walk the engine does, and the two
-//! place questions of `ancestor.rs` asked of it.
+//! fs decisions per path component: the data as the compiler builds it ([`CompFs`], the
+//! lists), as the file stores it and the engine walks it ([`CompLayout`], format
+//! version 5: hash tables built at compile time with a fixed seed, validated in place
+//! at load), its section in the `.mxcb` format and its validation.
 //!
 //! A path is split at `/` into *elements*: `/a/b` is `""`, `"a"`, `"b"`; `/` is `""`,
 //! `""`; the empty path is `""`. Each element gets a *class*:
 //!
 //! - a **literal** of the policy (every whole-literal component of every fs pattern, and
-//!   the empty element) is found in a hash table built at load from
-//!   [`CompFs::lit_bytes`]: its class is its literal id `x` (below
+//!   the empty element) is found in the literal hash table of the layout: its class is
+//!   its literal id `x` (below
 //!   `L = lit_key.len()`), and it also carries the *key* `lit_key[x]`;
 //! - any other element is run through [`CompFs::globs`], one small byte automaton over a
 //!   single component for the union of the policy's glob components (`*.rs`, `data*`,
@@ -31,9 +32,7 @@
 //! directory names the `**/` loop tells apart. Without parents every state inside a
 //! loop would repeat the loop's exceptions (quadratic in the floating patterns).
 
-use crate::format::{
-    malformed, put_len, put_u32, put_u32s, read_dfa, write_dfa, LoadError, Reader,
-};
+use crate::format::{malformed, put_u32s, read_dfa, write_dfa, LoadError, Reader};
 use crate::table::{Dfa, NONE};
 
 /// The key of the empty element.
@@ -92,7 +91,7 @@ impl CompDfa {
     }
 
     /// One step, read straight from the lists (binary search); for analyses and
-    /// tests. The engine uses hash tables built at load.
+    /// tests. The engine probes the hash tables the compiler stored ([`CompLayout`]).
     pub fn step(&self, s: u32, lit: u32, keyc: u32) -> u32 {
         let mut s = s;
         for _ in 0..2 {
@@ -174,100 +173,688 @@ impl CompFs {
 }
 
 // ---------------------------------------------------------------------------------------
-// Format: section 11, "fs components": `tag u8` (0: no such section, the byte
-// automata decide; 1: present), then `lit_bytes` (`count u32`, bytes), `lit_end`,
-// `lit_key` (`count u32, count × u32` each), `nkeys u32`, the globs dfa (as every dfa),
-// then the rooted and the anywhere automaton, each `start u32` and the arrays
-// `default`, `parent`, `accept`, `exc_start`, `exc_class`, `exc_target`.
+// ---------------------------------------------------------------------------------------
+// The walk layout (format version 5): the section's bytes are what the engine walks.
 
-pub(crate) fn write_section(out: &mut Vec<u8>, c: Option<&CompFs>) {
+/// The literal table's hash seed. Fixed: the hash tables are built at compile time and
+/// stored. Whoever crafts requests can make elements collide, but every probe is bounded
+/// by the table's longest cluster (stored, and checked at load), and the table itself is
+/// not theirs to choose.
+pub const SEED: u64 = 0x243F_6A88_85A3_08D3;
+const K: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// A state record's flags: the state has exceptions on literal classes; on key classes
+/// other than [`KEY_EMPTY`]'s.
+pub const FLAG_LIT: u32 = 1;
+pub const FLAG_KEY: u32 = 2;
+/// The same two flags of the state *or* its parent: whether a step from the state may
+/// look up a literal or a key.
+pub const WANT_LIT: u32 = 4;
+pub const WANT_KEY: u32 = 8;
+
+/// Bytes of one state record: `default, parent, accept, flags, empty` (`u32` each;
+/// `empty` is the target of the empty element's key class [`KEY_EMPTY`], or [`NONE`]).
+pub const STATE_LEN: usize = 20;
+const STATE_WORDS: usize = 5;
+const EXC_SLOT_WORDS: usize = 3;
+const LIT_SLOT_WORDS: usize = 4;
+/// Bytes of one exception slot: `state, class, target` (`state` [`NONE`]: empty slot).
+pub const EXC_SLOT_LEN: usize = 12;
+/// Bytes of one literal slot: `start, len, id, key class` (`len` [`NONE`]: empty slot;
+/// the literal's bytes are `lit_bytes[start..start + len]`, its key class `L + key`).
+pub const LIT_SLOT_LEN: usize = 16;
+/// Words of the header that follows the globs dfa (see [`CompLayout`]).
+pub const HEADER_WORDS: usize = 22;
+
+/// Header word indices (see [`CompLayout`]).
+pub mod hdr {
+    pub const NLITS: usize = 0;
+    pub const NKEYS: usize = 1;
+    pub const EMPTY_LIT: usize = 2;
+    pub const LIT_BYTES: usize = 3;
+    pub const LIT_SLOTS: usize = 4;
+    pub const LIT_PROBE: usize = 5;
+    /// Eight words: the 256-bit set of bytes that can end a glob match.
+    pub const GLOB_LAST: usize = 6;
+    /// Rooted automaton: start, states, exception slots, longest probe; then the same
+    /// four for the anywhere automaton.
+    pub const ROOTED: usize = 14;
+    pub const ANYWHERE: usize = 18;
+}
+
+#[inline(always)]
+pub fn read_u64(b: &[u8], at: usize) -> u64 {
+    b.get(at..)
+        .and_then(|r| r.first_chunk::<8>())
+        .map_or(0, |a| u64::from_le_bytes(*a))
+}
+
+#[inline(always)]
+pub fn read_u32(b: &[u8], at: usize) -> u32 {
+    b.get(at..)
+        .and_then(|r| r.first_chunk::<4>())
+        .map_or(0, |a| u32::from_le_bytes(*a))
+}
+
+/// The hash of one element (with [`SEED`]): 8 bytes per multiply, the last word read
+/// overlapping (equal elements give equal words), short elements in one step.
+#[inline(always)]
+pub fn elem_hash(b: &[u8]) -> u64 {
+    let n = b.len();
+    let mut h = SEED ^ (n as u64).wrapping_mul(K);
+    if n <= 8 {
+        let w = if n >= 4 {
+            u64::from(read_u32(b, 0)) | (u64::from(read_u32(b, n.wrapping_sub(4))) << 32)
+        } else {
+            match (b.first(), b.get(n / 2), b.last()) {
+                (Some(&x), Some(&y), Some(&z)) => {
+                    u64::from(x) | (u64::from(y) << 8) | (u64::from(z) << 16)
+                }
+                _ => 0,
+            }
+        };
+        h = (h ^ w).wrapping_mul(K);
+    } else {
+        let mut i = 0usize;
+        while i.wrapping_add(8) < n {
+            h = (h.rotate_left(26) ^ read_u64(b, i)).wrapping_mul(K);
+            i = i.wrapping_add(8);
+        }
+        h = (h.rotate_left(26) ^ read_u64(b, n.wrapping_sub(8))).wrapping_mul(K);
+    }
+    h ^ (h >> 29)
+}
+
+/// The hash of an exception key `(state, class)`.
+#[inline(always)]
+pub fn exc_hash(s: u32, c: u32) -> u64 {
+    ((u64::from(s) << 32) | u64::from(c)).wrapping_mul(K)
+}
+
+/// The home slot of hash `h` in a table of `n` slots (the high half times `n`).
+#[inline(always)]
+pub fn home(h: u64, n: u32) -> usize {
+    ((h >> 32).wrapping_mul(u64::from(n)) >> 32) as usize
+}
+
+/// `n` arrays of `N` words from `rest` at word `at` (fewer when the bytes end early):
+/// the words in one pass (a copy the compiler vectorises), then grouped.
+fn arrays<const N: usize>(rest: &[u8], at: usize, n: usize) -> Vec<[u32; N]> {
+    let size = N.saturating_mul(4);
+    let lo = at.saturating_mul(4);
+    let bytes = rest
+        .get(lo..lo.saturating_add(n.saturating_mul(size)))
+        .unwrap_or(&[]);
+    let words: Vec<u32> = bytes
+        .chunks_exact(4)
+        .map(|w| w.first_chunk::<4>().map_or(0, |b| u32::from_le_bytes(*b)))
+        .collect();
+    words
+        .chunks_exact(N.max(1))
+        .map(|c| <[u32; N]>::try_from(c).unwrap_or([0; N]))
+        .collect()
+}
+
+/// Bytes of padding after `n` bytes to a whole number of words.
+fn pad4(n: usize) -> usize {
+    n.wrapping_neg() & 3
+}
+
+/// Slots for `n` entries: a power of two, at most half full (a missing key, the common
+/// probe, ends after about 2.5 slots with linear probing at half full, 5 at two
+/// thirds; measured: 2/3 full cost 15% more instructions per decision), at least 2.
+fn slots_for(n: usize) -> usize {
+    n.saturating_mul(2).saturating_add(1).next_power_of_two()
+}
+
+/// The longest run of consecutive full slots, cyclically; `None` when every slot is
+/// full (a probe for a missing key would find no end).
+fn longest_cluster(full: impl Fn(usize) -> bool, n: usize) -> Option<u32> {
+    let first_empty = (0..n).find(|&i| !full(i))?;
+    let mut longest = 0u32;
+    let mut run = 0u32;
+    for k in 1..=n {
+        let i = first_empty.wrapping_add(k).checked_rem(n).unwrap_or(0);
+        if full(i) {
+            run = run.saturating_add(1);
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    Some(longest)
+}
+
+/// Where one automaton lies in a [`CompLayout`] (byte offsets into its bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct RunAt {
+    pub start: u32,
+    pub nstates: u32,
+    /// Byte offsets in the section of the state records (`nstates ×` [`STATE_LEN`]
+    /// bytes) and of the exception hash table (`nslots ×` [`EXC_SLOT_LEN`]).
+    pub states: usize,
+    pub slots: usize,
+    pub nslots: u32,
+    /// The longest run of full slots: no probe looks at more than `probe + 1` slots.
+    pub probe: u32,
+    /// Word offsets (after the globs dfa) of the records and of the slots.
+    pub ws: usize,
+    pub wslots: usize,
+    /// 0 for the rooted automaton, 1 for the anywhere one.
+    pub idx: usize,
+}
+
+/// The per-component fs section as the engine walks it: the section's bytes (one copy
+/// of the file's), with the offsets of its parts, read from its header.
+///
+/// Bytes: the globs dfa (framed as every dfa), then [`HEADER_WORDS`] `u32`s (indices in
+/// [`hdr`]), then the literals' bytes (`LIT_BYTES` of them, padded with zeros to a
+/// whole number of words: everything after the globs dfa is words), the literal table
+/// (`LIT_SLOTS ×` [`LIT_SLOT_LEN`], keyed by [`elem_hash`] with [`home`] and linear
+/// probing), and per automaton (rooted, then anywhere) its state records
+/// (`nstates ×` [`STATE_LEN`]) and its exception hash table (`nslots ×`
+/// [`EXC_SLOT_LEN`], keyed by [`exc_hash`] of `(state, class)`). The empty element's
+/// key class is in each state record, not in the table. Built by [`CompLayout::new`]
+/// from the lists ([`CompFs`]); [`CompLayout::lists`] reads them back.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CompLayout {
+    /// The header's words.
+    header: Vec<u32>,
+    /// The literal table, and per automaton (rooted, anywhere) the state records and the
+    /// exception table: each one aligned copy of its part of the file.
+    lit_slots: Vec<[u32; 4]>,
+    states: [Vec<[u32; 5]>; 2],
+    slots: [Vec<[u32; 3]>; 2],
+    /// The literals' bytes (a copy: the walk compares elements with them).
+    lit: Vec<u8>,
+    /// Byte offset of the words in the section.
+    words_at: usize,
+    /// Word offset of the literal table.
+    wlits: usize,
+    pub globs: Dfa,
+    pub nlits: u32,
+    pub nkeys: u32,
+    /// The literal id of the empty element, or [`NONE`].
+    pub empty_lit: u32,
+    /// The 256-bit set of bytes that can end an element some glob matches.
+    pub glob_last: [u64; 4],
+    pub lit_bytes: usize,
+    pub lit_len: usize,
+    pub lits: usize,
+    pub nlit_slots: u32,
+    pub lit_probe: u32,
+    pub rooted: RunAt,
+    pub anywhere: RunAt,
+}
+
+impl std::fmt::Debug for CompLayout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompLayout")
+            .field("literal slots", &self.lit_slots.len())
+            .field("nlits", &self.nlits)
+            .field("nkeys", &self.nkeys)
+            .field("rooted", &self.rooted)
+            .field("anywhere", &self.anywhere)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The bytes that can end an element some glob of `g` matches, read over classes: per
+/// state, per class, whether the step accepts.
+fn glob_last_bytes(g: &Dfa) -> [u64; 4] {
+    let mut rep: Vec<Option<u8>> = vec![None; g.nclasses as usize];
+    for (b, &c) in (0..=255u8).zip(&g.classes) {
+        if let Some(r) = rep.get_mut(usize::from(c)) {
+            r.get_or_insert(b);
+        }
+    }
+    let mut last = vec![false; rep.len()];
+    for s in 1..g.nstates() {
+        let s = s as u32;
+        for (c, r) in rep.iter().enumerate() {
+            if let (Some(b), Some(l)) = (r, last.get_mut(c)) {
+                if !*l {
+                    let t = g.step(s, *b);
+                    *l = g.accept.get(t as usize).is_some_and(|&a| a != NONE);
+                }
+            }
+        }
+    }
+    let mut bits = [0u64; 4];
+    for (b, &c) in (0..=255u8).zip(&g.classes) {
+        if last.get(usize::from(c)) == Some(&true) {
+            if let Some(w) = bits.get_mut(usize::from(b >> 6)) {
+                *w |= 1u64 << (b & 63);
+            }
+        }
+    }
+    bits
+}
+
+/// Lays out one automaton: its records and its exception table (words appended to
+/// `out`); returns its header words.
+fn lay_out_dfa(out: &mut Vec<u8>, d: &CompDfa, nlits: u32) -> [u32; 4] {
+    let empty_class = nlits.wrapping_add(KEY_EMPTY);
+    let n = d.nstates();
+    let mut recs: Vec<[u32; 5]> = Vec::with_capacity(n);
+    let mut entries: Vec<(u32, u32, u32)> = Vec::new();
+    for s in 0..n {
+        let s32 = s as u32;
+        let mut flags = 0;
+        let mut empty = NONE;
+        for (c, t) in d.exceptions(s32) {
+            if c == empty_class {
+                empty = t;
+                continue;
+            }
+            flags |= if c < nlits { FLAG_LIT } else { FLAG_KEY };
+            entries.push((s32, c, t));
+        }
+        recs.push([
+            d.default.get(s).copied().unwrap_or(0),
+            d.parent.get(s).copied().unwrap_or(NONE),
+            d.accept.get(s).copied().unwrap_or(NONE),
+            flags,
+            empty,
+        ]);
+    }
+    // A step's wants: its own flags and its parent's.
+    let own: Vec<u32> = recs.iter().map(|r| r[3]).collect();
+    for r in &mut recs {
+        let pf = if r[1] == NONE {
+            0
+        } else {
+            own.get(r[1] as usize).copied().unwrap_or(0)
+        };
+        r[3] |= (r[3] | pf) << 2;
+    }
+    let nslots = slots_for(entries.len());
+    let mut slots = vec![(NONE, 0u32, 0u32); nslots];
+    let n32 = u32::try_from(nslots).unwrap_or(NONE);
+    for &(s, c, t) in &entries {
+        let mut i = home(exc_hash(s, c), n32);
+        while let Some(slot) = slots.get_mut(i) {
+            if slot.0 == NONE {
+                *slot = (s, c, t);
+                break;
+            }
+            i = i.wrapping_add(1).checked_rem(nslots).unwrap_or(0);
+        }
+    }
+    let probe =
+        longest_cluster(|i| slots.get(i).is_some_and(|s| s.0 != NONE), nslots).unwrap_or(NONE);
+    for r in &recs {
+        put_u32s(out, r);
+    }
+    for &(s, c, t) in &slots {
+        put_u32s(out, &[s, c, t]);
+    }
+    [d.start, n as u32, n32, probe]
+}
+
+impl CompLayout {
+    /// Lays out the lists for the walk: builds the literal and exception hash tables
+    /// (fixed seed) and the state records. The lists are the compiler's, and valid;
+    /// counts past what the format holds are an error.
+    pub fn new(c: &CompFs) -> Result<CompLayout, LoadError> {
+        let nl = c.nlits();
+        let nlits = u32::try_from(nl)
+            .ok()
+            .filter(|&n| n < NONE / 2)
+            .ok_or_else(|| invalid("too many literals".into()))?;
+        let nls = slots_for(nl);
+        let nls32 = u32::try_from(nls).unwrap_or(NONE);
+        let mut lits = vec![[0, NONE, NONE, NONE]; nls];
+        let mut empty_lit = NONE;
+        let mut start = 0u32;
+        for i in 0..nl {
+            let end = c.lit_end.get(i).copied().unwrap_or(start);
+            let bytes = c.lit(i);
+            if bytes.is_empty() {
+                empty_lit = i as u32;
+            }
+            let key = c.lit_key.get(i).copied().unwrap_or(KEY_NONE);
+            let slot = [
+                start,
+                end.wrapping_sub(start),
+                i as u32,
+                nlits.wrapping_add(key),
+            ];
+            start = end;
+            let mut at = home(elem_hash(bytes), nls32);
+            while let Some(s) = lits.get_mut(at) {
+                if s[1] == NONE {
+                    *s = slot;
+                    break;
+                }
+                at = at.wrapping_add(1).checked_rem(nls).unwrap_or(0);
+            }
+        }
+        let lit_probe =
+            longest_cluster(|i| lits.get(i).is_some_and(|s| s[1] != NONE), nls).unwrap_or(NONE);
+        let mut out = Vec::new();
+        write_dfa(&mut out, &c.globs);
+        let header_at = out.len();
+        let glob_last = glob_last_bytes(&c.globs);
+        let mut header = [0u32; HEADER_WORDS];
+        header[hdr::NLITS] = nlits;
+        header[hdr::NKEYS] = c.nkeys;
+        header[hdr::EMPTY_LIT] = empty_lit;
+        header[hdr::LIT_BYTES] = c.lit_bytes.len() as u32;
+        header[hdr::LIT_SLOTS] = nls32;
+        header[hdr::LIT_PROBE] = lit_probe;
+        let halves = glob_last
+            .iter()
+            .flat_map(|w| [*w as u32, (*w >> 32) as u32]);
+        if let Some(dst) = header.get_mut(hdr::GLOB_LAST..hdr::ROOTED) {
+            for (d, v) in dst.iter_mut().zip(halves) {
+                *d = v;
+            }
+        }
+        put_u32s(&mut out, &header);
+        out.extend_from_slice(&c.lit_bytes);
+        // Padded to whole words: everything after the globs dfa is `u32`s.
+        out.resize(out.len().wrapping_add(pad4(c.lit_bytes.len())), 0);
+        for s in &lits {
+            put_u32s(&mut out, s);
+        }
+        let r = lay_out_dfa(&mut out, &c.rooted, nlits);
+        let a = lay_out_dfa(&mut out, &c.anywhere, nlits);
+        for (k, w) in r.iter().chain(&a).enumerate() {
+            let at = header_at.wrapping_add(4usize.wrapping_mul(hdr::ROOTED.wrapping_add(k)));
+            if let Some(dst) = out.get_mut(at..at.wrapping_add(4)) {
+                dst.copy_from_slice(&w.to_le_bytes());
+            }
+        }
+        CompLayout::from_raw(&out)
+    }
+
+    /// Reads a section's bytes: the globs dfa, then one aligned copy of the rest as
+    /// words; the offsets of the parts come from the header, checked only to lie inside
+    /// the words and to end exactly there (see [`validate`] for the rest).
+    pub fn from_raw(bytes: &[u8]) -> Result<CompLayout, LoadError> {
+        let (globs, used) = read_dfa_prefix(bytes)?;
+        let rest = bytes.get(used..).unwrap_or(&[]);
+        if rest.len() % 4 != 0 {
+            return Err(malformed(SECTION, "not a whole number of words"));
+        }
+        let header: Vec<u32> = arrays::<1>(rest, 0, HEADER_WORDS)
+            .into_iter()
+            .map(|[w]| w)
+            .collect();
+        if header.len() != HEADER_WORDS {
+            return Err(malformed(SECTION, "no header"));
+        }
+        let h = &header;
+        let hw = |i: usize| h.get(i).copied().unwrap_or(0);
+        let total = rest.len() / 4;
+        let mut at = HEADER_WORDS;
+        let mut part = |n: u32, size: usize, what: &str| -> Result<usize, LoadError> {
+            let len = (n as usize).saturating_mul(size);
+            let here = at;
+            at = at.saturating_add(len);
+            if at > total {
+                return Err(malformed(SECTION, format!("{n} {what} do not fit")));
+            }
+            Ok(here)
+        };
+        let lit_len = hw(hdr::LIT_BYTES) as usize;
+        let lit_words = part(
+            u32::try_from(lit_len.div_ceil(4)).unwrap_or(NONE),
+            1,
+            "literal bytes",
+        )?;
+        let lits = part(hw(hdr::LIT_SLOTS), LIT_SLOT_WORDS, "literal slots")?;
+        let mut runs = [RunAt::default(); 2];
+        for (idx, (run, base)) in runs
+            .iter_mut()
+            .zip([hdr::ROOTED, hdr::ANYWHERE])
+            .enumerate()
+        {
+            run.idx = idx;
+            run.start = hw(base);
+            run.nstates = hw(base.wrapping_add(1));
+            run.nslots = hw(base.wrapping_add(2));
+            run.probe = hw(base.wrapping_add(3));
+            run.ws = part(run.nstates, STATE_WORDS, "state records")?;
+            run.wslots = part(run.nslots, EXC_SLOT_WORDS, "exception slots")?;
+            run.states = used.saturating_add(run.ws.saturating_mul(4));
+            run.slots = used.saturating_add(run.wslots.saturating_mul(4));
+        }
+        if at != total {
+            return Err(malformed(
+                SECTION,
+                format!(
+                    "{} unexpected bytes at the end",
+                    total.saturating_sub(at).saturating_mul(4)
+                ),
+            ));
+        }
+        let lit_at = used.saturating_add(lit_words.saturating_mul(4));
+        let lit = rest
+            .get(lit_words.saturating_mul(4)..)
+            .and_then(|r| r.get(..lit_len))
+            .unwrap_or(&[])
+            .to_vec();
+        let mut glob_last = [0u64; 4];
+        let gw = h.get(hdr::GLOB_LAST..hdr::ROOTED).unwrap_or(&[]);
+        for (w, pair) in glob_last.iter_mut().zip(gw.chunks_exact(2)) {
+            if let [lo, hi] = pair {
+                *w = u64::from(*lo) | (u64::from(*hi) << 32);
+            }
+        }
+        let [rooted, anywhere] = runs;
+        // One aligned copy of each part, straight from the bytes.
+        let lit_slots = arrays::<4>(rest, lits, hw(hdr::LIT_SLOTS) as usize);
+        let states = [&rooted, &anywhere].map(|r| arrays::<5>(rest, r.ws, r.nstates as usize));
+        let slots = [&rooted, &anywhere].map(|r| arrays::<3>(rest, r.wslots, r.nslots as usize));
+        Ok(CompLayout {
+            nlits: hw(hdr::NLITS),
+            nkeys: hw(hdr::NKEYS),
+            empty_lit: hw(hdr::EMPTY_LIT),
+            glob_last,
+            lit_bytes: lit_at,
+            lit_len,
+            lits: used.saturating_add(lits.saturating_mul(4)),
+            wlits: lits,
+            nlit_slots: hw(hdr::LIT_SLOTS),
+            lit_probe: hw(hdr::LIT_PROBE),
+            rooted,
+            anywhere,
+            words_at: used,
+            globs,
+            header,
+            lit_slots,
+            states,
+            slots,
+            lit,
+        })
+    }
+
+    /// The section's bytes (after its tag): what the format writes.
+    pub fn to_raw(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_dfa(&mut out, &self.globs);
+        put_u32s(&mut out, &self.header);
+        out.extend_from_slice(&self.lit);
+        out.resize(out.len().wrapping_add(pad4(self.lit.len())), 0);
+        for s in &self.lit_slots {
+            put_u32s(&mut out, s);
+        }
+        for (st, sl) in self.states.iter().zip(&self.slots) {
+            for r in st {
+                put_u32s(&mut out, r);
+            }
+            for x in sl {
+                put_u32s(&mut out, x);
+            }
+        }
+        out
+    }
+
+    /// Byte offset of the header in [`to_raw`](Self::to_raw).
+    pub fn header_at(&self) -> usize {
+        self.words_at
+    }
+
+    /// The state records of `run`, `[default, parent, accept, flags, empty]` each.
+    #[inline(always)]
+    pub fn states_of(&self, run: &RunAt) -> &[[u32; 5]] {
+        self.states.get(run.idx).map_or(&[], |v| v.as_slice())
+    }
+
+    /// The exception slots of `run`, `[state, class, target]` each.
+    #[inline(always)]
+    pub fn slots_of(&self, run: &RunAt) -> &[[u32; 3]] {
+        self.slots.get(run.idx).map_or(&[], |v| v.as_slice())
+    }
+
+    /// The literal slots, `[start, len, id, key class]` each.
+    #[inline(always)]
+    pub fn lit_slots(&self) -> &[[u32; 4]] {
+        &self.lit_slots
+    }
+
+    /// State record `s` of `run`: `[default, parent, accept, flags, empty]`.
+    #[inline(always)]
+    pub fn state(&self, run: &RunAt, s: u32) -> Option<&[u32; 5]> {
+        self.states_of(run).get(s as usize)
+    }
+
+    /// Exception slot `i` of `run`: `[state, class, target]`.
+    #[inline(always)]
+    pub fn exc_slot(&self, run: &RunAt, i: usize) -> Option<&[u32; 3]> {
+        self.slots_of(run).get(i)
+    }
+
+    /// Literal slot `i`: `[start, len, id, key class]`.
+    #[inline(always)]
+    pub fn lit_slot(&self, i: usize) -> Option<&[u32; 4]> {
+        self.lit_slots.get(i)
+    }
+
+    /// The literals' bytes.
+    #[inline(always)]
+    pub fn lit_bytes(&self) -> &[u8] {
+        &self.lit
+    }
+
+    /// The lists back from the layout (for analyses and tests; off the decision path).
+    pub fn lists(&self) -> CompFs {
+        let nl = self.nlits as usize;
+        let mut by_id: Vec<Option<[u32; 4]>> = vec![None; nl];
+        for i in 0..self.nlit_slots as usize {
+            if let Some(&s) = self.lit_slot(i).filter(|s| s[1] != NONE) {
+                if let Some(x) = by_id.get_mut(s[2] as usize) {
+                    *x = Some(s);
+                }
+            }
+        }
+        let all = self.lit_bytes();
+        let mut lit_bytes = Vec::with_capacity(all.len());
+        let mut lit_end = Vec::with_capacity(nl);
+        let mut lit_key = Vec::with_capacity(nl);
+        for s in &by_id {
+            let [start, len, _, keyc] = s.unwrap_or([0, 0, 0, self.nlits]);
+            let lo = start as usize;
+            lit_bytes
+                .extend_from_slice(all.get(lo..lo.saturating_add(len as usize)).unwrap_or(&[]));
+            lit_end.push(lit_bytes.len() as u32);
+            lit_key.push(keyc.wrapping_sub(self.nlits));
+        }
+        let [rooted, anywhere] = [&self.rooted, &self.anywhere].map(|run| {
+            let n = run.nstates as usize;
+            let mut d = CompDfa {
+                start: run.start,
+                ..CompDfa::default()
+            };
+            let mut exc: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n];
+            for s in 0..n {
+                let [default, parent, accept, _, empty] = self
+                    .state(run, s as u32)
+                    .copied()
+                    .unwrap_or([0, NONE, NONE, 0, NONE]);
+                d.default.push(default);
+                d.parent.push(parent);
+                d.accept.push(accept);
+                if empty != NONE {
+                    if let Some(e) = exc.get_mut(s) {
+                        e.push((self.nlits.wrapping_add(KEY_EMPTY), empty));
+                    }
+                }
+            }
+            for i in 0..run.nslots as usize {
+                if let Some(&[s, c, t]) = self.exc_slot(run, i).filter(|x| x[0] != NONE) {
+                    if let Some(e) = exc.get_mut(s as usize) {
+                        e.push((c, t));
+                    }
+                }
+            }
+            d.exc_start.push(0);
+            for mut e in exc {
+                e.sort_unstable();
+                e.dedup_by_key(|x| x.0);
+                for (c, t) in e {
+                    d.exc_class.push(c);
+                    d.exc_target.push(t);
+                }
+                d.exc_start.push(d.exc_class.len() as u32);
+            }
+            d
+        });
+        CompFs {
+            lit_bytes,
+            lit_end,
+            lit_key,
+            nkeys: self.nkeys,
+            globs: self.globs.clone(),
+            rooted,
+            anywhere,
+        }
+    }
+}
+
+impl CompFs {
+    /// The lists that decide nothing: only the empty literal, no globs.
+    pub fn empty() -> CompFs {
+        CompFs {
+            lit_bytes: Vec::new(),
+            lit_end: vec![0],
+            lit_key: vec![KEY_EMPTY],
+            nkeys: 2,
+            globs: Dfa::empty(),
+            rooted: CompDfa::empty(),
+            anywhere: CompDfa::empty(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Format: section 12, "fs components": `tag u8` (0: no such section, the byte automata
+// decide; 1: present), then the layout's bytes ([`CompLayout`]).
+
+pub(crate) fn write_section(out: &mut Vec<u8>, c: Option<&CompLayout>) {
     let Some(c) = c else {
         out.push(0);
         return;
     };
     out.push(1);
-    put_len(out, c.lit_bytes.len());
-    out.extend_from_slice(&c.lit_bytes);
-    for v in [&c.lit_end, &c.lit_key] {
-        put_len(out, v.len());
-        put_u32s(out, v);
-    }
-    put_u32(out, c.nkeys);
-    write_dfa(out, &c.globs);
-    for d in [&c.rooted, &c.anywhere] {
-        put_u32(out, d.start);
-        for v in [
-            &d.default,
-            &d.parent,
-            &d.accept,
-            &d.exc_start,
-            &d.exc_class,
-            &d.exc_target,
-        ] {
-            put_len(out, v.len());
-            put_u32s(out, v);
-        }
-    }
+    out.extend_from_slice(&c.to_raw());
 }
 
 pub(crate) const SECTION: &str = "fs components";
 
-pub(crate) fn read_section(buf: &[u8]) -> Result<Option<CompFs>, LoadError> {
+pub(crate) fn read_section(buf: &[u8]) -> Result<Option<CompLayout>, LoadError> {
     let mut r = Reader::new(buf, SECTION);
     match r.u8()? {
         0 => {
             r.finish()?;
-            return Ok(None);
+            Ok(None)
         }
-        1 => {}
-        t => return Err(malformed(SECTION, format!("bad tag {t}"))),
+        // One copy of the section's bytes; nothing decoded but the small globs dfa.
+        1 => CompLayout::from_raw(r.rest()).map(Some),
+        t => Err(malformed(SECTION, format!("bad tag {t}"))),
     }
-    let n = r.count(1, "literal bytes")?;
-    let lit_bytes = r.take(n)?.to_vec();
-    let mut arrays: [Vec<u32>; 2] = Default::default();
-    for (a, what) in arrays.iter_mut().zip(["literal ends", "literal keys"]) {
-        let n = r.count(4, what)?;
-        *a = r.u32s(n)?;
-    }
-    let [lit_end, lit_key] = arrays;
-    let nkeys = r.u32()?;
-    // The globs dfa is framed by its own counts: read it from the rest.
-    let (globs, used) = read_dfa_prefix(r.rest())?;
-    r.take(used)?;
-    let mut dfas = [CompDfa::default(), CompDfa::default()];
-    for d in &mut dfas {
-        d.start = r.u32()?;
-        let mut v: [Vec<u32>; 6] = Default::default();
-        for (a, what) in v.iter_mut().zip([
-            "defaults",
-            "parents",
-            "accepts",
-            "exception starts",
-            "exception classes",
-            "exception targets",
-        ]) {
-            let n = r.count(4, what)?;
-            *a = r.u32s(n)?;
-        }
-        let [default, parent, accept, exc_start, exc_class, exc_target] = v;
-        d.default = default;
-        d.parent = parent;
-        d.accept = accept;
-        d.exc_start = exc_start;
-        d.exc_class = exc_class;
-        d.exc_target = exc_target;
-    }
-    r.finish()?;
-    let [rooted, anywhere] = dfas;
-    Ok(Some(CompFs {
-        lit_bytes,
-        lit_end,
-        lit_key,
-        nkeys,
-        globs,
-        rooted,
-        anywhere,
-    }))
 }
 
 /// Reads a dfa from the start of `buf`; returns it and the bytes it took.
@@ -290,8 +877,7 @@ fn read_dfa_prefix(buf: &[u8]) -> Result<(Dfa, usize), LoadError> {
 // ---------------------------------------------------------------------------------------
 // Validation
 
-/// The error for a per-component section that breaks an invariant (also used by the
-/// engine when it lays the section out for the walk).
+/// The error for a per-component section that breaks an invariant.
 pub fn invalid(problem: String) -> LoadError {
     LoadError::Invalid {
         section: SECTION,
@@ -299,118 +885,191 @@ pub fn invalid(problem: String) -> LoadError {
     }
 }
 
-/// Checks every invariant the walk relies on: literal framing, keys below `nkeys`, the
-/// globs dfa (accepts are keys), and per automaton: equal lengths, every state index in
-/// range, exception lists framed and strictly sorted with classes below `L + nkeys`,
-/// parents without parents, state 0 dead, accepting rows below `nrows`. Duplicate
-/// literals are refused when the engine builds its hash table.
-pub(crate) fn validate(c: &CompFs, nrows: usize) -> Result<(), LoadError> {
-    let nl = c.lit_key.len();
-    if c.lit_end.len() != nl {
-        return Err(invalid(format!(
-            "{} literal ends for {nl} literal keys",
-            c.lit_end.len()
-        )));
-    }
-    let mut prev = 0u32;
-    for (i, &e) in c.lit_end.iter().enumerate() {
-        if e < prev || e as usize > c.lit_bytes.len() {
-            return Err(invalid(format!(
-                "literal {i} ends at {e}, out of order or range"
-            )));
-        }
-        prev = e;
-    }
-    if c.lit_end.last().map_or(0, |&e| e as usize) != c.lit_bytes.len() {
-        return Err(invalid("literal bytes not all used".into()));
-    }
+/// Checks, in place, every invariant the walk relies on: at least two keys and fewer
+/// than 2^32 - 1 classes; the empty literal a literal; the globs dfa (accepts are keys);
+/// the literal table: exactly `nlits` full slots, their ids distinct literals, their
+/// bytes inside the literals' bytes, their key classes keys, its longest run of full
+/// slots (cyclic) no longer than the stored probe bound, and some slot empty; per automaton:
+/// some states, start in range, state 0 dead, every default, parent, accept, empty
+/// target in range (parents without parents), flags known, and its exception table
+/// like the literal table (every state, class and target in range). Whatever a table
+/// says, no walk reads outside it or probes further than the bound.
+pub(crate) fn validate(c: &CompLayout, nrows: usize) -> Result<(), LoadError> {
+    let nl = c.nlits;
     if c.nkeys < 2 {
         return Err(invalid(format!("{} keys, at least 2 expected", c.nkeys)));
     }
-    if let Some((i, k)) = c.lit_key.iter().enumerate().find(|(_, &k)| k >= c.nkeys) {
-        return Err(invalid(format!("literal {i} has key {k} of {}", c.nkeys)));
-    }
-    crate::validate::validate_dfa(SECTION, &c.globs, c.nkeys as usize)?;
-    let nclasses = u64::try_from(nl)
-        .unwrap_or(u64::MAX)
-        .saturating_add(u64::from(c.nkeys));
+    let nclasses = u64::from(nl).saturating_add(u64::from(c.nkeys));
     if nclasses >= u64::from(NONE) {
         return Err(invalid("too many classes".into()));
     }
-    for d in [&c.rooted, &c.anywhere] {
-        validate_dfa(d, nclasses, nrows)?;
+    if c.empty_lit != NONE && c.empty_lit >= nl {
+        return Err(invalid(format!(
+            "the empty literal is {} of {nl}",
+            c.empty_lit
+        )));
+    }
+    crate::validate::validate_dfa(SECTION, &c.globs, c.nkeys as usize)?;
+    // Literal slots.
+    let nls = c.nlit_slots as usize;
+    let mut seen = vec![0u64; (nl as usize).div_ceil(64)];
+    let mut full = 0usize;
+    let mut cluster = Cluster::new(c.lit_probe, "literal");
+    for i in 0..nls {
+        let s = *c
+            .lit_slot(i)
+            .ok_or_else(|| invalid(format!("literal slot {i} out of range")))?;
+        let [start, len, id, keyc] = s;
+        if len == NONE {
+            cluster.empty()?;
+            continue;
+        }
+        cluster.full()?;
+        full = full.saturating_add(1);
+        if u64::from(start).saturating_add(u64::from(len)) > c.lit_len as u64 {
+            return Err(invalid(format!(
+                "literal slot {i} holds bytes {start}+{len} of {}",
+                c.lit_len
+            )));
+        }
+        let bit = seen.get_mut((id / 64) as usize).filter(|_| id < nl);
+        match bit {
+            Some(w) if *w & (1u64 << (id % 64)) == 0 => *w |= 1u64 << (id % 64),
+            _ => {
+                return Err(invalid(format!(
+                    "literal slot {i} holds literal {id}: out of range or twice"
+                )))
+            }
+        }
+        if keyc < nl || u64::from(keyc) >= nclasses {
+            return Err(invalid(format!(
+                "literal {id} has key class {keyc}, no key"
+            )));
+        }
+    }
+    cluster.finish()?;
+    if full != nl as usize {
+        return Err(invalid(format!("{full} literal slots for {nl} literals")));
+    }
+    for run in [&c.rooted, &c.anywhere] {
+        validate_run(c, run, nclasses, nrows)?;
     }
     Ok(())
 }
 
-fn validate_dfa(d: &CompDfa, nclasses: u64, nrows: usize) -> Result<(), LoadError> {
-    let n = d.default.len();
-    let n32 = u32::try_from(n)
-        .ok()
-        .filter(|&n| n != NONE && n > 0)
-        .ok_or_else(|| invalid(format!("{n} states")))?;
-    if d.parent.len() != n || d.accept.len() != n || d.exc_start.len() != n.saturating_add(1) {
-        return Err(invalid("per-state arrays of different lengths".into()));
-    }
-    if d.exc_class.len() != d.exc_target.len() {
-        return Err(invalid(
-            "exception classes and targets differ in length".into(),
-        ));
-    }
-    if d.start >= n32 {
-        return Err(invalid(format!("start {} of {n} states", d.start)));
-    }
-    if d.default.iter().chain(&d.exc_target).any(|&t| t >= n32) {
-        return Err(invalid("a transition leads out of the states".into()));
-    }
-    if d.accept.iter().any(|&a| a != NONE && a as usize >= nrows) {
-        return Err(invalid(format!(
-            "an accepting row is out of range ({nrows} rows)"
-        )));
-    }
-    for (s, &p) in d.parent.iter().enumerate() {
-        if p == NONE {
-            continue;
+/// Tracks runs of full slots while a hash table is scanned once: the first run may
+/// continue the last one (probes wrap around).
+struct Cluster {
+    bound: u32,
+    what: &'static str,
+    first: Option<u32>,
+    run: u32,
+    any_empty: bool,
+}
+
+impl Cluster {
+    fn new(bound: u32, what: &'static str) -> Cluster {
+        Cluster {
+            bound,
+            what,
+            first: None,
+            run: 0,
+            any_empty: false,
         }
-        if p >= n32 || p as usize == s || d.parent.get(p as usize) != Some(&NONE) {
+    }
+    fn full(&mut self) -> Result<(), LoadError> {
+        self.run = self.run.saturating_add(1);
+        if self.any_empty && self.run > self.bound {
+            return Err(self.too_long());
+        }
+        Ok(())
+    }
+    fn empty(&mut self) -> Result<(), LoadError> {
+        if !self.any_empty {
+            self.first = Some(self.run);
+            self.any_empty = true;
+        } else if self.run > self.bound {
+            return Err(self.too_long());
+        }
+        self.run = 0;
+        Ok(())
+    }
+    fn finish(&self) -> Result<(), LoadError> {
+        if !self.any_empty {
             return Err(invalid(format!(
-                "state {s} has parent {p}, which is no state without a parent"
+                "the {} table has no empty slot",
+                self.what
             )));
         }
+        if self.run.saturating_add(self.first.unwrap_or(0)) > self.bound {
+            return Err(self.too_long());
+        }
+        Ok(())
     }
-    if d.exc_start.first() != Some(&0)
-        || d.exc_start.last().map(|&e| e as usize) != Some(d.exc_class.len())
-    {
-        return Err(invalid(
-            "exception starts do not frame the exceptions".into(),
-        ));
+    fn too_long(&self) -> LoadError {
+        invalid(format!(
+            "the {} table has a run of full slots longer than its probe bound {}",
+            self.what, self.bound
+        ))
     }
-    for (s, w) in d.exc_start.windows(2).enumerate() {
-        let (lo, hi) = match w {
-            [lo, hi] if lo <= hi => (*lo as usize, *hi as usize),
-            _ => {
+}
+
+fn validate_run(c: &CompLayout, d: &RunAt, nclasses: u64, nrows: usize) -> Result<(), LoadError> {
+    let n = d.nstates;
+    if n == 0 || n == NONE {
+        return Err(invalid(format!("{n} states")));
+    }
+    if d.start >= n {
+        return Err(invalid(format!("start {} of {n} states", d.start)));
+    }
+    for s in 0..n {
+        let [default, parent, accept, flags, empty] = *c
+            .state(d, s)
+            .ok_or_else(|| invalid(format!("state {s} out of range")))?;
+        if default >= n || (empty != NONE && empty >= n) {
+            return Err(invalid(format!(
+                "state {s}: a transition leads out of the states"
+            )));
+        }
+        if accept != NONE && accept as usize >= nrows {
+            return Err(invalid(format!(
+                "state {s}: accepting row {accept} out of range ({nrows} rows)"
+            )));
+        }
+        if flags & !(FLAG_LIT | FLAG_KEY | WANT_LIT | WANT_KEY) != 0 {
+            return Err(invalid(format!("state {s}: unknown flags {flags:#x}")));
+        }
+        if parent != NONE {
+            let pp = c.state(d, parent).map(|r| r[1]);
+            if parent >= n || parent == s || pp != Some(NONE) {
                 return Err(invalid(format!(
-                    "state {s}'s exceptions end before they start"
-                )))
+                    "state {s} has parent {parent}, which is no state without a parent"
+                )));
             }
-        };
-        let cls = d
-            .exc_class
-            .get(lo..hi)
-            .ok_or_else(|| invalid(format!("state {s}'s exceptions out of range")))?;
-        if cls.windows(2).any(|p| matches!(p, [a, b] if a >= b)) {
-            return Err(invalid(format!("state {s}'s exceptions are not sorted")));
         }
-        if cls.iter().any(|&c| u64::from(c) >= nclasses) {
-            return Err(invalid(format!("state {s} has an exception for no class")));
+        if s == 0 && !(default == 0 && parent == NONE && accept == NONE && empty == NONE) {
+            return Err(invalid("state 0 is not the dead state".into()));
         }
     }
-    let dead = d.default.first() == Some(&0)
-        && d.parent.first() == Some(&NONE)
-        && d.accept.first() == Some(&NONE)
-        && d.exc_start.get(1) == Some(&0);
-    if !dead {
-        return Err(invalid("state 0 is not the dead state".into()));
+    let ns = d.nslots as usize;
+    let mut cluster = Cluster::new(d.probe, "exception");
+    for i in 0..ns {
+        let [s, cl, t] = *c
+            .exc_slot(d, i)
+            .ok_or_else(|| invalid(format!("exception slot {i} out of range")))?;
+        if s == NONE {
+            cluster.empty()?;
+            continue;
+        }
+        cluster.full()?;
+        if s >= n || t >= n {
+            return Err(invalid(format!(
+                "exception slot {i}: state {s} to {t}, of {n} states"
+            )));
+        }
+        if u64::from(cl) >= nclasses {
+            return Err(invalid(format!("exception slot {i}: class {cl}, no class")));
+        }
     }
-    Ok(())
+    cluster.finish()
 }

@@ -7,7 +7,7 @@
 //! ```text
 //! header (28 bytes)
 //!   magic        8 bytes   b"MXCB\r\n\x1a\n"
-//!   version      u32       FORMAT_VERSION (4)
+//!   version      u32       FORMAT_VERSION (5)
 //!   target       u32       1 linux, 2 windows (repeated in the agent info section)
 //!   crc32        u32       CRC-32 (IEEE) of the payload
 //!   payload_len  u64       bytes after the header; the file ends exactly there
@@ -24,7 +24,9 @@
 //! version 3 reads `fs_anywhere` backwards; version 4 types the agent's identity, adds
 //! its policies, parameters and source hash, the plan (section 11) and fs decided per
 //! path component (section 12, see `comp.rs`: when present, sections 4 and 10 are
-//! the empty automaton). A table of
+//! the empty automaton); version 5 stores section 12 as the walk reads it (literal and
+//! exception hash tables built by the compiler, validated in place at load: see
+//! `comp::CompLayout`). A table of
 //! another version is refused ([`LoadError::Version`]): recompile it from its source.
 //!
 //! Sections:
@@ -68,7 +70,7 @@ use crate::table::{
 /// The first eight bytes of every table (PNG-style: catches text-mode mangling).
 pub const MAGIC: [u8; 8] = *b"MXCB\r\n\x1a\n";
 /// The table format version this engine writes and reads.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 const HEADER_LEN: usize = 28;
 const DIR_ENTRY_LEN: usize = 20;

@@ -455,9 +455,10 @@ pub struct Table {
     /// The byte automata and their rows (see [`Sections`]); `table.fs`, `table.net_rows`
     /// and the other members read through (`Table` dereferences to its sections).
     pub sections: Sections<Dfa>,
-    /// fs decided per path component (see [`crate::comp`]); when present, `fs` and
-    /// `fs_anywhere` are [`Dfa::empty`] and this decides every path (Linux tables).
-    pub fs_comp: Option<crate::comp::CompFs>,
+    /// fs decided per path component (see [`crate::comp`]), laid out as the engine walks
+    /// it; when present, `fs` and `fs_anywhere` are [`Dfa::empty`] and this decides
+    /// every path (Linux tables).
+    pub fs_comp: Option<crate::comp::CompLayout>,
 }
 
 impl std::ops::Deref for Table {
