@@ -9,8 +9,9 @@
  *                                            the id (NOTIF_ID_VALID), resolve it O_PATH with
  *                                            openat2 (no symlinks, no magic links), fstat,
  *                                            reopen through /proc/self/fd/N with the caller's
- *                                            flags and inject it (ADDFD | SEND): the least a
- *                                            supervisor that performs the open itself does
+ *                                            flags, inject it (ADDFD) and answer with its
+ *                                            number (SEND): the least a supervisor that
+ *                                            performs the open itself does
  *
  * Built and run by crates/mxcc/benches/run.rs next to unconfined, bwrap and mxcc, so
  * that `mxcc run`'s added cost per held call can be read against the mechanism's own. */
@@ -158,10 +159,21 @@ int main(int argc, char **argv) {
             reply_error(l, resp, req->id, sz.seccomp_notif_resp, errno);
             continue;
         }
-        struct seccomp_notif_addfd a = {.id = req->id, .flags = SECCOMP_ADDFD_FLAG_SEND,
+        /* ADDFD, then SEND with the new number: NOTIF_SEND wakes the caller on this
+         * CPU (SYNC_WAKE_UP), ADDFD | SEND with a plain wake-up (16 us more per call
+         * on the 2-vCPU guest of docs/performance.md); `ADDFD_SEND=1` measures that. */
+        int send = getenv("ADDFD_SEND") != NULL;
+        struct seccomp_notif_addfd a = {.id = req->id, .flags = send ? SECCOMP_ADDFD_FLAG_SEND : 0,
                                         .srcfd = (__u32)fd, .newfd_flags = (__u32)(flags & O_CLOEXEC)};
-        ioctl(l, SECCOMP_IOCTL_NOTIF_ADDFD, &a);
+        int n2 = ioctl(l, SECCOMP_IOCTL_NOTIF_ADDFD, &a);
+        int e2 = errno;
         close(fd);
+        if (!send) {
+            memset(resp, 0, sz.seccomp_notif_resp);
+            resp->id = req->id;
+            if (n2 < 0) resp->error = -e2; else resp->val = n2;
+            ioctl(l, SECCOMP_IOCTL_NOTIF_SEND, resp);
+        }
     }
     int status;
     if (waitpid(child, &status, 0) < 0) die("waitpid");

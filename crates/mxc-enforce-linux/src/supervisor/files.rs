@@ -138,9 +138,11 @@ impl Call<'_> {
         }
     }
 
+    /// Answers the call with `fd`: installed in the caller, then its number sent as the
+    /// call's value (two ioctls, see `sys::notif_addfd_pending` for why not one).
     pub(super) fn respond_fd(&self, fd: OwnedFd, cloexec: bool) -> R {
-        match sys::notif_addfd_send(self.sup.listener.as_fd(), self.n.id, fd.as_fd(), cloexec) {
-            Ok(_) => Ok(Done::Sent),
+        match sys::notif_addfd_pending(self.sup.listener.as_fd(), self.n.id, fd.as_fd(), cloexec) {
+            Ok(n) => Ok(Done::Reply(Reply::Value(i64::from(n)))),
             Err(e) => Err(Errno::from_raw_os_error(
                 e.raw_os_error().unwrap_or(libc::EBADF),
             )),

@@ -171,22 +171,25 @@ pub fn notif_id_valid(listener: BorrowedFd<'_>, id: u64) -> bool {
     unsafe { notif_ioctl(listener, libc::SECCOMP_IOCTL_NOTIF_ID_VALID, &mut id) }.is_ok()
 }
 
-/// Installs `fd` into the target of notification `id` and completes the call with the
-/// new descriptor number as its return value (`SECCOMP_ADDFD_FLAG_SEND`, atomic).
-pub fn notif_addfd_send(
+/// Installs `fd` into the target of notification `id` at its lowest free descriptor,
+/// leaving the call pending; returns that descriptor's number, which the caller then
+/// sends as the call's value with [`notif_send`].
+///
+/// Not `SECCOMP_ADDFD_FLAG_SEND` (install and answer in one ioctl): the kernel wakes
+/// the target of an ADDFD with a plain wake-up, while `NOTIF_SEND` wakes it on the
+/// supervisor's CPU when [`notif_sync_wakeup`] is set. On the 2-vCPU guest this was
+/// measured on, the two ioctls cost 16 us less per held open than the one
+/// (`benches/unotify_floor.c`, docs/performance.md). What the one ioctl would add is
+/// atomicity: if the target is interrupted between the two (a signal, or killed), it
+/// keeps a descriptor it does not know the number of, of an object it was allowed to
+/// open with these flags (the decision was made before); nothing more.
+pub fn notif_addfd_pending(
     listener: BorrowedFd<'_>,
     id: u64,
     fd: BorrowedFd<'_>,
     cloexec: bool,
 ) -> io::Result<i32> {
-    notif_addfd(
-        listener,
-        id,
-        fd,
-        libc::SECCOMP_ADDFD_FLAG_SEND as u32,
-        0,
-        cloexec,
-    )
+    notif_addfd(listener, id, fd, 0, 0, cloexec)
 }
 
 /// Installs `fd` into the target of notification `id` as its descriptor `target`
