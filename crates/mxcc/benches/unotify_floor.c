@@ -83,6 +83,8 @@ int main(int argc, char **argv) {
         return 125;
     }
     int perform = strcmp(argv[1], "perform") == 0;
+    /* ADDFD | SEND in one ioctl instead of ADDFD, then SEND (see below) */
+    int addfd_send = getenv("ADDFD_SEND") != NULL;
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) die("socketpair");
     pid_t child = fork();
@@ -162,7 +164,7 @@ int main(int argc, char **argv) {
         /* ADDFD, then SEND with the new number: NOTIF_SEND wakes the caller on this
          * CPU (SYNC_WAKE_UP), ADDFD | SEND with a plain wake-up (16 us more per call
          * on the 2-vCPU guest of docs/performance.md); `ADDFD_SEND=1` measures that. */
-        int send = getenv("ADDFD_SEND") != NULL;
+        int send = addfd_send;
         struct seccomp_notif_addfd a = {.id = req->id, .flags = send ? SECCOMP_ADDFD_FLAG_SEND : 0,
                                         .srcfd = (__u32)fd, .newfd_flags = (__u32)(flags & O_CLOEXEC)};
         int n2 = ioctl(l, SECCOMP_IOCTL_NOTIF_ADDFD, &a);
