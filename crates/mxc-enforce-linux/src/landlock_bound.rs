@@ -665,12 +665,8 @@ mod tests {
     }
 
     fn engine(src: &str, dir: &Path) -> mxc_eval::Engine {
-        let prog = mxc_lang::check_source("t.mxc", src);
-        assert!(!prog.diags.has_errors(), "{:?}", prog.diags);
         let params = [("d".to_string(), dir.display().to_string())].into();
-        let (t, _) =
-            mxc_lang::compile::compile_agent(&prog, "a", &params, mxc_eval::Target::Linux).unwrap();
-        mxc_eval::Engine::from_table(t).unwrap()
+        mxc_lang::compile::engine_of_source(src, "a", &params).unwrap()
     }
 
     /// A grant never lands where a link an agent could have planted points: a link in

@@ -131,15 +131,6 @@ pub trait Backend {
 pub(crate) mod tests {
     /// The engine of agent `a` of `src` (a real compiled table).
     pub fn engine(src: &str) -> mxc_eval::Engine {
-        let prog = mxc_lang::check_source("t.mxc", src);
-        assert!(!prog.diags.has_errors(), "{:?}", prog.diags);
-        let (t, _) = mxc_lang::compile::compile_agent(
-            &prog,
-            "a",
-            &Default::default(),
-            mxc_eval::Target::Linux,
-        )
-        .unwrap();
-        mxc_eval::Engine::from_table(t).unwrap()
+        mxc_lang::compile::engine_of_source(src, "a", &Default::default()).unwrap()
     }
 }

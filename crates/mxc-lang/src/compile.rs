@@ -1529,6 +1529,24 @@ pub fn compile_agent(
     Ok((t, b))
 }
 
+/// The engine of `agent` in the policy text `src` (one file, no imports but the
+/// standard library), compiled for Linux with `params`: what tests and tools that start
+/// from a few lines of policy need. A runtime loads a compiled table instead.
+/// `Err`: the file's diagnostics, or a table that does not load, as text.
+pub fn engine_of_source(
+    src: &str,
+    agent: &str,
+    params: &std::collections::BTreeMap<String, String>,
+) -> Result<ev::Engine, String> {
+    let prog = crate::check_source_without_lints("t.mxc", src);
+    if prog.diags.has_errors() {
+        return Err(format!("{:?}", prog.diags));
+    }
+    let (t, _) =
+        compile_agent(&prog, agent, params, Target::Linux).map_err(|d| format!("{d:?}"))?;
+    ev::Engine::from_table(t).map_err(|e| e.to_string())
+}
+
 /// The old compiler's regular expressions (regex-automata determinised them), kept as
 /// an oracle: the token construction must accept exactly the same byte strings.
 #[cfg(test)]

@@ -616,17 +616,9 @@ impl<A> Automata<A> {
 
     /// The automata, each transformed.
     pub fn map<B>(self, mut f: impl FnMut(Kind, A) -> B) -> Automata<B> {
-        let Automata {
-            fs,
-            fs_anywhere,
-            net,
-            app,
-        } = self;
-        Automata {
-            fs: f(Kind::Fs, fs),
-            fs_anywhere: f(Kind::FsAnywhere, fs_anywhere),
-            net: f(Kind::Net, net),
-            app: f(Kind::App, app),
+        match self.try_map(|k, a| Ok::<B, std::convert::Infallible>(f(k, a))) {
+            Ok(m) => m,
+            Err(never) => match never {},
         }
     }
 

@@ -2,15 +2,11 @@
 //! rule can match (SPEC §1's exception for metadata and traversal).
 
 use mxc_eval::FsRight;
-use mxc_lang::{bind, compile};
+use mxc_lang::compile;
 use std::collections::BTreeMap;
 
 fn engine(src: &str) -> mxc_eval::Engine {
-    let prog = mxc_lang::check_source("p.mxc", src);
-    assert!(!prog.diags.has_errors(), "{src}");
-    let b = bind::bind(&prog.model, "a", &BTreeMap::new(), false).expect("binds");
-    let table = compile::compile_bound(&b, &prog.sources).expect("compiles");
-    mxc_eval::Engine::from_table(table).expect("valid table")
+    compile::engine_of_source(src, "a", &BTreeMap::new()).expect(src)
 }
 
 #[test]

@@ -661,16 +661,7 @@ mod tests {
     "#;
 
     fn engine() -> Engine {
-        let prog = mxc_lang::check_source("t.mxc", POLICY);
-        assert!(!prog.diags.has_errors(), "{:?}", prog.diags);
-        let (t, _) = mxc_lang::compile::compile_agent(
-            &prog,
-            "a",
-            &Default::default(),
-            mxc_eval::Target::Linux,
-        )
-        .unwrap();
-        Engine::from_table(t).unwrap()
+        mxc_lang::compile::engine_of_source(POLICY, "a", &Default::default()).unwrap()
     }
 
     fn effect(c: &Option<Check>) -> Option<Effect> {

@@ -10,22 +10,10 @@ impl Call<'_> {
             let Base::Fd(fd) = base else {
                 return Err(Errno::NOENT);
             };
-            let obj = fs::open(
-                format!("/proc/{}/fd/{fd}", self.n.pid),
-                OFlags::PATH | OFlags::CLOEXEC,
-                Mode::empty(),
-            )
-            .map_err(|_| Errno::BADF)?;
-            let path = resolve::fd_path(obj.as_fd())?;
-            Resolved {
-                parent: None,
-                name: Vec::new(),
-                object: Some(obj),
-                path,
-                via_fd: None,
-                parent_missing: false,
-                stat: None,
+            if fd < 0 {
+                return Err(Errno::BADF);
             }
+            self.fd_object(fd)?
         } else {
             self.resolve_with(base, &p, flags & libc::AT_SYMLINK_NOFOLLOW == 0, false)?
         };

@@ -590,16 +590,10 @@ impl Call<'_> {
         })
     }
 
-    pub(super) fn sendmsg(&mut self, fd: i32, msg: u64, flags: i32) -> R {
-        let s = self.socket(fd)?;
-        if Self::sock_type(&s) != rustix::net::SocketType::DGRAM {
-            if self.files_exclusive() {
-                return Ok(Done::Reply(Reply::Continue));
-            }
-            let m = self.msghdr(msg, MAX_STREAM_SEND)?;
-            return self.stream_send(s, m.data, m.control, flags);
-        }
-        let m = self.msghdr(msg, MAX_DGRAM + 1)?;
+    /// One datagram message of `sendmsg` or `sendmmsg` (its `msghdr` at `at`), read
+    /// once, with the address it goes to decided (`None`: the socket's own peer).
+    fn dgram_msg(&mut self, s: &OwnedFd, at: u64) -> Result<(Msg, Option<Addr>), Errno> {
+        let m = self.msghdr(at, MAX_DGRAM + 1)?;
         if m.data.len() > MAX_DGRAM {
             return Err(Errno::MSGSIZE);
         }
@@ -610,9 +604,22 @@ impl Call<'_> {
         }
         self.still_valid()?;
         let a = match &m.name {
-            Some((raw, _)) => Some(self.decide_addr(Op::Send, &s, raw)?),
+            Some((raw, _)) => Some(self.decide_addr(Op::Send, s, raw)?),
             None => None,
         };
+        Ok((m, a))
+    }
+
+    pub(super) fn sendmsg(&mut self, fd: i32, msg: u64, flags: i32) -> R {
+        let s = self.socket(fd)?;
+        if Self::sock_type(&s) != rustix::net::SocketType::DGRAM {
+            if self.files_exclusive() {
+                return Ok(Done::Reply(Reply::Continue));
+            }
+            let m = self.msghdr(msg, MAX_STREAM_SEND)?;
+            return self.stream_send(s, m.data, m.control, flags);
+        }
+        let (m, a) = self.dgram_msg(&s, msg)?;
         if let (Some(Addr::Abstract), Some((_, at))) = (&a, &m.name) {
             return self.abstract_send(*at);
         }
@@ -636,18 +643,7 @@ impl Call<'_> {
         for i in 0..u64::from(vlen.min(1024)) {
             let at = vec + 64 * i;
             let step = (|| -> Result<usize, Errno> {
-                let m = self.msghdr(at, MAX_DGRAM + 1)?;
-                if m.data.len() > MAX_DGRAM {
-                    return Err(Errno::MSGSIZE);
-                }
-                if m.control.is_some() {
-                    return Err(Errno::OPNOTSUPP);
-                }
-                self.still_valid()?;
-                let a = match &m.name {
-                    Some((raw, _)) => Some(self.decide_addr(Op::Send, &s, raw)?),
-                    None => None,
-                };
+                let (m, a) = self.dgram_msg(&s, at)?;
                 if matches!(a, Some(Addr::Abstract)) {
                     // Several messages: the kernel cannot be left to read them again.
                     return Err(Errno::PERM);

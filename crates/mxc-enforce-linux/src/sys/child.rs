@@ -189,10 +189,11 @@ pub unsafe fn child_setup(setup: &mut ChildSetup) -> io::Result<()> {
 
 /// Switches to the agent's ids: no supplementary group, then gid, then uid.
 ///
-/// # Safety
-/// Only in a forked child, between `fork` and `exec`.
-pub(super) unsafe fn switch_ids(uid: u32, gid: u32) -> io::Result<()> {
-    // SAFETY: raw system calls on integers.
+/// No supplementary groups, then `gid` and `uid` (real, effective, saved) for the
+/// calling thread only (raw system calls: libc's wrappers change every thread of the
+/// process). No allocation, so fit for a forked child before `exec`.
+fn set_thread_ids(uid: u32, gid: u32) -> io::Result<()> {
+    // SAFETY: raw system calls on integers and a null pointer with a zero count.
     unsafe {
         check(libc::syscall(
             libc::SYS_setgroups,
@@ -201,6 +202,16 @@ pub(super) unsafe fn switch_ids(uid: u32, gid: u32) -> io::Result<()> {
         ))?;
         check(libc::syscall(libc::SYS_setresgid, gid, gid, gid))?;
         check(libc::syscall(libc::SYS_setresuid, uid, uid, uid))?;
+    }
+    Ok(())
+}
+
+/// # Safety
+/// Only in a forked child, between `fork` and `exec`.
+pub(super) unsafe fn switch_ids(uid: u32, gid: u32) -> io::Result<()> {
+    set_thread_ids(uid, gid)?;
+    // SAFETY: a raw system call on integers.
+    unsafe {
         // The id change made us non-dumpable, which would make our /proc entries
         // root's; the supervisor acts with our ids and must read them (exec makes a
         // normal program dumpable again anyway).
@@ -296,17 +307,8 @@ pub fn spawn_confined(
 /// descriptors (ptrace access: same uid, the agent's capabilities a subset of ours;
 /// in the container tier this uid owns the agent's user namespace's parent).
 pub fn act_as(ids: Option<(u32, u32)>) -> io::Result<()> {
-    // SAFETY: raw system calls on integers.
-    unsafe {
-        if let Some((uid, gid)) = ids {
-            check(libc::syscall(
-                libc::SYS_setgroups,
-                0,
-                std::ptr::null::<libc::gid_t>(),
-            ))?;
-            check(libc::syscall(libc::SYS_setresgid, gid, gid, gid))?;
-            check(libc::syscall(libc::SYS_setresuid, uid, uid, uid))?;
-        }
+    if let Some((uid, gid)) = ids {
+        set_thread_ids(uid, gid)?;
     }
     clear_capabilities()
 }

@@ -135,8 +135,25 @@ pub(super) unsafe fn bound_capabilities(cap_last: u32) -> io::Result<()> {
 /// Empties the ambient, inheritable, permitted and effective sets of the calling
 /// thread, and checks that nothing is left.
 pub(super) fn clear_capabilities() -> io::Result<()> {
-    // SAFETY: prctl and capset on integers and on a header and data that live across
-    // the call.
+    set_capabilities([CapData::default(); 2])?;
+    let left = capget()?;
+    if left
+        .iter()
+        .any(|c| c.effective | c.permitted | c.inheritable != 0)
+    {
+        return Err(io::Error::from_raw_os_error(libc::EPERM));
+    }
+    Ok(())
+}
+
+/// Clears the calling thread's ambient capabilities, then sets its effective,
+/// permitted and inheritable sets to `d` (capset, version 3: two words each).
+fn set_capabilities(d: [CapData; 2]) -> io::Result<()> {
+    let mut h = CapHeader {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    // SAFETY: prctl on integers; capset on a header and data that live across the call.
     unsafe {
         check(libc::prctl(
             libc::PR_CAP_AMBIENT,
@@ -145,23 +162,11 @@ pub(super) fn clear_capabilities() -> io::Result<()> {
             0,
             0,
         ) as libc::c_long)?;
-        let mut h = CapHeader {
-            version: LINUX_CAPABILITY_VERSION_3,
-            pid: 0,
-        };
-        let d = [CapData::default(); 2];
         check(libc::syscall(
             libc::SYS_capset,
             &mut h as *mut CapHeader,
             d.as_ptr(),
         ))?;
-    }
-    let left = capget()?;
-    if left
-        .iter()
-        .any(|c| c.effective | c.permitted | c.inheritable != 0)
-    {
-        return Err(io::Error::from_raw_os_error(libc::EPERM));
     }
     Ok(())
 }
@@ -178,8 +183,7 @@ pub(super) const CAP_KILL: u32 = 5;
 pub fn drop_capabilities_after_setup(cap_last: u32) -> io::Result<()> {
     let caps = capget()?;
     let has_setpcap = caps[0].effective & (1 << CAP_SETPCAP) != 0;
-    // SAFETY: prctl and capset on integers and on a header and data that live across
-    // the calls.
+    // SAFETY: prctl on integers.
     unsafe {
         if has_setpcap {
             for cap in (0..=cap_last).filter(|&c| c != CAP_KILL) {
@@ -189,32 +193,16 @@ pub fn drop_capabilities_after_setup(cap_last: u32) -> io::Result<()> {
                 )?;
             }
         }
-        check(libc::prctl(
-            libc::PR_CAP_AMBIENT,
-            libc::PR_CAP_AMBIENT_CLEAR_ALL,
-            0,
-            0,
-            0,
-        ) as libc::c_long)?;
-        let mut h = CapHeader {
-            version: LINUX_CAPABILITY_VERSION_3,
-            pid: 0,
-        };
-        let kill = caps[0].permitted & (1 << CAP_KILL);
-        let d = [
-            CapData {
-                effective: kill,
-                permitted: kill,
-                inheritable: 0,
-            },
-            CapData::default(),
-        ];
-        check(libc::syscall(
-            libc::SYS_capset,
-            &mut h as *mut CapHeader,
-            d.as_ptr(),
-        ))?;
     }
+    let kill = caps[0].permitted & (1 << CAP_KILL);
+    set_capabilities([
+        CapData {
+            effective: kill,
+            permitted: kill,
+            inheritable: 0,
+        },
+        CapData::default(),
+    ])?;
     let left = capget()?;
     if left[0].effective & !(1 << CAP_KILL) != 0
         || left[0].permitted & !(1 << CAP_KILL) != 0
