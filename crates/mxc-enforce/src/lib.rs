@@ -104,24 +104,27 @@ impl Outcome {
 }
 
 /// What a backend would set up for an agent (`mxcc plan`): the tier, and the
-/// backend's own account of its mechanisms.
+/// backend's own account of its mechanisms (`D`: typed data of the backend's own,
+/// serialisable; `mxcc plan` prints it as JSON).
 #[derive(Clone, Debug)]
-pub struct Setup {
+pub struct Setup<D> {
     pub backend: &'static str,
     pub tier: Tier,
-    /// The mechanisms, as the backend describes them (JSON).
-    pub detail: serde_json::Value,
+    /// The mechanisms, as the backend describes them.
+    pub detail: D,
 }
 
 /// An enforcement backend (Linux today; Windows and a micro-VM tier next).
 pub trait Backend {
+    /// The backend's account of what it sets up (typed; serialised for `mxcc plan`).
+    type Description: serde::Serialize + std::fmt::Debug;
     /// The backend's name (`linux`).
     fn name(&self) -> &'static str;
     /// Whether this host can enforce `tier` (kernel features present): why not.
     fn probe(&self, tier: Tier) -> Result<(), SetupError>;
     /// What a run of `engine`'s agent at `tier` would set up. Only describes: touches
     /// no kernel state.
-    fn describe(&self, engine: &Engine, tier: Tier) -> Setup;
+    fn describe(&self, engine: &Engine, tier: Tier) -> Setup<Self::Description>;
     /// Runs the command confined; returns when it and everything it started are gone.
     /// When the sandbox cannot be set up, the command is not started.
     fn run(&self, spec: RunSpec) -> Result<Outcome, SetupError>;

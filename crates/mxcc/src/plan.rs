@@ -66,7 +66,14 @@ pub fn run(args: &Args) -> ExitCode {
             } else {
                 mxc_enforce::Tier::Process
             };
-            out["enforcement"] = mxc_enforce_linux::Linux.describe(&engine, tier).detail;
+            // Typed data; a path that is not UTF-8 cannot be written as JSON.
+            match serde_json::to_value(mxc_enforce_linux::Linux.describe(&engine, tier).detail) {
+                Ok(v) => out["enforcement"] = v,
+                Err(e) => {
+                    util::error_line(&format!("cannot write the plan as JSON: {e}"), color);
+                    return ExitCode::from(util::FAILURE);
+                }
+            }
         } else {
             out["refusal"] = serde_json::Value::from(format!(
                 "`isolation {}` is not available in this build; `mxcc run` refuses (exit 125)",

@@ -15,7 +15,7 @@ use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-mod describe;
+pub mod describe;
 pub(crate) mod handshake;
 mod setup;
 mod teardown;
@@ -49,6 +49,8 @@ fn seccomp_probe() -> Result<(), SetupError> {
 pub struct Linux;
 
 impl Backend for Linux {
+    type Description = describe::Description;
+
     fn name(&self) -> &'static str {
         "linux"
     }
@@ -57,7 +59,7 @@ impl Backend for Linux {
         probe()
     }
 
-    fn describe(&self, engine: &mxc_eval::Engine, tier: Tier) -> Setup {
+    fn describe(&self, engine: &mxc_eval::Engine, tier: Tier) -> Setup<describe::Description> {
         Setup {
             backend: "linux",
             tier,
