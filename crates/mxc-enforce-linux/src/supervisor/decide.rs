@@ -272,6 +272,92 @@ pub(super) fn rename_to_rights(replaces: bool) -> Vec<FsRight> {
     }
 }
 
+/// A name to remove or move: a path that names no entry of a directory (`/`, or one
+/// that resolved to its start: `.`, an empty path with a descriptor) has none, and the
+/// kernel answers `EBUSY` for it. Checked after the decision on the path (a denied path
+/// is denied whatever it names).
+pub(super) fn entry_name(name: &[u8]) -> Result<(), Errno> {
+    if name.is_empty() {
+        Err(Errno::BUSY)
+    } else {
+        Ok(())
+    }
+}
+
+/// One step of a rename after both names were resolved, named and kept from the audit
+/// log: `From` is the old name, `To` the new.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum RenameStep {
+    /// Settle these rights on this side's path (deny or an unanswered ask stops here).
+    Decide(Side, Vec<FsRight>),
+    /// Fail with this error.
+    Fail(Errno),
+    /// The object now at the first side may not gain rights under the second side's
+    /// name (laundering, each name beneath a directory too).
+    NoLaundering(Side, Side),
+}
+
+/// Which name of a rename.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Side {
+    From,
+    To,
+}
+
+/// The order of a rename's checks once both names are resolved and the old one exists:
+/// every decision on a path comes before an error that tells whether something is there
+/// (a missing parent, an exchange with nothing), so a denied rename is denied the same
+/// way whatever exists; an exchange also creates at the old name and moves the new
+/// name's object there. The rename is performed only when every step passed.
+pub(super) fn rename_steps(
+    to_exists: bool,
+    to_parent_missing: bool,
+    exchange: bool,
+) -> Vec<RenameStep> {
+    use RenameStep::*;
+    let mut steps = vec![
+        Decide(Side::From, vec![FsRight::Delete]),
+        Decide(Side::To, rename_to_rights(to_exists)),
+    ];
+    if to_parent_missing {
+        steps.push(Fail(Errno::NOENT));
+        return steps;
+    }
+    if exchange {
+        if !to_exists {
+            steps.push(Fail(Errno::NOENT));
+            return steps;
+        }
+        steps.push(Decide(Side::From, vec![FsRight::Create]));
+        steps.push(NoLaundering(Side::To, Side::From));
+    }
+    steps.push(NoLaundering(Side::From, Side::To));
+    steps
+}
+
+/// `link(at)`'s source: an empty path with `AT_EMPTY_PATH` links the descriptor itself
+/// (an `O_TMPFILE` file, a deleted file, whatever the process holds), which would give
+/// a name to an object no path was decided for: refused (`EPERM`, as the kernel answers
+/// without `CAP_DAC_READ_SEARCH`). Otherwise whether the path's last link is followed
+/// (`AT_SYMLINK_FOLLOW`).
+pub(super) fn link_source(path: &[u8], flags: i32) -> Result<bool, Errno> {
+    if path.is_empty() && flags & libc::AT_EMPTY_PATH != 0 {
+        return Err(Errno::PERM);
+    }
+    Ok(flags & libc::AT_SYMLINK_FOLLOW != 0)
+}
+
+/// `truncate` to `len` under the agent's own file size limit (`RLIMIT_FSIZE`, `None`:
+/// unlimited), not the supervisor's: beyond it, `EFBIG` (the kernel would also send
+/// `SIGXFSZ` to the caller; the supervisor only answers). Checked after the decision.
+pub(super) fn truncate_fits(len: u64, limit: Option<u64>) -> Result<(), Errno> {
+    if limit.is_some_and(|max| len > max) {
+        Err(Errno::FBIG)
+    } else {
+        Ok(())
+    }
+}
+
 /// Whether giving the object at `from` the name `to` gives it a right (read, write) it
 /// did not have: then the move or link is refused (laundering).
 pub(super) fn gains_rights(engine: &Engine, from: &[u8], to: &[u8]) -> bool {
@@ -904,6 +990,82 @@ mod tests {
             Ok(Node::Other(fs::FileType::RegularFile))
         );
         assert_eq!(mknod_node(0o170000), Err(Errno::INVAL));
+    }
+
+    /// Removing or moving needs a name; linking a bare descriptor is refused, a path
+    /// is followed only with `AT_SYMLINK_FOLLOW`; truncating past the agent's own size
+    /// limit fails.
+    #[test]
+    fn names_links_and_sizes() {
+        assert_eq!(entry_name(b""), Err(Errno::BUSY));
+        assert_eq!(entry_name(b"x"), Ok(()));
+        assert_eq!(link_source(b"", libc::AT_EMPTY_PATH), Err(Errno::PERM));
+        assert_eq!(
+            link_source(b"", libc::AT_EMPTY_PATH | libc::AT_SYMLINK_FOLLOW),
+            Err(Errno::PERM)
+        );
+        assert_eq!(link_source(b"a", libc::AT_EMPTY_PATH), Ok(false));
+        assert_eq!(link_source(b"a", libc::AT_SYMLINK_FOLLOW), Ok(true));
+        assert_eq!(
+            link_source(b"", 0),
+            Ok(false),
+            "the resolver answers ENOENT"
+        );
+        assert_eq!(truncate_fits(10, None), Ok(()));
+        assert_eq!(truncate_fits(10, Some(10)), Ok(()));
+        assert_eq!(truncate_fits(11, Some(10)), Err(Errno::FBIG));
+        assert_eq!(truncate_fits(0, Some(0)), Ok(()));
+    }
+
+    /// A rename decides both names before any error that tells what exists, and
+    /// checks laundering last (an exchange in both directions).
+    #[test]
+    fn a_rename_decides_before_it_tells_what_exists() {
+        use RenameStep::*;
+        let plain = rename_steps(false, false, false);
+        assert_eq!(
+            plain,
+            vec![
+                Decide(Side::From, vec![FsRight::Delete]),
+                Decide(Side::To, vec![FsRight::Create]),
+                NoLaundering(Side::From, Side::To),
+            ]
+        );
+        let replacing = rename_steps(true, false, false);
+        assert_eq!(
+            replacing[1],
+            Decide(Side::To, vec![FsRight::Create, FsRight::Delete])
+        );
+        for (to_exists, parent_missing, exchange) in [
+            (false, true, false),
+            (false, false, true),
+            (true, true, true),
+        ] {
+            let steps = rename_steps(to_exists, parent_missing, exchange);
+            let fail = steps
+                .iter()
+                .position(|s| matches!(s, Fail(_)))
+                .expect("fails");
+            assert_eq!(fail, steps.len() - 1, "nothing after the failure");
+            assert!(
+                steps[..fail]
+                    .iter()
+                    .filter(|s| matches!(s, Decide(..)))
+                    .count()
+                    >= 2,
+                "both names decided first: {steps:?}"
+            );
+            assert_eq!(steps[fail], Fail(Errno::NOENT));
+        }
+        let exchange = rename_steps(true, false, true);
+        assert_eq!(
+            &exchange[2..],
+            &[
+                Decide(Side::From, vec![FsRight::Create]),
+                NoLaundering(Side::To, Side::From),
+                NoLaundering(Side::From, Side::To),
+            ]
+        );
     }
 
     /// Moving a file from a place it could not be read to one where it can be is

@@ -324,9 +324,7 @@ impl Call<'_> {
             return Err(Errno::NOENT);
         }
         self.keep_log_path(&r)?;
-        if r.name.is_empty() {
-            return Err(Errno::BUSY);
-        }
+        decide::entry_name(&r.name)?;
         let f = if flags & libc::AT_REMOVEDIR != 0 {
             AtFlags::REMOVEDIR
         } else {
@@ -433,23 +431,19 @@ impl Call<'_> {
         }
         self.keep_log_path(&from)?;
         self.keep_log_path(&to)?;
-        if from.name.is_empty() || to.name.is_empty() {
-            return Err(Errno::BUSY);
-        }
+        decide::entry_name(&from.name)?;
+        decide::entry_name(&to.name)?;
         let exchange = flags & libc::RENAME_EXCHANGE != 0;
-        self.decide_fs(&from.path, &[FsRight::Delete])?;
-        self.decide_fs(&to.path, &decide::rename_to_rights(to.object.is_some()))?;
-        if to.parent_missing {
-            return Err(Errno::NOENT);
-        }
-        if exchange {
-            if to.object.is_none() {
-                return Err(Errno::NOENT);
+        let side = |s: decide::Side| if s == decide::Side::From { &from } else { &to };
+        for step in decide::rename_steps(to.object.is_some(), to.parent_missing, exchange) {
+            match step {
+                decide::RenameStep::Decide(s, rights) => self.decide_fs(&side(s).path, &rights)?,
+                decide::RenameStep::Fail(e) => return Err(e),
+                decide::RenameStep::NoLaundering(a, b) => {
+                    self.no_laundering(side(a), &side(b).path)?
+                }
             }
-            self.decide_fs(&from.path, &[FsRight::Create])?;
-            self.no_laundering(&to, &from.path)?;
         }
-        self.no_laundering(&from, &to.path)?;
         fs::renameat_with(
             from.dir()?,
             &from.name[..],
@@ -463,11 +457,8 @@ impl Call<'_> {
     pub(super) fn link(&mut self, ob: Base, op: u64, nb: Base, np: u64, flags: i32) -> R {
         let o = self.path_arg(op)?;
         let n = self.path_arg(np)?;
-        let from = if o.is_empty() && flags & libc::AT_EMPTY_PATH != 0 {
-            return Err(Errno::PERM);
-        } else {
-            self.resolve(ob, &o, flags & libc::AT_SYMLINK_FOLLOW != 0)?
-        };
+        let follow = decide::link_source(&o, flags)?;
+        let from = self.resolve(ob, &o, follow)?;
         let to = self.resolve(nb, &n, false)?;
         let Some(obj) = &from.object else {
             return Err(Errno::NOENT);
@@ -624,9 +615,7 @@ impl Call<'_> {
         };
         self.decide_fs(&r.path, &[FsRight::Write])?;
         // The agent's own file size limit, not the supervisor's.
-        if self.fsize_limit().is_some_and(|max| len > max) {
-            return Err(Errno::FBIG);
-        }
+        decide::truncate_fits(len, self.fsize_limit())?;
         let f = reopen(obj.as_fd(), OFlags::WRONLY, None)?;
         fs::ftruncate(&f, len)?;
         ok(0)
