@@ -8,7 +8,9 @@
 //!   seccomp user-notification supervisor with no policy that replies CONTINUE
 //!   (`unotify-continue`), or reads the path, checks the id, resolves it `O_PATH`,
 //!   reopens it and injects the descriptor (`unotify-perform`, the least a supervisor that
-//!   performs the open itself does).
+//!   performs the open itself does); `unotify-perform-setsid` is the same with the child
+//!   in a session of its own, as `mxcc`'s is (with autogroup scheduling, a scheduling
+//!   group of its own: see docs/performance.md).
 //!
 //! Run: `cargo bench -p mxcc --bench run` (Linux; bwrap is skipped when not installed).
 //! `MXC_BENCH_MXCC=/path/to/mxcc` measures another build of `mxcc` with this bench.
@@ -159,7 +161,16 @@ fn bench(c: &mut Criterion) {
     let mut per_call = vs.clone();
     if let Some(f) = floor(&d) {
         per_call.push(("unotify-continue", vec![f.clone(), "continue".into()]));
-        per_call.push(("unotify-perform", vec![f, "perform".into()]));
+        per_call.push(("unotify-perform", vec![f.clone(), "perform".into()]));
+        per_call.push((
+            "unotify-perform-setsid",
+            vec![
+                "/usr/bin/env".into(),
+                "FLOOR_SETSID=1".into(),
+                f,
+                "perform".into(),
+            ],
+        ));
     }
     for (name, prefix) in &per_call {
         g.bench_function(*name, |b| {

@@ -14,12 +14,27 @@
  *                                            performs the open itself does
  *
  * Built and run by crates/mxcc/benches/run.rs next to unconfined, bwrap and mxcc, so
- * that `mxcc run`'s added cost per held call can be read against the mechanism's own. */
+ * that `mxcc run`'s added cost per held call can be read against the mechanism's own.
+ *
+ * Switches (environment), each giving the floor one thing mxcc has, to measure what it
+ * costs (docs/performance.md, "Where mxcc's extra microseconds go"):
+ *   ADDFD_SEND=1      answer with ADDFD | SEND in one ioctl instead of ADDFD, then SEND
+ *   FLOOR_LANDLOCK=1  the child runs in a Landlock domain that handles every file right
+ *                     of ABI 1 and allows them all beneath / (mxcc's child has one)
+ *   FLOOR_LATE_CLOSE=1  close the two descriptors after SEND, not before (mxcc drops
+ *                     them when the handler returns, after the answer)
+ *   FLOOR_SETSID=1    the child starts a session of its own (setsid), as mxcc's does
+ *                     for its terminal: with autogroup scheduling on, a new session is
+ *                     a new scheduling group
+ *   FLOOR_PAD=N       N more instructions in the seccomp filter, run on every system
+ *                     call of the child before the number is looked at (mxcc's filter
+ *                     is a binary search, about 10-20 instructions per call) */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/landlock.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
@@ -85,6 +100,7 @@ int main(int argc, char **argv) {
     int perform = strcmp(argv[1], "perform") == 0;
     /* ADDFD | SEND in one ioctl instead of ADDFD, then SEND (see below) */
     int addfd_send = getenv("ADDFD_SEND") != NULL;
+    int late_close = getenv("FLOOR_LATE_CLOSE") != NULL;
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) die("socketpair");
     pid_t child = fork();
@@ -100,8 +116,28 @@ int main(int argc, char **argv) {
             BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
             BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
         };
-        struct sock_fprog p = {.len = sizeof f / sizeof f[0], .filter = f};
+        /* FLOOR_PAD: n loads of the number before the filter proper */
+        const char *pad_s = getenv("FLOOR_PAD");
+        size_t pad = pad_s ? strtoul(pad_s, NULL, 10) : 0, len = sizeof f / sizeof f[0];
+        struct sock_filter *g = calloc(pad + len, sizeof *g);
+        for (size_t i = 0; i < pad; i++)
+            g[i] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+        memcpy(g + pad, f, sizeof f);
+        struct sock_fprog p = {.len = (unsigned short)(pad + len), .filter = g};
+        if (getenv("FLOOR_SETSID") && setsid() < 0) die("setsid");
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) die("no_new_privs");
+        if (getenv("FLOOR_LANDLOCK")) {
+            __u64 rights = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1; /* the 13 rights of ABI 1 */
+            struct landlock_ruleset_attr ra = {.handled_access_fs = rights};
+            int rs = syscall(SYS_landlock_create_ruleset, &ra, sizeof ra, 0);
+            if (rs < 0) die("landlock_create_ruleset");
+            struct landlock_path_beneath_attr pb = {.allowed_access = rights,
+                                                    .parent_fd = open("/", O_PATH | O_CLOEXEC)};
+            if (syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, &pb, 0)) die("landlock_add_rule");
+            if (syscall(SYS_landlock_restrict_self, rs, 0)) die("landlock_restrict_self");
+            close(pb.parent_fd);
+            close(rs);
+        }
         int l = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &p);
         if (l < 0) die("seccomp");
         send_fd(sv[1], l);
@@ -156,8 +192,9 @@ int main(int argc, char **argv) {
         char self[64];
         snprintf(self, sizeof self, "/proc/self/fd/%d", o);
         int fd = open(self, (flags & ~O_NOFOLLOW) | O_CLOEXEC);
-        close(o);
+        if (!late_close) close(o);
         if (fd < 0) {
+            if (late_close) close(o);
             reply_error(l, resp, req->id, sz.seccomp_notif_resp, errno);
             continue;
         }
@@ -169,12 +206,16 @@ int main(int argc, char **argv) {
                                         .srcfd = (__u32)fd, .newfd_flags = (__u32)(flags & O_CLOEXEC)};
         int n2 = ioctl(l, SECCOMP_IOCTL_NOTIF_ADDFD, &a);
         int e2 = errno;
-        close(fd);
+        if (!late_close) close(fd);
         if (!send) {
             memset(resp, 0, sz.seccomp_notif_resp);
             resp->id = req->id;
             if (n2 < 0) resp->error = -e2; else resp->val = n2;
             ioctl(l, SECCOMP_IOCTL_NOTIF_SEND, resp);
+        }
+        if (late_close) {
+            close(fd);
+            close(o);
         }
     }
     int status;
