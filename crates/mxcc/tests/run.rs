@@ -115,6 +115,64 @@ fn ask_follows_the_flag_and_is_denied_without_a_terminal() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
 }
 
+/// `/proc/self/stat`'s pid, process group and `tty_nr` of `cmd` run on a fresh
+/// pseudo-terminal (Python's `pty.spawn`, so it is the controlling terminal of what
+/// runs there).
+fn stat_on_a_terminal(cmd: &[&str]) -> [i64; 3] {
+    let o = Command::new("/usr/bin/python3")
+        .args([
+            "-c",
+            "import pty, sys; sys.exit(pty.spawn(sys.argv[1:]) >> 8)",
+        ])
+        .args(cmd)
+        .args(["/bin/sh", "-c", "exec cut -d' ' -f1,5,7 /proc/self/stat"])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    let nums: Vec<i64> = out
+        .lines()
+        .map(|l| {
+            l.trim()
+                .split(' ')
+                .map(|w| w.parse::<i64>())
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .find_map(|r| r.ok().filter(|v| v.len() == 3))
+        .unwrap_or_else(|| panic!("no stat line: {out}"));
+    [nums[0], nums[1], nums[2]]
+}
+
+/// Without a terminal of its own (`--ask deny`), the sandbox has no controlling
+/// terminal even when `mxcc` runs on one (no TIOCSTI into the user's shell, no job
+/// control on it), and is the leader of a process group of its own.
+#[test]
+fn the_sandbox_has_no_controlling_terminal() {
+    let d = scratch("run", "ctty");
+    let p = policy(&d, "agent a { isolation process  use system }");
+    let [_, _, tty] = stat_on_a_terminal(&[]);
+    assert_ne!(tty, 0, "the test's own terminal is controlling");
+    let mxcc = env!("CARGO_BIN_EXE_mxcc");
+    let p = p.to_str().unwrap();
+    for tier in ["process", "container"] {
+        let pt = d.join(format!("{tier}.mxc"));
+        std::fs::write(
+            &pt,
+            std::fs::read_to_string(p)
+                .unwrap()
+                .replace("isolation process", &format!("isolation {tier}")),
+        )
+        .unwrap();
+        let pt = pt.to_str().unwrap();
+        let [pid, pgid, tty] =
+            stat_on_a_terminal(&[mxcc, "run", pt, "--agent", "a", "--ask", "deny", "--"]);
+        assert_eq!(tty, 0, "{tier}: the sandbox has a controlling terminal");
+        if tier == "process" {
+            // (In the container its group's leader is outside the pid namespace: 0.)
+            assert_eq!(pgid, pid, "{tier}: a process group of its own");
+        }
+    }
+}
+
 #[test]
 fn env_is_scrubbed() {
     let d = scratch("run", "env");

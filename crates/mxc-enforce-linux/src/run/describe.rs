@@ -104,7 +104,9 @@ pub struct ProxySetup {
 #[derive(Clone, Debug, Serialize)]
 pub struct ProcessSetup {
     pub no_new_privs: bool,
-    pub new_session: bool,
+    /// What the sandbox's controlling terminal is.
+    pub controlling_terminal: &'static str,
+    pub process_group: &'static str,
     pub inherited_descriptors: &'static str,
     pub parent_death_signal: &'static str,
 }
@@ -223,7 +225,8 @@ pub fn describe(bounds: &crate::Bounds, container: bool) -> Description {
         },
         process: ProcessSetup {
             no_new_privs: true,
-            new_session: true,
+            controlling_terminal: "none; or a pseudo-terminal of its own, in a session of its own",
+            process_group: "its own",
             inherited_descriptors: "closed",
             parent_death_signal: "SIGKILL",
         },
