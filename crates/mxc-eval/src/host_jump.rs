@@ -112,22 +112,23 @@ pub(crate) fn lookup<'a>(t: &'a NetHosts, name: &[u8]) -> Jump<'a> {
     if t.max_probe == 0 || l > MAX_NAME {
         return Jump::Miss;
     }
-    // The NUL test, a word at a time; the first 8 bytes (zero past a shorter name's end).
+    // The first 8 bytes (zero past a shorter name's end); a name the filter keeps out is
+    // no key (walked, with its NUL test).
+    let head = if l >= 8 {
+        load(name, 0)
+    } else {
+        mxc_table::hosts::head(name)
+    };
+    if !t.may_hold(head, l) {
+        return Jump::Miss;
+    }
+    // The NUL test, a word at a time.
     let mut zero = false;
     let mut end = l;
     while end >= 8 {
         end = end.wrapping_sub(8);
         zero |= has_zero(load(name, end));
     }
-    let head = if l >= 8 {
-        load(name, 0)
-    } else {
-        let mut b = [0u8; 8];
-        for (d, &c) in b.iter_mut().zip(name) {
-            *d = c;
-        }
-        u64::from_le_bytes(b)
-    };
     if zero || has_zero(head | !low(!0, l % 8)) {
         return Jump::Nul;
     }

@@ -296,6 +296,9 @@ fn damaged_sections_are_refused() {
         },
         "not below the",
     );
+    refused(&|h| h.filter.extend([0, 0]), "filter");
+    refused(&|h| h.filter.clear(), "filter");
+    refused(&|h| h.filter = vec![0; h.slots.len() * 2], "filter");
     refused(&|h| h.entries[0].len = 0, "key of 0 bytes");
     refused(
         &|h| h.entries[0].len = MAX_NAME as u32 + 1,
@@ -325,6 +328,9 @@ fn valid_but_wrong_sections_never_panic() {
     }
     for e in h.entries.iter_mut() {
         e.full = [0, 1, 0, 1];
+    }
+    for w in h.filter.iter_mut() {
+        *w = !*w;
     }
     let e = Engine::from_table(t).unwrap();
     for name in ["api.example.com", "x.example.com", "a", ""] {

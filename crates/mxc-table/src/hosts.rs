@@ -15,14 +15,16 @@
 //! The keys sit in an open-addressing hash table (linear probing, a power of two of
 //! slots, at least four per key, so that a miss meets an empty slot soon). The hash
 //! ([`hash`]) reads a key in 8-byte words from its end ([`word`]), then its leading
-//! partial word and its length ([`finish`]), case folded. Every probe compares the
+//! partial word and its length ([`finish`]), case folded. Before hashing, a filter of
+//! about 8 bits per key, indexed by the name's first 8 bytes and length ([`filter_bit`]),
+//! sends most names that are no key straight to the walk. Every probe compares the
 //! key's bytes (never trusts the hash); a key that would sit further than
 //! [`MAX_PROBE`] slots from its home is left out (its names are walked).
 //!
 //! Section layout (little-endian): `max_probe u32`, `slots count u32 × u64` (0 empty,
 //! else the entry's index + 1 in the low 32 bits and the hash's high 32 bits above),
 //! `entries count u32 × { start u32, len u32, full 4 × u32 }`, `bytes
-//! count u32 × u8` (the keys' bytes).
+//! count u32 × u8` (the keys' bytes), `filter count u32 × u64` (see [`filter_bit`]).
 
 use crate::format::{put_len, put_u32, LoadError, Reader};
 
@@ -59,6 +61,9 @@ pub struct NetHosts {
     pub slots: Vec<u64>,
     pub entries: Vec<HostEntry>,
     pub bytes: Vec<u8>,
+    /// A bit per (first 8 bytes, length) class of the keys ([`filter_bit`]), a power of
+    /// two of words: a name whose bit is clear is no key, and is walked without hashing.
+    pub filter: Vec<u64>,
 }
 
 impl Default for NetHosts {
@@ -69,6 +74,7 @@ impl Default for NetHosts {
             slots: vec![0],
             entries: Vec::new(),
             bytes: Vec::new(),
+            filter: vec![0],
         }
     }
 }
@@ -126,6 +132,22 @@ pub fn hash(key: &[u8]) -> u64 {
     finish(h, u64::from_le_bytes(p), key.len())
 }
 
+/// The filter bit of a name: `head` its first 8 bytes, little-endian, zero past a
+/// shorter name's end (any case), `len` its length; reduce modulo the filter's bits.
+#[inline(always)]
+pub fn filter_bit(head: u64, len: usize) -> usize {
+    fold(head | CASE, K ^ (len as u64)) as usize
+}
+
+/// The first 8 bytes of a name, little-endian, zero past its end.
+pub fn head(name: &[u8]) -> u64 {
+    let mut p = [0u8; 8];
+    for (d, &s) in p.iter_mut().zip(name) {
+        *d = s;
+    }
+    u64::from_le_bytes(p)
+}
+
 impl NetHosts {
     /// Builds the table from keys (lowercased names, each at most [`MAX_NAME`] bytes;
     /// duplicates and longer keys are left out) and their states. A key that would sit
@@ -139,11 +161,17 @@ impl NetHosts {
             .unwrap_or(1)
             .max(2);
         let mask = nslots.wrapping_sub(1);
+        // About 8 filter bits per key (a name that is no key passes one time in 8).
+        let nwords = (keys.len() / 8)
+            .checked_next_power_of_two()
+            .unwrap_or(1)
+            .max(1);
         let mut out = NetHosts {
             max_probe: 0,
             slots: vec![0; nslots],
             entries: Vec::new(),
             bytes: Vec::new(),
+            filter: vec![0; nwords],
         };
         'keys: for (key, full) in keys {
             if key.len() > MAX_NAME || key.is_empty() {
@@ -173,6 +201,7 @@ impl NetHosts {
                         *s = u64::from(e) | (h & !0xffff_ffff);
                     }
                     out.max_probe = out.max_probe.max(d.saturating_add(1));
+                    out.set_filter(key);
                     continue 'keys;
                 }
                 if out.key_of(slot) == Some(key.as_slice()) {
@@ -182,6 +211,24 @@ impl NetHosts {
             }
         }
         out
+    }
+
+    fn set_filter(&mut self, key: &[u8]) {
+        let bits = self.filter.len().wrapping_mul(64);
+        let b = filter_bit(head(key), key.len()) & bits.wrapping_sub(1);
+        if let Some(w) = self.filter.get_mut(b / 64) {
+            *w |= 1u64 << (b % 64);
+        }
+    }
+
+    /// Whether the filter lets a name with this head and length through.
+    #[inline(always)]
+    pub fn may_hold(&self, head: u64, len: usize) -> bool {
+        let bits = self.filter.len().wrapping_mul(64);
+        let b = filter_bit(head, len) & bits.wrapping_sub(1);
+        self.filter
+            .get(b / 64)
+            .is_some_and(|w| w.wrapping_shr(b as u32 % 64) & 1 != 0)
     }
 
     /// The entry a full slot names.
@@ -200,6 +247,9 @@ impl NetHosts {
     /// The entry whose key is `key` (lowercased), probing at most `max_probe` slots.
     /// The reference lookup (the engine's is the same, with the hash computed its way).
     pub fn find(&self, key: &[u8]) -> Option<&HostEntry> {
+        if !self.may_hold(head(key), key.len()) {
+            return None;
+        }
         self.find_hashed(key, hash(key))
     }
 
@@ -263,6 +313,10 @@ pub(crate) fn write_section(out: &mut Vec<u8>, t: &NetHosts) {
     }
     put_len(out, t.bytes.len());
     out.extend_from_slice(&t.bytes);
+    put_len(out, t.filter.len());
+    for w in &t.filter {
+        out.extend_from_slice(&w.to_le_bytes());
+    }
 }
 
 pub(crate) fn read_section(buf: &[u8]) -> Result<NetHosts, LoadError> {
@@ -286,12 +340,19 @@ pub(crate) fn read_section(buf: &[u8]) -> Result<NetHosts, LoadError> {
     }
     let n = r.count(1, "key bytes")?;
     let bytes = r.take(n)?.to_vec();
+    let n = r.count(8, "filter words")?;
+    let filter = r
+        .take(n.saturating_mul(8))?
+        .chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+        .collect();
     r.finish()?;
     Ok(NetHosts {
         max_probe,
         slots,
         entries,
         bytes,
+        filter,
     })
 }
 
@@ -306,7 +367,8 @@ fn invalid(problem: String) -> LoadError {
 }
 
 /// Checks what a lookup relies on: a power of two of slots, some slot empty, the probe
-/// bound at most [`MAX_PROBE`] and the number of slots; every full slot names an entry;
+/// bound at most [`MAX_PROBE`] and the number of slots; a power of two of filter words,
+/// no more than the slots; every full slot names an entry;
 /// every entry's key inside the key bytes, 1 to [`MAX_NAME`] bytes long; every state
 /// below `nstates` (the net automaton's). Whatever the section says, a lookup reads
 /// nothing outside it, probes at most [`MAX_PROBE`] slots, and resumes the walk in a
@@ -323,6 +385,12 @@ pub(crate) fn validate(t: &NetHosts, nstates: usize) -> Result<(), LoadError> {
         return Err(invalid(format!(
             "max_probe: {} (at most {MAX_PROBE} and the {n} slots)",
             t.max_probe
+        )));
+    }
+    let nf = t.filter.len();
+    if !nf.is_power_of_two() || nf > n {
+        return Err(invalid(format!(
+            "filter: {nf} words, not a power of two up to the {n} slots"
         )));
     }
     let ne = t.entries.len();

@@ -130,13 +130,14 @@ fn bad_plan_bytes_are_malformed() {
     let t = table();
     let bytes = t.to_bytes();
     // The plan is the section before the last two (the per-component fs section, one 0
-    // byte for a table without it, and the net hosts section, 24 bytes when empty: probe
-    // bound, one empty slot, no entries, no key bytes): its fs grant's rights byte
+    // byte for a table without it, and the net hosts section, 36 bytes when empty: probe
+    // bound, one empty slot, no entries, no key bytes, one filter word): its fs grant's
+    // rights byte
     // follows the count (4) and the path's string id (4).
     // fs: count, path id, rights, flags; fs_exact; exec: count, path id, rights,
     // flags; connect tag (none); bind tag (some) and its count.
     let plan_len = 4 + 4 + 1 + 1 + 1 + 4 + 4 + 1 + 1 + 1 + 1 + 4;
-    let hosts_len = 4 + 4 + 8 + 4 + 4;
+    let hosts_len = 4 + 4 + 8 + 4 + 4 + 4 + 8;
     assert_eq!(
         bytes[bytes.len() - hosts_len - 1],
         0,
