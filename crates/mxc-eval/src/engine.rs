@@ -14,6 +14,7 @@
 //! one with a single dependent load per step and a dense table). States that only up
 //! to three bytes leave are skipped through by scanning for those bytes.
 
+use crate::host_jump::Jump;
 use mxc_table::encoding::{
     ARG_SEP, HOST_NAME, HOST_V4, HOST_V6, NAME_END, NO_PROGRAM, PROGRAM, PROGRAM_END,
 };
@@ -711,11 +712,24 @@ impl Engine {
         let w = &self.walk.net;
         let host = req.host.canonical(req.right);
         // The state after the right, the protocol and the host's tag, computed at load.
-        let mut at = self.net_prefix.get(req.right, req.proto, &host);
+        let prefix = || self.net_prefix.get(req.right, req.proto, &host);
+        let mut at;
         match host {
             Host::Name(name) => {
                 let name = name.as_bytes();
                 let name = name.strip_suffix(b".").unwrap_or(name);
+                // The policy's literal names are looked up, not walked
+                // (`crate::host_jump`): the walk resumes after the name, in the state
+                // the compiler computed for it.
+                match crate::host_jump::lookup(&self.table.net_hosts, name) {
+                    Jump::Nul => return FAIL_CLOSED,
+                    Jump::Full(e) => {
+                        let c = mxc_table::hosts::combo(req.right as u8, req.proto as u8);
+                        let s = e.full.get(c).copied().unwrap_or(BROKEN);
+                        return self.net_tail(w.at(s), req);
+                    }
+                    Jump::Miss => at = prefix(),
+                }
                 // Reversed, so that `*.example.com` is a prefix (`moc.elpmaxe.`) and
                 // suffix patterns never multiply automaton states; lowercased by the
                 // byte classes. A NUL would end the name early: it is checked here,
@@ -732,16 +746,25 @@ impl Engine {
                 at = w.step(at, NAME_END);
             }
             Host::V4(ip) => {
+                at = prefix();
                 for b in ip {
                     at = w.step(at, b);
                 }
             }
             Host::V6(ip) => {
+                at = prefix();
                 for b in ip {
                     at = w.step(at, b);
                 }
             }
         }
+        self.net_tail(at, req)
+    }
+
+    /// The rest of a net request's walk after its host: the port, the program.
+    #[inline(always)]
+    fn net_tail(&self, mut at: At, req: &NetRequest<'_>) -> Decision {
+        let w = &self.walk.net;
         let [p0, p1] = req.port.to_be_bytes();
         at = w.step(w.step(at, p0), p1);
         match req.program {

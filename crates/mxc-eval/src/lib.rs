@@ -10,6 +10,7 @@
 //!
 //! Modules:
 //! - `engine`: the [`Engine`] and its decision methods (the hot path), and [`combine`].
+//! - `host_jump`: the net host jump (literal names and suffixes looked up, not walked).
 //! - `ancestor`: analyses off the decision path (ancestors, symbolic links).
 //! - `path`: [`normalize_path`], the lexical normalisation of request paths.
 //! - re-exported from `mxc-table`: [`table`] (the table as plain data), [`rights`],
@@ -29,6 +30,7 @@
 mod ancestor;
 mod comp_walk;
 mod engine;
+mod host_jump;
 mod path;
 
 pub use engine::{combine, Engine};

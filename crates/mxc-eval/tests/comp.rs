@@ -343,7 +343,7 @@ fn an_older_format_is_refused() {
         err,
         LoadError::Version {
             found: 4,
-            supported: 5
+            supported: mxc_eval::FORMAT_VERSION
         }
     );
     assert!(err.to_string().contains("recompile"), "{err}");

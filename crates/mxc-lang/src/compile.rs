@@ -410,6 +410,7 @@ fn compile_bound_with(
         clipboard: a.clipboard.map(to_eval_effect),
         display: a.display.map(to_eval_effect),
     };
+    let net_hosts = net_hosts(b, &sections.net);
     Ok(ev::Table {
         target,
         agent,
@@ -417,7 +418,51 @@ fn compile_bound_with(
         rules: rules.into(),
         sections,
         fs_comp,
+        net_hosts,
     })
+}
+
+/// The net host jump table (see `mxc_table::hosts`): every literal host name of the
+/// policy (`api.example.com`, `localhost`, the `example.com` of `*.example.com`) with
+/// the state the packed net automaton reaches after it, per request prefix, computed by
+/// running that automaton (so they are exact whatever the patterns). Linear: each name
+/// is at most `hosts::MAX_NAME` bytes.
+fn net_hosts(b: &Bound, net: &ev::Dfa) -> ev::hosts::NetHosts {
+    use ev::hosts::{combo, COMBOS, MAX_NAME};
+    let mut seen: FxMap<&str, ()> = FxMap::default();
+    let mut keys = Vec::new();
+    for r in &b.rules {
+        if r.section != SectionKind::Net {
+            continue;
+        }
+        for t in &r.nets {
+            let name = match &t.host {
+                HostPat::Name(n) | HostPat::Suffix(n) => n.as_str(),
+                HostPat::Localhost => "localhost",
+                _ => continue,
+            };
+            if name.is_empty() || name.len() > MAX_NAME || seen.insert(name, ()).is_some() {
+                continue;
+            }
+            let key = name.to_ascii_lowercase().into_bytes();
+            let mut full = [0u32; COMBOS];
+            for right in ev::NetRight::ALL {
+                for proto in [ev::Proto::Tcp, ev::Proto::Udp] {
+                    let mut s = net.start;
+                    for c in [right as u8, proto as u8, HOST_NAME]
+                        .into_iter()
+                        .chain(key.iter().rev().copied())
+                        .chain([NAME_END])
+                    {
+                        s = net.step(s, c);
+                    }
+                    full[combo(right as u8, proto as u8)] = s;
+                }
+            }
+            keys.push((key, full));
+        }
+    }
+    ev::hosts::NetHosts::new(&keys)
 }
 
 fn owners(pids: &[u32], owner: &[u32]) -> Vec<u32> {

@@ -182,6 +182,12 @@ fn request() -> impl Strategy<Value = Request> {
         proptest::sample::select(HOSTS).prop_map(|h| HostReq::Name(h.to_string())),
         Just(HostReq::Name("a.com.".into())),
         Just(HostReq::Name("LOCALHOST".into())),
+        // The net host jump: case, trailing dot, a stored name's suffix that is not at
+        // a label boundary (`xa.com` against `*.a.com` and `a.com`).
+        Just(HostReq::Name("xa.com".into())),
+        Just(HostReq::Name("B.A.Com.".into())),
+        Just(HostReq::Name("x.B.a.COM".into())),
+        Just(HostReq::Name("C.ORG".into())),
         Just(HostReq::V4([10, 1, 2, 3])),
         Just(HostReq::V4([10, 1, 16, 3])),
         Just(HostReq::V4([127, 0, 0, 1])),

@@ -7,17 +7,17 @@
 //! ```text
 //! header (28 bytes)
 //!   magic        8 bytes   b"MXCB\r\n\x1a\n"
-//!   version      u32       FORMAT_VERSION (5)
+//!   version      u32       FORMAT_VERSION (6)
 //!   target       u32       1 linux, 2 windows (repeated in the agent info section)
 //!   crc32        u32       CRC-32 (IEEE) of the payload
 //!   payload_len  u64       bytes after the header; the file ends exactly there
 //! payload
-//!   count        u32       number of sections (12)
+//!   count        u32       number of sections (13)
 //!   directory    count × { kind u32, offset u64, length u64 }   offsets from payload start
 //!   sections     contiguous, in kind order, the first right after the directory:
 //!     1 agent info  2 strings  3 rules  4 fs dfa  5 fs rows  6 net dfa  7 net rows
 //!     8 app dfa  9 app rows  10 fs anywhere dfa  11 plan
-//!     12 fs components
+//!     12 fs components  13 net hosts
 //! ```
 //!
 //! Version 2 added section 10 (the `**/...` fs patterns, see [`Table::fs_anywhere`]);
@@ -26,7 +26,8 @@
 //! path component (section 12, see `comp.rs`: when present, sections 4 and 10 are
 //! the empty automaton); version 5 stores section 12 as the walk reads it (literal and
 //! exception hash tables built by the compiler, validated in place at load: see
-//! `comp::CompLayout`). A table of
+//! `comp::CompLayout`); version 6 adds section 13, the net host jump table (see
+//! `hosts.rs`). A table of
 //! another version is refused ([`LoadError::Version`]): recompile it from its source.
 //!
 //! Sections:
@@ -70,13 +71,13 @@ use crate::table::{
 /// The first eight bytes of every table (PNG-style: catches text-mode mangling).
 pub const MAGIC: [u8; 8] = *b"MXCB\r\n\x1a\n";
 /// The table format version this engine writes and reads.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 
 const HEADER_LEN: usize = 28;
 const DIR_ENTRY_LEN: usize = 20;
 
 /// Section names, in kind order (kind = index + 1).
-const SECTIONS: [&str; 12] = [
+const SECTIONS: [&str; 13] = [
     "agent info",
     "strings",
     "rules",
@@ -89,12 +90,14 @@ const SECTIONS: [&str; 12] = [
     Kind::FsAnywhere.name(),
     "plan",
     crate::comp::SECTION,
+    crate::hosts::SECTION,
 ];
 const AGENT: u32 = 1;
 const STRINGS: u32 = 2;
 const RULES: u32 = 3;
 const PLAN: u32 = 11;
 const FS_COMP: u32 = 12;
+const NET_HOSTS: u32 = 13;
 
 /// Every automaton and row set is where [`Kind::section`] and [`RowSet::section`] say,
 /// under the name they give (checked at compile time: a wrong index fails the build).
@@ -424,8 +427,8 @@ impl Table {
             strs.extend_from_slice(s.as_bytes());
         }
 
-        let mut sections: [Vec<u8>; 12] = Default::default();
-        let put = |sections: &mut [Vec<u8>; 12], kind: u32, bytes: Vec<u8>| {
+        let mut sections: [Vec<u8>; 13] = Default::default();
+        let put = |sections: &mut [Vec<u8>; 13], kind: u32, bytes: Vec<u8>| {
             if let Some(s) = sections.get_mut((kind as usize).wrapping_sub(1)) {
                 *s = bytes;
             }
@@ -450,12 +453,15 @@ impl Table {
         }
         let mut fs_comp = Vec::new();
         crate::comp::write_section(&mut fs_comp, self.fs_comp.as_ref());
+        let mut net_hosts = Vec::new();
+        crate::hosts::write_section(&mut net_hosts, &self.net_hosts);
         for (kind, bytes) in [
             (AGENT, agent),
             (STRINGS, strs),
             (RULES, rules),
             (PLAN, plan),
             (FS_COMP, fs_comp),
+            (NET_HOSTS, net_hosts),
         ] {
             put(&mut sections, kind, bytes);
         }
@@ -728,6 +734,7 @@ fn decode(bytes: &[u8]) -> Result<Table, LoadError> {
     let app_rows = read_rows(rows(RowSet::App), RowSet::App, |r| decision_at(r, 0))?;
     let plan = read_plan(section(PLAN), &strings)?;
     let fs_comp = crate::comp::read_section(section(FS_COMP))?;
+    let net_hosts = crate::hosts::read_section(section(NET_HOSTS))?;
 
     Ok(Table {
         target,
@@ -741,6 +748,7 @@ fn decode(bytes: &[u8]) -> Result<Table, LoadError> {
             app_rows,
         },
         fs_comp,
+        net_hosts,
     })
 }
 
@@ -753,7 +761,7 @@ fn target_from_u32(t: u32) -> Result<Target, LoadError> {
 }
 
 /// Reads the section directory and returns the sections, in kind order.
-fn split_sections(payload: &[u8]) -> Result<[&[u8]; 12], LoadError> {
+fn split_sections(payload: &[u8]) -> Result<[&[u8]; 13], LoadError> {
     const DIR: &str = "section directory";
     let mut r = Reader::new(payload, DIR);
     let count = r.u32()?;
@@ -767,7 +775,7 @@ fn split_sections(payload: &[u8]) -> Result<[&[u8]; 12], LoadError> {
     let mut expected_offset = (DIR_ENTRY_LEN as u64)
         .saturating_mul(u64::from(count))
         .saturating_add(4);
-    let mut out: [&[u8]; 12] = [&[]; 12];
+    let mut out: [&[u8]; 13] = [&[]; 13];
     for ((kind, name), slot) in (1u32..).zip(SECTIONS).zip(out.iter_mut()) {
         let (found, offset, len) = (r.u32()?, r.u64()?, r.u64()?);
         if found != kind {

@@ -10,6 +10,7 @@
 //!   rows, rules, agent settings and identity, plan.
 //! - [`rights`]: rights as typed sets, one type per section.
 //! - [`encoding`]: the byte strings the net and app automata read (named tags).
+//! - [`hosts`]: the net host jump table (literal names and suffixes, states after them).
 //! - [`plan`]: the platform-neutral plan a backend enforces with the kernel.
 //! - `dfa`: packing a dense automaton into the comb layout ([`Dfa::from_dense`]) and
 //!   the plain reference step function ([`Dfa::step`]).
@@ -31,6 +32,7 @@ pub mod comp;
 mod dfa;
 pub mod encoding;
 mod format;
+pub mod hosts;
 mod listing;
 pub mod plan;
 pub mod rights;

@@ -459,6 +459,9 @@ pub struct Table {
     /// it; when present, `fs` and `fs_anywhere` are [`Dfa::empty`] and this decides
     /// every path (Linux tables).
     pub fs_comp: Option<crate::comp::CompLayout>,
+    /// The policy's literal host names and suffixes with the net automaton's states
+    /// after them (see [`crate::hosts`]): a name request skips that part of its walk.
+    pub net_hosts: crate::hosts::NetHosts,
 }
 
 impl std::ops::Deref for Table {

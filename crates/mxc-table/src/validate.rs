@@ -22,7 +22,9 @@ fn invalid(section: &'static str, problem: String) -> LoadError {
 ///   every `check` a state or [`NONE`]; `base[s] + nclasses - 1 < next.len()`; every
 ///   `accept` [`NONE`] or a row index; state 0 dead (no accept, every transition to 0);
 /// - each row decision: either a rule that exists and has the decision's effect, or no
-///   rule and the agent's default effect.
+///   rule and the agent's default effect;
+/// - the net host jump table as `hosts::validate` says (slots, probe bound, keys in
+///   range, states below the net automaton's).
 pub fn validate(t: &Table) -> Result<(), LoadError> {
     for (k, dfa) in t.iter() {
         validate_dfa(k.name(), dfa, t.nrows(k.rows()))?;
@@ -42,6 +44,7 @@ pub fn validate(t: &Table) -> Result<(), LoadError> {
         }
         crate::comp::validate(c, t.fs_rows.len())?;
     }
+    crate::hosts::validate(&t.net_hosts, t.net.nstates())?;
     for set in RowSet::ALL {
         for row in 0..t.nrows(set) {
             for i in 0..set.width() {

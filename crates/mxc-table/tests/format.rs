@@ -64,6 +64,7 @@ fn table() -> Table {
             app_rows: vec![],
         },
         fs_comp: None,
+        net_hosts: Default::default(),
     }
 }
 
@@ -99,28 +100,28 @@ fn with_version(mut bytes: Vec<u8>, v: u32) -> Vec<u8> {
 
 #[test]
 fn older_versions_are_refused_with_a_clear_error() {
-    assert_eq!(FORMAT_VERSION, 5);
+    assert_eq!(FORMAT_VERSION, 6);
     let bytes = table().to_bytes();
-    for old in [1, 2, 3, 4] {
+    for old in [1, 2, 3, 4, 5] {
         let err = Table::from_bytes(&with_version(bytes.clone(), old)).unwrap_err();
         assert_eq!(
             err,
             LoadError::Version {
                 found: old,
-                supported: 5
+                supported: 6
             }
         );
         let msg = err.to_string();
         assert!(
-            msg.contains(&format!("version {old}")) && msg.contains("version 5"),
+            msg.contains(&format!("version {old}")) && msg.contains("version 6"),
             "{msg}"
         );
         assert!(msg.contains("recompile"), "{msg}");
     }
     // A newer one too.
     assert!(matches!(
-        Table::from_bytes(&with_version(bytes, 6)),
-        Err(LoadError::Version { found: 6, .. })
+        Table::from_bytes(&with_version(bytes, 7)),
+        Err(LoadError::Version { found: 7, .. })
     ));
 }
 
@@ -128,14 +129,21 @@ fn older_versions_are_refused_with_a_clear_error() {
 fn bad_plan_bytes_are_malformed() {
     let t = table();
     let bytes = t.to_bytes();
-    // The plan is the section before the last (the per-component fs section, one 0 byte
-    // for a table without it): its fs grant's rights byte follows the count (4) and
-    // the path's string id (4).
+    // The plan is the section before the last two (the per-component fs section, one 0
+    // byte for a table without it, and the net hosts section, 36 bytes when empty: probe
+    // bound, one empty slot, no entries, no key bytes, one filter word): its fs grant's
+    // rights byte
+    // follows the count (4) and the path's string id (4).
     // fs: count, path id, rights, flags; fs_exact; exec: count, path id, rights,
     // flags; connect tag (none); bind tag (some) and its count.
     let plan_len = 4 + 4 + 1 + 1 + 1 + 4 + 4 + 1 + 1 + 1 + 1 + 4;
-    assert_eq!(bytes.last(), Some(&0), "no per-component section");
-    let start = bytes.len() - 1 - plan_len;
+    let hosts_len = 4 + 4 + 8 + 4 + 4 + 4 + 8;
+    assert_eq!(
+        bytes[bytes.len() - hosts_len - 1],
+        0,
+        "no per-component section"
+    );
+    let start = bytes.len() - hosts_len - 1 - plan_len;
     for (offset, value) in [(8usize, 0x10u8), (9, 4)] {
         let mut b = bytes.clone();
         b[start + offset] = value;
@@ -166,7 +174,7 @@ fn crc32fast_hash(data: &[u8]) -> u32 {
 fn listing_names_what_the_table_holds() {
     let l = table().listing();
     for want in [
-        "table format 5, target linux",
+        "table format 6, target linux",
         "identity: oidc(issuer: \"https://id.example\"",
         "policies: base, team",
         "param home = /home/alice",

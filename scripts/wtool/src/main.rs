@@ -4,7 +4,8 @@
 //! outside criterion and the workspace (so a release build needs no Cedar), for
 //! callgrind counts: docs/performance.md, "Byte automata: one type, loaded in place".
 //! TABLE and REQUESTS come from `cargo run -p mxc-eval --example netlaunch`.
-//! MODE: load | net | launch | none. Prints a checksum of the effects and, with
+//! MODE: load | net | launch | none; net-nohosts: net with the table's net host jump
+//! emptied (every name walked byte by byte, as before format 6). Prints a checksum of the effects and, with
 //! BATCHES > 0, min/median ns per operation over BATCHES batches of ITERS.
 //! Build: `cd scripts/wtool && cargo build --release` (own workspace and target).
 use mxc_eval::{Engine, Host, NetRequest, NetRight, Proto};
@@ -46,7 +47,13 @@ fn main() {
             }),
         }
     }
-    let e = Engine::from_bytes(&bytes).unwrap();
+    let e = if mode == "net-nohosts" {
+        let mut t = mxc_eval::Table::from_bytes(&bytes).unwrap();
+        t.net_hosts = Default::default();
+        Engine::from_table(t).unwrap()
+    } else {
+        Engine::from_bytes(&bytes).unwrap()
+    };
     let nets: Vec<NetRequest> = reqs.iter().filter_map(|r| match r {
         Req::Net { right, proto, kind, host, hostb, port, program } => Some(NetRequest {
             right: *right, proto: *proto,
@@ -68,7 +75,7 @@ fn main() {
         let mut s = 0u64;
         match mode {
             "load" => for _ in 0..n { let e = Engine::from_bytes(black_box(&bytes)).unwrap(); s += black_box(&e).agent().name.len() as u64; },
-            "net" => for i in 0..n { let r = &nets[i % nets.len()]; let d = e.net(black_box(r)); s += d.effect as u64 + d.rule.map_or(0, |r| r.0 as u64); },
+            "net" | "net-nohosts" => for i in 0..n { let r = &nets[i % nets.len()]; let d = e.net(black_box(r)); s += d.effect as u64 + d.rule.map_or(0, |r| r.0 as u64); },
             "launch" => for i in 0..n { let (p, a) = launches[i % launches.len()]; let d = e.launch(black_box(p), black_box(a)); s += d.effect as u64 + d.rule.map_or(0, |r| r.0 as u64); },
             _ => {}
         }

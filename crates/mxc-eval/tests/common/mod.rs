@@ -272,6 +272,7 @@ impl Spec {
                 app_rows,
             },
             fs_comp: None,
+            net_hosts: Default::default(),
         }
     }
 }
