@@ -42,9 +42,14 @@ fn round_trip() {
 
     // Even an invalid table round-trips through `Table::from_bytes`.
     let mut bad = table.clone();
-    bad.fs.classes.truncate(3);
-    bad.net.base.push(7);
+    bad.fs.edit(|d| d.start = 10_000);
+    bad.net.layout_mut().states[1].default_base ^= 1;
     assert_eq!(Table::from_bytes(&bad.to_bytes()).unwrap(), bad);
+    assert!(Engine::from_bytes(&bad.to_bytes()).is_err());
+    // An automaton whose arrays do not fit together has no layout: it is written as
+    // one that is refused.
+    let mut bad = table.clone();
+    bad.fs.edit(|d| d.classes.truncate(3));
     assert!(Engine::from_bytes(&bad.to_bytes()).is_err());
 }
 
@@ -104,14 +109,15 @@ fn error_messages() {
 
     // Older tables (v2: the `**/` automaton read paths forwards; v3: no plan, an
     // untyped identity; v4: the per-component fs section as lists, hash tables built at
-    // load) are refused, naming both versions and what to do.
-    for old in [2u32, 3, 4] {
+    // load; v5: the byte automata as arrays, laid out for the walk at load) are
+    // refused, naming both versions and what to do.
+    for old in [2u32, 3, 4, 5] {
         let mut v = bytes.clone();
         v[8..12].copy_from_slice(&old.to_le_bytes());
         assert_eq!(
             msg(&v),
             format!(
-                "table format version {old}, but this engine reads version 5 only: recompile \
+                "table format version {old}, but this engine reads version 6 only: recompile \
                  the table from its policy source (`mxcc compile`) with this version of mxcc"
             )
         );
@@ -123,12 +129,12 @@ fn error_messages() {
         Engine::from_bytes(&v).unwrap_err(),
         LoadError::Version {
             found: 7,
-            supported: 5
+            supported: 6
         }
     );
-    assert!(msg(&v).starts_with("table format version 7, but this engine reads version 5"));
+    assert!(msg(&v).starts_with("table format version 7, but this engine reads version 6"));
     // The version is read before anything else can go wrong.
-    assert!(msg(&v[..12]).starts_with("table format version 7, but this engine reads version 5"));
+    assert!(msg(&v[..12]).starts_with("table format version 7, but this engine reads version 6"));
 
     let mut v = bytes.clone();
     let last = v.len() - 1;
@@ -223,18 +229,20 @@ fn resealed_corruption_is_still_caught_or_harmless() {
 
 #[test]
 fn hostile_counts_do_not_allocate() {
-    // An fs dfa section claiming 4 billion states in a few bytes.
+    // An fs dfa section claiming 4 billion states, or 4 billion slots, in a few bytes.
     let (_, bytes) = sample_bytes();
-    let b = reseal(bytes, |p| {
-        let entry = 4 + 3 * 20;
-        let off = u64::from_le_bytes(p[entry + 4..entry + 12].try_into().unwrap()) as usize;
-        // classes count (u32) + 256 class bytes + nclasses + start, then the default count.
-        let at = off + 4 + 256 + 8;
-        p[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
-    });
-    let err = Engine::from_bytes(&b).unwrap_err().to_string();
-    assert!(
-        err.starts_with("malformed section `fs dfa`: 4294967295 defaults"),
-        "{err}"
-    );
+    for (field, what) in [(8, "4294967295 states"), (12, "4294967295 slots")] {
+        let b = reseal(bytes.clone(), |p| {
+            let entry = 4 + 3 * 20;
+            let off = u64::from_le_bytes(p[entry + 4..entry + 12].try_into().unwrap()) as usize;
+            // nclasses, start, then the number of states and of slots.
+            let at = off + field;
+            p[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        });
+        let err = Engine::from_bytes(&b).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!("malformed section `fs dfa`: {what}")),
+            "{err}"
+        );
+    }
 }

@@ -310,7 +310,7 @@ proptest! {
         inputs in prop::collection::vec(short_bytes(b"\x00\x01\x02\x03\x04\x05\x06ab", 6), 1..8),
     ) {
         let mut t = Spec::new(Effect::Deny).table();
-        t.fs = dfa;
+        t.fs = dfa.into();
         t.fs_rows = vec![[FAIL_CLOSED; 4]; 3];
         if let Ok(engine) = Engine::from_table(t) {
             for input in &inputs {

@@ -7,7 +7,7 @@
 //! ```text
 //! header (28 bytes)
 //!   magic        8 bytes   b"MXCB\r\n\x1a\n"
-//!   version      u32       FORMAT_VERSION (5)
+//!   version      u32       FORMAT_VERSION (6)
 //!   target       u32       1 linux, 2 windows (repeated in the agent info section)
 //!   crc32        u32       CRC-32 (IEEE) of the payload
 //!   payload_len  u64       bytes after the header; the file ends exactly there
@@ -26,7 +26,9 @@
 //! path component (section 12, see `comp.rs`: when present, sections 4 and 10 are
 //! the empty automaton); version 5 stores section 12 as the walk reads it (literal and
 //! exception hash tables built by the compiler, validated in place at load: see
-//! `comp::CompLayout`). A table of
+//! `comp::CompLayout`); version 6 stores every byte automaton (sections 4, 6, 8, 10
+//! and the globs of section 12) as its walk layout ([`Layout`]: records and slots
+//! written by the compiler, validated in place at load, walked as they are). A table of
 //! another version is refused ([`LoadError::Version`]): recompile it from its source.
 //!
 //! Sections:
@@ -42,10 +44,15 @@
 //!   4 oidc (`issuer str, subject str, audience str`).
 //! - rules: `count u32`, then `count × { policy str, file str, line u32, column u32,
 //!   effect u8, reason str or NONE }`.
-//! - dfa: `classes` (`count u32`, `count` bytes), `nclasses u32`, `start u32`, then
-//!   `default`, `base`, `accept`, `next`, `check`, each as `count u32, count × u32`.
-//!   Every length is written as it is, so any [`Table`] round-trips exactly; the
-//!   invariants (256 classes, equal lengths, ...) are checked by validation.
+//! - dfa (a byte automaton's walk layout, [`Layout`]): `nclasses u32`, `start u32`,
+//!   `nstates u32`, `nslots u32`, the 256 class bytes, then `nstates` records
+//!   `{ base u32, default u32, default_base u32, exits [u8; 4] }`, `nstates` accepts
+//!   (`u32` row or NONE), and `nslots` slots `{ check u32 (FREE: none), next u32,
+//!   next_base u32 }` (see [`crate::StateRec`], [`crate::Slot`]). State numbers are the
+//!   [`Dfa`]'s it was packed from; the carried bases and skip bytes are computed by the
+//!   compiler ([`Layout::of_dfa`]) and checked by validation, so loading copies each
+//!   array once and computes nothing. The [`Dfa`] form is decoded from it only when
+//!   asked for ([`crate::ByteDfa`]).
 //! - fs rows: `count u32`, then `count × 4 × decision`; net and app rows: `count u32`,
 //!   then `count × decision`; a decision is `effect u8, rule u32 or NONE`.
 //! - plan: `fs grants`, `fs_exact u8` (0 or 1), `exec grants`, `tcp_connect ports`,
@@ -63,14 +70,14 @@ use std::fmt;
 use crate::plan::{Grant, Plan, PortRange};
 use crate::rights::{AppRights, FsRights};
 use crate::table::{
-    AgentInfo, AuditLevel, Automata, Decision, Dfa, Effect, Identity, Isolation, Kind, RowSet,
-    RuleId, RuleInfo, Rules, Sections, Table, Target, NONE,
+    AgentInfo, AuditLevel, Automata, ByteDfa, Decision, Dfa, Effect, Identity, Isolation, Kind,
+    Layout, RowSet, RuleId, RuleInfo, Rules, Sections, Slot, StateRec, Table, Target, NONE,
 };
 
 /// The first eight bytes of every table (PNG-style: catches text-mode mangling).
 pub const MAGIC: [u8; 8] = *b"MXCB\r\n\x1a\n";
 /// The table format version this engine writes and reads.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 
 const HEADER_LEN: usize = 28;
 const DIR_ENTRY_LEN: usize = 20;
@@ -298,15 +305,136 @@ impl<'a> Strings<'a> {
     }
 }
 
+/// Writes a [`Dfa`] as its walk layout (a [`Dfa`] whose arrays do not fit together is
+/// written as a layout validation refuses).
 pub(crate) fn write_dfa(out: &mut Vec<u8>, dfa: &Dfa) {
-    put_len(out, dfa.classes.len());
-    out.extend_from_slice(&dfa.classes);
-    put_u32(out, dfa.nclasses);
-    put_u32(out, dfa.start);
-    for v in [&dfa.default, &dfa.base, &dfa.accept, &dfa.next, &dfa.check] {
-        put_len(out, v.len());
-        put_u32s(out, v);
+    match Layout::of_dfa(dfa) {
+        Ok(l) => write_layout(out, &l),
+        Err(_) => write_layout(out, &Layout::refused()),
     }
+}
+
+/// Bytes of a byte automaton's header: `nclasses`, `start`, `nstates`, `nslots`, then
+/// the 256 class bytes.
+const LAYOUT_HEADER: usize = 16 + 256;
+/// Bytes of a state record ([`StateRec`]) and of its accept entry.
+const STATE_LEN: usize = 16 + 4;
+/// Bytes of a slot ([`Slot`]).
+const SLOT_LEN: usize = 12;
+
+/// Writes a byte automaton's walk layout (see the module documentation).
+pub(crate) fn write_layout(out: &mut Vec<u8>, l: &Layout) {
+    out.reserve(
+        LAYOUT_HEADER
+            .saturating_add(l.states.len().saturating_mul(STATE_LEN))
+            .saturating_add(l.slots.len().saturating_mul(SLOT_LEN)),
+    );
+    put_u32(out, l.nclasses);
+    put_u32(out, l.start);
+    put_len(out, l.states.len());
+    put_len(out, l.slots.len());
+    out.extend_from_slice(&l.classes);
+    for r in &l.states {
+        put_u32(out, r.base);
+        put_u32(out, r.default);
+        put_u32(out, r.default_base);
+        out.extend_from_slice(&r.exits);
+    }
+    // One accept per state, always as many as the records (the reader needs them).
+    for i in 0..l.states.len() {
+        put_u32(out, l.accept.get(i).copied().unwrap_or(NONE));
+    }
+    for x in &l.slots {
+        put_u32(out, x.check);
+        put_u32(out, x.next);
+        put_u32(out, x.next_base);
+    }
+}
+
+#[inline(always)]
+fn le(w: [u8; 4]) -> u32 {
+    u32::from_le_bytes(w)
+}
+
+/// Reads a byte automaton's walk layout from the start of `buf`: one copy of each array
+/// (the records, the accepts, the slots), nothing else computed. Returns it and the
+/// bytes it took. Validation checks it in place.
+pub(crate) fn read_layout_prefix(
+    buf: &[u8],
+    section: &'static str,
+) -> Result<(Layout, usize), LoadError> {
+    let mut r = Reader::new(buf, section);
+    let nclasses = r.u32()?;
+    let start = r.u32()?;
+    let nstates = r.count(STATE_LEN, "states")?;
+    let nslots = r.u32()? as usize;
+    let classes: [u8; 256] = r.array()?;
+    let recs = r.take(nstates.saturating_mul(16))?;
+    let acc = r.take(nstates.saturating_mul(4))?;
+    if nslots
+        .checked_mul(SLOT_LEN)
+        .is_none_or(|n| n > r.rest().len())
+    {
+        return Err(malformed(
+            section,
+            format!(
+                "{nslots} slots of {SLOT_LEN} bytes each do not fit in the {} bytes left",
+                r.rest().len()
+            ),
+        ));
+    }
+    let sl = r.take(nslots.saturating_mul(SLOT_LEN))?;
+    let mut states = Vec::with_capacity(nstates);
+    states.extend(recs.chunks_exact(16).map(|c| match *c {
+        [a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, e0, e1, e2, e3] => StateRec {
+            base: le([a0, a1, a2, a3]),
+            default: le([b0, b1, b2, b3]),
+            default_base: le([c0, c1, c2, c3]),
+            exits: [e0, e1, e2, e3],
+        },
+        _ => StateRec::default(),
+    }));
+    let mut accept = Vec::with_capacity(nstates);
+    accept.extend(acc.chunks_exact(4).map(|c| match *c {
+        [a, b, c, d] => le([a, b, c, d]),
+        _ => NONE,
+    }));
+    let mut slots = Vec::with_capacity(nslots);
+    slots.extend(sl.chunks_exact(SLOT_LEN).map(|c| match *c {
+        [a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3] => Slot {
+            check: le([a0, a1, a2, a3]),
+            next: le([b0, b1, b2, b3]),
+            next_base: le([c0, c1, c2, c3]),
+        },
+        _ => Slot::default(),
+    }));
+    let used = buf.len().saturating_sub(r.rest().len());
+    Ok((
+        Layout {
+            classes,
+            nclasses,
+            start,
+            states,
+            accept,
+            slots,
+        },
+        used,
+    ))
+}
+
+/// Reads a byte automaton's section (its layout and nothing after it).
+pub(crate) fn read_dfa(buf: &[u8], section: &'static str) -> Result<ByteDfa, LoadError> {
+    let (layout, used) = read_layout_prefix(buf, section)?;
+    if used != buf.len() {
+        return Err(malformed(
+            section,
+            format!(
+                "{} unexpected bytes at the end",
+                buf.len().saturating_sub(used)
+            ),
+        ));
+    }
+    Ok(ByteDfa::from_layout(layout))
 }
 
 impl Table {
@@ -432,7 +560,7 @@ impl Table {
         };
         for (k, dfa) in self.iter() {
             let mut out = Vec::new();
-            write_dfa(&mut out, dfa);
+            write_layout(&mut out, dfa.layout());
             put(&mut sections, k.section(), out);
         }
         for r in RowSet::ALL {
@@ -538,7 +666,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], LoadError> {
+    pub(crate) fn array<const N: usize>(&mut self) -> Result<[u8; N], LoadError> {
         match self.buf.split_first_chunk::<N>() {
             Some((head, rest)) => {
                 self.buf = rest;
@@ -574,20 +702,6 @@ impl<'a> Reader<'a> {
             ));
         }
         Ok(n)
-    }
-
-    pub(crate) fn u32s(&mut self, n: usize) -> Result<Vec<u32>, LoadError> {
-        let len = n.checked_mul(4).ok_or_else(|| self.early_end(usize::MAX))?;
-        let bytes = self.take(len)?;
-        // A fixed-size pattern per chunk, which the compiler turns into a copy (the
-        // `map_or` on `first_chunk` kept a test per word).
-        // Reserved, not zeroed first (`count` checked `n` against the bytes left).
-        let mut out = Vec::with_capacity(n);
-        out.extend(bytes.chunks_exact(4).map(|c| match *c {
-            [a, b, c, d] => u32::from_le_bytes([a, b, c, d]),
-            _ => 0,
-        }));
-        Ok(out)
     }
 
     fn effect(&mut self) -> Result<Effect, LoadError> {
@@ -1016,34 +1130,6 @@ fn read_rules(buf: &[u8], strings: &StringTable<'_>) -> Result<Vec<RuleInfo>, Lo
     }
     r.finish()?;
     Ok(rules)
-}
-
-pub(crate) fn read_dfa(buf: &[u8], section: &'static str) -> Result<Dfa, LoadError> {
-    let mut r = Reader::new(buf, section);
-    let n = r.count(1, "class bytes")?;
-    let classes = r.take(n)?.to_vec();
-    let nclasses = r.u32()?;
-    let start = r.u32()?;
-    let mut arrays: [Vec<u32>; 5] = Default::default();
-    for (a, what) in arrays
-        .iter_mut()
-        .zip(["defaults", "bases", "accepts", "nexts", "checks"])
-    {
-        let n = r.count(4, what)?;
-        *a = r.u32s(n)?;
-    }
-    let [default, base, accept, next, check] = arrays;
-    r.finish()?;
-    Ok(Dfa {
-        classes,
-        nclasses,
-        start,
-        default,
-        base,
-        accept,
-        next,
-        check,
-    })
 }
 
 /// A rows section: `count u32`, then `count` rows of [`RowSet::width`] decisions of 5

@@ -262,10 +262,10 @@ impl Spec {
             rules: rules.into(),
             sections: Sections {
                 automata: Automata {
-                    fs,
-                    fs_anywhere: Dfa::empty(),
-                    net,
-                    app,
+                    fs: fs.into(),
+                    fs_anywhere: Dfa::empty().into(),
+                    net: net.into(),
+                    app: app.into(),
                 },
                 fs_rows,
                 net_rows,
