@@ -414,7 +414,7 @@ fn compile_bound_with(
     Ok(ev::Table {
         target,
         agent,
-        plan: crate::plan::plan(b),
+        plan: crate::plan::plan(b).into(),
         rules: rules.into(),
         sections,
         fs_comp,

@@ -71,7 +71,8 @@ use crate::plan::{Grant, Plan, PortRange};
 use crate::rights::{AppRights, FsRights};
 use crate::table::{
     AgentInfo, AuditLevel, Automata, ByteDfa, Decision, Dfa, Effect, Identity, Isolation, Kind,
-    Layout, RowSet, RuleId, RuleInfo, Rules, Sections, Slot, StateRec, Table, Target, NONE,
+    Layout, RowSet, RuleId, RuleInfo, Rules, Sections, Slot, StateRec, Table, TablePlan, Target,
+    NONE,
 };
 
 /// The first eight bytes of every table (PNG-style: catches text-mode mangling).
@@ -822,9 +823,10 @@ fn decode(bytes: &[u8]) -> Result<Table, LoadError> {
     let strings = read_strings(section(STRINGS))?;
     let agent = read_agent(section(AGENT), &strings, target)?;
     let rules_s = section(RULES);
+    let strings_raw: std::sync::Arc<[u8]> = section(STRINGS).into();
     let rules = Rules::lazy(RawRules {
         effects: check_rules(rules_s, strings.list.len())?,
-        strings: section(STRINGS).to_vec(),
+        strings: strings_raw.clone(),
         rules: rules_s.to_vec(),
     });
     let automata =
@@ -840,7 +842,11 @@ fn decode(bytes: &[u8]) -> Result<Table, LoadError> {
     })?;
     let net_rows = read_rows(rows(RowSet::Net), RowSet::Net, |r| decision_at(r, 0))?;
     let app_rows = read_rows(rows(RowSet::App), RowSet::App, |r| decision_at(r, 0))?;
-    let plan = read_plan(section(PLAN), &strings)?;
+    check_plan(section(PLAN), strings.list.len())?;
+    let plan = TablePlan::lazy(RawPlan {
+        strings: strings_raw,
+        plan: section(PLAN).to_vec(),
+    });
     let fs_comp = crate::comp::read_section(section(FS_COMP))?;
 
     Ok(Table {
@@ -1058,8 +1064,72 @@ const RULE_LEN: usize = 21;
 pub(crate) struct RawRules {
     /// Each rule's effect, in order.
     pub(crate) effects: Vec<Effect>,
-    strings: Vec<u8>,
+    strings: std::sync::Arc<[u8]>,
     rules: Vec<u8>,
+}
+
+/// The plan section, kept as it was read (with the strings it refers to) until the
+/// plan is asked for: loading checks it with [`check_plan`], which is everything
+/// [`RawPlan::decode`] relies on.
+#[derive(Debug)]
+pub(crate) struct RawPlan {
+    strings: std::sync::Arc<[u8]>,
+    plan: Vec<u8>,
+}
+
+impl RawPlan {
+    pub(crate) fn decode(&self) -> Result<Plan, LoadError> {
+        read_plan(&self.plan, &read_strings(&self.strings)?)
+    }
+}
+
+/// Checks the plan section without decoding it (no string is copied): what
+/// [`read_plan`] reads, with every string id below `nstrings`.
+fn check_plan(buf: &[u8], nstrings: usize) -> Result<(), LoadError> {
+    const S: &str = "plan";
+    let mut r = Reader::new(buf, S);
+    fn grants(
+        r: &mut Reader<'_>,
+        nstrings: usize,
+        valid: impl Fn(u8) -> bool,
+    ) -> Result<(), LoadError> {
+        let n = r.count(6, "grants")?;
+        for _ in 0..n {
+            let id = r.u32()?;
+            if id as usize >= nstrings {
+                return Err(malformed(
+                    S,
+                    format!("a grant's path refers to string {id}, but there are {nstrings}"),
+                ));
+            }
+            let b = r.u8()?;
+            if !valid(b) {
+                return Err(malformed(S, format!("bad rights byte {b:#04x}")));
+            }
+            let flags = r.u8()?;
+            if flags & !3 != 0 {
+                return Err(malformed(S, format!("bad grant flags {flags:#04x}")));
+            }
+        }
+        Ok(())
+    }
+    grants(&mut r, nstrings, |b| FsRights::from_bits(b).is_some())?;
+    match r.u8()? {
+        0 | 1 => {}
+        b => return Err(malformed(S, format!("bad fs_exact byte {b}"))),
+    }
+    grants(&mut r, nstrings, |b| AppRights::from_bits(b).is_some())?;
+    for _ in 0..2 {
+        match r.u8()? {
+            0 => {}
+            1 => {
+                let n = r.count(4, "port ranges")?;
+                r.take(n.saturating_mul(4))?;
+            }
+            b => return Err(malformed(S, format!("bad option tag {b}"))),
+        }
+    }
+    r.finish()
 }
 
 impl RawRules {

@@ -513,6 +513,81 @@ impl Rules {
     }
 }
 
+/// A table's [`Plan`]: built from one ([`TablePlan::from`]), or read from a `.mxcb`
+/// without decoding it: loading checks the plan section in place (every string a grant
+/// names exists, every rights byte and flag valid) and keeps its bytes; the [`Plan`]
+/// (a `String` per grant) is decoded the first time it is asked for. Dereferences to
+/// the [`Plan`].
+#[derive(Clone, Debug, Default)]
+pub struct TablePlan {
+    /// The plan, when built from one (or changed through `DerefMut`).
+    owned: Plan,
+    /// The `.mxcb` bytes it decodes from, when it was read from one.
+    raw: Option<std::sync::Arc<crate::format::RawPlan>>,
+    /// `raw`, decoded.
+    decoded: std::sync::OnceLock<Plan>,
+}
+
+impl TablePlan {
+    pub(crate) fn lazy(raw: crate::format::RawPlan) -> TablePlan {
+        TablePlan {
+            owned: Plan::default(),
+            raw: Some(std::sync::Arc::new(raw)),
+            decoded: std::sync::OnceLock::new(),
+        }
+    }
+}
+
+impl std::ops::Deref for TablePlan {
+    type Target = Plan;
+    fn deref(&self) -> &Plan {
+        match &self.raw {
+            // Loading checked everything decoding relies on; a failure here cannot
+            // happen, and would give the empty plan (which grants nothing) rather than
+            // a panic.
+            Some(raw) => self
+                .decoded
+                .get_or_init(|| raw.decode().unwrap_or_default()),
+            None => &self.owned,
+        }
+    }
+}
+
+impl std::ops::DerefMut for TablePlan {
+    fn deref_mut(&mut self) -> &mut Plan {
+        if let Some(raw) = self.raw.take() {
+            self.owned = self
+                .decoded
+                .take()
+                .unwrap_or_else(|| raw.decode().unwrap_or_default());
+        }
+        &mut self.owned
+    }
+}
+
+impl From<Plan> for TablePlan {
+    fn from(owned: Plan) -> TablePlan {
+        TablePlan {
+            owned,
+            raw: None,
+            decoded: std::sync::OnceLock::new(),
+        }
+    }
+}
+
+impl PartialEq for TablePlan {
+    fn eq(&self, other: &TablePlan) -> bool {
+        **self == **other
+    }
+}
+impl Eq for TablePlan {}
+
+impl PartialEq<Plan> for TablePlan {
+    fn eq(&self, other: &Plan) -> bool {
+        **self == *other
+    }
+}
+
 impl From<Vec<RuleInfo>> for Rules {
     fn from(owned: Vec<RuleInfo>) -> Rules {
         Rules {
@@ -628,8 +703,9 @@ impl std::fmt::Display for Identity {
 pub struct Table {
     pub target: Target,
     pub agent: AgentInfo,
-    /// What a kernel can enforce without the engine (see [`Plan`]).
-    pub plan: Plan,
+    /// What a kernel can enforce without the engine (see [`Plan`]; decoded on first use
+    /// when the table was read from a file).
+    pub plan: TablePlan,
     pub rules: Rules,
     /// The byte automata and their rows (see [`Sections`]); `table.fs`, `table.net_rows`
     /// and the other members read through (`Table` dereferences to its sections).

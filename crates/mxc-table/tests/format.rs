@@ -48,7 +48,8 @@ fn table() -> Table {
             }],
             tcp_connect: None,
             tcp_bind: Some(vec![]),
-        },
+        }
+        .into(),
         rules: Rules::from(vec![RuleInfo {
             policy: "base".into(),
             file: "p.mxc".into(),

@@ -258,7 +258,8 @@ impl Spec {
                 }],
                 tcp_connect: Some(vec![(443, 443), (8000, 8999)]),
                 tcp_bind: None,
-            },
+            }
+            .into(),
             rules: rules.into(),
             sections: Sections {
                 automata: Automata {
