@@ -289,18 +289,24 @@ pub(crate) fn validate_dfa(s: &'static str, a: &ByteDfa, nrows: usize) -> Result
     };
     // The owner's carried base says whether it is skipped through (bit 31); its record
     // is read only for a slot that leaves a skipped state (at most 3 per such state).
-    let fast = l.slots.iter().enumerate().fold(true, |ok, (i, x)| {
-        let next_ok = (x.next < n) & (x.next_base == carried(x.next));
-        let owner_ok = match carried_of.get(x.check as usize) {
-            None => x.check == FREE,
-            Some(&c) if c & SKIP_BASE == 0 || x.next == x.check => true,
-            Some(_) => l
-                .states
-                .get(x.check as usize)
-                .is_some_and(|o| leaves_ok(i, x, o)),
-        };
-        ok & next_ok & owner_ok
-    });
+    let co: &[u32] = &carried_of;
+    let mut bad = false;
+    for (i, x) in l.slots.iter().enumerate() {
+        let cn = co.get(x.next as usize).copied().unwrap_or(0);
+        bad |= (x.next >= n) | (x.next_base != cn);
+        match co.get(x.check as usize) {
+            None => bad |= x.check != FREE,
+            // Rare: a slot that leaves a skipped state (at most 3 per such state).
+            Some(&c) if c & SKIP_BASE != 0 && x.next != x.check => {
+                bad |= !l
+                    .states
+                    .get(x.check as usize)
+                    .is_some_and(|o| leaves_ok(i, x, o));
+            }
+            Some(_) => {}
+        }
+    }
+    let fast = !bad;
     if fast {
         return Ok(());
     }
