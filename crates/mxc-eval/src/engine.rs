@@ -83,6 +83,8 @@ pub struct Engine {
     net_prefix: NetPrefix,
     /// The net automaton's class of each byte's ASCII lowercase.
     net_lower: [u8; 256],
+    /// The app automaton's start point.
+    app_start: At,
     /// Per state of `fs` and `fs_anywhere`: whether an allowing or asking row is
     /// reachable (computed the first time [`Engine::fs_ancestor`] is asked).
     live: std::sync::OnceLock<(Vec<bool>, bool)>,
@@ -331,7 +333,10 @@ impl Engine {
         let net = Walker::of(&table.net);
         let net_prefix = NetPrefix::new(net);
         let net_lower = lower_classes(net);
+        let app = Walker::of(&table.app);
+        let app_start = app.at(app.start());
         Ok(Engine {
+            app_start,
             comp,
             comp_live: std::sync::OnceLock::new(),
             net_prefix,
@@ -624,7 +629,7 @@ impl Engine {
             return FAIL_CLOSED;
         }
         let w = Walker::of(&self.table.app);
-        let mut at = w.walk_slice(w.at(w.start()), program);
+        let mut at = w.walk_slice(self.app_start, program);
         at = w.step(at, PROGRAM_END);
         // Each argument is checked as it is walked (one pass over the list); any that is
         // not UTF-8 denies the launch whatever the walk says.
