@@ -246,3 +246,47 @@ fn hostile_counts_do_not_allocate() {
         );
     }
 }
+
+/// The strings section (count, each string's end, then the text) is checked once at
+/// load: the text UTF-8, the ends in order, inside the text and on character
+/// boundaries. Each broken, the table is refused naming the section.
+#[test]
+fn broken_strings_are_refused() {
+    let mut t = sample_spec().table();
+    // String 0 is the agent's name: two bytes, one character.
+    t.agent.name = "é".into();
+    let bytes = t.to_bytes();
+    Engine::from_bytes(&bytes).unwrap();
+    let edit = |f: &dyn Fn(&mut [u8])| {
+        let b = reseal(bytes.clone(), |p| {
+            let entry = 4 + 20;
+            let off = u64::from_le_bytes(p[entry + 4..entry + 12].try_into().unwrap()) as usize;
+            let len = u64::from_le_bytes(p[entry + 12..entry + 20].try_into().unwrap()) as usize;
+            f(&mut p[off..off + len]);
+        });
+        Engine::from_bytes(&b).unwrap_err().to_string()
+    };
+    let n = |s: &[u8]| u32::from_le_bytes(s[0..4].try_into().unwrap()) as usize;
+    // A byte of the text that is no UTF-8 (in string 0's second byte).
+    let got = edit(&|s| {
+        let text = 4 + 4 * n(s);
+        s[text + 1] = 0xFF;
+    });
+    assert!(
+        got.starts_with("malformed section `strings`: string 0 is not valid UTF-8"),
+        "{got}"
+    );
+    // String 0 ending inside its character.
+    let got = edit(&|s| s[4..8].copy_from_slice(&1u32.to_le_bytes()));
+    assert!(got.contains("on character boundaries"), "{got}");
+    // Ends out of order.
+    let got = edit(&|s| s[8..12].copy_from_slice(&0u32.to_le_bytes()));
+    assert!(got.contains("not in order"), "{got}");
+    // The last end short of the text's end.
+    let got = edit(&|s| {
+        let last = 4 * n(s);
+        let e = u32::from_le_bytes(s[last..last + 4].try_into().unwrap()) - 1;
+        s[last..last + 4].copy_from_slice(&e.to_le_bytes());
+    });
+    assert!(got.contains("the last at its end"), "{got}");
+}

@@ -32,8 +32,10 @@
 //! another version is refused ([`LoadError::Version`]): recompile it from its source.
 //!
 //! Sections:
-//! - strings: `count u32`, then `count × { len u32, UTF-8 bytes }`. Other sections
-//!   refer to strings by index.
+//! - strings: `count u32`, then `count × end u32` (each string's end in the text, in
+//!   order), then the text (UTF-8, every end on a character boundary, the last its
+//!   end): checked once at load, nothing built per string. Other sections refer to
+//!   strings by index.
 //! - agent info: `target u32`, `name str`, `identity`, `isolation u8`, `default u8`,
 //!   `audit u8`, `env_pass list`, `env_deny list` (`count u32, count × str`), then
 //!   `memory_bytes`, `processes`, `timeout_ms`, `cpus` each as `tag u8` (0 none, 1 some)
@@ -548,8 +550,12 @@ impl Table {
 
         let mut strs = Vec::new();
         put_len(&mut strs, strings.list.len());
+        let mut end = 0usize;
         for s in &strings.list {
-            put_len(&mut strs, s.len());
+            end = end.saturating_add(s.len());
+            put_len(&mut strs, end);
+        }
+        for s in &strings.list {
             strs.extend_from_slice(s.as_bytes());
         }
 
@@ -722,26 +728,49 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// The string table, for resolving string ids in other sections.
+/// The string table, for resolving string ids in other sections: the text of every
+/// string (checked as UTF-8 once) and where each ends (checked at load: in order, inside
+/// the text, each on a character boundary), so nothing is built per string.
 struct StringTable<'a> {
-    list: Vec<&'a str>,
+    /// `count` little-endian `u32`s: the end of each string in `text`.
+    ends: &'a [u8],
+    text: &'a str,
 }
 
-impl StringTable<'_> {
+impl<'a> StringTable<'a> {
+    /// Number of strings.
+    fn len(&self) -> usize {
+        self.ends.len() / 4
+    }
+
+    fn end(&self, i: usize) -> Option<usize> {
+        let at = i.checked_mul(4)?;
+        let w = self.ends.get(at..)?.first_chunk::<4>()?;
+        Some(u32::from_le_bytes(*w) as usize)
+    }
+
+    /// String `id`, if there is one.
+    fn str(&self, id: u32) -> Option<&'a str> {
+        let i = id as usize;
+        let lo = match i.checked_sub(1) {
+            None => 0,
+            Some(p) => self.end(p)?,
+        };
+        self.text.get(lo..self.end(i)?)
+    }
+
+    fn missing(&self, r: &Reader<'_>, what: &str, id: u32) -> LoadError {
+        malformed(
+            r.section,
+            format!("{what} refers to string {id}, but there are {}", self.len()),
+        )
+    }
+
     fn get(&self, r: &mut Reader<'_>, what: &str) -> Result<String, LoadError> {
         let id = r.u32()?;
-        self.list
-            .get(id as usize)
-            .map(|s| (*s).to_owned())
-            .ok_or_else(|| {
-                malformed(
-                    r.section,
-                    format!(
-                        "{what} refers to string {id}, but there are {}",
-                        self.list.len()
-                    ),
-                )
-            })
+        self.str(id)
+            .map(str::to_owned)
+            .ok_or_else(|| self.missing(r, what, id))
     }
 
     fn opt(&self, r: &mut Reader<'_>, what: &str) -> Result<Option<String>, LoadError> {
@@ -749,18 +778,9 @@ impl StringTable<'_> {
         if id == NONE {
             return Ok(None);
         }
-        self.list
-            .get(id as usize)
-            .map(|s| Some((*s).to_owned()))
-            .ok_or_else(|| {
-                malformed(
-                    r.section,
-                    format!(
-                        "{what} refers to string {id}, but there are {}",
-                        self.list.len()
-                    ),
-                )
-            })
+        self.str(id)
+            .map(|s| Some(s.to_owned()))
+            .ok_or_else(|| self.missing(r, what, id))
     }
 }
 
@@ -825,7 +845,7 @@ fn decode(bytes: &[u8]) -> Result<Table, LoadError> {
     let rules_s = section(RULES);
     let strings_raw: std::sync::Arc<[u8]> = section(STRINGS).into();
     let rules = Rules::lazy(RawRules {
-        effects: check_rules(rules_s, strings.list.len())?,
+        effects: check_rules(rules_s, strings.len())?,
         strings: strings_raw.clone(),
         rules: rules_s.to_vec(),
     });
@@ -842,7 +862,7 @@ fn decode(bytes: &[u8]) -> Result<Table, LoadError> {
     })?;
     let net_rows = read_rows(rows(RowSet::Net), RowSet::Net, |r| decision_at(r, 0))?;
     let app_rows = read_rows(rows(RowSet::App), RowSet::App, |r| decision_at(r, 0))?;
-    check_plan(section(PLAN), strings.list.len())?;
+    check_plan(section(PLAN), strings.len())?;
     let plan = TablePlan::lazy(RawPlan {
         strings: strings_raw,
         plan: section(PLAN).to_vec(),
@@ -931,19 +951,47 @@ fn split_sections(payload: &[u8]) -> Result<[&[u8]; 12], LoadError> {
     Ok(out)
 }
 
+/// The strings section: `count u32`, `count` ends (`u32`, each string's end in the
+/// text), then the text. Checked once: the text is UTF-8, the ends are in order, inside
+/// the text (the last one its end) and on character boundaries.
 fn read_strings(buf: &[u8]) -> Result<StringTable<'_>, LoadError> {
-    let mut r = Reader::new(buf, "strings");
+    const S: &str = "strings";
+    let mut r = Reader::new(buf, S);
     let n = r.count(4, "strings")?;
-    let mut list = Vec::with_capacity(n);
-    for i in 0..n {
-        let len = r.u32()? as usize;
-        let bytes = r.take(len)?;
-        let s = std::str::from_utf8(bytes)
-            .map_err(|e| malformed("strings", format!("string {i} is not valid UTF-8: {e}")))?;
-        list.push(s);
+    let ends = r.take(n.saturating_mul(4))?;
+    let text = r.rest();
+    let text = std::str::from_utf8(text).map_err(|e| {
+        // Name the string the first bad byte is in.
+        let at = e.valid_up_to();
+        let i = ends
+            .chunks_exact(4)
+            .position(|w| {
+                w.first_chunk::<4>()
+                    .is_some_and(|w| u32::from_le_bytes(*w) as usize > at)
+            })
+            .unwrap_or(n);
+        malformed(S, format!("string {i} is not valid UTF-8: {e}"))
+    })?;
+    let mut prev = 0usize;
+    let mut ok = true;
+    for w in ends.chunks_exact(4) {
+        let e = w
+            .first_chunk::<4>()
+            .map_or(usize::MAX, |w| u32::from_le_bytes(*w) as usize);
+        ok &= e >= prev && text.is_char_boundary(e);
+        prev = e;
     }
-    r.finish()?;
-    Ok(StringTable { list })
+    if !ok || prev != text.len() {
+        return Err(malformed(
+            S,
+            format!(
+                "the ends of the {n} strings are not in order inside the {}-byte text, on \
+                 character boundaries, the last at its end",
+                text.len()
+            ),
+        ));
+    }
+    Ok(StringTable { ends, text })
 }
 
 fn read_agent(
