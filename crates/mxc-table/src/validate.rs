@@ -52,6 +52,19 @@ pub fn validate(t: &Table) -> Result<(), LoadError> {
         }
         crate::comp::validate(c, t.fs_rows.len())?;
     }
+    // Every decision at once (a flag), then the search for the message only when one
+    // is wrong.
+    let default = t.agent.default;
+    let ok = |d: &Decision| match d.rule {
+        None => d.effect == default,
+        Some(id) => t.rules.effect(id.0 as usize) == Some(d.effect),
+    };
+    let all = t.fs_rows.iter().flatten().fold(true, |a, d| a & ok(d))
+        & t.net_rows.iter().fold(true, |a, d| a & ok(d))
+        & t.app_rows.iter().fold(true, |a, d| a & ok(d));
+    if all {
+        return Ok(());
+    }
     for set in RowSet::ALL {
         for row in 0..t.nrows(set) {
             for i in 0..set.width() {
