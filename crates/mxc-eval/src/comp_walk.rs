@@ -107,11 +107,10 @@ impl<'a> R<'a> {
 }
 
 /// What the engine keeps beside a validated layout (which stays in the table: every
-/// method takes it back as `d`): the globs' walker and, built the first time a place
-/// question is asked, the lists.
+/// method takes it back as `d`, and the globs automaton is walked in place in it):
+/// the lists, built the first time a place question is asked.
 #[derive(Clone, Debug)]
 pub(crate) struct Walk {
-    globs: crate::engine::Walker,
     lists: std::sync::OnceLock<CompFs>,
 }
 
@@ -166,11 +165,9 @@ fn next_slash(p: &[u8], from: usize) -> usize {
 }
 
 impl Walk {
-    /// What the walk of a validated layout needs beside it: the small globs automaton's
-    /// walker. Nothing else is built at load.
-    pub(crate) fn new(c: &CompLayout) -> Walk {
+    /// What the walk of a validated layout needs beside it: nothing is built at load.
+    pub(crate) fn new(_: &CompLayout) -> Walk {
         Walk {
-            globs: crate::engine::Walker::new(&c.globs, true),
             lists: std::sync::OnceLock::new(),
         }
     }
@@ -222,8 +219,8 @@ impl Walk {
                     .get(usize::from(b >> 6))
                     .is_some_and(|w| w >> (b & 63) & 1 != 0) =>
             {
-                let g = &self.globs;
-                match g.end(g.feed_slice(g.start, elem)) {
+                let g = crate::engine::Walker::of(&d.globs);
+                match g.end(g.feed_slice(g.start(), elem)) {
                     crate::engine::End::Row(k) => k,
                     _ => KEY_NONE,
                 }

@@ -8,19 +8,21 @@
 //! `.get()`; validation makes the `None` case impossible, and if it happened anyway the
 //! answer is a fail-closed `deny` naming no rule.
 //!
-//! Each automaton is kept in a layout built for the walk (`Walker`): per state a
-//! 12-byte record (base, default, skip bytes), per slot 8 bytes (check, next), so a
-//! step is two small loads (measured faster than the other layouts tried, including
-//! one with a single dependent load per step and a dense table). States that only up
-//! to three bytes leave are skipped through by scanning for those bytes.
+//! Each byte automaton is walked in place, in the layout the file stores and validation
+//! checks (`Walker`, a view of a [`mxc_table::Layout`]): per state a 16-byte record
+//! (base, default and its base, skip bytes), per slot 12 bytes (check, next and its
+//! base), so a step is one small load when it takes the state's own slot (measured
+//! faster than the other layouts tried, including a dense table). States that only up
+//! to three bytes leave are skipped through by scanning for those bytes. Nothing is
+//! built at load but the net automaton's 12 prefix states and its lowercase classes.
 
 use crate::host_jump::Jump;
 use mxc_table::encoding::{
     ARG_SEP, HOST_NAME, HOST_V4, HOST_V6, NAME_END, NO_PROGRAM, PROGRAM, PROGRAM_END,
 };
 use mxc_table::{
-    validate, AgentInfo, Automata, Decision, Dfa, Effect, FsRight, FsRow, Host, Kind, LoadError,
-    NetRequest, NetRight, Proto, RuleId, RuleInfo, Table, Target, NONE,
+    validate, AgentInfo, ByteDfa, Decision, Effect, FsRight, FsRow, Host, Layout, LoadError,
+    NetRequest, NetRight, Proto, RuleId, RuleInfo, Table, Target, NONE, SKIP_BASE,
 };
 
 /// SPEC §6 on the union of two sets of matching rules, from the decision of each: the
@@ -78,10 +80,12 @@ pub(crate) const FAIL_CLOSED: Decision = Decision {
 #[derive(Clone, Debug)]
 pub struct Engine {
     table: Table,
-    /// Each byte automaton of the table in its walk layout.
-    walk: Automata<Walker>,
     /// The net automaton's states after each request prefix.
     net_prefix: NetPrefix,
+    /// The net automaton's class of each byte's ASCII lowercase.
+    net_lower: [u8; 256],
+    /// The app automaton's start point.
+    app_start: At,
     /// Per state of `fs` and `fs_anywhere`: whether an allowing or asking row is
     /// reachable (computed the first time [`Engine::fs_ancestor`] is asked).
     live: std::sync::OnceLock<(Vec<bool>, bool)>,
@@ -94,34 +98,8 @@ pub struct Engine {
     comp_live: std::sync::OnceLock<crate::comp_walk::Live>,
 }
 
-/// Per state: where its transitions start in the slots, its default transition (the
-/// target and the target's base), and, for a state that stays in itself on every byte
-/// but at most three ([`SKIP`] set in `exits[3]`, the count in its low bits), those
-/// bytes: a walk in such a state scans ahead for the next of them instead of stepping
-/// byte by byte (the inside of a component under `/**`, of a `*`).
-#[derive(Clone, Copy, Debug)]
-struct StateRec {
-    base: u32,
-    default: u32,
-    default_base: u32,
-    exits: [u8; 4],
-}
-
-/// Flag in `StateRec::exits[3]`: the state may be skipped through.
-const SKIP: u8 = 0x80;
-
-/// Flag in a base as a walk carries it ([`At::base`], [`Slot::next_base`]): the state
-/// may be skipped through (its [`StateRec::exits`] say how). Validation keeps every
-/// base below it (`mxc_table::validate`: fewer than 2^31 transition slots).
-const SKIP_BASE: u32 = 1 << 31;
-
 /// Not a state: the walk's answer when a lookup that validation guarantees fails.
 const BROKEN: u32 = NONE;
-
-/// The `check` of a free slot in a [`Walker`]: neither a state (validation keeps state
-/// ids below 2^31) nor [`BROKEN`], so a broken walk never takes a free slot's target and
-/// stays broken.
-const FREE: u32 = NONE - 1;
 
 /// The net automaton's state after a request's first three bytes (right, protocol,
 /// host tag: 2 × 2 × 3 of them), computed at load.
@@ -129,14 +107,15 @@ const FREE: u32 = NONE - 1;
 struct NetPrefix([At; 12]);
 
 impl NetPrefix {
-    fn new(w: &Walker) -> NetPrefix {
+    fn new(w: Walker<'_>) -> NetPrefix {
+        let start = w.at(w.start());
         let mut out = [BROKEN_AT; 12];
         let mut slots = out.iter_mut();
         for right in NetRight::ALL {
             for proto in [Proto::Tcp, Proto::Udp] {
                 for tag in [HOST_NAME, HOST_V4, HOST_V6] {
                     if let Some(slot) = slots.next() {
-                        *slot = w.walk(w.start_at, [right as u8, proto as u8, tag]);
+                        *slot = w.walk(start, [right as u8, proto as u8, tag]);
                     }
                 }
             }
@@ -172,19 +151,10 @@ pub(crate) enum End {
     Broken,
 }
 
-/// One transition slot: the state owning it, its target, and the target's base (with
-/// [`SKIP_BASE`]), so that a step through a slot needs no other load.
-#[derive(Clone, Copy, Debug)]
-struct Slot {
-    check: u32,
-    next: u32,
-    next_base: u32,
-}
-
-/// A point of a walk: the state and its base (with [`SKIP_BASE`]).
+/// A point of a walk: the state and its carried base (with [`SKIP_BASE`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct At {
-    s: u32,
+pub(crate) struct At {
+    pub(crate) s: u32,
     base: u32,
 }
 
@@ -192,167 +162,39 @@ struct At {
 /// record (so the miss stays here).
 const BROKEN_AT: At = At { s: BROKEN, base: 0 };
 
-/// A [`Dfa`] laid out for walking: one 12-byte slot per transition holding the target
-/// *and the target's base*, so a step that takes a slot is one load (the class of the
-/// byte comes from a 256-byte table); a step that misses reads the state's record for its
-/// default (a second load).
-#[derive(Clone, Debug)]
-pub(crate) struct Walker {
-    classes: [u8; 256],
-    /// `classes` of each byte's ASCII lowercase (net host names are decided lowercased).
-    lower: [u8; 256],
-    pub(crate) start: u32,
-    start_at: At,
-    states: Vec<StateRec>,
-    slots: Vec<Slot>,
-    accept: Vec<u32>,
+/// A byte automaton walked in place: a view of its validated walk layout
+/// ([`Layout`], as the file stores it: 16-byte state records, 12-byte slots holding the
+/// target *and the target's carried base*), so a step that takes a slot is one load (the
+/// class of the byte comes from a 256-byte table); a step that misses reads the state's
+/// record for its default (a second load). States that only up to three bytes leave
+/// (flagged by the compiler, checked by validation) are skipped through by scanning for
+/// those bytes. State numbers are the [`mxc_table::Dfa`]'s: [`Walker::at`] gives the walk
+/// point of any of them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Walker<'a> {
+    l: &'a Layout,
 }
 
-impl Walker {
-    /// Builds the walk layout of a validated automaton.
-    /// `skip`: find the states a walk may skip through (costs a pass over the states
-    /// that loop on themselves; worth it for long inputs: paths, arguments).
-    pub(crate) fn new(dfa: &Dfa, skip: bool) -> Walker {
-        let mut classes = [0u8; 256];
-        for (dst, &src) in classes.iter_mut().zip(&dfa.classes) {
-            *dst = src;
-        }
-        let mut lower = [0u8; 256];
-        for (b, dst) in (0..=255u8).zip(lower.iter_mut()) {
-            *dst = classes
-                .get(usize::from(b.to_ascii_lowercase()))
-                .copied()
-                .unwrap_or(0);
-        }
-        // Up to four bytes of each class (enough to know whether it has more than 3).
-        let mut class_bytes = [([0u8; 4], 0usize); 256];
-        for (b, &c) in (0..=255u8).zip(classes.iter()) {
-            if let Some((bytes, n)) = class_bytes.get_mut(usize::from(c)) {
-                if let Some(slot) = bytes.get_mut(*n) {
-                    *slot = b;
-                    *n = n.saturating_add(1);
-                }
-            }
-        }
-        let mut states: Vec<StateRec> = dfa
-            .base
-            .iter()
-            .zip(&dfa.default)
-            .map(|(&base, &default)| StateRec {
-                base,
-                default,
-                default_base: 0,
-                exits: [0; 4],
-            })
-            .collect();
-        // States that loop on themselves by default: find the bytes that leave them.
-        let nclasses = dfa.nclasses.min(256) as usize;
-        // The dead state (0, validated) is one with no exits: a skipping walk stops in it
-        // without testing for it at every byte.
-        let nstates = if skip {
-            states.len()
-        } else {
-            states.len().min(1)
-        };
-        for s in 0..nstates {
-            let Ok(s32) = u32::try_from(s) else { break };
-            let Some(rec) = states.get(s).copied() else {
-                break;
-            };
-            if rec.default != s32 {
-                continue;
-            }
-            let mut exits = [0u8; 4];
-            let mut n = 0usize;
-            let mut ok = true;
-            for (c, (bytes, count)) in class_bytes.iter().enumerate().take(nclasses) {
-                let i = (rec.base as usize).wrapping_add(c);
-                let (Some(&check), Some(&next)) = (dfa.check.get(i), dfa.next.get(i)) else {
-                    ok = false;
-                    break;
-                };
-                if check != s32 || next == s32 {
-                    continue;
-                }
-                for &b in bytes.iter().take(*count) {
-                    match exits.get_mut(n) {
-                        Some(e) if n < 3 => *e = b,
-                        _ => ok = false,
-                    }
-                    n = n.saturating_add(1);
-                }
-                if !ok {
-                    break;
-                }
-            }
-            if ok {
-                if let (Some(flag), Some(rec)) = (exits.get_mut(3), states.get_mut(s)) {
-                    *flag = SKIP | (n as u8);
-                    rec.exits = exits;
-                }
-            }
-        }
-        // The base a walk carries for each state: its base, flagged when skippable.
-        let carried_of: Vec<u32> = states
-            .iter()
-            .map(|r| {
-                if r.exits[3] & SKIP != 0 {
-                    r.base | SKIP_BASE
-                } else {
-                    r.base
-                }
-            })
-            .collect();
-        let carried = |s: u32| -> u32 { carried_of.get(s as usize).copied().unwrap_or(0) };
-        for r in &mut states {
-            r.default_base = carried(r.default);
-        }
-        let slots = dfa
-            .next
-            .iter()
-            .zip(&dfa.check)
-            .map(|(&next, &check)| {
-                if check == NONE {
-                    Slot {
-                        check: FREE,
-                        next: 0,
-                        next_base: 0,
-                    }
-                } else {
-                    Slot {
-                        check,
-                        next,
-                        next_base: carried(next),
-                    }
-                }
-            })
-            .collect();
-        let start_at = At {
-            s: dfa.start,
-            base: carried(dfa.start),
-        };
-        Walker {
-            classes,
-            lower,
-            start: dfa.start,
-            start_at,
-            states,
-            slots,
-            accept: dfa.accept.clone(),
-        }
+impl<'a> Walker<'a> {
+    /// The walk view of a byte automaton (validated with its table).
+    #[inline(always)]
+    pub(crate) fn of(a: &'a ByteDfa) -> Walker<'a> {
+        Walker { l: a.layout() }
+    }
+
+    /// The start state.
+    #[inline(always)]
+    pub(crate) fn start(&self) -> u32 {
+        self.l.start
     }
 
     /// The walk point of state `s`.
     #[inline(always)]
-    fn at(&self, s: u32) -> At {
-        match self.states.get(s as usize) {
+    pub(crate) fn at(&self, s: u32) -> At {
+        match self.l.states.get(s as usize) {
             Some(r) => At {
                 s,
-                base: if r.exits[3] & SKIP != 0 {
-                    r.base | SKIP_BASE
-                } else {
-                    r.base
-                },
+                base: r.carried(),
             },
             None => BROKEN_AT,
         }
@@ -362,14 +204,15 @@ impl Walker {
     /// two when it takes the default.
     #[inline(always)]
     fn step(&self, at: At, b: u8) -> At {
-        let class = self.classes.get(usize::from(b)).copied().unwrap_or(0);
+        let class = self.l.classes.get(usize::from(b)).copied().unwrap_or(0);
         self.step_class(at, class)
     }
 
-    /// One step on byte `b` lowercased (ASCII).
+    /// One step on byte `b` lowercased (ASCII): `lower` is [`lower_classes`] of this
+    /// automaton.
     #[inline(always)]
-    fn step_lower(&self, at: At, b: u8) -> At {
-        let class = self.lower.get(usize::from(b)).copied().unwrap_or(0);
+    fn step_lower(&self, lower: &[u8; 256], at: At, b: u8) -> At {
+        let class = lower.get(usize::from(b)).copied().unwrap_or(0);
         self.step_class(at, class)
     }
 
@@ -377,12 +220,12 @@ impl Walker {
     #[inline(always)]
     fn step_class(&self, at: At, class: u8) -> At {
         let i = ((at.base & !SKIP_BASE) as usize).wrapping_add(usize::from(class));
-        match self.slots.get(i) {
+        match self.l.slots.get(i) {
             Some(slot) if slot.check == at.s => At {
                 s: slot.next,
                 base: slot.next_base,
             },
-            _ => match self.states.get(at.s as usize) {
+            _ => match self.l.states.get(at.s as usize) {
                 Some(r) => At {
                     s: r.default,
                     base: r.default_base,
@@ -393,10 +236,10 @@ impl Walker {
     }
 
     /// Walks a byte slice, skipping through states that only a few bytes leave (see
-    /// [`StateRec`]). Stops early in the dead state (which, in a walker built with
-    /// `skip`, is a skippable state that no byte leaves; without, it is tested for).
+    /// [`mxc_table::StateRec`]). Stops early in the dead state (a skippable state that no
+    /// byte leaves).
     #[inline(always)]
-    fn walk_slice(&self, mut at: At, bytes: &[u8]) -> At {
+    pub(crate) fn walk_slice(&self, mut at: At, bytes: &[u8]) -> At {
         let mut rest = bytes;
         loop {
             // Byte by byte while the state is not one to skip through.
@@ -407,7 +250,7 @@ impl Walker {
                 rest = tail;
                 at = self.step(at, b);
             }
-            let Some(rec) = self.states.get(at.s as usize) else {
+            let Some(rec) = self.l.states.get(at.s as usize) else {
                 return BROKEN_AT;
             };
             let [e0, e1, e2, flags] = rec.exits;
@@ -430,7 +273,7 @@ impl Walker {
 
     /// Walks `bytes` byte by byte (no skipping). Stops early in the dead state.
     #[inline(always)]
-    fn walk(&self, mut at: At, bytes: impl IntoIterator<Item = u8>) -> At {
+    pub(crate) fn walk(&self, mut at: At, bytes: impl IntoIterator<Item = u8>) -> At {
         for b in bytes {
             if at.s == 0 {
                 break;
@@ -454,12 +297,26 @@ impl Walker {
 
     #[inline(always)]
     pub(crate) fn end(&self, s: u32) -> End {
-        match self.accept.get(s as usize) {
+        match self.l.accept.get(s as usize) {
             None => End::Broken,
             Some(&NONE) => End::NoMatch,
             Some(&row) => End::Row(row),
         }
     }
+}
+
+/// The class table of each byte's ASCII lowercase (net host names are decided
+/// lowercased, without lowercasing them byte by byte).
+fn lower_classes(w: Walker<'_>) -> [u8; 256] {
+    let mut lower = [0u8; 256];
+    for (b, dst) in (0..=255u8).zip(lower.iter_mut()) {
+        *dst =
+            w.l.classes
+                .get(usize::from(b.to_ascii_lowercase()))
+                .copied()
+                .unwrap_or(0);
+    }
+    lower
 }
 
 impl Engine {
@@ -474,16 +331,17 @@ impl Engine {
     pub fn from_table(table: Table) -> Result<Engine, LoadError> {
         validate(&table)?;
         let comp = table.fs_comp.as_ref().map(crate::comp_walk::Walk::new);
-        let walk = table
-            .automata
-            .as_ref()
-            .map(|k, d| Walker::new(d, k != Kind::Net && k != Kind::FsAnywhere));
-        let net_prefix = NetPrefix::new(&walk.net);
+        let net = Walker::of(&table.net);
+        let net_prefix = NetPrefix::new(net);
+        let net_lower = lower_classes(net);
+        let app = Walker::of(&table.app);
+        let app_start = app.at(app.start());
         Ok(Engine {
+            app_start,
             comp,
             comp_live: std::sync::OnceLock::new(),
-            walk,
             net_prefix,
+            net_lower,
             live: std::sync::OnceLock::new(),
             forward_anywhere: std::sync::OnceLock::new(),
             table,
@@ -545,10 +403,13 @@ impl Engine {
             let (a, b) = c.ends(d, path);
             return (end(a), end(b));
         }
-        let (a, b) = (&self.walk.fs, &self.walk.fs_anywhere);
+        let (a, b) = (
+            Walker::of(&self.table.fs),
+            Walker::of(&self.table.fs_anywhere),
+        );
         (
-            a.end(a.feed_slice(a.start, path)),
-            b.end(b.feed(b.start, path.iter().rev().copied())),
+            a.end(a.feed_slice(a.start(), path)),
+            b.end(b.feed(b.start(), path.iter().rev().copied())),
         )
     }
 
@@ -643,8 +504,8 @@ impl Engine {
             return true;
         }
         let slash: &[u8] = if dir.ends_with(b"/") { b"" } else { b"/" };
-        let a = &self.walk.fs;
-        let sa = a.feed_slice(a.feed_slice(a.start, dir), slash);
+        let a = Walker::of(&self.table.fs);
+        let sa = a.feed_slice(a.feed_slice(a.start(), dir), slash);
         la.get(sa as usize).copied().unwrap_or(false)
     }
 
@@ -709,7 +570,7 @@ impl Engine {
     /// loopback in a `connect`). A name containing
     /// a NUL byte cannot be encoded unambiguously: it is denied, naming no rule.
     pub fn net(&self, req: &NetRequest<'_>) -> Decision {
-        let w = &self.walk.net;
+        let w = Walker::of(&self.table.net);
         let host = req.host.canonical(req.right);
         // The state after the right, the protocol and the host's tag, computed at load.
         let prefix = || self.net_prefix.get(req.right, req.proto, &host);
@@ -738,7 +599,7 @@ impl Engine {
                 let mut nul = false;
                 for &b in name.iter().rev() {
                     nul |= b == 0;
-                    at = w.step_lower(at, b);
+                    at = w.step_lower(&self.net_lower, at, b);
                 }
                 if nul {
                     return FAIL_CLOSED;
@@ -764,7 +625,7 @@ impl Engine {
     /// The rest of a net request's walk after its host: the port, the program.
     #[inline(always)]
     fn net_tail(&self, mut at: At, req: &NetRequest<'_>) -> Decision {
-        let w = &self.walk.net;
+        let w = Walker::of(&self.table.net);
         let [p0, p1] = req.port.to_be_bytes();
         at = w.step(w.step(at, p0), p1);
         match req.program {
@@ -790,8 +651,8 @@ impl Engine {
         if !path_ok(program) {
             return FAIL_CLOSED;
         }
-        let w = &self.walk.app;
-        let mut at = w.walk_slice(w.start_at, program);
+        let w = Walker::of(&self.table.app);
+        let mut at = w.walk_slice(self.app_start, program);
         at = w.step(at, PROGRAM_END);
         // Each argument is checked as it is walked (one pass over the list); any that is
         // not UTF-8 denies the launch whatever the walk says.
@@ -840,7 +701,7 @@ impl Engine {
             }
             if ended
                 && self
-                    .decide(self.walk.app.end(s), &self.table.app_rows)
+                    .decide(Walker::of(&self.table.app).end(s), &self.table.app_rows)
                     .effect
                     != Effect::Allow
             {
@@ -857,7 +718,7 @@ impl Engine {
                 // The program may also end here with no arguments.
                 let e = dfa.step(s, PROGRAM_END);
                 if self
-                    .decide(self.walk.app.end(e), &self.table.app_rows)
+                    .decide(Walker::of(&self.table.app).end(e), &self.table.app_rows)
                     .effect
                     != Effect::Allow
                 {
@@ -895,7 +756,7 @@ impl Engine {
                 _ => continue,
             }
             let e = self
-                .decide(self.walk.app.end(s), &self.table.app_rows)
+                .decide(Walker::of(&self.table.app).end(s), &self.table.app_rows)
                 .effect;
             if effect.is_some_and(|x| x != e) {
                 return true;
@@ -918,6 +779,52 @@ impl Engine {
 )]
 mod tests {
     use super::*;
+    use mxc_table::{Dfa, SKIP};
+
+    /// The layout passes the byte automaton checks (as part of a table of enough rows).
+    fn validate_alone(a: &ByteDfa) {
+        let mut t = mxc_table::Table {
+            target: Target::Windows,
+            agent: mxc_table::AgentInfo {
+                name: "t".into(),
+                identity: mxc_table::Identity::Current,
+                policies: vec![],
+                params: vec![],
+                source_hash: [0; 32],
+                isolation: mxc_table::Isolation::Process,
+                default: Effect::Deny,
+                audit: mxc_table::AuditLevel::All,
+                env_pass: vec![],
+                env_deny: vec![],
+                memory_bytes: None,
+                processes: None,
+                timeout_ms: None,
+                cpus: None,
+                clipboard: None,
+                display: None,
+            },
+            plan: Default::default(),
+            rules: Default::default(),
+            sections: Default::default(),
+            fs_comp: None,
+            net_hosts: Default::default(),
+        };
+        for k in mxc_table::Kind::ALL {
+            *t.sections.get_mut(k) = ByteDfa::empty();
+        }
+        t.sections.app = a.clone();
+        t.sections.app_rows = vec![
+            Decision {
+                effect: Effect::Deny,
+                rule: None
+            };
+            8
+        ];
+        if let Err(e) = validate(&t) {
+            // A walk past validation is what the broken-walk test is about.
+            assert!(e.to_string().contains("out of range"), "{e}");
+        }
+    }
 
     /// The walk layout agrees with the plain reading of the comb layout.
     #[test]
@@ -931,7 +838,9 @@ mod tests {
             vec![4, 0, 1, 2, 3],
         ];
         let dfa = Dfa::from_dense(5, classes, 1, &dense, vec![NONE, 0, NONE, 1, 2]);
-        let w = Walker::new(&dfa, true);
+        let a = ByteDfa::from(dfa.clone());
+        validate_alone(&a);
+        let w = Walker::of(&a);
         let inputs: [&[u8]; 6] = [
             b"",
             b"\x00",
@@ -941,11 +850,11 @@ mod tests {
             b"zzzzzzzzzzzzzzz",
         ];
         for input in inputs {
-            let at = w.feed(w.start, input.iter().copied());
+            let at = w.feed(w.start(), input.iter().copied());
             assert_eq!(at, dfa.run(input), "{input:?}");
-            assert_eq!(w.feed_slice(w.start, input), at, "{input:?}");
+            assert_eq!(w.feed_slice(w.start(), input), at, "{input:?}");
             // Piecewise feeding is the same walk.
-            let mut at2 = w.start;
+            let mut at2 = w.start();
             for &b in input {
                 at2 = w.feed(at2, [b]);
             }
@@ -964,18 +873,23 @@ mod tests {
         let dense = vec![vec![0, 0, 0], vec![1, 2, 9], vec![2, 2, 2]];
         let dfa = Dfa::from_dense(3, classes, 1, &dense, vec![NONE, NONE, 0]);
         assert!(dfa.check.contains(&NONE), "the layout has free slots");
-        let w = Walker::new(&dfa, true);
+        let a = ByteDfa::from(dfa.clone());
+        validate_alone(&a);
+        let w = Walker::of(&a);
         for tail in [&b""[..], b"\x00", b"\x01", b"\x00\x01\x02\x00\x01"] {
             let input = [&[2u8][..], tail].concat();
-            let at = w.walk_slice(w.start_at, &input);
+            let at = w.walk_slice(w.at(w.start()), &input);
             assert!(matches!(w.end(at.s), End::Broken), "{input:?}");
             assert!(matches!(
-                w.end(w.walk(w.start_at, input.iter().copied()).s),
+                w.end(w.walk(w.at(w.start()), input.iter().copied()).s),
                 End::Broken
             ));
         }
         // The walk that stays valid still reaches its row.
-        assert!(matches!(w.end(w.feed_slice(w.start, b"\x01")), End::Row(0)));
+        assert!(matches!(
+            w.end(w.feed_slice(w.start(), b"\x01")),
+            End::Row(0)
+        ));
     }
 
     /// Skipping through self-looping states walks like stepping byte by byte.
@@ -990,11 +904,13 @@ mod tests {
             .collect();
         let dense = vec![vec![0, 0, 0], vec![1, 2, 3], vec![1, 2, 0], vec![3, 3, 1]];
         let dfa = Dfa::from_dense(3, classes, 1, &dense, vec![NONE, 0, NONE, 1]);
-        let w = Walker::new(&dfa, true);
-        assert_eq!(w.states[1].exits[3], SKIP | 2);
+        let a = ByteDfa::from(dfa.clone());
+        validate_alone(&a);
+        let w = Walker::of(&a);
+        assert_eq!(a.layout().states[1].exits[3], SKIP | 2);
         assert_eq!(w.at(1).base & SKIP_BASE, SKIP_BASE);
         assert_eq!(w.at(2).base & SKIP_BASE, 0);
-        assert_eq!(w.states[3].exits, [b'.', 0, 0, SKIP | 1]);
+        assert_eq!(a.layout().states[3].exits, [b'.', 0, 0, SKIP | 1]);
         let alphabet = b"/.ax";
         let mut input = Vec::new();
         for len in 0..=6u32 {
@@ -1005,7 +921,11 @@ mod tests {
                     input.push(alphabet[c % 4]);
                     c /= 4;
                 }
-                assert_eq!(w.feed_slice(w.start, &input), dfa.run(&input), "{input:?}");
+                assert_eq!(
+                    w.feed_slice(w.start(), &input),
+                    dfa.run(&input),
+                    "{input:?}"
+                );
                 assert_eq!(w.feed_slice(3, &input), {
                     let mut s = 3;
                     for &b in &input {

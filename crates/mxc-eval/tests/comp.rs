@@ -21,8 +21,8 @@ fn sample() -> Table {
 /// The sample table with the lists of its section, before they are laid out.
 fn sample_parts() -> (Table, CompFs) {
     let mut t = sample_spec().table();
-    t.fs = Dfa::empty();
-    t.fs_anywhere = Dfa::empty();
+    t.fs = Dfa::empty().into();
+    t.fs_anywhere = Dfa::empty().into();
     let lits: [&[u8]; 4] = [b"", b"home", b"u", b".env"];
     let mut lit_bytes = Vec::new();
     let mut lit_end = Vec::new();
@@ -333,20 +333,23 @@ fn broken_layouts_are_refused() {
     assert!(load_raw(raw).is_err());
 }
 
-/// A table of format version 4 (the lists) is refused with a message to recompile.
+/// A table of format version 4 (the lists) or 5 (byte automata as arrays) is refused
+/// with a message to recompile.
 #[test]
 fn an_older_format_is_refused() {
-    let mut bytes = sample().to_bytes();
-    bytes[8..12].copy_from_slice(&4u32.to_le_bytes());
-    let err = Engine::from_bytes(&bytes).expect_err("version 4");
-    assert_eq!(
-        err,
-        LoadError::Version {
-            found: 4,
-            supported: mxc_eval::FORMAT_VERSION
-        }
-    );
-    assert!(err.to_string().contains("recompile"), "{err}");
+    for old in [4u32, 5] {
+        let mut bytes = sample().to_bytes();
+        bytes[8..12].copy_from_slice(&old.to_le_bytes());
+        let err = Engine::from_bytes(&bytes).expect_err("an older version");
+        assert_eq!(
+            err,
+            LoadError::Version {
+                found: old,
+                supported: FORMAT_VERSION
+            }
+        );
+        assert!(err.to_string().contains("recompile"), "{err}");
+    }
 }
 
 /// A path holding NUL is refused wherever the NUL is: inside an element, alone, in the

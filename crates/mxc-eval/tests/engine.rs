@@ -232,9 +232,9 @@ fn windows_tables_fold_case_and_separators_in_their_classes() {
 #[test]
 fn empty_automata_decide_by_default() {
     let mut t = sample_spec().table();
-    t.fs = Dfa::empty();
-    t.net = Dfa::empty();
-    t.app = Dfa::empty();
+    t.fs = Dfa::empty().into();
+    t.net = Dfa::empty().into();
+    t.app = Dfa::empty().into();
     let e = Engine::from_table(t).unwrap();
     assert_eq!(e.fs(b"/home/u/x", Read), DEFAULT_DENY);
     assert_eq!(e.net(&name("api.github.com", 443, None)), DEFAULT_DENY);
@@ -295,11 +295,11 @@ fn fs_automata_combine() {
         })
     };
     let mut both = t.clone();
-    both.fs_anywhere = with(&reversed, &mut both.fs_rows);
+    both.fs_anywhere = with(&reversed, &mut both.fs_rows).into();
     let both = Engine::from_table(both).unwrap();
     let mut moved = t.clone();
-    moved.fs_anywhere = with(&reversed, &mut moved.fs_rows);
-    moved.fs = with(&kept, &mut moved.fs_rows);
+    moved.fs_anywhere = with(&reversed, &mut moved.fs_rows).into();
+    moved.fs = with(&kept, &mut moved.fs_rows).into();
     let moved = Engine::from_table(moved).unwrap();
     for path in [
         &b"/home/u/x"[..],

@@ -42,9 +42,14 @@ fn round_trip() {
 
     // Even an invalid table round-trips through `Table::from_bytes`.
     let mut bad = table.clone();
-    bad.fs.classes.truncate(3);
-    bad.net.base.push(7);
+    bad.fs.edit(|d| d.start = 10_000);
+    bad.net.layout_mut().states[1].default_base ^= 1;
     assert_eq!(Table::from_bytes(&bad.to_bytes()).unwrap(), bad);
+    assert!(Engine::from_bytes(&bad.to_bytes()).is_err());
+    // An automaton whose arrays do not fit together has no layout: it is written as
+    // one that is refused.
+    let mut bad = table.clone();
+    bad.fs.edit(|d| d.classes.truncate(3));
     assert!(Engine::from_bytes(&bad.to_bytes()).is_err());
 }
 
@@ -104,7 +109,8 @@ fn error_messages() {
 
     // Older tables (v2: the `**/` automaton read paths forwards; v3: no plan, an
     // untyped identity; v4: the per-component fs section as lists, hash tables built at
-    // load; v5: no net hosts section) are refused, naming both versions and what to do.
+    // load; v5: the byte automata as arrays, laid out for the walk at load, and no net
+    // hosts section) are refused, naming both versions and what to do.
     for old in [2u32, 3, 4, 5] {
         let mut v = bytes.clone();
         v[8..12].copy_from_slice(&old.to_le_bytes());
@@ -223,18 +229,64 @@ fn resealed_corruption_is_still_caught_or_harmless() {
 
 #[test]
 fn hostile_counts_do_not_allocate() {
-    // An fs dfa section claiming 4 billion states in a few bytes.
+    // An fs dfa section claiming 4 billion states, or 4 billion slots, in a few bytes.
     let (_, bytes) = sample_bytes();
-    let b = reseal(bytes, |p| {
-        let entry = 4 + 3 * 20;
-        let off = u64::from_le_bytes(p[entry + 4..entry + 12].try_into().unwrap()) as usize;
-        // classes count (u32) + 256 class bytes + nclasses + start, then the default count.
-        let at = off + 4 + 256 + 8;
-        p[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+    for (field, what) in [(8, "4294967295 states"), (12, "4294967295 slots")] {
+        let b = reseal(bytes.clone(), |p| {
+            let entry = 4 + 3 * 20;
+            let off = u64::from_le_bytes(p[entry + 4..entry + 12].try_into().unwrap()) as usize;
+            // nclasses, start, then the number of states and of slots.
+            let at = off + field;
+            p[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        });
+        let err = Engine::from_bytes(&b).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!("malformed section `fs dfa`: {what}")),
+            "{err}"
+        );
+    }
+}
+
+/// The strings section (count, each string's end, then the text) is checked once at
+/// load: the text UTF-8, the ends in order, inside the text and on character
+/// boundaries. Each broken, the table is refused naming the section.
+#[test]
+fn broken_strings_are_refused() {
+    let mut t = sample_spec().table();
+    // String 0 is the agent's name: two bytes, one character.
+    t.agent.name = "é".into();
+    let bytes = t.to_bytes();
+    Engine::from_bytes(&bytes).unwrap();
+    let edit = |f: &dyn Fn(&mut [u8])| {
+        let b = reseal(bytes.clone(), |p| {
+            let entry = 4 + 20;
+            let off = u64::from_le_bytes(p[entry + 4..entry + 12].try_into().unwrap()) as usize;
+            let len = u64::from_le_bytes(p[entry + 12..entry + 20].try_into().unwrap()) as usize;
+            f(&mut p[off..off + len]);
+        });
+        Engine::from_bytes(&b).unwrap_err().to_string()
+    };
+    let n = |s: &[u8]| u32::from_le_bytes(s[0..4].try_into().unwrap()) as usize;
+    // A byte of the text that is no UTF-8 (in string 0's second byte).
+    let got = edit(&|s| {
+        let text = 4 + 4 * n(s);
+        s[text + 1] = 0xFF;
     });
-    let err = Engine::from_bytes(&b).unwrap_err().to_string();
     assert!(
-        err.starts_with("malformed section `fs dfa`: 4294967295 defaults"),
-        "{err}"
+        got.starts_with("malformed section `strings`: string 0 is not valid UTF-8"),
+        "{got}"
     );
+    // String 0 ending inside its character.
+    let got = edit(&|s| s[4..8].copy_from_slice(&1u32.to_le_bytes()));
+    assert!(got.contains("on character boundaries"), "{got}");
+    // Ends out of order.
+    let got = edit(&|s| s[8..12].copy_from_slice(&0u32.to_le_bytes()));
+    assert!(got.contains("not in order"), "{got}");
+    // The last end short of the text's end.
+    let got = edit(&|s| {
+        let last = 4 * n(s);
+        let e = u32::from_le_bytes(s[last..last + 4].try_into().unwrap()) - 1;
+        s[last..last + 4].copy_from_slice(&e.to_le_bytes());
+    });
+    assert!(got.contains("the last at its end"), "{got}");
 }

@@ -310,7 +310,7 @@ proptest! {
         inputs in prop::collection::vec(short_bytes(b"\x00\x01\x02\x03\x04\x05\x06ab", 6), 1..8),
     ) {
         let mut t = Spec::new(Effect::Deny).table();
-        t.fs = dfa;
+        t.fs = dfa.into();
         t.fs_rows = vec![[FAIL_CLOSED; 4]; 3];
         if let Ok(engine) = Engine::from_table(t) {
             for input in &inputs {
@@ -324,4 +324,108 @@ proptest! {
         }
     }
 
+}
+
+/// A small automaton whose classes 1.. are single bytes (`\x01`, `\x02`, ...), so that
+/// states left by at most three bytes exist and are skipped through, laid out as the
+/// compiler lays it out.
+fn small_layout() -> impl Strategy<Value = ByteDfa> {
+    (2u32..6, 2usize..7).prop_flat_map(|(nclasses, nstates)| {
+        let n = nstates as u32;
+        let classes: Vec<u8> = (0..=255u8)
+            .map(|b| if u32::from(b) < nclasses { b } else { 0 })
+            .collect();
+        let row = prop::collection::vec(
+            prop_oneof![3 => Just(None), 2 => (0..n).prop_map(Some)],
+            nclasses as usize,
+        );
+        (
+            prop::collection::vec(row, nstates),
+            prop::collection::vec(prop_oneof![Just(NONE), 0u32..3], nstates),
+            1..n,
+        )
+            .prop_map(move |(rows, mut accept, start)| {
+                // Row `s`: each class's target, `None` staying in `s` (self loops make
+                // states that are skipped through). State 0 is dead.
+                let mut dense: Vec<Vec<u32>> = rows
+                    .iter()
+                    .enumerate()
+                    .map(|(s, r)| r.iter().map(|t| t.unwrap_or(s as u32)).collect())
+                    .collect();
+                dense[0] = vec![0; nclasses as usize];
+                accept[0] = NONE;
+                Dfa::from_dense(nclasses, classes.clone(), start, &dense, accept).into()
+            })
+    })
+}
+
+/// One change to a stored field of a layout: `(field, index, value)`.
+fn layout_edit() -> impl Strategy<Value = (u8, usize, u32)> {
+    (
+        0u8..9,
+        0usize..12,
+        prop_oneof![
+            8 => 0u32..8,
+            1 => (0u32..8).prop_map(|v| v | SKIP_BASE),
+            1 => Just(FREE),
+            1 => Just(NONE),
+            2 => (0u32..4).prop_map(|k| u32::from(SKIP) | k),
+        ],
+    )
+}
+
+fn apply(l: &mut Layout, (field, i, v): (u8, usize, u32)) {
+    let ns = l.states.len();
+    let nsl = l.slots.len();
+    match field {
+        0 => l.states[i % ns].default = v,
+        1 => l.states[i % ns].default_base = v,
+        2 => l.states[i % ns].exits[i % 3] = v as u8,
+        3 => l.states[i % ns].exits[3] = v as u8,
+        4 => l.slots[i % nsl].check = v,
+        5 => l.slots[i % nsl].next = v,
+        6 => l.slots[i % nsl].next_base = v,
+        7 => l.accept[i % ns] = v,
+        _ => l.states[i % ns].base = v,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    /// A layout with random stored fields changed is refused, or walks (skipping
+    /// through the states it marks) exactly as the `Dfa` decoded from it steps: what
+    /// validation checks in place is enough for the walk, whatever the file says.
+    #[test]
+    fn random_layouts_are_validated_or_walk_as_their_dfa(
+        a in small_layout(),
+        edits in prop::collection::vec(layout_edit(), 0..4),
+        inputs in prop::collection::vec(short_bytes(b"\x01\x02\x03\x04\x05ab", 10), 1..10),
+    ) {
+        let mut t = sample_spec().table();
+        let rows: Vec<FsRow> = (0..3u32)
+            .map(|i| {
+                let effect = t.rules.effect(i as usize).unwrap();
+                [Decision { effect, rule: Some(RuleId(i)) }; 4]
+            })
+            .collect();
+        t.fs_rows = rows;
+        t.fs_anywhere = ByteDfa::empty();
+        t.fs = a;
+        // Unchanged, the compiler's layout is valid.
+        prop_assert!(Engine::from_table(t.clone()).is_ok());
+        for e in edits {
+            apply(t.fs.layout_mut(), e);
+        }
+        if let Ok(engine) = Engine::from_table(t) {
+            let table = engine.table();
+            for input in &inputs {
+                let want = match table.fs.accept_of(input) {
+                    NONE => [Decision { effect: table.agent.default, rule: None }; 4],
+                    r => table.fs_rows[r as usize],
+                };
+                prop_assert_eq!(engine.fs_row(input), want, "{:?}", input);
+            }
+        }
+    }
 }

@@ -364,7 +364,8 @@ fn compile_bound_with(
     // Minimisation removes a third of the fs and app states (tails that different
     // patterns share), but only a sixth of the net states, whose many classes
     // (address and port bytes) make it cost more than the rest of the compile.
-    let sections = sections.map(|k, d| pack(d, k != ev::Kind::Net));
+    // Each packed automaton is then laid out as the engine walks it (the file's form).
+    let sections = sections.map(|k, d| ev::ByteDfa::from(pack(d, k != ev::Kind::Net)));
     if timing {
         eprintln!("pack: {:?}", t0.elapsed());
     }
@@ -414,7 +415,7 @@ fn compile_bound_with(
     Ok(ev::Table {
         target,
         agent,
-        plan: crate::plan::plan(b),
+        plan: crate::plan::plan(b).into(),
         rules: rules.into(),
         sections,
         fs_comp,

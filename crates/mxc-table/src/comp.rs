@@ -32,8 +32,10 @@
 //! directory names the `**/` loop tells apart. Without parents every state inside a
 //! loop would repeat the loop's exceptions (quadratic in the floating patterns).
 
-use crate::format::{malformed, put_u32s, read_dfa, write_dfa, LoadError, Reader};
-use crate::table::{Dfa, NONE};
+use crate::format::{
+    malformed, put_u32s, read_layout_prefix, write_dfa, write_layout, LoadError, Reader,
+};
+use crate::table::{ByteDfa, Dfa, NONE};
 
 /// The key of the empty element.
 pub const KEY_EMPTY: u32 = 0;
@@ -371,7 +373,8 @@ pub struct CompLayout {
     words_at: usize,
     /// Word offset of the literal table.
     wlits: usize,
-    pub globs: Dfa,
+    /// The globs automaton, in its walk layout (as every byte automaton).
+    pub globs: ByteDfa,
     pub nlits: u32,
     pub nkeys: u32,
     /// The literal id of the empty element, or [`NONE`].
@@ -573,7 +576,8 @@ impl CompLayout {
     /// words; the offsets of the parts come from the header, checked only to lie inside
     /// the words and to end exactly there (see [`validate`] for the rest).
     pub fn from_raw(bytes: &[u8]) -> Result<CompLayout, LoadError> {
-        let (globs, used) = read_dfa_prefix(bytes)?;
+        let (globs, used) = read_layout_prefix(bytes, SECTION)?;
+        let globs = ByteDfa::from_layout(globs);
         let rest = bytes.get(used..).unwrap_or(&[]);
         if rest.len() % 4 != 0 {
             return Err(malformed(SECTION, "not a whole number of words"));
@@ -674,7 +678,7 @@ impl CompLayout {
     /// The section's bytes (after its tag): what the format writes.
     pub fn to_raw(&self) -> Vec<u8> {
         let mut out = Vec::new();
-        write_dfa(&mut out, &self.globs);
+        write_layout(&mut out, self.globs.layout());
         put_u32s(&mut out, &self.header);
         out.extend_from_slice(&self.lit);
         out.resize(out.len().wrapping_add(pad4(self.lit.len())), 0);
@@ -807,7 +811,7 @@ impl CompLayout {
             lit_end,
             lit_key,
             nkeys: self.nkeys,
-            globs: self.globs.clone(),
+            globs: self.globs.dfa().clone(),
             rooted,
             anywhere,
         }
@@ -855,23 +859,6 @@ pub(crate) fn read_section(buf: &[u8]) -> Result<Option<CompLayout>, LoadError> 
         1 => CompLayout::from_raw(r.rest()).map(Some),
         t => Err(malformed(SECTION, format!("bad tag {t}"))),
     }
-}
-
-/// Reads a dfa from the start of `buf`; returns it and the bytes it took.
-fn read_dfa_prefix(buf: &[u8]) -> Result<(Dfa, usize), LoadError> {
-    // Frame: classes (count u32 + bytes), nclasses u32, start u32, five arrays.
-    let mut r = Reader::new(buf, SECTION);
-    let n = r.count(1, "class bytes")?;
-    r.take(n)?;
-    r.u32()?;
-    r.u32()?;
-    for what in ["defaults", "bases", "accepts", "nexts", "checks"] {
-        let n = r.count(4, what)?;
-        r.take(n.saturating_mul(4))?;
-    }
-    let used = buf.len().saturating_sub(r.rest().len());
-    let dfa = read_dfa(buf.get(..used).unwrap_or(&[]), SECTION)?;
-    Ok((dfa, used))
 }
 
 // ---------------------------------------------------------------------------------------

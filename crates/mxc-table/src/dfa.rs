@@ -9,7 +9,7 @@
 
 use std::cmp::Reverse;
 
-use crate::table::{Dfa, NONE};
+use crate::table::{Dfa, Layout, Slot, StateRec, FREE, NONE, SKIP};
 
 /// How far before the previous state of the same size the search for a base starts.
 /// Larger packs tighter and slower: 4096 gives about 1.0–1.1× the number of exceptions
@@ -144,6 +144,155 @@ impl Dfa {
             let hi = lo.saturating_add(width).min(dense.len());
             dense.get(lo..hi).unwrap_or(&[])
         })
+    }
+}
+
+impl Default for Layout {
+    fn default() -> Layout {
+        Layout::refused()
+    }
+}
+
+impl Layout {
+    /// A layout validation refuses (no classes): what a [`Dfa`] whose arrays do not fit
+    /// together is laid out as.
+    pub(crate) fn refused() -> Layout {
+        Layout {
+            classes: [0; 256],
+            nclasses: 0,
+            start: 0,
+            states: Vec::new(),
+            accept: Vec::new(),
+            slots: Vec::new(),
+        }
+    }
+
+    /// The walk layout of a [`Dfa`], state for state (what the compiler writes): each
+    /// state's record, each slot with its target's carried base ([`FREE`] for a free
+    /// slot's check), and the states that may be skipped through (a state whose default
+    /// is itself and that at most three bytes leave; the dead state is one, with no
+    /// exits). `Err` when the arrays' lengths do not fit together (256 class bytes,
+    /// `base` and `accept` as long as `default`, `check` as long as `next`); values are
+    /// copied as they are, so that validation refuses a bad one. Never panics.
+    pub fn of_dfa(dfa: &Dfa) -> Result<Layout, String> {
+        let Ok(classes) = <[u8; 256]>::try_from(dfa.classes.as_slice()) else {
+            return Err(format!("{} byte classes, expected 256", dfa.classes.len()));
+        };
+        let nstates = dfa.default.len();
+        for (what, len) in [("bases", dfa.base.len()), ("accepts", dfa.accept.len())] {
+            if len != nstates {
+                return Err(format!("{len} {what} for {nstates} states"));
+            }
+        }
+        if dfa.check.len() != dfa.next.len() {
+            return Err(format!(
+                "{} checks for {} next entries",
+                dfa.check.len(),
+                dfa.next.len()
+            ));
+        }
+        // Up to four bytes of each class (enough to know whether it has more than 3).
+        let mut class_bytes = [([0u8; 4], 0usize); 256];
+        for (b, &c) in (0..=255u8).zip(classes.iter()) {
+            if let Some((bytes, n)) = class_bytes.get_mut(usize::from(c)) {
+                if let Some(slot) = bytes.get_mut(*n) {
+                    *slot = b;
+                }
+                *n = n.saturating_add(1);
+            }
+        }
+        let nclasses = dfa.nclasses.min(256) as usize;
+        let mut states: Vec<StateRec> = dfa
+            .base
+            .iter()
+            .zip(&dfa.default)
+            .map(|(&base, &default)| StateRec {
+                base,
+                default,
+                default_base: 0,
+                exits: [0; 4],
+            })
+            .collect();
+        // States that loop on themselves by default: the bytes that leave them. Bases
+        // that validation will refuse (bit 31 set) are never marked.
+        for (s, rec) in states.iter_mut().enumerate() {
+            let Ok(s32) = u32::try_from(s) else { break };
+            if rec.default != s32 || rec.base >= crate::table::SKIP_BASE {
+                continue;
+            }
+            let mut exits = [0u8; 4];
+            let mut n = 0usize;
+            let mut ok = true;
+            for (c, (bytes, count)) in class_bytes.iter().enumerate().take(nclasses) {
+                let i = (rec.base as usize).saturating_add(c);
+                let (Some(&check), Some(&next)) = (dfa.check.get(i), dfa.next.get(i)) else {
+                    ok = false;
+                    break;
+                };
+                if check != s32 || next == s32 {
+                    continue;
+                }
+                if *count > 3 {
+                    ok = false;
+                    break;
+                }
+                for &b in bytes.iter().take(*count) {
+                    match exits.get_mut(n) {
+                        Some(e) if n < 3 => *e = b,
+                        _ => ok = false,
+                    }
+                    n = n.saturating_add(1);
+                }
+                if !ok {
+                    break;
+                }
+            }
+            if ok {
+                exits[3] = SKIP | (n as u8);
+                rec.exits = exits;
+            }
+        }
+        let carried_of: Vec<u32> = states.iter().map(StateRec::carried).collect();
+        let carried = |s: u32| -> u32 { carried_of.get(s as usize).copied().unwrap_or(0) };
+        for r in &mut states {
+            r.default_base = carried(r.default);
+        }
+        let slots = dfa
+            .next
+            .iter()
+            .zip(&dfa.check)
+            .map(|(&next, &check)| Slot {
+                check: if check == NONE { FREE } else { check },
+                next,
+                next_base: carried(next),
+            })
+            .collect();
+        Ok(Layout {
+            classes,
+            nclasses: dfa.nclasses,
+            start: dfa.start,
+            states,
+            accept: dfa.accept.clone(),
+            slots,
+        })
+    }
+
+    /// The [`Dfa`] this layout walks as (the inverse of [`Layout::of_dfa`]).
+    pub fn to_dfa(&self) -> Dfa {
+        Dfa {
+            classes: self.classes.to_vec(),
+            nclasses: self.nclasses,
+            start: self.start,
+            default: self.states.iter().map(|r| r.default).collect(),
+            base: self.states.iter().map(|r| r.base).collect(),
+            accept: self.accept.clone(),
+            next: self.slots.iter().map(|s| s.next).collect(),
+            check: self
+                .slots
+                .iter()
+                .map(|s| if s.check == FREE { NONE } else { s.check })
+                .collect(),
+        }
     }
 }
 

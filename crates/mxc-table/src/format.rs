@@ -26,13 +26,17 @@
 //! path component (section 12, see `comp.rs`: when present, sections 4 and 10 are
 //! the empty automaton); version 5 stores section 12 as the walk reads it (literal and
 //! exception hash tables built by the compiler, validated in place at load: see
-//! `comp::CompLayout`); version 6 adds section 13, the net host jump table (see
-//! `hosts.rs`). A table of
+//! `comp::CompLayout`); version 6 stores every byte automaton (sections 4, 6, 8, 10
+//! and the globs of section 12) as its walk layout ([`Layout`]: records and slots
+//! written by the compiler, validated in place at load, walked as they are) and adds
+//! section 13, the net host jump table (see `hosts.rs`). A table of
 //! another version is refused ([`LoadError::Version`]): recompile it from its source.
 //!
 //! Sections:
-//! - strings: `count u32`, then `count × { len u32, UTF-8 bytes }`. Other sections
-//!   refer to strings by index.
+//! - strings: `count u32`, then `count × end u32` (each string's end in the text, in
+//!   order), then the text (UTF-8, every end on a character boundary, the last its
+//!   end): checked once at load, nothing built per string. Other sections refer to
+//!   strings by index.
 //! - agent info: `target u32`, `name str`, `identity`, `isolation u8`, `default u8`,
 //!   `audit u8`, `env_pass list`, `env_deny list` (`count u32, count × str`), then
 //!   `memory_bytes`, `processes`, `timeout_ms`, `cpus` each as `tag u8` (0 none, 1 some)
@@ -43,10 +47,15 @@
 //!   4 oidc (`issuer str, subject str, audience str`).
 //! - rules: `count u32`, then `count × { policy str, file str, line u32, column u32,
 //!   effect u8, reason str or NONE }`.
-//! - dfa: `classes` (`count u32`, `count` bytes), `nclasses u32`, `start u32`, then
-//!   `default`, `base`, `accept`, `next`, `check`, each as `count u32, count × u32`.
-//!   Every length is written as it is, so any [`Table`] round-trips exactly; the
-//!   invariants (256 classes, equal lengths, ...) are checked by validation.
+//! - dfa (a byte automaton's walk layout, [`Layout`]): `nclasses u32`, `start u32`,
+//!   `nstates u32`, `nslots u32`, the 256 class bytes, then `nstates` records
+//!   `{ base u32, default u32, default_base u32, exits [u8; 4] }`, `nstates` accepts
+//!   (`u32` row or NONE), and `nslots` slots `{ check u32 (FREE: none), next u32,
+//!   next_base u32 }` (see [`crate::StateRec`], [`crate::Slot`]). State numbers are the
+//!   [`Dfa`]'s it was packed from; the carried bases and skip bytes are computed by the
+//!   compiler ([`Layout::of_dfa`]) and checked by validation, so loading copies each
+//!   array once and computes nothing. The [`Dfa`] form is decoded from it only when
+//!   asked for ([`crate::ByteDfa`]).
 //! - fs rows: `count u32`, then `count × 4 × decision`; net and app rows: `count u32`,
 //!   then `count × decision`; a decision is `effect u8, rule u32 or NONE`.
 //! - plan: `fs grants`, `fs_exact u8` (0 or 1), `exec grants`, `tcp_connect ports`,
@@ -64,8 +73,9 @@ use std::fmt;
 use crate::plan::{Grant, Plan, PortRange};
 use crate::rights::{AppRights, FsRights};
 use crate::table::{
-    AgentInfo, AuditLevel, Automata, Decision, Dfa, Effect, Identity, Isolation, Kind, RowSet,
-    RuleId, RuleInfo, Rules, Sections, Table, Target, NONE,
+    AgentInfo, AuditLevel, Automata, ByteDfa, Decision, Dfa, Effect, Identity, Isolation, Kind,
+    Layout, RowSet, RuleId, RuleInfo, Rules, Sections, Slot, StateRec, Table, TablePlan, Target,
+    NONE,
 };
 
 /// The first eight bytes of every table (PNG-style: catches text-mode mangling).
@@ -301,15 +311,136 @@ impl<'a> Strings<'a> {
     }
 }
 
+/// Writes a [`Dfa`] as its walk layout (a [`Dfa`] whose arrays do not fit together is
+/// written as a layout validation refuses).
 pub(crate) fn write_dfa(out: &mut Vec<u8>, dfa: &Dfa) {
-    put_len(out, dfa.classes.len());
-    out.extend_from_slice(&dfa.classes);
-    put_u32(out, dfa.nclasses);
-    put_u32(out, dfa.start);
-    for v in [&dfa.default, &dfa.base, &dfa.accept, &dfa.next, &dfa.check] {
-        put_len(out, v.len());
-        put_u32s(out, v);
+    match Layout::of_dfa(dfa) {
+        Ok(l) => write_layout(out, &l),
+        Err(_) => write_layout(out, &Layout::refused()),
     }
+}
+
+/// Bytes of a byte automaton's header: `nclasses`, `start`, `nstates`, `nslots`, then
+/// the 256 class bytes.
+const LAYOUT_HEADER: usize = 16 + 256;
+/// Bytes of a state record ([`StateRec`]) and of its accept entry.
+const STATE_LEN: usize = 16 + 4;
+/// Bytes of a slot ([`Slot`]).
+const SLOT_LEN: usize = 12;
+
+/// Writes a byte automaton's walk layout (see the module documentation).
+pub(crate) fn write_layout(out: &mut Vec<u8>, l: &Layout) {
+    out.reserve(
+        LAYOUT_HEADER
+            .saturating_add(l.states.len().saturating_mul(STATE_LEN))
+            .saturating_add(l.slots.len().saturating_mul(SLOT_LEN)),
+    );
+    put_u32(out, l.nclasses);
+    put_u32(out, l.start);
+    put_len(out, l.states.len());
+    put_len(out, l.slots.len());
+    out.extend_from_slice(&l.classes);
+    for r in &l.states {
+        put_u32(out, r.base);
+        put_u32(out, r.default);
+        put_u32(out, r.default_base);
+        out.extend_from_slice(&r.exits);
+    }
+    // One accept per state, always as many as the records (the reader needs them).
+    for i in 0..l.states.len() {
+        put_u32(out, l.accept.get(i).copied().unwrap_or(NONE));
+    }
+    for x in &l.slots {
+        put_u32(out, x.check);
+        put_u32(out, x.next);
+        put_u32(out, x.next_base);
+    }
+}
+
+#[inline(always)]
+fn le(w: [u8; 4]) -> u32 {
+    u32::from_le_bytes(w)
+}
+
+/// Reads a byte automaton's walk layout from the start of `buf`: one copy of each array
+/// (the records, the accepts, the slots), nothing else computed. Returns it and the
+/// bytes it took. Validation checks it in place.
+pub(crate) fn read_layout_prefix(
+    buf: &[u8],
+    section: &'static str,
+) -> Result<(Layout, usize), LoadError> {
+    let mut r = Reader::new(buf, section);
+    let nclasses = r.u32()?;
+    let start = r.u32()?;
+    let nstates = r.count(STATE_LEN, "states")?;
+    let nslots = r.u32()? as usize;
+    let classes: [u8; 256] = r.array()?;
+    let recs = r.take(nstates.saturating_mul(16))?;
+    let acc = r.take(nstates.saturating_mul(4))?;
+    if nslots
+        .checked_mul(SLOT_LEN)
+        .is_none_or(|n| n > r.rest().len())
+    {
+        return Err(malformed(
+            section,
+            format!(
+                "{nslots} slots of {SLOT_LEN} bytes each do not fit in the {} bytes left",
+                r.rest().len()
+            ),
+        ));
+    }
+    let sl = r.take(nslots.saturating_mul(SLOT_LEN))?;
+    let mut states = Vec::with_capacity(nstates);
+    states.extend(recs.chunks_exact(16).map(|c| match *c {
+        [a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, e0, e1, e2, e3] => StateRec {
+            base: le([a0, a1, a2, a3]),
+            default: le([b0, b1, b2, b3]),
+            default_base: le([c0, c1, c2, c3]),
+            exits: [e0, e1, e2, e3],
+        },
+        _ => StateRec::default(),
+    }));
+    let mut accept = Vec::with_capacity(nstates);
+    accept.extend(acc.chunks_exact(4).map(|c| match *c {
+        [a, b, c, d] => le([a, b, c, d]),
+        _ => NONE,
+    }));
+    let mut slots = Vec::with_capacity(nslots);
+    slots.extend(sl.chunks_exact(SLOT_LEN).map(|c| match *c {
+        [a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3] => Slot {
+            check: le([a0, a1, a2, a3]),
+            next: le([b0, b1, b2, b3]),
+            next_base: le([c0, c1, c2, c3]),
+        },
+        _ => Slot::default(),
+    }));
+    let used = buf.len().saturating_sub(r.rest().len());
+    Ok((
+        Layout {
+            classes,
+            nclasses,
+            start,
+            states,
+            accept,
+            slots,
+        },
+        used,
+    ))
+}
+
+/// Reads a byte automaton's section (its layout and nothing after it).
+pub(crate) fn read_dfa(buf: &[u8], section: &'static str) -> Result<ByteDfa, LoadError> {
+    let (layout, used) = read_layout_prefix(buf, section)?;
+    if used != buf.len() {
+        return Err(malformed(
+            section,
+            format!(
+                "{} unexpected bytes at the end",
+                buf.len().saturating_sub(used)
+            ),
+        ));
+    }
+    Ok(ByteDfa::from_layout(layout))
 }
 
 impl Table {
@@ -422,8 +553,12 @@ impl Table {
 
         let mut strs = Vec::new();
         put_len(&mut strs, strings.list.len());
+        let mut end = 0usize;
         for s in &strings.list {
-            put_len(&mut strs, s.len());
+            end = end.saturating_add(s.len());
+            put_len(&mut strs, end);
+        }
+        for s in &strings.list {
             strs.extend_from_slice(s.as_bytes());
         }
 
@@ -435,7 +570,7 @@ impl Table {
         };
         for (k, dfa) in self.iter() {
             let mut out = Vec::new();
-            write_dfa(&mut out, dfa);
+            write_layout(&mut out, dfa.layout());
             put(&mut sections, k.section(), out);
         }
         for r in RowSet::ALL {
@@ -544,7 +679,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], LoadError> {
+    pub(crate) fn array<const N: usize>(&mut self) -> Result<[u8; N], LoadError> {
         match self.buf.split_first_chunk::<N>() {
             Some((head, rest)) => {
                 self.buf = rest;
@@ -582,20 +717,6 @@ impl<'a> Reader<'a> {
         Ok(n)
     }
 
-    pub(crate) fn u32s(&mut self, n: usize) -> Result<Vec<u32>, LoadError> {
-        let len = n.checked_mul(4).ok_or_else(|| self.early_end(usize::MAX))?;
-        let bytes = self.take(len)?;
-        // A fixed-size pattern per chunk, which the compiler turns into a copy (the
-        // `map_or` on `first_chunk` kept a test per word).
-        // Reserved, not zeroed first (`count` checked `n` against the bytes left).
-        let mut out = Vec::with_capacity(n);
-        out.extend(bytes.chunks_exact(4).map(|c| match *c {
-            [a, b, c, d] => u32::from_le_bytes([a, b, c, d]),
-            _ => 0,
-        }));
-        Ok(out)
-    }
-
     fn effect(&mut self) -> Result<Effect, LoadError> {
         let b = self.u8()?;
         Effect::from_u8(b).ok_or_else(|| malformed(self.section, format!("bad effect byte {b}")))
@@ -613,26 +734,49 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// The string table, for resolving string ids in other sections.
+/// The string table, for resolving string ids in other sections: the text of every
+/// string (checked as UTF-8 once) and where each ends (checked at load: in order, inside
+/// the text, each on a character boundary), so nothing is built per string.
 struct StringTable<'a> {
-    list: Vec<&'a str>,
+    /// `count` little-endian `u32`s: the end of each string in `text`.
+    ends: &'a [u8],
+    text: &'a str,
 }
 
-impl StringTable<'_> {
+impl<'a> StringTable<'a> {
+    /// Number of strings.
+    fn len(&self) -> usize {
+        self.ends.len() / 4
+    }
+
+    fn end(&self, i: usize) -> Option<usize> {
+        let at = i.checked_mul(4)?;
+        let w = self.ends.get(at..)?.first_chunk::<4>()?;
+        Some(u32::from_le_bytes(*w) as usize)
+    }
+
+    /// String `id`, if there is one.
+    fn str(&self, id: u32) -> Option<&'a str> {
+        let i = id as usize;
+        let lo = match i.checked_sub(1) {
+            None => 0,
+            Some(p) => self.end(p)?,
+        };
+        self.text.get(lo..self.end(i)?)
+    }
+
+    fn missing(&self, r: &Reader<'_>, what: &str, id: u32) -> LoadError {
+        malformed(
+            r.section,
+            format!("{what} refers to string {id}, but there are {}", self.len()),
+        )
+    }
+
     fn get(&self, r: &mut Reader<'_>, what: &str) -> Result<String, LoadError> {
         let id = r.u32()?;
-        self.list
-            .get(id as usize)
-            .map(|s| (*s).to_owned())
-            .ok_or_else(|| {
-                malformed(
-                    r.section,
-                    format!(
-                        "{what} refers to string {id}, but there are {}",
-                        self.list.len()
-                    ),
-                )
-            })
+        self.str(id)
+            .map(str::to_owned)
+            .ok_or_else(|| self.missing(r, what, id))
     }
 
     fn opt(&self, r: &mut Reader<'_>, what: &str) -> Result<Option<String>, LoadError> {
@@ -640,18 +784,9 @@ impl StringTable<'_> {
         if id == NONE {
             return Ok(None);
         }
-        self.list
-            .get(id as usize)
-            .map(|s| Some((*s).to_owned()))
-            .ok_or_else(|| {
-                malformed(
-                    r.section,
-                    format!(
-                        "{what} refers to string {id}, but there are {}",
-                        self.list.len()
-                    ),
-                )
-            })
+        self.str(id)
+            .map(|s| Some(s.to_owned()))
+            .ok_or_else(|| self.missing(r, what, id))
     }
 }
 
@@ -714,9 +849,10 @@ fn decode(bytes: &[u8]) -> Result<Table, LoadError> {
     let strings = read_strings(section(STRINGS))?;
     let agent = read_agent(section(AGENT), &strings, target)?;
     let rules_s = section(RULES);
+    let strings_raw: std::sync::Arc<[u8]> = section(STRINGS).into();
     let rules = Rules::lazy(RawRules {
-        effects: check_rules(rules_s, strings.list.len())?,
-        strings: section(STRINGS).to_vec(),
+        effects: check_rules(rules_s, strings.len())?,
+        strings: strings_raw.clone(),
         rules: rules_s.to_vec(),
     });
     let automata =
@@ -732,7 +868,11 @@ fn decode(bytes: &[u8]) -> Result<Table, LoadError> {
     })?;
     let net_rows = read_rows(rows(RowSet::Net), RowSet::Net, |r| decision_at(r, 0))?;
     let app_rows = read_rows(rows(RowSet::App), RowSet::App, |r| decision_at(r, 0))?;
-    let plan = read_plan(section(PLAN), &strings)?;
+    check_plan(section(PLAN), strings.len())?;
+    let plan = TablePlan::lazy(RawPlan {
+        strings: strings_raw,
+        plan: section(PLAN).to_vec(),
+    });
     let fs_comp = crate::comp::read_section(section(FS_COMP))?;
     let net_hosts = crate::hosts::read_section(section(NET_HOSTS))?;
 
@@ -819,19 +959,47 @@ fn split_sections(payload: &[u8]) -> Result<[&[u8]; 13], LoadError> {
     Ok(out)
 }
 
+/// The strings section: `count u32`, `count` ends (`u32`, each string's end in the
+/// text), then the text. Checked once: the text is UTF-8, the ends are in order, inside
+/// the text (the last one its end) and on character boundaries.
 fn read_strings(buf: &[u8]) -> Result<StringTable<'_>, LoadError> {
-    let mut r = Reader::new(buf, "strings");
+    const S: &str = "strings";
+    let mut r = Reader::new(buf, S);
     let n = r.count(4, "strings")?;
-    let mut list = Vec::with_capacity(n);
-    for i in 0..n {
-        let len = r.u32()? as usize;
-        let bytes = r.take(len)?;
-        let s = std::str::from_utf8(bytes)
-            .map_err(|e| malformed("strings", format!("string {i} is not valid UTF-8: {e}")))?;
-        list.push(s);
+    let ends = r.take(n.saturating_mul(4))?;
+    let text = r.rest();
+    let text = std::str::from_utf8(text).map_err(|e| {
+        // Name the string the first bad byte is in.
+        let at = e.valid_up_to();
+        let i = ends
+            .chunks_exact(4)
+            .position(|w| {
+                w.first_chunk::<4>()
+                    .is_some_and(|w| u32::from_le_bytes(*w) as usize > at)
+            })
+            .unwrap_or(n);
+        malformed(S, format!("string {i} is not valid UTF-8: {e}"))
+    })?;
+    let mut prev = 0usize;
+    let mut ok = true;
+    for w in ends.chunks_exact(4) {
+        let e = w
+            .first_chunk::<4>()
+            .map_or(usize::MAX, |w| u32::from_le_bytes(*w) as usize);
+        ok &= e >= prev && text.is_char_boundary(e);
+        prev = e;
     }
-    r.finish()?;
-    Ok(StringTable { list })
+    if !ok || prev != text.len() {
+        return Err(malformed(
+            S,
+            format!(
+                "the ends of the {n} strings are not in order inside the {}-byte text, on \
+                 character boundaries, the last at its end",
+                text.len()
+            ),
+        ));
+    }
+    Ok(StringTable { ends, text })
 }
 
 fn read_agent(
@@ -952,8 +1120,72 @@ const RULE_LEN: usize = 21;
 pub(crate) struct RawRules {
     /// Each rule's effect, in order.
     pub(crate) effects: Vec<Effect>,
-    strings: Vec<u8>,
+    strings: std::sync::Arc<[u8]>,
     rules: Vec<u8>,
+}
+
+/// The plan section, kept as it was read (with the strings it refers to) until the
+/// plan is asked for: loading checks it with [`check_plan`], which is everything
+/// [`RawPlan::decode`] relies on.
+#[derive(Debug)]
+pub(crate) struct RawPlan {
+    strings: std::sync::Arc<[u8]>,
+    plan: Vec<u8>,
+}
+
+impl RawPlan {
+    pub(crate) fn decode(&self) -> Result<Plan, LoadError> {
+        read_plan(&self.plan, &read_strings(&self.strings)?)
+    }
+}
+
+/// Checks the plan section without decoding it (no string is copied): what
+/// [`read_plan`] reads, with every string id below `nstrings`.
+fn check_plan(buf: &[u8], nstrings: usize) -> Result<(), LoadError> {
+    const S: &str = "plan";
+    let mut r = Reader::new(buf, S);
+    fn grants(
+        r: &mut Reader<'_>,
+        nstrings: usize,
+        valid: impl Fn(u8) -> bool,
+    ) -> Result<(), LoadError> {
+        let n = r.count(6, "grants")?;
+        for _ in 0..n {
+            let id = r.u32()?;
+            if id as usize >= nstrings {
+                return Err(malformed(
+                    S,
+                    format!("a grant's path refers to string {id}, but there are {nstrings}"),
+                ));
+            }
+            let b = r.u8()?;
+            if !valid(b) {
+                return Err(malformed(S, format!("bad rights byte {b:#04x}")));
+            }
+            let flags = r.u8()?;
+            if flags & !3 != 0 {
+                return Err(malformed(S, format!("bad grant flags {flags:#04x}")));
+            }
+        }
+        Ok(())
+    }
+    grants(&mut r, nstrings, |b| FsRights::from_bits(b).is_some())?;
+    match r.u8()? {
+        0 | 1 => {}
+        b => return Err(malformed(S, format!("bad fs_exact byte {b}"))),
+    }
+    grants(&mut r, nstrings, |b| AppRights::from_bits(b).is_some())?;
+    for _ in 0..2 {
+        match r.u8()? {
+            0 => {}
+            1 => {
+                let n = r.count(4, "port ranges")?;
+                r.take(n.saturating_mul(4))?;
+            }
+            b => return Err(malformed(S, format!("bad option tag {b}"))),
+        }
+    }
+    r.finish()
 }
 
 impl RawRules {
@@ -1024,34 +1256,6 @@ fn read_rules(buf: &[u8], strings: &StringTable<'_>) -> Result<Vec<RuleInfo>, Lo
     }
     r.finish()?;
     Ok(rules)
-}
-
-pub(crate) fn read_dfa(buf: &[u8], section: &'static str) -> Result<Dfa, LoadError> {
-    let mut r = Reader::new(buf, section);
-    let n = r.count(1, "class bytes")?;
-    let classes = r.take(n)?.to_vec();
-    let nclasses = r.u32()?;
-    let start = r.u32()?;
-    let mut arrays: [Vec<u32>; 5] = Default::default();
-    for (a, what) in arrays
-        .iter_mut()
-        .zip(["defaults", "bases", "accepts", "nexts", "checks"])
-    {
-        let n = r.count(4, what)?;
-        *a = r.u32s(n)?;
-    }
-    let [default, base, accept, next, check] = arrays;
-    r.finish()?;
-    Ok(Dfa {
-        classes,
-        nclasses,
-        start,
-        default,
-        base,
-        accept,
-        next,
-        check,
-    })
 }
 
 /// A rows section: `count u32`, then `count` rows of [`RowSet::width`] decisions of 5

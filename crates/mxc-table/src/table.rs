@@ -242,6 +242,185 @@ pub struct Dfa {
     pub check: Vec<u32>,
 }
 
+/// Flag in [`StateRec::exits`]`[3]`: the state may be skipped through (its low two bits
+/// count the bytes that leave it, stored in `exits[0..count]`).
+pub const SKIP: u8 = 0x80;
+
+/// Flag in a *carried* base ([`StateRec::default_base`], [`Slot::next_base`]): the state
+/// the base belongs to may be skipped through. Validation keeps every base below it
+/// (fewer than 2^31 transition slots).
+pub const SKIP_BASE: u32 = 1 << 31;
+
+/// The `check` of a free slot in a [`ByteDfa`]'s layout: neither a state (validation
+/// keeps state ids below 2^31) nor [`NONE`] (the state of a broken walk), so a broken
+/// walk never takes a free slot's target.
+pub const FREE: u32 = NONE - 1;
+
+/// One state of a [`ByteDfa`] as the file stores it and the engine walks it (16 bytes):
+/// where its transitions start in the slots, its default transition (the target and the
+/// target's carried base), and, for a state that stays in itself on every byte but at
+/// most three ([`SKIP`] set in `exits[3]`, the count in its low two bits), those bytes:
+/// a walk in such a state scans ahead for the next of them instead of stepping byte by
+/// byte (the inside of a component under `/**`, of a `*`). A state that is not skipped
+/// through has `exits == [0; 4]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Hash)]
+pub struct StateRec {
+    pub base: u32,
+    pub default: u32,
+    pub default_base: u32,
+    pub exits: [u8; 4],
+}
+
+impl StateRec {
+    /// The base a walk carries for this state: its base, with [`SKIP_BASE`] when the
+    /// state is skipped through.
+    #[inline(always)]
+    pub fn carried(&self) -> u32 {
+        if self.exits[3] & SKIP != 0 {
+            self.base | SKIP_BASE
+        } else {
+            self.base
+        }
+    }
+}
+
+/// One transition slot of a [`ByteDfa`] (12 bytes): the state owning it ([`FREE`] when
+/// none), its target, and the target's carried base, so that a step through a slot
+/// needs no other load.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Hash)]
+pub struct Slot {
+    pub check: u32,
+    pub next: u32,
+    pub next_base: u32,
+}
+
+/// The walk layout of a byte automaton: what the `.mxcb` file stores, what validation
+/// checks in place and what the engine walks. The same automaton as the [`Dfa`] it was
+/// packed from, state for state (state numbers are the [`Dfa`]'s): `states[s].base`,
+/// `states[s].default` and `accept[s]` are the [`Dfa`]'s `base[s]`, `default[s]` and
+/// `accept[s]`; slot `i` holds `check[i]` ([`FREE`] for [`NONE`]) and `next[i]`, plus the
+/// carried bases and skip bytes the compiler computed (see [`StateRec`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Layout {
+    pub classes: [u8; 256],
+    pub nclasses: u32,
+    pub start: u32,
+    pub states: Vec<StateRec>,
+    pub accept: Vec<u32>,
+    pub slots: Vec<Slot>,
+}
+
+/// A byte automaton of a table: its walk [`Layout`] (what the file stores and the
+/// engine walks), and its [`Dfa`] form, decoded from the layout the first time it is
+/// asked for (`ByteDfa` dereferences to it: the off-path analyses, the listing, the
+/// tests). Build one from a [`Dfa`] (`ByteDfa::from`, which computes the layout); change
+/// one through its [`Dfa`] with [`ByteDfa::edit`], or through its layout with
+/// [`ByteDfa::layout_mut`].
+#[derive(Debug, Default)]
+pub struct ByteDfa {
+    layout: Layout,
+    /// Why the [`Dfa`] this was built from has no layout (its arrays' lengths do not
+    /// fit together): validation reports it; `layout` is then one that validation refuses.
+    shape: Option<String>,
+    dfa: std::sync::OnceLock<Dfa>,
+}
+
+impl ByteDfa {
+    /// The automaton that matches nothing ([`Dfa::empty`]).
+    pub fn empty() -> ByteDfa {
+        ByteDfa::from(Dfa::empty())
+    }
+
+    /// A byte automaton read from a file: the layout as stored (validation checks it).
+    pub(crate) fn from_layout(layout: Layout) -> ByteDfa {
+        ByteDfa {
+            layout,
+            shape: None,
+            dfa: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The walk layout.
+    #[inline(always)]
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The walk layout, to change it (tests of validation). Forgets the decoded [`Dfa`].
+    pub fn layout_mut(&mut self) -> &mut Layout {
+        self.dfa = std::sync::OnceLock::new();
+        &mut self.layout
+    }
+
+    /// Why the automaton has no valid layout, when the [`Dfa`] it was built from could
+    /// not be laid out.
+    pub fn shape_error(&self) -> Option<&str> {
+        self.shape.as_deref()
+    }
+
+    /// The [`Dfa`] form, decoded on first use.
+    pub fn dfa(&self) -> &Dfa {
+        self.dfa.get_or_init(|| self.layout.to_dfa())
+    }
+
+    /// Changes the automaton through its [`Dfa`] form, and lays it out again.
+    pub fn edit(&mut self, f: impl FnOnce(&mut Dfa)) {
+        let mut d = std::mem::take(self).into_dfa();
+        f(&mut d);
+        *self = ByteDfa::from(d);
+    }
+
+    /// The [`Dfa`] form, owned.
+    pub fn into_dfa(mut self) -> Dfa {
+        match self.dfa.take() {
+            Some(d) => d,
+            None => self.layout.to_dfa(),
+        }
+    }
+}
+
+impl From<Dfa> for ByteDfa {
+    /// Lays the automaton out (see [`Layout::of_dfa`]); keeps the [`Dfa`] as its decoded
+    /// form.
+    fn from(d: Dfa) -> ByteDfa {
+        let (layout, shape) = match Layout::of_dfa(&d) {
+            Ok(l) => (l, None),
+            Err(problem) => (
+                Layout::refused(),
+                Some(format!("the automaton cannot be laid out: {problem}")),
+            ),
+        };
+        let dfa = std::sync::OnceLock::new();
+        let _ = dfa.set(d);
+        ByteDfa { layout, shape, dfa }
+    }
+}
+
+impl Clone for ByteDfa {
+    fn clone(&self) -> ByteDfa {
+        ByteDfa {
+            layout: self.layout.clone(),
+            shape: self.shape.clone(),
+            dfa: self.dfa.clone(),
+        }
+    }
+}
+
+/// Equal layouts (the [`Dfa`] form follows from the layout).
+impl PartialEq for ByteDfa {
+    fn eq(&self, other: &ByteDfa) -> bool {
+        self.layout == other.layout && self.shape == other.shape
+    }
+}
+impl Eq for ByteDfa {}
+
+impl std::ops::Deref for ByteDfa {
+    type Target = Dfa;
+    fn deref(&self) -> &Dfa {
+        self.dfa()
+    }
+}
+
 /// Where a rule was written and what it says about itself, for attribution.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RuleInfo {
@@ -331,6 +510,81 @@ impl Rules {
                 .unwrap_or_else(|| raw.decode().unwrap_or_default());
         }
         &mut self.owned
+    }
+}
+
+/// A table's [`Plan`]: built from one ([`TablePlan::from`]), or read from a `.mxcb`
+/// without decoding it: loading checks the plan section in place (every string a grant
+/// names exists, every rights byte and flag valid) and keeps its bytes; the [`Plan`]
+/// (a `String` per grant) is decoded the first time it is asked for. Dereferences to
+/// the [`Plan`].
+#[derive(Clone, Debug, Default)]
+pub struct TablePlan {
+    /// The plan, when built from one (or changed through `DerefMut`).
+    owned: Plan,
+    /// The `.mxcb` bytes it decodes from, when it was read from one.
+    raw: Option<std::sync::Arc<crate::format::RawPlan>>,
+    /// `raw`, decoded.
+    decoded: std::sync::OnceLock<Plan>,
+}
+
+impl TablePlan {
+    pub(crate) fn lazy(raw: crate::format::RawPlan) -> TablePlan {
+        TablePlan {
+            owned: Plan::default(),
+            raw: Some(std::sync::Arc::new(raw)),
+            decoded: std::sync::OnceLock::new(),
+        }
+    }
+}
+
+impl std::ops::Deref for TablePlan {
+    type Target = Plan;
+    fn deref(&self) -> &Plan {
+        match &self.raw {
+            // Loading checked everything decoding relies on; a failure here cannot
+            // happen, and would give the empty plan (which grants nothing) rather than
+            // a panic.
+            Some(raw) => self
+                .decoded
+                .get_or_init(|| raw.decode().unwrap_or_default()),
+            None => &self.owned,
+        }
+    }
+}
+
+impl std::ops::DerefMut for TablePlan {
+    fn deref_mut(&mut self) -> &mut Plan {
+        if let Some(raw) = self.raw.take() {
+            self.owned = self
+                .decoded
+                .take()
+                .unwrap_or_else(|| raw.decode().unwrap_or_default());
+        }
+        &mut self.owned
+    }
+}
+
+impl From<Plan> for TablePlan {
+    fn from(owned: Plan) -> TablePlan {
+        TablePlan {
+            owned,
+            raw: None,
+            decoded: std::sync::OnceLock::new(),
+        }
+    }
+}
+
+impl PartialEq for TablePlan {
+    fn eq(&self, other: &TablePlan) -> bool {
+        **self == **other
+    }
+}
+impl Eq for TablePlan {}
+
+impl PartialEq<Plan> for TablePlan {
+    fn eq(&self, other: &Plan) -> bool {
+        **self == *other
     }
 }
 
@@ -449,14 +703,15 @@ impl std::fmt::Display for Identity {
 pub struct Table {
     pub target: Target,
     pub agent: AgentInfo,
-    /// What a kernel can enforce without the engine (see [`Plan`]).
-    pub plan: Plan,
+    /// What a kernel can enforce without the engine (see [`Plan`]; decoded on first use
+    /// when the table was read from a file).
+    pub plan: TablePlan,
     pub rules: Rules,
     /// The byte automata and their rows (see [`Sections`]); `table.fs`, `table.net_rows`
     /// and the other members read through (`Table` dereferences to its sections).
-    pub sections: Sections<Dfa>,
+    pub sections: Sections<ByteDfa>,
     /// fs decided per path component (see [`crate::comp`]), laid out as the engine walks
-    /// it; when present, `fs` and `fs_anywhere` are [`Dfa::empty`] and this decides
+    /// it; when present, `fs` and `fs_anywhere` are [`ByteDfa::empty`] and this decides
     /// every path (Linux tables).
     pub fs_comp: Option<crate::comp::CompLayout>,
     /// The policy's literal host names and suffixes with the net automaton's states
@@ -465,14 +720,14 @@ pub struct Table {
 }
 
 impl std::ops::Deref for Table {
-    type Target = Sections<Dfa>;
-    fn deref(&self) -> &Sections<Dfa> {
+    type Target = Sections<ByteDfa>;
+    fn deref(&self) -> &Sections<ByteDfa> {
         &self.sections
     }
 }
 
 impl std::ops::DerefMut for Table {
-    fn deref_mut(&mut self) -> &mut Sections<Dfa> {
+    fn deref_mut(&mut self) -> &mut Sections<ByteDfa> {
         &mut self.sections
     }
 }
@@ -651,7 +906,7 @@ impl<A> Automata<A> {
 }
 
 /// The automata of a table plus the rows their accepting states index: what the
-/// compiler builds (`Sections<Dense>`), what a table carries (`Sections<Dfa>`, written
+/// compiler builds (`Sections<Dense>`), what a table carries (`Sections<ByteDfa>`, written
 /// and validated per [`Kind`] and [`RowSet`]). Dereferences to its [`Automata`], so
 /// `sections.net` is the net automaton.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]

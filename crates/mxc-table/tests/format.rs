@@ -48,7 +48,8 @@ fn table() -> Table {
             }],
             tcp_connect: None,
             tcp_bind: Some(vec![]),
-        },
+        }
+        .into(),
         rules: Rules::from(vec![RuleInfo {
             policy: "base".into(),
             file: "p.mxc".into(),
@@ -58,7 +59,7 @@ fn table() -> Table {
             reason: Some("work".into()),
         }]),
         sections: Sections {
-            automata: Automata::from_fn(|_| Dfa::empty()),
+            automata: Automata::from_fn(|_| Dfa::empty().into()),
             fs_rows: vec![[allow; 4]],
             net_rows: vec![],
             app_rows: vec![],

@@ -427,14 +427,14 @@ fn inspect_lists_a_table_and_refuses_an_old_one() {
         assert!(text.contains(want), "missing {want:?} in\n{text}");
     }
     let mut bytes = std::fs::read(&out).unwrap();
-    bytes[8..12].copy_from_slice(&4u32.to_le_bytes());
+    bytes[8..12].copy_from_slice(&5u32.to_le_bytes());
     let old = d.join("old.mxcb");
     std::fs::write(&old, &bytes).unwrap();
     let o = mxcc(&["inspect", &old.to_string_lossy()]);
     assert_status(&o, 1);
     let err = stderr(&o);
     assert!(
-        err.contains("version 4") && err.contains("version 6") && err.contains("recompile"),
+        err.contains("version 5") && err.contains("version 6") && err.contains("recompile"),
         "{err}"
     );
     assert_status(

@@ -4,8 +4,9 @@
 //! outside criterion and the workspace (so a release build needs no Cedar), for
 //! callgrind counts: docs/performance.md, "Byte automata: one type, loaded in place".
 //! TABLE and REQUESTS come from `cargo run -p mxc-eval --example netlaunch`.
-//! MODE: load | net | launch | none; net-nohosts: net with the table's net host jump
-//! emptied (every name walked byte by byte, as before format 6). Prints a checksum of the effects and, with
+//! MODE: load | net | launch | none | cold (prints the first load's wall clock and
+//! stops); net-nohosts: net with the table's net host jump emptied (every name walked
+//! byte by byte, as before format 6). Prints a checksum of the effects and, with
 //! BATCHES > 0, min/median ns per operation over BATCHES batches of ITERS.
 //! Build: `cd scripts/wtool && cargo build --release` (own workspace and target).
 use mxc_eval::{Engine, Host, NetRequest, NetRight, Proto};
@@ -47,12 +48,21 @@ fn main() {
             }),
         }
     }
+    // The first load in this process (cold: fresh allocations, nothing in cache but
+    // the file's bytes just read).
+    let t0 = Instant::now();
+    let e = Engine::from_bytes(black_box(&bytes)).unwrap();
+    let first = t0.elapsed();
+    if mode == "cold" {
+        println!("first load {:.1} us", first.as_nanos() as f64 / 1000.0);
+        return;
+    }
     let e = if mode == "net-nohosts" {
         let mut t = mxc_eval::Table::from_bytes(&bytes).unwrap();
         t.net_hosts = Default::default();
         Engine::from_table(t).unwrap()
     } else {
-        Engine::from_bytes(&bytes).unwrap()
+        e
     };
     let nets: Vec<NetRequest> = reqs.iter().filter_map(|r| match r {
         Req::Net { right, proto, kind, host, hostb, port, program } => Some(NetRequest {

@@ -258,14 +258,15 @@ impl Spec {
                 }],
                 tcp_connect: Some(vec![(443, 443), (8000, 8999)]),
                 tcp_bind: None,
-            },
+            }
+            .into(),
             rules: rules.into(),
             sections: Sections {
                 automata: Automata {
-                    fs,
-                    fs_anywhere: Dfa::empty(),
-                    net,
-                    app,
+                    fs: fs.into(),
+                    fs_anywhere: Dfa::empty().into(),
+                    net: net.into(),
+                    app: app.into(),
                 },
                 fs_rows,
                 net_rows,
