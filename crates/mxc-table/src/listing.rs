@@ -124,6 +124,32 @@ impl Table {
         for (k, dfa) in self.iter() {
             dfa_line(&mut out, k.name().trim_end_matches(" dfa"), dfa);
         }
+        if let Some(c) = &self.fs_comp {
+            let _ = writeln!(
+                out,
+                "  fs components    {} literals ({} slots, probe <= {}), {} key classes, \
+                 rooted {} states ({} slots, probe <= {}), anywhere {} states ({} slots, \
+                 probe <= {})",
+                c.nlits,
+                c.nlit_slots,
+                c.lit_probe,
+                c.nkeys,
+                c.rooted.nstates,
+                c.rooted.nslots,
+                c.rooted.probe,
+                c.anywhere.nstates,
+                c.anywhere.nslots,
+                c.anywhere.probe
+            );
+        }
+        let h = &self.net_hosts;
+        let _ = writeln!(
+            out,
+            "  net hosts        {} names, {} slots, probe <= {}",
+            h.entries.len(),
+            h.slots.len(),
+            h.max_probe
+        );
         let rows: Vec<String> = RowSet::ALL
             .iter()
             .map(|&r| format!("{} {}", r.name().trim_end_matches(" rows"), self.nrows(r)))

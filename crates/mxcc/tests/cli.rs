@@ -422,6 +422,8 @@ fn inspect_lists_a_table_and_refuses_an_old_one() {
         "agent a",
         "identity: local(current)",
         "plan (fs",
+        "  fs components    ",
+        "  net hosts        0 names",
         "rules: ",
     ] {
         assert!(text.contains(want), "missing {want:?} in\n{text}");
