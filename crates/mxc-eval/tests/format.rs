@@ -104,14 +104,14 @@ fn error_messages() {
 
     // Older tables (v2: the `**/` automaton read paths forwards; v3: no plan, an
     // untyped identity; v4: the per-component fs section as lists, hash tables built at
-    // load) are refused, naming both versions and what to do.
-    for old in [2u32, 3, 4] {
+    // load; v5: no literal paths in it) are refused, naming both versions and what to do.
+    for old in [2u32, 3, 4, 5] {
         let mut v = bytes.clone();
         v[8..12].copy_from_slice(&old.to_le_bytes());
         assert_eq!(
             msg(&v),
             format!(
-                "table format version {old}, but this engine reads version 5 only: recompile \
+                "table format version {old}, but this engine reads version 6 only: recompile \
                  the table from its policy source (`mxcc compile`) with this version of mxcc"
             )
         );
@@ -123,12 +123,12 @@ fn error_messages() {
         Engine::from_bytes(&v).unwrap_err(),
         LoadError::Version {
             found: 7,
-            supported: 5
+            supported: 6
         }
     );
-    assert!(msg(&v).starts_with("table format version 7, but this engine reads version 5"));
+    assert!(msg(&v).starts_with("table format version 7, but this engine reads version 6"));
     // The version is read before anything else can go wrong.
-    assert!(msg(&v[..12]).starts_with("table format version 7, but this engine reads version 5"));
+    assert!(msg(&v[..12]).starts_with("table format version 7, but this engine reads version 6"));
 
     let mut v = bytes.clone();
     let last = v.len() - 1;

@@ -578,4 +578,54 @@ agent t { use t }
         let usr = e.fs(b"/usr/", FsRight::Read);
         assert_eq!(usr.effect, Effect::Deny, "{usr:?}");
     }
+
+    /// The literal paths (format 6) end inside `**` loops, at `//`, at a trailing `/`,
+    /// exactly at the path's end, and where the rooted automaton dies (the anywhere
+    /// one's literals then): every path decides as the lists say.
+    #[test]
+    fn literal_paths_agree_with_the_lists() {
+        let src = r#"policy t {
+  fs { allow read, write "/home/u/proj1/**" }
+  fs { deny all "/home/u/proj1/secret/**" }
+  fs { allow read "/home/u/proj1/build/*.o" }
+  fs { allow read "/home/u/proj2/x" }
+  fs { deny write "**/node_modules/**" }
+  fs { deny read "**/.env" }
+}
+agent t { use t }
+"#;
+        let names = [
+            "",
+            "home",
+            "u",
+            "proj1",
+            "proj2",
+            "secret",
+            "build",
+            "a.o",
+            "x",
+            "node_modules",
+            ".env",
+            "var",
+        ];
+        let e = agree(src, &names, 5);
+        let l = e.table().fs_comp.as_ref().expect("a layout");
+        assert!(l.ntrie_nodes >= 8, "{l:?}");
+        for (p, want) in [
+            ("/home/u/proj1", Effect::Allow),
+            ("/home/u/proj1/", Effect::Deny),
+            ("/home/u/proj1//secret/k", Effect::Deny),
+            ("/home/u/proj1/secret/k", Effect::Deny),
+            ("/home/u/proj1/src/.env", Effect::Deny),
+            ("/home/u/proj2/x", Effect::Allow),
+            ("/home/u/proj2/x/", Effect::Deny),
+            ("/home/u/proj1/node_modules/y", Effect::Allow),
+        ] {
+            assert_eq!(e.fs(p.as_bytes(), FsRight::Read).effect, want, "{p}");
+        }
+        assert_eq!(
+            e.fs(b"/home/u/proj1/node_modules/y", FsRight::Write).effect,
+            Effect::Deny
+        );
+    }
 }

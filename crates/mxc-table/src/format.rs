@@ -7,7 +7,7 @@
 //! ```text
 //! header (28 bytes)
 //!   magic        8 bytes   b"MXCB\r\n\x1a\n"
-//!   version      u32       FORMAT_VERSION (5)
+//!   version      u32       FORMAT_VERSION (6)
 //!   target       u32       1 linux, 2 windows (repeated in the agent info section)
 //!   crc32        u32       CRC-32 (IEEE) of the payload
 //!   payload_len  u64       bytes after the header; the file ends exactly there
@@ -26,7 +26,8 @@
 //! path component (section 12, see `comp.rs`: when present, sections 4 and 10 are
 //! the empty automaton); version 5 stores section 12 as the walk reads it (literal and
 //! exception hash tables built by the compiler, validated in place at load: see
-//! `comp::CompLayout`). A table of
+//! `comp::CompLayout`); version 6 adds to section 12 the literal paths (a trie of
+//! literal elements to the pair of states after them). A table of
 //! another version is refused ([`LoadError::Version`]): recompile it from its source.
 //!
 //! Sections:
@@ -70,7 +71,7 @@ use crate::table::{
 /// The first eight bytes of every table (PNG-style: catches text-mode mangling).
 pub const MAGIC: [u8; 8] = *b"MXCB\r\n\x1a\n";
 /// The table format version this engine writes and reads.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 
 const HEADER_LEN: usize = 28;
 const DIR_ENTRY_LEN: usize = 20;
