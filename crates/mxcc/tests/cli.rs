@@ -418,7 +418,7 @@ fn inspect_lists_a_table_and_refuses_an_old_one() {
     assert_status(&o, 0);
     let text = stdout(&o);
     for want in [
-        "table format 5, target linux",
+        "table format 6, target linux",
         "agent a",
         "identity: local(current)",
         "plan (fs",
@@ -434,7 +434,7 @@ fn inspect_lists_a_table_and_refuses_an_old_one() {
     assert_status(&o, 1);
     let err = stderr(&o);
     assert!(
-        err.contains("version 4") && err.contains("version 5") && err.contains("recompile"),
+        err.contains("version 4") && err.contains("version 6") && err.contains("recompile"),
         "{err}"
     );
     assert_status(
