@@ -113,6 +113,65 @@ fn decides_per_component() {
     }
 }
 
+/// The literal paths only save work: with their edges gone (every slot empty), with
+/// every edge moved off its home (a probe never finds it, as when requests collide past
+/// the bound), or with no `other`, every path decides as with the whole graph.
+#[test]
+fn literal_paths_only_save_work() {
+    let t = sample();
+    let l = t.fs_comp.clone().unwrap();
+    let e = Engine::from_table(t.clone()).unwrap();
+    let n = l.ntrie_slots as usize;
+    let mut variants: Vec<(&str, Vec<u8>)> = Vec::new();
+    // No edges.
+    let mut raw = l.to_raw();
+    for i in 0..n {
+        let at = l.trie_slots_at + TRIE_SLOT_LEN * i;
+        raw[at..at + 4].copy_from_slice(&NONE.to_le_bytes());
+    }
+    variants.push(("no edges", raw));
+    // Every slot moved half the table on (a rotation keeps each run of full slots as
+    // long: it still validates, and probes from an edge's home no longer find it).
+    let mut raw = l.to_raw();
+    let slots: Vec<u8> = raw[l.trie_slots_at..l.trie_slots_at + TRIE_SLOT_LEN * n].to_vec();
+    for i in 0..n {
+        let to = l.trie_slots_at + TRIE_SLOT_LEN * ((i + n / 2) % n);
+        raw[to..to + TRIE_SLOT_LEN]
+            .copy_from_slice(&slots[TRIE_SLOT_LEN * i..TRIE_SLOT_LEN * (i + 1)]);
+    }
+    variants.push(("edges off their home", raw));
+    // No `other`.
+    let mut raw = l.to_raw();
+    for k in 0..l.ntrie_nodes as usize {
+        let at = l.trie_nodes_at + TRIE_NODE_LEN * k + 8;
+        raw[at..at + 4].copy_from_slice(&NONE.to_le_bytes());
+    }
+    variants.push(("no other", raw));
+    let names = ["", "home", "u", ".env", "x", "srv", "v"];
+    for (what, raw) in variants {
+        let v = load_raw(raw).unwrap_or_else(|err| panic!("{what}: {err}"));
+        for len in 1..=5u32 {
+            for code in 0..names.len().pow(len) {
+                let mut k = code;
+                let mut p = Vec::new();
+                for i in 0..len {
+                    if i > 0 {
+                        p.push(b'/');
+                    }
+                    p.extend_from_slice(names[k % names.len()].as_bytes());
+                    k /= names.len();
+                }
+                assert_eq!(
+                    v.fs_row(&p),
+                    e.fs_row(&p),
+                    "{what}: {}",
+                    String::from_utf8_lossy(&p)
+                );
+            }
+        }
+    }
+}
+
 /// Lists no compiler makes, laid out and loaded: refused (through the format too).
 #[test]
 fn broken_lists_are_refused() {
