@@ -640,6 +640,9 @@ agent t { use t }
                         None => break,
                     }
                 }
+                if std::env::var_os("MXC_COVERAGE_PATHS").is_some() {
+                    println!("  {took}/{} {}", elems.len(), p.request);
+                }
                 by_graph += took;
                 total += elems.len();
             }

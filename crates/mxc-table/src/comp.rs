@@ -560,8 +560,9 @@ type Edges = Vec<(u32, u32, u32)>;
 /// the root (node 0: the start states), each edge a literal element to the pair one
 /// step later, computed with [`CompDfa::step`] (exact by construction). Nodes are pairs
 /// (a pair reached by two paths is one node). A node is grown by the empty element and
-/// by the literals its live states (or their parents) have an exception on; when that
-/// is every literal either state tells apart, the node is *complete*. Every grown node
+/// by the literals its live states (or their parents) have an exception on, the
+/// anywhere state's only when they are at most [`COMPLETE_LITS`]: then the edges are
+/// every literal either state tells apart, the node is *complete*. Every grown node
 /// also gets `other`: the node after an element that matches no glob and is no literal
 /// of the policy or, from a complete node, no edge (every such element steps both
 /// automata alike: no exception of its own, key [`KEY_NONE`]).
@@ -602,7 +603,7 @@ fn literal_paths(c: &CompFs, nlits: u32) -> (Vec<[u32; 4]>, Edges) {
         literals_of(r, sa, nlits, &mut lits);
         blits.clear();
         literals_of(a, sb, nlits, &mut blits);
-        let complete = sa == 0 || blits.len() <= COMPLETE_LITS;
+        let complete = blits.len() <= COMPLETE_LITS;
         if complete {
             lits.extend_from_slice(&blits);
         }
