@@ -289,12 +289,11 @@ impl Walk {
     pub(crate) fn ends(&self, d: &CompLayout, path: &[u8]) -> (Option<u32>, Option<u32>) {
         let (ra, rb) = (R::of(d, &d.rooted), R::of(d, &d.anywhere));
         let empty_class = d.nlits.wrapping_add(KEY_EMPTY);
-        // The literal paths first: one probe per element while the path's elements are
-        // edges of the graph, or go to `other` (an element whose last byte ends no glob
-        // match and that is no edge of a complete node, or no literal at all); then the
-        // automata from the pair
-        // of states of the node reached, from the first element that is neither
-        // (`pending`: its end).
+        // The literal paths first: per element the node's record, then one probe when
+        // its length is one of the node's edges'; else `other` for a non-empty element
+        // whose last byte ends no glob match and that is no edge of a complete node (or
+        // no literal at all). Then the automata from the pair of states of the node
+        // reached, from the first element that is neither (`pending`: its end).
         let nodes = d.trie_nodes();
         let mut node = 0u32;
         let mut from = 0usize;
