@@ -5,8 +5,8 @@
 
 use crate::table::{Decision, Effect, FsRight, FsRow, NONE};
 use mxc_table::comp::{
-    elem_hash, exc_hash, home, read_u32, read_u64, CompDfa, CompFs, CompLayout, RunAt, FLAG_KEY,
-    FLAG_LIT, KEY_EMPTY, KEY_NONE, WANT_KEY, WANT_LIT,
+    elem_hash, exc_hash, home, len_bit, read_u32, read_u64, trie_hash, CompDfa, CompFs, CompLayout,
+    RunAt, FLAG_KEY, FLAG_LIT, KEY_EMPTY, KEY_NONE, NODE_COMPLETE, WANT_KEY, WANT_LIT,
 };
 // ---------------------------------------------------------------------------------------
 // The walk
@@ -145,23 +145,21 @@ fn next_slash(p: &[u8], from: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     const SLASHES: u64 = 0x2f2f_2f2f_2f2f_2f2f;
-    let n = p.len();
-    let mut i = from;
-    while i.wrapping_add(8) <= n {
-        let x = read_u64(p, i) ^ SLASHES;
+    let rest = p.get(from..).unwrap_or(&[]);
+    let mut words = rest.chunks_exact(8);
+    let mut at = from;
+    for w in &mut words {
+        let x = w.first_chunk::<8>().map_or(0, |a| u64::from_le_bytes(*a)) ^ SLASHES;
         let t = x.wrapping_sub(ONES) & !x & HIGH;
         if t != 0 {
-            return i.wrapping_add((t.trailing_zeros() / 8) as usize);
+            return at.wrapping_add((t.trailing_zeros() / 8) as usize);
         }
-        i = i.wrapping_add(8);
+        at = at.wrapping_add(8);
     }
-    while i < n {
-        if p.get(i) == Some(&b'/') {
-            return i;
-        }
-        i = i.wrapping_add(1);
+    match words.remainder().iter().position(|&b| b == b'/') {
+        Some(k) => at.wrapping_add(k),
+        None => p.len(),
     }
-    n
 }
 
 impl Walk {
@@ -196,6 +194,40 @@ impl Walk {
                 if let Some(lit) = bytes.get(lo..lo.wrapping_add(k)) {
                     if same(lit, elem, k) {
                         return Some((id, keyc));
+                    }
+                }
+            }
+            if left == 0 {
+                return None;
+            }
+            left = left.wrapping_sub(1);
+            at = at.wrapping_add(1);
+            if at >= n {
+                at = 0;
+            }
+        }
+    }
+
+    /// The child of literal-path node `node` by element `elem` (hash `h`), if the trie
+    /// has that edge: at most `probe + 1` slots, each hit compared byte for byte.
+    #[inline(always)]
+    fn trie_step(&self, d: &CompLayout, node: u32, h: u64, elem: &[u8]) -> Option<u32> {
+        let slots = d.trie_slots();
+        let n = slots.len();
+        let mut at = home(trie_hash(node, h), d.ntrie_slots);
+        let bytes = d.lit_bytes();
+        let mut left = d.trie_probe;
+        loop {
+            let &[nd, start, len, child] = slots.get(at)?;
+            if nd == NONE {
+                return None;
+            }
+            if nd == node && len as usize == elem.len() {
+                let lo = start as usize;
+                let k = elem.len();
+                if let Some(lit) = bytes.get(lo..lo.wrapping_add(k)) {
+                    if same(lit, elem, k) {
+                        return Some(child);
                     }
                 }
             }
@@ -254,15 +286,58 @@ impl Walk {
     pub(crate) fn ends(&self, d: &CompLayout, path: &[u8]) -> (Option<u32>, Option<u32>) {
         let (ra, rb) = (R::of(d, &d.rooted), R::of(d, &d.anywhere));
         let empty_class = d.nlits.wrapping_add(KEY_EMPTY);
-        let (mut a, mut b) = (d.rooted.start, d.anywhere.start);
+        // The literal paths first: per element the node's record, then one probe when
+        // its length is one of the node's edges'; else `other` for a non-empty element
+        // whose last byte ends no glob match and that is no edge of a complete node (or
+        // no literal at all). Then the automata from the pair of states of the node
+        // reached, from the first element that is neither (`pending`: its end).
+        let nodes = d.trie_nodes();
+        let mut node = 0u32;
         let mut from = 0usize;
+        let mut pending;
         loop {
+            let end = next_slash(path, from);
+            let elem = path.get(from..end).unwrap_or(&[]);
+            let rec = nodes.get(node as usize).copied().unwrap_or([BROKEN; 4]);
+            let edge = if rec[3] & len_bit(elem.len()) != 0 {
+                self.trie_step(d, node, elem_hash(elem), elem)
+            } else {
+                None
+            };
+            let next = match edge {
+                Some(child) => child,
+                None => match (rec, elem.last()) {
+                    ([_, _, other, lengths], Some(&last))
+                        if other != NONE
+                            && d.glob_last
+                                .get(usize::from(last >> 6))
+                                .is_some_and(|w| w >> (last & 63) & 1 == 0)
+                            && (lengths & NODE_COMPLETE != 0
+                                || self.literal(d, elem).is_none()) =>
+                    {
+                        other
+                    }
+                    _ => {
+                        pending = Some(end);
+                        break;
+                    }
+                },
+            };
+            node = next;
+            if end >= path.len() {
+                pending = None;
+                break;
+            }
+            from = end.wrapping_add(1);
+        }
+        // A node out of range has no pair: the walk breaks (fail closed).
+        let [mut a, mut b, _, _] = nodes.get(node as usize).copied().unwrap_or([BROKEN; 4]);
+        while let Some(end) = pending {
             if a == 0 && b == 0 {
                 break;
             }
             // A state out of range has no record: the walk breaks (fail closed).
             let (sa, sb) = (ra.state(a), rb.state(b));
-            let end = next_slash(path, from);
             let elem = path.get(from..end).unwrap_or(&[]);
             let want = (if a != 0 {
                 sa.map_or(0, |x| x[FLAGS])
@@ -288,6 +363,7 @@ impl Walk {
                 break;
             }
             from = end.wrapping_add(1);
+            pending = Some(next_slash(path, from));
         }
         (
             ra.state(a).map(|st| st[ACCEPT]),

@@ -7,6 +7,7 @@ mod common;
 use common::*;
 use mxc_eval::comp::{
     hdr, CompDfa, CompFs, CompLayout, EXC_SLOT_LEN, KEY_EMPTY, KEY_NONE, LIT_SLOT_LEN, STATE_LEN,
+    TRIE_NODE_LEN, TRIE_SLOT_LEN,
 };
 use mxc_eval::*;
 
@@ -112,6 +113,65 @@ fn decides_per_component() {
     }
 }
 
+/// The literal paths only save work: with their edges gone (every slot empty), with
+/// every edge moved off its home (a probe never finds it, as when requests collide past
+/// the bound), or with no `other`, every path decides as with the whole graph.
+#[test]
+fn literal_paths_only_save_work() {
+    let t = sample();
+    let l = t.fs_comp.clone().unwrap();
+    let e = Engine::from_table(t.clone()).unwrap();
+    let n = l.ntrie_slots as usize;
+    let mut variants: Vec<(&str, Vec<u8>)> = Vec::new();
+    // No edges.
+    let mut raw = l.to_raw();
+    for i in 0..n {
+        let at = l.trie_slots_at + TRIE_SLOT_LEN * i;
+        raw[at..at + 4].copy_from_slice(&NONE.to_le_bytes());
+    }
+    variants.push(("no edges", raw));
+    // Every slot moved half the table on (a rotation keeps each run of full slots as
+    // long: it still validates, and probes from an edge's home no longer find it).
+    let mut raw = l.to_raw();
+    let slots: Vec<u8> = raw[l.trie_slots_at..l.trie_slots_at + TRIE_SLOT_LEN * n].to_vec();
+    for i in 0..n {
+        let to = l.trie_slots_at + TRIE_SLOT_LEN * ((i + n / 2) % n);
+        raw[to..to + TRIE_SLOT_LEN]
+            .copy_from_slice(&slots[TRIE_SLOT_LEN * i..TRIE_SLOT_LEN * (i + 1)]);
+    }
+    variants.push(("edges off their home", raw));
+    // No `other`.
+    let mut raw = l.to_raw();
+    for k in 0..l.ntrie_nodes as usize {
+        let at = l.trie_nodes_at + TRIE_NODE_LEN * k + 8;
+        raw[at..at + 4].copy_from_slice(&NONE.to_le_bytes());
+    }
+    variants.push(("no other", raw));
+    let names = ["", "home", "u", ".env", "x", "srv", "v"];
+    for (what, raw) in variants {
+        let v = load_raw(raw).unwrap_or_else(|err| panic!("{what}: {err}"));
+        for len in 1..=5u32 {
+            for code in 0..names.len().pow(len) {
+                let mut k = code;
+                let mut p = Vec::new();
+                for i in 0..len {
+                    if i > 0 {
+                        p.push(b'/');
+                    }
+                    p.extend_from_slice(names[k % names.len()].as_bytes());
+                    k /= names.len();
+                }
+                assert_eq!(
+                    v.fs_row(&p),
+                    e.fs_row(&p),
+                    "{what}: {}",
+                    String::from_utf8_lossy(&p)
+                );
+            }
+        }
+    }
+}
+
 /// Lists no compiler makes, laid out and loaded: refused (through the format too).
 #[test]
 fn broken_lists_are_refused() {
@@ -204,8 +264,76 @@ fn broken_layouts_are_refused() {
         run.states + STATE_LEN * s + 4 * field
     };
     assert!(l.lit_probe >= 1 && r.probe >= 1, "{l:?}");
+    // The literal paths: a full edge slot, its table's first slot, a node past the root.
+    let nt = l.ntrie_nodes;
+    assert!(nt >= 4, "{l:?}");
+    let edge = (0..l.ntrie_slots as usize)
+        .find(|&i| l.trie_slots()[i][0] != NONE)
+        .unwrap();
+    let edge_at = |field: usize| l.trie_slots_at + TRIE_SLOT_LEN * edge + 4 * field;
+    let node_at = |n: usize, field: usize| l.trie_nodes_at + TRIE_NODE_LEN * n + 4 * field;
     type Flip = Box<dyn Fn(u32) -> u32>;
     let cases: Vec<(&str, usize, Flip, &str)> = vec![
+        (
+            "literal-path nodes",
+            hw(hdr::TRIE),
+            Box::new(|n| n + 1),
+            "do not fit",
+        ),
+        (
+            "literal-path slots",
+            hw(hdr::TRIE + 1),
+            Box::new(|n| n + 1),
+            "do not fit",
+        ),
+        (
+            "literal-path nodes",
+            hw(hdr::TRIE),
+            Box::new(|_| 0),
+            "unexpected bytes",
+        ),
+        (
+            "literal-path start",
+            node_at(0, 1),
+            Box::new(|_| 2),
+            "node 0 is not",
+        ),
+        (
+            "literal-path rooted state",
+            node_at(1, 0),
+            Box::new(|_| 7),
+            "out of range",
+        ),
+        (
+            "literal-path anywhere state",
+            node_at(1, 1),
+            Box::new(|_| 4),
+            "out of range",
+        ),
+        (
+            "literal-path edge node",
+            edge_at(0),
+            Box::new(move |_| nt),
+            "nodes",
+        ),
+        (
+            "literal-path edge start",
+            edge_at(1),
+            Box::new(|_| 14),
+            "holds bytes",
+        ),
+        (
+            "literal-path edge length",
+            edge_at(2),
+            Box::new(|_| 14),
+            "holds bytes",
+        ),
+        (
+            "literal-path edge child",
+            edge_at(3),
+            Box::new(move |_| nt),
+            "nodes",
+        ),
         ("literals", hw(hdr::NLITS), Box::new(|n| n + 1), "literal"),
         ("literals", hw(hdr::NLITS), Box::new(|n| n - 1), "literal"),
         ("keys", hw(hdr::NKEYS), Box::new(|_| 1), "keys"),
@@ -319,6 +447,36 @@ fn broken_layouts_are_refused() {
     raw[at..at + 4].copy_from_slice(&NONE.to_le_bytes());
     let err = load_raw(raw).expect_err("no empty slot");
     assert!(err.contains("no empty slot"), "{err}");
+    // The same for the literal paths' table, and a probe bound one short.
+    let mut raw = l.to_raw();
+    for i in 0..l.ntrie_slots as usize {
+        if l.trie_slots()[i][0] == NONE {
+            let at = l.trie_slots_at + TRIE_SLOT_LEN * i;
+            raw[at..at + 4].copy_from_slice(&0u32.to_le_bytes());
+        }
+    }
+    let at = hw(hdr::TRIE + 2);
+    raw[at..at + 4].copy_from_slice(&NONE.to_le_bytes());
+    let err = load_raw(raw).expect_err("no empty slot");
+    assert!(
+        err.contains("literal-path table has no empty slot"),
+        "{err}"
+    );
+    // Every empty slot but the last one filled (with a copy of a valid edge): a run of
+    // full slots longer than the stored bound.
+    let mut raw = l.to_raw();
+    let empties: Vec<usize> = (0..l.ntrie_slots as usize)
+        .filter(|&i| l.trie_slots()[i][0] == NONE)
+        .collect();
+    let from = l.trie_slots_at + TRIE_SLOT_LEN * edge;
+    let copy = raw[from..from + TRIE_SLOT_LEN].to_vec();
+    for &i in &empties[..empties.len() - 1] {
+        let at = l.trie_slots_at + TRIE_SLOT_LEN * i;
+        raw[at..at + TRIE_SLOT_LEN].copy_from_slice(&copy);
+    }
+    assert!(l.ntrie_slots as usize - 1 > l.trie_probe as usize + 1);
+    let err = load_raw(raw).expect_err("a run past the bound");
+    assert!(err.contains("literal-path table has a run"), "{err}");
     // An automaton without states (its records cut out).
     let mut raw = patched(&l, hw(hdr::ANYWHERE + 1), |_| 0);
     raw.drain(a.states..a.states + STATE_LEN * a.nstates as usize);

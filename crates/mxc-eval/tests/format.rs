@@ -109,8 +109,8 @@ fn error_messages() {
 
     // Older tables (v2: the `**/` automaton read paths forwards; v3: no plan, an
     // untyped identity; v4: the per-component fs section as lists, hash tables built at
-    // load; v5: the byte automata as arrays, laid out for the walk at load, and no net
-    // hosts section) are refused, naming both versions and what to do.
+    // load; v5: the byte automata as arrays, laid out for the walk at load, no net hosts
+    // section, no literal paths) are refused, naming both versions and what to do.
     for old in [2u32, 3, 4, 5] {
         let mut v = bytes.clone();
         v[8..12].copy_from_slice(&old.to_le_bytes());

@@ -578,4 +578,130 @@ agent t { use t }
         let usr = e.fs(b"/usr/", FsRight::Read);
         assert_eq!(usr.effect, Effect::Deny, "{usr:?}");
     }
+
+    /// Where the elements of the speed workloads' fs requests are decided: by the literal
+    /// paths (an edge, or `other`) or by the automata after them. A measurement, not a
+    /// check: `cargo test -p mxc-lang --lib literal_path_coverage -- --ignored
+    /// --nocapture`. Follows the graph as `comp_walk` does, from the public layout
+    /// (the glob test by the last byte only, which is what the walk does).
+    #[test]
+    #[ignore]
+    fn literal_path_coverage() {
+        use mxc_eval::comp::{elem_hash, home, len_bit, trie_hash, NODE_COMPLETE};
+        for mix in [
+            crate::mixes::SpeedMix::Bench,
+            crate::mixes::SpeedMix::Floating,
+            crate::mixes::SpeedMix::Enterprise,
+        ] {
+            let w = crate::mixes::workload(mix, 1000);
+            let prog = crate::check_source_without_lints("gen.mxc", &w.source);
+            let b = crate::bind::bind(&prog.model, "gen", &BTreeMap::new(), false).expect("binds");
+            let t = crate::compile::compile_bound(&b, &prog.sources).expect("compiles");
+            let l = t.fs_comp.as_ref().expect("a layout");
+            let lists = l.lists();
+            let (mut by_graph, mut total) = (0usize, 0usize);
+            for p in &w.fs {
+                let path = p.request.split_once(' ').unwrap().1.as_bytes();
+                let elems: Vec<&[u8]> = path.split(|&b| b == b'/').collect();
+                let mut node = 0u32;
+                let mut took = 0usize;
+                for e in &elems {
+                    let rec = l.trie_nodes()[node as usize];
+                    let mut next = None;
+                    if rec[3] & len_bit(e.len()) != 0 {
+                        let n = l.ntrie_slots as usize;
+                        let mut at = home(trie_hash(node, elem_hash(e)), l.ntrie_slots);
+                        loop {
+                            let [nd, start, len, child] = l.trie_slots()[at];
+                            if nd == NONE {
+                                break;
+                            }
+                            let lo = start as usize;
+                            if nd == node && &l.lit_bytes()[lo..lo + len as usize] == *e {
+                                next = Some(child);
+                                break;
+                            }
+                            at = (at + 1) % n;
+                        }
+                    }
+                    let is_lit = (0..lists.nlits()).any(|i| lists.lit(i) == *e);
+                    let no_glob = e
+                        .last()
+                        .is_some_and(|&b| l.glob_last[usize::from(b >> 6)] >> (b & 63) & 1 == 0);
+                    let next = next.or_else(|| {
+                        (rec[2] != NONE && no_glob && (rec[3] & NODE_COMPLETE != 0 || !is_lit))
+                            .then_some(rec[2])
+                    });
+                    match next {
+                        Some(n) => {
+                            node = n;
+                            took += 1;
+                        }
+                        None => break,
+                    }
+                }
+                if std::env::var_os("MXC_COVERAGE_PATHS").is_some() {
+                    println!("  {took}/{} {}", elems.len(), p.request);
+                }
+                by_graph += took;
+                total += elems.len();
+            }
+            println!(
+                "{}: {} requests, {total} elements, {by_graph} by the literal paths ({:.0}%)",
+                mix.name(),
+                w.fs.len(),
+                100.0 * by_graph as f64 / total as f64
+            );
+        }
+    }
+
+    /// The literal paths (format 6) end inside `**` loops, at `//`, at a trailing `/`,
+    /// exactly at the path's end, and where the rooted automaton dies (the anywhere
+    /// one's literals then): every path decides as the lists say.
+    #[test]
+    fn literal_paths_agree_with_the_lists() {
+        let src = r#"policy t {
+  fs { allow read, write "/home/u/proj1/**" }
+  fs { deny all "/home/u/proj1/secret/**" }
+  fs { allow read "/home/u/proj1/build/*.o" }
+  fs { allow read "/home/u/proj2/x" }
+  fs { deny write "**/node_modules/**" }
+  fs { deny read "**/.env" }
+}
+agent t { use t }
+"#;
+        let names = [
+            "",
+            "home",
+            "u",
+            "proj1",
+            "proj2",
+            "secret",
+            "build",
+            "a.o",
+            "x",
+            "node_modules",
+            ".env",
+            "var",
+        ];
+        let e = agree(src, &names, 5);
+        let l = e.table().fs_comp.as_ref().expect("a layout");
+        assert!(l.ntrie_nodes >= 8, "{l:?}");
+        for (p, want) in [
+            ("/home/u/proj1", Effect::Allow),
+            ("/home/u/proj1/", Effect::Deny),
+            ("/home/u/proj1//secret/k", Effect::Deny),
+            ("/home/u/proj1/secret/k", Effect::Deny),
+            ("/home/u/proj1/src/.env", Effect::Deny),
+            ("/home/u/proj2/x", Effect::Allow),
+            ("/home/u/proj2/x/", Effect::Deny),
+            ("/home/u/proj1/node_modules/y", Effect::Allow),
+        ] {
+            assert_eq!(e.fs(p.as_bytes(), FsRight::Read).effect, want, "{p}");
+        }
+        assert_eq!(
+            e.fs(b"/home/u/proj1/node_modules/y", FsRight::Write).effect,
+            Effect::Deny
+        );
+    }
 }

@@ -1,6 +1,6 @@
 //! fs decisions per path component: the data as the compiler builds it ([`CompFs`], the
 //! lists), as the file stores it and the engine walks it ([`CompLayout`], format
-//! version 5: hash tables built at compile time with a fixed seed, validated in place
+//! version 6: hash tables built at compile time with a fixed seed, validated in place
 //! at load), its section in the `.mxcb` format and its validation.
 //!
 //! A path is split at `/` into *elements*: `/a/b` is `""`, `"a"`, `"b"`; `/` is `""`,
@@ -176,7 +176,7 @@ impl CompFs {
 
 // ---------------------------------------------------------------------------------------
 // ---------------------------------------------------------------------------------------
-// The walk layout (format version 5): the section's bytes are what the engine walks.
+// The walk layout (format version 6): the section's bytes are what the engine walks.
 
 /// The literal table's hash seed. Fixed: the hash tables are built at compile time and
 /// stored. Whoever crafts requests can make elements collide, but every probe is bounded
@@ -205,8 +205,29 @@ pub const EXC_SLOT_LEN: usize = 12;
 /// Bytes of one literal slot: `start, len, id, key class` (`len` [`NONE`]: empty slot;
 /// the literal's bytes are `lit_bytes[start..start + len]`, its key class `L + key`).
 pub const LIT_SLOT_LEN: usize = 16;
+/// Bytes of one literal-path node: `rooted state, anywhere state, other, lengths`
+/// (`other`: the node after an element that is no literal of the policy, or no edge of
+/// a complete node, and matches no glob, or [`NONE`]; `lengths`: bit `min(len, 30)`
+/// set for the length of each of its edges, so an element of another length is no edge
+/// without a probe, and [`NODE_COMPLETE`]).
+pub const TRIE_NODE_LEN: usize = 16;
+const TRIE_NODE_WORDS: usize = 4;
+
+/// The bit of an element of `len` bytes in a node's `lengths`.
+#[inline(always)]
+pub fn len_bit(len: usize) -> u32 {
+    1u32 << len.min(30)
+}
+
+/// A node's `lengths` bit: the node is complete (its edges are every literal either of
+/// its states tells apart).
+pub const NODE_COMPLETE: u32 = 1 << 31;
+/// Bytes of one literal-path edge slot: `node, start, len, child` (`node` [`NONE`]:
+/// empty slot; the element's bytes are `lit_bytes[start..start + len]`).
+pub const TRIE_SLOT_LEN: usize = 16;
+const TRIE_SLOT_WORDS: usize = 4;
 /// Words of the header that follows the globs dfa (see [`CompLayout`]).
-pub const HEADER_WORDS: usize = 22;
+pub const HEADER_WORDS: usize = 25;
 
 /// Header word indices (see [`CompLayout`]).
 pub mod hdr {
@@ -222,6 +243,8 @@ pub mod hdr {
     /// four for the anywhere automaton.
     pub const ROOTED: usize = 14;
     pub const ANYWHERE: usize = 18;
+    /// The literal paths: nodes, edge slots, longest probe.
+    pub const TRIE: usize = 22;
 }
 
 #[inline(always)]
@@ -271,6 +294,12 @@ pub fn elem_hash(b: &[u8]) -> u64 {
 #[inline(always)]
 pub fn exc_hash(s: u32, c: u32) -> u64 {
     ((u64::from(s) << 32) | u64::from(c)).wrapping_mul(K)
+}
+
+/// The hash of a literal-path edge: the element's hash ([`elem_hash`]) from `node`.
+#[inline(always)]
+pub fn trie_hash(node: u32, h: u64) -> u64 {
+    (h ^ u64::from(node).wrapping_mul(K)).wrapping_mul(K)
 }
 
 /// The home slot of hash `h` in a table of `n` slots (the high half times `n`).
@@ -355,7 +384,11 @@ pub struct RunAt {
 /// (`LIT_SLOTS ×` [`LIT_SLOT_LEN`], keyed by [`elem_hash`] with [`home`] and linear
 /// probing), and per automaton (rooted, then anywhere) its state records
 /// (`nstates ×` [`STATE_LEN`]) and its exception hash table (`nslots ×`
-/// [`EXC_SLOT_LEN`], keyed by [`exc_hash`] of `(state, class)`). The empty element's
+/// [`EXC_SLOT_LEN`], keyed by [`exc_hash`] of `(state, class)`); then the literal
+/// paths (format version 6): `TRIE` nodes (`[rooted state, anywhere state, other]`,
+/// [`TRIE_NODE_LEN`] bytes each, node 0 the start) and their edge table (`TRIE + 1 ×`
+/// [`TRIE_SLOT_LEN`], `[node, start, len, child]` keyed by [`trie_hash`] of the node and
+/// the element's [`elem_hash`]; see `literal_paths`). The empty element's
 /// key class is in each state record, not in the table. Built by [`CompLayout::new`]
 /// from the lists ([`CompFs`]); [`CompLayout::lists`] reads them back.
 #[derive(Clone, PartialEq, Eq)]
@@ -367,6 +400,9 @@ pub struct CompLayout {
     lit_slots: Vec<[u32; 4]>,
     states: [Vec<[u32; 5]>; 2],
     slots: [Vec<[u32; 3]>; 2],
+    /// The literal paths: per node its pair of states, and the edge table.
+    trie_nodes: Vec<[u32; 4]>,
+    trie_slots: Vec<[u32; 4]>,
     /// The literals' bytes (a copy: the walk compares elements with them).
     lit: Vec<u8>,
     /// Byte offset of the words in the section.
@@ -388,6 +424,13 @@ pub struct CompLayout {
     pub lit_probe: u32,
     pub rooted: RunAt,
     pub anywhere: RunAt,
+    /// The literal paths: number of nodes and of edge slots, the longest run of full
+    /// slots, and the byte offsets of the nodes and of the slots in the section.
+    pub ntrie_nodes: u32,
+    pub ntrie_slots: u32,
+    pub trie_probe: u32,
+    pub trie_nodes_at: usize,
+    pub trie_slots_at: usize,
 }
 
 impl std::fmt::Debug for CompLayout {
@@ -495,6 +538,104 @@ fn lay_out_dfa(out: &mut Vec<u8>, d: &CompDfa, nlits: u32) -> [u32; 4] {
     [d.start, n as u32, n32, probe]
 }
 
+/// A node whose anywhere state tells more literals apart than this is not made
+/// complete (it would repeat them all: `**/dataI/*.yaml` by the hundred); its rooted
+/// state's literals are still edges.
+const COMPLETE_LITS: usize = 64;
+
+/// The literals state `s` of `d` or its parent has an exception on, appended to `out`.
+fn literals_of(d: &CompDfa, s: u32, nlits: u32, out: &mut Vec<u32>) {
+    let mut at = s;
+    for _ in 0..2 {
+        out.extend(d.exceptions(at).map(|(x, _)| x).filter(|&x| x < nlits));
+        match d.parent.get(at as usize).copied() {
+            Some(p) if p != NONE => at = p,
+            _ => break,
+        }
+    }
+}
+
+/// Edges of the literal paths: `(node, literal, child)`.
+type Edges = Vec<(u32, u32, u32)>;
+
+/// The literal paths of the lists (format version 6): a graph over path elements, each
+/// node the pair of states (rooted, anywhere) both automata reach after the path from
+/// the root (node 0: the start states), each edge a literal element to the pair one
+/// step later, computed with [`CompDfa::step`] (exact by construction). Nodes are pairs
+/// (a pair reached by two paths is one node). A node is grown by the empty element and
+/// by the literals its live states (or their parents) have an exception on, the
+/// anywhere state's only when they are at most [`COMPLETE_LITS`]: then the edges are
+/// every literal either state tells apart, the node is *complete*. Every grown node
+/// also gets `other`: the node after an element that matches no glob and is no literal
+/// of the policy or, from a complete node, no edge (every such element steps both
+/// automata alike: no exception of its own, key [`KEY_NONE`]).
+/// Breadth first, at most three edges per literal exception of the lists (plus 64): a
+/// walk follows the graph while the path's elements are edges (or `other`), then walks
+/// the automata from the node's pair, so a missing edge only means the walk does the
+/// work. Returns the nodes `[rooted, anywhere, other, lengths]` and the edges
+/// `(node, literal, child)`.
+fn literal_paths(c: &CompFs, nlits: u32) -> (Vec<[u32; 4]>, Edges) {
+    let (r, a) = (&c.rooted, &c.anywhere);
+    let lit_exceptions = |d: &CompDfa| d.exc_class.iter().filter(|&&x| x < nlits).count();
+    let cap = lit_exceptions(r)
+        .saturating_add(lit_exceptions(a))
+        .saturating_mul(3)
+        .saturating_add(64);
+    let empty_lit = (0..c.nlits()).find(|&i| c.lit(i).is_empty());
+    let mut nodes: Vec<[u32; 4]> = vec![[r.start, a.start, NONE, 0]];
+    let mut ids: std::collections::HashMap<[u32; 2], u32> =
+        std::collections::HashMap::from([([r.start, a.start], 0)]);
+    let mut edges: Vec<(u32, u32, u32)> = Vec::new();
+    let mut lits: Vec<u32> = Vec::new();
+    let mut blits: Vec<u32> = Vec::new();
+    let mut next = 0usize;
+    let mut node_of = |pair: [u32; 2], nodes: &mut Vec<[u32; 4]>| -> u32 {
+        *ids.entry(pair).or_insert_with(|| {
+            nodes.push([pair[0], pair[1], NONE, 0]);
+            nodes.len().wrapping_sub(1) as u32
+        })
+    };
+    while let Some(&[sa, sb, _, _]) = nodes.get(next) {
+        let node = next as u32;
+        next = next.wrapping_add(1);
+        if sa == 0 && sb == 0 {
+            continue;
+        }
+        lits.clear();
+        lits.extend(empty_lit.map(|x| x as u32));
+        literals_of(r, sa, nlits, &mut lits);
+        blits.clear();
+        literals_of(a, sb, nlits, &mut blits);
+        let complete = blits.len() <= COMPLETE_LITS;
+        if complete {
+            lits.extend_from_slice(&blits);
+        }
+        lits.sort_unstable();
+        lits.dedup();
+        for &x in &lits {
+            if edges.len() >= cap {
+                return (nodes, edges);
+            }
+            let key = c.lit_key.get(x as usize).copied().unwrap_or(KEY_NONE);
+            let keyc = nlits.wrapping_add(key);
+            let child = node_of([r.step(sa, x, keyc), a.step(sb, x, keyc)], &mut nodes);
+            edges.push((node, x, child));
+            if let Some(n) = nodes.get_mut(node as usize) {
+                n[3] |= len_bit(c.lit(x as usize).len());
+            }
+        }
+        let keyc = nlits.wrapping_add(KEY_NONE);
+        let other = node_of([r.step(sa, NONE, keyc), a.step(sb, NONE, keyc)], &mut nodes);
+        if let Some(n) = nodes.get_mut(node as usize) {
+            n[2] = other;
+            if complete {
+                n[3] |= NODE_COMPLETE;
+            }
+        }
+    }
+    (nodes, edges)
+}
+
 impl CompLayout {
     /// Lays out the lists for the walk: builds the literal and exception hash tables
     /// (fixed seed) and the state records. The lists are the compiler's, and valid;
@@ -563,7 +704,47 @@ impl CompLayout {
         }
         let r = lay_out_dfa(&mut out, &c.rooted, nlits);
         let a = lay_out_dfa(&mut out, &c.anywhere, nlits);
-        for (k, w) in r.iter().chain(&a).enumerate() {
+        // The literal paths: nodes, then the edge table keyed by `trie_hash`.
+        let (tnodes, tedges) = literal_paths(c, nlits);
+        if std::env::var_os("MXC_TIMING").is_some() {
+            let complete = tnodes.iter().filter(|n| n[3] & NODE_COMPLETE != 0).count();
+            eprintln!(
+                "fs literal paths: {} nodes ({complete} complete), {} edges",
+                tnodes.len(),
+                tedges.len()
+            );
+        }
+        for p in &tnodes {
+            put_u32s(&mut out, p);
+        }
+        // Any size works with `home` (multiply-shift): at most half full, not rounded
+        // up to a power of two (most elements skip the probe: the node's `lengths`).
+        let nts = tedges.len().saturating_mul(2).saturating_add(1);
+        let nts32 = u32::try_from(nts).unwrap_or(NONE);
+        let mut tslots = vec![[NONE, 0, 0, 0]; nts];
+        for &(node, x, child) in &tedges {
+            let lo = match (x as usize).checked_sub(1) {
+                Some(p) => c.lit_end.get(p).copied().unwrap_or(0),
+                None => 0,
+            };
+            let bytes = c.lit(x as usize);
+            let slot = [node, lo, bytes.len() as u32, child];
+            let mut at = home(trie_hash(node, elem_hash(bytes)), nts32);
+            while let Some(s) = tslots.get_mut(at) {
+                if s[0] == NONE {
+                    *s = slot;
+                    break;
+                }
+                at = at.wrapping_add(1).checked_rem(nts).unwrap_or(0);
+            }
+        }
+        let tprobe =
+            longest_cluster(|i| tslots.get(i).is_some_and(|s| s[0] != NONE), nts).unwrap_or(NONE);
+        for s in &tslots {
+            put_u32s(&mut out, s);
+        }
+        let t = [tnodes.len() as u32, nts32, tprobe];
+        for (k, w) in r.iter().chain(&a).chain(&t).enumerate() {
             let at = header_at.wrapping_add(4usize.wrapping_mul(hdr::ROOTED.wrapping_add(k)));
             if let Some(dst) = out.get_mut(at..at.wrapping_add(4)) {
                 dst.copy_from_slice(&w.to_le_bytes());
@@ -625,6 +806,10 @@ impl CompLayout {
             run.states = used.saturating_add(run.ws.saturating_mul(4));
             run.slots = used.saturating_add(run.wslots.saturating_mul(4));
         }
+        let ntrie_nodes = hw(hdr::TRIE);
+        let ntrie_slots = hw(hdr::TRIE + 1);
+        let wtn = part(ntrie_nodes, TRIE_NODE_WORDS, "literal-path nodes")?;
+        let wts = part(ntrie_slots, TRIE_SLOT_WORDS, "literal-path slots")?;
         if at != total {
             return Err(malformed(
                 SECTION,
@@ -652,7 +837,16 @@ impl CompLayout {
         let lit_slots = arrays::<4>(rest, lits, hw(hdr::LIT_SLOTS) as usize);
         let states = [&rooted, &anywhere].map(|r| arrays::<5>(rest, r.ws, r.nstates as usize));
         let slots = [&rooted, &anywhere].map(|r| arrays::<3>(rest, r.wslots, r.nslots as usize));
+        let trie_nodes = arrays::<4>(rest, wtn, ntrie_nodes as usize);
+        let trie_slots = arrays::<4>(rest, wts, ntrie_slots as usize);
         Ok(CompLayout {
+            ntrie_nodes,
+            ntrie_slots,
+            trie_probe: hw(hdr::TRIE + 2),
+            trie_nodes_at: used.saturating_add(wtn.saturating_mul(4)),
+            trie_slots_at: used.saturating_add(wts.saturating_mul(4)),
+            trie_nodes,
+            trie_slots,
             nlits: hw(hdr::NLITS),
             nkeys: hw(hdr::NKEYS),
             empty_lit: hw(hdr::EMPTY_LIT),
@@ -693,6 +887,12 @@ impl CompLayout {
                 put_u32s(&mut out, x);
             }
         }
+        for p in &self.trie_nodes {
+            put_u32s(&mut out, p);
+        }
+        for s in &self.trie_slots {
+            put_u32s(&mut out, s);
+        }
         out
     }
 
@@ -729,6 +929,18 @@ impl CompLayout {
     #[inline(always)]
     pub fn exc_slot(&self, run: &RunAt, i: usize) -> Option<&[u32; 3]> {
         self.slots_of(run).get(i)
+    }
+
+    /// The literal-path nodes, `[rooted state, anywhere state, other, lengths]` each.
+    #[inline(always)]
+    pub fn trie_nodes(&self) -> &[[u32; 4]] {
+        &self.trie_nodes
+    }
+
+    /// The literal-path edge slots, `[node, start, len, child]` each.
+    #[inline(always)]
+    pub fn trie_slots(&self) -> &[[u32; 4]] {
+        &self.trie_slots
     }
 
     /// Literal slot `i`: `[start, len, id, key class]`.
@@ -941,7 +1153,53 @@ pub(crate) fn validate(c: &CompLayout, nrows: usize) -> Result<(), LoadError> {
     for run in [&c.rooted, &c.anywhere] {
         validate_run(c, run, nclasses, nrows)?;
     }
-    Ok(())
+    validate_trie(c)
+}
+
+/// The literal paths: some nodes, node 0 the pair of start states, every node's states
+/// and `other` in range; the edge table like the literal table (every node and child in range,
+/// every element's bytes inside the literals' bytes, runs within the probe bound, some
+/// slot empty). What an edge leads to is not checked against the automata (a table
+/// decides what it says, as its exceptions do); that it stays in range is.
+fn validate_trie(c: &CompLayout) -> Result<(), LoadError> {
+    let n = c.ntrie_nodes;
+    if c.trie_nodes.first().map(|x| [x[0], x[1]]) != Some([c.rooted.start, c.anywhere.start]) {
+        return Err(invalid(
+            "literal-path node 0 is not the pair of start states".into(),
+        ));
+    }
+    for (i, &[a, b, other, _]) in c.trie_nodes.iter().enumerate() {
+        if a >= c.rooted.nstates || b >= c.anywhere.nstates {
+            return Err(invalid(format!(
+                "literal-path node {i}: states {a}, {b} out of range"
+            )));
+        }
+        if other != NONE && other >= n {
+            return Err(invalid(format!(
+                "literal-path node {i}: other {other}, of {n} nodes"
+            )));
+        }
+    }
+    let mut cluster = Cluster::new(c.trie_probe, "literal-path");
+    for (i, &[node, start, len, child]) in c.trie_slots.iter().enumerate() {
+        if node == NONE {
+            cluster.empty()?;
+            continue;
+        }
+        cluster.full()?;
+        if node >= n || child >= n {
+            return Err(invalid(format!(
+                "literal-path slot {i}: node {node} to {child}, of {n} nodes"
+            )));
+        }
+        if u64::from(start).saturating_add(u64::from(len)) > c.lit_len as u64 {
+            return Err(invalid(format!(
+                "literal-path slot {i} holds bytes {start}+{len} of {}",
+                c.lit_len
+            )));
+        }
+    }
+    cluster.finish()
 }
 
 /// Tracks runs of full slots while a hash table is scanned once: the first run may

@@ -28,8 +28,9 @@
 //! exception hash tables built by the compiler, validated in place at load: see
 //! `comp::CompLayout`); version 6 stores every byte automaton (sections 4, 6, 8, 10
 //! and the globs of section 12) as its walk layout ([`Layout`]: records and slots
-//! written by the compiler, validated in place at load, walked as they are) and adds
-//! section 13, the net host jump table (see `hosts.rs`). A table of
+//! written by the compiler, validated in place at load, walked as they are), adds to
+//! section 12 the literal paths (a trie of literal elements to the pair of states
+//! after them) and adds section 13, the net host jump table (see `hosts.rs`). A table of
 //! another version is refused ([`LoadError::Version`]): recompile it from its source.
 //!
 //! Sections:
