@@ -864,3 +864,46 @@ fn mxcc_holds_no_capabilities_process() {
 fn mxcc_holds_no_capabilities_container() {
     mxcc_holds_no_capabilities("escape-container");
 }
+
+/// The user's session and terminal, from a sandbox run with `--ask deny` on the user's
+/// terminal (its stdio that terminal), `mxcc` the foreground job of a shell, beside a
+/// process of the session the user stopped: see `_session_terminal.py` (the shell and
+/// the judge) and `session.py` (the attacks).
+fn session_terminal(agent: &str) {
+    let root =
+        std::env::temp_dir().join(format!("mxc-escape-{}-session-{agent}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let work = root.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    hand_over(&root);
+    let suite = suite().canonicalize().unwrap();
+    let run = mxcc_run(&work, &suite, &root.join("audit.log"), agent);
+    let out = Command::new("/usr/bin/python3")
+        .arg("-B")
+        .arg(suite.join("_session_terminal.py"))
+        .arg("--")
+        .arg(run.get_program())
+        .args(run.get_args())
+        .env("WORK", &work)
+        .env("SUITE", &suite)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&root);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "session terminal ({agent}):\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn session_terminal_process() {
+    session_terminal("escape");
+}
+
+#[test]
+fn session_terminal_container() {
+    session_terminal("escape-container");
+}

@@ -109,12 +109,22 @@ pub unsafe fn child_setup(setup: &mut ChildSetup) -> io::Result<()> {
         check(libc::setrlimit(libc::RLIMIT_CORE, &no_core) as libc::c_long)?;
         // No controlling terminal, so no TIOCSTI into the user's shell and no job
         // control on it; a process group of its own. A terminal of the sandbox's own
-        // becomes its controlling terminal, which needs a session of its own. Without
-        // one, the user's terminal is let go (TIOCNOTTY) and the session kept: a new
+        // becomes its controlling terminal, which needs a session of its own.
+        //
+        // The process tier always starts a session: a sandbox left in the user's
+        // session may join any process group of it (`setpgid`), and one whose only
+        // link to the session it then was makes the kernel send SIGHUP and SIGCONT,
+        // unchecked (no credential, no Landlock scope), to every process of that group
+        // when it leaves with one of them stopped (an orphaned process group): a
+        // process the user stopped, of any user, killed from the sandbox (escape
+        // `session_terminal_process`).
+        //
+        // The container tier cannot name a group outside its pid namespace: there the
+        // user's terminal is let go (TIOCNOTTY) and the session kept, since a new
         // session is a new scheduling group where the kernel groups sessions
         // (autogroup), and every held call then costs about 3 us more of CPU
-        // (docs/performance.md). Anything unexpected: a new session, as before.
-        if setup.ctty || !leave_terminal() {
+        // (docs/performance.md). Anything unexpected: a new session.
+        if setup.ctty || setup.container.is_none() || !leave_terminal() {
             check(libc::setsid() as libc::c_long)?;
         }
         if setup.ctty {
