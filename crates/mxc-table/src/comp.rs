@@ -569,7 +569,7 @@ type Edges = Vec<(u32, u32, u32)>;
 /// also gets `other`: the node after an element that matches no glob and is no literal
 /// of the policy or, from a complete node, no edge (every such element steps both
 /// automata alike: no exception of its own, key [`KEY_NONE`]).
-/// Breadth first, at most three edges per literal exception of the lists (plus 64): a
+/// Breadth first, at most two edges per literal exception of the lists (plus 64): a
 /// walk follows the graph while the path's elements are edges (or `other`), then walks
 /// the automata from the node's pair, so a missing edge only means the walk does the
 /// work. Returns the nodes `[rooted, anywhere, other, lengths]` and the edges
@@ -579,7 +579,7 @@ fn literal_paths(c: &CompFs, nlits: u32) -> (Vec<[u32; 4]>, Edges) {
     let lit_exceptions = |d: &CompDfa| d.exc_class.iter().filter(|&&x| x < nlits).count();
     let cap = lit_exceptions(r)
         .saturating_add(lit_exceptions(a))
-        .saturating_mul(3)
+        .saturating_mul(2)
         .saturating_add(64);
     let empty_lit = (0..c.nlits()).find(|&i| c.lit(i).is_empty());
     let mut nodes: Vec<[u32; 4]> = vec![[r.start, a.start, NONE, 0]];
