@@ -374,25 +374,20 @@ pub fn ruleset(b: &Bounds, extra_connect_ports: &[u16]) -> Result<OwnedFd, Setup
     let mut cache = PlaceCache::default();
     for g in &b.fs {
         let r = g.rights;
-        let exec_file = r.execute && !(r.read || r.write || r.create || r.delete) && !g.subtree;
-        let placed = if exec_file {
-            // A program file or an ELF loader: the kernel follows its links when it
-            // runs it (the loader is named by the program, `/lib64/ld-linux…` →
-            // `/usr/lib/…`), so the grant goes where they lead. Planted links matter
-            // less here: every `execve` is decided on the path the supervisor resolves.
-            match std::fs::canonicalize(&g.path) {
-                Ok(at) => Some(Placed {
-                    at,
-                    dir: false,
-                    exact: true,
-                    links: Vec::new(),
-                }),
-                // Missing (a program the run may build): placed like any grant.
-                Err(_) => placed_cached(&g.path, b, &mut cache),
-            }
-        } else {
-            placed_cached(&g.path, b, &mut cache)
-        };
+        let exec_only = r.execute && !(r.read || r.write || r.create || r.delete);
+        let placed = placed_cached(&g.path, b, &mut cache);
+        if exec_only && !placed.as_ref().is_some_and(|p| p.exact) {
+            // Execute granted only where the rule's own path is reached through trusted
+            // links (a program file, the ELF loader's chain of system links, a tree):
+            // never at an existing ancestor of a missing path, nor where a link the
+            // agent could have planted leads. The kernel executes a script's
+            // interpreter and a program's ELF loader without an `execve` the supervisor
+            // decides, so execute on a wider place, or on a planted link's target, would
+            // let the agent run what no rule allows. The supervisor decides launches on
+            // the resolved path, so nothing allowed is lost: a path reached through an
+            // agent's link is decided (and granted) where it leads.
+            continue;
+        }
         let Some(Placed { at, dir, exact, .. }) = placed else {
             continue;
         };
@@ -517,35 +512,28 @@ pub fn exec_per_file(b: &Bounds, engine: &mxc_eval::Engine) -> ExecGrants {
         let overlaps = writable
             .iter()
             .any(|w| w.starts_with(&g.path) || g.path.starts_with(w));
+        if !placed_in(&g.path, b).is_some_and(|p| p.exact) {
+            // Missing (a tree the run may make: `~/.pyenv/versions/**` without pyenv),
+            // or reached through a link the agent could have planted: not granted (see
+            // `ruleset`). Programs made there during the run cannot be executed; create
+            // the tree before the run. Nothing granted, nothing wider: exactness stays.
+            continue;
+        }
         let dir = std::fs::metadata(&g.path).is_ok_and(|m| m.is_dir());
         if !dir {
             if std::fs::metadata(&g.path).is_ok_and(|m| m.is_file()) {
                 // A file named as it is (a literal app rule, or an ELF loader, which
                 // the policy need not allow launching: the kernel opens it to run any
-                // dynamic program). Kept; exact unless `ask`, decided by arguments, or
-                // reached through a link someone other than root could have planted
-                // (the grant follows the kernel to the link's target: see `ruleset`).
+                // dynamic program). Kept; exact unless `ask` or decided by arguments.
                 use std::os::unix::ffi::OsStrExt;
                 let bytes = g.path.as_os_str().as_bytes();
                 if engine.launch_depends_on_args(bytes)
                     || engine.launch(bytes, &[] as &[&[u8]]).effect == mxc_eval::Effect::Ask
-                    || !placed_in(&g.path, b).is_some_and(|p| p.exact)
                 {
                     exact = false;
                 }
                 out.fs.push(g.clone());
-            } else if overlaps {
-                // Missing, in a place the agent may fill: granted at its ancestor.
-                // Judged on the rule's path, not on that ancestor (wider): a known gap,
-                // kept because the stricter judgement makes every launch inexact for
-                // profiles naming trees that may not exist yet (`~/.pyenv/versions/**`),
-                // and inexact launches refuse multi-threaded spawners. See
-                // docs/enforcement.md, "Known limits".
-                use std::os::unix::ffi::OsStrExt;
-                exact &= engine.launch_allows_all_beneath(g.path.as_os_str().as_bytes());
-                out.fs.push(g.clone());
             }
-            // Missing where nothing can appear: nothing to execute there.
             continue;
         }
         let found = if overlaps {
@@ -894,12 +882,14 @@ agent a { use p }"#,
         let _ = std::fs::remove_dir_all(&d);
     }
 
-    /// An attack on the exactness of execute grants: a program path the agent could
-    /// have replaced by a link makes the kernel run the link's target, so it may not be
-    /// called exact (exactness lets the supervisor stop holding `execve` against a path
-    /// swapped after its check).
+    /// Execute grants that would land elsewhere than their rule's path are not made:
+    /// a program path the agent could have replaced by a link (the grant would follow it
+    /// to the link's target, which a script could then name as its interpreter:
+    /// escapes `exec_link`), and a launch tree missing in a place the agent writes (the
+    /// grant would land on its existing ancestor: escapes `launch_tree`). Nothing wider
+    /// is granted, so the bound stays exact.
     #[test]
-    fn execute_grants_that_land_elsewhere_are_not_exact() {
+    fn execute_grants_that_land_elsewhere_are_not_made() {
         let d = std::env::temp_dir().join(format!("mxc-exec-land-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
@@ -913,9 +903,9 @@ agent a { use p }"#,
             write: true,
             ..FsRights::default()
         };
-        let w = |path: &str| Bounds {
+        let w = |path: &str, subtree: bool| Bounds {
             fs: vec![
-                grant(&format!("{}/{path}", d.display()), exec, false),
+                grant(&format!("{}/{path}", d.display()), exec, subtree),
                 grant(&d.display().to_string(), create, true),
             ],
             fs_exact: true,
@@ -924,11 +914,21 @@ agent a { use p }"#,
         // `tool` is a link in a place the agent may change (it could have planted it).
         let e = engine(
             r#"param d: path
-            policy p { app { allow launch "${d}/tool" } }
+            policy p { app { allow launch "${d}/tool", "${d}/tools/**" } }
             agent a { use p }"#,
             &d,
         );
-        assert!(!exec_per_file(&w("tool"), &e).exact);
+        for (path, subtree) in [("tool", false), ("tools", true)] {
+            let g = exec_per_file(&w(path, subtree), &e);
+            assert!(g.exact, "{path}");
+            assert!(
+                !g.bounds.fs.iter().any(|x| x.rights.execute),
+                "{path}: {:?}",
+                g.bounds.fs
+            );
+            // And `ruleset` itself makes no grant of them (it would fail on nothing).
+            ruleset(&w(path, subtree), &[]).unwrap();
+        }
         let _ = std::fs::remove_dir_all(&d);
     }
 

@@ -221,6 +221,11 @@ fn escape(name: &str, agent: &str) {
     if name == "audit_log" {
         std::fs::create_dir_all(work.join("logs")).unwrap();
     }
+    if name == "exec_link" {
+        // Left by an earlier run: the launched file is a link to a denied program.
+        std::fs::create_dir_all(work.join("bin")).unwrap();
+        std::os::unix::fs::symlink("/usr/bin/curl", work.join("bin/tool")).unwrap();
+    }
     hand_over(&root);
     if name == "audit_log" {
         let first = mxcc_run(&work, &suite, &log, agent)
@@ -398,6 +403,30 @@ mod race {
     #[test]
     fn stale_memory() {
         super::escape("stale_memory", "escape-race");
+    }
+}
+
+/// Launch trees missing at start in a place the agent writes (`escape-tree`: the suite's
+/// policy plus `allow launch "${work}/tools/**"`, `${work}/tools` made by the agent).
+mod tree {
+    #[test]
+    fn launch_tree_process() {
+        super::escape("launch_tree", "escape-tree");
+    }
+
+    #[test]
+    fn launch_tree_container() {
+        super::escape("launch_tree", "escape-tree-container");
+    }
+
+    #[test]
+    fn exec_link_process() {
+        super::escape("exec_link", "escape-tree");
+    }
+
+    #[test]
+    fn exec_link_container() {
+        super::escape("exec_link", "escape-tree-container");
     }
 }
 
