@@ -264,7 +264,7 @@ pub(super) fn run_cfg(cfg: Cfg) -> Result<Outcome, SetupError> {
                 stats: Stats::default(),
                 remembered: Mutex::new(Default::default()),
                 our_pid,
-                asking: Mutex::new(()),
+                asking: crate::supervisor::Asking::default(),
                 tty: Mutex::new(tty_for_sup),
                 proxy_port: Some(proxy_port),
                 container,
