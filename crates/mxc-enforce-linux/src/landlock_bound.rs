@@ -512,12 +512,32 @@ pub fn exec_per_file(b: &Bounds, engine: &mxc_eval::Engine) -> ExecGrants {
         let overlaps = writable
             .iter()
             .any(|w| w.starts_with(&g.path) || g.path.starts_with(w));
-        if !placed_in(&g.path, b).is_some_and(|p| p.exact) {
-            // Missing (a tree the run may make: `~/.pyenv/versions/**` without pyenv),
-            // or reached through a link the agent could have planted: not granted (see
-            // `ruleset`). Programs made there during the run cannot be executed; create
-            // the tree before the run. Nothing granted, nothing wider: exactness stays.
-            continue;
+        match placed_in(&g.path, b) {
+            Some(p) if p.exact => {}
+            Some(p) => {
+                // Missing (a tree or program the run may make), or reached through a
+                // link the agent could have planted. Execute on the place the grant
+                // would land (the nearest existing directory) lets the kernel run any
+                // file there without a decided `execve` (a `#!` script's interpreter,
+                // a program's ELF loader, a path swapped after the decision), so it is
+                // granted only where everything beneath may run anyway (then nothing
+                // undecided runs what a decided launch could not: still exact). Else a
+                // missing tree the agent may make is made now, empty, and granted
+                // exactly; anything else gets no execute right (see `ruleset`).
+                use std::os::unix::ffi::OsStrExt;
+                if engine.launch_allows_all_beneath(p.at.as_os_str().as_bytes()) {
+                    out.fs.push(crate::Grant {
+                        path: p.at,
+                        subtree: true,
+                        ..g.clone()
+                    });
+                } else if g.subtree && make_tree(&g.path, &p.at, b, engine) {
+                    exact &= engine.launch_allows_all_beneath(g.path.as_os_str().as_bytes());
+                    out.fs.push(g.clone());
+                }
+                continue;
+            }
+            None => continue,
         }
         let dir = std::fs::metadata(&g.path).is_ok_and(|m| m.is_dir());
         if !dir {
@@ -556,6 +576,63 @@ pub fn exec_per_file(b: &Bounds, engine: &mxc_eval::Engine) -> ExecGrants {
         }
     }
     ExecGrants { bounds: out, exact }
+}
+
+/// Makes the missing directories of launch tree `path` beneath `at` (the existing
+/// directory its grant would land on, reached through no untrusted link), each only
+/// where the policy lets the agent create it (so the agent could have made it itself),
+/// owned as the directory holding it, never through a symbolic link (each made and
+/// opened relative to its parent, `RESOLVE_NO_SYMLINKS`). Whether the tree is now
+/// there, reached as a grant would be.
+fn make_tree(path: &Path, at: &Path, b: &Bounds, engine: &mxc_eval::Engine) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(rest) = path.strip_prefix(at) else {
+        return false;
+    };
+    let mut cur = at.to_path_buf();
+    for c in rest.components() {
+        let std::path::Component::Normal(name) = c else {
+            return false;
+        };
+        let next = cur.join(name);
+        if engine
+            .fs(next.as_os_str().as_bytes(), mxc_eval::FsRight::Create)
+            .effect
+            != mxc_eval::Effect::Allow
+        {
+            return false;
+        }
+        let Ok(parent) = open_placed(&cur) else {
+            return false;
+        };
+        let Ok(st) = rustix::fs::fstat(&parent) else {
+            return false;
+        };
+        let dir = rustix::fs::openat(
+            &parent,
+            ".",
+            rustix::fs::OFlags::DIRECTORY
+                | rustix::fs::OFlags::RDONLY
+                | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        );
+        let Ok(dir) = dir else { return false };
+        match rustix::fs::mkdirat(&dir, name, rustix::fs::Mode::from_raw_mode(0o755)) {
+            Ok(()) => {
+                let _ = rustix::fs::chownat(
+                    &dir,
+                    name,
+                    Some(rustix::fs::Uid::from_raw(st.st_uid)),
+                    Some(rustix::fs::Gid::from_raw(st.st_gid)),
+                    rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+                );
+            }
+            Err(rustix::io::Errno::EXIST) => {}
+            Err(_) => return false,
+        }
+        cur = next;
+    }
+    placed_in(path, b).is_some_and(|p| p.exact && p.dir)
 }
 
 /// Whether a directory grant on `path` is exact for execution: everything beneath
@@ -929,6 +1006,22 @@ agent a { use p }"#,
             // And `ruleset` itself makes no grant of them (it would fail on nothing).
             ruleset(&w(path, subtree), &[]).unwrap();
         }
+        // A missing tree the policy lets the agent make is made (empty) and granted
+        // exactly; one it may not make is not.
+        let e = engine(
+            r#"param d: path
+            policy p { fs { allow all "${d}/made/**" } app { allow launch "${d}/made/t/**", "${d}/not/**" } }
+            agent a { use p }"#,
+            &d,
+        );
+        let mut b = w("made/t", true);
+        b.fs.push(grant(&format!("{}/not", d.display()), exec, true));
+        let g = exec_per_file(&b, &e);
+        assert!(g.exact);
+        assert!(d.join("made/t").is_dir() && !d.join("not").exists());
+        let execs: Vec<_> = g.bounds.fs.iter().filter(|x| x.rights.execute).collect();
+        assert_eq!(execs.len(), 1, "{execs:?}");
+        assert_eq!(execs[0].path, d.join("made/t"));
         let _ = std::fs::remove_dir_all(&d);
     }
 

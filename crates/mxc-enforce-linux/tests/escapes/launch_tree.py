@@ -20,6 +20,11 @@ os.chmod(f"{WORK}/other/sh", 0o755)
 attack("launch a program outside the tree directly (no rule allows it)",
        lambda: run([f"{WORK}/other/sh", "-c", "echo RAN-OTHER"]))
 os.makedirs(f"{WORK}/tools", exist_ok=True)
+# The tree works: mxcc made it (empty) before the run, where the agent may make it.
+with open(f"{WORK}/tools/ok", "w") as f:
+    f.write("#!/bin/sh\necho in-tree\n")
+os.chmod(f"{WORK}/tools/ok", 0o755)
+control("run a program made in the tree during the run", lambda: run([f"{WORK}/tools/ok"]))
 with open(f"{WORK}/tools/s", "w") as f:
     f.write(f"#!{WORK}/other/sh\necho RAN-OTHER\n")
 os.chmod(f"{WORK}/tools/s", 0o755)
