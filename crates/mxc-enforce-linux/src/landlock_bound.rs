@@ -303,7 +303,36 @@ pub fn widened(b: &Bounds) -> bool {
 /// Whether file calls must go to the supervisor: the rules are not all Landlock can
 /// express, or their grants land wider than the rules.
 pub fn supervise_fs(b: &Bounds) -> bool {
-    !b.fs_exact || widened(b) || reaches_procfs(b)
+    !b.fs_exact || widened(b) || reaches_procfs(b) || movable(b)
+}
+
+/// Whether the agent could move a granted directory (or a directory above it) to a
+/// place where the policy grants less: Landlock's rights stay on the directory's inode
+/// wherever it goes, so the files beneath it would keep them at their new paths
+/// (`allow all "${work}/rw/**"` inside `allow read, create, delete "${work}/**"`: `mv rw
+/// ro`, then write `ro/f`). A grant lying strictly beneath a tree where the agent may
+/// delete (so it, or a directory above it, can be moved away), with a right some tree
+/// the agent may create in lacks (a place it can be moved to), makes file calls
+/// supervised: every later call is then decided on the path it names, and the move
+/// itself on every name it brings (escapes `moved_*`). Execute-only grants are not
+/// counted: every `execve` is decided on its path.
+fn movable(b: &Bounds) -> bool {
+    let file_rights = |r: FsRights| r.read || r.write || r.create || r.delete;
+    let lacks = |have: FsRights, want: FsRights| {
+        (want.read && !have.read)
+            || (want.write && !have.write)
+            || (want.create && !have.create)
+            || (want.delete && !have.delete)
+    };
+    b.fs.iter().filter(|g| file_rights(g.rights)).any(|g| {
+        let can_move = b.fs.iter().any(|d| {
+            d.subtree && d.rights.delete && g.path != d.path && g.path.starts_with(&d.path)
+        });
+        can_move
+            && b.fs
+                .iter()
+                .any(|c| c.subtree && c.rights.create && lacks(c.rights, g.rights))
+    })
 }
 
 /// Whether a grant (other than execute alone) lands on `/proc`, beneath it, or on a

@@ -661,6 +661,82 @@ fn planted_container() {
     planted("planted-container");
 }
 
+/// A directory granted `write`, moved by the agent (itself, or an ancestor of it) to a
+/// place where the policy grants only `read`, `create` and `delete`: Landlock's rights
+/// stay on the directory's inode, so unless the move (or what follows it) is decided,
+/// the files beneath it stay writable at their new paths. Under `moved.mxc`, whose
+/// plain `allow`s Landlock expresses exactly.
+fn moved(agent: &str) {
+    let root =
+        std::env::temp_dir().join(format!("mxc-escape-{}-moved-{agent}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let work = root.join("work");
+    for d in ["rw", "a/rw", "x/rw"] {
+        std::fs::create_dir_all(work.join(d)).unwrap();
+        std::fs::write(work.join(d).join("f"), "original").unwrap();
+    }
+    std::fs::create_dir_all(work.join("empty")).unwrap();
+    let policy = suite().canonicalize().unwrap().join("moved.mxc");
+    let code = r#"
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+w = sys.argv[1]
+def write(p):
+    with open(p, "w") as f:
+        f.write("ESCAPED")
+try:
+    write(w + "/rw/f")
+    print("control ok")
+except OSError as e:
+    print("control failed:", e)
+def attack(what, move, path):
+    try:
+        move()
+    except OSError as e:
+        print("held:", what, e)
+        return
+    try:
+        write(path)
+        print("ESCAPED:", what, path)
+    except OSError as e:
+        print("held:", what, e)
+attack("move the granted directory", lambda: os.rename(w + "/rw", w + "/ro"), w + "/ro/f")
+attack("move an ancestor of the granted directory",
+       lambda: os.rename(w + "/a", w + "/b"), w + "/b/rw/f")
+def exchange():
+    if libc.syscall(316, -100, (w + "/x/rw").encode(), -100, (w + "/empty").encode(), 2) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+attack("exchange the granted directory with another", exchange, w + "/empty/f")
+"#;
+    let out = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .arg("run")
+        .arg(&policy)
+        .args(["--agent", agent, "--ask", "deny", "--param"])
+        .arg(format!("work={}", work.display()))
+        .args(["--", "/usr/bin/python3", "-B", "-c", code])
+        .arg(&work)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let _ = std::fs::remove_dir_all(&root);
+    assert!(stdout.contains("control ok"), "moved ({agent}): {out:?}");
+    assert!(
+        !stdout.contains("ESCAPED"),
+        "moved ({agent}): a moved grant stayed writable:\n{stdout}"
+    );
+}
+
+#[test]
+fn moved_process() {
+    moved("moved");
+}
+
+#[test]
+fn moved_container() {
+    moved("moved-container");
+}
+
 /// `--learn` is a throwaway run, but a host daemon's unix socket in a top-level
 /// directory with mounts beneath it (the shape of `/run`) stays reachable: see
 /// `_learn_daemon.py`. Needs root for its private mount namespace (`unshare -m`); as
