@@ -523,6 +523,15 @@ impl Call<'_> {
             return Err(Errno::ACCESS);
         }
         let lexical = decide::symlink_lexical(link, target).ok_or(Errno::ACCESS)?;
+        if std_stream(target) && !self.protected_beneath(link) {
+            // `ln -s /dev/stdout log` (common in Dockerfiles): each follower reaches its
+            // own standard stream, a file, pipe or terminal it was given, never a
+            // directory the agent prepared (nothing beneath it is reached through the
+            // link unless the follower's own stream is a directory). Where names
+            // beneath the link are protected (`.git/hooks`), refused as any link
+            // through procfs.
+            return Ok(());
+        }
         if self.through_procfs(&lexical) {
             self.refuse(
                 Right::Create,
@@ -546,6 +555,16 @@ impl Call<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Whether some name beneath `link` is protected: creating or writing `link/x` is
+    /// not allowed outright (a link there must then lead where the same is protected).
+    fn protected_beneath(&self, link: &[u8]) -> bool {
+        let mut below = link.to_vec();
+        below.extend_from_slice(b"/x");
+        [FsRight::Create, FsRight::Write]
+            .iter()
+            .any(|&r| self.sup.engine.fs(&below, r).effect != Effect::Allow)
     }
 
     /// Whether following the absolute, normalised `path` in the sandbox's tree (its
@@ -713,4 +732,21 @@ pub(super) fn pathless(obj: BorrowedFd<'_>, path: &[u8], st: Option<&fs::Stat>) 
         Some(st) => st.st_nlink == 0,
         None => fs::fstat(obj).is_ok_and(|s| s.st_nlink == 0),
     }
+}
+
+/// A link text naming one of the follower's standard streams exactly: `/dev/stdin`,
+/// `/dev/stdout`, `/dev/stderr`, or their `/proc/self/fd/N` and `/dev/fd/N` forms (N 0 to 2).
+fn std_stream(target: &[u8]) -> bool {
+    matches!(
+        target,
+        b"/dev/stdin"
+            | b"/dev/stdout"
+            | b"/dev/stderr"
+            | b"/proc/self/fd/0"
+            | b"/proc/self/fd/1"
+            | b"/proc/self/fd/2"
+            | b"/dev/fd/0"
+            | b"/dev/fd/1"
+            | b"/dev/fd/2"
+    )
 }
