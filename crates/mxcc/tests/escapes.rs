@@ -774,6 +774,80 @@ fn learn_daemon() {
     );
 }
 
+/// A procfs mounted somewhere other than `/proc` (here beside the workspace, where the
+/// policy grants nothing, by the host in a private mount namespace: the agent itself
+/// cannot mount). A link through it means something else to each process that follows
+/// it, as through `/proc`: `.git/hooks -> ROOT/altproc/self/cwd/tpl` is the
+/// repository's writable `tpl` to git, while the text names a place with no right at
+/// all (so comparing the text's rights does not refuse it). Recognised
+/// by the file system's type, not by `/proc`'s device (each procfs mount is its own).
+/// Needs root (the mount); as an unprivileged user it is not run.
+#[test]
+fn alt_procfs() {
+    if !std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"))
+    {
+        eprintln!("alt_procfs: needs root (a procfs mount); not run");
+        return;
+    }
+    let root = std::env::temp_dir().join(format!("mxc-escape-{}-altproc", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let work = root.join("work");
+    std::fs::create_dir_all(root.join("altproc")).unwrap();
+    std::fs::create_dir_all(work.join("repo/.git")).unwrap();
+    std::fs::create_dir_all(work.join("repo/tpl")).unwrap();
+    let suite = suite().canonicalize().unwrap();
+    let code = r#"
+import os, sys
+w, r = sys.argv[1:3]
+try:
+    os.symlink(w + "/repo/tpl", w + "/plain")
+    print("control ok")
+except OSError as e:
+    print("control failed:", e)
+for text in ("/altproc/self/cwd/tpl", "/altproc/thread-self/cwd/tpl"):
+    try:
+        os.symlink(r + text, w + "/repo/.git/hooks")
+        print("ESCAPED:", text)
+        os.unlink(w + "/repo/.git/hooks")
+    except OSError as e:
+        print("held:", text, e)
+"#;
+    let script = r#"mount -t proc proc "$1/altproc" && shift && exec "$@""#;
+    let out = Command::new("/usr/bin/unshare")
+        .args([
+            "-m",
+            "--propagation",
+            "private",
+            "/bin/sh",
+            "-c",
+            script,
+            "sh",
+        ])
+        .arg(&root)
+        .arg(env!("CARGO_BIN_EXE_mxcc"))
+        .arg("run")
+        .arg(suite.join("escapes.mxc"))
+        .args(["--agent", "escape", "--ask", "deny", "--param"])
+        .arg(format!("work={}", work.display()))
+        .arg("--param")
+        .arg(format!("suite={}", suite.display()))
+        .args(["--", "/usr/bin/python3", "-B", "-c", code])
+        .arg(&work)
+        .arg(&root)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&root);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("control ok"), "alt_procfs: {out:?}");
+    assert!(
+        !stdout.contains("ESCAPED") && stdout.contains("held:"),
+        "alt_procfs: a link through a procfs mounted elsewhere was made:\n{stdout}"
+    );
+}
+
 /// procfs when file calls are not held (planted.mxc: rules Landlock expresses exactly,
 /// `/proc/**` readable): the supervisor's "outside the sandbox" check never runs, so
 /// only the kernel stands between the agent and the environment and command line of

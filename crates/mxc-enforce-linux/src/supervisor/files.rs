@@ -572,7 +572,8 @@ impl Call<'_> {
     /// name means something else to each process that follows it (`/proc/self/cwd` is
     /// git's own cwd when git follows `.git/hooks`; `/dev/fd` leads there too). What is
     /// missing is read as written; anything that cannot be looked at counts as procfs
-    /// (refused).
+    /// (refused). Any procfs counts, wherever mounted (`/proc`'s device, or a file
+    /// system of procfs's type).
     fn through_procfs(&self, path: &[u8]) -> bool {
         let proc_dev = self
             .sup
@@ -613,6 +614,20 @@ impl Call<'_> {
             };
             if st.st_dev == proc_dev {
                 return true;
+            }
+            // A procfs mounted elsewhere (each mount is its own device): known by its
+            // file system's type (anything that cannot be looked at counts as procfs).
+            if fs::major(st.st_dev) == 0 {
+                let on = fs::openat(
+                    root,
+                    &rel[..],
+                    OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                    Mode::empty(),
+                )
+                .and_then(|fd| resolve::on_procfs(fd.as_fd()));
+                if on != Ok(false) {
+                    return true;
+                }
             }
             if fs::FileType::from_raw_mode(st.st_mode) == fs::FileType::Symlink {
                 links += 1;
