@@ -118,8 +118,19 @@ attack("a workspace link to /dev/stdout/x (beneath a stream)",
 # directory the agent prepared. Not where names beneath it are protected.
 def stdout_link():
     os.symlink("/dev/stdout", f"{WORK}/log")
-    with open(f"{WORK}/log", "w") as f:
-        f.write("written through the stdout link\n")
+    # Written through, with this process's stdout a file of its own (a pipe made by
+    # another user cannot be reopened through /proc/self/fd, in or out of a sandbox).
+    sys.stdout.flush()
+    saved = os.dup(1)
+    out = os.open(f"{WORK}/out.txt", os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    os.dup2(out, 1)
+    try:
+        with open(f"{WORK}/log", "w") as f:
+            f.write("through the stdout link\n")
+    finally:
+        os.dup2(saved, 1)
+    if read(f"{WORK}/out.txt") != "through the stdout link\n":
+        raise OSError(5, "not written through the link")
 control("a workspace link to /dev/stdout, written through", stdout_link)
 control("a workspace link to /dev/stderr", lambda: os.symlink("/dev/stderr", f"{WORK}/errlog"))
 control("a workspace link to /dev/stdin", lambda: os.symlink("/dev/stdin", f"{WORK}/inlink"))
