@@ -607,6 +607,37 @@ pub fn exec_per_file(b: &Bounds, engine: &mxc_eval::Engine) -> ExecGrants {
     ExecGrants { bounds: out, exact }
 }
 
+/// The directories [`make_tree`] made for this run, in the order made.
+static MADE: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Removes, at the end of a run, the directories [`make_tree`] made that are still
+/// empty (deepest first; each removed relative to its parent, opened through no
+/// symbolic link): a run leaves no empty `~/.pyenv/versions` behind on a machine
+/// without pyenv.
+pub fn unmake_trees() {
+    let made = MADE
+        .lock()
+        .map(|mut m| std::mem::take(&mut *m))
+        .unwrap_or_default();
+    for d in made.iter().rev() {
+        let (Some(parent), Some(name)) = (d.parent(), d.file_name()) else {
+            continue;
+        };
+        if let Ok(p) = open_placed(parent) {
+            if let Ok(dir) = rustix::fs::openat(
+                &p,
+                ".",
+                rustix::fs::OFlags::DIRECTORY
+                    | rustix::fs::OFlags::RDONLY
+                    | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            ) {
+                let _ = rustix::fs::unlinkat(&dir, name, rustix::fs::AtFlags::REMOVEDIR);
+            }
+        }
+    }
+}
+
 /// Makes the missing directories of launch tree `path` beneath `at` (the existing
 /// directory its grant would land on, reached through no untrusted link), each only
 /// where the policy lets the agent create it (so the agent could have made it itself),
@@ -648,6 +679,9 @@ fn make_tree(path: &Path, at: &Path, b: &Bounds, engine: &mxc_eval::Engine) -> b
         let Ok(dir) = dir else { return false };
         match rustix::fs::mkdirat(&dir, name, rustix::fs::Mode::from_raw_mode(0o755)) {
             Ok(()) => {
+                if let Ok(mut m) = MADE.lock() {
+                    m.push(next.clone());
+                }
                 let _ = rustix::fs::chownat(
                     &dir,
                     name,

@@ -419,6 +419,28 @@ mod tree {
         super::escape("launch_tree", "escape-tree-container");
     }
 
+    /// The tree mxcc made for the run is removed at its end when the run left it empty
+    /// (no empty `~/.pyenv/versions` left behind on a machine without pyenv), and was
+    /// there during the run.
+    #[test]
+    fn made_tree_removed_when_empty() {
+        let root = std::env::temp_dir().join(format!("mxc-escape-{}-made", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let work = root.join("work");
+        std::fs::create_dir_all(&work).unwrap();
+        super::hand_over(&root);
+        let suite = super::suite().canonicalize().unwrap();
+        let out = super::mxcc_run(&work, &suite, &root.join("audit.log"), "escape-tree")
+            .args(["--", "/usr/bin/test", "-d"])
+            .arg(work.join("tools"))
+            .output()
+            .unwrap();
+        let left = work.join("tools").exists();
+        let _ = std::fs::remove_dir_all(&root);
+        assert_eq!(out.status.code(), Some(0), "not made: {out:?}");
+        assert!(!left, "the empty tree was left behind");
+    }
+
     #[test]
     fn exec_link_process() {
         super::escape("exec_link", "escape-tree");

@@ -181,6 +181,7 @@ impl Running {
             kill_tree(our_pid, watchdog);
         }
         reap_all();
+        crate::landlock_bound::unmake_trees();
         let sup_result = supervisor.join();
         // The sandbox's terminal: once its last user is gone, flush what it wrote.
         if let Some(sup) = sup_slot.lock().ok().and_then(|s| s.clone()) {
