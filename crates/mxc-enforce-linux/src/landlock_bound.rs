@@ -221,6 +221,22 @@ fn open_placed(at: &Path) -> std::io::Result<OwnedFd> {
     .map_err(std::io::Error::from)
 }
 
+/// The system's ELF loaders, by the names programs carry (`PT_INTERP`).
+const LOADERS: [&str; 3] = [
+    "/lib64/ld-linux-x86-64.so.2",
+    "/lib/ld-linux-x86-64.so.2",
+    "/lib/ld-musl-x86_64.so.1",
+];
+
+/// Whether `g` is the execute grant of a system ELF loader: placed where its links
+/// lead, whoever could change them. Every program the kernel runs, in the sandbox and
+/// outside it, is loaded through this name; an agent able to replace the system's
+/// loader owns the machine already. (A policy with a `write` rule whose literal prefix
+/// is `/`, `**/x`, makes no link under `/` trusted.)
+fn is_loader(g: &crate::Grant) -> bool {
+    !g.subtree && LOADERS.iter().any(|l| g.path == Path::new(l))
+}
+
 /// The kernel's outer bound from the table's plan: every right a rule may allow, at
 /// the rule's literal prefix; execute where programs may be launched, and on the usual
 /// ELF loaders (the kernel opens a program's interpreter with execute access too).
@@ -252,11 +268,7 @@ pub fn from_plan(plan: &mxc_eval::Plan) -> Bounds {
             subtree: g.subtree,
         });
     }
-    for loader in [
-        "/lib64/ld-linux-x86-64.so.2",
-        "/lib/ld-linux-x86-64.so.2",
-        "/lib/ld-musl-x86_64.so.1",
-    ] {
+    for loader in LOADERS {
         // Granted by the name programs carry (PT_INTERP): the container tier then
         // recreates the symbolic links on the way, as the kernel follows them.
         if Path::new(loader).exists() {
@@ -404,7 +416,16 @@ pub fn ruleset(b: &Bounds, extra_connect_ports: &[u16]) -> Result<OwnedFd, Setup
     for g in &b.fs {
         let r = g.rights;
         let exec_only = r.execute && !(r.read || r.write || r.create || r.delete);
-        let placed = placed_cached(&g.path, b, &mut cache);
+        let placed = if exec_only && is_loader(g) {
+            std::fs::canonicalize(&g.path).ok().map(|at| Placed {
+                at,
+                dir: false,
+                exact: true,
+                links: Vec::new(),
+            })
+        } else {
+            placed_cached(&g.path, b, &mut cache)
+        };
         if exec_only && !placed.as_ref().is_some_and(|p| p.exact) {
             // Execute granted only where the rule's own path is reached through trusted
             // links (a program file, the ELF loader's chain of system links, a tree):
@@ -542,6 +563,7 @@ pub fn exec_per_file(b: &Bounds, engine: &mxc_eval::Engine) -> ExecGrants {
             .iter()
             .any(|w| w.starts_with(&g.path) || g.path.starts_with(w));
         match placed_in(&g.path, b) {
+            _ if is_loader(g) => {}
             Some(p) if p.exact => {}
             Some(p) => {
                 // Missing (a tree or program the run may make), or reached through a
