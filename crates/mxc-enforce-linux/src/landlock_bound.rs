@@ -221,6 +221,22 @@ fn open_placed(at: &Path) -> std::io::Result<OwnedFd> {
     .map_err(std::io::Error::from)
 }
 
+/// The system's ELF loaders, by the names programs carry (`PT_INTERP`).
+const LOADERS: [&str; 3] = [
+    "/lib64/ld-linux-x86-64.so.2",
+    "/lib/ld-linux-x86-64.so.2",
+    "/lib/ld-musl-x86_64.so.1",
+];
+
+/// Whether `g` is the execute grant of a system ELF loader: placed where its links
+/// lead, whoever could change them. Every program the kernel runs, in the sandbox and
+/// outside it, is loaded through this name; an agent able to replace the system's
+/// loader owns the machine already. (A policy with a `write` rule whose literal prefix
+/// is `/`, `**/x`, makes no link under `/` trusted.)
+fn is_loader(g: &crate::Grant) -> bool {
+    !g.subtree && LOADERS.iter().any(|l| g.path == Path::new(l))
+}
+
 /// The kernel's outer bound from the table's plan: every right a rule may allow, at
 /// the rule's literal prefix; execute where programs may be launched, and on the usual
 /// ELF loaders (the kernel opens a program's interpreter with execute access too).
@@ -252,11 +268,7 @@ pub fn from_plan(plan: &mxc_eval::Plan) -> Bounds {
             subtree: g.subtree,
         });
     }
-    for loader in [
-        "/lib64/ld-linux-x86-64.so.2",
-        "/lib/ld-linux-x86-64.so.2",
-        "/lib/ld-musl-x86_64.so.1",
-    ] {
+    for loader in LOADERS {
         // Granted by the name programs carry (PT_INTERP): the container tier then
         // recreates the symbolic links on the way, as the kernel follows them.
         if Path::new(loader).exists() {
@@ -303,7 +315,36 @@ pub fn widened(b: &Bounds) -> bool {
 /// Whether file calls must go to the supervisor: the rules are not all Landlock can
 /// express, or their grants land wider than the rules.
 pub fn supervise_fs(b: &Bounds) -> bool {
-    !b.fs_exact || widened(b) || reaches_procfs(b)
+    !b.fs_exact || widened(b) || reaches_procfs(b) || movable(b)
+}
+
+/// Whether the agent could move a granted directory (or a directory above it) to a
+/// place where the policy grants less: Landlock's rights stay on the directory's inode
+/// wherever it goes, so the files beneath it would keep them at their new paths
+/// (`allow all "${work}/rw/**"` inside `allow read, create, delete "${work}/**"`: `mv rw
+/// ro`, then write `ro/f`). A grant lying strictly beneath a tree where the agent may
+/// delete (so it, or a directory above it, can be moved away), with a right some tree
+/// the agent may create in lacks (a place it can be moved to), makes file calls
+/// supervised: every later call is then decided on the path it names, and the move
+/// itself on every name it brings (escapes `moved_*`). Execute-only grants are not
+/// counted: every `execve` is decided on its path.
+fn movable(b: &Bounds) -> bool {
+    let file_rights = |r: FsRights| r.read || r.write || r.create || r.delete;
+    let lacks = |have: FsRights, want: FsRights| {
+        (want.read && !have.read)
+            || (want.write && !have.write)
+            || (want.create && !have.create)
+            || (want.delete && !have.delete)
+    };
+    b.fs.iter().filter(|g| file_rights(g.rights)).any(|g| {
+        let can_move = b.fs.iter().any(|d| {
+            d.subtree && d.rights.delete && g.path != d.path && g.path.starts_with(&d.path)
+        });
+        can_move
+            && b.fs
+                .iter()
+                .any(|c| c.subtree && c.rights.create && lacks(c.rights, g.rights))
+    })
 }
 
 /// Whether a grant (other than execute alone) lands on `/proc`, beneath it, or on a
@@ -374,25 +415,29 @@ pub fn ruleset(b: &Bounds, extra_connect_ports: &[u16]) -> Result<OwnedFd, Setup
     let mut cache = PlaceCache::default();
     for g in &b.fs {
         let r = g.rights;
-        let exec_file = r.execute && !(r.read || r.write || r.create || r.delete) && !g.subtree;
-        let placed = if exec_file {
-            // A program file or an ELF loader: the kernel follows its links when it
-            // runs it (the loader is named by the program, `/lib64/ld-linux…` →
-            // `/usr/lib/…`), so the grant goes where they lead. Planted links matter
-            // less here: every `execve` is decided on the path the supervisor resolves.
-            match std::fs::canonicalize(&g.path) {
-                Ok(at) => Some(Placed {
-                    at,
-                    dir: false,
-                    exact: true,
-                    links: Vec::new(),
-                }),
-                // Missing (a program the run may build): placed like any grant.
-                Err(_) => placed_cached(&g.path, b, &mut cache),
-            }
+        let exec_only = r.execute && !(r.read || r.write || r.create || r.delete);
+        let placed = if exec_only && is_loader(g) {
+            std::fs::canonicalize(&g.path).ok().map(|at| Placed {
+                at,
+                dir: false,
+                exact: true,
+                links: Vec::new(),
+            })
         } else {
             placed_cached(&g.path, b, &mut cache)
         };
+        if exec_only && !placed.as_ref().is_some_and(|p| p.exact) {
+            // Execute granted only where the rule's own path is reached through trusted
+            // links (a program file, the ELF loader's chain of system links, a tree):
+            // never at an existing ancestor of a missing path, nor where a link the
+            // agent could have planted leads. The kernel executes a script's
+            // interpreter and a program's ELF loader without an `execve` the supervisor
+            // decides, so execute on a wider place, or on a planted link's target, would
+            // let the agent run what no rule allows. The supervisor decides launches on
+            // the resolved path, so nothing allowed is lost: a path reached through an
+            // agent's link is decided (and granted) where it leads.
+            continue;
+        }
         let Some(Placed { at, dir, exact, .. }) = placed else {
             continue;
         };
@@ -517,35 +562,49 @@ pub fn exec_per_file(b: &Bounds, engine: &mxc_eval::Engine) -> ExecGrants {
         let overlaps = writable
             .iter()
             .any(|w| w.starts_with(&g.path) || g.path.starts_with(w));
+        match placed_in(&g.path, b) {
+            _ if is_loader(g) => {}
+            Some(p) if p.exact => {}
+            Some(p) => {
+                // Missing (a tree or program the run may make), or reached through a
+                // link the agent could have planted. Execute on the place the grant
+                // would land (the nearest existing directory) lets the kernel run any
+                // file there without a decided `execve` (a `#!` script's interpreter,
+                // a program's ELF loader, a path swapped after the decision), so it is
+                // granted only where everything beneath may run anyway (then nothing
+                // undecided runs what a decided launch could not: still exact). Else a
+                // missing tree the agent may make is made now, empty, and granted
+                // exactly; anything else gets no execute right (see `ruleset`).
+                use std::os::unix::ffi::OsStrExt;
+                if engine.launch_allows_all_beneath(p.at.as_os_str().as_bytes()) {
+                    out.fs.push(crate::Grant {
+                        path: p.at,
+                        subtree: true,
+                        ..g.clone()
+                    });
+                } else if g.subtree && make_tree(&g.path, &p.at, b, engine) {
+                    exact &= engine.launch_allows_all_beneath(g.path.as_os_str().as_bytes());
+                    out.fs.push(g.clone());
+                }
+                continue;
+            }
+            None => continue,
+        }
         let dir = std::fs::metadata(&g.path).is_ok_and(|m| m.is_dir());
         if !dir {
             if std::fs::metadata(&g.path).is_ok_and(|m| m.is_file()) {
                 // A file named as it is (a literal app rule, or an ELF loader, which
                 // the policy need not allow launching: the kernel opens it to run any
-                // dynamic program). Kept; exact unless `ask`, decided by arguments, or
-                // reached through a link someone other than root could have planted
-                // (the grant follows the kernel to the link's target: see `ruleset`).
+                // dynamic program). Kept; exact unless `ask` or decided by arguments.
                 use std::os::unix::ffi::OsStrExt;
                 let bytes = g.path.as_os_str().as_bytes();
                 if engine.launch_depends_on_args(bytes)
                     || engine.launch(bytes, &[] as &[&[u8]]).effect == mxc_eval::Effect::Ask
-                    || !placed_in(&g.path, b).is_some_and(|p| p.exact)
                 {
                     exact = false;
                 }
                 out.fs.push(g.clone());
-            } else if overlaps {
-                // Missing, in a place the agent may fill: granted at its ancestor.
-                // Judged on the rule's path, not on that ancestor (wider): a known gap,
-                // kept because the stricter judgement makes every launch inexact for
-                // profiles naming trees that may not exist yet (`~/.pyenv/versions/**`),
-                // and inexact launches refuse multi-threaded spawners. See
-                // docs/enforcement.md, "Known limits".
-                use std::os::unix::ffi::OsStrExt;
-                exact &= engine.launch_allows_all_beneath(g.path.as_os_str().as_bytes());
-                out.fs.push(g.clone());
             }
-            // Missing where nothing can appear: nothing to execute there.
             continue;
         }
         let found = if overlaps {
@@ -568,6 +627,97 @@ pub fn exec_per_file(b: &Bounds, engine: &mxc_eval::Engine) -> ExecGrants {
         }
     }
     ExecGrants { bounds: out, exact }
+}
+
+/// The directories [`make_tree`] made for this run, in the order made.
+static MADE: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Removes, at the end of a run, the directories [`make_tree`] made that are still
+/// empty (deepest first; each removed relative to its parent, opened through no
+/// symbolic link): a run leaves no empty `~/.pyenv/versions` behind on a machine
+/// without pyenv.
+pub fn unmake_trees() {
+    let made = MADE
+        .lock()
+        .map(|mut m| std::mem::take(&mut *m))
+        .unwrap_or_default();
+    for d in made.iter().rev() {
+        let (Some(parent), Some(name)) = (d.parent(), d.file_name()) else {
+            continue;
+        };
+        if let Ok(p) = open_placed(parent) {
+            if let Ok(dir) = rustix::fs::openat(
+                &p,
+                ".",
+                rustix::fs::OFlags::DIRECTORY
+                    | rustix::fs::OFlags::RDONLY
+                    | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            ) {
+                let _ = rustix::fs::unlinkat(&dir, name, rustix::fs::AtFlags::REMOVEDIR);
+            }
+        }
+    }
+}
+
+/// Makes the missing directories of launch tree `path` beneath `at` (the existing
+/// directory its grant would land on, reached through no untrusted link), each only
+/// where the policy lets the agent create it (so the agent could have made it itself),
+/// owned as the directory holding it, never through a symbolic link (each made and
+/// opened relative to its parent, `RESOLVE_NO_SYMLINKS`). Whether the tree is now
+/// there, reached as a grant would be.
+fn make_tree(path: &Path, at: &Path, b: &Bounds, engine: &mxc_eval::Engine) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(rest) = path.strip_prefix(at) else {
+        return false;
+    };
+    let mut cur = at.to_path_buf();
+    for c in rest.components() {
+        let std::path::Component::Normal(name) = c else {
+            return false;
+        };
+        let next = cur.join(name);
+        if engine
+            .fs(next.as_os_str().as_bytes(), mxc_eval::FsRight::Create)
+            .effect
+            != mxc_eval::Effect::Allow
+        {
+            return false;
+        }
+        let Ok(parent) = open_placed(&cur) else {
+            return false;
+        };
+        let Ok(st) = rustix::fs::fstat(&parent) else {
+            return false;
+        };
+        let dir = rustix::fs::openat(
+            &parent,
+            ".",
+            rustix::fs::OFlags::DIRECTORY
+                | rustix::fs::OFlags::RDONLY
+                | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        );
+        let Ok(dir) = dir else { return false };
+        match rustix::fs::mkdirat(&dir, name, rustix::fs::Mode::from_raw_mode(0o755)) {
+            Ok(()) => {
+                if let Ok(mut m) = MADE.lock() {
+                    m.push(next.clone());
+                }
+                let _ = rustix::fs::chownat(
+                    &dir,
+                    name,
+                    Some(rustix::fs::Uid::from_raw(st.st_uid)),
+                    Some(rustix::fs::Gid::from_raw(st.st_gid)),
+                    rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+                );
+            }
+            Err(rustix::io::Errno::EXIST) => {}
+            Err(_) => return false,
+        }
+        cur = next;
+    }
+    placed_in(path, b).is_some_and(|p| p.exact && p.dir)
 }
 
 /// Whether a directory grant on `path` is exact for execution: everything beneath
@@ -894,12 +1044,14 @@ agent a { use p }"#,
         let _ = std::fs::remove_dir_all(&d);
     }
 
-    /// An attack on the exactness of execute grants: a program path the agent could
-    /// have replaced by a link makes the kernel run the link's target, so it may not be
-    /// called exact (exactness lets the supervisor stop holding `execve` against a path
-    /// swapped after its check).
+    /// Execute grants that would land elsewhere than their rule's path are not made:
+    /// a program path the agent could have replaced by a link (the grant would follow it
+    /// to the link's target, which a script could then name as its interpreter:
+    /// escapes `exec_link`), and a launch tree missing in a place the agent writes (the
+    /// grant would land on its existing ancestor: escapes `launch_tree`). Nothing wider
+    /// is granted, so the bound stays exact.
     #[test]
-    fn execute_grants_that_land_elsewhere_are_not_exact() {
+    fn execute_grants_that_land_elsewhere_are_not_made() {
         let d = std::env::temp_dir().join(format!("mxc-exec-land-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
@@ -913,9 +1065,9 @@ agent a { use p }"#,
             write: true,
             ..FsRights::default()
         };
-        let w = |path: &str| Bounds {
+        let w = |path: &str, subtree: bool| Bounds {
             fs: vec![
-                grant(&format!("{}/{path}", d.display()), exec, false),
+                grant(&format!("{}/{path}", d.display()), exec, subtree),
                 grant(&d.display().to_string(), create, true),
             ],
             fs_exact: true,
@@ -924,11 +1076,37 @@ agent a { use p }"#,
         // `tool` is a link in a place the agent may change (it could have planted it).
         let e = engine(
             r#"param d: path
-            policy p { app { allow launch "${d}/tool" } }
+            policy p { app { allow launch "${d}/tool", "${d}/tools/**" } }
             agent a { use p }"#,
             &d,
         );
-        assert!(!exec_per_file(&w("tool"), &e).exact);
+        for (path, subtree) in [("tool", false), ("tools", true)] {
+            let g = exec_per_file(&w(path, subtree), &e);
+            assert!(g.exact, "{path}");
+            assert!(
+                !g.bounds.fs.iter().any(|x| x.rights.execute),
+                "{path}: {:?}",
+                g.bounds.fs
+            );
+            // And `ruleset` itself makes no grant of them (it would fail on nothing).
+            ruleset(&w(path, subtree), &[]).unwrap();
+        }
+        // A missing tree the policy lets the agent make is made (empty) and granted
+        // exactly; one it may not make is not.
+        let e = engine(
+            r#"param d: path
+            policy p { fs { allow all "${d}/made/**" } app { allow launch "${d}/made/t/**", "${d}/not/**" } }
+            agent a { use p }"#,
+            &d,
+        );
+        let mut b = w("made/t", true);
+        b.fs.push(grant(&format!("{}/not", d.display()), exec, true));
+        let g = exec_per_file(&b, &e);
+        assert!(g.exact);
+        assert!(d.join("made/t").is_dir() && !d.join("not").exists());
+        let execs: Vec<_> = g.bounds.fs.iter().filter(|x| x.rights.execute).collect();
+        assert_eq!(execs.len(), 1, "{execs:?}");
+        assert_eq!(execs[0].path, d.join("made/t"));
         let _ = std::fs::remove_dir_all(&d);
     }
 

@@ -289,7 +289,7 @@ fn owned_by(view: &View<'_>, pid: u32) -> Result<Owner, Errno> {
 }
 
 /// Whether `fd` is on a procfs (any instance).
-fn on_procfs(fd: BorrowedFd<'_>) -> Result<bool, Errno> {
+pub(crate) fn on_procfs(fd: BorrowedFd<'_>) -> Result<bool, Errno> {
     const PROC_SUPER_MAGIC: i64 = 0x9fa0;
     Ok(fs::fstatfs(fd)?.f_type as i64 == PROC_SUPER_MAGIC)
 }

@@ -13,6 +13,12 @@
 //! **Invariant:** only headers are read, with bounds on every size, from files the
 //! caller asked to run (and the libraries they name); nothing is executed, and no
 //! input makes this panic. Used only to explain a failure, never to decide one.
+//!
+//! The program and the libraries it names may be the agent's making, and `mxcc` may be
+//! root: [`diagnose_as`] looks with the agent's credentials (its ids, no capability), so
+//! an existence check tells nothing the agent could not learn itself; every file is
+//! first reached with `O_PATH` (no open of a FIFO or a device, nothing waits) and read
+//! only when it is a regular file whose real path the policy lets the agent read.
 
 use crate::Bounds;
 use mxc_eval::{Effect, Engine, FsRight};
@@ -27,6 +33,30 @@ pub use mxc_enforce::Missing;
 const MAX_FILES: usize = 64;
 /// Bytes of a dynamic section or string table read, at most.
 const MAX_TABLE: u64 = 1 << 20;
+
+/// [`diagnose`] on a thread of its own with the agent's credentials (`ids` when it
+/// runs as another user; no capability in any case). Nothing when they cannot be taken.
+pub fn diagnose_as(
+    ids: Option<(u32, u32)>,
+    engine: &Engine,
+    bounds: &Bounds,
+    program: &Path,
+    args: &[Vec<u8>],
+) -> Vec<Missing> {
+    let me = (
+        rustix::process::getuid().as_raw(),
+        rustix::process::getgid().as_raw(),
+    );
+    let ids = ids.filter(|&i| i != me);
+    std::thread::scope(|s| {
+        s.spawn(|| match crate::sys::act_as(ids) {
+            Ok(()) => diagnose(engine, bounds, program, args),
+            Err(_) => Vec::new(),
+        })
+        .join()
+        .unwrap_or_default()
+    })
+}
 
 /// What `program` (run with `args`) needs to start and is not granted.
 pub fn diagnose(
@@ -57,7 +87,7 @@ pub fn diagnose(
     let mut file = program.clone();
     // A script: its interpreter is what the kernel runs (one level, as the kernel
     // allows a few; MXC's exec rules see only the first).
-    if let Some(interp) = script_interpreter(&program) {
+    if let Some(interp) = script_interpreter(engine, bounds, &program) {
         let d = engine.fs(program.as_os_str().as_bytes(), FsRight::Read);
         if d.effect != Effect::Allow {
             out.push(Missing {
@@ -118,21 +148,58 @@ fn kernel_reads(engine: &Engine, bounds: &Bounds, path: &Path, what: &str, out: 
     }
 }
 
-/// Opens `path` for reading if it is a regular file, without waiting on a FIFO or a
-/// device (the program and the libraries it names may be the agent's making).
-fn open_regular(path: &Path) -> Option<std::fs::File> {
+/// Reaches `path` without opening it (`O_PATH`: no FIFO, device or socket is opened,
+/// nothing waits): the file and its real path, if it is a regular file.
+fn reach_regular(path: &Path) -> Option<(rustix::fd::OwnedFd, PathBuf)> {
+    use rustix::fs::{FileType, OFlags};
+    let fd = rustix::fs::open(
+        path,
+        OFlags::PATH | OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .ok()?;
+    let st = rustix::fs::fstat(&fd).ok()?;
+    if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
+        return None;
+    }
+    let real = crate::resolve::fd_path(rustix::fd::AsFd::as_fd(&fd)).ok()?;
+    Some((fd, PathBuf::from(std::ffi::OsStr::from_bytes(&real))))
+}
+
+/// Opens `path` for reading if it is a regular file that, at its real path, the policy
+/// lets the agent read or the agent could not have put there (no grant lets it write or
+/// create at or above it: the system's programs and libraries, whose headers say what
+/// a denied program would need): reached with `O_PATH` first, then that very file
+/// reopened.
+fn open_regular(engine: &Engine, bounds: &Bounds, path: &Path) -> Option<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
+    let (fd, real) = reach_regular(path)?;
+    let agents = bounds
+        .fs
+        .iter()
+        .any(|g| (g.rights.write || g.rights.create) && real.starts_with(&g.path));
+    if agents && engine.fs(real.as_os_str().as_bytes(), FsRight::Read).effect != Effect::Allow {
+        return None;
+    }
     let f = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
+        .open(format!(
+            "/proc/self/fd/{}",
+            rustix::fd::AsRawFd::as_raw_fd(&fd)
+        ))
         .ok()?;
     f.metadata().ok()?.is_file().then_some(f)
 }
 
+/// Whether `p` is a regular file (reached with `O_PATH`, never opened).
+fn is_regular(p: &Path) -> bool {
+    reach_regular(p).is_some()
+}
+
 /// The interpreter of a `#!` script (its first line's first word).
-fn script_interpreter(path: &Path) -> Option<PathBuf> {
-    let f = open_regular(path)?;
+fn script_interpreter(engine: &Engine, bounds: &Bounds, path: &Path) -> Option<PathBuf> {
+    let f = open_regular(engine, bounds, path)?;
     let mut head = [0u8; 256];
     let n = f.read_at(&mut head, 0).ok()?;
     let line = head[..n].strip_prefix(b"#!")?;
@@ -153,7 +220,9 @@ fn libraries(engine: &Engine, bounds: &Bounds, file: &Path, out: &mut Vec<Missin
         if seen.len() >= MAX_FILES || !seen.insert(f.clone()) {
             continue;
         }
-        let Some(elf) = Elf::read(&f) else { continue };
+        let Some(elf) = Elf::read(engine, bounds, &f) else {
+            continue;
+        };
         if let Some(interp) = &elf.interp {
             let p = PathBuf::from(std::ffi::OsStr::from_bytes(interp));
             let real = std::fs::canonicalize(&p).unwrap_or_else(|_| p.clone());
@@ -265,7 +334,7 @@ fn find_library(
     let name = std::ffi::OsStr::from_bytes(name);
     if name.as_bytes().contains(&b'/') {
         let p = PathBuf::from(name);
-        return p.is_file().then_some((p, false));
+        return is_regular(&p).then_some((p, false));
     }
     let own = |list: &[u8]| -> Vec<PathBuf> {
         list.split(|&b| b == b':')
@@ -286,16 +355,18 @@ fn find_library(
     }
     for d in first {
         let p = d.join(name);
-        if p.is_file() {
+        if is_regular(&p) {
             return Some((p, false));
         }
     }
     let found = dirs.iter().find_map(|(d, _)| {
         let p = d.join(name);
-        p.is_file().then_some(p)
+        is_regular(&p).then_some(p)
     })?;
     // Found only through /etc/ld.so.conf: the loader knows of it from its cache.
-    let default = dirs.iter().any(|(d, conf)| !conf && d.join(name).is_file());
+    let default = dirs
+        .iter()
+        .any(|(d, conf)| !conf && is_regular(&d.join(name)));
     Some((found, !default))
 }
 
@@ -308,8 +379,8 @@ struct Elf {
 }
 
 impl Elf {
-    fn read(path: &Path) -> Option<Elf> {
-        let f = open_regular(path)?;
+    fn read(engine: &Engine, bounds: &Bounds, path: &Path) -> Option<Elf> {
+        let f = open_regular(engine, bounds, path)?;
         let size = f.metadata().ok()?.len();
         let at = |off: u64, len: u64| -> Option<Vec<u8>> {
             if len > MAX_TABLE || off.checked_add(len)? > size {
@@ -409,11 +480,79 @@ impl Elf {
 mod tests {
     use super::*;
 
+    fn engine(src: &str, dir: &Path) -> Engine {
+        let params = [("d".to_string(), dir.display().to_string())].into();
+        mxc_lang::compile::engine_of_source(src, "a", &params).unwrap()
+    }
+
+    /// Reads everything, runs everything.
+    fn open_engine() -> Engine {
+        engine(
+            r#"param d: path
+            policy p { fs { allow read "/**" } app { allow launch "/**" } }
+            agent a { use p }"#,
+            Path::new("/"),
+        )
+    }
+
+    /// A tiny x86-64 ELF file with a dynamic section naming `needed` and, if given, a
+    /// RUNPATH (no code: only what the loader's headers say).
+    fn tiny_elf(needed: &[&str], runpath: Option<&str>) -> Vec<u8> {
+        let mut strings = vec![0u8];
+        let mut add = |t: &str| {
+            let o = strings.len() as u64;
+            strings.extend_from_slice(t.as_bytes());
+            strings.push(0);
+            o
+        };
+        let mut dynamic: Vec<(u64, u64)> = needed.iter().map(|n| (1, add(n))).collect();
+        if let Some(r) = runpath {
+            dynamic.push((29, add(r)));
+        }
+        let (ph_off, ph_num) = (64u64, 2u64);
+        let dyn_off = ph_off + 56 * ph_num;
+        let dyn_len = 16 * (dynamic.len() as u64 + 3);
+        let str_off = dyn_off + dyn_len;
+        dynamic.push((5, str_off)); // DT_STRTAB (vaddr = file offset)
+        dynamic.push((10, strings.len() as u64)); // DT_STRSZ
+        dynamic.push((0, 0));
+        let total = str_off + strings.len() as u64;
+        let mut f = Vec::new();
+        f.extend_from_slice(b"\x7fELF\x02\x01\x01");
+        f.resize(16, 0);
+        f.extend_from_slice(&3u16.to_le_bytes()); // ET_DYN
+        f.extend_from_slice(&0x3eu16.to_le_bytes());
+        f.extend_from_slice(&1u32.to_le_bytes());
+        f.extend_from_slice(&0u64.to_le_bytes()); // entry
+        f.extend_from_slice(&ph_off.to_le_bytes());
+        f.extend_from_slice(&0u64.to_le_bytes()); // shoff
+        f.extend_from_slice(&0u32.to_le_bytes());
+        f.extend_from_slice(&64u16.to_le_bytes());
+        f.extend_from_slice(&56u16.to_le_bytes());
+        f.extend_from_slice(&(ph_num as u16).to_le_bytes());
+        f.extend_from_slice(&[0u8; 6]);
+        for (ty, off, len) in [(1u32, 0u64, total), (2, dyn_off, dyn_len)] {
+            f.extend_from_slice(&ty.to_le_bytes());
+            f.extend_from_slice(&4u32.to_le_bytes());
+            for v in [off, off, off, len, len, 8] {
+                f.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        for (t, v) in dynamic {
+            f.extend_from_slice(&t.to_le_bytes());
+            f.extend_from_slice(&v.to_le_bytes());
+        }
+        f.extend_from_slice(&strings);
+        assert_eq!(f.len() as u64, total);
+        f
+    }
+
     #[test]
     fn reads_a_real_programs_interpreter_and_libraries() {
+        let e = open_engine();
         let Some(elf) = ["/bin/sh", "/usr/bin/cat", "/bin/ls"]
             .iter()
-            .find_map(|p| Elf::read(Path::new(p)))
+            .find_map(|p| Elf::read(&e, &Bounds::default(), Path::new(p)))
         else {
             return; // no dynamic ELF program here
         };
@@ -430,18 +569,102 @@ mod tests {
     }
 
     #[test]
-    fn a_fifo_is_not_waited_on() {
+    fn reads_the_tiny_elf() {
+        let d = std::env::temp_dir().join(format!("mxc-startup-tiny-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("prog"), tiny_elf(&["libc.so.6"], Some("/x"))).unwrap();
+        let elf = Elf::read(&open_engine(), &Bounds::default(), &d.join("prog")).unwrap();
+        assert_eq!(elf.needed, vec![b"libc.so.6".to_vec()]);
+        assert_eq!(elf.runpath.as_deref(), Some(&b"/x"[..]));
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// An attack on the diagnosis: the program the user asked to run is, by the time
+    /// it looks, a FIFO (or a device) the agent put there. The diagnosis must not open
+    /// it (opening a device can act: a watchdog arms, a tape rewinds; a FIFO's writer
+    /// learns of the reader): `inotify` sees every open of it, and there must be none.
+    #[test]
+    fn a_fifo_is_never_opened() {
         let d = std::env::temp_dir().join(format!("mxc-startup-fifo-{}", std::process::id()));
         std::fs::create_dir_all(&d).unwrap();
         let f = d.join("fifo");
         rustix::fs::mkfifoat(rustix::fs::CWD, &f, rustix::fs::Mode::from_raw_mode(0o600)).unwrap();
-        assert!(Elf::read(&f).is_none());
-        assert!(script_interpreter(&f).is_none());
+        let ino = rustix::fs::inotify::init(
+            rustix::fs::inotify::CreateFlags::NONBLOCK | rustix::fs::inotify::CreateFlags::CLOEXEC,
+        )
+        .unwrap();
+        rustix::fs::inotify::add_watch(&ino, &f, rustix::fs::inotify::WatchFlags::OPEN).unwrap();
+        let e = open_engine();
+        assert!(Elf::read(&e, &Bounds::default(), &f).is_none());
+        assert!(script_interpreter(&e, &Bounds::default(), &f).is_none());
+        let _ = diagnose(&e, &Bounds::default(), &f, &[]);
+        let mut buf = [0u8; 256];
+        let got = rustix::io::read(&ino, &mut buf);
+        assert_eq!(got, Err(rustix::io::Errno::AGAIN), "the FIFO was opened");
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// An attack on the diagnosis: a program the agent wrote names, as a library, a
+    /// path in a place the agent cannot reach (here a directory of mode 000, which
+    /// only a capability passes; a root-only directory when `mxcc` runs as root), or
+    /// finds one there through its RUNPATH. What the diagnosis reports (on the
+    /// terminal and in the audit log) must not depend on whether that file exists.
+    #[test]
+    fn libraries_named_by_the_agent_are_looked_for_with_its_credentials() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = std::env::temp_dir().join(format!("mxc-startup-oracle-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        let hidden = d.join("hidden");
+        std::fs::create_dir_all(&hidden).unwrap();
+        let e = engine(
+            r#"param d: path
+            policy p {
+              fs { allow read "/**" deny read "${d}/hidden/**" }
+              app { allow launch "${d}/*" }
+            }
+            agent a { use p }"#,
+            &d,
+        );
+        let lib = hidden.join("libmxcsecret.so");
+        let progs = [
+            tiny_elf(&[lib.to_str().unwrap()], None),
+            tiny_elf(&["libmxcsecret.so"], Some(hidden.to_str().unwrap())),
+        ];
+        for (i, p) in progs.iter().enumerate() {
+            let prog = d.join(format!("prog{i}"));
+            std::fs::write(&prog, p).unwrap();
+            std::fs::set_permissions(&prog, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let look = |i: usize| -> Vec<(String, PathBuf)> {
+            std::fs::set_permissions(&hidden, std::fs::Permissions::from_mode(0o000)).unwrap();
+            let m = diagnose_as(
+                None,
+                &e,
+                &Bounds::default(),
+                &d.join(format!("prog{i}")),
+                &[],
+            );
+            std::fs::set_permissions(&hidden, std::fs::Permissions::from_mode(0o755)).unwrap();
+            m.into_iter()
+                .map(|m| (m.right.to_string(), m.path))
+                .collect()
+        };
+        for i in 0..progs.len() {
+            let absent = look(i);
+            std::fs::write(&lib, tiny_elf(&[], None)).unwrap();
+            let present = look(i);
+            std::fs::remove_file(&lib).unwrap();
+            assert_eq!(
+                absent, present,
+                "prog{i}: the report tells whether {lib:?} exists"
+            );
+        }
         let _ = std::fs::remove_dir_all(&d);
     }
 
     #[test]
     fn garbage_is_not_an_elf_and_does_not_panic() {
+        let e = open_engine();
         let d = std::env::temp_dir().join(format!("mxc-startup-{}", std::process::id()));
         std::fs::create_dir_all(&d).unwrap();
         let cases: [&[u8]; 4] = [
@@ -453,8 +676,8 @@ mod tests {
         for (i, c) in cases.iter().enumerate() {
             let f = d.join(format!("f{i}"));
             std::fs::write(&f, c).unwrap();
-            let _ = Elf::read(&f);
-            let _ = script_interpreter(&f);
+            let _ = Elf::read(&e, &Bounds::default(), &f);
+            let _ = script_interpreter(&e, &Bounds::default(), &f);
         }
         let _ = std::fs::remove_dir_all(&d);
     }

@@ -221,6 +221,11 @@ fn escape(name: &str, agent: &str) {
     if name == "audit_log" {
         std::fs::create_dir_all(work.join("logs")).unwrap();
     }
+    if name == "exec_link" {
+        // Left by an earlier run: the launched file is a link to a denied program.
+        std::fs::create_dir_all(work.join("bin")).unwrap();
+        std::os::unix::fs::symlink("/usr/bin/curl", work.join("bin/tool")).unwrap();
+    }
     hand_over(&root);
     if name == "audit_log" {
         let first = mxcc_run(&work, &suite, &log, agent)
@@ -398,6 +403,52 @@ mod race {
     #[test]
     fn stale_memory() {
         super::escape("stale_memory", "escape-race");
+    }
+}
+
+/// Launch trees missing at start in a place the agent writes (`escape-tree`: the suite's
+/// policy plus `allow launch "${work}/tools/**"`, `${work}/tools` made by the agent).
+mod tree {
+    #[test]
+    fn launch_tree_process() {
+        super::escape("launch_tree", "escape-tree");
+    }
+
+    #[test]
+    fn launch_tree_container() {
+        super::escape("launch_tree", "escape-tree-container");
+    }
+
+    /// The tree mxcc made for the run is removed at its end when the run left it empty
+    /// (no empty `~/.pyenv/versions` left behind on a machine without pyenv), and was
+    /// there during the run.
+    #[test]
+    fn made_tree_removed_when_empty() {
+        let root = std::env::temp_dir().join(format!("mxc-escape-{}-made", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let work = root.join("work");
+        std::fs::create_dir_all(&work).unwrap();
+        super::hand_over(&root);
+        let suite = super::suite().canonicalize().unwrap();
+        let out = super::mxcc_run(&work, &suite, &root.join("audit.log"), "escape-tree")
+            .args(["--", "/usr/bin/test", "-d"])
+            .arg(work.join("tools"))
+            .output()
+            .unwrap();
+        let left = work.join("tools").exists();
+        let _ = std::fs::remove_dir_all(&root);
+        assert_eq!(out.status.code(), Some(0), "not made: {out:?}");
+        assert!(!left, "the empty tree was left behind");
+    }
+
+    #[test]
+    fn exec_link_process() {
+        super::escape("exec_link", "escape-tree");
+    }
+
+    #[test]
+    fn exec_link_container() {
+        super::escape("exec_link", "escape-tree-container");
     }
 }
 
@@ -632,6 +683,82 @@ fn planted_container() {
     planted("planted-container");
 }
 
+/// A directory granted `write`, moved by the agent (itself, or an ancestor of it) to a
+/// place where the policy grants only `read`, `create` and `delete`: Landlock's rights
+/// stay on the directory's inode, so unless the move (or what follows it) is decided,
+/// the files beneath it stay writable at their new paths. Under `moved.mxc`, whose
+/// plain `allow`s Landlock expresses exactly.
+fn moved(agent: &str) {
+    let root =
+        std::env::temp_dir().join(format!("mxc-escape-{}-moved-{agent}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let work = root.join("work");
+    for d in ["rw", "a/rw", "x/rw"] {
+        std::fs::create_dir_all(work.join(d)).unwrap();
+        std::fs::write(work.join(d).join("f"), "original").unwrap();
+    }
+    std::fs::create_dir_all(work.join("empty")).unwrap();
+    let policy = suite().canonicalize().unwrap().join("moved.mxc");
+    let code = r#"
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+w = sys.argv[1]
+def write(p):
+    with open(p, "w") as f:
+        f.write("ESCAPED")
+try:
+    write(w + "/rw/f")
+    print("control ok")
+except OSError as e:
+    print("control failed:", e)
+def attack(what, move, path):
+    try:
+        move()
+    except OSError as e:
+        print("held:", what, e)
+        return
+    try:
+        write(path)
+        print("ESCAPED:", what, path)
+    except OSError as e:
+        print("held:", what, e)
+attack("move the granted directory", lambda: os.rename(w + "/rw", w + "/ro"), w + "/ro/f")
+attack("move an ancestor of the granted directory",
+       lambda: os.rename(w + "/a", w + "/b"), w + "/b/rw/f")
+def exchange():
+    if libc.syscall(316, -100, (w + "/x/rw").encode(), -100, (w + "/empty").encode(), 2) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+attack("exchange the granted directory with another", exchange, w + "/empty/f")
+"#;
+    let out = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+        .arg("run")
+        .arg(&policy)
+        .args(["--agent", agent, "--ask", "deny", "--param"])
+        .arg(format!("work={}", work.display()))
+        .args(["--", "/usr/bin/python3", "-B", "-c", code])
+        .arg(&work)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let _ = std::fs::remove_dir_all(&root);
+    assert!(stdout.contains("control ok"), "moved ({agent}): {out:?}");
+    assert!(
+        !stdout.contains("ESCAPED"),
+        "moved ({agent}): a moved grant stayed writable:\n{stdout}"
+    );
+}
+
+#[test]
+fn moved_process() {
+    moved("moved");
+}
+
+#[test]
+fn moved_container() {
+    moved("moved-container");
+}
+
 /// `--learn` is a throwaway run, but a host daemon's unix socket in a top-level
 /// directory with mounts beneath it (the shape of `/run`) stays reachable: see
 /// `_learn_daemon.py`. Needs root for its private mount namespace (`unshare -m`); as
@@ -666,6 +793,80 @@ fn learn_daemon() {
         "learn_daemon:\n{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A procfs mounted somewhere other than `/proc` (here beside the workspace, where the
+/// policy grants nothing, by the host in a private mount namespace: the agent itself
+/// cannot mount). A link through it means something else to each process that follows
+/// it, as through `/proc`: `.git/hooks -> ROOT/altproc/self/cwd/tpl` is the
+/// repository's writable `tpl` to git, while the text names a place with no right at
+/// all (so comparing the text's rights does not refuse it). Recognised
+/// by the file system's type, not by `/proc`'s device (each procfs mount is its own).
+/// Needs root (the mount); as an unprivileged user it is not run.
+#[test]
+fn alt_procfs() {
+    if !std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"))
+    {
+        eprintln!("alt_procfs: needs root (a procfs mount); not run");
+        return;
+    }
+    let root = std::env::temp_dir().join(format!("mxc-escape-{}-altproc", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let work = root.join("work");
+    std::fs::create_dir_all(root.join("altproc")).unwrap();
+    std::fs::create_dir_all(work.join("repo/.git")).unwrap();
+    std::fs::create_dir_all(work.join("repo/tpl")).unwrap();
+    let suite = suite().canonicalize().unwrap();
+    let code = r#"
+import os, sys
+w, r = sys.argv[1:3]
+try:
+    os.symlink(w + "/repo/tpl", w + "/plain")
+    print("control ok")
+except OSError as e:
+    print("control failed:", e)
+for text in ("/altproc/self/cwd/tpl", "/altproc/thread-self/cwd/tpl"):
+    try:
+        os.symlink(r + text, w + "/repo/.git/hooks")
+        print("ESCAPED:", text)
+        os.unlink(w + "/repo/.git/hooks")
+    except OSError as e:
+        print("held:", text, e)
+"#;
+    let script = r#"mount -t proc proc "$1/altproc" && shift && exec "$@""#;
+    let out = Command::new("/usr/bin/unshare")
+        .args([
+            "-m",
+            "--propagation",
+            "private",
+            "/bin/sh",
+            "-c",
+            script,
+            "sh",
+        ])
+        .arg(&root)
+        .arg(env!("CARGO_BIN_EXE_mxcc"))
+        .arg("run")
+        .arg(suite.join("escapes.mxc"))
+        .args(["--agent", "escape", "--ask", "deny", "--param"])
+        .arg(format!("work={}", work.display()))
+        .arg("--param")
+        .arg(format!("suite={}", suite.display()))
+        .args(["--", "/usr/bin/python3", "-B", "-c", code])
+        .arg(&work)
+        .arg(&root)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&root);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("control ok"), "alt_procfs: {out:?}");
+    assert!(
+        !stdout.contains("ESCAPED") && stdout.contains("held:"),
+        "alt_procfs: a link through a procfs mounted elsewhere was made:\n{stdout}"
     );
 }
 

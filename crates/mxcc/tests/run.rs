@@ -931,7 +931,7 @@ fn builds_and_finds_under_a_narrow_policy() {
     .unwrap();
     std::fs::write(
         proj.join("Makefile"),
-        "hello: hello.c\n\tcc -o hello hello.c\nclean:\n\trm -rf hello build\n",
+        "out/hello: hello.c\n\tmkdir -p out && cc -o out/hello hello.c\nclean:\n\trm -rf out/hello build\n",
     )
     .unwrap();
     let p = d.join("narrow.mxc");
@@ -945,14 +945,16 @@ policy narrow {
     allow all "${project}/**", "/tmp/**"
     deny all "${project}/private/**"
   }
-  app { allow launch "/usr/**", "/bin/*", "${project}/hello" }
+  // A program built during the run runs from a tree (`out/`, made empty by mxcc at
+  // start if missing): a single missing file gets no execute right.
+  app { allow launch "/usr/**", "/bin/*", "${project}/out/**" }
 }
 agent a { isolation process env { pass "PATH", "LANG" } use narrow }
 "#,
     )
     .unwrap();
     let script = format!(
-        "set -e; cd {proj}; make -s; ./hello; make -s clean; test ! -e hello; echo cleaned; \
+        "set -e; cd {proj}; make -s; ./out/hello; make -s clean; test ! -e out/hello; echo cleaned; \
          find /usr -name '*.h' | head -3 | wc -l; stat -c %F / {proj}/..; \
          if stat {proj}/private/key 2>/dev/null; then echo LEAK; fi",
         proj = proj.display(),

@@ -520,7 +520,7 @@ impl SupervisorStart {
             stats: Stats::default(),
             remembered: Mutex::new(Default::default()),
             our_pid: self.our_pid,
-            asking: Mutex::new(()),
+            asking: crate::supervisor::Asking::default(),
             tty: Mutex::new(self.tty),
             proxy_port: Some(self.proxy_port),
             container,

@@ -40,7 +40,9 @@ pub(super) fn start_failure(
         .skip(1)
         .map(|a| std::os::unix::ffi::OsStrExt::as_bytes(a.as_os_str()).to_vec())
         .collect();
-    let missing = crate::startup::diagnose(&cfg.engine, &cfg.bounds, &cfg.program, &args);
+    // With the agent's credentials: the program and what it names may be the agent's.
+    let missing =
+        crate::startup::diagnose_as(cfg.ids, &cfg.engine, &cfg.bounds, &cfg.program, &args);
     if missing.is_empty() {
         return missing;
     }
@@ -179,6 +181,7 @@ impl Running {
             kill_tree(our_pid, watchdog);
         }
         reap_all();
+        crate::landlock_bound::unmake_trees();
         let sup_result = supervisor.join();
         // The sandbox's terminal: once its last user is gone, flush what it wrote.
         if let Some(sup) = sup_slot.lock().ok().and_then(|s| s.clone()) {

@@ -46,8 +46,7 @@ impl Supervisor {
                 AskAnswer::AllowOnce
             } else {
                 // One question at a time on the terminal.
-                let a = {
-                    let _one = self.asking.lock();
+                let a = self.asking.question(self.on_denial.as_ref(), || {
                     let (pid, program) = who();
                     (self.asker)(&AskRequest::new(
                         &self.engine,
@@ -57,7 +56,7 @@ impl Supervisor {
                         pid,
                         program,
                     ))
-                };
+                });
                 if let Ok(mut s) = self.remembered.lock() {
                     s.keep(right, target, a);
                 }
@@ -114,8 +113,7 @@ impl Supervisor {
     /// Tells the run's denial sink, never while a question is on the terminal.
     pub fn tell(&self, d: &Denial) {
         if let Some(sink) = &self.on_denial {
-            let _one = self.asking.lock();
-            sink(d);
+            self.asking.tell(sink, d);
         }
     }
 }
@@ -202,5 +200,165 @@ impl Call<'_> {
             "the call could change between the check and the kernel's use",
         );
         Errno::PERM
+    }
+}
+
+/// One question at a time on the terminal, and the denial sink never while one is on.
+/// A denial told during a question is kept and told when the question is over: the
+/// supervisor's thread, which tells denials, must not wait for a person's answer to a
+/// question another thread (the proxy's) asked, or every held call of the sandbox would
+/// wait with it.
+#[derive(Default)]
+pub struct Asking {
+    /// Whether the terminal is taken (a question, or the sink), and the denials told
+    /// meanwhile.
+    state: Mutex<(bool, Vec<Denial>)>,
+    free: std::sync::Condvar,
+}
+
+/// Frees the terminal when dropped (also when a question or the sink panics).
+struct Taken<'a>(&'a Asking, Option<&'a crate::DenialSink>);
+
+impl Drop for Taken<'_> {
+    fn drop(&mut self) {
+        self.0.release(self.1);
+    }
+}
+
+/// At most this many denials are kept during one question (the sink counts distinct
+/// ones; beyond this, the run's audit log still has them all).
+const MAX_UNTOLD: usize = 4096;
+
+impl Asking {
+    /// Runs `ask` (a question to a person) when no other question is on, then tells
+    /// `sink` the denials kept meanwhile.
+    pub fn question<A>(&self, sink: Option<&crate::DenialSink>, ask: impl FnOnce() -> A) -> A {
+        {
+            let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            while s.0 {
+                s = self.free.wait(s).unwrap_or_else(|e| e.into_inner());
+            }
+            s.0 = true;
+        }
+        let _free = Taken(self, sink);
+        ask()
+    }
+
+    /// Tells `sink` of `d` now, or when the question on is over; never waits for one.
+    pub fn tell(&self, sink: &crate::DenialSink, d: &Denial) {
+        {
+            let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            if s.0 {
+                if s.1.len() < MAX_UNTOLD {
+                    s.1.push(d.clone());
+                }
+                return;
+            }
+            s.0 = true;
+        }
+        let _free = Taken(self, Some(sink));
+        sink(d);
+    }
+
+    /// Frees the terminal, first telling `sink` what was kept while it was taken (the
+    /// terminal stays taken while telling, so nothing is told during a question and
+    /// nothing kept is left behind).
+    fn release(&self, sink: Option<&crate::DenialSink>) {
+        loop {
+            let kept = {
+                let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+                if s.1.is_empty() || sink.is_none() {
+                    s.1.clear();
+                    s.0 = false;
+                    self.free.notify_one();
+                    return;
+                }
+                std::mem::take(&mut s.1)
+            };
+            if let Some(sink) = sink {
+                for d in &kept {
+                    sink(d);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    fn denial(n: u8) -> Denial {
+        Record {
+            right: Right::Read,
+            target: Target::Path(vec![b'/', b'a' + n]),
+            decision: Decision {
+                effect: Effect::Deny,
+                rule: None,
+            },
+            effect: Effect::Deny,
+            asked: None,
+            pid: 1,
+            program: String::new(),
+            enforcement: None,
+        }
+    }
+
+    /// A denial while a person is asked (by the proxy's thread, say) does not wait for
+    /// the answer: the supervisor's thread tells it and goes on deciding the sandbox's
+    /// calls (before, it waited on the question's lock until the person answered, and
+    /// every held call of the sandbox with it). The sink still never runs during the
+    /// question: it is told once the question is over, in order.
+    #[test]
+    fn a_denial_does_not_wait_for_a_question() {
+        let asking = Arc::new(Asking::default());
+        let on = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let told = Arc::new(Mutex::new(Vec::new()));
+        let sink: crate::DenialSink = {
+            let (on, told) = (on.clone(), told.clone());
+            Arc::new(move |d: &Denial| {
+                assert!(!on.load(Ordering::SeqCst), "the sink ran during a question");
+                told.lock().unwrap().push(d.target.clone());
+            })
+        };
+        let (asked_tx, asked_rx) = mpsc::channel();
+        let (answer_tx, answer_rx) = mpsc::channel::<()>();
+        let q = {
+            let (asking, on, sink) = (asking.clone(), on.clone(), sink.clone());
+            std::thread::spawn(move || {
+                asking.question(Some(&sink), || {
+                    on.store(true, Ordering::SeqCst);
+                    asked_tx.send(()).unwrap();
+                    answer_rx.recv().unwrap();
+                    on.store(false, Ordering::SeqCst);
+                })
+            })
+        };
+        asked_rx.recv().unwrap();
+        let (done_tx, done_rx) = mpsc::channel();
+        {
+            let (asking, sink) = (asking.clone(), sink.clone());
+            std::thread::spawn(move || {
+                asking.tell(&sink, &denial(0));
+                asking.tell(&sink, &denial(1));
+                done_tx.send(()).unwrap();
+            });
+        }
+        // A liveness bound, not a timing claim: the tells must return while the
+        // question waits (it waits until this test answers).
+        let returned = done_rx.recv_timeout(Duration::from_secs(60)).is_ok();
+        answer_tx.send(()).unwrap();
+        q.join().unwrap();
+        assert!(returned, "a denial waited for the person's answer");
+        assert_eq!(
+            *told.lock().unwrap(),
+            vec![denial(0).target, denial(1).target],
+            "told after the question, in order"
+        );
+        // Outside a question, a denial is told at once.
+        asking.tell(&sink, &denial(2));
+        assert_eq!(told.lock().unwrap().len(), 3);
     }
 }

@@ -514,6 +514,15 @@ impl Call<'_> {
             return Err(Errno::ACCESS);
         }
         let lexical = decide::symlink_lexical(link, target).ok_or(Errno::ACCESS)?;
+        if std_stream(target) && !self.protected_beneath(link) {
+            // `ln -s /dev/stdout log` (common in Dockerfiles): each follower reaches its
+            // own standard stream, a file, pipe or terminal it was given, never a
+            // directory the agent prepared (nothing beneath it is reached through the
+            // link unless the follower's own stream is a directory). Where names
+            // beneath the link are protected (`.git/hooks`), refused as any link
+            // through procfs.
+            return Ok(());
+        }
         if self.through_procfs(&lexical) {
             self.refuse(
                 Right::Create,
@@ -539,12 +548,23 @@ impl Call<'_> {
         Ok(())
     }
 
+    /// Whether some name beneath `link` is protected: creating or writing `link/x` is
+    /// not allowed outright (a link there must then lead where the same is protected).
+    fn protected_beneath(&self, link: &[u8]) -> bool {
+        let mut below = link.to_vec();
+        below.extend_from_slice(b"/x");
+        [FsRight::Create, FsRight::Write]
+            .iter()
+            .any(|&r| self.sup.engine.fs(&below, r).effect != Effect::Allow)
+    }
+
     /// Whether following the absolute, normalised `path` in the sandbox's tree (its
     /// symbolic links expanded, `..` taken physically) passes through procfs, where a
     /// name means something else to each process that follows it (`/proc/self/cwd` is
     /// git's own cwd when git follows `.git/hooks`; `/dev/fd` leads there too). What is
     /// missing is read as written; anything that cannot be looked at counts as procfs
-    /// (refused).
+    /// (refused). Any procfs counts, wherever mounted (`/proc`'s device, or a file
+    /// system of procfs's type).
     fn through_procfs(&self, path: &[u8]) -> bool {
         let proc_dev = self
             .sup
@@ -585,6 +605,20 @@ impl Call<'_> {
             };
             if st.st_dev == proc_dev {
                 return true;
+            }
+            // A procfs mounted elsewhere (each mount is its own device): known by its
+            // file system's type (anything that cannot be looked at counts as procfs).
+            if fs::major(st.st_dev) == 0 {
+                let on = fs::openat(
+                    root,
+                    &rel[..],
+                    OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                    Mode::empty(),
+                )
+                .and_then(|fd| resolve::on_procfs(fd.as_fd()));
+                if on != Ok(false) {
+                    return true;
+                }
             }
             if fs::FileType::from_raw_mode(st.st_mode) == fs::FileType::Symlink {
                 links += 1;
@@ -702,4 +736,21 @@ pub(super) fn pathless(obj: BorrowedFd<'_>, path: &[u8], st: Option<&fs::Stat>) 
         Some(st) => st.st_nlink == 0,
         None => fs::fstat(obj).is_ok_and(|s| s.st_nlink == 0),
     }
+}
+
+/// A link text naming one of the follower's standard streams exactly: `/dev/stdin`,
+/// `/dev/stdout`, `/dev/stderr`, or their `/proc/self/fd/N` and `/dev/fd/N` forms (N 0 to 2).
+fn std_stream(target: &[u8]) -> bool {
+    matches!(
+        target,
+        b"/dev/stdin"
+            | b"/dev/stdout"
+            | b"/dev/stderr"
+            | b"/proc/self/fd/0"
+            | b"/proc/self/fd/1"
+            | b"/proc/self/fd/2"
+            | b"/dev/fd/0"
+            | b"/dev/fd/1"
+            | b"/dev/fd/2"
+    )
 }

@@ -29,6 +29,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 mod caller;
 mod conclude;
+pub use conclude::Asking;
 mod decide;
 mod dispatch;
 mod exec;
@@ -74,8 +75,8 @@ pub struct Supervisor {
     pub remembered: Mutex<mxc_enforce::ask::Remembered>,
     /// The supervisor's process id (every sandboxed process descends from it).
     pub our_pid: u32,
-    /// Held while a person is asked (one question at a time).
-    pub asking: Mutex<()>,
+    /// One question at a time, and the denial sink never during one.
+    pub asking: Asking,
     /// The sandbox's own terminal, when it has one: what `/dev/tty` opens.
     pub tty: Mutex<Option<OwnedFd>>,
     /// The MXC proxy's port on 127.0.0.1: connecting to it needs no rule (the proxy

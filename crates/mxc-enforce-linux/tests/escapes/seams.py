@@ -108,7 +108,37 @@ attack(".git/hooks -> /proc/thread-self/cwd/tpl5",
        lambda: hooks_through("/proc/thread-self/cwd/tpl5"))
 attack("a workspace link to /dev/fd (procfs behind a system link)",
        lambda: os.symlink("/dev/fd", f"{WORK}/fdlink"))
-attack("a workspace link to /dev/stdin (procfs behind a system link)",
-       lambda: os.symlink("/dev/stdin", f"{WORK}/inlink"))
+attack("a workspace link to /dev/fd/3 (procfs behind a system link)",
+       lambda: os.symlink("/dev/fd/3", f"{WORK}/fd3link"))
+attack("a workspace link to /proc/self/fd/3", lambda: os.symlink("/proc/self/fd/3", f"{WORK}/fd3"))
+attack("a workspace link to /dev/stdout/x (beneath a stream)",
+       lambda: os.symlink("/dev/stdout/x", f"{WORK}/outx"))
+# A link to the follower's own standard stream (`ln -s /dev/stdout log`, common in
+# Dockerfiles) is allowed: it leads to a stream the follower was given, never to a
+# directory the agent prepared. Not where names beneath it are protected.
+def stdout_link():
+    os.symlink("/dev/stdout", f"{WORK}/log")
+    # Written through, with this process's stdout a file of its own (a pipe made by
+    # another user cannot be reopened through /proc/self/fd, in or out of a sandbox).
+    sys.stdout.flush()
+    saved = os.dup(1)
+    out = os.open(f"{WORK}/out.txt", os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    os.dup2(out, 1)
+    try:
+        with open(f"{WORK}/log", "w") as f:
+            f.write("through the stdout link\n")
+    finally:
+        os.dup2(saved, 1)
+    if read(f"{WORK}/out.txt") != "through the stdout link\n":
+        raise OSError(5, "not written through the link")
+control("a workspace link to /dev/stdout, written through", stdout_link)
+control("a workspace link to /dev/stderr", lambda: os.symlink("/dev/stderr", f"{WORK}/errlog"))
+control("a workspace link to /dev/stdin", lambda: os.symlink("/dev/stdin", f"{WORK}/inlink"))
+os.makedirs(f"{WORK}/repo3/.git", exist_ok=True)
+attack(".git/hooks -> /dev/stdout (names beneath it are protected)",
+       lambda: os.symlink("/dev/stdout", f"{WORK}/repo3/.git/hooks"))
+attack(".git/hooks -> /proc/self/fd/0", lambda: os.symlink("/proc/self/fd/0", f"{WORK}/repo3/.git/hooks"))
+attack("the allowed /dev/stdout link moved to .git/hooks",
+       lambda: os.rename(f"{WORK}/log", f"{WORK}/repo3/.git/hooks"))
 control("a link to a workspace directory still works",
         lambda: os.symlink(f"{WORK}/repo2/tpl5", f"{WORK}/plainlink"))
