@@ -53,6 +53,13 @@ pub struct Supervise {
     /// The sandbox shares the host's IPC namespace (the process tier): SysV IPC and
     /// POSIX message queues are refused.
     pub host_ipc: bool,
+    /// The sandbox stays in the user's session (the process tier without a terminal of
+    /// its own, `sys/child.rs`): `setpgid` may make a process group (a `pgid` of 0)
+    /// but not join one, since every process group of the user's session would be
+    /// within reach (and one the sandbox alone linked to the session, left with a
+    /// member stopped, makes the kernel send SIGHUP and SIGCONT to all of it, with no
+    /// credential or Landlock check: escape `session_terminal_process`).
+    pub host_session: bool,
 }
 
 /// The system calls no policy can allow, each failing with an errno a program
@@ -171,8 +178,11 @@ pub fn refused() -> Vec<Rule> {
         tests: vec![int(0, u32::MAX, Op::Ne(AF_UNIX as u64))],
         action: Action::Errno(EAFNOSUPPORT as u16),
     });
-    // Faking terminal input (TIOCSTI) and the console's ioctls.
-    for cmd in [TIOCSTI as u32, TIOCLINUX as u32] {
+    // Faking terminal input (TIOCSTI), the console's ioctls, and changing a terminal's
+    // line discipline (TIOCSETD: the kernel asks for no controlling terminal, so a
+    // sandbox given the user's terminal as stdin could leave it set to N_NULL, a dead
+    // terminal, after the run).
+    for cmd in [TIOCSTI as u32, TIOCLINUX as u32, TIOCSETD as u32] {
         v.push(Rule {
             name: &stringify!(SYS_ioctl)[4..],
             nr: SYS_ioctl,
@@ -727,6 +737,16 @@ pub fn rules(s: Supervise) -> Vec<Rule> {
     if s.host_ipc {
         v.extend(refused_ipc());
     }
+    if s.host_session {
+        // `setpgid(pid, pgid)`: `pgid` a `pid_t`; 0 makes `pid` lead a group of its
+        // own, anything else names a group to join.
+        v.push(Rule {
+            name: &stringify!(SYS_setpgid)[4..],
+            nr: SYS_setpgid,
+            tests: vec![int(1, u32::MAX, Op::Ne(0))],
+            action: Action::Errno(EPERM_),
+        });
+    }
     v.extend(supervised(s));
     v.extend(allowed());
     v
@@ -742,6 +762,7 @@ mod tests {
         let p = assemble(&rules(Supervise {
             fs: true,
             host_ipc: true,
+            host_session: true,
         }))
         .unwrap();
         let a = bpf::AUDIT_ARCH_X86_64;
@@ -796,10 +817,33 @@ mod tests {
         let p2 = assemble(&rules(Supervise {
             fs: false,
             host_ipc: false,
+            host_session: false,
         }))
         .unwrap();
         assert_eq!(
             simulate(&p2, a, SYS_openat as u32, [0; 6]),
+            bpf::SECCOMP_RET_ALLOW
+        );
+        // In the user's session a process group may be made (pgid 0), not joined (the
+        // pgid's high half is ignored by the kernel: a pid_t); in a session of its own
+        // (p2), either.
+        assert_eq!(run(SYS_setpgid, [0; 6]), bpf::SECCOMP_RET_ALLOW);
+        assert_eq!(
+            run(SYS_setpgid, [77, 0, 0, 0, 0, 0]),
+            bpf::SECCOMP_RET_ALLOW
+        );
+        assert_eq!(
+            run(SYS_setpgid, [1 << 32, 1 << 32, 0, 0, 0, 0]),
+            bpf::SECCOMP_RET_ALLOW
+        );
+        for pgid in [1u64, 4242, 77, u64::from(u32::MAX)] {
+            assert_eq!(
+                run(SYS_setpgid, [0, pgid, 0, 0, 0, 0]),
+                bpf::SECCOMP_RET_ERRNO | 1
+            );
+        }
+        assert_eq!(
+            simulate(&p2, a, SYS_setpgid as u32, [0, 4242, 0, 0, 0, 0]),
             bpf::SECCOMP_RET_ALLOW
         );
         // Metadata changes are held whatever Landlock covers; reads only with files.
@@ -910,6 +954,8 @@ mod tests {
             assert_eq!(run(SYS_sendto, [3, 0, 1, 1 << 61, 0, 0]), allow);
             // TIOCSTI with its high half set is still TIOCSTI to the kernel.
             assert_eq!(run(SYS_ioctl, [0, TIOCSTI | (1 << 40), 0, 0, 0, 0]), eperm);
+            assert_eq!(run(SYS_ioctl, [0, TIOCSETD, 0, 0, 0, 0]), eperm);
+            assert_eq!(run(SYS_ioctl, [0, TIOCGETD, 0, 0, 0, 0]), allow);
             assert_eq!(
                 run(SYS_setpriority, [PRIO_USER as u64, 0, 10, 0, 0, 0]),
                 eperm
@@ -953,6 +999,7 @@ mod tests {
         let p = assemble(&rules(Supervise {
             fs: true,
             host_ipc: true,
+            host_session: true,
         }))
         .unwrap();
         assert!(p.len() < 2000, "{} instructions", p.len());

@@ -178,6 +178,9 @@ pub fn describe(bounds: &crate::Bounds, container: bool) -> Description {
     let supervise = Supervise {
         fs: landlock_bound::supervise_fs(bounds),
         host_ipc: !container && !sys::has_sys_admin(),
+        // As planned for a run without a terminal of its own (the sandbox stays in the
+        // user's session in the process tier).
+        host_session: !container,
     };
     let refused_ipc = if supervise.host_ipc {
         filter::refused_ipc()

@@ -16,7 +16,6 @@ pub(super) fn run_cfg(cfg: Cfg) -> Result<Outcome, SetupError> {
     }
     let kernel = KernelBound::build(&cfg, &cwd, proxy_port)?;
     let guard = AuditGuard::open(&cfg)?;
-    let seccomp = SeccompPlan::build(&cfg, guard.exposed)?;
     let (ours, theirs) =
         UnixStream::pair().map_err(|e| SetupError(format!("cannot create a socket pair: {e}")))?;
     // Orphans of the sandbox become our children, so the whole tree stays beneath us.
@@ -26,6 +25,9 @@ pub(super) fn run_cfg(cfg: Cfg) -> Result<Outcome, SetupError> {
     let umask = rustix::process::umask(rustix::fs::Mode::empty()).bits();
     let our_pid = std::process::id();
     let asking = Asking::open(&cfg)?;
+    // After `Asking`: whether the sandbox gets a terminal (and a session) of its own
+    // decides what the filter lets `setpgid` do.
+    let seccomp = SeccompPlan::build(&cfg, guard.exposed, asking.terminal.is_some())?;
     let ids = cfg
         .ids
         .filter(|&(uid, gid)| uid != me || gid != rustix::process::getgid().as_raw());
@@ -356,7 +358,11 @@ struct SeccompPlan {
 }
 
 impl SeccompPlan {
-    fn build(cfg: &Cfg, audit_exposed: bool) -> Result<SeccompPlan, SetupError> {
+    fn build(
+        cfg: &Cfg,
+        audit_exposed: bool,
+        own_terminal: bool,
+    ) -> Result<SeccompPlan, SetupError> {
         // The process tier shares the host's IPC namespace unless MXC may make one (a
         // root-started mxcc): then SysV IPC and POSIX message queues are refused.
         let private_ipc = !cfg.container && sys::has_sys_admin();
@@ -367,6 +373,9 @@ impl SeccompPlan {
         let prog = bpf::assemble(&filter::rules(Supervise {
             fs: files_watched,
             host_ipc: !cfg.container && !private_ipc,
+            // The process tier without a terminal of its own stays in the user's
+            // session (sys/child.rs): it may make process groups, never join one.
+            host_session: !cfg.container && !own_terminal,
         }))
         .map_err(SetupError)?;
         let filter = prog

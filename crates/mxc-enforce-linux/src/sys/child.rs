@@ -111,20 +111,22 @@ pub unsafe fn child_setup(setup: &mut ChildSetup) -> io::Result<()> {
         // control on it; a process group of its own. A terminal of the sandbox's own
         // becomes its controlling terminal, which needs a session of its own.
         //
-        // The process tier always starts a session: a sandbox left in the user's
-        // session may join any process group of it (`setpgid`), and one whose only
-        // link to the session it then was makes the kernel send SIGHUP and SIGCONT,
-        // unchecked (no credential, no Landlock scope), to every process of that group
-        // when it leaves with one of them stopped (an orphaned process group): a
-        // process the user stopped, of any user, killed from the sandbox (escape
-        // `session_terminal_process`).
+        // Without one, the user's terminal is let go (TIOCNOTTY) and the session
+        // kept, in both tiers: a new session is a new scheduling group where the
+        // kernel groups sessions (autogroup), and every held call then costs about
+        // 3 us more of CPU and, on two CPUs, most of the wall time (docs/performance.md).
+        // Anything unexpected: a new session.
         //
-        // The container tier cannot name a group outside its pid namespace: there the
-        // user's terminal is let go (TIOCNOTTY) and the session kept, since a new
-        // session is a new scheduling group where the kernel groups sessions
-        // (autogroup), and every held call then costs about 3 us more of CPU
-        // (docs/performance.md). Anything unexpected: a new session.
-        if setup.ctty || setup.container.is_none() || !leave_terminal() {
+        // In the user's session, a sandbox could join any process group of it
+        // (`setpgid`), and one that it alone linked to the session, left with a member
+        // stopped (an orphaned process group), makes the kernel send SIGHUP and SIGCONT
+        // to every process of that group, unchecked (no credential, no Landlock
+        // scope): a process the user stopped, of any user, killed from the sandbox
+        // (escape `session_terminal_process`). So the process tier's filter refuses
+        // `setpgid` into an existing group (`filter::Supervise::host_session`: only a
+        // `pgid` of 0, a new group, is let through); the container tier cannot name a
+        // group outside its pid namespace.
+        if setup.ctty || !leave_terminal() {
             check(libc::setsid() as libc::c_long)?;
         }
         if setup.ctty {
