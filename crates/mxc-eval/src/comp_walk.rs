@@ -142,15 +142,13 @@ fn same(a: &[u8], b: &[u8], n: usize) -> bool {
 /// into this scan cost more instructions than the `memchr` it saved, measured).
 #[inline(always)]
 fn next_slash(p: &[u8], from: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     const SLASHES: u64 = 0x2f2f_2f2f_2f2f_2f2f;
     let rest = p.get(from..).unwrap_or(&[]);
     let mut words = rest.chunks_exact(8);
     let mut at = from;
     for w in &mut words {
         let x = w.first_chunk::<8>().map_or(0, |a| u64::from_le_bytes(*a)) ^ SLASHES;
-        let t = x.wrapping_sub(ONES) & !x & HIGH;
+        let t = crate::word::zero_bytes(x);
         if t != 0 {
             return at.wrapping_add((t.trailing_zeros() / 8) as usize);
         }

@@ -63,14 +63,13 @@ fn utf8(b: &[u8]) -> bool {
 /// instructions on a 70-byte path (callgrind), this one about 50.
 #[inline]
 fn path_ok(b: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
+    use crate::word::{zero_bytes, HIGH};
     let (mut or, mut nul) = (0u64, 0u64);
     let mut words = b.chunks_exact(8);
     for w in &mut words {
         let x = w.first_chunk::<8>().map_or(0, |a| u64::from_le_bytes(*a));
         or |= x;
-        nul |= x.wrapping_sub(ONES) & !x & HIGH;
+        nul |= zero_bytes(x);
     }
     for &c in words.remainder() {
         or |= u64::from(c);

@@ -21,8 +21,7 @@ pub(crate) enum Jump<'a> {
     Nul,
 }
 
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
+use crate::word::{load, zero_bytes, HIGH as HI, ONES as LO};
 
 /// ASCII lowercase of each byte of a word (SWAR): bytes `A`..=`Z` get `0x20`.
 #[inline(always)]
@@ -36,15 +35,7 @@ fn lower(w: u64) -> u64 {
 /// Whether some byte of the word is 0.
 #[inline(always)]
 fn has_zero(w: u64) -> bool {
-    w.wrapping_sub(LO) & !w & HI != 0
-}
-
-/// The 8 bytes at `i`, little-endian (0 past the end: never, for the indices used).
-#[inline(always)]
-fn load(b: &[u8], i: usize) -> u64 {
-    b.get(i..i.wrapping_add(8))
-        .and_then(|s| <[u8; 8]>::try_from(s).ok())
-        .map_or(0, u64::from_le_bytes)
+    zero_bytes(w) != 0
 }
 
 /// The low `r` bytes of a word (`r` < 8).

@@ -32,6 +32,7 @@ mod comp_walk;
 mod engine;
 mod host_jump;
 mod path;
+mod word;
 
 pub use engine::{combine, Engine};
 pub use mxc_table::*;

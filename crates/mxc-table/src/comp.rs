@@ -183,7 +183,8 @@ impl CompFs {
 /// by the table's longest cluster (stored, and checked at load), and the table itself is
 /// not theirs to choose.
 pub const SEED: u64 = 0x243F_6A88_85A3_08D3;
-const K: u64 = 0x9E37_79B9_7F4A_7C15;
+/// The multiplier of the table's hashes (this section's and the net host jump's).
+pub const K: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// A state record's flags: the state has exceptions on literal classes; on key classes
 /// other than [`KEY_EMPTY`]'s.

@@ -1134,8 +1134,9 @@ pub(crate) struct RawPlan {
     plan: Vec<u8>,
 }
 
-impl RawPlan {
-    pub(crate) fn decode(&self) -> Result<Plan, LoadError> {
+impl crate::table::Raw for RawPlan {
+    type Out = Plan;
+    fn decode(&self) -> Result<Plan, LoadError> {
         read_plan(&self.plan, &read_strings(&self.strings)?)
     }
 }
@@ -1189,8 +1190,9 @@ fn check_plan(buf: &[u8], nstrings: usize) -> Result<(), LoadError> {
     r.finish()
 }
 
-impl RawRules {
-    pub(crate) fn decode(&self) -> Result<Vec<RuleInfo>, LoadError> {
+impl crate::table::Raw for RawRules {
+    type Out = Vec<RuleInfo>;
+    fn decode(&self) -> Result<Vec<RuleInfo>, LoadError> {
         read_rules(&self.rules, &read_strings(&self.strings)?)
     }
 }

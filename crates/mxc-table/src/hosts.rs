@@ -26,6 +26,7 @@
 //! `entries count u32 × { start u32, len u32, full 4 × u32 }`, `bytes
 //! count u32 × u8` (the keys' bytes), `filter count u32 × u64` (see [`filter_bit`]).
 
+use crate::comp::{K, SEED};
 use crate::format::{put_len, put_u32, LoadError, Reader};
 
 /// The section's name (errors, listing).
@@ -38,8 +39,6 @@ pub const MAX_NAME: usize = 255;
 /// Request prefixes: right (connect, bind) × protocol (tcp, udp).
 pub const COMBOS: usize = 4;
 
-const SEED: u64 = 0x243f_6a88_85a3_08d3;
-const K: u64 = 0x9e37_79b9_7f4a_7c15;
 const ENTRY_LEN: usize = 24;
 
 /// One stored key: its bytes (`bytes[start..start + len]`) and, per [`combo`], the net

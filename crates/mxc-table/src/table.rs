@@ -442,29 +442,93 @@ pub struct RuleInfo {
 /// which validation checks every row against, is read without decoding
 /// ([`Rules::effect`]).
 #[derive(Clone, Debug, Default)]
-pub struct Rules {
-    /// The list, when built from one (or changed with [`Rules::make_mut`]).
-    owned: Vec<RuleInfo>,
-    /// The `.mxcb` bytes the list decodes from, when it was read from one.
-    raw: Option<std::sync::Arc<crate::format::RawRules>>,
+pub struct Rules(Lazy<crate::format::RawRules>);
+
+/// A section read from a `.mxcb` and decoded the first time it is asked for, or a value
+/// built (or changed) in memory: what [`Rules`] and [`TablePlan`] hold.
+#[derive(Debug)]
+struct Lazy<R: Raw> {
+    /// The value, when built from one (or changed through [`Lazy::make_mut`]).
+    owned: R::Out,
+    /// The `.mxcb` bytes it decodes from, when it was read from one.
+    raw: Option<std::sync::Arc<R>>,
     /// `raw`, decoded.
-    decoded: std::sync::OnceLock<Vec<RuleInfo>>,
+    decoded: std::sync::OnceLock<R::Out>,
 }
 
-impl Rules {
-    pub(crate) fn lazy(raw: crate::format::RawRules) -> Rules {
-        Rules {
-            owned: Vec::new(),
+/// A section kept as read: loading checked everything [`Raw::decode`] relies on.
+pub(crate) trait Raw: std::fmt::Debug {
+    type Out: Clone + Default + std::fmt::Debug;
+    fn decode(&self) -> Result<Self::Out, crate::format::LoadError>;
+}
+
+impl<R: Raw> Clone for Lazy<R> {
+    fn clone(&self) -> Self {
+        Lazy {
+            owned: self.owned.clone(),
+            raw: self.raw.clone(),
+            decoded: self.decoded.clone(),
+        }
+    }
+}
+
+impl<R: Raw> Default for Lazy<R> {
+    fn default() -> Self {
+        Lazy::built(R::Out::default())
+    }
+}
+
+impl<R: Raw> Lazy<R> {
+    fn built(owned: R::Out) -> Self {
+        Lazy {
+            owned,
+            raw: None,
+            decoded: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn read(raw: R) -> Self {
+        Lazy {
+            owned: R::Out::default(),
             raw: Some(std::sync::Arc::new(raw)),
             decoded: std::sync::OnceLock::new(),
         }
     }
 
+    /// The value, decoded on first use. Loading checked everything decoding relies on:
+    /// a failure here cannot happen, and would give the empty value (no rules, a plan
+    /// that grants nothing) rather than a panic.
+    fn get(&self) -> &R::Out {
+        match &self.raw {
+            Some(raw) => self
+                .decoded
+                .get_or_init(|| raw.decode().unwrap_or_default()),
+            None => &self.owned,
+        }
+    }
+
+    /// The value, to change it (decoded first; from then on it is owned).
+    fn make_mut(&mut self) -> &mut R::Out {
+        if let Some(raw) = self.raw.take() {
+            self.owned = self
+                .decoded
+                .take()
+                .unwrap_or_else(|| raw.decode().unwrap_or_default());
+        }
+        &mut self.owned
+    }
+}
+
+impl Rules {
+    pub(crate) fn lazy(raw: crate::format::RawRules) -> Rules {
+        Rules(Lazy::read(raw))
+    }
+
     /// Number of rules.
     pub fn len(&self) -> usize {
-        match &self.raw {
+        match &self.0.raw {
             Some(raw) => raw.effects.len(),
-            None => self.owned.len(),
+            None => self.0.owned.len(),
         }
     }
 
@@ -474,22 +538,15 @@ impl Rules {
 
     /// The effect of rule `i` (read without decoding the rules).
     pub fn effect(&self, i: usize) -> Option<Effect> {
-        match &self.raw {
+        match &self.0.raw {
             Some(raw) => raw.effects.get(i).copied(),
-            None => self.owned.get(i).map(|r| r.effect),
+            None => self.0.owned.get(i).map(|r| r.effect),
         }
     }
 
     /// Every rule, decoded on first use.
     pub fn as_slice(&self) -> &[RuleInfo] {
-        match &self.raw {
-            // Loading checked everything decoding relies on; a failure here cannot
-            // happen, and would give no rules rather than a panic.
-            Some(raw) => self
-                .decoded
-                .get_or_init(|| raw.decode().unwrap_or_default()),
-            None => &self.owned,
-        }
+        self.0.get()
     }
 
     /// Rule `i`.
@@ -503,13 +560,7 @@ impl Rules {
 
     /// The rules as a list, to change them (decodes them first).
     pub fn make_mut(&mut self) -> &mut Vec<RuleInfo> {
-        if let Some(raw) = self.raw.take() {
-            self.owned = self
-                .decoded
-                .take()
-                .unwrap_or_else(|| raw.decode().unwrap_or_default());
-        }
-        &mut self.owned
+        self.0.make_mut()
     }
 }
 
@@ -519,59 +570,30 @@ impl Rules {
 /// (a `String` per grant) is decoded the first time it is asked for. Dereferences to
 /// the [`Plan`].
 #[derive(Clone, Debug, Default)]
-pub struct TablePlan {
-    /// The plan, when built from one (or changed through `DerefMut`).
-    owned: Plan,
-    /// The `.mxcb` bytes it decodes from, when it was read from one.
-    raw: Option<std::sync::Arc<crate::format::RawPlan>>,
-    /// `raw`, decoded.
-    decoded: std::sync::OnceLock<Plan>,
-}
+pub struct TablePlan(Lazy<crate::format::RawPlan>);
 
 impl TablePlan {
     pub(crate) fn lazy(raw: crate::format::RawPlan) -> TablePlan {
-        TablePlan {
-            owned: Plan::default(),
-            raw: Some(std::sync::Arc::new(raw)),
-            decoded: std::sync::OnceLock::new(),
-        }
+        TablePlan(Lazy::read(raw))
     }
 }
 
 impl std::ops::Deref for TablePlan {
     type Target = Plan;
     fn deref(&self) -> &Plan {
-        match &self.raw {
-            // Loading checked everything decoding relies on; a failure here cannot
-            // happen, and would give the empty plan (which grants nothing) rather than
-            // a panic.
-            Some(raw) => self
-                .decoded
-                .get_or_init(|| raw.decode().unwrap_or_default()),
-            None => &self.owned,
-        }
+        self.0.get()
     }
 }
 
 impl std::ops::DerefMut for TablePlan {
     fn deref_mut(&mut self) -> &mut Plan {
-        if let Some(raw) = self.raw.take() {
-            self.owned = self
-                .decoded
-                .take()
-                .unwrap_or_else(|| raw.decode().unwrap_or_default());
-        }
-        &mut self.owned
+        self.0.make_mut()
     }
 }
 
 impl From<Plan> for TablePlan {
     fn from(owned: Plan) -> TablePlan {
-        TablePlan {
-            owned,
-            raw: None,
-            decoded: std::sync::OnceLock::new(),
-        }
+        TablePlan(Lazy::built(owned))
     }
 }
 
@@ -590,11 +612,7 @@ impl PartialEq<Plan> for TablePlan {
 
 impl From<Vec<RuleInfo>> for Rules {
     fn from(owned: Vec<RuleInfo>) -> Rules {
-        Rules {
-            owned,
-            raw: None,
-            decoded: std::sync::OnceLock::new(),
-        }
+        Rules(Lazy::built(owned))
     }
 }
 
