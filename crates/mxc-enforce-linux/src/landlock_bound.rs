@@ -221,6 +221,19 @@ fn open_placed(at: &Path) -> std::io::Result<OwnedFd> {
     .map_err(std::io::Error::from)
 }
 
+/// Opens directory `at` for reading its entries and making or removing names in it,
+/// refusing every symbolic link on the way, as [`open_placed`] does.
+fn open_dir_placed(at: &Path) -> std::io::Result<OwnedFd> {
+    rustix::fs::openat2(
+        rustix::fs::CWD,
+        at,
+        rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+        rustix::fs::ResolveFlags::NO_SYMLINKS | rustix::fs::ResolveFlags::NO_MAGICLINKS,
+    )
+    .map_err(std::io::Error::from)
+}
+
 /// The system's ELF loaders, by the names programs carry (`PT_INTERP`).
 const LOADERS: [&str; 3] = [
     "/lib64/ld-linux-x86-64.so.2",
@@ -645,17 +658,8 @@ pub fn unmake_trees() {
         let (Some(parent), Some(name)) = (d.parent(), d.file_name()) else {
             continue;
         };
-        if let Ok(p) = open_placed(parent) {
-            if let Ok(dir) = rustix::fs::openat(
-                &p,
-                ".",
-                rustix::fs::OFlags::DIRECTORY
-                    | rustix::fs::OFlags::RDONLY
-                    | rustix::fs::OFlags::CLOEXEC,
-                rustix::fs::Mode::empty(),
-            ) {
-                let _ = rustix::fs::unlinkat(&dir, name, rustix::fs::AtFlags::REMOVEDIR);
-            }
+        if let Ok(dir) = open_dir_placed(parent) {
+            let _ = rustix::fs::unlinkat(&dir, name, rustix::fs::AtFlags::REMOVEDIR);
         }
     }
 }
@@ -684,21 +688,12 @@ fn make_tree(path: &Path, at: &Path, b: &Bounds, engine: &mxc_eval::Engine) -> b
         {
             return false;
         }
-        let Ok(parent) = open_placed(&cur) else {
+        let Ok(dir) = open_dir_placed(&cur) else {
             return false;
         };
-        let Ok(st) = rustix::fs::fstat(&parent) else {
+        let Ok(st) = rustix::fs::fstat(&dir) else {
             return false;
         };
-        let dir = rustix::fs::openat(
-            &parent,
-            ".",
-            rustix::fs::OFlags::DIRECTORY
-                | rustix::fs::OFlags::RDONLY
-                | rustix::fs::OFlags::CLOEXEC,
-            rustix::fs::Mode::empty(),
-        );
-        let Ok(dir) = dir else { return false };
         match rustix::fs::mkdirat(&dir, name, rustix::fs::Mode::from_raw_mode(0o755)) {
             Ok(()) => {
                 if let Ok(mut m) = MADE.lock() {
