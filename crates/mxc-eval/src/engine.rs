@@ -329,10 +329,20 @@ fn lower_classes(w: Walker<'_>) -> [u8; 256] {
 }
 
 impl Engine {
-    /// Loads a `.mxcb` table: checks magic, version and checksum, decodes every section
-    /// and validates the result as [`Engine::from_table`] does.
+    /// Loads a `.mxcb` table: checks magic, version and checksum, reads every section
+    /// and validates the result as [`Engine::from_table`] does. The bytes are copied
+    /// once, into one aligned buffer the engine reads its arrays from;
+    /// [`Engine::from_vec`] copies nothing.
     pub fn from_bytes(bytes: &[u8]) -> Result<Engine, LoadError> {
         Engine::from_table(Table::from_bytes(bytes)?)
+    }
+
+    /// [`Engine::from_bytes`] of a table the caller owns (a `.mxcb` file read into a
+    /// vector): the engine keeps the vector and reads its arrays where they lie (no
+    /// copy, when the vector is aligned to 8 bytes as the allocator gives them; else
+    /// one copy, as [`Engine::from_bytes`]).
+    pub fn from_vec(bytes: Vec<u8>) -> Result<Engine, LoadError> {
+        Engine::from_table(Table::from_vec(bytes)?)
     }
 
     /// Builds an engine from an in-memory table, after checking every invariant the

@@ -270,7 +270,7 @@ fn damaged_sections_are_refused() {
         }
     };
     let full = |h: &NetHosts| h.slots.iter().position(|&s| s != 0).unwrap();
-    refused(&|h| h.slots.push(0), "not a power of two");
+    refused(&|h| h.slots.to_mut().push(0), "not a power of two");
     refused(
         &|h| {
             for s in h.slots.iter_mut() {
@@ -284,7 +284,7 @@ fn damaged_sections_are_refused() {
     refused(&|h| h.max_probe = MAX_PROBE + 1, "max_probe");
     refused(
         &|h| {
-            h.slots = vec![0, 1];
+            h.slots = vec![0, 1].into();
             h.max_probe = 3;
         },
         "max_probe",
@@ -296,9 +296,9 @@ fn damaged_sections_are_refused() {
         },
         "not below the",
     );
-    refused(&|h| h.filter.extend([0, 0]), "filter");
-    refused(&|h| h.filter.clear(), "filter");
-    refused(&|h| h.filter = vec![0; h.slots.len() * 2], "filter");
+    refused(&|h| h.filter.to_mut().extend([0, 0]), "filter");
+    refused(&|h| h.filter.to_mut().clear(), "filter");
+    refused(&|h| h.filter = vec![0; h.slots.len() * 2].into(), "filter");
     refused(&|h| h.entries[0].len = 0, "key of 0 bytes");
     refused(
         &|h| h.entries[0].len = MAX_NAME as u32 + 1,
@@ -306,7 +306,7 @@ fn damaged_sections_are_refused() {
     );
     refused(&|h| h.entries[0].start = h.bytes.len() as u32, "past the");
     refused(&|h| h.entries[0].start = u32::MAX, "past the");
-    refused(&|h| h.bytes.clear(), "past the");
+    refused(&|h| h.bytes.to_mut().clear(), "past the");
     for i in 0..4 {
         refused(&move |h| h.entries[0].full[i] = nstates, "net states");
     }

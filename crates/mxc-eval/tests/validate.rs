@@ -204,7 +204,7 @@ fn layout_invariants() {
             "byte 0x07 is in class 255",
         ),
         (Box::new(move |l| l.start = n), "start state"),
-        (Box::new(|l| l.states.clear()), "no states"),
+        (Box::new(|l| l.states.to_mut().clear()), "no states"),
         (Box::new(move |l| l.states[1].default = n), "default[1] ="),
         (Box::new(move |l| l.states[1].base = nslots), "is past the"),
         (
@@ -277,7 +277,7 @@ fn layout_invariants() {
     let _ = leave;
     // One accept per state (the file cannot say otherwise: it stores one per record).
     let mut bad = t.clone();
-    bad.app.layout_mut().accept.push(NONE);
+    bad.app.layout_mut().accept.to_mut().push(NONE);
     let got = Engine::from_table(bad).unwrap_err().to_string();
     assert!(got.contains("5 accepts for 4 states"), "{got}");
     let prefix = format!("invalid table: `{}`: ", kind.name());

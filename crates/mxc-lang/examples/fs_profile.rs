@@ -43,8 +43,15 @@ fn write(mix: &str, n: usize, out: &str) {
 
 fn run(out: &str, iters: usize) {
     let bytes = std::fs::read(format!("{out}.mxcb")).expect("read table");
+    let len = bytes.len();
+    // MXC_LOAD=bytes: the copying load (`Engine::from_bytes`); else the owning one.
+    let copy = std::env::var_os("MXC_LOAD").is_some_and(|v| v == "bytes");
     let t0 = Instant::now();
-    let e = Engine::from_bytes(&bytes).expect("load");
+    let e = if copy {
+        Engine::from_bytes(&bytes).expect("load")
+    } else {
+        Engine::from_vec(bytes).expect("load")
+    };
     let load = t0.elapsed();
     let text = std::fs::read_to_string(format!("{out}.req")).expect("read requests");
     let reqs: Vec<(Vec<u8>, FsRight, String)> = text
@@ -68,8 +75,8 @@ fn run(out: &str, iters: usize) {
     let n = (iters * reqs.len()).max(1);
     let avg = reqs.iter().map(|r| r.0.len()).sum::<usize>() / reqs.len().max(1);
     println!(
-        "{out}: {} B table, load {:.3} ms, {} requests ({avg} B avg), {:.1} ns per decision",
-        bytes.len(),
+        "{out}: {len} B table, load ({}) {:.3} ms, {} requests ({avg} B avg), {:.1} ns per decision",
+        if copy { "from_bytes" } else { "from_vec" },
         load.as_secs_f64() * 1e3,
         reqs.len(),
         t0.elapsed().as_nanos() as f64 / n as f64

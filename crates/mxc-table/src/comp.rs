@@ -33,9 +33,11 @@
 //! loop would repeat the loop's exceptions (quadratic in the floating patterns).
 
 use crate::format::{
-    malformed, put_u32s, read_layout_prefix, write_dfa, write_layout, LoadError, Reader,
+    malformed, put_u32, put_u32s, read_layout_prefix, write_dfa, write_layout, LoadError, Reader,
 };
 use crate::table::{ByteDfa, Dfa, NONE};
+use crate::words::{FileBytes, View};
+use std::sync::Arc;
 
 /// The key of the empty element.
 pub const KEY_EMPTY: u32 = 0;
@@ -309,22 +311,13 @@ pub fn home(h: u64, n: u32) -> usize {
     ((h >> 32).wrapping_mul(u64::from(n)) >> 32) as usize
 }
 
-/// `n` arrays of `N` words from `rest` at word `at` (fewer when the bytes end early):
-/// the words in one pass (a copy the compiler vectorises), then grouped.
-fn arrays<const N: usize>(rest: &[u8], at: usize, n: usize) -> Vec<[u32; N]> {
-    let size = N.saturating_mul(4);
+/// The bytes of `n` arrays of `size` words from `rest` at word `at` (fewer when the
+/// bytes end early).
+fn words(rest: &[u8], at: usize, n: usize, size: usize) -> &[u8] {
     let lo = at.saturating_mul(4);
-    let bytes = rest
-        .get(lo..lo.saturating_add(n.saturating_mul(size)))
-        .unwrap_or(&[]);
-    let words: Vec<u32> = bytes
-        .chunks_exact(4)
-        .map(|w| w.first_chunk::<4>().map_or(0, |b| u32::from_le_bytes(*b)))
-        .collect();
-    words
-        .chunks_exact(N.max(1))
-        .map(|c| <[u32; N]>::try_from(c).unwrap_or([0; N]))
-        .collect()
+    let len = n.saturating_mul(size).saturating_mul(4);
+    let rest = rest.get(lo..).unwrap_or(&[]);
+    rest.get(..len).unwrap_or(rest)
 }
 
 /// Bytes of padding after `n` bytes to a whole number of words.
@@ -395,17 +388,17 @@ pub struct RunAt {
 #[derive(Clone, PartialEq, Eq)]
 pub struct CompLayout {
     /// The header's words.
-    header: Vec<u32>,
+    header: View<u32>,
     /// The literal table, and per automaton (rooted, anywhere) the state records and the
     /// exception table: each one aligned copy of its part of the file.
-    lit_slots: Vec<[u32; 4]>,
-    states: [Vec<[u32; 5]>; 2],
-    slots: [Vec<[u32; 3]>; 2],
+    lit_slots: View<[u32; 4]>,
+    states: [View<[u32; 5]>; 2],
+    slots: [View<[u32; 3]>; 2],
     /// The literal paths: per node its pair of states, and the edge table.
-    trie_nodes: Vec<[u32; 4]>,
-    trie_slots: Vec<[u32; 4]>,
-    /// The literals' bytes (a copy: the walk compares elements with them).
-    lit: Vec<u8>,
+    trie_nodes: View<[u32; 4]>,
+    trie_slots: View<[u32; 4]>,
+    /// The literals' bytes (the walk compares elements with them).
+    lit: View<u8>,
     /// Byte offset of the words in the section.
     words_at: usize,
     /// Word offset of the literal table.
@@ -751,23 +744,33 @@ impl CompLayout {
                 dst.copy_from_slice(&w.to_le_bytes());
             }
         }
-        CompLayout::from_raw(&out)
+        CompLayout::from_vec(out)
     }
 
-    /// Reads a section's bytes: the globs dfa, then one aligned copy of the rest as
-    /// words; the offsets of the parts come from the header, checked only to lie inside
-    /// the words and to end exactly there (see [`validate`] for the rest).
+    /// Reads a section's bytes (a copy of them: see [`CompLayout::from_vec`]).
     pub fn from_raw(bytes: &[u8]) -> Result<CompLayout, LoadError> {
-        let (globs, used) = read_layout_prefix(bytes, SECTION)?;
+        CompLayout::from_vec(bytes.to_vec())
+    }
+
+    /// Reads a section's bytes, held as they are (views into them).
+    pub fn from_vec(bytes: Vec<u8>) -> Result<CompLayout, LoadError> {
+        let file = Arc::new(FileBytes::owned(bytes));
+        CompLayout::from_file(file.bytes(), &file)
+    }
+
+    /// Reads a section's bytes `bytes`, a part of `file`: the globs dfa, then the rest
+    /// as words, each part a view of the file's bytes (read where they lie: nothing is
+    /// copied when the section is aligned, see [`crate::words`]); the offsets of the
+    /// parts come from the header, checked only to lie inside the words and to end
+    /// exactly there (see [`validate`] for the rest).
+    pub(crate) fn from_file(bytes: &[u8], file: &Arc<FileBytes>) -> Result<CompLayout, LoadError> {
+        let (globs, used) = read_layout_prefix(bytes, SECTION, file)?;
         let globs = ByteDfa::from_layout(globs);
         let rest = bytes.get(used..).unwrap_or(&[]);
         if rest.len() % 4 != 0 {
             return Err(malformed(SECTION, "not a whole number of words"));
         }
-        let header: Vec<u32> = arrays::<1>(rest, 0, HEADER_WORDS)
-            .into_iter()
-            .map(|[w]| w)
-            .collect();
+        let header: View<u32> = View::of(file, words(rest, 0, HEADER_WORDS, 1));
         if header.len() != HEADER_WORDS {
             return Err(malformed(SECTION, "no header"));
         }
@@ -821,11 +824,12 @@ impl CompLayout {
             ));
         }
         let lit_at = used.saturating_add(lit_words.saturating_mul(4));
-        let lit = rest
-            .get(lit_words.saturating_mul(4)..)
-            .and_then(|r| r.get(..lit_len))
-            .unwrap_or(&[])
-            .to_vec();
+        let lit: View<u8> = View::of(
+            file,
+            rest.get(lit_words.saturating_mul(4)..)
+                .and_then(|r| r.get(..lit_len))
+                .unwrap_or(&[]),
+        );
         let mut glob_last = [0u64; 4];
         let gw = h.get(hdr::GLOB_LAST..hdr::ROOTED).unwrap_or(&[]);
         for (w, pair) in glob_last.iter_mut().zip(gw.chunks_exact(2)) {
@@ -834,12 +838,14 @@ impl CompLayout {
             }
         }
         let [rooted, anywhere] = runs;
-        // One aligned copy of each part, straight from the bytes.
-        let lit_slots = arrays::<4>(rest, lits, hw(hdr::LIT_SLOTS) as usize);
-        let states = [&rooted, &anywhere].map(|r| arrays::<5>(rest, r.ws, r.nstates as usize));
-        let slots = [&rooted, &anywhere].map(|r| arrays::<3>(rest, r.wslots, r.nslots as usize));
-        let trie_nodes = arrays::<4>(rest, wtn, ntrie_nodes as usize);
-        let trie_slots = arrays::<4>(rest, wts, ntrie_slots as usize);
+        // A view of each part, where it lies in the bytes.
+        let lit_slots = View::of(file, words(rest, lits, hw(hdr::LIT_SLOTS) as usize, 4));
+        let states =
+            [&rooted, &anywhere].map(|r| View::of(file, words(rest, r.ws, r.nstates as usize, 5)));
+        let slots = [&rooted, &anywhere]
+            .map(|r| View::of(file, words(rest, r.wslots, r.nslots as usize, 3)));
+        let trie_nodes = View::of(file, words(rest, wtn, ntrie_nodes as usize, 4));
+        let trie_slots = View::of(file, words(rest, wts, ntrie_slots as usize, 4));
         Ok(CompLayout {
             ntrie_nodes,
             ntrie_slots,
@@ -881,10 +887,10 @@ impl CompLayout {
             put_u32s(&mut out, s);
         }
         for (st, sl) in self.states.iter().zip(&self.slots) {
-            for r in st {
+            for r in st.iter() {
                 put_u32s(&mut out, r);
             }
-            for x in sl {
+            for x in sl.iter() {
                 put_u32s(&mut out, x);
             }
         }
@@ -905,13 +911,13 @@ impl CompLayout {
     /// The state records of `run`, `[default, parent, accept, flags, empty]` each.
     #[inline(always)]
     pub fn states_of(&self, run: &RunAt) -> &[[u32; 5]] {
-        self.states.get(run.idx).map_or(&[], |v| v.as_slice())
+        self.states.get(run.idx).map_or(&[], |v| v)
     }
 
     /// The exception slots of `run`, `[state, class, target]` each.
     #[inline(always)]
     pub fn slots_of(&self, run: &RunAt) -> &[[u32; 3]] {
-        self.slots.get(run.idx).map_or(&[], |v| v.as_slice())
+        self.slots.get(run.idx).map_or(&[], |v| v)
     }
 
     /// The literal slots, `[start, len, id, key class]` each.
@@ -1047,29 +1053,32 @@ impl CompFs {
 }
 
 // ---------------------------------------------------------------------------------------
-// Format: section 12, "fs components": `tag u8` (0: no such section, the byte automata
+// Format: section 12, "fs components": `tag u32` (0: no such section, the byte automata
 // decide; 1: present), then the layout's bytes ([`CompLayout`]).
 
 pub(crate) fn write_section(out: &mut Vec<u8>, c: Option<&CompLayout>) {
     let Some(c) = c else {
-        out.push(0);
+        put_u32(out, 0);
         return;
     };
-    out.push(1);
+    put_u32(out, 1);
     out.extend_from_slice(&c.to_raw());
 }
 
 pub(crate) const SECTION: &str = "fs components";
 
-pub(crate) fn read_section(buf: &[u8]) -> Result<Option<CompLayout>, LoadError> {
+pub(crate) fn read_section(
+    buf: &[u8],
+    file: &Arc<FileBytes>,
+) -> Result<Option<CompLayout>, LoadError> {
     let mut r = Reader::new(buf, SECTION);
-    match r.u8()? {
+    match r.u32()? {
         0 => {
             r.finish()?;
             Ok(None)
         }
-        // One copy of the section's bytes; nothing decoded but the small globs dfa.
-        1 => CompLayout::from_raw(r.rest()).map(Some),
+        // Views of the section's bytes; nothing decoded but the globs dfa's header.
+        1 => CompLayout::from_file(r.rest(), file).map(Some),
         t => Err(malformed(SECTION, format!("bad tag {t}"))),
     }
 }

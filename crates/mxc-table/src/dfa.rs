@@ -161,9 +161,9 @@ impl Layout {
             classes: [0; 256],
             nclasses: 0,
             start: 0,
-            states: Vec::new(),
-            accept: Vec::new(),
-            slots: Vec::new(),
+            states: Default::default(),
+            accept: Default::default(),
+            slots: Default::default(),
         }
     }
 
@@ -257,7 +257,7 @@ impl Layout {
         for r in &mut states {
             r.default_base = carried(r.default);
         }
-        let slots = dfa
+        let slots: Vec<Slot> = dfa
             .next
             .iter()
             .zip(&dfa.check)
@@ -271,9 +271,9 @@ impl Layout {
             classes,
             nclasses: dfa.nclasses,
             start: dfa.start,
-            states,
-            accept: dfa.accept.clone(),
-            slots,
+            states: states.into(),
+            accept: dfa.accept.clone().into(),
+            slots: slots.into(),
         })
     }
 
@@ -285,7 +285,7 @@ impl Layout {
             start: self.start,
             default: self.states.iter().map(|r| r.default).collect(),
             base: self.states.iter().map(|r| r.base).collect(),
-            accept: self.accept.clone(),
+            accept: self.accept.to_vec(),
             next: self.slots.iter().map(|s| s.next).collect(),
             check: self
                 .slots

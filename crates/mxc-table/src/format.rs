@@ -70,19 +70,20 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::plan::{Grant, Plan, PortRange};
 use crate::rights::{AppRights, FsRights};
 use crate::table::{
     AgentInfo, AuditLevel, Automata, ByteDfa, Decision, Dfa, Effect, Identity, Isolation, Kind,
-    Layout, RowSet, RuleId, RuleInfo, Rules, Sections, Slot, StateRec, Table, TablePlan, Target,
-    NONE,
+    Layout, RowSet, RuleId, RuleInfo, Rules, Sections, Table, TablePlan, Target, NONE,
 };
+use crate::words::{FileBytes, View};
 
 /// The first eight bytes of every table (PNG-style: catches text-mode mangling).
 pub const MAGIC: [u8; 8] = *b"MXCB\r\n\x1a\n";
 /// The table format version this engine writes and reads.
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
 
 const HEADER_LEN: usize = 28;
 const DIR_ENTRY_LEN: usize = 20;
@@ -358,17 +359,13 @@ pub(crate) fn write_layout(out: &mut Vec<u8>, l: &Layout) {
     }
 }
 
-#[inline(always)]
-fn le(w: [u8; 4]) -> u32 {
-    u32::from_le_bytes(w)
-}
-
 /// Reads a byte automaton's walk layout from the start of `buf`: one copy of each array
 /// (the records, the accepts, the slots), nothing else computed. Returns it and the
 /// bytes it took. Validation checks it in place.
 pub(crate) fn read_layout_prefix(
     buf: &[u8],
     section: &'static str,
+    file: &Arc<FileBytes>,
 ) -> Result<(Layout, usize), LoadError> {
     let mut r = Reader::new(buf, section);
     let nclasses = r.u32()?;
@@ -391,47 +388,27 @@ pub(crate) fn read_layout_prefix(
         ));
     }
     let sl = r.take(nslots.saturating_mul(SLOT_LEN))?;
-    let mut states = Vec::with_capacity(nstates);
-    states.extend(recs.chunks_exact(16).map(|c| match *c {
-        [a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, e0, e1, e2, e3] => StateRec {
-            base: le([a0, a1, a2, a3]),
-            default: le([b0, b1, b2, b3]),
-            default_base: le([c0, c1, c2, c3]),
-            exits: [e0, e1, e2, e3],
-        },
-        _ => StateRec::default(),
-    }));
-    let mut accept = Vec::with_capacity(nstates);
-    accept.extend(acc.chunks_exact(4).map(|c| match *c {
-        [a, b, c, d] => le([a, b, c, d]),
-        _ => NONE,
-    }));
-    let mut slots = Vec::with_capacity(nslots);
-    slots.extend(sl.chunks_exact(SLOT_LEN).map(|c| match *c {
-        [a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3] => Slot {
-            check: le([a0, a1, a2, a3]),
-            next: le([b0, b1, b2, b3]),
-            next_base: le([c0, c1, c2, c3]),
-        },
-        _ => Slot::default(),
-    }));
     let used = buf.len().saturating_sub(r.rest().len());
     Ok((
         Layout {
             classes,
             nclasses,
             start,
-            states,
-            accept,
-            slots,
+            states: View::of(file, recs),
+            accept: View::of(file, acc),
+            slots: View::of(file, sl),
         },
         used,
     ))
 }
 
 /// Reads a byte automaton's section (its layout and nothing after it).
-pub(crate) fn read_dfa(buf: &[u8], section: &'static str) -> Result<ByteDfa, LoadError> {
-    let (layout, used) = read_layout_prefix(buf, section)?;
+pub(crate) fn read_dfa(
+    buf: &[u8],
+    section: &'static str,
+    file: &Arc<FileBytes>,
+) -> Result<ByteDfa, LoadError> {
+    let (layout, used) = read_layout_prefix(buf, section, file)?;
     if used != buf.len() {
         return Err(malformed(
             section,
@@ -605,19 +582,21 @@ impl Table {
         let dir_len = DIR_ENTRY_LEN
             .saturating_mul(sections.len())
             .saturating_add(4);
-        let total: usize = sections
-            .iter()
-            .fold(dir_len, |acc, s| acc.saturating_add(s.len()));
-        let mut payload = Vec::with_capacity(total);
-        put_len(&mut payload, sections.len());
-        let mut offset = dir_len as u64;
-        for (kind, s) in (1u32..).zip(&sections) {
-            put_u32(&mut payload, kind);
-            put_u64(&mut payload, offset);
-            put_u64(&mut payload, s.len() as u64);
-            offset = offset.saturating_add(s.len() as u64);
+        let mut offsets = [0u64; 13];
+        let mut end = dir_len as u64;
+        for (s, o) in sections.iter().zip(&mut offsets) {
+            *o = aligned(end);
+            end = o.saturating_add(s.len() as u64);
         }
-        for s in &sections {
+        let mut payload = Vec::with_capacity(usize::try_from(end).unwrap_or(0));
+        put_len(&mut payload, sections.len());
+        for ((kind, s), o) in (1u32..).zip(&sections).zip(offsets) {
+            put_u32(&mut payload, kind);
+            put_u64(&mut payload, o);
+            put_u64(&mut payload, s.len() as u64);
+        }
+        for (s, o) in sections.iter().zip(offsets) {
+            payload.resize(usize::try_from(o).unwrap_or(usize::MAX), 0);
             payload.extend_from_slice(s);
         }
 
@@ -637,7 +616,15 @@ impl Table {
     /// [`Engine::from_bytes`](crate::Engine::from_bytes) decodes *and* validates, and is
     /// what a runtime should call.
     pub fn from_bytes(bytes: &[u8]) -> Result<Table, LoadError> {
-        decode(bytes)
+        decode(&Arc::new(FileBytes::copied(bytes)))
+    }
+
+    /// [`Table::from_bytes`] of a table the caller owns (a file read into a vector):
+    /// when the vector is aligned to 8 bytes (as the allocator gives them), its arrays
+    /// are read where they lie and nothing is copied; otherwise it is copied once, as by
+    /// [`Table::from_bytes`].
+    pub fn from_vec(bytes: Vec<u8>) -> Result<Table, LoadError> {
+        decode(&Arc::new(FileBytes::owned(bytes)))
     }
 }
 
@@ -791,7 +778,8 @@ impl<'a> StringTable<'a> {
     }
 }
 
-fn decode(bytes: &[u8]) -> Result<Table, LoadError> {
+fn decode(file: &Arc<FileBytes>) -> Result<Table, LoadError> {
+    let bytes = file.bytes();
     let Some((magic, rest)) = bytes.split_first_chunk::<8>() else {
         return Err(if MAGIC.starts_with(bytes) {
             LoadError::TruncatedHeader { len: bytes.len() }
@@ -850,14 +838,14 @@ fn decode(bytes: &[u8]) -> Result<Table, LoadError> {
     let strings = read_strings(section(STRINGS))?;
     let agent = read_agent(section(AGENT), &strings, target)?;
     let rules_s = section(RULES);
-    let strings_raw: std::sync::Arc<[u8]> = section(STRINGS).into();
+    let strings_raw: View<u8> = View::of(file, section(STRINGS));
     let rules = Rules::lazy(RawRules {
         effects: check_rules(rules_s, strings.len())?,
         strings: strings_raw.clone(),
-        rules: rules_s.to_vec(),
+        rules: View::of(file, rules_s),
     });
     let automata =
-        Automata::from_fn(|k| k).try_map(|_, k| read_dfa(section(k.section()), k.name()))?;
+        Automata::from_fn(|k| k).try_map(|_, k| read_dfa(section(k.section()), k.name(), file))?;
     let rows = |set: RowSet| section(set.section());
     let fs_rows = read_rows(rows(RowSet::Fs), RowSet::Fs, |r| {
         Ok([
@@ -872,10 +860,10 @@ fn decode(bytes: &[u8]) -> Result<Table, LoadError> {
     check_plan(section(PLAN), strings.len())?;
     let plan = TablePlan::lazy(RawPlan {
         strings: strings_raw,
-        plan: section(PLAN).to_vec(),
+        plan: View::of(file, section(PLAN)),
     });
-    let fs_comp = crate::comp::read_section(section(FS_COMP))?;
-    let net_hosts = crate::hosts::read_section(section(NET_HOSTS))?;
+    let fs_comp = crate::comp::read_section(section(FS_COMP), file)?;
+    let net_hosts = crate::hosts::read_section(section(NET_HOSTS), file)?;
 
     Ok(Table {
         target,
@@ -899,6 +887,19 @@ fn target_from_u32(t: u32) -> Result<Target, LoadError> {
         2 => Ok(Target::Windows),
         _ => Err(LoadError::UnknownTarget(t)),
     }
+}
+
+/// The first payload offset at or after `o` that is a multiple of 8 in the file (the
+/// payload starts at byte [`HEADER_LEN`]): where a section starts, so that its arrays
+/// (4- and 8-byte words at multiples of their size inside it) can be read in place.
+fn aligned(o: u64) -> u64 {
+    let h = HEADER_LEN as u64;
+    o.saturating_add(h)
+        .saturating_add(7)
+        .checked_div(8)
+        .unwrap_or(0)
+        .saturating_mul(8)
+        .saturating_sub(h)
 }
 
 /// Reads the section directory and returns the sections, in kind order.
@@ -933,13 +934,25 @@ fn split_sections(payload: &[u8]) -> Result<[&[u8]; 13], LoadError> {
                 payload: payload_len,
             });
         }
-        if offset != expected_offset {
+        let start = aligned(expected_offset);
+        if offset != start {
             return Err(malformed(
                 DIR,
                 format!(
-                    "section `{name}` starts at byte {offset}, expected {expected_offset} \
-                     (sections are contiguous)"
+                    "section `{name}` starts at byte {offset}, expected {start} (sections \
+                     follow each other, each at the first byte after the previous one that is \
+                     a multiple of 8 in the file)"
                 ),
+            ));
+        }
+        let pad = usize::try_from(expected_offset)
+            .ok()
+            .zip(usize::try_from(start).ok())
+            .and_then(|(lo, hi)| payload.get(lo..hi));
+        if pad.is_none_or(|p| p.iter().any(|&b| b != 0)) {
+            return Err(malformed(
+                DIR,
+                format!("the padding before section `{name}` is not zeros"),
             ));
         }
         let range = usize::try_from(offset).ok().zip(usize::try_from(end).ok());
@@ -1121,8 +1134,8 @@ const RULE_LEN: usize = 21;
 pub(crate) struct RawRules {
     /// Each rule's effect, in order.
     pub(crate) effects: Vec<Effect>,
-    strings: std::sync::Arc<[u8]>,
-    rules: Vec<u8>,
+    strings: View<u8>,
+    rules: View<u8>,
 }
 
 /// The plan section, kept as it was read (with the strings it refers to) until the
@@ -1130,8 +1143,8 @@ pub(crate) struct RawRules {
 /// [`RawPlan::decode`] relies on.
 #[derive(Debug)]
 pub(crate) struct RawPlan {
-    strings: std::sync::Arc<[u8]>,
-    plan: Vec<u8>,
+    strings: View<u8>,
+    plan: View<u8>,
 }
 
 impl crate::table::Raw for RawPlan {

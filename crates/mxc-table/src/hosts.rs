@@ -28,6 +28,8 @@
 
 use crate::comp::{K, SEED};
 use crate::format::{put_len, put_u32, LoadError, Reader};
+use crate::words::{FileBytes, View};
+use std::sync::Arc;
 
 /// The section's name (errors, listing).
 pub const SECTION: &str = "net hosts";
@@ -44,7 +46,18 @@ const ENTRY_LEN: usize = 24;
 /// One stored key: its bytes (`bytes[start..start + len]`) and, per [`combo`], the net
 /// automaton's state after the key and `NAME_END` (`full`), as the table's `Dfa`
 /// numbers its states.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    zerocopy::FromBytes,
+    zerocopy::IntoBytes,
+    zerocopy::Immutable,
+    zerocopy::KnownLayout,
+)]
+#[repr(C)]
 pub struct HostEntry {
     pub start: u32,
     pub len: u32,
@@ -57,12 +70,23 @@ pub struct NetHosts {
     /// Most slots a lookup probes (at most [`MAX_PROBE`] and the number of slots).
     pub max_probe: u32,
     /// A power of two of slots: 0 empty, else `entry + 1 | tag << 32`.
-    pub slots: Vec<u64>,
-    pub entries: Vec<HostEntry>,
-    pub bytes: Vec<u8>,
+    pub slots: View<u64>,
+    pub entries: View<HostEntry>,
+    pub bytes: View<u8>,
     /// A bit per (first 8 bytes, length) class of the keys ([`filter_bit`]), a power of
     /// two of words: a name whose bit is clear is no key, and is walked without hashing.
-    pub filter: Vec<u64>,
+    pub filter: View<u64>,
+}
+
+impl crate::words::Word for HostEntry {
+    #[inline(always)]
+    fn le_to_native(self) -> HostEntry {
+        HostEntry {
+            start: u32::from_le(self.start),
+            len: u32::from_le(self.len),
+            full: self.full.map(u32::from_le),
+        }
+    }
 }
 
 impl Default for NetHosts {
@@ -70,10 +94,10 @@ impl Default for NetHosts {
     fn default() -> Self {
         NetHosts {
             max_probe: 0,
-            slots: vec![0],
-            entries: Vec::new(),
-            bytes: Vec::new(),
-            filter: vec![0],
+            slots: vec![0].into(),
+            entries: View::default(),
+            bytes: View::default(),
+            filter: vec![0].into(),
         }
     }
 }
@@ -167,10 +191,10 @@ impl NetHosts {
             .max(1);
         let mut out = NetHosts {
             max_probe: 0,
-            slots: vec![0; nslots],
-            entries: Vec::new(),
-            bytes: Vec::new(),
-            filter: vec![0; nwords],
+            slots: vec![0; nslots].into(),
+            entries: View::default(),
+            bytes: View::default(),
+            filter: vec![0; nwords].into(),
         };
         'keys: for (key, full) in keys {
             if key.len() > MAX_NAME || key.is_empty() {
@@ -190,8 +214,8 @@ impl NetHosts {
                     ) else {
                         continue 'keys;
                     };
-                    out.bytes.extend_from_slice(key);
-                    out.entries.push(HostEntry {
+                    out.bytes.to_mut().extend_from_slice(key);
+                    out.entries.to_mut().push(HostEntry {
                         start,
                         len,
                         full: *full,
@@ -318,33 +342,17 @@ pub(crate) fn write_section(out: &mut Vec<u8>, t: &NetHosts) {
     }
 }
 
-pub(crate) fn read_section(buf: &[u8]) -> Result<NetHosts, LoadError> {
+pub(crate) fn read_section(buf: &[u8], file: &Arc<FileBytes>) -> Result<NetHosts, LoadError> {
     let mut r = Reader::new(buf, SECTION);
     let max_probe = r.u32()?;
     let n = r.count(8, "slots")?;
-    let slots = r
-        .take(n.saturating_mul(8))?
-        .chunks_exact(8)
-        .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
-        .collect();
+    let slots = View::of(file, r.take(n.saturating_mul(8))?);
     let n = r.count(ENTRY_LEN, "entries")?;
-    let mut entries = Vec::with_capacity(n);
-    for _ in 0..n {
-        let (start, len) = (r.u32()?, r.u32()?);
-        let mut full = [0u32; COMBOS];
-        for s in full.iter_mut() {
-            *s = r.u32()?;
-        }
-        entries.push(HostEntry { start, len, full });
-    }
+    let entries = View::of(file, r.take(n.saturating_mul(ENTRY_LEN))?);
     let n = r.count(1, "key bytes")?;
-    let bytes = r.take(n)?.to_vec();
+    let bytes = View::of(file, r.take(n)?);
     let n = r.count(8, "filter words")?;
-    let filter = r
-        .take(n.saturating_mul(8))?
-        .chunks_exact(8)
-        .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
-        .collect();
+    let filter = View::of(file, r.take(n.saturating_mul(8))?);
     r.finish()?;
     Ok(NetHosts {
         max_probe,
@@ -472,6 +480,12 @@ mod tests {
         assert!(t.find(b"").is_none());
         let mut out = Vec::new();
         write_section(&mut out, &t);
-        assert_eq!(read_section(&out).unwrap(), t);
+        let file = Arc::new(FileBytes::owned(out));
+        let back = read_section(file.bytes(), &file).unwrap();
+        assert_eq!(back, t);
+        // Slots, entries and key bytes are read in place; the filter (after the key
+        // bytes, at any offset) too when it happens to be aligned, else copied.
+        assert!(back.slots.is_in_place() && back.entries.is_in_place());
+        assert!(back.bytes.is_in_place());
     }
 }

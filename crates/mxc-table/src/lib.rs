@@ -38,6 +38,7 @@ pub mod plan;
 pub mod rights;
 pub mod table;
 mod validate;
+pub mod words;
 
 pub use format::{LoadError, FORMAT_VERSION, MAGIC};
 pub use plan::{Grant, Plan, PortRange};

@@ -14,6 +14,7 @@
 //! on without [`validate`](crate::validate()) checking it first.
 
 use crate::plan::Plan;
+use crate::words::View;
 
 /// Effect of a decision. The order is the precedence of SPEC §6 (deny > ask > allow).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -263,12 +264,48 @@ pub const FREE: u32 = NONE - 1;
 /// a walk in such a state scans ahead for the next of them instead of stepping byte by
 /// byte (the inside of a component under `/**`, of a `*`). A state that is not skipped
 /// through has `exits == [0; 4]`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Hash)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    Hash,
+    zerocopy::FromBytes,
+    zerocopy::IntoBytes,
+    zerocopy::Immutable,
+    zerocopy::KnownLayout,
+)]
+#[repr(C)]
 pub struct StateRec {
     pub base: u32,
     pub default: u32,
     pub default_base: u32,
     pub exits: [u8; 4],
+}
+
+impl crate::words::Word for StateRec {
+    #[inline(always)]
+    fn le_to_native(self) -> StateRec {
+        StateRec {
+            base: u32::from_le(self.base),
+            default: u32::from_le(self.default),
+            default_base: u32::from_le(self.default_base),
+            exits: self.exits,
+        }
+    }
+}
+
+impl crate::words::Word for Slot {
+    #[inline(always)]
+    fn le_to_native(self) -> Slot {
+        Slot {
+            check: u32::from_le(self.check),
+            next: u32::from_le(self.next),
+            next_base: u32::from_le(self.next_base),
+        }
+    }
 }
 
 impl StateRec {
@@ -287,7 +324,20 @@ impl StateRec {
 /// One transition slot of a [`ByteDfa`] (12 bytes): the state owning it ([`FREE`] when
 /// none), its target, and the target's carried base, so that a step through a slot
 /// needs no other load.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Hash)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    Hash,
+    zerocopy::FromBytes,
+    zerocopy::IntoBytes,
+    zerocopy::Immutable,
+    zerocopy::KnownLayout,
+)]
+#[repr(C)]
 pub struct Slot {
     pub check: u32,
     pub next: u32,
@@ -305,9 +355,10 @@ pub struct Layout {
     pub classes: [u8; 256],
     pub nclasses: u32,
     pub start: u32,
-    pub states: Vec<StateRec>,
-    pub accept: Vec<u32>,
-    pub slots: Vec<Slot>,
+    /// Arrays: views of the file's bytes in a loaded table (see [`crate::words`]).
+    pub states: View<StateRec>,
+    pub accept: View<u32>,
+    pub slots: View<Slot>,
 }
 
 /// A byte automaton of a table: its walk [`Layout`] (what the file stores and the

@@ -40,7 +40,7 @@ pub fn run(args: &Args) -> ExitCode {
             return ExitCode::from(util::USAGE);
         }
     };
-    match mxc_eval::Engine::from_bytes(&bytes) {
+    match mxc_eval::Engine::from_vec(bytes) {
         Ok(engine) => {
             util::out(&engine.table().listing());
             ExitCode::from(util::SUCCESS)

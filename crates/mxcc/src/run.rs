@@ -112,7 +112,7 @@ pub fn load(
                     util::io_reason(&e)
                 ))
             })?;
-            let engine = mxc_eval::Engine::from_bytes(&bytes).map_err(|e| {
+            let engine = mxc_eval::Engine::from_vec(bytes).map_err(|e| {
                 Stop::Usage(format!("`{}` is not a usable table: {e}", file.display()))
             })?;
             let t = engine.table();
