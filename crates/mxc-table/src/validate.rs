@@ -54,7 +54,8 @@ pub fn validate(t: &Table) -> Result<(), LoadError> {
         }
         crate::comp::validate(c, t.fs_rows.len())?;
     }
-    crate::hosts::validate(&t.net_hosts, t.net.nstates())?;
+    // The layout's count: `nstates()` would decode the `Dfa` form (megabytes, at load).
+    crate::hosts::validate(&t.net_hosts, t.net.layout().states.len())?;
     // Every decision at once (a flag), then the search for the message only when one
     // is wrong.
     let default = t.agent.default;
