@@ -235,8 +235,20 @@ fn load_raw(raw: Vec<u8>) -> Result<Engine, String> {
             t.fs_comp = Some(l);
             let bytes = t.to_bytes();
             let via_bytes = Engine::from_bytes(&bytes).map_err(|e| e.to_string());
+            // At an odd address (copied into an aligned buffer), and owned (kept, read
+            // in place): the same verdict, from the same checks.
+            let mut odd = vec![0u8];
+            odd.extend_from_slice(&bytes);
+            let via_odd = Engine::from_bytes(&odd[1..]).map_err(|e| e.to_string());
+            let via_vec = Engine::from_vec(bytes).map_err(|e| e.to_string());
             let via_table = Engine::from_table(t).map_err(|e| e.to_string());
             assert_eq!(via_bytes.is_ok(), via_table.is_ok());
+            assert_eq!(via_odd.as_ref().err(), via_bytes.as_ref().err());
+            assert_eq!(via_vec.as_ref().err(), via_bytes.as_ref().err());
+            if let Ok(e) = &via_vec {
+                let c = e.table().fs_comp.as_ref().unwrap();
+                assert!(c.is_in_place() || cfg!(target_endian = "big"));
+            }
             via_table
         }
     }

@@ -67,6 +67,14 @@ fn decisions_survive_the_round_trip() {
     );
 }
 
+/// The bytes at an odd address: a slice of a vector that starts one byte earlier.
+fn unaligned(bytes: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(bytes.len() + 1);
+    v.push(0);
+    v.extend_from_slice(bytes);
+    v
+}
+
 #[test]
 fn every_single_byte_corruption_is_an_error() {
     let (_, bytes) = sample_bytes();
@@ -78,8 +86,85 @@ fn every_single_byte_corruption_is_an_error() {
                 Engine::from_bytes(&b).is_err(),
                 "flipping {mask:#04x} at byte {i} went undetected"
             );
+            assert!(
+                Engine::from_bytes(&unaligned(&b)[1..]).is_err(),
+                "flipping {mask:#04x} at byte {i} went undetected (unaligned input)"
+            );
+            assert!(
+                Engine::from_vec(b).is_err(),
+                "flipping {mask:#04x} at byte {i} went undetected (from_vec)"
+            );
         }
     }
+}
+
+/// Every way in loads the same table: from a borrowed slice (aligned or not: copied once
+/// into an aligned buffer) and from an owned vector (kept), and the loaded arrays are
+/// read where they lie in that buffer, not copied per section.
+#[test]
+fn loads_read_the_file_in_place() {
+    let (table, bytes) = sample_bytes();
+    let odd = unaligned(&bytes);
+    let engines = [
+        Engine::from_bytes(&bytes).unwrap(),
+        Engine::from_bytes(&odd[1..]).unwrap(),
+        Engine::from_vec(bytes.clone()).unwrap(),
+    ];
+    let reference = Engine::from_table(table).unwrap();
+    for e in &engines {
+        let t = e.table();
+        assert_eq!(t, reference.table());
+        if cfg!(target_endian = "little") {
+            for (k, a) in t.iter() {
+                let l = a.layout();
+                assert!(
+                    l.states.is_in_place() && l.accept.is_in_place(),
+                    "{}",
+                    k.name()
+                );
+                assert!(l.slots.is_in_place() || l.slots.is_empty(), "{}", k.name());
+            }
+            if let Some(c) = &t.fs_comp {
+                assert!(c.is_in_place());
+            }
+            assert!(t.net_hosts.slots.is_in_place() && t.net_hosts.entries.is_in_place());
+        }
+        for path in [&b"/home/u/.env"[..], b"/tmp/x", b"/etc/passwd", b"/x"] {
+            assert_eq!(e.fs_row(path), reference.fs_row(path));
+        }
+        assert_eq!(
+            e.launch(b"/usr/bin/git", &["push", "--force"]),
+            reference.launch(b"/usr/bin/git", &["push", "--force"])
+        );
+    }
+}
+
+/// Format v7 places each section at a multiple of 8 in the file, after zero padding: a
+/// section moved off its place, or padding that is not zeros, is refused.
+#[test]
+fn sections_are_aligned_and_padded_with_zeros() {
+    let (_, bytes) = sample_bytes();
+    let p = &bytes[28..];
+    let n = u32::from_le_bytes(p[0..4].try_into().unwrap()) as usize;
+    let mut padded = 0;
+    for i in 0..n {
+        let at = 4 + 20 * i;
+        let offset = u64::from_le_bytes(p[at + 4..at + 12].try_into().unwrap());
+        assert_eq!((28 + offset) % 8, 0, "section {}", i + 1);
+        if i > 0 {
+            let prev = 4 + 20 * (i - 1);
+            let end = u64::from_le_bytes(p[prev + 4..prev + 12].try_into().unwrap())
+                + u64::from_le_bytes(p[prev + 12..prev + 20].try_into().unwrap());
+            if end < offset {
+                padded += 1;
+                // A padding byte set, the checksum recomputed: refused.
+                let b = reseal(bytes.clone(), |q| q[end as usize] = 1);
+                let err = Engine::from_bytes(&b).unwrap_err().to_string();
+                assert!(err.contains("padding"), "{err}");
+            }
+        }
+    }
+    assert!(padded > 0, "the sample has no padding to test");
 }
 
 #[test]

@@ -417,6 +417,22 @@ proptest! {
         for e in edits {
             apply(t.fs.layout_mut(), e);
         }
+        // The same table through the file, read in place (owned vector) or from an
+        // unaligned slice (copied once): the same verdict and the same walk.
+        let bytes = t.to_bytes();
+        let mut odd = vec![0u8];
+        odd.extend_from_slice(&bytes);
+        let loaded = [Engine::from_vec(bytes), Engine::from_bytes(&odd[1..])];
+        let direct = Engine::from_table(t.clone());
+        for l in &loaded {
+            prop_assert_eq!(l.is_ok(), direct.is_ok());
+        }
+        if let (Ok(engine), [Ok(a), Ok(b)]) = (&direct, &loaded) {
+            for input in &inputs {
+                prop_assert_eq!(a.fs_row(input), engine.fs_row(input));
+                prop_assert_eq!(b.fs_row(input), engine.fs_row(input));
+            }
+        }
         if let Ok(engine) = Engine::from_table(t) {
             let table = engine.table();
             for input in &inputs {

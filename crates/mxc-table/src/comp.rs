@@ -962,6 +962,22 @@ impl CompLayout {
         &self.lit
     }
 
+    /// Whether every array is read in place from the file's bytes (no copy: see
+    /// [`crate::words`]).
+    pub fn is_in_place(&self) -> bool {
+        let g = self.globs.layout();
+        self.header.is_in_place()
+            && self.lit_slots.is_in_place()
+            && self.states.iter().all(View::is_in_place)
+            && self.slots.iter().all(View::is_in_place)
+            && self.trie_nodes.is_in_place()
+            && self.trie_slots.is_in_place()
+            && (self.lit.is_in_place() || self.lit.is_empty())
+            && g.states.is_in_place()
+            && g.accept.is_in_place()
+            && (g.slots.is_in_place() || g.slots.is_empty())
+    }
+
     /// The lists back from the layout (for analyses and tests; off the decision path).
     pub fn lists(&self) -> CompFs {
         let nl = self.nlits as usize;
