@@ -181,14 +181,34 @@ const BROKEN_AT: At = At { s: BROKEN, base: 0 };
 /// point of any of them.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Walker<'a> {
-    l: &'a Layout,
+    l: Parts<'a>,
+}
+
+/// A layout's arrays as slices, taken once per walk (each array is a view of the
+/// file's bytes, `mxc_table::words::View`: reading one as a slice checks its place).
+#[derive(Clone, Copy, Debug)]
+struct Parts<'a> {
+    classes: &'a [u8; 256],
+    start: u32,
+    states: &'a [mxc_table::StateRec],
+    accept: &'a [u32],
+    slots: &'a [mxc_table::Slot],
 }
 
 impl<'a> Walker<'a> {
     /// The walk view of a byte automaton (validated with its table).
     #[inline(always)]
     pub(crate) fn of(a: &'a ByteDfa) -> Walker<'a> {
-        Walker { l: a.layout() }
+        let l: &'a Layout = a.layout();
+        Walker {
+            l: Parts {
+                classes: &l.classes,
+                start: l.start,
+                states: &l.states,
+                accept: &l.accept,
+                slots: &l.slots,
+            },
+        }
     }
 
     /// The start state.

@@ -1140,9 +1140,11 @@ pub(crate) fn validate(c: &CompLayout, nrows: usize) -> Result<(), LoadError> {
     let mut seen = vec![0u64; (nl as usize).div_ceil(64)];
     let mut full = 0usize;
     let mut cluster = Cluster::new(c.lit_probe, "literal");
+    // The slices once (each array a view of the file: see `crate::words`).
+    let lit_slots = c.lit_slots();
     for i in 0..nls {
-        let s = *c
-            .lit_slot(i)
+        let s = *lit_slots
+            .get(i)
             .ok_or_else(|| invalid(format!("literal slot {i} out of range")))?;
         let [start, len, id, keyc] = s;
         if len == NONE {
@@ -1189,12 +1191,13 @@ pub(crate) fn validate(c: &CompLayout, nrows: usize) -> Result<(), LoadError> {
 /// decides what it says, as its exceptions do); that it stays in range is.
 fn validate_trie(c: &CompLayout) -> Result<(), LoadError> {
     let n = c.ntrie_nodes;
-    if c.trie_nodes.first().map(|x| [x[0], x[1]]) != Some([c.rooted.start, c.anywhere.start]) {
+    let nodes = c.trie_nodes();
+    if nodes.first().map(|x| [x[0], x[1]]) != Some([c.rooted.start, c.anywhere.start]) {
         return Err(invalid(
             "literal-path node 0 is not the pair of start states".into(),
         ));
     }
-    for (i, &[a, b, other, _]) in c.trie_nodes.iter().enumerate() {
+    for (i, &[a, b, other, _]) in nodes.iter().enumerate() {
         if a >= c.rooted.nstates || b >= c.anywhere.nstates {
             return Err(invalid(format!(
                 "literal-path node {i}: states {a}, {b} out of range"
@@ -1207,7 +1210,7 @@ fn validate_trie(c: &CompLayout) -> Result<(), LoadError> {
         }
     }
     let mut cluster = Cluster::new(c.trie_probe, "literal-path");
-    for (i, &[node, start, len, child]) in c.trie_slots.iter().enumerate() {
+    for (i, &[node, start, len, child]) in c.trie_slots().iter().enumerate() {
         if node == NONE {
             cluster.empty()?;
             continue;
@@ -1293,9 +1296,10 @@ fn validate_run(c: &CompLayout, d: &RunAt, nclasses: u64, nrows: usize) -> Resul
     if d.start >= n {
         return Err(invalid(format!("start {} of {n} states", d.start)));
     }
+    let states = c.states_of(d);
     for s in 0..n {
-        let [default, parent, accept, flags, empty] = *c
-            .state(d, s)
+        let [default, parent, accept, flags, empty] = *states
+            .get(s as usize)
             .ok_or_else(|| invalid(format!("state {s} out of range")))?;
         if default >= n || (empty != NONE && empty >= n) {
             return Err(invalid(format!(
@@ -1311,7 +1315,7 @@ fn validate_run(c: &CompLayout, d: &RunAt, nclasses: u64, nrows: usize) -> Resul
             return Err(invalid(format!("state {s}: unknown flags {flags:#x}")));
         }
         if parent != NONE {
-            let pp = c.state(d, parent).map(|r| r[1]);
+            let pp = states.get(parent as usize).map(|r| r[1]);
             if parent >= n || parent == s || pp != Some(NONE) {
                 return Err(invalid(format!(
                     "state {s} has parent {parent}, which is no state without a parent"
@@ -1324,9 +1328,10 @@ fn validate_run(c: &CompLayout, d: &RunAt, nclasses: u64, nrows: usize) -> Resul
     }
     let ns = d.nslots as usize;
     let mut cluster = Cluster::new(d.probe, "exception");
+    let slots = c.slots_of(d);
     for i in 0..ns {
-        let [s, cl, t] = *c
-            .exc_slot(d, i)
+        let [s, cl, t] = *slots
+            .get(i)
             .ok_or_else(|| invalid(format!("exception slot {i} out of range")))?;
         if s == NONE {
             cluster.empty()?;

@@ -7,14 +7,16 @@
 //! ```text
 //! header (28 bytes)
 //!   magic        8 bytes   b"MXCB\r\n\x1a\n"
-//!   version      u32       FORMAT_VERSION (6)
+//!   version      u32       FORMAT_VERSION (7)
 //!   target       u32       1 linux, 2 windows (repeated in the agent info section)
 //!   crc32        u32       CRC-32 (IEEE) of the payload
 //!   payload_len  u64       bytes after the header; the file ends exactly there
 //! payload
 //!   count        u32       number of sections (13)
 //!   directory    count × { kind u32, offset u64, length u64 }   offsets from payload start
-//!   sections     contiguous, in kind order, the first right after the directory:
+//!   sections     in kind order, each at the first byte after the previous one (the
+//!                first: after the directory) that is a multiple of 8 in the file,
+//!                the bytes between them zeros:
 //!     1 agent info  2 strings  3 rules  4 fs dfa  5 fs rows  6 net dfa  7 net rows
 //!     8 app dfa  9 app rows  10 fs anywhere dfa  11 plan
 //!     12 fs components  13 net hosts
@@ -30,8 +32,11 @@
 //! and the globs of section 12) as its walk layout ([`Layout`]: records and slots
 //! written by the compiler, validated in place at load, walked as they are), adds to
 //! section 12 the literal paths (a trie of literal elements to the pair of states
-//! after them) and adds section 13, the net host jump table (see `hosts.rs`). A table of
-//! another version is refused ([`LoadError::Version`]): recompile it from its source.
+//! after them) and adds section 13, the net host jump table (see `hosts.rs`); version 7
+//! places every section at a multiple of 8 bytes in the file and writes section 12's
+//! tag as a `u32`, so that every array is read where it lies (views of the file's
+//! bytes, see [`crate::words`]: no copy per section). A table of another version is
+//! refused ([`LoadError::Version`]): recompile it from its source.
 //!
 //! Sections:
 //! - strings: `count u32`, then `count × end u32` (each string's end in the text, in

@@ -46,17 +46,7 @@ const ENTRY_LEN: usize = 24;
 /// One stored key: its bytes (`bytes[start..start + len]`) and, per [`combo`], the net
 /// automaton's state after the key and `NAME_END` (`full`), as the table's `Dfa`
 /// numbers its states.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    zerocopy::FromBytes,
-    zerocopy::IntoBytes,
-    zerocopy::Immutable,
-    zerocopy::KnownLayout,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 #[repr(C)]
 pub struct HostEntry {
     pub start: u32,
@@ -286,18 +276,20 @@ impl NetHosts {
     /// that carry its tag, whose key `is` says is the one looked for.
     #[inline(always)]
     pub fn probe(&self, h: u64, is: impl Fn(&[u8]) -> bool) -> Option<&HostEntry> {
-        let mask = self.slots.len().wrapping_sub(1);
+        // The slices once (views of the file: see `crate::words`).
+        let (slots, entries, bytes) = (&*self.slots, &*self.entries, &*self.bytes);
+        let mask = slots.len().wrapping_sub(1);
         let tag = h & !0xffff_ffff;
         let mut i = (h as usize) & mask;
         for _ in 0..self.max_probe {
-            let slot = *self.slots.get(i)?;
+            let slot = *slots.get(i)?;
             if slot == 0 {
                 return None;
             }
             if slot & !0xffff_ffff == tag {
-                let e = self.entry_of(slot)?;
+                let e = entries.get(((slot as u32) as usize).wrapping_sub(1))?;
                 let start = e.start as usize;
-                if is(self.bytes.get(start..start.wrapping_add(e.len as usize))?) {
+                if is(bytes.get(start..start.wrapping_add(e.len as usize))?) {
                     return Some(e);
                 }
             }

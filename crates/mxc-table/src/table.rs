@@ -264,19 +264,7 @@ pub const FREE: u32 = NONE - 1;
 /// a walk in such a state scans ahead for the next of them instead of stepping byte by
 /// byte (the inside of a component under `/**`, of a `*`). A state that is not skipped
 /// through has `exits == [0; 4]`.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    Hash,
-    zerocopy::FromBytes,
-    zerocopy::IntoBytes,
-    zerocopy::Immutable,
-    zerocopy::KnownLayout,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Hash, bytemuck::Pod, bytemuck::Zeroable)]
 #[repr(C)]
 pub struct StateRec {
     pub base: u32,
@@ -324,19 +312,7 @@ impl StateRec {
 /// One transition slot of a [`ByteDfa`] (12 bytes): the state owning it ([`FREE`] when
 /// none), its target, and the target's carried base, so that a step through a slot
 /// needs no other load.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    Hash,
-    zerocopy::FromBytes,
-    zerocopy::IntoBytes,
-    zerocopy::Immutable,
-    zerocopy::KnownLayout,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Hash, bytemuck::Pod, bytemuck::Zeroable)]
 #[repr(C)]
 pub struct Slot {
     pub check: u32,

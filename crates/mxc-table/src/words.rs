@@ -1,6 +1,6 @@
 //! How a loaded table holds its arrays: the file's bytes, once, in one buffer aligned to
 //! 8 bytes ([`FileBytes`]), and each array as a view of its part of them ([`View`]),
-//! read in place (reinterpreted with `zerocopy`, which checks alignment and size), so
+//! read in place (reinterpreted with `bytemuck`, which checks alignment and size), so
 //! loading copies no section. A table built in memory (the compiler's) holds its arrays
 //! as vectors instead; both read the same through `Deref<Target = [T]>`.
 //!
@@ -9,8 +9,6 @@
 //! its part instead (the same values, by [`Word::le_to_native`]).
 
 use std::sync::Arc;
-
-use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 /// A table file's bytes, held once for every view into it: the caller's vector when it
 /// is aligned to 8 bytes, else one copy into an aligned buffer.
@@ -27,7 +25,7 @@ impl FileBytes {
     /// The bytes, copied once into an aligned buffer (one allocation, written in order).
     pub fn copied(bytes: &[u8]) -> FileBytes {
         let mut words = vec![0u64; bytes.len().div_ceil(8)];
-        if let Some(dst) = words.as_mut_bytes().get_mut(..bytes.len()) {
+        if let Some(dst) = bytemuck::cast_slice_mut::<u64, u8>(&mut words).get_mut(..bytes.len()) {
             dst.copy_from_slice(bytes);
         }
         FileBytes(Inner::Words(words, bytes.len()))
@@ -52,7 +50,9 @@ impl FileBytes {
     pub fn bytes(&self) -> &[u8] {
         match &self.0 {
             Inner::Bytes(b) => b,
-            Inner::Words(w, len) => w.as_bytes().get(..*len).unwrap_or(&[]),
+            Inner::Words(w, len) => bytemuck::cast_slice::<u64, u8>(w)
+                .get(..*len)
+                .unwrap_or(&[]),
         }
     }
 }
@@ -65,7 +65,7 @@ impl std::fmt::Debug for FileBytes {
 
 /// A type stored in a table's arrays: plain little-endian words (or bytes) with no
 /// padding, which any bytes of its size are a value of.
-pub trait Word: FromBytes + IntoBytes + Immutable + KnownLayout + Copy {
+pub trait Word: bytemuck::Pod {
     /// The value whose little-endian bytes `self` holds in the target's byte order (the
     /// identity on a little-endian target).
     fn le_to_native(self) -> Self;
@@ -133,7 +133,10 @@ impl<T: Word> View<T> {
             && all
                 .get(at..end)
                 .is_some_and(|b| std::ptr::eq(b.as_ptr(), bytes.as_ptr()));
-        if cfg!(target_endian = "little") && inside && <[T]>::ref_from_bytes(bytes).is_ok() {
+        if cfg!(target_endian = "little")
+            && inside
+            && bytemuck::try_cast_slice::<u8, T>(bytes).is_ok()
+        {
             return View {
                 owned: Vec::new(),
                 file: Some(Part {
@@ -146,8 +149,7 @@ impl<T: Word> View<T> {
         View::from(
             bytes
                 .chunks_exact(size)
-                .filter_map(|c| T::read_from_bytes(c).ok())
-                .map(Word::le_to_native)
+                .map(|c| bytemuck::pod_read_unaligned::<T>(c).le_to_native())
                 .collect::<Vec<T>>(),
         )
     }
@@ -177,7 +179,7 @@ impl<T: Word> std::ops::Deref for View<T> {
                 .file
                 .bytes()
                 .get(p.at..p.end)
-                .and_then(|b| <[T]>::ref_from_bytes(b).ok())
+                .and_then(|b| bytemuck::try_cast_slice::<u8, T>(b).ok())
                 .unwrap_or(&[]),
         }
     }
@@ -280,7 +282,7 @@ mod tests {
     #[test]
     fn an_aligned_vector_is_kept_and_an_unaligned_one_copied() {
         let words = [0x0102_0304_0506_0708u64; 4];
-        let v = words.as_bytes().to_vec();
+        let v = bytemuck::cast_slice::<u64, u8>(&words).to_vec();
         let aligned = (v.as_ptr() as usize) % 8 == 0;
         let f = FileBytes::owned(v.clone());
         assert_eq!(f.is_in_place(), aligned);
