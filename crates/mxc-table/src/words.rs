@@ -10,50 +10,33 @@
 
 use std::sync::Arc;
 
-/// A table file's bytes, held once for every view into it: the caller's vector when it
-/// is aligned to 8 bytes, else one copy into an aligned buffer.
-pub struct FileBytes(Inner);
-
-enum Inner {
-    /// The caller's bytes, aligned to 8.
-    Bytes(Vec<u8>),
-    /// A copy: the bytes, in whole words (the last padded with zeros), and their number.
-    Words(Vec<u64>, usize),
-}
+/// A table file's bytes, held once for every view into it: the caller's vector, or one
+/// copy of a borrowed slice. Views read in place what is aligned for their type (the
+/// allocator gives vectors aligned to 16 bytes; the sections of a v7 file are at
+/// multiples of 8 in it), and copy what is not.
+pub struct FileBytes(Vec<u8>);
 
 impl FileBytes {
-    /// The bytes, copied once into an aligned buffer (one allocation, written in order).
+    /// The bytes, copied once (one allocation, written in order).
     pub fn copied(bytes: &[u8]) -> FileBytes {
-        let mut words = vec![0u64; bytes.len().div_ceil(8)];
-        if let Some(dst) = bytemuck::cast_slice_mut::<u64, u8>(&mut words).get_mut(..bytes.len()) {
-            dst.copy_from_slice(bytes);
-        }
-        FileBytes(Inner::Words(words, bytes.len()))
+        FileBytes(bytes.to_vec())
     }
 
-    /// The bytes, kept as they are when aligned to 8 (no copy), else copied once.
+    /// The bytes, kept as they are (no copy).
     pub fn owned(bytes: Vec<u8>) -> FileBytes {
-        if (bytes.as_ptr() as usize) % 8 == 0 {
-            FileBytes(Inner::Bytes(bytes))
-        } else {
-            FileBytes::copied(&bytes)
-        }
+        FileBytes(bytes)
     }
 
-    /// Whether the caller's vector is held as it was (no copy).
-    pub fn is_in_place(&self) -> bool {
-        matches!(self.0, Inner::Bytes(_))
+    /// Whether the bytes start at a multiple of 8 (then every aligned part of a v7 file
+    /// is read in place).
+    pub fn is_aligned(&self) -> bool {
+        (self.0.as_ptr() as usize) % 8 == 0
     }
 
     /// The file's bytes.
     #[inline(always)]
     pub fn bytes(&self) -> &[u8] {
-        match &self.0 {
-            Inner::Bytes(b) => b,
-            Inner::Words(w, len) => bytemuck::cast_slice::<u64, u8>(w)
-                .get(..*len)
-                .unwrap_or(&[]),
-        }
+        &self.0
     }
 }
 
@@ -280,15 +263,14 @@ mod tests {
     }
 
     #[test]
-    fn an_aligned_vector_is_kept_and_an_unaligned_one_copied() {
-        let words = [0x0102_0304_0506_0708u64; 4];
-        let v = bytemuck::cast_slice::<u64, u8>(&words).to_vec();
-        let aligned = (v.as_ptr() as usize) % 8 == 0;
-        let f = FileBytes::owned(v.clone());
-        assert_eq!(f.is_in_place(), aligned);
-        assert_eq!(f.bytes(), v.as_slice());
-        let c = FileBytes::copied(v.get(1..).unwrap_or(&[]));
-        assert!(!c.is_in_place());
-        assert_eq!(c.bytes(), v.get(1..).unwrap_or(&[]));
+    fn file_bytes_keep_the_vector_and_copy_a_slice() {
+        let v: Vec<u8> = (0..40u8).collect();
+        let ptr = v.as_ptr();
+        let f = FileBytes::owned(v);
+        assert!(std::ptr::eq(f.bytes().as_ptr(), ptr));
+        assert!(f.is_aligned(), "the allocator gives vectors aligned to 16");
+        let c = FileBytes::copied(f.bytes().get(1..).unwrap_or(&[]));
+        assert_eq!(c.bytes(), f.bytes().get(1..).unwrap_or(&[]));
+        assert!(c.is_aligned());
     }
 }
