@@ -1,7 +1,9 @@
-//! How a loaded table holds its arrays: the file's bytes, once, in one buffer aligned to
-//! 8 bytes ([`FileBytes`]), and each array as a view of its part of them ([`View`]),
-//! read in place (reinterpreted with `bytemuck`, which checks alignment and size), so
-//! loading copies no section. A table built in memory (the compiler's) holds its arrays
+//! How a loaded table holds its arrays: the file's bytes, once, in one vector
+//! ([`FileBytes`]: the caller's, or one copy; the allocator aligns it to 16 bytes), and
+//! each array as a view of its part of them ([`View`]), read in place (reinterpreted
+//! with `bytemuck`, which checks alignment and size), so loading copies no section.
+//! Reading a view as a slice costs those checks (about twenty instructions with the
+//! bounds and the indirection), so a hot loop takes its slices once. A table built in memory (the compiler's) holds its arrays
 //! as vectors instead; both read the same through `Deref<Target = [T]>`.
 //!
 //! The file is little-endian: on a big-endian target, or for a part that is not aligned
