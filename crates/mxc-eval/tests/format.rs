@@ -110,31 +110,32 @@ fn error_messages() {
     // Older tables (v2: the `**/` automaton read paths forwards; v3: no plan, an
     // untyped identity; v4: the per-component fs section as lists, hash tables built at
     // load; v5: the byte automata as arrays, laid out for the walk at load, no net hosts
-    // section, no literal paths) are refused, naming both versions and what to do.
-    for old in [2u32, 3, 4, 5] {
+    // section, no literal paths; v6: no re-entry table in the per-component fs section) are
+    // refused, naming both versions and what to do.
+    for old in [2u32, 3, 4, 5, 6] {
         let mut v = bytes.clone();
         v[8..12].copy_from_slice(&old.to_le_bytes());
         assert_eq!(
             msg(&v),
             format!(
-                "table format version {old}, but this engine reads version 6 only: recompile \
+                "table format version {old}, but this engine reads version 7 only: recompile \
                  the table from its policy source (`mxcc compile`) with this version of mxcc"
             )
         );
     }
 
     let mut v = bytes.clone();
-    v[8..12].copy_from_slice(&7u32.to_le_bytes());
+    v[8..12].copy_from_slice(&8u32.to_le_bytes());
     assert_eq!(
         Engine::from_bytes(&v).unwrap_err(),
         LoadError::Version {
-            found: 7,
-            supported: 6
+            found: 8,
+            supported: 7
         }
     );
-    assert!(msg(&v).starts_with("table format version 7, but this engine reads version 6"));
+    assert!(msg(&v).starts_with("table format version 8, but this engine reads version 7"));
     // The version is read before anything else can go wrong.
-    assert!(msg(&v[..12]).starts_with("table format version 7, but this engine reads version 6"));
+    assert!(msg(&v[..12]).starts_with("table format version 8, but this engine reads version 7"));
 
     let mut v = bytes.clone();
     let last = v.len() - 1;

@@ -7,7 +7,7 @@
 //! ```text
 //! header (28 bytes)
 //!   magic        8 bytes   b"MXCB\r\n\x1a\n"
-//!   version      u32       FORMAT_VERSION (6)
+//!   version      u32       FORMAT_VERSION (7)
 //!   target       u32       1 linux, 2 windows (repeated in the agent info section)
 //!   crc32        u32       CRC-32 (IEEE) of the payload
 //!   payload_len  u64       bytes after the header; the file ends exactly there
@@ -30,8 +30,10 @@
 //! and the globs of section 12) as its walk layout ([`Layout`]: records and slots
 //! written by the compiler, validated in place at load, walked as they are), adds to
 //! section 12 the literal paths (a trie of literal elements to the pair of states
-//! after them) and adds section 13, the net host jump table (see `hosts.rs`). A table of
-//! another version is refused ([`LoadError::Version`]): recompile it from its source.
+//! after them) and adds section 13, the net host jump table (see `hosts.rs`); version 7
+//! adds to section 12 the re-entry table (the literal paths' `**` loop nodes keyed by
+//! their pair of states: the walk goes back to the graph after an element the automata
+//! took). A table of another version is refused ([`LoadError::Version`]): recompile it from its source.
 //!
 //! Sections:
 //! - strings: `count u32`, then `count × end u32` (each string's end in the text, in
@@ -82,7 +84,7 @@ use crate::table::{
 /// The first eight bytes of every table (PNG-style: catches text-mode mangling).
 pub const MAGIC: [u8; 8] = *b"MXCB\r\n\x1a\n";
 /// The table format version this engine writes and reads.
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
 
 const HEADER_LEN: usize = 28;
 const DIR_ENTRY_LEN: usize = 20;

@@ -101,28 +101,28 @@ fn with_version(mut bytes: Vec<u8>, v: u32) -> Vec<u8> {
 
 #[test]
 fn older_versions_are_refused_with_a_clear_error() {
-    assert_eq!(FORMAT_VERSION, 6);
+    assert_eq!(FORMAT_VERSION, 7);
     let bytes = table().to_bytes();
-    for old in [1, 2, 3, 4, 5] {
+    for old in [1, 2, 3, 4, 5, 6] {
         let err = Table::from_bytes(&with_version(bytes.clone(), old)).unwrap_err();
         assert_eq!(
             err,
             LoadError::Version {
                 found: old,
-                supported: 6
+                supported: 7
             }
         );
         let msg = err.to_string();
         assert!(
-            msg.contains(&format!("version {old}")) && msg.contains("version 6"),
+            msg.contains(&format!("version {old}")) && msg.contains("version 7"),
             "{msg}"
         );
         assert!(msg.contains("recompile"), "{msg}");
     }
     // A newer one too.
     assert!(matches!(
-        Table::from_bytes(&with_version(bytes, 7)),
-        Err(LoadError::Version { found: 7, .. })
+        Table::from_bytes(&with_version(bytes, 8)),
+        Err(LoadError::Version { found: 8, .. })
     ));
 }
 
@@ -175,7 +175,7 @@ fn crc32fast_hash(data: &[u8]) -> u32 {
 fn listing_names_what_the_table_holds() {
     let l = table().listing();
     for want in [
-        "table format 6, target linux",
+        "table format 7, target linux",
         "identity: oidc(issuer: \"https://id.example\"",
         "policies: base, team",
         "param home = /home/alice",

@@ -418,7 +418,7 @@ fn inspect_lists_a_table_and_refuses_an_old_one() {
     assert_status(&o, 0);
     let text = stdout(&o);
     for want in [
-        "table format 6, target linux",
+        "table format 7, target linux",
         "agent a",
         "identity: local(current)",
         "plan (fs",
@@ -429,14 +429,14 @@ fn inspect_lists_a_table_and_refuses_an_old_one() {
         assert!(text.contains(want), "missing {want:?} in\n{text}");
     }
     let mut bytes = std::fs::read(&out).unwrap();
-    bytes[8..12].copy_from_slice(&5u32.to_le_bytes());
+    bytes[8..12].copy_from_slice(&6u32.to_le_bytes());
     let old = d.join("old.mxcb");
     std::fs::write(&old, &bytes).unwrap();
     let o = mxcc(&["inspect", &old.to_string_lossy()]);
     assert_status(&o, 1);
     let err = stderr(&o);
     assert!(
-        err.contains("version 5") && err.contains("version 6") && err.contains("recompile"),
+        err.contains("version 6") && err.contains("version 7") && err.contains("recompile"),
         "{err}"
     );
     assert_status(
