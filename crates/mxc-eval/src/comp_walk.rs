@@ -120,6 +120,9 @@ enum Leave {
 #[derive(Clone, Debug)]
 pub(crate) struct Walk {
     lists: std::sync::OnceLock<CompFs>,
+    /// The literal-path node after the empty element that starts every absolute path
+    /// (node 0's edge by the empty literal), or [`NONE`]: one probe at load.
+    root: u32,
 }
 
 /// Whether two slices of the same length `n` hold the same bytes, word by word (read
@@ -183,11 +186,18 @@ fn next_slash(p: &[u8], from: usize) -> usize {
 }
 
 impl Walk {
-    /// What the walk of a validated layout needs beside it: nothing is built at load.
-    pub(crate) fn new(_: &CompLayout) -> Walk {
-        Walk {
+    /// What the walk of a validated layout needs beside it: the node after the root's
+    /// empty element (nothing else is built at load).
+    pub(crate) fn new(d: &CompLayout) -> Walk {
+        let mut w = Walk {
             lists: std::sync::OnceLock::new(),
+            root: NONE,
+        };
+        let lengths = d.trie_nodes().first().map_or(0, |n| n[3]);
+        if lengths & len_bit(0) != 0 {
+            w.root = w.trie_step(d, 0, elem_hash(b""), b"").unwrap_or(NONE);
         }
+        w
     }
 
     /// The lists, decoded from the layout the first time they are asked for.
@@ -361,16 +371,28 @@ impl Walk {
         let mut node = 0u32;
         let mut from = 0usize;
         let mut reentries = 0u32;
+        // An absolute path's first element is empty: node 0's edge by it, looked up once.
+        if self.root != NONE && path.len() > 1 && path.first() == Some(&b'/') {
+            node = self.root;
+            from = 1;
+        }
         loop {
             let mut end = next_slash(path, from);
             let elem = path.get(from..end).unwrap_or(&[]);
             // A node out of range has no record: its pair is BROKEN (fail closed).
-            let rec = nodes.get(node as usize).copied().unwrap_or([BROKEN; 4]);
-            let [_, _, other, lengths] = rec;
+            let (other, lengths) = nodes
+                .get(node as usize)
+                .map_or((NONE, NONE), |r| (r[2], r[3]));
             let mut next = NONE;
             let complete = lengths & NODE_COMPLETE != 0;
             let lengths_match = lengths & len_bit(elem.len()) != 0;
-            let h = if lengths_match || !complete {
+            // Whether the literal table is asked: not at a complete node, nor for an
+            // element the literal filter rules out.
+            let ask = !complete
+                && elem
+                    .last()
+                    .is_some_and(|&last| d.may_be_literal(elem.len(), last));
+            let h = if lengths_match || ask {
                 elem_hash(elem)
             } else {
                 0
@@ -383,7 +405,7 @@ impl Walk {
             let mut found = None;
             if next == NONE {
                 if let Some(&last) = elem.last() {
-                    if !complete {
+                    if ask {
                         found = self.literal_h(d, elem, h);
                     }
                     if found.is_none()
@@ -397,7 +419,7 @@ impl Walk {
                 }
             }
             if next == NONE {
-                match self.leave::<REENTER>(d, path, (from, end), rec, found, &mut reentries) {
+                match self.leave::<REENTER>(d, path, (from, end), node, found, &mut reentries) {
                     Leave::Node(n, e) => {
                         next = n;
                         end = e;
@@ -423,7 +445,7 @@ impl Walk {
         )
     }
 
-    /// The element `path[from..end]` at the node whose record is `rec`, when it is no
+    /// The element `path[from..end]` at node `node`, when it is no
     /// edge and the hot loop could not send it to `other`: its class (the literal,
     /// looked up only when the node is not complete: a complete node's states have no
     /// exception on a literal that is no edge; the key, computed only when the node is
@@ -437,7 +459,7 @@ impl Walk {
         d: &CompLayout,
         path: &[u8],
         (mut from, mut end): (usize, usize),
-        rec: [u32; 4],
+        node: u32,
         found: Option<(u32, u32)>,
         reentries: &mut u32,
     ) -> Leave {
@@ -445,7 +467,9 @@ impl Walk {
         let nodes = d.trie_nodes();
         let empty_class = d.nlits.wrapping_add(KEY_EMPTY);
         let no_key = d.nlits.wrapping_add(KEY_NONE);
-        let [mut a, mut b, other, lengths] = rec;
+        // A node out of range has no record: its pair is BROKEN (fail closed).
+        let [mut a, mut b, other, lengths] =
+            nodes.get(node as usize).copied().unwrap_or([BROKEN; 4]);
         let elem = path.get(from..end).unwrap_or(&[]);
         let (lit, keyc) = match elem.last() {
             None => (d.empty_lit, empty_class),

@@ -6,9 +6,9 @@ mod common;
 
 use common::*;
 use mxc_eval::comp::{
-    hdr, CompDfa, CompFs, CompLayout, EXC_SLOT_LEN, KEY_EMPTY, KEY_NONE, LIT_SLOT_LEN,
-    NODE_COMPLETE, NODE_KEYLESS, REENTRY_SLOT_LEN, STATE_LEN, TRIE_NODE_LEN, TRIE_SLOT_LEN,
-    WANT_KEY,
+    hdr, lit_filter_bit, CompDfa, CompFs, CompLayout, EXC_SLOT_LEN, KEY_EMPTY, KEY_NONE,
+    LIT_FILTER_WORDS, LIT_SLOT_LEN, NODE_COMPLETE, NODE_KEYLESS, REENTRY_SLOT_LEN, STATE_LEN,
+    TRIE_NODE_LEN, TRIE_SLOT_LEN, WANT_KEY,
 };
 use mxc_eval::*;
 
@@ -151,6 +151,13 @@ fn literal_paths_only_save_work() {
     let mut raw = l.to_raw();
     clear_node_bits(&mut raw, NODE_KEYLESS);
     variants.push(("no keyless node", raw));
+    // A literal filter that rules nothing out.
+    let mut raw = l.to_raw();
+    for i in 0..LIT_FILTER_WORDS {
+        let at = l.lit_filter_at + 4 * i;
+        raw[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+    }
+    variants.push(("literal filter full", raw));
     // No re-entry.
     let mut raw = l.to_raw();
     for i in 0..l.nreentry_slots as usize {
@@ -301,7 +308,10 @@ fn broken_layouts_are_refused() {
         .unwrap();
     let edge_at = |field: usize| l.trie_slots_at + TRIE_SLOT_LEN * edge + 4 * field;
     let node_at = |n: usize, field: usize| l.trie_nodes_at + TRIE_NODE_LEN * n + 4 * field;
-    // A node that is not keyless (a state of it wants keys), and a full re-entry slot.
+    // The literal filter's word and bit of the literal `home`.
+    let k = lit_filter_bit(4, b'e');
+    let (filter_at, filter_bit) = (l.lit_filter_at + 4 * (k / 32), 1u32 << (k % 32));
+    // A full re-entry slot.
     // (The sample's states want no key: a keyless node's rooted state made to want
     // them, its flags `| WANT_KEY`.)
     let keyless_state = (0..nt as usize)
@@ -398,6 +408,12 @@ fn broken_layouts_are_refused() {
             reentry_at,
             Box::new(move |_| nt),
             "re-entry slot",
+        ),
+        (
+            "literal filter",
+            filter_at,
+            Box::new(move |w| w & !filter_bit),
+            "not in the literal filter",
         ),
         ("literals", hw(hdr::NLITS), Box::new(|n| n + 1), "literal"),
         ("literals", hw(hdr::NLITS), Box::new(|n| n - 1), "literal"),

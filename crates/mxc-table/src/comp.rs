@@ -235,6 +235,17 @@ const TRIE_SLOT_WORDS: usize = 4;
 /// Bytes of one re-entry slot: a literal-path node (or [`NONE`]: empty slot), keyed by
 /// [`exc_hash`] of its pair of states (format version 7).
 pub const REENTRY_SLOT_LEN: usize = 4;
+/// Words of the literal filter (format version 7): one bit per (length, last byte) pair
+/// of a non-empty element ([`lit_filter_bit`]), set for every literal's.
+pub const LIT_FILTER_WORDS: usize = 256;
+
+/// The literal filter's bit of a non-empty element of `len` bytes ending in `last`
+/// (lengths past 31 share one bit per last byte).
+#[inline(always)]
+pub fn lit_filter_bit(len: usize, last: u8) -> usize {
+    (len.min(31) << 8) | usize::from(last)
+}
+
 /// Words of the header that follows the globs dfa (see [`CompLayout`]).
 pub const HEADER_WORDS: usize = 27;
 
@@ -401,7 +412,9 @@ pub struct RunAt {
 /// [`TRIE_SLOT_LEN`], `[node, start, len, child]` keyed by [`trie_hash`] of the node and
 /// the element's [`elem_hash`]; see `literal_paths`), then the re-entry table (format
 /// version 7; `REENTRY ×` [`REENTRY_SLOT_LEN`]: the nodes that are their own `other`,
-/// keyed by [`exc_hash`] of their pair of states). The empty element's
+/// keyed by [`exc_hash`] of their pair of states) and the literal filter
+/// ([`LIT_FILTER_WORDS`] words, bit [`lit_filter_bit`] set for every non-empty
+/// literal). The empty element's
 /// key class is in each state record, not in the table. Built by [`CompLayout::new`]
 /// from the lists ([`CompFs`]); [`CompLayout::lists`] reads them back.
 #[derive(Clone, PartialEq, Eq)]
@@ -418,6 +431,8 @@ pub struct CompLayout {
     trie_slots: Vec<[u32; 4]>,
     /// The re-entry table: literal-path nodes keyed by their pair of states.
     reentry: Vec<u32>,
+    /// The literal filter ([`LIT_FILTER_WORDS`] words).
+    lit_filter: Vec<u32>,
     /// The literals' bytes (a copy: the walk compares elements with them).
     lit: Vec<u8>,
     /// Byte offset of the words in the section.
@@ -451,6 +466,8 @@ pub struct CompLayout {
     pub nreentry_slots: u32,
     pub reentry_probe: u32,
     pub reentry_at: usize,
+    /// Byte offset of the literal filter in the section.
+    pub lit_filter_at: usize,
 }
 
 impl std::fmt::Debug for CompLayout {
@@ -835,6 +852,16 @@ impl CompLayout {
         let rprobe =
             longest_cluster(|i| rslots.get(i).is_some_and(|&s| s != NONE), nrs).unwrap_or(NONE);
         put_u32s(&mut out, &rslots);
+        let mut filter = [0u32; LIT_FILTER_WORDS];
+        for i in 0..nl {
+            if let Some(&last) = c.lit(i).last() {
+                let k = lit_filter_bit(c.lit(i).len(), last);
+                if let Some(w) = filter.get_mut(k / 32) {
+                    *w |= 1 << (k % 32);
+                }
+            }
+        }
+        put_u32s(&mut out, &filter);
         let t = [tnodes.len() as u32, nts32, tprobe, nrs32, rprobe];
         for (k, w) in r.iter().chain(&a).chain(&t).enumerate() {
             let at = header_at.wrapping_add(4usize.wrapping_mul(hdr::ROOTED.wrapping_add(k)));
@@ -904,6 +931,7 @@ impl CompLayout {
         let wts = part(ntrie_slots, TRIE_SLOT_WORDS, "literal-path slots")?;
         let nreentry_slots = hw(hdr::REENTRY);
         let wrs = part(nreentry_slots, 1, "re-entry slots")?;
+        let wlf = part(LIT_FILTER_WORDS as u32, 1, "literal filter words")?;
         if at != total {
             return Err(malformed(
                 SECTION,
@@ -937,7 +965,13 @@ impl CompLayout {
             .into_iter()
             .map(|[w]| w)
             .collect();
+        let lit_filter = arrays::<1>(rest, wlf, LIT_FILTER_WORDS)
+            .into_iter()
+            .map(|[w]| w)
+            .collect();
         Ok(CompLayout {
+            lit_filter,
+            lit_filter_at: used.saturating_add(wlf.saturating_mul(4)),
             nreentry_slots,
             reentry_probe: hw(hdr::REENTRY + 1),
             reentry_at: used.saturating_add(wrs.saturating_mul(4)),
@@ -996,6 +1030,7 @@ impl CompLayout {
             put_u32s(&mut out, s);
         }
         put_u32s(&mut out, &self.reentry);
+        put_u32s(&mut out, &self.lit_filter);
         out
     }
 
@@ -1044,6 +1079,16 @@ impl CompLayout {
     #[inline(always)]
     pub fn trie_slots(&self) -> &[[u32; 4]] {
         &self.trie_slots
+    }
+
+    /// Whether a non-empty element of `len` bytes ending in `last` may be a literal
+    /// (the literal filter: no when its bit is clear).
+    #[inline(always)]
+    pub fn may_be_literal(&self, len: usize, last: u8) -> bool {
+        let k = lit_filter_bit(len, last);
+        self.lit_filter
+            .get(k / 32)
+            .is_none_or(|w| w >> (k % 32) & 1 != 0)
     }
 
     /// The re-entry slots: a literal-path node each (or [`NONE`]).
@@ -1253,6 +1298,16 @@ pub(crate) fn validate(c: &CompLayout, nrows: usize) -> Result<(), LoadError> {
             return Err(invalid(format!(
                 "literal {id} has key class {keyc}, no key"
             )));
+        }
+        let bytes = c
+            .lit_bytes()
+            .get(start as usize..start.saturating_add(len) as usize);
+        if let Some(&last) = bytes.and_then(|b| b.last()) {
+            if !c.may_be_literal(len as usize, last) {
+                return Err(invalid(format!(
+                    "literal {id} is not in the literal filter"
+                )));
+            }
         }
     }
     cluster.finish()?;
