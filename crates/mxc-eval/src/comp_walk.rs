@@ -369,16 +369,18 @@ impl Walk {
     ) -> ((Option<u32>, Option<u32>), u32) {
         let nodes = d.trie_nodes();
         let mut node = 0u32;
-        let mut from = 0usize;
+        // The path after the elements walked so far.
+        let mut rest = path;
         let mut reentries = 0u32;
         // An absolute path's first element is empty: node 0's edge by it, looked up once.
         if self.root != NONE && path.len() > 1 && path.first() == Some(&b'/') {
             node = self.root;
-            from = 1;
+            rest = path.get(1..).unwrap_or(&[]);
         }
         loop {
-            let mut end = next_slash(path, from);
-            let elem = path.get(from..end).unwrap_or(&[]);
+            let (elem, mut tail) = rest
+                .split_at_checked(next_slash(rest, 0))
+                .unwrap_or((rest, &[]));
             // A node out of range has no record: its pair is BROKEN (fail closed).
             let (other, lengths) = nodes
                 .get(node as usize)
@@ -419,19 +421,22 @@ impl Walk {
                 }
             }
             if next == NONE {
+                let from = path.len().wrapping_sub(rest.len());
+                let end = from.wrapping_add(elem.len());
                 match self.leave::<REENTER>(d, path, (from, end), node, found, &mut reentries) {
                     Leave::Node(n, e) => {
                         next = n;
-                        end = e;
+                        tail = path.get(e..).unwrap_or(&[]);
                     }
                     Leave::Done(ends) => return (ends, reentries),
                 }
             }
             node = next;
-            if end >= path.len() {
-                break;
+            // `tail` is empty (the path's end) or starts with the `/` after the element.
+            match tail.split_first() {
+                Some((_, t)) => rest = t,
+                None => break,
             }
-            from = end.wrapping_add(1);
         }
         // A node out of range has no pair: the walk breaks (fail closed).
         let [a, b, _, _] = nodes.get(node as usize).copied().unwrap_or([BROKEN; 4]);
