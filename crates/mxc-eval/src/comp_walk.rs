@@ -390,10 +390,7 @@ impl Walk {
             let lengths_match = lengths & len_bit(elem.len()) != 0;
             // Whether the literal table is asked: not at a complete node, nor for an
             // element the literal filter rules out.
-            let ask = !complete
-                && elem
-                    .last()
-                    .is_some_and(|&last| d.may_be_literal(elem.len(), last));
+            let ask = !complete && d.may_be_literal(elem);
             let h = if lengths_match || ask {
                 elem_hash(elem)
             } else {

@@ -235,15 +235,17 @@ const TRIE_SLOT_WORDS: usize = 4;
 /// Bytes of one re-entry slot: a literal-path node (or [`NONE`]: empty slot), keyed by
 /// [`exc_hash`] of its pair of states (format version 7).
 pub const REENTRY_SLOT_LEN: usize = 4;
-/// Words of the literal filter (format version 7): one bit per (length, last byte) pair
-/// of a non-empty element ([`lit_filter_bit`]), set for every literal's.
+/// Words of the literal filter (format version 7): one bit per class of non-empty
+/// elements by length, first and last byte ([`lit_filter_bit`]), set for every
+/// literal's.
 pub const LIT_FILTER_WORDS: usize = 256;
 
-/// The literal filter's bit of a non-empty element of `len` bytes ending in `last`
-/// (lengths past 31 share one bit per last byte).
+/// The literal filter's bit of a non-empty element (`None` for the empty one): its
+/// length (past 31 as 31) and last byte, XOR its first byte shifted by 5 (13 bits).
 #[inline(always)]
-pub fn lit_filter_bit(len: usize, last: u8) -> usize {
-    (len.min(31) << 8) | usize::from(last)
+pub fn lit_filter_bit(elem: &[u8]) -> Option<usize> {
+    let (&first, &last) = (elem.first()?, elem.last()?);
+    Some(((elem.len().min(31) << 8) | usize::from(last)) ^ (usize::from(first) << 5))
 }
 
 /// Words of the header that follows the globs dfa (see [`CompLayout`]).
@@ -854,8 +856,7 @@ impl CompLayout {
         put_u32s(&mut out, &rslots);
         let mut filter = [0u32; LIT_FILTER_WORDS];
         for i in 0..nl {
-            if let Some(&last) = c.lit(i).last() {
-                let k = lit_filter_bit(c.lit(i).len(), last);
+            if let Some(k) = lit_filter_bit(c.lit(i)) {
                 if let Some(w) = filter.get_mut(k / 32) {
                     *w |= 1 << (k % 32);
                 }
@@ -1081,14 +1082,15 @@ impl CompLayout {
         &self.trie_slots
     }
 
-    /// Whether a non-empty element of `len` bytes ending in `last` may be a literal
-    /// (the literal filter: no when its bit is clear).
+    /// Whether a non-empty element may be a literal (the literal filter: no when its
+    /// bit is clear; the empty element: no).
     #[inline(always)]
-    pub fn may_be_literal(&self, len: usize, last: u8) -> bool {
-        let k = lit_filter_bit(len, last);
-        self.lit_filter
-            .get(k / 32)
-            .is_none_or(|w| w >> (k % 32) & 1 != 0)
+    pub fn may_be_literal(&self, elem: &[u8]) -> bool {
+        lit_filter_bit(elem).is_some_and(|k| {
+            self.lit_filter
+                .get(k / 32)
+                .is_none_or(|w| w >> (k % 32) & 1 != 0)
+        })
     }
 
     /// The re-entry slots: a literal-path node each (or [`NONE`]).
@@ -1302,8 +1304,8 @@ pub(crate) fn validate(c: &CompLayout, nrows: usize) -> Result<(), LoadError> {
         let bytes = c
             .lit_bytes()
             .get(start as usize..start.saturating_add(len) as usize);
-        if let Some(&last) = bytes.and_then(|b| b.last()) {
-            if !c.may_be_literal(len as usize, last) {
+        if let Some(b) = bytes.filter(|b| !b.is_empty()) {
+            if !c.may_be_literal(b) {
                 return Err(invalid(format!(
                     "literal {id} is not in the literal filter"
                 )));
