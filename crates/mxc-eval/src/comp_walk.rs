@@ -305,7 +305,8 @@ impl Walk {
         if elem.is_empty() {
             return (d.empty_lit, d.nlits.wrapping_add(KEY_EMPTY));
         }
-        if want & WANT_LIT != 0 {
+        // The literal table only for an element the literal filter admits.
+        if want & WANT_LIT != 0 && d.may_be_literal(elem) {
             if let Some(x) = self.literal(d, elem) {
                 return x;
             }
