@@ -6,7 +6,8 @@
 use crate::table::{Decision, Effect, FsRight, FsRow, NONE};
 use mxc_table::comp::{
     elem_hash, exc_hash, home, len_bit, read_u32, read_u64, trie_hash, CompDfa, CompFs, CompLayout,
-    RunAt, FLAG_KEY, FLAG_LIT, KEY_EMPTY, KEY_NONE, NODE_COMPLETE, WANT_KEY, WANT_LIT,
+    RunAt, FLAG_KEY, FLAG_LIT, KEY_EMPTY, KEY_NONE, NODE_COMPLETE, NODE_KEYLESS, WANT_KEY,
+    WANT_LIT,
 };
 // ---------------------------------------------------------------------------------------
 // The walk
@@ -106,12 +107,22 @@ impl<'a> R<'a> {
     }
 }
 
+/// How [`Walk::leave`] hands back: at a node, the element ending at the index given
+/// taken; or the walk done, with its rows.
+enum Leave {
+    Node(u32, usize),
+    Done((Option<u32>, Option<u32>)),
+}
+
 /// What the engine keeps beside a validated layout (which stays in the table: every
 /// method takes it back as `d`, and the globs automaton is walked in place in it):
 /// the lists, built the first time a place question is asked.
 #[derive(Clone, Debug)]
 pub(crate) struct Walk {
     lists: std::sync::OnceLock<CompFs>,
+    /// The literal-path node after the empty element that starts every absolute path
+    /// (node 0's edge by the empty literal), or [`NONE`]: one probe at load.
+    root: u32,
 }
 
 /// Whether two slices of the same length `n` hold the same bytes, word by word (read
@@ -137,35 +148,56 @@ fn same(a: &[u8], b: &[u8], n: usize) -> bool {
 }
 
 /// The index of the first `/` in `p` at or after `from`, or `p.len()`: eight bytes at
-/// a time (the lowest byte the zero-byte test flags is always a true match). The
+/// a time (the lowest byte the zero-byte test flags is always a true match), the last
+/// fewer than eight through the path's last word, shifted past the bytes already
+/// scanned (the bytes shifted in are zero: a match at or past the end is the end). The
 /// engine has refused paths holding NUL before the walk (`path_ok`; folding that test
 /// into this scan cost more instructions than the `memchr` it saved, measured).
 #[inline(always)]
 fn next_slash(p: &[u8], from: usize) -> usize {
     const SLASHES: u64 = 0x2f2f_2f2f_2f2f_2f2f;
-    let rest = p.get(from..).unwrap_or(&[]);
-    let mut words = rest.chunks_exact(8);
+    let n = p.len();
     let mut at = from;
-    for w in &mut words {
-        let x = w.first_chunk::<8>().map_or(0, |a| u64::from_le_bytes(*a)) ^ SLASHES;
-        let t = crate::word::zero_bytes(x);
+    while let Some(w) = p.get(at..).and_then(|r| r.first_chunk::<8>()) {
+        let t = crate::word::zero_bytes(u64::from_le_bytes(*w) ^ SLASHES);
         if t != 0 {
             return at.wrapping_add((t.trailing_zeros() / 8) as usize);
         }
         at = at.wrapping_add(8);
     }
-    match words.remainder().iter().position(|&b| b == b'/') {
-        Some(k) => at.wrapping_add(k),
-        None => p.len(),
+    if at >= n {
+        return n;
+    }
+    match p.last_chunk::<8>() {
+        Some(w) => {
+            // `n - 8 < at < n`: shift out the `at - (n - 8)` bytes before `at`.
+            let skip = at.wrapping_sub(n.wrapping_sub(8)).wrapping_mul(8) as u32;
+            let x = (u64::from_le_bytes(*w) ^ SLASHES)
+                .checked_shr(skip)
+                .unwrap_or(0);
+            let t = crate::word::zero_bytes(x);
+            at.wrapping_add((t.trailing_zeros() / 8) as usize).min(n)
+        }
+        None => p
+            .get(at..)
+            .and_then(|r| r.iter().position(|&b| b == b'/'))
+            .map_or(n, |k| at.wrapping_add(k)),
     }
 }
 
 impl Walk {
-    /// What the walk of a validated layout needs beside it: nothing is built at load.
-    pub(crate) fn new(_: &CompLayout) -> Walk {
-        Walk {
+    /// What the walk of a validated layout needs beside it: the node after the root's
+    /// empty element (nothing else is built at load).
+    pub(crate) fn new(d: &CompLayout) -> Walk {
+        let mut w = Walk {
             lists: std::sync::OnceLock::new(),
+            root: NONE,
+        };
+        let lengths = d.trie_nodes().first().map_or(0, |n| n[3]);
+        if lengths & len_bit(0) != 0 {
+            w.root = w.trie_step(d, 0, elem_hash(b""), b"").unwrap_or(NONE);
         }
+        w
     }
 
     /// The lists, decoded from the layout the first time they are asked for.
@@ -176,8 +208,14 @@ impl Walk {
     /// The literal `elem` is, if any: its id and key class.
     #[inline(always)]
     fn literal(&self, d: &CompLayout, elem: &[u8]) -> Option<(u32, u32)> {
+        self.literal_h(d, elem, elem_hash(elem))
+    }
+
+    /// [`literal`](Self::literal), given the element's hash `h`.
+    #[inline(always)]
+    fn literal_h(&self, d: &CompLayout, elem: &[u8], h: u64) -> Option<(u32, u32)> {
         let n = d.lit_slots().len();
-        let mut at = home(elem_hash(elem), d.nlit_slots);
+        let mut at = home(h, d.nlit_slots);
         let bytes = d.lit_bytes();
         let slots = d.lit_slots();
         let mut left = d.lit_probe;
@@ -267,7 +305,8 @@ impl Walk {
         if elem.is_empty() {
             return (d.empty_lit, d.nlits.wrapping_add(KEY_EMPTY));
         }
-        if want & WANT_LIT != 0 {
+        // The literal table only for an element the literal filter admits.
+        if want & WANT_LIT != 0 && d.may_be_literal(elem) {
             if let Some(x) = self.literal(d, elem) {
                 return x;
             }
@@ -278,95 +317,240 @@ impl Walk {
         (NONE, NONE)
     }
 
+    /// The literal-path node registered for the pair `(a, b)` in the re-entry table
+    /// (the `**` loop nodes), if any: its pair is compared with `(a, b)`.
+    #[inline(always)]
+    fn reentry(&self, d: &CompLayout, nodes: &[[u32; 4]], a: u32, b: u32) -> Option<u32> {
+        let slots = d.reentry_slots();
+        let n = slots.len();
+        let mut at = home(exc_hash(a, b), d.nreentry_slots);
+        let mut left = d.reentry_probe;
+        loop {
+            let node = *slots.get(at)?;
+            if node == NONE {
+                return None;
+            }
+            if nodes
+                .get(node as usize)
+                .is_some_and(|x| x[0] == a && x[1] == b)
+            {
+                return Some(node);
+            }
+            if left == 0 {
+                return None;
+            }
+            left = left.wrapping_sub(1);
+            at = at.wrapping_add(1);
+            if at >= n {
+                at = 0;
+            }
+        }
+    }
+
     /// Walks both automata over the path's elements: the rows reached (`Some(NONE)`:
     /// no rule; `None`: broken, fail closed).
     #[inline]
     pub(crate) fn ends(&self, d: &CompLayout, path: &[u8]) -> (Option<u32>, Option<u32>) {
-        let (ra, rb) = (R::of(d, &d.rooted), R::of(d, &d.anywhere));
-        let empty_class = d.nlits.wrapping_add(KEY_EMPTY);
-        // The literal paths first: per element the node's record, then one probe when
-        // its length is one of the node's edges'; else `other` for a non-empty element
-        // whose last byte ends no glob match and that is no edge of a complete node (or
-        // no literal at all). Then the automata from the pair of states of the node
-        // reached, from the first element that is neither (`pending`: its end).
+        self.walk::<true>(d, path).0
+    }
+
+    /// [`ends`](Self::ends), and how many times the walk went back to the literal
+    /// paths after the automata took an element (`REENTER` false: never; for tests).
+    ///
+    /// Per element, on the literal paths: the node's record, then one probe when the
+    /// element's length is one of the node's edges'; else, for a non-empty element,
+    /// `other` when the node is complete and the element cannot match a glob (the
+    /// node is keyless, or its last byte ends no glob match). Anything else is
+    /// [`leave`](Self::leave)'s, out of the hot loop.
+    #[inline(always)]
+    pub(crate) fn walk<const REENTER: bool>(
+        &self,
+        d: &CompLayout,
+        path: &[u8],
+    ) -> ((Option<u32>, Option<u32>), u32) {
         let nodes = d.trie_nodes();
         let mut node = 0u32;
-        let mut from = 0usize;
-        let mut pending;
+        // The path after the elements walked so far.
+        let mut rest = path;
+        let mut reentries = 0u32;
+        // An absolute path's first element is empty: node 0's edge by it, looked up once.
+        if self.root != NONE && path.len() > 1 && path.first() == Some(&b'/') {
+            node = self.root;
+            rest = path.get(1..).unwrap_or(&[]);
+        }
         loop {
-            let end = next_slash(path, from);
-            let elem = path.get(from..end).unwrap_or(&[]);
-            let rec = nodes.get(node as usize).copied().unwrap_or([BROKEN; 4]);
-            let edge = if rec[3] & len_bit(elem.len()) != 0 {
-                self.trie_step(d, node, elem_hash(elem), elem)
+            let (elem, mut tail) = rest
+                .split_at_checked(next_slash(rest, 0))
+                .unwrap_or((rest, &[]));
+            // A node out of range has no record: its pair is BROKEN (fail closed).
+            let (other, lengths) = nodes
+                .get(node as usize)
+                .map_or((NONE, NONE), |r| (r[2], r[3]));
+            let mut next = NONE;
+            let complete = lengths & NODE_COMPLETE != 0;
+            let lengths_match = lengths & len_bit(elem.len()) != 0;
+            // Whether the literal table is asked: not at a complete node, nor for an
+            // element the literal filter rules out.
+            let ask = !complete && d.may_be_literal(elem);
+            let h = if lengths_match || ask {
+                elem_hash(elem)
             } else {
-                None
+                0
             };
-            let next = match edge {
-                Some(child) => child,
-                None => match (rec, elem.last()) {
-                    ([_, _, other, lengths], Some(&last))
-                        if other != NONE
-                            && d.glob_last
-                                .get(usize::from(last >> 6))
-                                .is_some_and(|w| w >> (last & 63) & 1 == 0)
-                            && (lengths & NODE_COMPLETE != 0
-                                || self.literal(d, elem).is_none()) =>
-                    {
-                        other
-                    }
-                    _ => {
-                        pending = Some(end);
-                        break;
-                    }
-                },
-            };
-            node = next;
-            if end >= path.len() {
-                pending = None;
-                break;
+            if lengths_match {
+                if let Some(child) = self.trie_step(d, node, h, elem) {
+                    next = child;
+                }
             }
-            from = end.wrapping_add(1);
+            let mut found = None;
+            if next == NONE {
+                if let Some(&last) = elem.last() {
+                    if ask {
+                        found = self.literal_h(d, elem, h);
+                    }
+                    if found.is_none()
+                        && (lengths & NODE_KEYLESS != 0
+                            || d.glob_last
+                                .get(usize::from(last >> 6))
+                                .is_some_and(|w| w >> (last & 63) & 1 == 0))
+                    {
+                        next = other;
+                    }
+                }
+            }
+            if next == NONE {
+                let from = path.len().wrapping_sub(rest.len());
+                let end = from.wrapping_add(elem.len());
+                match self.leave::<REENTER>(d, path, (from, end), node, found, &mut reentries) {
+                    Leave::Node(n, e) => {
+                        next = n;
+                        tail = path.get(e..).unwrap_or(&[]);
+                    }
+                    Leave::Done(ends) => return (ends, reentries),
+                }
+            }
+            node = next;
+            // `tail` is empty (the path's end) or starts with the `/` after the element.
+            match tail.split_first() {
+                Some((_, t)) => rest = t,
+                None => break,
+            }
         }
         // A node out of range has no pair: the walk breaks (fail closed).
-        let [mut a, mut b, _, _] = nodes.get(node as usize).copied().unwrap_or([BROKEN; 4]);
-        while let Some(end) = pending {
-            if a == 0 && b == 0 {
-                break;
-            }
-            // A state out of range has no record: the walk breaks (fail closed).
-            let (sa, sb) = (ra.state(a), rb.state(b));
-            let elem = path.get(from..end).unwrap_or(&[]);
-            let want = (if a != 0 {
-                sa.map_or(0, |x| x[FLAGS])
-            } else {
-                0
-            }) | (if b != 0 {
-                sb.map_or(0, |x| x[FLAGS])
-            } else {
-                0
-            });
-            let (lit, keyc) = if want & (WANT_LIT | WANT_KEY) != 0 || elem.is_empty() {
-                self.classify(d, elem, want)
-            } else {
-                (NONE, NONE)
-            };
-            if a != 0 {
-                a = sa.map_or(BROKEN, |st| ra.step(a, st, lit, keyc, empty_class));
-            }
-            if b != 0 {
-                b = sb.map_or(BROKEN, |st| rb.step(b, st, lit, keyc, empty_class));
-            }
-            if end >= path.len() {
-                break;
-            }
-            from = end.wrapping_add(1);
-            pending = Some(next_slash(path, from));
-        }
+        let [a, b, _, _] = nodes.get(node as usize).copied().unwrap_or([BROKEN; 4]);
+        let (ra, rb) = (R::of(d, &d.rooted), R::of(d, &d.anywhere));
         (
-            ra.state(a).map(|st| st[ACCEPT]),
-            rb.state(b).map(|st| st[ACCEPT]),
+            (
+                ra.state(a).map(|st| st[ACCEPT]),
+                rb.state(b).map(|st| st[ACCEPT]),
+            ),
+            reentries,
         )
+    }
+
+    /// The element `path[from..end]` at node `node`, when it is no
+    /// edge and the hot loop could not send it to `other`: its class (the literal,
+    /// looked up only when the node is not complete: a complete node's states have no
+    /// exception on a literal that is no edge; the key, computed only when the node is
+    /// not keyless and the last byte may end a glob match). No literal and no glob:
+    /// `other`. Else the automata take it from the node's pair, and the elements after
+    /// it; after each step the pair is looked up in the re-entry table, and the walk
+    /// goes back to the literal paths when it is a `**` loop node's (`REENTER`).
+    #[inline(never)]
+    fn leave<const REENTER: bool>(
+        &self,
+        d: &CompLayout,
+        path: &[u8],
+        (mut from, mut end): (usize, usize),
+        node: u32,
+        found: Option<(u32, u32)>,
+        reentries: &mut u32,
+    ) -> Leave {
+        let (ra, rb) = (R::of(d, &d.rooted), R::of(d, &d.anywhere));
+        let nodes = d.trie_nodes();
+        let empty_class = d.nlits.wrapping_add(KEY_EMPTY);
+        let no_key = d.nlits.wrapping_add(KEY_NONE);
+        // A node out of range has no record: its pair is BROKEN (fail closed).
+        let [mut a, mut b, other, lengths] =
+            nodes.get(node as usize).copied().unwrap_or([BROKEN; 4]);
+        let elem = path.get(from..end).unwrap_or(&[]);
+        let (lit, keyc) = match elem.last() {
+            None => (d.empty_lit, empty_class),
+            Some(&last) => match found {
+                Some(x) => x,
+                None => (
+                    NONE,
+                    if lengths & NODE_KEYLESS != 0
+                        || d.glob_last
+                            .get(usize::from(last >> 6))
+                            .is_some_and(|w| w >> (last & 63) & 1 == 0)
+                    {
+                        no_key
+                    } else {
+                        self.key_class(d, elem)
+                    },
+                ),
+            },
+        };
+        if lit == NONE && keyc == no_key && other != NONE {
+            return Leave::Node(other, end);
+        }
+        if a != 0 {
+            a = ra
+                .state(a)
+                .map_or(BROKEN, |st| ra.step(a, st, lit, keyc, empty_class));
+        }
+        if b != 0 {
+            b = rb
+                .state(b)
+                .map_or(BROKEN, |st| rb.step(b, st, lit, keyc, empty_class));
+        }
+        loop {
+            if REENTER {
+                if let Some(n) = self.reentry(d, nodes, a, b) {
+                    *reentries = reentries.wrapping_add(1);
+                    return Leave::Node(n, end);
+                }
+            }
+            // The same pair after the next steps: no need to ask again.
+            let (pa, pb) = (a, b);
+            loop {
+                if end >= path.len() || (a == 0 && b == 0) {
+                    return Leave::Done((
+                        ra.state(a).map(|st| st[ACCEPT]),
+                        rb.state(b).map(|st| st[ACCEPT]),
+                    ));
+                }
+                from = end.wrapping_add(1);
+                end = next_slash(path, from);
+                let elem = path.get(from..end).unwrap_or(&[]);
+                // A state out of range has no record: the walk breaks (fail closed).
+                let (sa, sb) = (ra.state(a), rb.state(b));
+                let want = (if a != 0 {
+                    sa.map_or(0, |x| x[FLAGS])
+                } else {
+                    0
+                }) | (if b != 0 {
+                    sb.map_or(0, |x| x[FLAGS])
+                } else {
+                    0
+                });
+                let (lit, keyc) = if want & (WANT_LIT | WANT_KEY) != 0 || elem.is_empty() {
+                    self.classify(d, elem, want)
+                } else {
+                    (NONE, NONE)
+                };
+                if a != 0 {
+                    a = sa.map_or(BROKEN, |st| ra.step(a, st, lit, keyc, empty_class));
+                }
+                if b != 0 {
+                    b = sb.map_or(BROKEN, |st| rb.step(b, st, lit, keyc, empty_class));
+                }
+                if (a, b) != (pa, pb) {
+                    break;
+                }
+            }
+        }
     }
 
     /// The state of `dfa` (one of the two lists) after the elements of `dir` (one

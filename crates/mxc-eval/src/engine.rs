@@ -71,9 +71,22 @@ fn path_ok(b: &[u8]) -> bool {
         or |= x;
         nul |= zero_bytes(x);
     }
-    for &c in words.remainder() {
-        or |= u64::from(c);
-        nul |= u64::from(c == 0);
+    if !words.remainder().is_empty() {
+        // The last bytes: through the path's last word when it has one (a few bytes
+        // are seen twice), else one by one.
+        match b.last_chunk::<8>() {
+            Some(w) => {
+                let x = u64::from_le_bytes(*w);
+                or |= x;
+                nul |= zero_bytes(x);
+            }
+            None => {
+                for &c in words.remainder() {
+                    or |= u64::from(c);
+                    nul |= u64::from(c == 0);
+                }
+            }
+        }
     }
     nul == 0 && (or & HIGH == 0 || std::str::from_utf8(b).is_ok())
 }
@@ -392,6 +405,18 @@ impl Engine {
     #[inline(always)]
     fn comp(&self) -> Option<(&crate::comp_walk::Walk, &mxc_table::comp::CompLayout)> {
         self.comp.as_ref().zip(self.table.fs_comp.as_ref())
+    }
+
+    /// The fs walk of `path` with and without going back to the literal paths after
+    /// the automata took an element (format version 7's re-entry table): whether both
+    /// reach the same rows, and how many times the first went back. For tests; `None`
+    /// without the per-component fs section.
+    #[doc(hidden)]
+    pub fn fs_reentry_check(&self, path: &[u8]) -> Option<(bool, u32)> {
+        let (c, d) = self.comp()?;
+        let (with, n) = c.walk::<true>(d, path);
+        let (without, _) = c.walk::<false>(d, path);
+        Some((with == without, n))
     }
 
     /// The table this engine decides from.

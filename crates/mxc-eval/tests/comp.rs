@@ -6,8 +6,9 @@ mod common;
 
 use common::*;
 use mxc_eval::comp::{
-    hdr, CompDfa, CompFs, CompLayout, EXC_SLOT_LEN, KEY_EMPTY, KEY_NONE, LIT_SLOT_LEN, STATE_LEN,
-    TRIE_NODE_LEN, TRIE_SLOT_LEN,
+    hdr, lit_filter_bit, CompDfa, CompFs, CompLayout, EXC_SLOT_LEN, KEY_EMPTY, KEY_NONE,
+    LIT_FILTER_WORDS, LIT_SLOT_LEN, NODE_COMPLETE, NODE_KEYLESS, REENTRY_SLOT_LEN, STATE_LEN,
+    TRIE_NODE_LEN, TRIE_SLOT_LEN, WANT_KEY,
 };
 use mxc_eval::*;
 
@@ -115,21 +116,55 @@ fn decides_per_component() {
 
 /// The literal paths only save work: with their edges gone (every slot empty), with
 /// every edge moved off its home (a probe never finds it, as when requests collide past
-/// the bound), or with no `other`, every path decides as with the whole graph.
+/// the bound), with no `other`, with no node keyless, or with the re-entry table empty,
+/// every path decides as with the whole graph. (A node marked complete promises that
+/// its edges are every literal its states tell apart, so the first two clear that mark
+/// too: with it, a literal that is no edge steps as no literal at all.)
 #[test]
 fn literal_paths_only_save_work() {
     let t = sample();
     let l = t.fs_comp.clone().unwrap();
     let e = Engine::from_table(t.clone()).unwrap();
     let n = l.ntrie_slots as usize;
+    let clear_node_bits = |raw: &mut Vec<u8>, bits: u32| {
+        for k in 0..l.ntrie_nodes as usize {
+            let at = l.trie_nodes_at + TRIE_NODE_LEN * k + 12;
+            let w = u32::from_le_bytes(raw[at..at + 4].try_into().unwrap()) & !bits;
+            raw[at..at + 4].copy_from_slice(&w.to_le_bytes());
+        }
+    };
     let mut variants: Vec<(&str, Vec<u8>)> = Vec::new();
+    // The sample has complete and keyless nodes, and `**` loop nodes to re-enter.
+    let words = |k: usize| l.trie_nodes()[k][3];
+    assert!((0..l.ntrie_nodes as usize).any(|k| words(k) & NODE_COMPLETE != 0));
+    assert!((0..l.ntrie_nodes as usize).any(|k| words(k) & NODE_KEYLESS != 0));
+    assert!(l.reentry_slots().iter().any(|&s| s != NONE));
     // No edges.
     let mut raw = l.to_raw();
     for i in 0..n {
         let at = l.trie_slots_at + TRIE_SLOT_LEN * i;
         raw[at..at + 4].copy_from_slice(&NONE.to_le_bytes());
     }
+    clear_node_bits(&mut raw, NODE_COMPLETE);
     variants.push(("no edges", raw));
+    // No keyless node.
+    let mut raw = l.to_raw();
+    clear_node_bits(&mut raw, NODE_KEYLESS);
+    variants.push(("no keyless node", raw));
+    // A literal filter that rules nothing out.
+    let mut raw = l.to_raw();
+    for i in 0..LIT_FILTER_WORDS {
+        let at = l.lit_filter_at + 4 * i;
+        raw[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+    }
+    variants.push(("literal filter full", raw));
+    // No re-entry.
+    let mut raw = l.to_raw();
+    for i in 0..l.nreentry_slots as usize {
+        let at = l.reentry_at + REENTRY_SLOT_LEN * i;
+        raw[at..at + 4].copy_from_slice(&NONE.to_le_bytes());
+    }
+    variants.push(("no re-entry", raw));
     // Every slot moved half the table on (a rotation keeps each run of full slots as
     // long: it still validates, and probes from an edge's home no longer find it).
     let mut raw = l.to_raw();
@@ -139,6 +174,7 @@ fn literal_paths_only_save_work() {
         raw[to..to + TRIE_SLOT_LEN]
             .copy_from_slice(&slots[TRIE_SLOT_LEN * i..TRIE_SLOT_LEN * (i + 1)]);
     }
+    clear_node_bits(&mut raw, NODE_COMPLETE);
     variants.push(("edges off their home", raw));
     // No `other`.
     let mut raw = l.to_raw();
@@ -284,6 +320,21 @@ fn broken_layouts_are_refused() {
         .unwrap();
     let edge_at = |field: usize| l.trie_slots_at + TRIE_SLOT_LEN * edge + 4 * field;
     let node_at = |n: usize, field: usize| l.trie_nodes_at + TRIE_NODE_LEN * n + 4 * field;
+    // The literal filter's word and bit of the literal `home`.
+    let k = lit_filter_bit(b"home").unwrap();
+    let (filter_at, filter_bit) = (l.lit_filter_at + 4 * (k / 32), 1u32 << (k % 32));
+    // A full re-entry slot.
+    // (The sample's states want no key: a keyless node's rooted state made to want
+    // them, its flags `| WANT_KEY`.)
+    let keyless_state = (0..nt as usize)
+        .map(|k| l.trie_nodes()[k])
+        .find(|x| x[3] & NODE_KEYLESS != 0 && x[0] != 0)
+        .unwrap()[0] as usize;
+    let reentry_at = l.reentry_at
+        + REENTRY_SLOT_LEN
+            * (0..l.nreentry_slots as usize)
+                .find(|&i| l.reentry_slots()[i] != NONE)
+                .unwrap();
     type Flip = Box<dyn Fn(u32) -> u32>;
     let cases: Vec<(&str, usize, Flip, &str)> = vec![
         (
@@ -345,6 +396,36 @@ fn broken_layouts_are_refused() {
             edge_at(3),
             Box::new(move |_| nt),
             "nodes",
+        ),
+        (
+            "literal-path node keyless",
+            state_at(&r, keyless_state, 3),
+            Box::new(|w| w | WANT_KEY),
+            "marked keyless",
+        ),
+        (
+            "re-entry slots",
+            hw(hdr::REENTRY),
+            Box::new(|n| n + 1),
+            "do not fit",
+        ),
+        (
+            "re-entry slots",
+            hw(hdr::REENTRY),
+            Box::new(|_| 0),
+            "unexpected bytes",
+        ),
+        (
+            "re-entry node",
+            reentry_at,
+            Box::new(move |_| nt),
+            "re-entry slot",
+        ),
+        (
+            "literal filter",
+            filter_at,
+            Box::new(move |w| w & !filter_bit),
+            "not in the literal filter",
         ),
         ("literals", hw(hdr::NLITS), Box::new(|n| n + 1), "literal"),
         ("literals", hw(hdr::NLITS), Box::new(|n| n - 1), "literal"),
@@ -474,6 +555,16 @@ fn broken_layouts_are_refused() {
         err.contains("literal-path table has no empty slot"),
         "{err}"
     );
+    // The same for the re-entry table.
+    let mut raw = l.to_raw();
+    for i in 0..l.nreentry_slots as usize {
+        let at = l.reentry_at + REENTRY_SLOT_LEN * i;
+        raw[at..at + 4].copy_from_slice(&0u32.to_le_bytes());
+    }
+    let at = hw(hdr::REENTRY + 1);
+    raw[at..at + 4].copy_from_slice(&NONE.to_le_bytes());
+    let err = load_raw(raw).expect_err("no empty slot");
+    assert!(err.contains("re-entry table has no empty slot"), "{err}");
     // Every empty slot but the last one filled (with a copy of a valid edge): a run of
     // full slots longer than the stored bound.
     let mut raw = l.to_raw();
@@ -503,11 +594,11 @@ fn broken_layouts_are_refused() {
     assert!(load_raw(raw).is_err());
 }
 
-/// A table of format version 4 (the lists) or 5 (byte automata as arrays) is refused
-/// with a message to recompile.
+/// A table of format version 4 (the lists), 5 (byte automata as arrays) or 6 (no
+/// re-entry table) is refused with a message to recompile.
 #[test]
 fn an_older_format_is_refused() {
-    for old in [4u32, 5] {
+    for old in [4u32, 5, 6] {
         let mut bytes = sample().to_bytes();
         bytes[8..12].copy_from_slice(&old.to_le_bytes());
         let err = Engine::from_bytes(&bytes).expect_err("an older version");

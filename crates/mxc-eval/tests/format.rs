@@ -195,8 +195,9 @@ fn error_messages() {
     // Older tables (v2: the `**/` automaton read paths forwards; v3: no plan, an
     // untyped identity; v4: the per-component fs section as lists, hash tables built at
     // load; v5: the byte automata as arrays, laid out for the walk at load, no net hosts
-    // section, no literal paths; v6: sections not aligned, so read by copy) are refused,
-    // naming both versions and what to do.
+    // section, no literal paths; v6: sections not aligned, so read by copy, and no
+    // re-entry table in the per-component fs section) are refused, naming both versions
+    // and what to do.
     for old in [2u32, 3, 4, 5, 6] {
         let mut v = bytes.clone();
         v[8..12].copy_from_slice(&old.to_le_bytes());

@@ -219,8 +219,13 @@ const TRIE_NODE_WORDS: usize = 4;
 /// The bit of an element of `len` bytes in a node's `lengths`.
 #[inline(always)]
 pub fn len_bit(len: usize) -> u32 {
-    1u32 << len.min(30)
+    1u32 << len.min(29)
 }
+
+/// A node's `lengths` bit (format version 7): neither of its states (nor their
+/// parents) has an exception on a key class other than the empty element's, so a
+/// non-empty element steps them as if it matched no glob (the walk skips the globs).
+pub const NODE_KEYLESS: u32 = 1 << 30;
 
 /// A node's `lengths` bit: the node is complete (its edges are every literal either of
 /// its states tells apart).
@@ -229,8 +234,24 @@ pub const NODE_COMPLETE: u32 = 1 << 31;
 /// empty slot; the element's bytes are `lit_bytes[start..start + len]`).
 pub const TRIE_SLOT_LEN: usize = 16;
 const TRIE_SLOT_WORDS: usize = 4;
+/// Bytes of one re-entry slot: a literal-path node (or [`NONE`]: empty slot), keyed by
+/// [`exc_hash`] of its pair of states (format version 7).
+pub const REENTRY_SLOT_LEN: usize = 4;
+/// Words of the literal filter (format version 7): one bit per class of non-empty
+/// elements by length, first and last byte ([`lit_filter_bit`]), set for every
+/// literal's.
+pub const LIT_FILTER_WORDS: usize = 256;
+
+/// The literal filter's bit of a non-empty element (`None` for the empty one): its
+/// length (past 31 as 31) and last byte, XOR its first byte shifted by 5 (13 bits).
+#[inline(always)]
+pub fn lit_filter_bit(elem: &[u8]) -> Option<usize> {
+    let (&first, &last) = (elem.first()?, elem.last()?);
+    Some(((elem.len().min(31) << 8) | usize::from(last)) ^ (usize::from(first) << 5))
+}
+
 /// Words of the header that follows the globs dfa (see [`CompLayout`]).
-pub const HEADER_WORDS: usize = 25;
+pub const HEADER_WORDS: usize = 27;
 
 /// Header word indices (see [`CompLayout`]).
 pub mod hdr {
@@ -248,6 +269,8 @@ pub mod hdr {
     pub const ANYWHERE: usize = 18;
     /// The literal paths: nodes, edge slots, longest probe.
     pub const TRIE: usize = 22;
+    /// The re-entry table (version 7): slots, longest probe.
+    pub const REENTRY: usize = 25;
 }
 
 #[inline(always)]
@@ -382,7 +405,11 @@ pub struct RunAt {
 /// paths (format version 6): `TRIE` nodes (`[rooted state, anywhere state, other]`,
 /// [`TRIE_NODE_LEN`] bytes each, node 0 the start) and their edge table (`TRIE + 1 ×`
 /// [`TRIE_SLOT_LEN`], `[node, start, len, child]` keyed by [`trie_hash`] of the node and
-/// the element's [`elem_hash`]; see `literal_paths`). The empty element's
+/// the element's [`elem_hash`]; see `literal_paths`), then the re-entry table (format
+/// version 7; `REENTRY ×` [`REENTRY_SLOT_LEN`]: the nodes that are their own `other`,
+/// keyed by [`exc_hash`] of their pair of states) and the literal filter
+/// ([`LIT_FILTER_WORDS`] words, bit [`lit_filter_bit`] set for every non-empty
+/// literal). The empty element's
 /// key class is in each state record, not in the table. Built by [`CompLayout::new`]
 /// from the lists ([`CompFs`]); [`CompLayout::lists`] reads them back.
 #[derive(Clone, PartialEq, Eq)]
@@ -397,6 +424,10 @@ pub struct CompLayout {
     /// The literal paths: per node its pair of states, and the edge table.
     trie_nodes: View<[u32; 4]>,
     trie_slots: View<[u32; 4]>,
+    /// The re-entry table: literal-path nodes keyed by their pair of states.
+    reentry: View<u32>,
+    /// The literal filter ([`LIT_FILTER_WORDS`] words).
+    lit_filter: View<u32>,
     /// The literals' bytes (the walk compares elements with them).
     lit: View<u8>,
     /// Byte offset of the words in the section.
@@ -425,6 +456,13 @@ pub struct CompLayout {
     pub trie_probe: u32,
     pub trie_nodes_at: usize,
     pub trie_slots_at: usize,
+    /// The re-entry table: number of slots, the longest run of full slots, and its
+    /// byte offset in the section.
+    pub nreentry_slots: u32,
+    pub reentry_probe: u32,
+    pub reentry_at: usize,
+    /// Byte offset of the literal filter in the section.
+    pub lit_filter_at: usize,
 }
 
 impl std::fmt::Debug for CompLayout {
@@ -549,6 +587,25 @@ fn literals_of(d: &CompDfa, s: u32, nlits: u32, out: &mut Vec<u32>) {
     }
 }
 
+/// Whether state `s` of `d` or its parent has an exception on a key class other than
+/// the empty element's (the `WANT_KEY` of its record).
+fn wants_key(d: &CompDfa, s: u32, nlits: u32) -> bool {
+    let empty_class = nlits.wrapping_add(KEY_EMPTY);
+    let mut at = s;
+    for _ in 0..2 {
+        if d.exceptions(at)
+            .any(|(x, _)| x >= nlits && x != empty_class)
+        {
+            return true;
+        }
+        match d.parent.get(at as usize).copied() {
+            Some(p) if p != NONE => at = p,
+            _ => break,
+        }
+    }
+    false
+}
+
 /// Edges of the literal paths: `(node, literal, child)`.
 type Edges = Vec<(u32, u32, u32)>;
 
@@ -583,16 +640,42 @@ fn literal_paths(c: &CompFs, nlits: u32) -> (Vec<[u32; 4]>, Edges) {
     let mut lits: Vec<u32> = Vec::new();
     let mut blits: Vec<u32> = Vec::new();
     let mut next = 0usize;
-    let mut node_of = |pair: [u32; 2], nodes: &mut Vec<[u32; 4]>| -> u32 {
+    let node_of = |pair: [u32; 2],
+                   nodes: &mut Vec<[u32; 4]>,
+                   ids: &mut std::collections::HashMap<[u32; 2], u32>|
+     -> u32 {
         *ids.entry(pair).or_insert_with(|| {
             nodes.push([pair[0], pair[1], NONE, 0]);
             nodes.len().wrapping_sub(1) as u32
         })
     };
+    // Once the edges reach the cap, the nodes left (and those `other` makes, up to
+    // `node_cap`) still get `other` (a node record, no edge).
+    let node_cap = cap.saturating_mul(2);
+    let mut full = false;
     while let Some(&[sa, sb, _, _]) = nodes.get(next) {
         let node = next as u32;
         next = next.wrapping_add(1);
         if sa == 0 && sb == 0 {
+            continue;
+        }
+        let keyc = nlits.wrapping_add(KEY_NONE);
+        let other_pair = [r.step(sa, NONE, keyc), a.step(sb, NONE, keyc)];
+        let keyless = if wants_key(r, sa, nlits) || wants_key(a, sb, nlits) {
+            0
+        } else {
+            NODE_KEYLESS
+        };
+        if full {
+            let other = match ids.get(&other_pair) {
+                Some(&o) => o,
+                None if nodes.len() < node_cap => node_of(other_pair, &mut nodes, &mut ids),
+                None => continue,
+            };
+            if let Some(n) = nodes.get_mut(node as usize) {
+                n[2] = other;
+                n[3] |= keyless;
+            }
             continue;
         }
         lits.clear();
@@ -608,21 +691,26 @@ fn literal_paths(c: &CompFs, nlits: u32) -> (Vec<[u32; 4]>, Edges) {
         lits.dedup();
         for &x in &lits {
             if edges.len() >= cap {
-                return (nodes, edges);
+                full = true;
+                break;
             }
             let key = c.lit_key.get(x as usize).copied().unwrap_or(KEY_NONE);
             let keyc = nlits.wrapping_add(key);
-            let child = node_of([r.step(sa, x, keyc), a.step(sb, x, keyc)], &mut nodes);
+            let child = node_of(
+                [r.step(sa, x, keyc), a.step(sb, x, keyc)],
+                &mut nodes,
+                &mut ids,
+            );
             edges.push((node, x, child));
             if let Some(n) = nodes.get_mut(node as usize) {
                 n[3] |= len_bit(c.lit(x as usize).len());
             }
         }
-        let keyc = nlits.wrapping_add(KEY_NONE);
-        let other = node_of([r.step(sa, NONE, keyc), a.step(sb, NONE, keyc)], &mut nodes);
+        let other = node_of(other_pair, &mut nodes, &mut ids);
         if let Some(n) = nodes.get_mut(node as usize) {
             n[2] = other;
-            if complete {
+            n[3] |= keyless;
+            if complete && !full {
                 n[3] |= NODE_COMPLETE;
             }
         }
@@ -737,7 +825,38 @@ impl CompLayout {
         for s in &tslots {
             put_u32s(&mut out, s);
         }
-        let t = [tnodes.len() as u32, nts32, tprobe];
+        // The re-entry table: every node that is its own `other` (a `**` loop: the
+        // walk re-enters the graph there after the automata take an element).
+        let loops: Vec<u32> = (0..tnodes.len() as u32)
+            .filter(|&i| tnodes.get(i as usize).is_some_and(|n| n[2] == i))
+            .collect();
+        let nrs = loops.len().saturating_mul(2).saturating_add(1);
+        let nrs32 = u32::try_from(nrs).unwrap_or(NONE);
+        let mut rslots = vec![NONE; nrs];
+        for &i in &loops {
+            let [sa, sb, _, _] = tnodes.get(i as usize).copied().unwrap_or([NONE; 4]);
+            let mut at = home(exc_hash(sa, sb), nrs32);
+            while let Some(s) = rslots.get_mut(at) {
+                if *s == NONE {
+                    *s = i;
+                    break;
+                }
+                at = at.wrapping_add(1).checked_rem(nrs).unwrap_or(0);
+            }
+        }
+        let rprobe =
+            longest_cluster(|i| rslots.get(i).is_some_and(|&s| s != NONE), nrs).unwrap_or(NONE);
+        put_u32s(&mut out, &rslots);
+        let mut filter = [0u32; LIT_FILTER_WORDS];
+        for i in 0..nl {
+            if let Some(k) = lit_filter_bit(c.lit(i)) {
+                if let Some(w) = filter.get_mut(k / 32) {
+                    *w |= 1 << (k % 32);
+                }
+            }
+        }
+        put_u32s(&mut out, &filter);
+        let t = [tnodes.len() as u32, nts32, tprobe, nrs32, rprobe];
         for (k, w) in r.iter().chain(&a).chain(&t).enumerate() {
             let at = header_at.wrapping_add(4usize.wrapping_mul(hdr::ROOTED.wrapping_add(k)));
             if let Some(dst) = out.get_mut(at..at.wrapping_add(4)) {
@@ -814,6 +933,9 @@ impl CompLayout {
         let ntrie_slots = hw(hdr::TRIE + 1);
         let wtn = part(ntrie_nodes, TRIE_NODE_WORDS, "literal-path nodes")?;
         let wts = part(ntrie_slots, TRIE_SLOT_WORDS, "literal-path slots")?;
+        let nreentry_slots = hw(hdr::REENTRY);
+        let wrs = part(nreentry_slots, 1, "re-entry slots")?;
+        let wlf = part(LIT_FILTER_WORDS as u32, 1, "literal filter words")?;
         if at != total {
             return Err(malformed(
                 SECTION,
@@ -846,7 +968,15 @@ impl CompLayout {
             .map(|r| View::of(file, words(rest, r.wslots, r.nslots as usize, 3)));
         let trie_nodes = View::of(file, words(rest, wtn, ntrie_nodes as usize, 4));
         let trie_slots = View::of(file, words(rest, wts, ntrie_slots as usize, 4));
+        let reentry = View::of(file, words(rest, wrs, nreentry_slots as usize, 1));
+        let lit_filter = View::of(file, words(rest, wlf, LIT_FILTER_WORDS, 1));
         Ok(CompLayout {
+            lit_filter,
+            lit_filter_at: used.saturating_add(wlf.saturating_mul(4)),
+            nreentry_slots,
+            reentry_probe: hw(hdr::REENTRY + 1),
+            reentry_at: used.saturating_add(wrs.saturating_mul(4)),
+            reentry,
             ntrie_nodes,
             ntrie_slots,
             trie_probe: hw(hdr::TRIE + 2),
@@ -900,6 +1030,8 @@ impl CompLayout {
         for s in &self.trie_slots {
             put_u32s(&mut out, s);
         }
+        put_u32s(&mut out, &self.reentry);
+        put_u32s(&mut out, &self.lit_filter);
         out
     }
 
@@ -948,6 +1080,23 @@ impl CompLayout {
     #[inline(always)]
     pub fn trie_slots(&self) -> &[[u32; 4]] {
         &self.trie_slots
+    }
+
+    /// Whether a non-empty element may be a literal (the literal filter: no when its
+    /// bit is clear; the empty element: no).
+    #[inline(always)]
+    pub fn may_be_literal(&self, elem: &[u8]) -> bool {
+        lit_filter_bit(elem).is_some_and(|k| {
+            self.lit_filter
+                .get(k / 32)
+                .is_none_or(|w| w >> (k % 32) & 1 != 0)
+        })
+    }
+
+    /// The re-entry slots: a literal-path node each (or [`NONE`]).
+    #[inline(always)]
+    pub fn reentry_slots(&self) -> &[u32] {
+        &self.reentry
     }
 
     /// Literal slot `i`: `[start, len, id, key class]`.
@@ -1173,6 +1322,16 @@ pub(crate) fn validate(c: &CompLayout, nrows: usize) -> Result<(), LoadError> {
                 "literal {id} has key class {keyc}, no key"
             )));
         }
+        let bytes = c
+            .lit_bytes()
+            .get(start as usize..start.saturating_add(len) as usize);
+        if let Some(b) = bytes.filter(|b| !b.is_empty()) {
+            if !c.may_be_literal(b) {
+                return Err(invalid(format!(
+                    "literal {id} is not in the literal filter"
+                )));
+            }
+        }
     }
     cluster.finish()?;
     if full != nl as usize {
@@ -1197,10 +1356,16 @@ fn validate_trie(c: &CompLayout) -> Result<(), LoadError> {
             "literal-path node 0 is not the pair of start states".into(),
         ));
     }
-    for (i, &[a, b, other, _]) in nodes.iter().enumerate() {
+    for (i, &[a, b, other, lengths]) in nodes.iter().enumerate() {
         if a >= c.rooted.nstates || b >= c.anywhere.nstates {
             return Err(invalid(format!(
                 "literal-path node {i}: states {a}, {b} out of range"
+            )));
+        }
+        let wants = |run: &RunAt, s: u32| c.state(run, s).is_none_or(|r| r[3] & WANT_KEY != 0);
+        if lengths & NODE_KEYLESS != 0 && (wants(&c.rooted, a) || wants(&c.anywhere, b)) {
+            return Err(invalid(format!(
+                "literal-path node {i} is marked keyless, but a state of it wants keys"
             )));
         }
         if other != NONE && other >= n {
@@ -1225,6 +1390,22 @@ fn validate_trie(c: &CompLayout) -> Result<(), LoadError> {
             return Err(invalid(format!(
                 "literal-path slot {i} holds bytes {start}+{len} of {}",
                 c.lit_len
+            )));
+        }
+    }
+    cluster.finish()?;
+    // The re-entry table: nodes in range (the walk compares the node's pair with its
+    // own before it re-enters, so a node under the wrong key is only a miss).
+    let mut cluster = Cluster::new(c.reentry_probe, "re-entry");
+    for (i, &node) in c.reentry.iter().enumerate() {
+        if node == NONE {
+            cluster.empty()?;
+            continue;
+        }
+        cluster.full()?;
+        if node >= n {
+            return Err(invalid(format!(
+                "re-entry slot {i}: node {node}, of {n} nodes"
             )));
         }
     }

@@ -35,8 +35,10 @@
 //! after them) and adds section 13, the net host jump table (see `hosts.rs`); version 7
 //! places every section at a multiple of 8 bytes in the file and writes section 12's
 //! tag as a `u32`, so that every array is read where it lies (views of the file's
-//! bytes, see [`crate::words`]: no copy per section). A table of another version is
-//! refused ([`LoadError::Version`]): recompile it from its source.
+//! bytes, see [`crate::words`]: no copy per section), and adds to section 12 the
+//! re-entry table (the literal paths' `**` loop nodes keyed by their pair of states:
+//! the walk goes back to the graph after an element the automata took). A table of
+//! another version is refused ([`LoadError::Version`]): recompile it from its source.
 //!
 //! Sections:
 //! - strings: `count u32`, then `count × end u32` (each string's end in the text, in
