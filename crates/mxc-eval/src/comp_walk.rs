@@ -3,11 +3,11 @@
 //! validation), and the two place questions of `ancestor.rs` asked of it (on the lists,
 //! decoded from the layout the first time one is asked).
 
-use crate::table::{Decision, Effect, FsRight, FsRow, NONE};
+use crate::table::{Decision, Effect, FsRight, FsRow, Table, NONE};
 use mxc_table::comp::{
-    elem_hash, exc_hash, home, len_bit, read_u32, read_u64, trie_hash, CompDfa, CompFs, CompLayout,
-    RunAt, FLAG_KEY, FLAG_LIT, KEY_EMPTY, KEY_NONE, NODE_COMPLETE, NODE_KEYLESS, WANT_KEY,
-    WANT_LIT,
+    elem_hash, exc_hash, filter_admits, home, len_bit, read_u32, read_u64, trie_hash, CompDfa,
+    CompFs, CompLayout, RunAt, FLAG_KEY, FLAG_LIT, KEY_EMPTY, KEY_NONE, NODE_COMPLETE,
+    NODE_KEYLESS, WANT_KEY, WANT_LIT,
 };
 // ---------------------------------------------------------------------------------------
 // The walk
@@ -25,8 +25,8 @@ const EMPTY: usize = 4;
 
 /// One automaton as the walk reads it: its records and exception slots (slices of the
 /// layout's words), and the exception table's size and probe bound.
-#[derive(Clone, Copy)]
-struct R<'a> {
+#[derive(Clone, Copy, yoke::Yokeable)]
+pub(crate) struct R<'a> {
     states: &'a [St],
     slots: &'a [[u32; 3]],
     nslots: u32,
@@ -114,11 +114,66 @@ enum Leave {
     Done((Option<u32>, Option<u32>)),
 }
 
-/// What the engine keeps beside a validated layout (which stays in the table: every
-/// method takes it back as `d`, and the globs automaton is walked in place in it):
-/// the lists, built the first time a place question is asked.
-#[derive(Clone, Debug)]
+/// The slices of a layout a walk reads. Reading a view of the file's bytes as a slice
+/// costs its checks (`mxc_table::words`), which a decision must not pay: the engine
+/// takes them once, at load, and keeps them beside the table they borrow from
+/// ([`Walk`]'s `yoke`, whose cart is the engine's `Arc<Table>`).
+#[derive(Clone, Copy, yoke::Yokeable)]
+pub(crate) struct P<'a> {
+    d: &'a CompLayout,
+    nodes: &'a [[u32; 4]],
+    trie_slots: &'a [[u32; 4]],
+    lit_slots: &'a [[u32; 4]],
+    lit: &'a [u8],
+    reentry: &'a [u32],
+    filter: &'a [u32],
+    ra: R<'a>,
+    rb: R<'a>,
+}
+
+impl<'a> P<'a> {
+    #[inline(always)]
+    fn of(d: &'a CompLayout) -> P<'a> {
+        P {
+            d,
+            nodes: d.trie_nodes(),
+            trie_slots: d.trie_slots(),
+            lit_slots: d.lit_slots(),
+            lit: d.lit_bytes(),
+            reentry: d.reentry_slots(),
+            filter: d.lit_filter(),
+            ra: R::of(d, &d.rooted),
+            rb: R::of(d, &d.anywhere),
+        }
+    }
+
+    /// Whether a non-empty element may be a literal (`CompLayout::may_be_literal`).
+    #[inline(always)]
+    fn may_be_literal(&self, elem: &[u8]) -> bool {
+        filter_admits(self.filter, elem)
+    }
+}
+
+/// The walk's slices of the table's layout, or none when the table has no per-component
+/// fs section.
+#[derive(Clone, Copy, yoke::Yokeable)]
+pub(crate) struct Slices<'a>(Option<P<'a>>);
+
+impl std::fmt::Debug for Walk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Walk")
+            .field("root", &self.root)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the engine keeps beside a validated layout (which stays in the table; the
+/// place questions take it back as `d`, and the globs automaton is walked in place in
+/// it): the walk's slices of it, taken at load, and the lists, built the first time a
+/// place question is asked.
+#[derive(Clone)]
 pub(crate) struct Walk {
+    slices: yoke::Yoke<Slices<'static>, std::sync::Arc<Table>>,
     lists: std::sync::OnceLock<CompFs>,
     /// The literal-path node after the empty element that starts every absolute path
     /// (node 0's edge by the empty literal), or [`NONE`]: one probe at load.
@@ -188,16 +243,30 @@ fn next_slash(p: &[u8], from: usize) -> usize {
 impl Walk {
     /// What the walk of a validated layout needs beside it: the node after the root's
     /// empty element (nothing else is built at load).
-    pub(crate) fn new(d: &CompLayout) -> Walk {
+    /// The walk of `table`'s per-component fs section (`None` without one): its
+    /// slices taken once, and the node after the root's empty element.
+    pub(crate) fn new(table: &std::sync::Arc<Table>) -> Option<Walk> {
+        let slices = yoke::Yoke::<Slices<'static>, _>::attach_to_cart(
+            std::sync::Arc::clone(table),
+            |t: &Table| Slices(t.fs_comp.as_ref().map(P::of)),
+        );
         let mut w = Walk {
+            slices,
             lists: std::sync::OnceLock::new(),
             root: NONE,
         };
-        let lengths = d.trie_nodes().first().map_or(0, |n| n[3]);
+        let p = *w.p()?;
+        let lengths = p.nodes.first().map_or(0, |n| n[3]);
         if lengths & len_bit(0) != 0 {
-            w.root = w.trie_step(d, 0, elem_hash(b""), b"").unwrap_or(NONE);
+            w.root = w.trie_step(&p, 0, elem_hash(b""), b"").unwrap_or(NONE);
         }
-        w
+        Some(w)
+    }
+
+    /// The walk's slices.
+    #[inline(always)]
+    fn p(&self) -> Option<&P<'_>> {
+        self.slices.get().0.as_ref()
     }
 
     /// The lists, decoded from the layout the first time they are asked for.
@@ -207,18 +276,18 @@ impl Walk {
 
     /// The literal `elem` is, if any: its id and key class.
     #[inline(always)]
-    fn literal(&self, d: &CompLayout, elem: &[u8]) -> Option<(u32, u32)> {
-        self.literal_h(d, elem, elem_hash(elem))
+    fn literal(&self, p: &P<'_>, elem: &[u8]) -> Option<(u32, u32)> {
+        self.literal_h(p, elem, elem_hash(elem))
     }
 
     /// [`literal`](Self::literal), given the element's hash `h`.
     #[inline(always)]
-    fn literal_h(&self, d: &CompLayout, elem: &[u8], h: u64) -> Option<(u32, u32)> {
-        let n = d.lit_slots().len();
-        let mut at = home(h, d.nlit_slots);
-        let bytes = d.lit_bytes();
-        let slots = d.lit_slots();
-        let mut left = d.lit_probe;
+    fn literal_h(&self, p: &P<'_>, elem: &[u8], h: u64) -> Option<(u32, u32)> {
+        let n = p.lit_slots.len();
+        let mut at = home(h, p.d.nlit_slots);
+        let bytes = p.lit;
+        let slots = p.lit_slots;
+        let mut left = p.d.lit_probe;
         loop {
             let &[start, len, id, keyc] = slots.get(at)?;
             if len == NONE {
@@ -247,12 +316,12 @@ impl Walk {
     /// The child of literal-path node `node` by element `elem` (hash `h`), if the trie
     /// has that edge: at most `probe + 1` slots, each hit compared byte for byte.
     #[inline(always)]
-    fn trie_step(&self, d: &CompLayout, node: u32, h: u64, elem: &[u8]) -> Option<u32> {
-        let slots = d.trie_slots();
+    fn trie_step(&self, p: &P<'_>, node: u32, h: u64, elem: &[u8]) -> Option<u32> {
+        let slots = p.trie_slots;
         let n = slots.len();
-        let mut at = home(trie_hash(node, h), d.ntrie_slots);
-        let bytes = d.lit_bytes();
-        let mut left = d.trie_probe;
+        let mut at = home(trie_hash(node, h), p.d.ntrie_slots);
+        let bytes = p.lit;
+        let mut left = p.d.trie_probe;
         loop {
             let &[nd, start, len, child] = slots.get(at)?;
             if nd == NONE {
@@ -280,14 +349,15 @@ impl Walk {
 
     /// The key class of a non-empty element that is no literal.
     #[inline(always)]
-    fn key_class(&self, d: &CompLayout, elem: &[u8]) -> u32 {
+    fn key_class(&self, p: &P<'_>, elem: &[u8]) -> u32 {
         let k = match elem.last() {
             Some(&b)
-                if d.glob_last
+                if p.d
+                    .glob_last
                     .get(usize::from(b >> 6))
                     .is_some_and(|w| w >> (b & 63) & 1 != 0) =>
             {
-                let g = crate::engine::Walker::of(&d.globs);
+                let g = crate::engine::Walker::of(&p.d.globs);
                 match g.end(g.feed_slice(g.start(), elem)) {
                     crate::engine::End::Row(k) => k,
                     _ => KEY_NONE,
@@ -295,24 +365,24 @@ impl Walk {
             }
             _ => KEY_NONE,
         };
-        d.nlits.wrapping_add(k)
+        p.d.nlits.wrapping_add(k)
     }
 
     /// The class pair of one element (literal or [`NONE`], key class), computing only
     /// what `want` (WANT_LIT | WANT_KEY) asks for.
     #[inline(always)]
-    fn classify(&self, d: &CompLayout, elem: &[u8], want: u32) -> (u32, u32) {
+    fn classify(&self, p: &P<'_>, elem: &[u8], want: u32) -> (u32, u32) {
         if elem.is_empty() {
-            return (d.empty_lit, d.nlits.wrapping_add(KEY_EMPTY));
+            return (p.d.empty_lit, p.d.nlits.wrapping_add(KEY_EMPTY));
         }
         // The literal table only for an element the literal filter admits.
-        if want & WANT_LIT != 0 && d.may_be_literal(elem) {
-            if let Some(x) = self.literal(d, elem) {
+        if want & WANT_LIT != 0 && p.may_be_literal(elem) {
+            if let Some(x) = self.literal(p, elem) {
                 return x;
             }
         }
         if want & WANT_KEY != 0 {
-            return (NONE, self.key_class(d, elem));
+            return (NONE, self.key_class(p, elem));
         }
         (NONE, NONE)
     }
@@ -320,11 +390,11 @@ impl Walk {
     /// The literal-path node registered for the pair `(a, b)` in the re-entry table
     /// (the `**` loop nodes), if any: its pair is compared with `(a, b)`.
     #[inline(always)]
-    fn reentry(&self, d: &CompLayout, nodes: &[[u32; 4]], a: u32, b: u32) -> Option<u32> {
-        let slots = d.reentry_slots();
+    fn reentry(&self, p: &P<'_>, nodes: &[[u32; 4]], a: u32, b: u32) -> Option<u32> {
+        let slots = p.reentry;
         let n = slots.len();
-        let mut at = home(exc_hash(a, b), d.nreentry_slots);
-        let mut left = d.reentry_probe;
+        let mut at = home(exc_hash(a, b), p.d.nreentry_slots);
+        let mut left = p.d.reentry_probe;
         loop {
             let node = *slots.get(at)?;
             if node == NONE {
@@ -350,8 +420,8 @@ impl Walk {
     /// Walks both automata over the path's elements: the rows reached (`Some(NONE)`:
     /// no rule; `None`: broken, fail closed).
     #[inline]
-    pub(crate) fn ends(&self, d: &CompLayout, path: &[u8]) -> (Option<u32>, Option<u32>) {
-        self.walk::<true>(d, path).0
+    pub(crate) fn ends(&self, path: &[u8]) -> (Option<u32>, Option<u32>) {
+        self.walk::<true>(path).0
     }
 
     /// [`ends`](Self::ends), and how many times the walk went back to the literal
@@ -365,10 +435,13 @@ impl Walk {
     #[inline(always)]
     pub(crate) fn walk<const REENTER: bool>(
         &self,
-        d: &CompLayout,
         path: &[u8],
     ) -> ((Option<u32>, Option<u32>), u32) {
-        let nodes = d.trie_nodes();
+        // No slices (no section: the engine never asks then): no rule (fail closed).
+        let Some(p) = self.p() else {
+            return ((None, None), 0);
+        };
+        let nodes = p.nodes;
         let mut node = 0u32;
         // The path after the elements walked so far.
         let mut rest = path;
@@ -391,14 +464,14 @@ impl Walk {
             let lengths_match = lengths & len_bit(elem.len()) != 0;
             // Whether the literal table is asked: not at a complete node, nor for an
             // element the literal filter rules out.
-            let ask = !complete && d.may_be_literal(elem);
+            let ask = !complete && p.may_be_literal(elem);
             let h = if lengths_match || ask {
                 elem_hash(elem)
             } else {
                 0
             };
             if lengths_match {
-                if let Some(child) = self.trie_step(d, node, h, elem) {
+                if let Some(child) = self.trie_step(p, node, h, elem) {
                     next = child;
                 }
             }
@@ -406,11 +479,12 @@ impl Walk {
             if next == NONE {
                 if let Some(&last) = elem.last() {
                     if ask {
-                        found = self.literal_h(d, elem, h);
+                        found = self.literal_h(p, elem, h);
                     }
                     if found.is_none()
                         && (lengths & NODE_KEYLESS != 0
-                            || d.glob_last
+                            || p.d
+                                .glob_last
                                 .get(usize::from(last >> 6))
                                 .is_some_and(|w| w >> (last & 63) & 1 == 0))
                     {
@@ -421,7 +495,7 @@ impl Walk {
             if next == NONE {
                 let from = path.len().wrapping_sub(rest.len());
                 let end = from.wrapping_add(elem.len());
-                match self.leave::<REENTER>(d, path, (from, end), node, found, &mut reentries) {
+                match self.leave::<REENTER>(p, path, (from, end), node, found, &mut reentries) {
                     Leave::Node(n, e) => {
                         next = n;
                         tail = path.get(e..).unwrap_or(&[]);
@@ -438,7 +512,7 @@ impl Walk {
         }
         // A node out of range has no pair: the walk breaks (fail closed).
         let [a, b, _, _] = nodes.get(node as usize).copied().unwrap_or([BROKEN; 4]);
-        let (ra, rb) = (R::of(d, &d.rooted), R::of(d, &d.anywhere));
+        let (ra, rb) = (p.ra, p.rb);
         (
             (
                 ra.state(a).map(|st| st[ACCEPT]),
@@ -459,35 +533,36 @@ impl Walk {
     #[inline(never)]
     fn leave<const REENTER: bool>(
         &self,
-        d: &CompLayout,
+        p: &P<'_>,
         path: &[u8],
         (mut from, mut end): (usize, usize),
         node: u32,
         found: Option<(u32, u32)>,
         reentries: &mut u32,
     ) -> Leave {
-        let (ra, rb) = (R::of(d, &d.rooted), R::of(d, &d.anywhere));
-        let nodes = d.trie_nodes();
-        let empty_class = d.nlits.wrapping_add(KEY_EMPTY);
-        let no_key = d.nlits.wrapping_add(KEY_NONE);
+        let (ra, rb) = (p.ra, p.rb);
+        let nodes = p.nodes;
+        let empty_class = p.d.nlits.wrapping_add(KEY_EMPTY);
+        let no_key = p.d.nlits.wrapping_add(KEY_NONE);
         // A node out of range has no record: its pair is BROKEN (fail closed).
         let [mut a, mut b, other, lengths] =
             nodes.get(node as usize).copied().unwrap_or([BROKEN; 4]);
         let elem = path.get(from..end).unwrap_or(&[]);
         let (lit, keyc) = match elem.last() {
-            None => (d.empty_lit, empty_class),
+            None => (p.d.empty_lit, empty_class),
             Some(&last) => match found {
                 Some(x) => x,
                 None => (
                     NONE,
                     if lengths & NODE_KEYLESS != 0
-                        || d.glob_last
+                        || p.d
+                            .glob_last
                             .get(usize::from(last >> 6))
                             .is_some_and(|w| w >> (last & 63) & 1 == 0)
                     {
                         no_key
                     } else {
-                        self.key_class(d, elem)
+                        self.key_class(p, elem)
                     },
                 ),
             },
@@ -507,7 +582,7 @@ impl Walk {
         }
         loop {
             if REENTER {
-                if let Some(n) = self.reentry(d, nodes, a, b) {
+                if let Some(n) = self.reentry(p, nodes, a, b) {
                     *reentries = reentries.wrapping_add(1);
                     return Leave::Node(n, end);
                 }
@@ -536,7 +611,7 @@ impl Walk {
                     0
                 });
                 let (lit, keyc) = if want & (WANT_LIT | WANT_KEY) != 0 || elem.is_empty() {
-                    self.classify(d, elem, want)
+                    self.classify(p, elem, want)
                 } else {
                     (NONE, NONE)
                 };
@@ -556,10 +631,11 @@ impl Walk {
     /// The state of `dfa` (one of the two lists) after the elements of `dir` (one
     /// trailing `/` dropped).
     fn after(&self, d: &CompLayout, dfa: &CompDfa, dir: &[u8]) -> u32 {
+        let p = &P::of(d);
         let dir = dir.strip_suffix(b"/").unwrap_or(dir);
         let mut s = dfa.start;
         for elem in dir.split(|&c| c == b'/') {
-            let (lit, keyc) = self.classify(d, elem, WANT_LIT | WANT_KEY);
+            let (lit, keyc) = self.classify(p, elem, WANT_LIT | WANT_KEY);
             s = dfa.step(s, lit, keyc);
         }
         s

@@ -101,7 +101,8 @@ pub(crate) const FAIL_CLOSED: Decision = Decision {
 /// Cheap to share between threads (`Send + Sync`, read-only).
 #[derive(Clone, Debug)]
 pub struct Engine {
-    table: Table,
+    /// Shared with the fs walk's slices of it ([`crate::comp_walk::Walk`]).
+    table: std::sync::Arc<Table>,
     /// The net automaton's states after each request prefix.
     net_prefix: NetPrefix,
     /// The net automaton's class of each byte's ASCII lowercase.
@@ -382,7 +383,8 @@ impl Engine {
     /// decision path relies on (listed on [`validate`](mxc_table::validate())).
     pub fn from_table(table: Table) -> Result<Engine, LoadError> {
         validate(&table)?;
-        let comp = table.fs_comp.as_ref().map(crate::comp_walk::Walk::new);
+        let table = std::sync::Arc::new(table);
+        let comp = crate::comp_walk::Walk::new(&table);
         let net = Walker::of(&table.net);
         let net_prefix = NetPrefix::new(net);
         let net_lower = lower_classes(net);
@@ -413,9 +415,9 @@ impl Engine {
     /// without the per-component fs section.
     #[doc(hidden)]
     pub fn fs_reentry_check(&self, path: &[u8]) -> Option<(bool, u32)> {
-        let (c, d) = self.comp()?;
-        let (with, n) = c.walk::<true>(d, path);
-        let (without, _) = c.walk::<false>(d, path);
+        let c = self.comp.as_ref()?;
+        let (with, n) = c.walk::<true>(path);
+        let (without, _) = c.walk::<false>(path);
         Some((with == without, n))
     }
 
@@ -458,13 +460,13 @@ impl Engine {
     /// start, `fs_anywhere` from the end (see [`Table::fs_anywhere`]).
     #[inline(always)]
     fn fs_ends(&self, path: &[u8]) -> (End, End) {
-        if let Some((c, d)) = self.comp() {
+        if let Some(c) = &self.comp {
             let end = |r: Option<u32>| match r {
                 Some(NONE) => End::NoMatch,
                 Some(r) => End::Row(r),
                 None => End::Broken,
             };
-            let (a, b) = c.ends(d, path);
+            let (a, b) = c.ends(path);
             return (end(a), end(b));
         }
         let (a, b) = (

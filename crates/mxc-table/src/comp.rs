@@ -250,6 +250,13 @@ pub fn lit_filter_bit(elem: &[u8]) -> Option<usize> {
     Some(((elem.len().min(31) << 8) | usize::from(last)) ^ (usize::from(first) << 5))
 }
 
+/// Whether a non-empty element may be a literal by the literal filter `filter` (no when
+/// its bit is clear; the empty element: no).
+#[inline(always)]
+pub fn filter_admits(filter: &[u32], elem: &[u8]) -> bool {
+    lit_filter_bit(elem).is_some_and(|k| filter.get(k / 32).is_none_or(|w| w >> (k % 32) & 1 != 0))
+}
+
 /// Words of the header that follows the globs dfa (see [`CompLayout`]).
 pub const HEADER_WORDS: usize = 27;
 
@@ -1086,11 +1093,13 @@ impl CompLayout {
     /// bit is clear; the empty element: no).
     #[inline(always)]
     pub fn may_be_literal(&self, elem: &[u8]) -> bool {
-        lit_filter_bit(elem).is_some_and(|k| {
-            self.lit_filter
-                .get(k / 32)
-                .is_none_or(|w| w >> (k % 32) & 1 != 0)
-        })
+        filter_admits(&self.lit_filter, elem)
+    }
+
+    /// The literal filter's words ([`LIT_FILTER_WORDS`]).
+    #[inline(always)]
+    pub fn lit_filter(&self) -> &[u32] {
+        &self.lit_filter
     }
 
     /// The re-entry slots: a literal-path node each (or [`NONE`]).
