@@ -374,6 +374,7 @@ escapes!(
     inherited,
     core_dump,
     proxy_from,
+    proxy_from_exec,
     peercred,
     tty_ldisc,
     fcred,
@@ -449,6 +450,19 @@ mod tree {
     #[test]
     fn exec_link_container() {
         super::escape("exec_link", "escape-tree-container");
+    }
+}
+
+/// `from` as a deny (`escape-from`: the host's services allowed, but not to python).
+mod from {
+    #[test]
+    fn from_leader_process() {
+        super::escape("from_leader", "escape-from");
+    }
+
+    #[test]
+    fn from_leader_container() {
+        super::escape("from_leader", "escape-from-container");
     }
 }
 

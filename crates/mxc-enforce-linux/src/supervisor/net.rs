@@ -70,7 +70,7 @@ impl Call<'_> {
                     }
                     decide::InetPlan::Rule(ip) => ip,
                 };
-                let program = self.program();
+                let program = self.program()?;
                 self.settle(decide::inet_check(
                     &self.sup.engine,
                     right,
@@ -277,7 +277,7 @@ impl Call<'_> {
         };
         let inode = fs::fstat(s)?.st_ino;
         let pid = self.tgid();
-        let program = String::from_utf8_lossy(&self.program()).into_owned();
+        let program = String::from_utf8_lossy(&self.program()?).into_owned();
         if let Ok(mut m) = self.sup.proxy_clients.lock() {
             // Records the proxy never took up (failed connections) are bounded:
             // forgetting them only makes a connection decided with no program.
