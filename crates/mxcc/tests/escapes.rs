@@ -466,6 +466,87 @@ mod from {
     }
 }
 
+/// The agent fills the file system of the audit log (the workspace and the log share a
+/// 4 MiB tmpfs, mounted in a mount namespace of the test's own: root only), then
+/// launches programs the policy allows (`audit all`): each that ran is recorded, and the
+/// records that could not be written leave no silent gap (`mxcc audit verify`, with the
+/// head file and with the hash `mxcc` printed, says the log is incomplete).
+#[test]
+fn audit_full_disk() {
+    let uid = Command::new("id").arg("-u").output().unwrap();
+    if run_as().is_some() || String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+        eprintln!("audit_full_disk: needs root (mounts a tmpfs); skipped");
+        return;
+    }
+    let root = std::env::temp_dir().join(format!("mxc-escape-{}-full", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let fs = root.join("fs");
+    std::fs::create_dir_all(&fs).unwrap();
+    let suite = suite().canonicalize().unwrap();
+    let work = fs.join("work");
+    let log = fs.join("audit.log");
+    let inner = mxcc_run(&work, &suite, &log, "escape");
+    // The run and the copy of its log in one mount namespace: the tmpfs goes with it.
+    let out = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "--", "/bin/sh", "-c"])
+        .arg(format!(
+            "mount -t tmpfs -o size=4m tmpfs '{fs}' && mkdir '{fs}/work' && \
+             {{ \"$@\" > '{root}/out' 2> '{root}/err'; \
+             cp '{log}' '{log}.head' '{root}/'; }}",
+            fs = fs.display(),
+            root = root.display(),
+            log = log.display()
+        ))
+        .arg("sh")
+        .arg(inner.get_program())
+        .args(inner.get_args())
+        .args(["--", "/usr/bin/python3", "-B"])
+        .arg(suite.join("audit_full.py"))
+        .env("WORK", &work)
+        .env("SUITE", &suite)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = std::fs::read_to_string(root.join("out")).unwrap();
+    let stderr = std::fs::read_to_string(root.join("err")).unwrap();
+    assert!(stdout.contains("held:"), "{stdout}\n{stderr}");
+    let ran: usize = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("ran "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{stdout}\n{stderr}"));
+    let saved = root.join("audit.log");
+    let text = std::fs::read_to_string(&saved).unwrap();
+    let recorded = text
+        .lines()
+        .filter(|l| {
+            l.contains("\"cmd_line\":\"/usr/bin/true mxc-unseen-") && l.contains("\"Allowed\"")
+        })
+        .count();
+    assert!(
+        recorded >= ran,
+        "{ran} launches ran, {recorded} recorded:\n{stdout}\n{stderr}"
+    );
+    assert!(stderr.contains("INCOMPLETE"), "{stderr}");
+    let hash = last_hash(&stderr, &log);
+    for expect in [Some(hash.as_str()), None] {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_mxcc"));
+        c.args(["audit", "verify"]);
+        if let Some(h) = expect {
+            c.args(["--expect", h]);
+        }
+        let v = c.arg(&saved).output().unwrap();
+        assert_eq!(
+            v.status.code(),
+            Some(1),
+            "a log with lost records passed verify (--expect {expect:?}): {}{}",
+            String::from_utf8_lossy(&v.stdout),
+            String::from_utf8_lossy(&v.stderr)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
 /// Every denial is in the audit log, under the agent's identity, with the deciding rule.
 #[test]
 fn denials_are_audited() {
