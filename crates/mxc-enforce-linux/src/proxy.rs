@@ -175,6 +175,15 @@ fn local_only(ip: IpAddr) -> bool {
     }
 }
 
+/// The loopback address of `ip`'s family: how an address that also reaches the machine
+/// itself ([`crate::local::reaches_local`]) is decided, besides as itself.
+fn loopback_of(ip: IpAddr) -> IpAddr {
+    match canonical(ip) {
+        IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+        IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+    }
+}
+
 /// IPv4-mapped IPv6 as IPv4.
 fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
@@ -238,6 +247,18 @@ fn route(
             if !conclude(&target, ask(host_of(ip))) {
                 return Err(Refusal::Denied);
             }
+            if crate::local::reaches_local(canonical(ip)) {
+                // Multicast, broadcast, the machine's own address: the machine itself.
+                let lo = loopback_of(ip);
+                let target = Target::Socket {
+                    proto: Proto::Tcp,
+                    host: lo.to_string(),
+                    port,
+                };
+                if !conclude(&target, ask(host_of(lo))) {
+                    return Err(Refusal::Denied);
+                }
+            }
             Ok(vec![SocketAddr::new(ip, port)])
         }
         Dest::Name(name) => {
@@ -258,7 +279,15 @@ fn route(
                     // Allowed as an address by a rule (an IP or CIDR rule, `localhost`,
                     // or `*`, which allows connecting to it directly anyway).
                     let allowed_by_ip = d.effect == mxc_eval::Effect::Allow && d.rule.is_some();
-                    !denied && (!local_only(a.ip()) || allowed_by_ip)
+                    // One of the machine's own addresses (or multicast, broadcast)
+                    // reaches what loopback does: only where loopback is allowed.
+                    let own_ok = || {
+                        let d = ask(host_of(loopback_of(a.ip())));
+                        d.effect == mxc_eval::Effect::Allow && d.rule.is_some()
+                    };
+                    !denied
+                        && (!local_only(a.ip()) || allowed_by_ip)
+                        && (!crate::local::reaches_local(canonical(a.ip())) || own_ok())
                 })
                 .collect();
             if addrs.is_empty() {

@@ -73,6 +73,11 @@ struct Host {
     /// secret (removed at the end of the test).
     shm_id: i32,
     mq_name: String,
+    /// A TCP and a UDP service on 0.0.0.0 (datagrams counted in `udp_got`), and the
+    /// machine's own addresses, where they answer too.
+    any_tcp_port: u16,
+    any_udp_port: u16,
+    addrs: String,
 }
 
 /// A SysV segment and a POSIX message queue holding "secret-service", made the way any
@@ -130,7 +135,31 @@ fn serve(name: &str) -> Host {
             let _ = u.send_to(b"secret-service", from);
         }
     });
+    let any_t = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let any_tcp_port = any_t.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in any_t.incoming().flatten() {
+            let _ = (&s).write_all(b"secret-service");
+        }
+    });
+    let any_u = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+    let any_udp_port = any_u.local_addr().unwrap().port();
+    let got = udp_got.clone();
+    std::thread::spawn(move || {
+        let mut b = [0u8; 2048];
+        while any_u.recv_from(&mut b).is_ok() {
+            got.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    let addrs = Command::new("hostname")
+        .arg("-I")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
     Host {
+        any_tcp_port,
+        any_udp_port,
+        addrs,
         unix,
         abstract_name: tag,
         tcp_port,
@@ -248,6 +277,9 @@ fn escape(name: &str, agent: &str) {
         .env("HOST_ABSTRACT", &host.abstract_name)
         .env("HOST_TCP_PORT", host.tcp_port.to_string())
         .env("HOST_UDP_PORT", host.udp_port.to_string())
+        .env("HOST_ANY_TCP_PORT", host.any_tcp_port.to_string())
+        .env("HOST_ANY_UDP_PORT", host.any_udp_port.to_string())
+        .env("HOST_ADDRS", &host.addrs)
         .env("HOST_SHM_ID", host.shm_id.to_string())
         .env("HOST_MQ", &host.mq_name)
         .env("HOST_PID", std::process::id().to_string())
@@ -397,7 +429,7 @@ mod race {
             }
         };
     }
-    race_escapes!(exec_race, connect_race, send_race, addresses);
+    race_escapes!(exec_race, connect_race, send_race, addresses, local_addrs);
 
     /// Process tier only: the attack reuses a host thread id, which the container's pid
     /// namespace does not show.

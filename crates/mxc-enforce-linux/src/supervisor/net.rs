@@ -79,6 +79,23 @@ impl Call<'_> {
                     port,
                     &program,
                 ))?;
+                if right == NetRight::Connect && crate::local::reaches_local(ip) {
+                    // Multicast, broadcast or one of the machine's own addresses: it
+                    // reaches the machine itself too, so loopback must be allowed as
+                    // well (escapes `local_addrs`).
+                    let lo = match ip {
+                        std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                        std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+                    };
+                    self.settle(decide::inet_check(
+                        &self.sup.engine,
+                        right,
+                        proto,
+                        lo,
+                        port,
+                        &program,
+                    ))?;
+                }
                 if contained && right == NetRight::Connect {
                     // Beyond the container's empty network namespace: from the host's.
                     return Ok(Addr::Outside(raw.to_vec()));
