@@ -579,6 +579,65 @@ fn audit_full_disk() {
     let _ = std::fs::remove_dir_all(&root);
 }
 
+/// The sandbox opens 600 connections to the proxy (a thread each in `mxcc`, outside the
+/// run's limits) and holds them: `mxcc`'s threads stay bounded.
+fn proxy_flood(agent: &str) {
+    use std::io::BufRead;
+    let root =
+        std::env::temp_dir().join(format!("mxc-escape-{}-flood-{agent}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let work = root.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    hand_over(&root);
+    let suite = suite().canonicalize().unwrap();
+    let mut child = mxcc_run(&work, &suite, &root.join("audit.log"), agent)
+        .args(["--", "/usr/bin/python3", "-B"])
+        .arg(suite.join("proxy_flood.py"))
+        .env("WORK", &work)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let open: usize = line
+        .strip_prefix("open ")
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{line:?}"));
+    let threads = std::fs::read_dir(format!("/proc/{}/task", child.id()))
+        .unwrap()
+        .count();
+    drop(child.stdin.take());
+    let mut rest = String::new();
+    let _ = out.read_to_string(&mut rest);
+    let status = child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&root);
+    assert!(
+        open >= 300,
+        "only {open} connections opened: proves nothing"
+    );
+    assert!(
+        threads < 256 + 64,
+        "{threads} threads in mxcc with {open} proxy connections held"
+    );
+    assert!(
+        status.success() && rest.contains("held:"),
+        "{status:?} {rest}"
+    );
+}
+
+#[test]
+fn proxy_flood_process() {
+    proxy_flood("escape");
+}
+
+#[test]
+fn proxy_flood_container() {
+    proxy_flood("escape-container");
+}
+
 /// Every denial is in the audit log, under the agent's identity, with the deciding rule.
 #[test]
 fn denials_are_audited() {
