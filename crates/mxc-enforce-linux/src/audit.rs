@@ -207,20 +207,33 @@ impl Audit {
         (n, (n > 0).then(|| self.out.last_hash().to_string()))
     }
 
+    /// How many records could not be written.
+    pub fn lost(&self) -> u64 {
+        self.out.lost()
+    }
+
     fn write_head(&mut self) -> std::io::Result<()> {
         use std::os::unix::fs::FileExt;
         let (records, last_hash) = self.summary();
-        let text = mxc_enforce::chain::Head { records, last_hash }.render();
+        let text = mxc_enforce::chain::Head {
+            records,
+            last_hash,
+            lost: self.out.lost(),
+        }
+        .render();
         self.head.write_all_at(text.as_bytes(), 0)?;
         self.head.set_len(text.len() as u64)?;
         Ok(())
     }
 
-    fn append(&mut self, rec: Map<String, Value>) {
-        // A full disk must not stop enforcement; the run's summary reports the count.
-        if self.out.append(rec).is_ok() {
-            let _ = self.write_head();
-        }
+    /// Appends a record; whether it was written. One that cannot be (a full disk: the
+    /// sandbox may fill the log's file system) is counted as lost: the head file says
+    /// so at once (rewritten in place), and so does the next record written
+    /// (`lost_before`), so `mxcc audit verify` reports the log incomplete.
+    fn append(&mut self, rec: Map<String, Value>) -> bool {
+        let ok = self.out.append(rec).is_ok();
+        let _ = self.write_head();
+        ok
     }
 
     /// Whether the sandbox could reach the log or its head file without the supervisor:
@@ -264,14 +277,15 @@ impl Audit {
         mxc_enforce::audit::wants(self.level, final_effect, asked)
     }
 
-    /// Records one decision if the agent's `audit` level asks for it.
-    pub fn record(&mut self, engine: &Engine, e: &Record) {
+    /// Records one decision if the agent's `audit` level asks for it: false when it
+    /// asks for it and the record could not be written.
+    pub fn record(&mut self, engine: &Engine, e: &Record) -> bool {
         if !self.wants(e.effect, e.asked) {
-            return;
+            return true;
         }
         let mut rec = mxc_enforce::audit::event(engine, e);
         self.stamp(engine, &mut rec);
-        self.append(rec);
+        self.append(rec)
     }
 
     /// A record that is not a decision (the run started or ended).
@@ -281,7 +295,7 @@ impl Audit {
         }
         let mut rec = mxc_enforce::audit::note(engine, activity, detail);
         self.stamp(engine, &mut rec);
-        self.append(rec);
+        let _ = self.append(rec);
     }
 
     /// Puts the concrete identity into `actor.user.name` and `unmapped.mxc.identity`.
@@ -330,7 +344,8 @@ mod tests {
             mxc_enforce::chain::Head::parse(&head),
             Ok(mxc_enforce::chain::Head {
                 records: 0,
-                last_hash: None
+                last_hash: None,
+                lost: 0,
             })
         );
         assert_eq!(a.summary(), (0, None));

@@ -37,6 +37,8 @@ pub use mxc_enforce::env;
 mod filter;
 #[cfg(target_os = "linux")]
 mod landlock_bound;
+#[cfg(target_os = "linux")]
+mod local;
 pub use mxc_enforce::learn;
 #[cfg(target_os = "linux")]
 mod proxy;

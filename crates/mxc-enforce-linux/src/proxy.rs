@@ -22,12 +22,35 @@ use std::time::Duration;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 const MAX_HEADER: usize = 64 * 1024;
 
+/// At most this many connections are served at once (each has a thread of `mxcc`'s,
+/// outside the run's limits): beyond it a new connection is closed at once, so the
+/// sandbox, which can open as many as it has descriptors, cannot make `mxcc` take the
+/// host's threads and memory (escapes `proxy_flood`).
+const MAX_CLIENTS: usize = 256;
+
 /// Serves the proxy until the process ends.
 pub fn serve(listener: TcpListener, sup: Arc<Supervisor>) {
+    let serving = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     for conn in listener.incoming() {
         let Ok(conn) = conn else { continue };
+        if serving.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= MAX_CLIENTS {
+            serving.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            let _ = conn.shutdown(Shutdown::Both);
+            continue;
+        }
+        /// Counts the connection as served until its thread ends.
+        struct Slot(Arc<std::sync::atomic::AtomicUsize>);
+        impl Drop for Slot {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        let slot = Slot(serving.clone());
         let sup = sup.clone();
-        std::thread::spawn(move || {
+        // A thread that cannot be made (the host is short of them): the connection is
+        // dropped with its slot, never the proxy.
+        let _ = std::thread::Builder::new().spawn(move || {
+            let _slot = slot;
             let _ = handle(conn, &sup);
         });
     }
@@ -175,6 +198,15 @@ fn local_only(ip: IpAddr) -> bool {
     }
 }
 
+/// The loopback address of `ip`'s family: how an address that also reaches the machine
+/// itself ([`crate::local::reaches_local`]) is decided, besides as itself.
+fn loopback_of(ip: IpAddr) -> IpAddr {
+    match canonical(ip) {
+        IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+        IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+    }
+}
+
 /// IPv4-mapped IPv6 as IPv4.
 fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
@@ -238,6 +270,18 @@ fn route(
             if !conclude(&target, ask(host_of(ip))) {
                 return Err(Refusal::Denied);
             }
+            if crate::local::reaches_local(canonical(ip)) {
+                // Multicast, broadcast, the machine's own address: the machine itself.
+                let lo = loopback_of(ip);
+                let target = Target::Socket {
+                    proto: Proto::Tcp,
+                    host: lo.to_string(),
+                    port,
+                };
+                if !conclude(&target, ask(host_of(lo))) {
+                    return Err(Refusal::Denied);
+                }
+            }
             Ok(vec![SocketAddr::new(ip, port)])
         }
         Dest::Name(name) => {
@@ -258,7 +302,15 @@ fn route(
                     // Allowed as an address by a rule (an IP or CIDR rule, `localhost`,
                     // or `*`, which allows connecting to it directly anyway).
                     let allowed_by_ip = d.effect == mxc_eval::Effect::Allow && d.rule.is_some();
-                    !denied && (!local_only(a.ip()) || allowed_by_ip)
+                    // One of the machine's own addresses (or multicast, broadcast)
+                    // reaches what loopback does: only where loopback is allowed.
+                    let own_ok = || {
+                        let d = ask(host_of(loopback_of(a.ip())));
+                        d.effect == mxc_eval::Effect::Allow && d.rule.is_some()
+                    };
+                    !denied
+                        && (!local_only(a.ip()) || allowed_by_ip)
+                        && (!crate::local::reaches_local(canonical(a.ip())) || own_ok())
                 })
                 .collect();
             if addrs.is_empty() {

@@ -48,6 +48,11 @@ pub struct ChainWriter<W: Write> {
     out: W,
     seq: u64,
     prev: String,
+    /// Records that could not be written (a full disk) since the last one written: the
+    /// next record written says so (`lost_before`), and [`verify_against`] reports it.
+    unmarked: u64,
+    /// Every record that could not be written.
+    lost: u64,
 }
 
 impl<W: Write> ChainWriter<W> {
@@ -63,7 +68,18 @@ impl<W: Write> ChainWriter<W> {
             ),
             None => (0, GENESIS.to_string()),
         };
-        ChainWriter { out, seq, prev }
+        ChainWriter {
+            out,
+            seq,
+            prev,
+            unmarked: 0,
+            lost: 0,
+        }
+    }
+
+    /// How many records could not be written.
+    pub fn lost(&self) -> u64 {
+        self.lost
     }
 
     /// Where the records go.
@@ -81,16 +97,29 @@ impl<W: Write> ChainWriter<W> {
         &self.prev
     }
 
-    /// Adds `seq`, `prev_hash` and `hash` to `record` and writes it as one line.
+    /// Adds `seq`, `prev_hash` and `hash` to `record` and writes it as one line. A
+    /// record that cannot be written is counted as lost, and the next one written
+    /// carries the count (`lost_before`): a gap in the log is never silent.
     pub fn append(&mut self, mut record: Map<String, Value>) -> std::io::Result<()> {
+        if self.unmarked > 0 {
+            record.insert("lost_before".into(), Value::from(self.unmarked));
+        }
         record.insert("seq".into(), Value::from(self.seq));
         record.insert("prev_hash".into(), Value::from(self.prev.clone()));
         let h = record_hash(&record);
         record.insert("hash".into(), Value::from(h.clone()));
         let mut line = canonical(&Value::Object(record));
         line.push('\n');
-        self.out.write_all(line.as_bytes())?;
-        self.out.flush()?;
+        if let Err(e) = self
+            .out
+            .write_all(line.as_bytes())
+            .and_then(|()| self.out.flush())
+        {
+            self.unmarked += 1;
+            self.lost += 1;
+            return Err(e);
+        }
+        self.unmarked = 0;
         self.seq += 1;
         self.prev = h;
         Ok(())
@@ -187,6 +216,11 @@ pub fn verify_against(input: impl BufRead, look_for: Option<&str>) -> Result<Ver
                 "the record was changed (its hash does not match)".into()
             ));
         }
+        if let Some(n) = rec.get("lost_before") {
+            return Err(bad(format!(
+                "{n} records before this one could not be written (the log is incomplete)"
+            )));
+        }
         if look_for.is_some_and(|l| l.eq_ignore_ascii_case(h)) {
             found_at = Some(line_no);
         }
@@ -208,6 +242,8 @@ pub struct Head {
     pub records: u64,
     /// `None` when the log has no record.
     pub last_hash: Option<String>,
+    /// Records that could not be written (written only when some were).
+    pub lost: u64,
 }
 
 /// `PATH.head`: the head file beside the log at `log`.
@@ -220,11 +256,14 @@ pub fn head_path(log: &std::path::Path) -> std::path::PathBuf {
 impl Head {
     /// The head file's text: one JSON object on one line.
     pub fn render(&self) -> String {
-        let mut s = serde_json::json!({
+        let mut v = serde_json::json!({
             "records": self.records,
             "last_hash": self.last_hash,
-        })
-        .to_string();
+        });
+        if self.lost > 0 {
+            v["lost"] = Value::from(self.lost);
+        }
+        let mut s = v.to_string();
         s.push('\n');
         s
     }
@@ -246,7 +285,20 @@ impl Head {
         if (records == 0) != last_hash.is_none() {
             return Err("`records` and `last_hash` disagree".into());
         }
-        Ok(Head { records, last_hash })
+        match v.get("lost") {
+            None => {}
+            Some(n) if n.as_u64() == Some(0) => {}
+            Some(n) => {
+                return Err(format!(
+                    "{n} records could not be written: the log is incomplete"
+                ))
+            }
+        }
+        Ok(Head {
+            records,
+            last_hash,
+            lost: 0,
+        })
     }
 }
 
@@ -307,13 +359,24 @@ mod tests {
         let h = Head {
             records: 3,
             last_hash: Some(hashes[2].clone()),
+            lost: 0,
         };
         assert_eq!(Head::parse(&h.render()), Ok(h));
         let none = Head {
             records: 0,
             last_hash: None,
+            lost: 0,
         };
         assert_eq!(Head::parse(&none.render()), Ok(none));
+        // A head that counts lost records is no anchor: the log is incomplete.
+        let lost = Head {
+            records: 3,
+            last_hash: Some(hashes[2].clone()),
+            lost: 2,
+        };
+        assert!(Head::parse(&lost.render())
+            .unwrap_err()
+            .contains("2 records"));
         assert!(Head::parse("{\"records\": 2, \"last_hash\": null}").is_err());
         assert!(Head::parse("{\"records\": 2, \"last_hash\": \"zz\"}").is_err());
         assert!(Head::parse("garbage").is_err());
@@ -321,6 +384,55 @@ mod tests {
             head_path(std::path::Path::new("/var/log/a.log")),
             std::path::Path::new("/var/log/a.log.head")
         );
+    }
+
+    /// A writer that fails (a full disk) while `full` is set.
+    struct Disk {
+        text: Vec<u8>,
+        full: bool,
+    }
+
+    impl Write for Disk {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            if self.full {
+                return Err(std::io::Error::from_raw_os_error(28));
+            }
+            self.text.extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn records_lost_to_a_full_disk_are_never_a_silent_gap() {
+        let rec = |i: u64| {
+            let mut m = Map::new();
+            m.insert("n".into(), Value::from(i));
+            m
+        };
+        let mut w = ChainWriter::new(
+            Disk {
+                text: Vec::new(),
+                full: false,
+            },
+            None,
+        );
+        w.append(rec(0)).unwrap();
+        w.out.full = true;
+        assert!(w.append(rec(1)).is_err());
+        assert!(w.append(rec(2)).is_err());
+        assert_eq!((w.records(), w.lost()), (1, 2));
+        // Until the next record, the chain itself is intact (the head file says it).
+        assert_eq!(verify(&w.out.text[..]), Ok(1));
+        w.out.full = false;
+        w.append(rec(3)).unwrap();
+        w.append(rec(4)).unwrap();
+        assert_eq!((w.records(), w.lost()), (3, 2));
+        let b = verify(&w.out.text[..]).unwrap_err();
+        assert_eq!(b.line, 2, "{b:?}");
+        assert!(b.reason.contains("2 records"), "{b:?}");
     }
 
     #[test]

@@ -66,6 +66,8 @@ pub struct AuditSummary {
     pub path: PathBuf,
     pub records: u64,
     pub last_hash: Option<String>,
+    /// Records that could not be written (a full disk): the log is incomplete.
+    pub lost: u64,
 }
 
 /// How a run ended.

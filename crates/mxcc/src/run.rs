@@ -327,6 +327,14 @@ fn finish(args: &Args, ran: Ran, color: bool) -> ExitCode {
                 util::count(a.records as usize, "record"),
                 a.last_hash.as_deref().unwrap_or("none")
             );
+            if a.lost > 0 {
+                eprintln!(
+                    "mxcc: audit log {}: INCOMPLETE: {} could not be written (its file \
+                     system was full); allowed accesses that needed one were denied",
+                    a.path.display(),
+                    util::count(a.lost as usize, "record"),
+                );
+            }
         }
         match (&ran.explainer, o.start_missing.is_empty()) {
             (Some(e), false) => {

@@ -73,6 +73,11 @@ struct Host {
     /// secret (removed at the end of the test).
     shm_id: i32,
     mq_name: String,
+    /// A TCP and a UDP service on 0.0.0.0 (datagrams counted in `udp_got`), and the
+    /// machine's own addresses, where they answer too.
+    any_tcp_port: u16,
+    any_udp_port: u16,
+    addrs: String,
 }
 
 /// A SysV segment and a POSIX message queue holding "secret-service", made the way any
@@ -130,7 +135,31 @@ fn serve(name: &str) -> Host {
             let _ = u.send_to(b"secret-service", from);
         }
     });
+    let any_t = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let any_tcp_port = any_t.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in any_t.incoming().flatten() {
+            let _ = (&s).write_all(b"secret-service");
+        }
+    });
+    let any_u = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+    let any_udp_port = any_u.local_addr().unwrap().port();
+    let got = udp_got.clone();
+    std::thread::spawn(move || {
+        let mut b = [0u8; 2048];
+        while any_u.recv_from(&mut b).is_ok() {
+            got.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    let addrs = Command::new("hostname")
+        .arg("-I")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
     Host {
+        any_tcp_port,
+        any_udp_port,
+        addrs,
         unix,
         abstract_name: tag,
         tcp_port,
@@ -248,6 +277,9 @@ fn escape(name: &str, agent: &str) {
         .env("HOST_ABSTRACT", &host.abstract_name)
         .env("HOST_TCP_PORT", host.tcp_port.to_string())
         .env("HOST_UDP_PORT", host.udp_port.to_string())
+        .env("HOST_ANY_TCP_PORT", host.any_tcp_port.to_string())
+        .env("HOST_ANY_UDP_PORT", host.any_udp_port.to_string())
+        .env("HOST_ADDRS", &host.addrs)
         .env("HOST_SHM_ID", host.shm_id.to_string())
         .env("HOST_MQ", &host.mq_name)
         .env("HOST_PID", std::process::id().to_string())
@@ -374,6 +406,7 @@ escapes!(
     inherited,
     core_dump,
     proxy_from,
+    proxy_from_exec,
     peercred,
     tty_ldisc,
     fcred,
@@ -396,7 +429,7 @@ mod race {
             }
         };
     }
-    race_escapes!(exec_race, connect_race, send_race, addresses);
+    race_escapes!(exec_race, connect_race, send_race, addresses, local_addrs);
 
     /// Process tier only: the attack reuses a host thread id, which the container's pid
     /// namespace does not show.
@@ -450,6 +483,159 @@ mod tree {
     fn exec_link_container() {
         super::escape("exec_link", "escape-tree-container");
     }
+}
+
+/// `from` as a deny (`escape-from`: the host's services allowed, but not to python).
+mod from {
+    #[test]
+    fn from_leader_process() {
+        super::escape("from_leader", "escape-from");
+    }
+
+    #[test]
+    fn from_leader_container() {
+        super::escape("from_leader", "escape-from-container");
+    }
+}
+
+/// The agent fills the file system of the audit log (the workspace and the log share a
+/// 4 MiB tmpfs, mounted in a mount namespace of the test's own: root only), then
+/// launches programs the policy allows (`audit all`): each that ran is recorded, and the
+/// records that could not be written leave no silent gap (`mxcc audit verify`, with the
+/// head file and with the hash `mxcc` printed, says the log is incomplete).
+#[test]
+fn audit_full_disk() {
+    let uid = Command::new("id").arg("-u").output().unwrap();
+    if run_as().is_some() || String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+        eprintln!("audit_full_disk: needs root (mounts a tmpfs); skipped");
+        return;
+    }
+    let root = std::env::temp_dir().join(format!("mxc-escape-{}-full", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let fs = root.join("fs");
+    std::fs::create_dir_all(&fs).unwrap();
+    let suite = suite().canonicalize().unwrap();
+    let work = fs.join("work");
+    let log = fs.join("audit.log");
+    let inner = mxcc_run(&work, &suite, &log, "escape");
+    // The run and the copy of its log in one mount namespace: the tmpfs goes with it.
+    let out = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "--", "/bin/sh", "-c"])
+        .arg(format!(
+            "mount -t tmpfs -o size=4m tmpfs '{fs}' && mkdir '{fs}/work' && \
+             {{ \"$@\" > '{root}/out' 2> '{root}/err'; \
+             cp '{log}' '{log}.head' '{root}/'; }}",
+            fs = fs.display(),
+            root = root.display(),
+            log = log.display()
+        ))
+        .arg("sh")
+        .arg(inner.get_program())
+        .args(inner.get_args())
+        .args(["--", "/usr/bin/python3", "-B"])
+        .arg(suite.join("audit_full.py"))
+        .env("WORK", &work)
+        .env("SUITE", &suite)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = std::fs::read_to_string(root.join("out")).unwrap();
+    let stderr = std::fs::read_to_string(root.join("err")).unwrap();
+    assert!(stdout.contains("held:"), "{stdout}\n{stderr}");
+    let ran: usize = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("ran "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{stdout}\n{stderr}"));
+    let saved = root.join("audit.log");
+    let text = std::fs::read_to_string(&saved).unwrap();
+    let recorded = text
+        .lines()
+        .filter(|l| {
+            l.contains("\"cmd_line\":\"/usr/bin/true mxc-unseen-") && l.contains("\"Allowed\"")
+        })
+        .count();
+    assert!(
+        recorded >= ran,
+        "{ran} launches ran, {recorded} recorded:\n{stdout}\n{stderr}"
+    );
+    assert!(stderr.contains("INCOMPLETE"), "{stderr}");
+    let hash = last_hash(&stderr, &log);
+    for expect in [Some(hash.as_str()), None] {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_mxcc"));
+        c.args(["audit", "verify"]);
+        if let Some(h) = expect {
+            c.args(["--expect", h]);
+        }
+        let v = c.arg(&saved).output().unwrap();
+        assert_eq!(
+            v.status.code(),
+            Some(1),
+            "a log with lost records passed verify (--expect {expect:?}): {}{}",
+            String::from_utf8_lossy(&v.stdout),
+            String::from_utf8_lossy(&v.stderr)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// The sandbox opens 600 connections to the proxy (a thread each in `mxcc`, outside the
+/// run's limits) and holds them: `mxcc`'s threads stay bounded.
+fn proxy_flood(agent: &str) {
+    use std::io::BufRead;
+    let root =
+        std::env::temp_dir().join(format!("mxc-escape-{}-flood-{agent}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let work = root.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    hand_over(&root);
+    let suite = suite().canonicalize().unwrap();
+    let mut child = mxcc_run(&work, &suite, &root.join("audit.log"), agent)
+        .args(["--", "/usr/bin/python3", "-B"])
+        .arg(suite.join("proxy_flood.py"))
+        .env("WORK", &work)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let open: usize = line
+        .strip_prefix("open ")
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{line:?}"));
+    let threads = std::fs::read_dir(format!("/proc/{}/task", child.id()))
+        .unwrap()
+        .count();
+    drop(child.stdin.take());
+    let mut rest = String::new();
+    let _ = out.read_to_string(&mut rest);
+    let status = child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&root);
+    assert!(
+        open >= 300,
+        "only {open} connections opened: proves nothing"
+    );
+    assert!(
+        threads < 256 + 64,
+        "{threads} threads in mxcc with {open} proxy connections held"
+    );
+    assert!(
+        status.success() && rest.contains("held:"),
+        "{status:?} {rest}"
+    );
+}
+
+#[test]
+fn proxy_flood_process() {
+    proxy_flood("escape");
+}
+
+#[test]
+fn proxy_flood_container() {
+    proxy_flood("escape-container");
 }
 
 /// Every denial is in the audit log, under the agent's identity, with the deciding rule.

@@ -42,8 +42,16 @@ impl Call<'_> {
             .unwrap_or(0o022)
     }
 
-    pub(super) fn program(&mut self) -> Vec<u8> {
-        program_of(self.tgid())
+    /// The caller's program (its process's executable), for a decision that depends
+    /// on it (`from`). Read, then the call checked still pending: another thread's
+    /// `execve` replaces the executable only once every other thread of the process
+    /// has exited, and the caller's held call ends when it does, so a call still
+    /// pending after the read proves the program read is the one that made it (read
+    /// after such an `execve` it would be the new program: escapes `proxy_from_exec`).
+    pub(super) fn program(&mut self) -> Result<Vec<u8>, Errno> {
+        let p = program_of(self.tgid());
+        self.still_valid()?;
+        Ok(p)
     }
 
     pub(super) fn pidfd(&mut self) -> Result<OwnedFd, Errno> {

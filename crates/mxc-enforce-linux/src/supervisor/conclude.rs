@@ -88,8 +88,17 @@ impl Supervisor {
                 self.tell(&rec);
             }
             if wanted {
-                if let Some(Ok(mut a)) = self.audit.as_ref().map(|a| a.lock()) {
-                    a.record(&self.engine, &rec);
+                let written = match self.audit.as_ref().map(|a| a.lock()) {
+                    Some(Ok(mut a)) => a.record(&self.engine, &rec),
+                    Some(Err(_)) => false,
+                    None => true,
+                };
+                if !written && effect == Effect::Allow {
+                    // Fail closed: an access the agent's `audit` level must record is
+                    // not allowed unrecorded (the sandbox can fill the log's file
+                    // system, then act unseen).
+                    self.stats.denials.fetch_add(1, Ordering::Relaxed);
+                    return false;
                 }
             }
         }

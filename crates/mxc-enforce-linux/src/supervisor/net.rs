@@ -70,7 +70,7 @@ impl Call<'_> {
                     }
                     decide::InetPlan::Rule(ip) => ip,
                 };
-                let program = self.program();
+                let program = self.program()?;
                 self.settle(decide::inet_check(
                     &self.sup.engine,
                     right,
@@ -79,6 +79,23 @@ impl Call<'_> {
                     port,
                     &program,
                 ))?;
+                if right == NetRight::Connect && crate::local::reaches_local(ip) {
+                    // Multicast, broadcast or one of the machine's own addresses: it
+                    // reaches the machine itself too, so loopback must be allowed as
+                    // well (escapes `local_addrs`).
+                    let lo = match ip {
+                        std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                        std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+                    };
+                    self.settle(decide::inet_check(
+                        &self.sup.engine,
+                        right,
+                        proto,
+                        lo,
+                        port,
+                        &program,
+                    ))?;
+                }
                 if contained && right == NetRight::Connect {
                     // Beyond the container's empty network namespace: from the host's.
                     return Ok(Addr::Outside(raw.to_vec()));
@@ -277,7 +294,7 @@ impl Call<'_> {
         };
         let inode = fs::fstat(s)?.st_ino;
         let pid = self.tgid();
-        let program = String::from_utf8_lossy(&self.program()).into_owned();
+        let program = String::from_utf8_lossy(&self.program()?).into_owned();
         if let Ok(mut m) = self.sup.proxy_clients.lock() {
             // Records the proxy never took up (failed connections) are bounded:
             // forgetting them only makes a connection decided with no program.
