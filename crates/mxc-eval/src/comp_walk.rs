@@ -129,6 +129,7 @@ pub(crate) struct P<'a> {
     filter: &'a [u32],
     ra: R<'a>,
     rb: R<'a>,
+    globs: crate::engine::Walker<'a>,
 }
 
 impl<'a> P<'a> {
@@ -144,6 +145,7 @@ impl<'a> P<'a> {
             filter: d.lit_filter(),
             ra: R::of(d, &d.rooted),
             rb: R::of(d, &d.anywhere),
+            globs: crate::engine::Walker::of(&d.globs),
         }
     }
 
@@ -357,7 +359,7 @@ impl Walk {
                     .get(usize::from(b >> 6))
                     .is_some_and(|w| w >> (b & 63) & 1 != 0) =>
             {
-                let g = crate::engine::Walker::of(&p.d.globs);
+                let g = p.globs;
                 match g.end(g.feed_slice(g.start(), elem)) {
                     crate::engine::End::Row(k) => k,
                     _ => KEY_NONE,

@@ -101,8 +101,10 @@ pub(crate) const FAIL_CLOSED: Decision = Decision {
 /// Cheap to share between threads (`Send + Sync`, read-only).
 #[derive(Clone, Debug)]
 pub struct Engine {
-    /// Shared with the fs walk's slices of it ([`crate::comp_walk::Walk`]).
+    /// Shared with the walk views of it (`walkers`, [`crate::comp_walk::Walk`]).
     table: std::sync::Arc<Table>,
+    /// The net and app automata's walk views, taken once at load.
+    walkers: yoke::Yoke<Walkers<'static>, std::sync::Arc<Table>>,
     /// The net automaton's states after each request prefix.
     net_prefix: NetPrefix,
     /// The net automaton's class of each byte's ASCII lowercase.
@@ -123,6 +125,14 @@ pub struct Engine {
 
 /// Not a state: the walk's answer when a lookup that validation guarantees fails.
 const BROKEN: u32 = NONE;
+
+/// The net and app automata's walk views (reading a view of the file's bytes as a
+/// slice costs its checks: `mxc_table::words`), held with the table they borrow from.
+#[derive(Clone, Copy, Debug, yoke::Yokeable)]
+struct Walkers<'a> {
+    net: Walker<'a>,
+    app: Walker<'a>,
+}
 
 /// The net automaton's state after a request's first three bytes (right, protocol,
 /// host tag: 2 × 2 × 3 of them), computed at load.
@@ -193,14 +203,14 @@ const BROKEN_AT: At = At { s: BROKEN, base: 0 };
 /// (flagged by the compiler, checked by validation) are skipped through by scanning for
 /// those bytes. State numbers are the [`mxc_table::Dfa`]'s: [`Walker::at`] gives the walk
 /// point of any of them.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, yoke::Yokeable)]
 pub(crate) struct Walker<'a> {
     l: Parts<'a>,
 }
 
 /// A layout's arrays as slices, taken once per walk (each array is a view of the
 /// file's bytes, `mxc_table::words::View`: reading one as a slice checks its place).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, yoke::Yokeable)]
 struct Parts<'a> {
     classes: &'a [u8; 256],
     start: u32,
@@ -385,12 +395,20 @@ impl Engine {
         validate(&table)?;
         let table = std::sync::Arc::new(table);
         let comp = crate::comp_walk::Walk::new(&table);
+        let walkers = yoke::Yoke::<Walkers<'static>, _>::attach_to_cart(
+            std::sync::Arc::clone(&table),
+            |t: &Table| Walkers {
+                net: Walker::of(&t.net),
+                app: Walker::of(&t.app),
+            },
+        );
         let net = Walker::of(&table.net);
         let net_prefix = NetPrefix::new(net);
         let net_lower = lower_classes(net);
         let app = Walker::of(&table.app);
         let app_start = app.at(app.start());
         Ok(Engine {
+            walkers,
             app_start,
             comp,
             comp_live: std::sync::OnceLock::new(),
@@ -636,7 +654,7 @@ impl Engine {
     /// loopback in a `connect`). A name containing
     /// a NUL byte cannot be encoded unambiguously: it is denied, naming no rule.
     pub fn net(&self, req: &NetRequest<'_>) -> Decision {
-        let w = Walker::of(&self.table.net);
+        let w = self.walkers.get().net;
         let host = req.host.canonical(req.right);
         // The state after the right, the protocol and the host's tag, computed at load.
         let prefix = || self.net_prefix.get(req.right, req.proto, &host);
@@ -691,7 +709,7 @@ impl Engine {
     /// The rest of a net request's walk after its host: the port, the program.
     #[inline(always)]
     fn net_tail(&self, mut at: At, req: &NetRequest<'_>) -> Decision {
-        let w = Walker::of(&self.table.net);
+        let w = self.walkers.get().net;
         let [p0, p1] = req.port.to_be_bytes();
         at = w.step(w.step(at, p0), p1);
         match req.program {
@@ -717,7 +735,7 @@ impl Engine {
         if !path_ok(program) {
             return FAIL_CLOSED;
         }
-        let w = Walker::of(&self.table.app);
+        let w = self.walkers.get().app;
         let mut at = w.walk_slice(self.app_start, program);
         at = w.step(at, PROGRAM_END);
         // Each argument is checked as it is walked (one pass over the list); any that is
