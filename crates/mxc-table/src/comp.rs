@@ -332,7 +332,9 @@ pub fn exc_hash(s: u32, c: u32) -> u64 {
 /// The hash of a literal-path edge: the element's hash ([`elem_hash`]) from `node`.
 #[inline(always)]
 pub fn trie_hash(node: u32, h: u64) -> u64 {
-    (h ^ u64::from(node).wrapping_mul(K)).wrapping_mul(K)
+    // `h` is mixed already: one multiply spreads the node over the high half that
+    // `home` reads (a second one only lengthened the walk's chain from node to node).
+    h ^ u64::from(node).wrapping_mul(K)
 }
 
 /// The home slot of hash `h` in a table of `n` slots (the high half times `n`).
