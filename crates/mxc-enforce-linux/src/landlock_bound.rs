@@ -65,13 +65,54 @@ pub(crate) struct Placed {
     pub links: Vec<(PathBuf, PathBuf)>,
 }
 
+/// Where the agent may change names: every grant with write, create or delete, at the
+/// path its rule names and at the same path with every symbolic link on the way
+/// followed (where Landlock's grant lands when the rule names the tree through a link:
+/// `allow all "${work}/lnk/w/**"` with `lnk -> real` lets the agent write `real/w`,
+/// escape `alias_*`); for a missing path, its nearest existing ancestor so resolved,
+/// with the rest of the path after it.
+fn writable_places(b: &Bounds) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for g in &b.fs {
+        let r = g.rights;
+        if !(r.write || r.create || r.delete) {
+            continue;
+        }
+        out.push(g.path.clone());
+        let mut base = g.path.as_path();
+        let mut rest = Vec::new();
+        let resolved = loop {
+            if let Ok(c) = std::fs::canonicalize(base) {
+                break Some(c);
+            }
+            match (base.parent(), base.file_name()) {
+                (Some(p), Some(n)) => {
+                    rest.push(n.to_os_string());
+                    base = p;
+                }
+                _ => break None,
+            }
+        };
+        if let Some(mut c) = resolved {
+            for n in rest.into_iter().rev() {
+                c.push(n);
+            }
+            if c != g.path {
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
 /// Whether the symbolic link at `link` is one no agent could have made: owned by root,
 /// in a root-owned directory that neither group nor others may write, and no grant of
 /// the policy lets the agent change that directory (a grant with write, create or
-/// delete on it or on a directory above it). The system's own links (`/bin`, `/lib64`,
+/// delete on it or on a directory above it, by the path its rule names or by the place
+/// that path leads to: [`writable_places`]). The system's own links (`/bin`, `/lib64`,
 /// the ELF loader's chain, `/etc/alternatives`) are such links; one planted in a tree
 /// the agent may change (by this run or an earlier one) is not.
-fn trusted_link(link: &Path, b: &Bounds) -> bool {
+fn trusted_link(link: &Path, writable: &[PathBuf]) -> bool {
     use std::os::unix::fs::MetadataExt;
     let Some(parent) = link.parent() else {
         return false;
@@ -85,10 +126,9 @@ fn trusted_link(link: &Path, b: &Bounds) -> bool {
     if lm.uid() != 0 || pm.uid() != 0 || !pm.is_dir() || pm.mode() & 0o022 != 0 {
         return false;
     }
-    !b.fs.iter().any(|g| {
-        let r = g.rights;
-        (r.write || r.create || r.delete) && (link.starts_with(&g.path) || parent == g.path)
-    })
+    !writable
+        .iter()
+        .any(|w| link.starts_with(w) || parent == w.as_path())
 }
 
 /// Where the grant of `path` lands, walked component by component from `/` without
@@ -108,6 +148,8 @@ pub(crate) fn placed_in(path: &Path, b: &Bounds) -> Option<Placed> {
 pub(crate) struct PlaceCache {
     meta: std::collections::HashMap<PathBuf, Option<std::fs::Metadata>>,
     trusted: std::collections::HashMap<PathBuf, bool>,
+    /// [`writable_places`] of the bound, found on the first link met.
+    writable: Option<Vec<PathBuf>>,
 }
 
 impl PlaceCache {
@@ -168,10 +210,15 @@ pub(crate) fn placed_cached(path: &Path, b: &Bounds, cache: &mut PlaceCache) -> 
         };
         if meta.file_type().is_symlink() {
             followed += 1;
-            let trusted = *cache
-                .trusted
-                .entry(next.clone())
-                .or_insert_with(|| trusted_link(&next, b));
+            let writable = cache.writable.get_or_insert_with(|| writable_places(b));
+            let trusted = match cache.trusted.get(&next) {
+                Some(&t) => t,
+                None => {
+                    let t = trusted_link(&next, writable);
+                    cache.trusted.insert(next.clone(), t);
+                    t
+                }
+            };
             if followed > 40 || !trusted {
                 return stop(cur, links);
             }

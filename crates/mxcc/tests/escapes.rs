@@ -434,6 +434,54 @@ mod exact {
     }
 }
 
+/// A writable tree named through a link of the host's, and a link the agent leaves in
+/// it, which a later run under the same policy must not follow (`alias.py`). The link
+/// is trusted only when the test runs as root (as mxc-ci every file of the test is the
+/// agent's, and the grants are supervised): held either way.
+fn alias(agent: &str) {
+    let root =
+        std::env::temp_dir().join(format!("mxc-escape-{}-alias-{agent}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let work = root.join("work");
+    std::fs::create_dir_all(work.join("secret")).unwrap();
+    std::fs::write(work.join("secret/key"), "TOP-SECRET").unwrap();
+    std::fs::create_dir_all(work.join("real/w/sub")).unwrap();
+    std::os::unix::fs::symlink("real", work.join("lnk")).unwrap();
+    hand_over(&root);
+    let suite = suite().canonicalize().unwrap();
+    let mut said = String::new();
+    for step in ["plant", "read"] {
+        let out = mxcc_run(&work, &suite, &root.join("audit.log"), agent)
+            .args(["--", "/usr/bin/python3", "-B"])
+            .arg(suite.join("alias.py"))
+            .arg(step)
+            .env("WORK", &work)
+            .env("SUITE", &suite)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        said += &format!(
+            "--- {step}: {:?}\n{stdout}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(0), "alias ({agent}):\n{said}");
+        assert!(stdout.contains("held:"), "alias ({agent}):\n{said}");
+        assert!(!stdout.contains("TOP-SECRET"), "alias ({agent}):\n{said}");
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn alias_process() {
+    alias("escape-alias");
+}
+
+#[test]
+fn alias_container() {
+    alias("escape-alias-container");
+}
+
 /// Launch trees missing at start in a place the agent writes (`escape-tree`: the suite's
 /// policy plus `allow launch "${work}/tools/**"`, `${work}/tools` made by the agent).
 mod tree {
