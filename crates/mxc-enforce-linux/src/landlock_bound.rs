@@ -570,6 +570,39 @@ pub struct ExecGrants {
     /// Every file Landlock lets the kernel execute is one the policy allows launching
     /// whatever its arguments (the ELF loaders aside: see docs/enforcement.md).
     pub exact: bool,
+    /// The launch trees made for this run (empty directories), removed when it is
+    /// dropped if still empty.
+    pub made: MadeTrees,
+}
+
+/// The directories [`make_tree`] made for one run, in the order made. Owned by the run:
+/// [`MadeTrees::unmake`] (or dropping it, on every way a start can fail after they were
+/// made) removes those still empty, deepest first, each relative to its parent opened
+/// through no symbolic link. A run leaves no empty `~/.pyenv/versions` behind on a
+/// machine without pyenv, nor one made for a run that never started (escape
+/// `tree::made_tree_removed_on_failed_start`); two runs of one process each remove
+/// their own.
+#[derive(Debug, Default)]
+pub struct MadeTrees(Vec<PathBuf>);
+
+impl MadeTrees {
+    /// Removes the trees still empty (once the run's processes are gone).
+    pub fn unmake(&mut self) {
+        for d in std::mem::take(&mut self.0).iter().rev() {
+            let (Some(parent), Some(name)) = (d.parent(), d.file_name()) else {
+                continue;
+            };
+            if let Ok(dir) = open_dir_placed(parent) {
+                let _ = rustix::fs::unlinkat(&dir, name, rustix::fs::AtFlags::REMOVEDIR);
+            }
+        }
+    }
+}
+
+impl Drop for MadeTrees {
+    fn drop(&mut self) {
+        self.unmake();
+    }
 }
 
 /// Replaces each execute-only grant on a directory (the literal prefix of an app
@@ -590,6 +623,7 @@ pub fn exec_per_file(b: &Bounds, engine: &mxc_eval::Engine) -> ExecGrants {
         ..b.clone()
     };
     let mut exact = true;
+    let mut made = MadeTrees::default();
     let mut files = 0usize;
     // Decides one existing program file: granted, and whether exactly.
     let grant_file = |path: &Path, out: &mut Vec<crate::Grant>, exact: &mut bool| {
@@ -642,7 +676,7 @@ pub fn exec_per_file(b: &Bounds, engine: &mxc_eval::Engine) -> ExecGrants {
                         subtree: true,
                         ..g.clone()
                     });
-                } else if g.subtree && make_tree(&g.path, &p.at, b, engine) {
+                } else if g.subtree && make_tree(&g.path, &p.at, b, engine, &mut made) {
                     exact &= engine.launch_allows_all_beneath(g.path.as_os_str().as_bytes());
                     out.fs.push(g.clone());
                 }
@@ -686,28 +720,10 @@ pub fn exec_per_file(b: &Bounds, engine: &mxc_eval::Engine) -> ExecGrants {
             }
         }
     }
-    ExecGrants { bounds: out, exact }
-}
-
-/// The directories [`make_tree`] made for this run, in the order made.
-static MADE: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
-
-/// Removes, at the end of a run, the directories [`make_tree`] made that are still
-/// empty (deepest first; each removed relative to its parent, opened through no
-/// symbolic link): a run leaves no empty `~/.pyenv/versions` behind on a machine
-/// without pyenv.
-pub fn unmake_trees() {
-    let made = MADE
-        .lock()
-        .map(|mut m| std::mem::take(&mut *m))
-        .unwrap_or_default();
-    for d in made.iter().rev() {
-        let (Some(parent), Some(name)) = (d.parent(), d.file_name()) else {
-            continue;
-        };
-        if let Ok(dir) = open_dir_placed(parent) {
-            let _ = rustix::fs::unlinkat(&dir, name, rustix::fs::AtFlags::REMOVEDIR);
-        }
+    ExecGrants {
+        bounds: out,
+        exact,
+        made,
     }
 }
 
@@ -717,7 +733,13 @@ pub fn unmake_trees() {
 /// owned as the directory holding it, never through a symbolic link (each made and
 /// opened relative to its parent, `RESOLVE_NO_SYMLINKS`). Whether the tree is now
 /// there, reached as a grant would be.
-fn make_tree(path: &Path, at: &Path, b: &Bounds, engine: &mxc_eval::Engine) -> bool {
+fn make_tree(
+    path: &Path,
+    at: &Path,
+    b: &Bounds,
+    engine: &mxc_eval::Engine,
+    made: &mut MadeTrees,
+) -> bool {
     use std::os::unix::ffi::OsStrExt;
     let Ok(rest) = path.strip_prefix(at) else {
         return false;
@@ -743,9 +765,7 @@ fn make_tree(path: &Path, at: &Path, b: &Bounds, engine: &mxc_eval::Engine) -> b
         };
         match rustix::fs::mkdirat(&dir, name, rustix::fs::Mode::from_raw_mode(0o755)) {
             Ok(()) => {
-                if let Ok(mut m) = MADE.lock() {
-                    m.push(next.clone());
-                }
+                made.0.push(next.clone());
                 let _ = rustix::fs::chownat(
                     &dir,
                     name,

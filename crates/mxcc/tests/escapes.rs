@@ -517,6 +517,38 @@ mod tree {
         assert!(!left, "the empty tree was left behind");
     }
 
+    /// A start that fails after the tree was made (here: the audit log cannot be
+    /// opened) leaves no tree behind either: nothing ran that could have wanted it.
+    #[test]
+    fn made_tree_removed_on_failed_start() {
+        for agent in ["escape-tree", "escape-tree-container"] {
+            let root = std::env::temp_dir().join(format!(
+                "mxc-escape-{}-made-failed-{agent}",
+                std::process::id()
+            ));
+            let _ = std::fs::remove_dir_all(&root);
+            let work = root.join("work");
+            std::fs::create_dir_all(&work).unwrap();
+            super::hand_over(&root);
+            let suite = super::suite().canonicalize().unwrap();
+            let out = super::mxcc_run(&work, &suite, &root.join("no-such-dir/audit.log"), agent)
+                .args(["--", "/usr/bin/true"])
+                .output()
+                .unwrap();
+            let left = work.join("tools").exists();
+            let _ = std::fs::remove_dir_all(&root);
+            assert_eq!(out.status.code(), Some(125), "{agent}: {out:?}");
+            assert!(
+                String::from_utf8_lossy(&out.stderr).contains("cannot open the audit log"),
+                "{agent}: {out:?}"
+            );
+            assert!(
+                !left,
+                "{agent}: a run that never started left its tree behind"
+            );
+        }
+    }
+
     #[test]
     fn exec_link_process() {
         super::escape("exec_link", "escape-tree");

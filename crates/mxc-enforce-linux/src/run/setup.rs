@@ -140,6 +140,7 @@ pub(super) fn run_cfg(cfg: Cfg) -> Result<Outcome, SetupError> {
         learned,
         timed_out,
         files_watched: seccomp.files_watched,
+        made: kernel.made,
     }
     .finish(status)
 }
@@ -269,6 +270,9 @@ struct KernelBound {
     /// Landlock lets the kernel execute exactly the files the policy allows launching.
     exec_exact: bool,
     ruleset: OwnedFd,
+    /// The launch trees made for the run: removed (when still empty) at its end, or
+    /// when dropped on a start that fails.
+    made: landlock_bound::MadeTrees,
 }
 
 impl KernelBound {
@@ -280,7 +284,12 @@ impl KernelBound {
         };
         // Execute granted per program file (the container's root is still planned from
         // the directories above: the files keep their inodes through its binds).
-        let exec = (!cfg.learn).then(|| landlock_bound::exec_per_file(&cfg.bounds, &cfg.engine));
+        let mut exec =
+            (!cfg.learn).then(|| landlock_bound::exec_per_file(&cfg.bounds, &cfg.engine));
+        let made = exec
+            .as_mut()
+            .map(|e| std::mem::take(&mut e.made))
+            .unwrap_or_default();
         let exec_exact = exec.as_ref().is_none_or(|e| e.exact);
         let ll_bounds = exec.as_ref().map_or(&cfg.bounds, |e| &e.bounds);
         let ruleset = if cfg.learn {
@@ -302,6 +311,7 @@ impl KernelBound {
             mounts,
             exec_exact,
             ruleset,
+            made,
         })
     }
 }
