@@ -1164,6 +1164,73 @@ fn mxcc_holds_no_capabilities(agent: &str) {
     }
 }
 
+/// Blocking calls the supervisor answers from worker threads, left behind by callers
+/// the sandbox killed (`workers.py`): `mxcc` keeps at most its bound of workers
+/// (`MAX_WORKERS`, 128) however many the sandbox starts (300 here), so it keeps no
+/// thread nor descriptor per call without limit. Counted from outside while the
+/// sandbox waits.
+fn workers(agent: &str) {
+    use std::io::BufRead;
+    let root =
+        std::env::temp_dir().join(format!("mxc-escape-{}-workers-{agent}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let work = root.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    hand_over(&root);
+    let suite = suite().canonicalize().unwrap();
+    let mut child = mxcc_run(&work, &suite, &root.join("audit.log"), agent)
+        .args(["--", "/usr/bin/python3", "-B"])
+        .arg(suite.join("workers.py"))
+        .env("WORK", &work)
+        .env("SUITE", &suite)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut said = String::new();
+    let mut threads = None;
+    let mut fds = 0;
+    for line in std::io::BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+    {
+        said += &line;
+        said.push('\n');
+        if line == "waiting" {
+            let status = std::fs::read_to_string(format!("/proc/{}/status", child.id()));
+            threads = status.ok().and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("Threads:"))
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+            });
+            fds = std::fs::read_dir(format!("/proc/{}/fd", child.id()))
+                .map(|d| d.count())
+                .unwrap_or(0);
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&root);
+    assert!(said.contains("held:"), "workers ({agent}):\n{said}");
+    let threads = threads.unwrap_or_else(|| panic!("workers ({agent}): no count\n{said}"));
+    assert!(
+        threads <= 128 + 32 && fds <= 3 * 128 + 64,
+        "workers ({agent}): mxcc holds {threads} threads and {fds} descriptors for calls \
+         whose callers are gone\n{said}"
+    );
+}
+
+#[test]
+fn workers_process() {
+    workers("escape");
+}
+
+#[test]
+fn workers_container() {
+    workers("escape-container");
+}
+
 #[test]
 fn mxcc_holds_no_capabilities_process() {
     mxcc_holds_no_capabilities("escape");

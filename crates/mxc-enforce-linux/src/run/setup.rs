@@ -551,6 +551,7 @@ impl SupervisorStart {
             root,
             protected: self.protected,
             on_denial: self.on_denial,
+            workers: Default::default(),
         });
         {
             let sup = sup.clone();
