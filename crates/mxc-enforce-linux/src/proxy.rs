@@ -22,12 +22,25 @@ use std::time::Duration;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 const MAX_HEADER: usize = 64 * 1024;
 
+/// At most this many connections are served at once (a thread each, or two for a
+/// tunnel); one more is closed at once. A connection held open by the sandbox (it need
+/// send nothing), or a tunnel to a peer that never closes, keeps its thread as long as
+/// it lasts, so without a bound a sandbox made `mxcc` keep any number of threads,
+/// outside its `limits` (escape `proxy_threads_*`).
+pub const MAX_CLIENTS: usize = 256;
+
 /// Serves the proxy until the process ends.
 pub fn serve(listener: TcpListener, sup: Arc<Supervisor>) {
+    let clients = crate::supervisor::Workers::at_most(MAX_CLIENTS);
     for conn in listener.incoming() {
         let Ok(conn) = conn else { continue };
+        let Some(slot) = clients.take() else {
+            let _ = conn.shutdown(Shutdown::Both);
+            continue;
+        };
         let sup = sup.clone();
         std::thread::spawn(move || {
+            let _slot = slot;
             let _ = handle(conn, &sup);
         });
     }

@@ -1170,9 +1170,21 @@ fn mxcc_holds_no_capabilities(agent: &str) {
 /// thread nor descriptor per call without limit. Counted from outside while the
 /// sandbox waits.
 fn workers(agent: &str) {
+    threads_held("workers", agent, 128 + 32, 3 * 128 + 64);
+}
+
+/// Silent connections to the proxy held open (`proxy_threads.py`, 400 of them): the
+/// proxy serves at most `MAX_CLIENTS` (256) at once, a thread each.
+fn proxy_threads(agent: &str) {
+    threads_held("proxy_threads", agent, 256 + 32, 3 * 256 + 64);
+}
+
+/// Runs escape `name`, which prints "waiting" once it holds what it holds, and counts
+/// `mxcc`'s threads and descriptors then: at most `max_threads` and `max_fds`.
+fn threads_held(name: &str, agent: &str, max_threads: usize, max_fds: usize) {
     use std::io::BufRead;
     let root =
-        std::env::temp_dir().join(format!("mxc-escape-{}-workers-{agent}", std::process::id()));
+        std::env::temp_dir().join(format!("mxc-escape-{}-{name}-{agent}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     let work = root.join("work");
     std::fs::create_dir_all(&work).unwrap();
@@ -1180,7 +1192,7 @@ fn workers(agent: &str) {
     let suite = suite().canonicalize().unwrap();
     let mut child = mxcc_run(&work, &suite, &root.join("audit.log"), agent)
         .args(["--", "/usr/bin/python3", "-B"])
-        .arg(suite.join("workers.py"))
+        .arg(suite.join(format!("{name}.py")))
         .env("WORK", &work)
         .env("SUITE", &suite)
         .stdout(std::process::Stdio::piped())
@@ -1212,12 +1224,11 @@ fn workers(agent: &str) {
     let _ = child.kill();
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&root);
-    assert!(said.contains("held:"), "workers ({agent}):\n{said}");
-    let threads = threads.unwrap_or_else(|| panic!("workers ({agent}): no count\n{said}"));
+    assert!(said.contains("held:"), "{name} ({agent}):\n{said}");
+    let threads = threads.unwrap_or_else(|| panic!("{name} ({agent}): no count\n{said}"));
     assert!(
-        threads <= 128 + 32 && fds <= 3 * 128 + 64,
-        "workers ({agent}): mxcc holds {threads} threads and {fds} descriptors for calls \
-         whose callers are gone\n{said}"
+        threads <= max_threads && fds <= max_fds,
+        "{name} ({agent}): mxcc holds {threads} threads and {fds} descriptors\n{said}"
     );
 }
 
@@ -1229,6 +1240,16 @@ fn workers_process() {
 #[test]
 fn workers_container() {
     workers("escape-container");
+}
+
+#[test]
+fn proxy_threads_process() {
+    proxy_threads("escape");
+}
+
+#[test]
+fn proxy_threads_container() {
+    proxy_threads("escape-container");
 }
 
 #[test]

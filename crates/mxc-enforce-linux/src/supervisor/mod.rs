@@ -64,23 +64,41 @@ const LEARN_REFUSAL: &str = "a learning run reaches no host daemon's unix socket
 /// with `EAGAIN` (nothing was done).
 pub const MAX_WORKERS: usize = 128;
 
-/// The worker threads running, bounded by [`MAX_WORKERS`].
-#[derive(Debug, Default)]
-pub struct Workers(Arc<std::sync::atomic::AtomicUsize>);
+/// Threads running on the sandbox's behalf, at most a bound of them ([`MAX_WORKERS`]
+/// by default).
+#[derive(Debug)]
+pub struct Workers {
+    running: Arc<std::sync::atomic::AtomicUsize>,
+    max: usize,
+}
+
+impl Default for Workers {
+    fn default() -> Self {
+        Workers::at_most(MAX_WORKERS)
+    }
+}
 
 /// One worker's place, given back when dropped (when its thread ends).
 #[derive(Debug)]
 pub struct WorkerSlot(Arc<std::sync::atomic::AtomicUsize>);
 
 impl Workers {
-    /// A place for one more worker, if fewer than [`MAX_WORKERS`] run.
+    /// At most `max` at once.
+    pub fn at_most(max: usize) -> Workers {
+        Workers {
+            running: Arc::default(),
+            max,
+        }
+    }
+
+    /// A place for one more, if fewer than the bound run.
     pub fn take(&self) -> Option<WorkerSlot> {
-        self.0
+        self.running
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                (n < MAX_WORKERS).then_some(n + 1)
+                (n < self.max).then_some(n + 1)
             })
             .ok()
-            .map(|_| WorkerSlot(self.0.clone()))
+            .map(|_| WorkerSlot(self.running.clone()))
     }
 }
 
