@@ -23,6 +23,11 @@ pub struct Audit {
     /// (device, inode) of every directory from the log's up to `/`: never renamed or
     /// removed by the sandbox (the log's path stays the log's).
     dirs: Vec<(u64, u64)>,
+    /// Records that could not be written (a full disk): see [`Audit::append`].
+    lost: u64,
+    /// The log's length before a record that was written only in part, when cutting
+    /// it back failed: cut before anything more is written.
+    cut_to: Option<u64>,
 }
 
 /// Opens `name` in `dir` for the log's use: never through a symbolic link, and only a
@@ -186,6 +191,8 @@ impl Audit {
             head,
             files,
             dirs,
+            lost: 0,
+            cut_to: None,
         };
         a.write_head()?;
         Ok(a)
@@ -207,6 +214,11 @@ impl Audit {
         (n, (n > 0).then(|| self.out.last_hash().to_string()))
     }
 
+    /// How many records could not be written.
+    pub fn lost(&self) -> u64 {
+        self.lost
+    }
+
     fn write_head(&mut self) -> std::io::Result<()> {
         use std::os::unix::fs::FileExt;
         let (records, last_hash) = self.summary();
@@ -216,11 +228,40 @@ impl Audit {
         Ok(())
     }
 
-    fn append(&mut self, rec: Map<String, Value>) {
-        // A full disk must not stop enforcement; the run's summary reports the count.
-        if self.out.append(rec).is_ok() {
-            let _ = self.write_head();
+    /// Appends one record; whether it (and the head file after it) was written. A
+    /// record written in part (a full disk) is cut off again, so the log stays a chain
+    /// that `mxcc audit verify` accepts: a sandbox that filled the disk and freed it
+    /// again once left half a record glued to the next one, and a log that no longer
+    /// verified (escape `audit_full_disk`). A record not written is counted
+    /// ([`Audit::lost`]); the supervisor refuses the call it records (nothing the
+    /// policy allows happens unrecorded).
+    fn append(&mut self, rec: Map<String, Value>) -> bool {
+        let written = self.try_append(rec);
+        if !written {
+            self.lost += 1;
         }
+        written
+    }
+
+    fn try_append(&mut self, rec: Map<String, Value>) -> bool {
+        if let Some(len) = self.cut_to {
+            if self.out.inner().set_len(len).is_err() {
+                return false;
+            }
+            self.cut_to = None;
+        }
+        let Ok(st) = rustix::fs::fstat(self.out.inner()) else {
+            return false;
+        };
+        let len = st.st_size as u64;
+        if self.out.append(rec).is_err() {
+            // The log is opened O_APPEND: cutting it back is all it takes.
+            if self.out.inner().set_len(len).is_err() {
+                self.cut_to = Some(len);
+            }
+            return false;
+        }
+        self.write_head().is_ok()
     }
 
     /// Whether the sandbox could reach the log or its head file without the supervisor:
@@ -264,14 +305,15 @@ impl Audit {
         mxc_enforce::audit::wants(self.level, final_effect, asked)
     }
 
-    /// Records one decision if the agent's `audit` level asks for it.
-    pub fn record(&mut self, engine: &Engine, e: &Record) {
+    /// Records one decision if the agent's `audit` level asks for it: whether it is
+    /// recorded as asked (`false`: it should be and could not be).
+    pub fn record(&mut self, engine: &Engine, e: &Record) -> bool {
         if !self.wants(e.effect, e.asked) {
-            return;
+            return true;
         }
         let mut rec = mxc_enforce::audit::event(engine, e);
         self.stamp(engine, &mut rec);
-        self.append(rec);
+        self.append(rec)
     }
 
     /// A record that is not a decision (the run started or ended).
@@ -281,7 +323,7 @@ impl Audit {
         }
         let mut rec = mxc_enforce::audit::note(engine, activity, detail);
         self.stamp(engine, &mut rec);
-        self.append(rec);
+        let _ = self.append(rec);
     }
 
     /// Puts the concrete identity into `actor.user.name` and `unmapped.mxc.identity`.

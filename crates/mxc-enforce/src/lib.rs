@@ -66,6 +66,9 @@ pub struct AuditSummary {
     pub path: PathBuf,
     pub records: u64,
     pub last_hash: Option<String>,
+    /// Records that could not be written (a full disk); the calls they recorded were
+    /// refused.
+    pub lost: u64,
 }
 
 /// How a run ended.

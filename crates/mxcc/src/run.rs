@@ -327,6 +327,14 @@ fn finish(args: &Args, ran: Ran, color: bool) -> ExitCode {
                 util::count(a.records as usize, "record"),
                 a.last_hash.as_deref().unwrap_or("none")
             );
+            if a.lost > 0 {
+                eprintln!(
+                    "mxcc: audit log {}: {} could not be written (a full disk?); the calls \
+                     they recorded were refused",
+                    a.path.display(),
+                    util::count(a.lost as usize, "record"),
+                );
+            }
         }
         match (&ran.explainer, o.start_missing.is_empty()) {
             (Some(e), false) => {

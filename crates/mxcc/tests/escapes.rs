@@ -482,6 +482,75 @@ fn alias_container() {
     alias("escape-alias-container");
 }
 
+/// The audit log on a small file system the sandbox fills and frees again
+/// (`audit_full.py`; a tmpfs of 512 KiB mounted by the test, which needs root): every
+/// read the sandbox made while the disk was full is in the log or was refused, and the
+/// log verifies once the run is over.
+#[test]
+fn audit_full_disk() {
+    for agent in ["escape", "escape-container"] {
+        let root = std::env::temp_dir().join(format!(
+            "mxc-escape-{}-audit-full-{agent}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=512k,mode=0755", "mxc-escape"])
+            .arg(&root)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            mounted,
+            "audit_full_disk mounts a small tmpfs: it needs root"
+        );
+        let work = root.join("work");
+        std::fs::create_dir_all(work.join("logs")).unwrap();
+        hand_over(&root);
+        let log = work.join("logs/audit.log");
+        let suite = suite().canonicalize().unwrap();
+        let out = mxcc_run(&work, &suite, &log, agent)
+            .args(["--", "/usr/bin/python3", "-B"])
+            .arg(suite.join("audit_full.py"))
+            .env("WORK", &work)
+            .env("SUITE", &suite)
+            .output()
+            .unwrap();
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let verify = Command::new(env!("CARGO_BIN_EXE_mxcc"))
+            .args(["audit", "verify"])
+            .arg(&log)
+            .output()
+            .unwrap();
+        let _ = Command::new("umount").arg(&root).status();
+        let _ = std::fs::remove_dir_all(&root);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let said = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(0), "{agent}: {said}");
+        assert_eq!(
+            verify.status.code(),
+            Some(0),
+            "{agent}: the sandbox ruined the audit log: {}{}\n{said}",
+            String::from_utf8_lossy(&verify.stdout),
+            String::from_utf8_lossy(&verify.stderr)
+        );
+        let ok: usize = stdout
+            .split("READS-WHILE-FULL=")
+            .nth(1)
+            .and_then(|r| r.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{agent}: {said}"));
+        let during = format!("\"path\":\"{}\"", work.join("during").display());
+        let recorded = text
+            .lines()
+            .filter(|l| l.contains("\"activity_name\":\"read\"") && l.contains(&during))
+            .count();
+        assert!(
+            recorded >= ok,
+            "{agent}: {ok} reads allowed while the disk was full, {recorded} recorded\n{said}"
+        );
+    }
+}
+
 /// Launch trees missing at start in a place the agent writes (`escape-tree`: the suite's
 /// policy plus `allow launch "${work}/tools/**"`, `${work}/tools` made by the agent).
 mod tree {

@@ -11,18 +11,24 @@ pub(super) fn audit_summary(
     waiting: &Arc<Mutex<Option<Mutex<Audit>>>>,
 ) -> Option<AuditSummary> {
     let path = path.clone()?;
-    let of = |a: &Mutex<Audit>| a.lock().ok().map(|a| a.summary());
+    let of = |a: &Mutex<Audit>| {
+        a.lock().ok().map(|a| {
+            let (records, last_hash) = a.summary();
+            (records, last_hash, a.lost())
+        })
+    };
     let from_sup = sup
         .lock()
         .ok()
         .and_then(|s| s.clone())
         .and_then(|s| s.audit.as_ref().and_then(of));
-    let (records, last_hash) =
+    let (records, last_hash, lost) =
         from_sup.or_else(|| waiting.lock().ok().and_then(|w| w.as_ref().and_then(of)))?;
     Some(AuditSummary {
         path,
         records,
         last_hash,
+        lost,
     })
 }
 

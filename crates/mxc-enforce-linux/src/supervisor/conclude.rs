@@ -72,6 +72,9 @@ impl Supervisor {
         if denied {
             self.stats.denials.fetch_add(1, Ordering::Relaxed);
         }
+        // Recorded when the audit level asks: a call whose record cannot be written
+        // (a full disk, a poisoned lock) is refused, never performed unrecorded.
+        let mut recorded = true;
         if wanted || (denied && self.on_denial.is_some()) {
             let (pid, program) = who();
             let rec = Record {
@@ -88,12 +91,16 @@ impl Supervisor {
                 self.tell(&rec);
             }
             if wanted {
-                if let Some(Ok(mut a)) = self.audit.as_ref().map(|a| a.lock()) {
-                    a.record(&self.engine, &rec);
-                }
+                recorded = match self.audit.as_ref().map(|a| a.lock()) {
+                    Some(Ok(mut a)) => a.record(&self.engine, &rec),
+                    _ => false,
+                };
             }
         }
-        effect == Effect::Allow
+        if effect == Effect::Allow && !recorded {
+            self.stats.denials.fetch_add(1, Ordering::Relaxed);
+        }
+        effect == Effect::Allow && recorded
     }
 }
 
