@@ -434,6 +434,20 @@ mod exact {
     }
 }
 
+/// A policy that lets the agent write procfs (`escape-procw`): the kernel's settings
+/// and processes' memory stay out of reach (`procfs_write.py`).
+mod procw {
+    #[test]
+    fn procfs_write_process() {
+        super::escape("procfs_write", "escape-procw");
+    }
+
+    #[test]
+    fn procfs_write_container() {
+        super::escape("procfs_write", "escape-procw-container");
+    }
+}
+
 /// A writable tree named through a link of the host's, and a link the agent leaves in
 /// it, which a later run under the same policy must not follow (`alias.py`). The link
 /// is trusted only when the test runs as root (as mxc-ci every file of the test is the

@@ -132,6 +132,15 @@ impl Call<'_> {
     /// did, before `open_plan` asked read and write for it) must not pass undecided.
     pub(super) fn decide_fs(&mut self, path: &[u8], rights: &[FsRight]) -> Result<(), Errno> {
         self.learn_fs(path, rights);
+        if let Some(why) = decide::procfs_refusal(path, rights) {
+            let right = rights
+                .iter()
+                .copied()
+                .find(|&r| r != FsRight::Read)
+                .unwrap_or(FsRight::Write);
+            self.refuse(right.into(), &Target::Path(path.to_vec()), why);
+            return Err(Errno::ACCESS);
+        }
         match decide::fs_check(&self.sup.engine, path, rights) {
             Some(c) => self.settle(c),
             None => Err(Errno::ACCESS),
