@@ -200,8 +200,16 @@ fn mxcc_run(work: &Path, suite: &Path, log: &Path, agent: &str) -> Command {
 
 /// Runs escape `name` under `agent` (`escape`: process tier; `escape-container`).
 fn escape(name: &str, agent: &str) {
-    let root =
-        std::env::temp_dir().join(format!("mxc-escape-{}-{name}-{agent}", std::process::id()));
+    escape_with(name, agent, &[]);
+}
+
+/// [`escape`] with more options to `mxcc run` (`--explain`).
+fn escape_with(name: &str, agent: &str, options: &[&str]) {
+    let tag = options.concat().replace('-', "");
+    let root = std::env::temp_dir().join(format!(
+        "mxc-escape-{}-{name}-{agent}{tag}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&root);
     let work = root.join("work");
     std::fs::create_dir_all(work.join("secret")).unwrap();
@@ -240,6 +248,7 @@ fn escape(name: &str, agent: &str) {
     let host_stdin = root.join("host-stdin");
     std::fs::write(&host_stdin, "HOST-STDIN").unwrap();
     let out = mxcc_run(&work, &suite, &log, agent)
+        .args(options)
         .stdin(std::fs::File::open(&host_stdin).unwrap())
         .args(["--", "/usr/bin/python3", "-B"])
         .arg(suite.join(format!("{name}.py")))
@@ -432,6 +441,32 @@ mod exact {
     fn xattr_watch_container() {
         super::escape("xattr_watch", "escape-exact-container");
     }
+}
+
+/// `--explain` holds every file call for the supervisor (to tell each denial), where
+/// Landlock alone decided them: it must not let through what Landlock refused. The
+/// file escapes again with it, under a policy Landlock expresses exactly and under the
+/// suite's own.
+mod explain {
+    macro_rules! explained {
+        ($($name:ident: $script:literal, $agent:literal;)*) => {
+            $(#[test] fn $name() {
+                super::escape_with($script, $agent, &["--explain"]);
+            })*
+        };
+    }
+    explained!(
+        xattr_watch_exact: "xattr_watch", "escape-exact";
+        xattr_watch_exact_container: "xattr_watch", "escape-exact-container";
+        symlink: "symlink", "escape";
+        hardlink: "hardlink", "escape";
+        rename: "rename", "escape";
+        dotdot: "dotdot", "escape";
+        dirfd: "dirfd", "escape";
+        proc_fd: "proc_fd", "escape";
+        symlink_container: "symlink", "escape-container";
+        rename_container: "rename", "escape-container";
+    );
 }
 
 /// A policy that lets the agent write procfs (`escape-procw`): the kernel's settings
