@@ -216,7 +216,7 @@ fn escape_with(name: &str, agent: &str, options: &[&str]) {
     std::fs::write(work.join("ok"), "fine").unwrap();
     std::fs::write(work.join("secret/key"), "TOP-SECRET").unwrap();
     set_secret_xattr(&work.join("secret/key"));
-    let host = serve(&format!("{name}-{agent}"));
+    let host = serve(&format!("{name}-{agent}{tag}"));
     let suite = suite().canonicalize().unwrap();
     // `audit_log` keeps the log inside the workspace, where the policy lets the agent
     // do anything, with a hard link to it made before the run (by an earlier run, say);
