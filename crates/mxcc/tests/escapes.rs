@@ -600,6 +600,96 @@ fn audit_full_disk() {
     }
 }
 
+/// `mxcc` killed while its child is between `fork` and `exec` (held there by `strace`,
+/// which delays each `prctl` by 1.5 s, so the kill lands before the child sets its
+/// parent-death signal): nothing of the run may stay. The child kept a copy of the
+/// supervisor's end of the report socket and of the watchdog's alarm, so it waited for
+/// an answer forever and the watchdog never fired. Needs `strace`.
+#[test]
+fn interrupted_start_leaves_nothing() {
+    let kids = |pid: u32| -> Vec<u32> {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| {
+                let p: u32 = e.file_name().to_str()?.parse().ok()?;
+                let st = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+                let ppid: u32 = st
+                    .rsplit(')')
+                    .next()?
+                    .split_whitespace()
+                    .nth(1)?
+                    .parse()
+                    .ok()?;
+                let comm = std::fs::read_to_string(format!("/proc/{p}/comm")).ok()?;
+                (ppid == pid && comm.trim() == "mxcc").then_some(p)
+            })
+            .collect()
+    };
+    let root = std::env::temp_dir().join(format!("mxc-escape-{}-interrupted", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let work = root.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    hand_over(&root);
+    let suite = suite().canonicalize().unwrap();
+    let run = mxcc_run(&work, &suite, &root.join("audit.log"), "escape");
+    let mut tracer = Command::new("strace")
+        .args(["-f", "-qq", "-o", "/dev/null", "-e", "trace=prctl"])
+        .args(["-e", "inject=prctl:delay_enter=1500000"])
+        .arg(run.get_program())
+        .args(run.get_args())
+        .args(["--", "/usr/bin/true"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("interrupted_start_leaves_nothing needs strace");
+    // mxcc (strace's child, or setpriv's exec of it) and its child.
+    let start = std::time::Instant::now();
+    let (mxcc, child) = loop {
+        let found = kids(tracer.id())
+            .into_iter()
+            .find_map(|m| kids(m).first().map(|&c| (m, c)));
+        if let Some(f) = found {
+            break f;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "mxcc never forked its child"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let killed = Command::new("kill")
+        .args(["-KILL", &mxcc.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    // The child goes (with the fix, at its next wait for mxcc); allow it the delays.
+    let start = std::time::Instant::now();
+    let mut left = true;
+    while start.elapsed() < std::time::Duration::from_secs(30) {
+        if !std::path::Path::new(&format!("/proc/{child}")).exists()
+            || std::fs::read_to_string(format!("/proc/{child}/stat")).is_ok_and(|s| {
+                s.rsplit(')')
+                    .next()
+                    .is_some_and(|r| r.trim_start().starts_with('Z'))
+            })
+        {
+            left = false;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    if left {
+        let _ = Command::new("kill")
+            .args(["-KILL", &child.to_string()])
+            .status();
+    }
+    let _ = tracer.kill();
+    let _ = tracer.wait();
+    let _ = std::fs::remove_dir_all(&root);
+    assert!(!left, "the child of a killed mxcc stayed (pid {child})");
+}
+
 /// Launch trees missing at start in a place the agent writes (`escape-tree`: the suite's
 /// policy plus `allow launch "${work}/tools/**"`, `${work}/tools` made by the agent).
 mod tree {

@@ -18,6 +18,8 @@ pub(super) fn run_cfg(cfg: Cfg) -> Result<Outcome, SetupError> {
     let guard = AuditGuard::open(&cfg)?;
     let (ours, theirs) =
         UnixStream::pair().map_err(|e| SetupError(format!("cannot create a socket pair: {e}")))?;
+    // Open in this process until the child has its answer (the supervisor holds it).
+    let ours_fd = ours.as_raw_fd();
     // Orphans of the sandbox become our children, so the whole tree stays beneath us.
     rustix::process::set_child_subreaper(Some(rustix::process::getpid()))
         .map_err(|e| SetupError(format!("cannot become a child subreaper: {e}")))?;
@@ -77,6 +79,7 @@ pub(super) fn run_cfg(cfg: Cfg) -> Result<Outcome, SetupError> {
         ctty: asking.terminal.is_some(),
         cap_last,
         new_ipc: seccomp.private_ipc,
+        close_first: [ours_fd, cg.alarm_write.as_raw_fd()],
     };
     let mut output_relay = None;
     if let Some(t) = &asking.terminal {
