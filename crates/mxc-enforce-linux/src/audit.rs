@@ -23,6 +23,11 @@ pub struct Audit {
     /// (device, inode) of every directory from the log's up to `/`: never renamed or
     /// removed by the sandbox (the log's path stays the log's).
     dirs: Vec<(u64, u64)>,
+    /// Records that could not be written (a full disk): see [`Audit::append`].
+    lost: u64,
+    /// The log's length before a record that was written only in part, when cutting
+    /// it back failed: cut before anything more is written.
+    cut_to: Option<u64>,
 }
 
 /// Opens `name` in `dir` for the log's use: never through a symbolic link, and only a
@@ -186,6 +191,8 @@ impl Audit {
             head,
             files,
             dirs,
+            lost: 0,
+            cut_to: None,
         };
         a.write_head()?;
         Ok(a)
@@ -209,7 +216,7 @@ impl Audit {
 
     /// How many records could not be written.
     pub fn lost(&self) -> u64 {
-        self.out.lost()
+        self.lost
     }
 
     fn write_head(&mut self) -> std::io::Result<()> {
@@ -218,7 +225,7 @@ impl Audit {
         let text = mxc_enforce::chain::Head {
             records,
             last_hash,
-            lost: self.out.lost(),
+            lost: self.lost,
         }
         .render();
         self.head.write_all_at(text.as_bytes(), 0)?;
@@ -226,14 +233,43 @@ impl Audit {
         Ok(())
     }
 
-    /// Appends a record; whether it was written. One that cannot be (a full disk: the
-    /// sandbox may fill the log's file system) is counted as lost: the head file says
-    /// so at once (rewritten in place), and so does the next record written
-    /// (`lost_before`), so `mxcc audit verify` reports the log incomplete.
+    /// Appends one record; whether it (and the head file after it) was written. A
+    /// record that cannot be written (a full disk: the sandbox may fill the log's file
+    /// system) is counted as lost ([`Audit::lost`]); the head file says so at once
+    /// (rewritten in place), and so does the next record written (`lost_before`), so
+    /// `mxcc audit verify` reports the log incomplete; the supervisor refuses the call
+    /// it records (nothing the policy allows happens unrecorded). A record written in
+    /// part is cut off again, so the log stays a chain: a sandbox that filled the disk
+    /// and freed it again once left half a record glued to the next one (escape
+    /// `audit_full_disk`).
     fn append(&mut self, rec: Map<String, Value>) -> bool {
-        let ok = self.out.append(rec).is_ok();
-        let _ = self.write_head();
-        ok
+        let written = self.try_append(rec);
+        if !written {
+            self.lost += 1;
+        }
+        let head = self.write_head().is_ok();
+        written && head
+    }
+
+    fn try_append(&mut self, rec: Map<String, Value>) -> bool {
+        if let Some(len) = self.cut_to {
+            if self.out.inner().set_len(len).is_err() {
+                return false;
+            }
+            self.cut_to = None;
+        }
+        let Ok(st) = rustix::fs::fstat(self.out.inner()) else {
+            return false;
+        };
+        let len = st.st_size as u64;
+        if self.out.append(rec).is_err() {
+            // The log is opened O_APPEND: cutting it back is all it takes.
+            if self.out.inner().set_len(len).is_err() {
+                self.cut_to = Some(len);
+            }
+            return false;
+        }
+        true
     }
 
     /// Whether the sandbox could reach the log or its head file without the supervisor:
@@ -277,8 +313,8 @@ impl Audit {
         mxc_enforce::audit::wants(self.level, final_effect, asked)
     }
 
-    /// Records one decision if the agent's `audit` level asks for it: false when it
-    /// asks for it and the record could not be written.
+    /// Records one decision if the agent's `audit` level asks for it: whether it is
+    /// recorded as asked (`false`: it should be and could not be).
     pub fn record(&mut self, engine: &Engine, e: &Record) -> bool {
         if !self.wants(e.effect, e.asked) {
             return true;

@@ -674,24 +674,26 @@ pub fn supervised(s: Supervise) -> Vec<Rule> {
         (463, "setxattrat"),
         (466, "removexattrat"),
         (469, "file_setattr"),
+        // Extended attribute reads by path are `read` of the file, and its attributes
+        // hold data (`user.*`: whatever a program stored there), which Landlock does
+        // not guard: held whatever Landlock covers (escape `xattr_watch`). Descriptor
+        // forms act on what the process already holds. getxattrat 464, listxattrat 465.
+        sc!(SYS_getxattr),
+        sc!(SYS_lgetxattr),
+        sc!(SYS_listxattr),
+        sc!(SYS_llistxattr),
+        (464, "getxattrat"),
+        (465, "listxattrat"),
+        // Watching a place shows the names made, opened and removed in it: `read`,
+        // which Landlock does not guard either.
+        sc!(SYS_inotify_add_watch),
     ] {
         v.push(plain(nr, Action::Notify));
     }
     if s.fs {
-        // Metadata reads by path are `read` (descriptor forms act on what the process
-        // already holds): getxattrat 464, listxattrat 465, file_getattr 468.
-        for nr in [
-            sc!(SYS_getxattr),
-            sc!(SYS_lgetxattr),
-            sc!(SYS_listxattr),
-            sc!(SYS_llistxattr),
-            (464, "getxattrat"),
-            (465, "listxattrat"),
-            (468, "file_getattr"),
-            sc!(SYS_statfs),
-            sc!(SYS_chdir),
-            sc!(SYS_inotify_add_watch),
-        ] {
+        // Other metadata reads by path (`read`; file_getattr 468: the supervisor
+        // answers ENOSYS, callers fall back to an ioctl on a descriptor).
+        for nr in [(468, "file_getattr"), sc!(SYS_statfs), sc!(SYS_chdir)] {
             v.push(plain(nr, Action::Notify));
         }
         for nr in [
@@ -846,7 +848,8 @@ mod tests {
             simulate(&p2, a, SYS_setpgid as u32, [0, 4242, 0, 0, 0, 0]),
             bpf::SECCOMP_RET_ALLOW
         );
-        // Metadata changes are held whatever Landlock covers; reads only with files.
+        // Metadata changes, extended attribute reads by path and inotify watches are
+        // held whatever Landlock covers; other metadata reads only with files.
         for nr in [
             SYS_chmod,
             SYS_fchownat,
@@ -855,6 +858,13 @@ mod tests {
             463,
             466,
             469,
+            SYS_getxattr,
+            SYS_lgetxattr,
+            SYS_listxattr,
+            SYS_llistxattr,
+            SYS_inotify_add_watch,
+            464,
+            465,
         ] {
             assert_eq!(
                 simulate(&p2, a, nr as u32, [0; 6]),
@@ -862,15 +872,12 @@ mod tests {
             );
             assert_eq!(run(nr, [0; 6]), bpf::SECCOMP_RET_USER_NOTIF);
         }
-        for nr in [
-            SYS_getxattr,
-            SYS_statfs,
-            SYS_chdir,
-            SYS_inotify_add_watch,
-            464,
-            465,
-        ] {
+        for nr in [SYS_statfs, SYS_chdir, 468] {
             assert_eq!(run(nr, [0; 6]), bpf::SECCOMP_RET_USER_NOTIF);
+            assert_eq!(simulate(&p2, a, nr as u32, [0; 6]), bpf::SECCOMP_RET_ALLOW);
+        }
+        // Descriptor forms act on what the process holds.
+        for nr in [SYS_fgetxattr, SYS_flistxattr] {
             assert_eq!(simulate(&p2, a, nr as u32, [0; 6]), bpf::SECCOMP_RET_ALLOW);
         }
         // An allow-list: unknown numbers and calls newer than the list are refused.

@@ -65,13 +65,54 @@ pub(crate) struct Placed {
     pub links: Vec<(PathBuf, PathBuf)>,
 }
 
+/// Where the agent may change names: every grant with write, create or delete, at the
+/// path its rule names and at the same path with every symbolic link on the way
+/// followed (where Landlock's grant lands when the rule names the tree through a link:
+/// `allow all "${work}/lnk/w/**"` with `lnk -> real` lets the agent write `real/w`,
+/// escape `alias_*`); for a missing path, its nearest existing ancestor so resolved,
+/// with the rest of the path after it.
+fn writable_places(b: &Bounds) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for g in &b.fs {
+        let r = g.rights;
+        if !(r.write || r.create || r.delete) {
+            continue;
+        }
+        out.push(g.path.clone());
+        let mut base = g.path.as_path();
+        let mut rest = Vec::new();
+        let resolved = loop {
+            if let Ok(c) = std::fs::canonicalize(base) {
+                break Some(c);
+            }
+            match (base.parent(), base.file_name()) {
+                (Some(p), Some(n)) => {
+                    rest.push(n.to_os_string());
+                    base = p;
+                }
+                _ => break None,
+            }
+        };
+        if let Some(mut c) = resolved {
+            for n in rest.into_iter().rev() {
+                c.push(n);
+            }
+            if c != g.path {
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
 /// Whether the symbolic link at `link` is one no agent could have made: owned by root,
 /// in a root-owned directory that neither group nor others may write, and no grant of
 /// the policy lets the agent change that directory (a grant with write, create or
-/// delete on it or on a directory above it). The system's own links (`/bin`, `/lib64`,
+/// delete on it or on a directory above it, by the path its rule names or by the place
+/// that path leads to: [`writable_places`]). The system's own links (`/bin`, `/lib64`,
 /// the ELF loader's chain, `/etc/alternatives`) are such links; one planted in a tree
 /// the agent may change (by this run or an earlier one) is not.
-fn trusted_link(link: &Path, b: &Bounds) -> bool {
+fn trusted_link(link: &Path, writable: &[PathBuf]) -> bool {
     use std::os::unix::fs::MetadataExt;
     let Some(parent) = link.parent() else {
         return false;
@@ -85,10 +126,9 @@ fn trusted_link(link: &Path, b: &Bounds) -> bool {
     if lm.uid() != 0 || pm.uid() != 0 || !pm.is_dir() || pm.mode() & 0o022 != 0 {
         return false;
     }
-    !b.fs.iter().any(|g| {
-        let r = g.rights;
-        (r.write || r.create || r.delete) && (link.starts_with(&g.path) || parent == g.path)
-    })
+    !writable
+        .iter()
+        .any(|w| link.starts_with(w) || parent == w.as_path())
 }
 
 /// Where the grant of `path` lands, walked component by component from `/` without
@@ -108,6 +148,8 @@ pub(crate) fn placed_in(path: &Path, b: &Bounds) -> Option<Placed> {
 pub(crate) struct PlaceCache {
     meta: std::collections::HashMap<PathBuf, Option<std::fs::Metadata>>,
     trusted: std::collections::HashMap<PathBuf, bool>,
+    /// [`writable_places`] of the bound, found on the first link met.
+    writable: Option<Vec<PathBuf>>,
 }
 
 impl PlaceCache {
@@ -168,10 +210,15 @@ pub(crate) fn placed_cached(path: &Path, b: &Bounds, cache: &mut PlaceCache) -> 
         };
         if meta.file_type().is_symlink() {
             followed += 1;
-            let trusted = *cache
-                .trusted
-                .entry(next.clone())
-                .or_insert_with(|| trusted_link(&next, b));
+            let writable = cache.writable.get_or_insert_with(|| writable_places(b));
+            let trusted = match cache.trusted.get(&next) {
+                Some(&t) => t,
+                None => {
+                    let t = trusted_link(&next, writable);
+                    cache.trusted.insert(next.clone(), t);
+                    t
+                }
+            };
             if followed > 40 || !trusted {
                 return stop(cur, links);
             }
@@ -523,6 +570,39 @@ pub struct ExecGrants {
     /// Every file Landlock lets the kernel execute is one the policy allows launching
     /// whatever its arguments (the ELF loaders aside: see docs/enforcement.md).
     pub exact: bool,
+    /// The launch trees made for this run (empty directories), removed when it is
+    /// dropped if still empty.
+    pub made: MadeTrees,
+}
+
+/// The directories [`make_tree`] made for one run, in the order made. Owned by the run:
+/// [`MadeTrees::unmake`] (or dropping it, on every way a start can fail after they were
+/// made) removes those still empty, deepest first, each relative to its parent opened
+/// through no symbolic link. A run leaves no empty `~/.pyenv/versions` behind on a
+/// machine without pyenv, nor one made for a run that never started (escape
+/// `tree::made_tree_removed_on_failed_start`); two runs of one process each remove
+/// their own.
+#[derive(Debug, Default)]
+pub struct MadeTrees(Vec<PathBuf>);
+
+impl MadeTrees {
+    /// Removes the trees still empty (once the run's processes are gone).
+    pub fn unmake(&mut self) {
+        for d in std::mem::take(&mut self.0).iter().rev() {
+            let (Some(parent), Some(name)) = (d.parent(), d.file_name()) else {
+                continue;
+            };
+            if let Ok(dir) = open_dir_placed(parent) {
+                let _ = rustix::fs::unlinkat(&dir, name, rustix::fs::AtFlags::REMOVEDIR);
+            }
+        }
+    }
+}
+
+impl Drop for MadeTrees {
+    fn drop(&mut self) {
+        self.unmake();
+    }
 }
 
 /// Replaces each execute-only grant on a directory (the literal prefix of an app
@@ -543,6 +623,7 @@ pub fn exec_per_file(b: &Bounds, engine: &mxc_eval::Engine) -> ExecGrants {
         ..b.clone()
     };
     let mut exact = true;
+    let mut made = MadeTrees::default();
     let mut files = 0usize;
     // Decides one existing program file: granted, and whether exactly.
     let grant_file = |path: &Path, out: &mut Vec<crate::Grant>, exact: &mut bool| {
@@ -595,7 +676,7 @@ pub fn exec_per_file(b: &Bounds, engine: &mxc_eval::Engine) -> ExecGrants {
                         subtree: true,
                         ..g.clone()
                     });
-                } else if g.subtree && make_tree(&g.path, &p.at, b, engine) {
+                } else if g.subtree && make_tree(&g.path, &p.at, b, engine, &mut made) {
                     exact &= engine.launch_allows_all_beneath(g.path.as_os_str().as_bytes());
                     out.fs.push(g.clone());
                 }
@@ -639,28 +720,10 @@ pub fn exec_per_file(b: &Bounds, engine: &mxc_eval::Engine) -> ExecGrants {
             }
         }
     }
-    ExecGrants { bounds: out, exact }
-}
-
-/// The directories [`make_tree`] made for this run, in the order made.
-static MADE: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
-
-/// Removes, at the end of a run, the directories [`make_tree`] made that are still
-/// empty (deepest first; each removed relative to its parent, opened through no
-/// symbolic link): a run leaves no empty `~/.pyenv/versions` behind on a machine
-/// without pyenv.
-pub fn unmake_trees() {
-    let made = MADE
-        .lock()
-        .map(|mut m| std::mem::take(&mut *m))
-        .unwrap_or_default();
-    for d in made.iter().rev() {
-        let (Some(parent), Some(name)) = (d.parent(), d.file_name()) else {
-            continue;
-        };
-        if let Ok(dir) = open_dir_placed(parent) {
-            let _ = rustix::fs::unlinkat(&dir, name, rustix::fs::AtFlags::REMOVEDIR);
-        }
+    ExecGrants {
+        bounds: out,
+        exact,
+        made,
     }
 }
 
@@ -670,7 +733,13 @@ pub fn unmake_trees() {
 /// owned as the directory holding it, never through a symbolic link (each made and
 /// opened relative to its parent, `RESOLVE_NO_SYMLINKS`). Whether the tree is now
 /// there, reached as a grant would be.
-fn make_tree(path: &Path, at: &Path, b: &Bounds, engine: &mxc_eval::Engine) -> bool {
+fn make_tree(
+    path: &Path,
+    at: &Path,
+    b: &Bounds,
+    engine: &mxc_eval::Engine,
+    made: &mut MadeTrees,
+) -> bool {
     use std::os::unix::ffi::OsStrExt;
     let Ok(rest) = path.strip_prefix(at) else {
         return false;
@@ -696,9 +765,7 @@ fn make_tree(path: &Path, at: &Path, b: &Bounds, engine: &mxc_eval::Engine) -> b
         };
         match rustix::fs::mkdirat(&dir, name, rustix::fs::Mode::from_raw_mode(0o755)) {
             Ok(()) => {
-                if let Ok(mut m) = MADE.lock() {
-                    m.push(next.clone());
-                }
+                made.0.push(next.clone());
                 let _ = rustix::fs::chownat(
                     &dir,
                     name,

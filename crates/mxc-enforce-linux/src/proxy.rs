@@ -22,30 +22,22 @@ use std::time::Duration;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 const MAX_HEADER: usize = 64 * 1024;
 
-/// At most this many connections are served at once (each has a thread of `mxcc`'s,
-/// outside the run's limits): beyond it a new connection is closed at once, so the
-/// sandbox, which can open as many as it has descriptors, cannot make `mxcc` take the
-/// host's threads and memory (escapes `proxy_flood`).
-const MAX_CLIENTS: usize = 256;
+/// At most this many connections are served at once (a thread each, or two for a
+/// tunnel); one more is closed at once. A connection held open by the sandbox (it need
+/// send nothing), or a tunnel to a peer that never closes, keeps its thread as long as
+/// it lasts, so without a bound a sandbox made `mxcc` keep any number of threads,
+/// outside its `limits` (escapes `proxy_threads_*`, `proxy_flood_*`).
+pub const MAX_CLIENTS: usize = 256;
 
 /// Serves the proxy until the process ends.
 pub fn serve(listener: TcpListener, sup: Arc<Supervisor>) {
-    let serving = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let clients = crate::supervisor::Workers::at_most(MAX_CLIENTS);
     for conn in listener.incoming() {
         let Ok(conn) = conn else { continue };
-        if serving.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= MAX_CLIENTS {
-            serving.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        let Some(slot) = clients.take() else {
             let _ = conn.shutdown(Shutdown::Both);
             continue;
-        }
-        /// Counts the connection as served until its thread ends.
-        struct Slot(Arc<std::sync::atomic::AtomicUsize>);
-        impl Drop for Slot {
-            fn drop(&mut self) {
-                self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-            }
-        }
-        let slot = Slot(serving.clone());
+        };
         let sup = sup.clone();
         // A thread that cannot be made (the host is short of them): the connection is
         // dropped with its slot, never the proxy.

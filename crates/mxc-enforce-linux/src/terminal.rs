@@ -166,10 +166,13 @@ impl Terminal {
             let _ = termios::tcflush(rustix::stdio::stdin(), termios::QueueSelector::IFlush);
             let mut out = std::io::stderr();
             // Undo what the sandbox may have set to hide or disguise the question:
-            // attributes (invisible, colours), a hidden cursor, a scrolling region.
+            // attributes (invisible, colours), a hidden cursor, a scrolling region, a
+            // character set that draws letters as line-drawing glyphs (G0 back to
+            // ASCII, shifted in), autowrap off (a long target cut at the margin),
+            // insert mode (escape `ask_terminal_*`).
             let _ = write!(
                 out,
-                "\x1b[0m\x1b[?25h\x1b[r\r\n{}",
+                "\x1b[0m\x1b[?25h\x1b[r\x1b(B\x0f\x1b[?7h\x1b[4l\r\n{}",
                 prompt(q).replace('\n', "\r\n")
             );
             let _ = out.flush();

@@ -66,7 +66,8 @@ pub struct AuditSummary {
     pub path: PathBuf,
     pub records: u64,
     pub last_hash: Option<String>,
-    /// Records that could not be written (a full disk): the log is incomplete.
+    /// Records that could not be written (a full disk); the calls they recorded were
+    /// refused.
     pub lost: u64,
 }
 

@@ -330,7 +330,7 @@ fn finish(args: &Args, ran: Ran, color: bool) -> ExitCode {
             if a.lost > 0 {
                 eprintln!(
                     "mxcc: audit log {}: INCOMPLETE: {} could not be written (its file \
-                     system was full); allowed accesses that needed one were denied",
+                     system was full?); the calls they recorded were refused",
                     a.path.display(),
                     util::count(a.lost as usize, "record"),
                 );

@@ -18,6 +18,8 @@ pub(super) fn run_cfg(cfg: Cfg) -> Result<Outcome, SetupError> {
     let guard = AuditGuard::open(&cfg)?;
     let (ours, theirs) =
         UnixStream::pair().map_err(|e| SetupError(format!("cannot create a socket pair: {e}")))?;
+    // Open in this process until the child has its answer (the supervisor holds it).
+    let ours_fd = ours.as_raw_fd();
     // Orphans of the sandbox become our children, so the whole tree stays beneath us.
     rustix::process::set_child_subreaper(Some(rustix::process::getpid()))
         .map_err(|e| SetupError(format!("cannot become a child subreaper: {e}")))?;
@@ -77,6 +79,7 @@ pub(super) fn run_cfg(cfg: Cfg) -> Result<Outcome, SetupError> {
         ctty: asking.terminal.is_some(),
         cap_last,
         new_ipc: seccomp.private_ipc,
+        close_first: [ours_fd, cg.alarm_write.as_raw_fd()],
     };
     let mut output_relay = None;
     if let Some(t) = &asking.terminal {
@@ -140,6 +143,7 @@ pub(super) fn run_cfg(cfg: Cfg) -> Result<Outcome, SetupError> {
         learned,
         timed_out,
         files_watched: seccomp.files_watched,
+        made: kernel.made,
     }
     .finish(status)
 }
@@ -269,6 +273,9 @@ struct KernelBound {
     /// Landlock lets the kernel execute exactly the files the policy allows launching.
     exec_exact: bool,
     ruleset: OwnedFd,
+    /// The launch trees made for the run: removed (when still empty) at its end, or
+    /// when dropped on a start that fails.
+    made: landlock_bound::MadeTrees,
 }
 
 impl KernelBound {
@@ -280,7 +287,12 @@ impl KernelBound {
         };
         // Execute granted per program file (the container's root is still planned from
         // the directories above: the files keep their inodes through its binds).
-        let exec = (!cfg.learn).then(|| landlock_bound::exec_per_file(&cfg.bounds, &cfg.engine));
+        let mut exec =
+            (!cfg.learn).then(|| landlock_bound::exec_per_file(&cfg.bounds, &cfg.engine));
+        let made = exec
+            .as_mut()
+            .map(|e| std::mem::take(&mut e.made))
+            .unwrap_or_default();
         let exec_exact = exec.as_ref().is_none_or(|e| e.exact);
         let ll_bounds = exec.as_ref().map_or(&cfg.bounds, |e| &e.bounds);
         let ruleset = if cfg.learn {
@@ -302,6 +314,7 @@ impl KernelBound {
             mounts,
             exec_exact,
             ruleset,
+            made,
         })
     }
 }
@@ -541,6 +554,7 @@ impl SupervisorStart {
             root,
             protected: self.protected,
             on_denial: self.on_denial,
+            workers: Default::default(),
         });
         {
             let sup = sup.clone();

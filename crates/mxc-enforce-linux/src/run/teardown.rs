@@ -145,6 +145,7 @@ pub(super) struct Running {
     pub(super) learned: Option<Arc<Mutex<crate::learn::Learned>>>,
     pub(super) timed_out: Arc<AtomicBool>,
     pub(super) files_watched: bool,
+    pub(super) made: crate::landlock_bound::MadeTrees,
 }
 
 impl Running {
@@ -166,6 +167,7 @@ impl Running {
             learned,
             timed_out,
             files_watched,
+            mut made,
         } = self;
         // The sandbox ends with its command: what it left running is stopped. When nothing
         // of the sandbox can have left the run's cgroup (the policy grants no write to
@@ -182,7 +184,7 @@ impl Running {
             kill_tree(our_pid, watchdog);
         }
         reap_all();
-        crate::landlock_bound::unmake_trees();
+        made.unmake();
         let sup_result = supervisor.join();
         // The sandbox's terminal: once its last user is gone, flush what it wrote.
         if let Some(sup) = sup_slot.lock().ok().and_then(|s| s.clone()) {

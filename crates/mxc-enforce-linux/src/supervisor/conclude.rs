@@ -72,6 +72,9 @@ impl Supervisor {
         if denied {
             self.stats.denials.fetch_add(1, Ordering::Relaxed);
         }
+        // Recorded when the audit level asks: a call whose record cannot be written
+        // (a full disk, a poisoned lock) is refused, never performed unrecorded.
+        let mut recorded = true;
         if wanted || (denied && self.on_denial.is_some()) {
             let (pid, program) = who();
             let rec = Record {
@@ -88,21 +91,16 @@ impl Supervisor {
                 self.tell(&rec);
             }
             if wanted {
-                let written = match self.audit.as_ref().map(|a| a.lock()) {
+                recorded = match self.audit.as_ref().map(|a| a.lock()) {
                     Some(Ok(mut a)) => a.record(&self.engine, &rec),
-                    Some(Err(_)) => false,
-                    None => true,
+                    _ => false,
                 };
-                if !written && effect == Effect::Allow {
-                    // Fail closed: an access the agent's `audit` level must record is
-                    // not allowed unrecorded (the sandbox can fill the log's file
-                    // system, then act unseen).
-                    self.stats.denials.fetch_add(1, Ordering::Relaxed);
-                    return false;
-                }
             }
         }
-        effect == Effect::Allow
+        if effect == Effect::Allow && !recorded {
+            self.stats.denials.fetch_add(1, Ordering::Relaxed);
+        }
+        effect == Effect::Allow && recorded
     }
 }
 
@@ -134,6 +132,15 @@ impl Call<'_> {
     /// did, before `open_plan` asked read and write for it) must not pass undecided.
     pub(super) fn decide_fs(&mut self, path: &[u8], rights: &[FsRight]) -> Result<(), Errno> {
         self.learn_fs(path, rights);
+        if let Some(why) = decide::procfs_refusal(path, rights) {
+            let right = rights
+                .iter()
+                .copied()
+                .find(|&r| r != FsRight::Read)
+                .unwrap_or(FsRight::Write);
+            self.refuse(right.into(), &Target::Path(path.to_vec()), why);
+            return Err(Errno::ACCESS);
+        }
         match decide::fs_check(&self.sup.engine, path, rights) {
             Some(c) => self.settle(c),
             None => Err(Errno::ACCESS),

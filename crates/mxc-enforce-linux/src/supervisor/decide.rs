@@ -46,6 +46,43 @@ pub(super) fn fs_check(engine: &Engine, path: &[u8], rights: &[FsRight]) -> Opti
     })
 }
 
+/// Why MXC refuses `rights` on procfs path `path` (resolved: `/proc/self` is already
+/// the process's number) whatever the policy says, if it does: writing (or making or
+/// removing) anything of procfs outside a process's own directory — the kernel's
+/// settings (`/proc/sys`, `/proc/sysrq-trigger`), most of which uid 0 may write without
+/// any capability (`core_pattern` runs a program of the sandbox's as the host's root)
+/// — or a process's memory (`/proc/PID/mem`, `/proc/PID/task/TID/mem`: a parent may
+/// write its child's, changing what the supervisor proved unchangeable). Escape
+/// `procw::procfs_write_*`.
+pub(super) fn procfs_refusal(path: &[u8], rights: &[FsRight]) -> Option<&'static str> {
+    if !rights
+        .iter()
+        .any(|r| matches!(r, FsRight::Write | FsRight::Create | FsRight::Delete))
+    {
+        return None;
+    }
+    let rest = match path.strip_prefix(b"/proc") {
+        Some([]) => return Some(PROCFS_SETTINGS),
+        Some([b'/', rest @ ..]) => rest,
+        _ => return None,
+    };
+    let first = rest.split(|&b| b == b'/').next().unwrap_or_default();
+    let process = (!first.is_empty() && first.iter().all(u8::is_ascii_digit))
+        || first == b"self"
+        || first == b"thread-self";
+    if !process {
+        return Some(PROCFS_SETTINGS);
+    }
+    (rest.rsplit(|&b| b == b'/').next() == Some(b"mem")).then_some(
+        "a process's memory is never written through procfs (it would change what the \
+         supervisor proved unchangeable)",
+    )
+}
+
+const PROCFS_SETTINGS: &str = "the kernel's settings (procfs outside a process's directory: \
+     /proc/sys, /proc/sysrq-trigger) are never changed by the sandbox (uid 0 needs no \
+     capability for most of them)";
+
 // ---- open, openat, openat2, creat ----------------------------------------------------
 
 /// The open family's arguments (`openat2`'s `how` already read out of memory).
@@ -795,6 +832,35 @@ mod tests {
             Some(Effect::Deny)
         );
         assert!(fs_check(&e, b"/work/f", &[]).is_none());
+        // procfs: the kernel's settings and processes' memory are never written.
+        let w = [FsRight::Write];
+        for p in [
+            &b"/proc/sys/kernel/core_pattern"[..],
+            b"/proc/sysrq-trigger",
+            b"/proc",
+            b"/proc/42/mem",
+            b"/proc/42/task/43/mem",
+            b"/proc/self/mem",
+        ] {
+            assert!(
+                procfs_refusal(p, &w).is_some(),
+                "{}",
+                String::from_utf8_lossy(p)
+            );
+            assert!(procfs_refusal(p, &[FsRight::Read]).is_none());
+        }
+        for p in [
+            &b"/proc/42/task/43/comm"[..],
+            b"/proc/42/oom_score_adj",
+            b"/procfs/x",
+            b"/work/proc/sys",
+        ] {
+            assert!(
+                procfs_refusal(p, &w).is_none(),
+                "{}",
+                String::from_utf8_lossy(p)
+            );
+        }
     }
 
     /// A write flag on a read-only grant asks for `write` (and is denied); O_TRUNC on a

@@ -55,6 +55,59 @@ const MAX_RENAME_WALK: usize = 10_000;
 /// Why `--learn` refuses a host daemon's socket.
 const LEARN_REFUSAL: &str = "a learning run reaches no host daemon's unix socket";
 
+/// At most this many held calls are answered from worker threads at once (a `connect`
+/// or a send that may block). Such a call blocks as long as its peer wants (a unix
+/// listener whose backlog is full and that never accepts: forever) and goes on
+/// blocking after its caller is gone: a sandbox that started such calls and killed the
+/// callers made `mxcc` keep a thread and descriptors for each, without bound and
+/// outside the run's `limits` (escape `workers_*`). Beyond this many, the call fails
+/// with `EAGAIN` (nothing was done).
+pub const MAX_WORKERS: usize = 128;
+
+/// Threads running on the sandbox's behalf, at most a bound of them ([`MAX_WORKERS`]
+/// by default).
+#[derive(Debug)]
+pub struct Workers {
+    running: Arc<std::sync::atomic::AtomicUsize>,
+    max: usize,
+}
+
+impl Default for Workers {
+    fn default() -> Self {
+        Workers::at_most(MAX_WORKERS)
+    }
+}
+
+/// One worker's place, given back when dropped (when its thread ends).
+#[derive(Debug)]
+pub struct WorkerSlot(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Workers {
+    /// At most `max` at once.
+    pub fn at_most(max: usize) -> Workers {
+        Workers {
+            running: Arc::default(),
+            max,
+        }
+    }
+
+    /// A place for one more, if fewer than the bound run.
+    pub fn take(&self) -> Option<WorkerSlot> {
+        self.running
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < self.max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| WorkerSlot(self.running.clone()))
+    }
+}
+
+impl Drop for WorkerSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// Counters a run reports at the end.
 #[derive(Debug, Default)]
 pub struct Stats {
@@ -106,6 +159,8 @@ pub struct Supervisor {
     pub protected: Protected,
     /// Told of every denial (see [`crate::Config::on_denial`]).
     pub on_denial: Option<crate::DenialSink>,
+    /// The calls answered from worker threads now (see [`MAX_WORKERS`]).
+    pub workers: Workers,
 }
 
 /// A connection to the MXC proxy, as the supervisor made it for a sandboxed process.

@@ -186,6 +186,11 @@ impl Call<'_> {
                 })
             }
             Ok(Some((s, a, _))) => {
+                // A blocking connect may take long: answered from a worker thread (one
+                // of at most MAX_WORKERS) so the supervisor keeps serving others.
+                let Some(slot) = self.sup.workers.take() else {
+                    return Some(errno(Errno::AGAIN));
+                };
                 // Leaving the container: a socket of the host's network namespace, put
                 // in place of the sandbox's once connected.
                 let mut swap = None;
@@ -195,9 +200,10 @@ impl Call<'_> {
                         Err(e) => return Some(errno(e)),
                     }
                 }
-                // A blocking connect may take long: answer from a worker thread so the
-                // supervisor keeps serving others.
-                let listener = self.sup.listener.try_clone().ok()?;
+                let Ok(listener) = self.sup.listener.try_clone() else {
+                    // Every held call gets an answer: none would come from a worker.
+                    return Some(errno(Errno::NOMEM));
+                };
                 let id = self.n.id;
                 // Learning: a TCP connection is learned only if it is made.
                 let learning = match (&a, &self.sup.learned) {
@@ -217,6 +223,7 @@ impl Call<'_> {
                     _ => None,
                 };
                 std::thread::spawn(move || {
+                    let _slot = slot;
                     let r = match a.sockaddr() {
                         Ok(sa) => {
                             let on = swap.as_ref().map_or(s.as_fd(), |(n, _)| n.as_fd());
@@ -431,11 +438,13 @@ impl Call<'_> {
     }
 
     /// Answers from a worker thread (a send or connect may block): the supervisor
-    /// keeps serving others.
+    /// keeps serving others. At most [`super::MAX_WORKERS`] at once: beyond, `EAGAIN`.
     pub(super) fn in_worker(&self, f: impl FnOnce() -> Reply + Send + 'static) -> R {
+        let slot = self.sup.workers.take().ok_or(Errno::AGAIN)?;
         let listener = self.sup.listener.try_clone().map_err(|_| Errno::NOMEM)?;
         let id = self.n.id;
         std::thread::spawn(move || {
+            let _slot = slot;
             let r = f();
             let _ = sys::notif_send(listener.as_fd(), id, r);
         });

@@ -31,6 +31,12 @@ pub struct ChildSetup {
     /// The process tier started with CAP_SYS_ADMIN: a private IPC namespace (made
     /// before the capabilities go; the start fails if it cannot be made).
     pub new_ipc: bool,
+    /// `mxcc`'s own descriptors this process inherited by `fork` and closes first
+    /// (-1: none): the supervisor's end of the report socket, and the watchdog's
+    /// alarm. Holding them, a child whose `mxcc` was killed before it set its
+    /// parent-death signal waited for the supervisor's answer forever (its own copy
+    /// kept the socket open) and kept the watchdog from killing the run.
+    pub close_first: [RawFd; 2],
 }
 
 /// Writes one message to the parent (its fixed-size encoding: nothing allocates).
@@ -97,6 +103,11 @@ pub unsafe fn child_setup(setup: &mut ChildSetup) -> io::Result<()> {
     // SAFETY (whole function): each call is a plain system call on integers or on
     // memory owned by `setup`, which the parent keeps alive across `fork`.
     unsafe {
+        for &fd in &setup.close_first {
+            if fd >= 0 {
+                libc::close(fd);
+            }
+        }
         libc::umask(setup.umask as libc::mode_t);
         // No core files: the kernel writes one where the crashing process stands (a
         // directory Landlock lets it write but the policy may deny), past every held

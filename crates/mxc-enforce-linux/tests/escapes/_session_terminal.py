@@ -12,7 +12,7 @@ sandbox cannot see from inside:
 argv: -- MXCC-COMMAND... (the `mxcc run` command line up to its `--`, `setpriv`
 included when run as another user). Exit 0: held; 1: escaped; 2: the run did not
 behave."""
-import os, pty, select, signal, sys, time
+import fcntl, os, pty, select, signal, struct, sys, termios, time
 
 cmd = sys.argv[sys.argv.index("--") + 1:]
 suite = os.path.dirname(os.path.abspath(__file__))
@@ -79,6 +79,10 @@ if pid == 0:
         except InterruptedError:
             continue
     os.tcsetpgrp(0, shell)
+    ldisc = struct.unpack("i", fcntl.ioctl(0, termios.TIOCGETD, b"\0" * 4))[0]
+    if ldisc != 0:
+        fcntl.ioctl(0, termios.TIOCSETD, struct.pack("i", 0))
+    os.write(marks_w, f"ldisc {ldisc}\n".encode())
     os.write(marks_w, f"victim {victim}\n".encode())
     os._exit(os.waitstatus_to_exitcode(st) & 0xff)
 
@@ -120,6 +124,18 @@ if not os.WIFEXITED(st):
 if b"shell got SIGCONT" in marks:
     print("ESCAPED: the shell got SIGCONT from the sandbox")
     escaped = True
+ldisc = None
+for line in marks.decode().splitlines():
+    if line.startswith("ldisc ") and line[6:].isdigit():
+        ldisc = int(line[6:])
+if ldisc is None:
+    print("the run did not behave: no line discipline read")
+    sys.exit(2)
+if ldisc != 0:
+    print(f"ESCAPED: the terminal's line discipline was left at {ldisc}")
+    escaped = True
+else:
+    print("held: the terminal's line discipline is still N_TTY")
 if victim is None:
     print("the run did not behave: no victim")
     sys.exit(2)

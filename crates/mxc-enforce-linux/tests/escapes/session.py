@@ -100,3 +100,11 @@ def join_and_kill():
     os.kill(0, signal.SIGKILL)
 in_child("joining the shell's group and killing it", join_and_kill, judged_here=False)
 print("held: the run went on", flush=True)
+# The terminal's line discipline (TIOCSETD needs no controlling terminal): N_NULL (27)
+# left on the user's terminal makes it dead after the run (`mxcc` would not restore
+# it). Tried last, since our own output goes through that terminal; whether it stuck
+# is judged by `_session_terminal.py`'s shell once the run is over.
+try:
+    fcntl.ioctl(0, termios.TIOCSETD, struct.pack("i", 27))
+except OSError:
+    pass
