@@ -48,9 +48,21 @@ impl Call<'_> {
     /// has exited, and the caller's held call ends when it does, so a call still
     /// pending after the read proves the program read is the one that made it (read
     /// after such an `execve` it would be the new program: escapes `proxy_from_exec`).
+    ///
+    /// Read through the calling thread (`/proc/TID/exe`): a process whose main thread
+    /// has exited (a zombie leader, its other threads running) has no executable at
+    /// `/proc/TGID/exe`, and a program read as none matched no `deny ... from` rule
+    /// (escape `from_leader`). A program that cannot be read at all refuses the call
+    /// (`EACCES`: fail closed).
     pub(super) fn program(&mut self) -> Result<Vec<u8>, Errno> {
-        let p = program_of(self.tgid());
+        let mut p = program_of(self.n.pid);
+        if p.is_empty() {
+            p = program_of(self.tgid());
+        }
         self.still_valid()?;
+        if p.is_empty() {
+            return Err(Errno::ACCESS);
+        }
         Ok(p)
     }
 

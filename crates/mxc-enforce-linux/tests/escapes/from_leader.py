@@ -2,7 +2,9 @@
 # python may not connect to the host's services (other programs may). A process whose
 # main thread has exited (a zombie leader, its other threads running) has no
 # executable at /proc/PID/exe: read there, the connecting program would be none at
-# all, and a `deny ... from` rule would not match it.
+# all, and a `deny ... from` rule would not match it. A race: the leader's memory (its
+# executable) goes before its descriptors (then the supervisor cannot take the socket):
+# seen escaping in the container tier in two full runs of the escapes, under load.
 from _lib import *
 import ctypes, socket, threading
 libc = ctypes.CDLL(None, use_errno=True)
