@@ -166,7 +166,17 @@ impl Audit {
         f.read_to_string(&mut existing)?;
         let last = last_record(&existing);
         let head_name = mxc_enforce::chain::head_path(Path::new(name));
-        let head = open_regular(dir.as_fd(), head_name.as_os_str(), false)?;
+        let mut head = open_regular(dir.as_fd(), head_name.as_os_str(), false)?;
+        // Records an earlier run could not write (its head file counts them) stay
+        // counted: the first record of this run carries them (`lost_before`), and the
+        // head file keeps them, so a gap at the end of an earlier run is not erased by
+        // the next one (the sandbox could fill the disk, act, and exit).
+        let mut old_head = String::new();
+        let _ = head.read_to_string(&mut old_head);
+        let lost_before = serde_json::from_str::<Value>(&old_head)
+            .ok()
+            .and_then(|v| v.get("lost").and_then(Value::as_u64))
+            .unwrap_or(0);
         let files = [id(&f)?, id(&head)?];
         // The directories above the log, by `..` (as the kernel walks them).
         let mut dirs = Vec::new();
@@ -184,14 +194,16 @@ impl Audit {
                 rustix::fs::Mode::empty(),
             )?;
         }
+        let mut out = ChainWriter::new(f, last.as_ref());
+        out.mark_lost(lost_before);
         let mut a = Audit {
             level,
             identity: String::new(),
-            out: ChainWriter::new(f, last.as_ref()),
+            out,
             head,
             files,
             dirs,
-            lost: 0,
+            lost: lost_before,
             cut_to: None,
         };
         a.write_head()?;
@@ -385,6 +397,21 @@ mod tests {
             })
         );
         assert_eq!(a.summary(), (0, None));
+        // An earlier run's lost records stay counted: in the head file, and in the first
+        // record this run writes.
+        {
+            std::fs::write(
+                d.join("logs/b.log.head"),
+                "{\"records\":0,\"last_hash\":null,\"lost\":3}\n",
+            )
+            .unwrap();
+            let mut b = Audit::open(&d.join("logs/b.log"), AuditLevel::All).unwrap();
+            let head = std::fs::read_to_string(d.join("logs/b.log.head")).unwrap();
+            assert!(head.contains("\"lost\":3"), "{head}");
+            assert!(b.append(Map::new()));
+            let log = std::fs::read_to_string(d.join("logs/b.log")).unwrap();
+            assert!(log.contains("\"lost_before\":3"), "{log}");
+        }
         // Reachable under a grant of its directory or an ancestor, not under another.
         assert!(a.exposed(&bounds(&[&d])));
         assert!(a.exposed(&bounds(&[&d.join("logs")])));

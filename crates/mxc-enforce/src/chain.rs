@@ -77,6 +77,13 @@ impl<W: Write> ChainWriter<W> {
         }
     }
 
+    /// Counts `n` records as lost before the next one (an earlier writer's: its head
+    /// file said so), so the next record written carries them (`lost_before`).
+    pub fn mark_lost(&mut self, n: u64) {
+        self.unmarked += n;
+        self.lost += n;
+    }
+
     /// How many records could not be written.
     pub fn lost(&self) -> u64 {
         self.lost

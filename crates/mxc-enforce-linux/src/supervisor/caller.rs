@@ -53,16 +53,15 @@ impl Call<'_> {
     /// has exited (a zombie leader, its other threads running) has no executable at
     /// `/proc/TGID/exe`, and a program read as none matched no `deny ... from` rule
     /// (escape `from_leader`). A program that cannot be read at all refuses the call
-    /// (`EACCES`: fail closed).
+    /// (`EACCES`: fail closed). (A process that made itself not dumpable, under an
+    /// `mxcc` without `CAP_SYS_PTRACE`, cannot be looked at: neither its program nor its
+    /// memory, so its held calls fail before this.)
     pub(super) fn program(&mut self) -> Result<Vec<u8>, Errno> {
-        let mut p = program_of(self.n.pid);
-        if p.is_empty() {
-            p = program_of(self.tgid());
-        }
+        let tgid = self.tgid();
+        let p = read_program(self.n.pid)
+            .or_else(|_| read_program(tgid))
+            .map_err(|_| Errno::ACCESS)?;
         self.still_valid()?;
-        if p.is_empty() {
-            return Err(Errno::ACCESS);
-        }
         Ok(p)
     }
 
@@ -94,11 +93,22 @@ pub(super) fn host_pid_of(nspid: u32, ancestor: u32) -> Option<u32> {
     })
 }
 
-/// The executable of process `pid`.
+/// The executable of process `pid` (empty when it cannot be read).
 pub(crate) fn program_of(pid: u32) -> Vec<u8> {
+    read_program(pid).unwrap_or_default()
+}
+
+/// The executable of task `pid` (a process or one of its threads).
+fn read_program(pid: u32) -> Result<Vec<u8>, Errno> {
     fs::readlink(format!("/proc/{pid}/exe"), Vec::new())
         .map(|c| c.into_bytes())
-        .unwrap_or_default()
+        .and_then(|p| {
+            if p.is_empty() {
+                Err(Errno::NOENT)
+            } else {
+                Ok(p)
+            }
+        })
 }
 
 /// The parent of `pid` and whether it is already dead (zombie), from `/proc/PID/stat`.
