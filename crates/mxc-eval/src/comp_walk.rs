@@ -23,6 +23,46 @@ const ACCEPT: usize = 2;
 const FLAGS: usize = 3;
 const EMPTY: usize = 4;
 
+/// What a probe finds in one slot of a hash table.
+enum Slot<T> {
+    /// The key: its value.
+    Hit(T),
+    /// An empty slot: the key is not in the table.
+    Empty,
+    /// Another key: the probe goes on.
+    Other,
+}
+
+/// Linear probing in `slots` from slot `at`: at most `probe + 1` slots (the table's
+/// longest run of full slots, checked by validation), wrapping around; each slot judged
+/// by `look`. The one probe loop of every table the walk reads (exceptions, literals,
+/// literal-path edges, re-entry).
+#[inline(always)]
+fn probe<S: Copy, T>(
+    slots: &[S],
+    mut at: usize,
+    probe: u32,
+    mut look: impl FnMut(S) -> Slot<T>,
+) -> Option<T> {
+    let n = slots.len();
+    let mut left = probe;
+    loop {
+        match look(*slots.get(at)?) {
+            Slot::Hit(t) => return Some(t),
+            Slot::Empty => return None,
+            Slot::Other => {}
+        }
+        if left == 0 {
+            return None;
+        }
+        left = left.wrapping_sub(1);
+        at = at.wrapping_add(1);
+        if at >= n {
+            at = 0;
+        }
+    }
+}
+
 /// One automaton as the walk reads it: its records and exception slots (slices of the
 /// layout's words), and the exception table's size and probe bound.
 #[derive(Clone, Copy, yoke::Yokeable)]
@@ -52,23 +92,16 @@ impl<'a> R<'a> {
     /// The exception `(s, c)`: at most `probe + 1` slots from its home.
     #[inline(always)]
     fn probe(&self, s: u32, c: u32) -> Option<u32> {
-        let n = self.slots.len();
-        let mut i = home(exc_hash(s, c), self.nslots);
-        let mut left = self.probe;
-        loop {
-            let &[ks, kc, t] = self.slots.get(i)?;
+        let at = home(exc_hash(s, c), self.nslots);
+        probe(self.slots, at, self.probe, |[ks, kc, t]| {
             if ks == s && kc == c {
-                return Some(t);
+                Slot::Hit(t)
+            } else if ks == NONE {
+                Slot::Empty
+            } else {
+                Slot::Other
             }
-            if ks == NONE || left == 0 {
-                return None;
-            }
-            left = left.wrapping_sub(1);
-            i = i.wrapping_add(1);
-            if i >= n {
-                i = 0;
-            }
-        }
+        })
     }
 
     /// One step from `s` (whose record is `st`) on an element of literal `lit` (or
@@ -147,6 +180,17 @@ impl<'a> P<'a> {
             rb: R::of(d, &d.anywhere),
             globs: crate::engine::Walker::of(&d.globs),
         }
+    }
+
+    /// Whether the literal of `len` bytes at `start` in the literals' bytes is `elem`.
+    #[inline(always)]
+    fn is(&self, start: u32, len: u32, elem: &[u8]) -> bool {
+        let (lo, k) = (start as usize, elem.len());
+        len as usize == k
+            && self
+                .lit
+                .get(lo..lo.wrapping_add(k))
+                .is_some_and(|lit| same(lit, elem, k))
     }
 
     /// Whether a non-empty element may be a literal (`CompLayout::may_be_literal`).
@@ -285,68 +329,37 @@ impl Walk {
     /// [`literal`](Self::literal), given the element's hash `h`.
     #[inline(always)]
     fn literal_h(&self, p: &P<'_>, elem: &[u8], h: u64) -> Option<(u32, u32)> {
-        let n = p.lit_slots.len();
-        let mut at = home(h, p.d.nlit_slots);
-        let bytes = p.lit;
-        let slots = p.lit_slots;
-        let mut left = p.d.lit_probe;
-        loop {
-            let &[start, len, id, keyc] = slots.get(at)?;
+        let at = home(h, p.d.nlit_slots);
+        probe(p.lit_slots, at, p.d.lit_probe, |[start, len, id, keyc]| {
             if len == NONE {
-                return None;
+                Slot::Empty
+            } else if p.is(start, len, elem) {
+                Slot::Hit((id, keyc))
+            } else {
+                Slot::Other
             }
-            if len as usize == elem.len() {
-                let lo = start as usize;
-                let k = elem.len();
-                if let Some(lit) = bytes.get(lo..lo.wrapping_add(k)) {
-                    if same(lit, elem, k) {
-                        return Some((id, keyc));
-                    }
-                }
-            }
-            if left == 0 {
-                return None;
-            }
-            left = left.wrapping_sub(1);
-            at = at.wrapping_add(1);
-            if at >= n {
-                at = 0;
-            }
-        }
+        })
     }
 
     /// The child of literal-path node `node` by element `elem` (hash `h`), if the trie
     /// has that edge: at most `probe + 1` slots, each hit compared byte for byte.
     #[inline(always)]
     fn trie_step(&self, p: &P<'_>, node: u32, h: u64, elem: &[u8]) -> Option<u32> {
-        let slots = p.trie_slots;
-        let n = slots.len();
-        let mut at = home(trie_hash(node, h), p.d.ntrie_slots);
-        let bytes = p.lit;
-        let mut left = p.d.trie_probe;
-        loop {
-            let &[nd, start, len, child] = slots.get(at)?;
-            if nd == NONE {
-                return None;
-            }
-            if nd == node && len as usize == elem.len() {
-                let lo = start as usize;
-                let k = elem.len();
-                if let Some(lit) = bytes.get(lo..lo.wrapping_add(k)) {
-                    if same(lit, elem, k) {
-                        return Some(child);
-                    }
+        let at = home(trie_hash(node, h), p.d.ntrie_slots);
+        probe(
+            p.trie_slots,
+            at,
+            p.d.trie_probe,
+            |[nd, start, len, child]| {
+                if nd == NONE {
+                    Slot::Empty
+                } else if nd == node && p.is(start, len, elem) {
+                    Slot::Hit(child)
+                } else {
+                    Slot::Other
                 }
-            }
-            if left == 0 {
-                return None;
-            }
-            left = left.wrapping_sub(1);
-            at = at.wrapping_add(1);
-            if at >= n {
-                at = 0;
-            }
-        }
+            },
+        )
     }
 
     /// The key class of a non-empty element that is no literal.
@@ -393,30 +406,19 @@ impl Walk {
     /// (the `**` loop nodes), if any: its pair is compared with `(a, b)`.
     #[inline(always)]
     fn reentry(&self, p: &P<'_>, nodes: &[[u32; 4]], a: u32, b: u32) -> Option<u32> {
-        let slots = p.reentry;
-        let n = slots.len();
-        let mut at = home(exc_hash(a, b), p.d.nreentry_slots);
-        let mut left = p.d.reentry_probe;
-        loop {
-            let node = *slots.get(at)?;
+        let at = home(exc_hash(a, b), p.d.nreentry_slots);
+        probe(p.reentry, at, p.d.reentry_probe, |node| {
             if node == NONE {
-                return None;
-            }
-            if nodes
+                Slot::Empty
+            } else if nodes
                 .get(node as usize)
                 .is_some_and(|x| x[0] == a && x[1] == b)
             {
-                return Some(node);
+                Slot::Hit(node)
+            } else {
+                Slot::Other
             }
-            if left == 0 {
-                return None;
-            }
-            left = left.wrapping_sub(1);
-            at = at.wrapping_add(1);
-            if at >= n {
-                at = 0;
-            }
-        }
+        })
     }
 
     /// Walks both automata over the path's elements: the rows reached (`Some(NONE)`:
@@ -633,7 +635,8 @@ impl Walk {
     /// The state of `dfa` (one of the two lists) after the elements of `dir` (one
     /// trailing `/` dropped).
     fn after(&self, d: &CompLayout, dfa: &CompDfa, dir: &[u8]) -> u32 {
-        let p = &P::of(d);
+        let held = self.p().copied();
+        let p = &held.unwrap_or_else(|| P::of(d));
         let dir = dir.strip_suffix(b"/").unwrap_or(dir);
         let mut s = dfa.start;
         for elem in dir.split(|&c| c == b'/') {
