@@ -23,8 +23,6 @@ pub struct Audit {
     /// (device, inode) of every directory from the log's up to `/`: never renamed or
     /// removed by the sandbox (the log's path stays the log's).
     dirs: Vec<(u64, u64)>,
-    /// Records that could not be written (a full disk): see [`Audit::append`].
-    lost: u64,
     /// The log's length before a record that was written only in part, when cutting
     /// it back failed: cut before anything more is written.
     cut_to: Option<u64>,
@@ -203,7 +201,6 @@ impl Audit {
             head,
             files,
             dirs,
-            lost: lost_before,
             cut_to: None,
         };
         a.write_head()?;
@@ -228,7 +225,7 @@ impl Audit {
 
     /// How many records could not be written.
     pub fn lost(&self) -> u64 {
-        self.lost
+        self.out.lost()
     }
 
     fn write_head(&mut self) -> std::io::Result<()> {
@@ -237,7 +234,7 @@ impl Audit {
         let text = mxc_enforce::chain::Head {
             records,
             last_hash,
-            lost: self.lost,
+            lost: self.out.lost(),
         }
         .render();
         self.head.write_all_at(text.as_bytes(), 0)?;
@@ -256,21 +253,22 @@ impl Audit {
     /// `audit_full_disk`).
     fn append(&mut self, rec: Map<String, Value>) -> bool {
         let written = self.try_append(rec);
-        if !written {
-            self.lost += 1;
-        }
         let head = self.write_head().is_ok();
         written && head
     }
 
     fn try_append(&mut self, rec: Map<String, Value>) -> bool {
+        // Lost before the chain writer saw it: counted there all the same (one count
+        // of lost records, which the next record written carries).
         if let Some(len) = self.cut_to {
             if self.out.inner().set_len(len).is_err() {
+                self.out.mark_lost(1);
                 return false;
             }
             self.cut_to = None;
         }
         let Ok(st) = rustix::fs::fstat(self.out.inner()) else {
+            self.out.mark_lost(1);
             return false;
         };
         let len = st.st_size as u64;
