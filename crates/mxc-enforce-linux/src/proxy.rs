@@ -26,7 +26,7 @@ const MAX_HEADER: usize = 64 * 1024;
 /// tunnel); one more is closed at once. A connection held open by the sandbox (it need
 /// send nothing), or a tunnel to a peer that never closes, keeps its thread as long as
 /// it lasts, so without a bound a sandbox made `mxcc` keep any number of threads,
-/// outside its `limits` (escapes `proxy_threads_*`, `proxy_flood_*`).
+/// outside its `limits` (escapes `proxy_threads_*`).
 pub const MAX_CLIENTS: usize = 256;
 
 /// Serves the proxy until the process ends.
