@@ -3,7 +3,7 @@
 //! validation), and the two place questions of `ancestor.rs` asked of it (on the lists,
 //! decoded from the layout the first time one is asked).
 
-use crate::table::{Decision, Effect, FsRight, FsRow, Table, NONE};
+use crate::table::{Decision, Effect, FsRight, FsRow, NONE};
 use mxc_table::comp::{
     elem_hash, exc_hash, filter_admits, home, len_bit, read_u32, read_u64, trie_hash, CompDfa,
     CompFs, CompLayout, RunAt, FLAG_KEY, FLAG_LIT, KEY_EMPTY, KEY_NONE, NODE_COMPLETE,
@@ -149,8 +149,8 @@ enum Leave {
 
 /// The slices of a layout a walk reads. Reading a view of the file's bytes as a slice
 /// costs its checks (`mxc_table::words`), which a decision must not pay: the engine
-/// takes them once, at load, and keeps them beside the table they borrow from
-/// ([`Walk`]'s `yoke`, whose cart is the engine's `Arc<Table>`).
+/// takes them once, at load, and keeps them beside the table they borrow from (its
+/// `Slices`, a yoke whose cart is the engine's `Arc<Table>`).
 #[derive(Clone, Copy, yoke::Yokeable)]
 pub(crate) struct P<'a> {
     d: &'a CompLayout,
@@ -167,7 +167,7 @@ pub(crate) struct P<'a> {
 
 impl<'a> P<'a> {
     #[inline(always)]
-    fn of(d: &'a CompLayout) -> P<'a> {
+    pub(crate) fn of(d: &'a CompLayout) -> P<'a> {
         P {
             d,
             nodes: d.trie_nodes(),
@@ -200,11 +200,6 @@ impl<'a> P<'a> {
     }
 }
 
-/// The walk's slices of the table's layout, or none when the table has no per-component
-/// fs section.
-#[derive(Clone, Copy, yoke::Yokeable)]
-pub(crate) struct Slices<'a>(Option<P<'a>>);
-
 impl std::fmt::Debug for Walk {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Walk")
@@ -214,12 +209,10 @@ impl std::fmt::Debug for Walk {
 }
 
 /// What the engine keeps beside a validated layout (which stays in the table; the
-/// place questions take it back as `d`, and the globs automaton is walked in place in
-/// it): the walk's slices of it, taken at load, and the lists, built the first time a
-/// place question is asked.
+/// walk takes its slices back as `p`, held by the engine, and the place questions the
+/// layout as `d`): the lists, built the first time a place question is asked.
 #[derive(Clone)]
 pub(crate) struct Walk {
-    slices: yoke::Yoke<Slices<'static>, std::sync::Arc<Table>>,
     lists: std::sync::OnceLock<CompFs>,
     /// The literal-path node after the empty element that starts every absolute path
     /// (node 0's edge by the empty literal), or [`NONE`]: one probe at load.
@@ -287,32 +280,18 @@ fn next_slash(p: &[u8], from: usize) -> usize {
 }
 
 impl Walk {
-    /// What the walk of a validated layout needs beside it: the node after the root's
-    /// empty element (nothing else is built at load).
-    /// The walk of `table`'s per-component fs section (`None` without one): its
-    /// slices taken once, and the node after the root's empty element.
-    pub(crate) fn new(table: &std::sync::Arc<Table>) -> Option<Walk> {
-        let slices = yoke::Yoke::<Slices<'static>, _>::attach_to_cart(
-            std::sync::Arc::clone(table),
-            |t: &Table| Slices(t.fs_comp.as_ref().map(P::of)),
-        );
+    /// What the walk of a validated layout (its slices `p`) needs beside it: the node
+    /// after the root's empty element (nothing else is built at load).
+    pub(crate) fn new(p: &P<'_>) -> Walk {
         let mut w = Walk {
-            slices,
             lists: std::sync::OnceLock::new(),
             root: NONE,
         };
-        let p = *w.p()?;
         let lengths = p.nodes.first().map_or(0, |n| n[3]);
         if lengths & len_bit(0) != 0 {
-            w.root = w.trie_step(&p, 0, elem_hash(b""), b"").unwrap_or(NONE);
+            w.root = w.trie_step(p, 0, elem_hash(b""), b"").unwrap_or(NONE);
         }
-        Some(w)
-    }
-
-    /// The walk's slices.
-    #[inline(always)]
-    fn p(&self) -> Option<&P<'_>> {
-        self.slices.get().0.as_ref()
+        w
     }
 
     /// The lists, decoded from the layout the first time they are asked for.
@@ -424,8 +403,8 @@ impl Walk {
     /// Walks both automata over the path's elements: the rows reached (`Some(NONE)`:
     /// no rule; `None`: broken, fail closed).
     #[inline]
-    pub(crate) fn ends(&self, path: &[u8]) -> (Option<u32>, Option<u32>) {
-        self.walk::<true>(path).0
+    pub(crate) fn ends(&self, p: &P<'_>, path: &[u8]) -> (Option<u32>, Option<u32>) {
+        self.walk::<true>(p, path).0
     }
 
     /// [`ends`](Self::ends), and how many times the walk went back to the literal
@@ -439,12 +418,9 @@ impl Walk {
     #[inline(always)]
     pub(crate) fn walk<const REENTER: bool>(
         &self,
+        p: &P<'_>,
         path: &[u8],
     ) -> ((Option<u32>, Option<u32>), u32) {
-        // No slices (no section: the engine never asks then): no rule (fail closed).
-        let Some(p) = self.p() else {
-            return ((None, None), 0);
-        };
         let nodes = p.nodes;
         let mut node = 0u32;
         // The path after the elements walked so far.
@@ -635,8 +611,7 @@ impl Walk {
     /// The state of `dfa` (one of the two lists) after the elements of `dir` (one
     /// trailing `/` dropped).
     fn after(&self, d: &CompLayout, dfa: &CompDfa, dir: &[u8]) -> u32 {
-        let held = self.p().copied();
-        let p = &held.unwrap_or_else(|| P::of(d));
+        let p = &P::of(d);
         let dir = dir.strip_suffix(b"/").unwrap_or(dir);
         let mut s = dfa.start;
         for elem in dir.split(|&c| c == b'/') {

@@ -101,10 +101,10 @@ pub(crate) const FAIL_CLOSED: Decision = Decision {
 /// Cheap to share between threads (`Send + Sync`, read-only).
 #[derive(Clone, Debug)]
 pub struct Engine {
-    /// Shared with the walk views of it (`walkers`, [`crate::comp_walk::Walk`]).
+    /// Shared with the walk views of it (`slices`).
     table: std::sync::Arc<Table>,
-    /// The net and app automata's walk views, taken once at load.
-    walkers: yoke::Yoke<Walkers<'static>, std::sync::Arc<Table>>,
+    /// The slices the decisions read, taken once at load.
+    slices: yoke::Yoke<Slices<'static>, std::sync::Arc<Table>>,
     /// The net automaton's states after each request prefix.
     net_prefix: NetPrefix,
     /// The net automaton's class of each byte's ASCII lowercase.
@@ -126,12 +126,21 @@ pub struct Engine {
 /// Not a state: the walk's answer when a lookup that validation guarantees fails.
 const BROKEN: u32 = NONE;
 
-/// The net and app automata's walk views (reading a view of the file's bytes as a
-/// slice costs its checks: `mxc_table::words`), held with the table they borrow from.
-#[derive(Clone, Copy, Debug, yoke::Yokeable)]
-struct Walkers<'a> {
+/// The slices the decisions read (reading a view of the file's bytes as a slice costs
+/// its checks: `mxc_table::words`), taken once at load and held with the table they
+/// borrow from: the net and app automata's walk views, and the fs walk's slices of the
+/// per-component section when the table has one.
+#[derive(Clone, Copy, yoke::Yokeable)]
+struct Slices<'a> {
     net: Walker<'a>,
     app: Walker<'a>,
+    fs: Option<crate::comp_walk::P<'a>>,
+}
+
+impl std::fmt::Debug for Slices<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Slices").finish_non_exhaustive()
+    }
 }
 
 /// The net automaton's state after a request's first three bytes (right, protocol,
@@ -394,21 +403,22 @@ impl Engine {
     pub fn from_table(table: Table) -> Result<Engine, LoadError> {
         validate(&table)?;
         let table = std::sync::Arc::new(table);
-        let comp = crate::comp_walk::Walk::new(&table);
-        let walkers = yoke::Yoke::<Walkers<'static>, _>::attach_to_cart(
+        let slices = yoke::Yoke::<Slices<'static>, _>::attach_to_cart(
             std::sync::Arc::clone(&table),
-            |t: &Table| Walkers {
+            |t: &Table| Slices {
                 net: Walker::of(&t.net),
                 app: Walker::of(&t.app),
+                fs: t.fs_comp.as_ref().map(crate::comp_walk::P::of),
             },
         );
+        let comp = slices.get().fs.as_ref().map(crate::comp_walk::Walk::new);
         let net = Walker::of(&table.net);
         let net_prefix = NetPrefix::new(net);
         let net_lower = lower_classes(net);
         let app = Walker::of(&table.app);
         let app_start = app.at(app.start());
         Ok(Engine {
-            walkers,
+            slices,
             app_start,
             comp,
             comp_live: std::sync::OnceLock::new(),
@@ -433,9 +443,9 @@ impl Engine {
     /// without the per-component fs section.
     #[doc(hidden)]
     pub fn fs_reentry_check(&self, path: &[u8]) -> Option<(bool, u32)> {
-        let c = self.comp.as_ref()?;
-        let (with, n) = c.walk::<true>(path);
-        let (without, _) = c.walk::<false>(path);
+        let (c, p) = self.comp.as_ref().zip(self.slices.get().fs.as_ref())?;
+        let (with, n) = c.walk::<true>(p, path);
+        let (without, _) = c.walk::<false>(p, path);
         Some((with == without, n))
     }
 
@@ -478,13 +488,13 @@ impl Engine {
     /// start, `fs_anywhere` from the end (see [`Table::fs_anywhere`]).
     #[inline(always)]
     fn fs_ends(&self, path: &[u8]) -> (End, End) {
-        if let Some(c) = &self.comp {
+        if let Some((c, p)) = self.comp.as_ref().zip(self.slices.get().fs.as_ref()) {
             let end = |r: Option<u32>| match r {
                 Some(NONE) => End::NoMatch,
                 Some(r) => End::Row(r),
                 None => End::Broken,
             };
-            let (a, b) = c.ends(path);
+            let (a, b) = c.ends(p, path);
             return (end(a), end(b));
         }
         let (a, b) = (
@@ -654,7 +664,7 @@ impl Engine {
     /// loopback in a `connect`). A name containing
     /// a NUL byte cannot be encoded unambiguously: it is denied, naming no rule.
     pub fn net(&self, req: &NetRequest<'_>) -> Decision {
-        let w = self.walkers.get().net;
+        let w = self.slices.get().net;
         let host = req.host.canonical(req.right);
         // The state after the right, the protocol and the host's tag, computed at load.
         let prefix = || self.net_prefix.get(req.right, req.proto, &host);
@@ -709,7 +719,7 @@ impl Engine {
     /// The rest of a net request's walk after its host: the port, the program.
     #[inline(always)]
     fn net_tail(&self, mut at: At, req: &NetRequest<'_>) -> Decision {
-        let w = self.walkers.get().net;
+        let w = self.slices.get().net;
         let [p0, p1] = req.port.to_be_bytes();
         at = w.step(w.step(at, p0), p1);
         match req.program {
@@ -735,7 +745,7 @@ impl Engine {
         if !path_ok(program) {
             return FAIL_CLOSED;
         }
-        let w = self.walkers.get().app;
+        let w = self.slices.get().app;
         let mut at = w.walk_slice(self.app_start, program);
         at = w.step(at, PROGRAM_END);
         // Each argument is checked as it is walked (one pass over the list); any that is

@@ -57,10 +57,10 @@ impl Call<'_> {
     /// `mxcc` without `CAP_SYS_PTRACE`, cannot be looked at: neither its program nor its
     /// memory, so its held calls fail before this.)
     pub(super) fn program(&mut self) -> Result<Vec<u8>, Errno> {
-        let tgid = self.tgid();
-        let p = read_program(self.n.pid)
-            .or_else(|_| read_program(tgid))
-            .map_err(|_| Errno::ACCESS)?;
+        let p = match read_program(self.n.pid) {
+            Ok(p) => p,
+            Err(_) => read_program(self.tgid()).map_err(|_| Errno::ACCESS)?,
+        };
         self.still_valid()?;
         Ok(p)
     }
