@@ -561,6 +561,14 @@ impl Walk {
                 .map_or(BROKEN, |st| rb.step(b, st, lit, keyc, empty_class));
         }
         loop {
+            // At the path's end (or both automata dead) the pair's rows are the answer:
+            // no re-entry to look up first (the node would have the same pair).
+            if end >= path.len() || (a == 0 && b == 0) {
+                return Leave::Done((
+                    ra.state(a).map(|st| st[ACCEPT]),
+                    rb.state(b).map(|st| st[ACCEPT]),
+                ));
+            }
             if REENTER {
                 if let Some(n) = self.reentry(p, nodes, a, b) {
                     *reentries = reentries.wrapping_add(1);
@@ -570,12 +578,6 @@ impl Walk {
             // The same pair after the next steps: no need to ask again.
             let (pa, pb) = (a, b);
             loop {
-                if end >= path.len() || (a == 0 && b == 0) {
-                    return Leave::Done((
-                        ra.state(a).map(|st| st[ACCEPT]),
-                        rb.state(b).map(|st| st[ACCEPT]),
-                    ));
-                }
                 from = end.wrapping_add(1);
                 end = next_slash(path, from);
                 let elem = path.get(from..end).unwrap_or(&[]);
@@ -603,6 +605,12 @@ impl Walk {
                 }
                 if (a, b) != (pa, pb) {
                     break;
+                }
+                if end >= path.len() || (a == 0 && b == 0) {
+                    return Leave::Done((
+                        ra.state(a).map(|st| st[ACCEPT]),
+                        rb.state(b).map(|st| st[ACCEPT]),
+                    ));
                 }
             }
         }
