@@ -375,7 +375,7 @@ pub fn widened(b: &Bounds) -> bool {
 /// Whether file calls must go to the supervisor: the rules are not all Landlock can
 /// express, or their grants land wider than the rules.
 pub fn supervise_fs(b: &Bounds) -> bool {
-    !b.fs_exact || widened(b) || reaches_procfs(b) || movable(b)
+    !b.fs_exact || widened(b) || reaches_procfs(b) || writes_sysfs(b) || movable(b)
 }
 
 /// Whether the agent could move a granted directory (or a directory above it) to a
@@ -418,6 +418,20 @@ fn reaches_procfs(b: &Bounds) -> bool {
         let r = g.rights;
         (r.read || r.write || r.create || r.delete)
             && (g.path.starts_with(proc_) || (g.subtree && proc_.starts_with(&g.path)))
+    })
+}
+
+/// Whether a grant that writes, creates or deletes lands on `/sys`, beneath it, or on a
+/// directory above it with its subtree. uid 0 needs no capability to write many of the
+/// kernel's attributes there (`/sys/power/state`, `/sys/kernel/mm/...`), and Landlock
+/// cannot carve `/sys` out of a grant on `/`: such a policy is supervised, and the
+/// supervisor refuses every change there (`decide::sysfs_refusal`).
+fn writes_sysfs(b: &Bounds) -> bool {
+    let sys = Path::new("/sys");
+    b.fs.iter().any(|g| {
+        let r = g.rights;
+        (r.write || r.create || r.delete)
+            && (g.path.starts_with(sys) || (g.subtree && sys.starts_with(&g.path)))
     })
 }
 
@@ -866,6 +880,41 @@ mod tests {
         assert!(!reaches_procfs(&b(vec![grant("/usr", read, true)])));
         assert!(!reaches_procfs(&b(vec![grant("/proc", exec, true)])));
         assert!(!reaches_procfs(&b(vec![grant("/process", read, true)])));
+    }
+
+    #[test]
+    fn grants_writing_sysfs_are_supervised() {
+        let read = FsRights {
+            read: true,
+            ..FsRights::default()
+        };
+        let write = FsRights {
+            read: true,
+            write: true,
+            ..FsRights::default()
+        };
+        let create = FsRights {
+            create: true,
+            ..FsRights::default()
+        };
+        let b = |gs: Vec<Grant>| Bounds {
+            fs: gs,
+            fs_exact: true,
+            ..Bounds::default()
+        };
+        assert!(writes_sysfs(&b(vec![grant("/sys", write, true)])));
+        assert!(writes_sysfs(&b(vec![grant(
+            "/sys/power/state",
+            write,
+            false
+        )])));
+        assert!(writes_sysfs(&b(vec![grant("/", write, true)])));
+        assert!(writes_sysfs(&b(vec![grant("/", create, true)])));
+        assert!(supervise_fs(&b(vec![grant("/sys/kernel", write, true)])));
+        assert!(!writes_sysfs(&b(vec![grant("/sys", read, true)])));
+        assert!(!writes_sysfs(&b(vec![grant("/", write, false)])));
+        assert!(!writes_sysfs(&b(vec![grant("/usr", write, true)])));
+        assert!(!writes_sysfs(&b(vec![grant("/system", write, true)])));
     }
 
     fn grant(path: &str, rights: FsRights, subtree: bool) -> Grant {

@@ -516,6 +516,20 @@ mod procw {
     }
 }
 
+/// A policy that lets the agent write sysfs (`escape-sysw`): the kernel's attributes
+/// stay out of reach (`sysfs_write.py`).
+mod sysw {
+    #[test]
+    fn sysfs_write_process() {
+        super::escape("sysfs_write", "escape-sysw");
+    }
+
+    #[test]
+    fn sysfs_write_container() {
+        super::escape("sysfs_write", "escape-sysw-container");
+    }
+}
+
 /// A writable tree named through a link of the host's, and a link the agent leaves in
 /// it, which a later run under the same policy must not follow (`alias.py`). The link
 /// is trusted only when the test runs as root (as mxc-ci every file of the test is the

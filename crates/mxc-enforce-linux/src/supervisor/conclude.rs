@@ -132,7 +132,9 @@ impl Call<'_> {
     /// did, before `open_plan` asked read and write for it) must not pass undecided.
     pub(super) fn decide_fs(&mut self, path: &[u8], rights: &[FsRight]) -> Result<(), Errno> {
         self.learn_fs(path, rights);
-        if let Some(why) = decide::procfs_refusal(path, rights) {
+        if let Some(why) =
+            decide::procfs_refusal(path, rights).or_else(|| decide::sysfs_refusal(path, rights))
+        {
             let right = rights
                 .iter()
                 .copied()

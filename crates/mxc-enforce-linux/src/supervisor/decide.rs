@@ -79,6 +79,22 @@ pub(super) fn procfs_refusal(path: &[u8], rights: &[FsRight]) -> Option<&'static
     )
 }
 
+/// Why a change to sysfs is refused whatever the policy says: uid 0 needs no
+/// capability to write many of the kernel's attributes (`/sys/power/state` suspends the
+/// machine; `/sys/kernel/uevent_helper`, where built, runs a program as the host's root
+/// at the next device event), and nothing under `/sys` is an agent's to change. Decided
+/// by path, as procfs is (a policy that writes `/sys` is supervised: `writes_sysfs`).
+pub(super) fn sysfs_refusal(path: &[u8], rights: &[FsRight]) -> Option<&'static str> {
+    let changes = rights
+        .iter()
+        .any(|r| matches!(r, FsRight::Write | FsRight::Create | FsRight::Delete));
+    let sysfs = matches!(path.strip_prefix(b"/sys"), Some([] | [b'/', ..]));
+    (changes && sysfs).then_some(
+        "the kernel's attributes (sysfs, /sys) are never changed by the sandbox (uid 0 \
+         needs no capability for many of them)",
+    )
+}
+
 const PROCFS_SETTINGS: &str = "the kernel's settings (procfs outside a process's directory: \
      /proc/sys, /proc/sysrq-trigger) are never changed by the sandbox (uid 0 needs no \
      capability for most of them)";
@@ -857,6 +873,33 @@ mod tests {
         ] {
             assert!(
                 procfs_refusal(p, &w).is_none(),
+                "{}",
+                String::from_utf8_lossy(p)
+            );
+        }
+    }
+
+    /// sysfs: never changed, whatever the rights; read stays the policy's.
+    #[test]
+    fn sysfs_is_never_changed() {
+        for p in [
+            &b"/sys"[..],
+            b"/sys/power/state",
+            b"/sys/kernel/mm/ksm/run",
+            b"/sys/fs/cgroup/x/cgroup.procs",
+        ] {
+            for r in [FsRight::Write, FsRight::Create, FsRight::Delete] {
+                assert!(
+                    sysfs_refusal(p, &[FsRight::Read, r]).is_some(),
+                    "{}",
+                    String::from_utf8_lossy(p)
+                );
+            }
+            assert!(sysfs_refusal(p, &[FsRight::Read]).is_none());
+        }
+        for p in [&b"/system/x"[..], b"/sysfs", b"/work/sys/power/state"] {
+            assert!(
+                sysfs_refusal(p, &[FsRight::Write]).is_none(),
                 "{}",
                 String::from_utf8_lossy(p)
             );
