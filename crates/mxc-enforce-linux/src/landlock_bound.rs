@@ -416,9 +416,18 @@ fn reaches_procfs(b: &Bounds) -> bool {
     let proc_ = Path::new("/proc");
     b.fs.iter().any(|g| {
         let r = g.rights;
-        (r.read || r.write || r.create || r.delete)
-            && (g.path.starts_with(proc_) || (g.subtree && proc_.starts_with(&g.path)))
+        (r.read || r.write || r.create || r.delete) && lands_on(g, b, proc_)
     })
+}
+
+/// Whether grant `g` lands on `top`, beneath it, or (with its subtree) above it: by the
+/// path its rule names, or by the place that path leads to through trusted links
+/// (`/srv/k -> /sys/kernel`: Landlock's grant lands where the link leads).
+fn lands_on(g: &crate::Grant, b: &Bounds, top: &Path) -> bool {
+    let on = |p: &Path| p.starts_with(top) || (g.subtree && top.starts_with(p));
+    // Only where the rule's path itself was reached: a grant placed on an ancestor of
+    // a missing path is supervised anyway (`widened`).
+    on(&g.path) || placed_in(&g.path, b).is_some_and(|p| p.exact && on(&p.at))
 }
 
 /// Whether a grant that writes, creates or deletes lands on `/sys`, beneath it, or on a
@@ -430,8 +439,7 @@ fn writes_sysfs(b: &Bounds) -> bool {
     let sys = Path::new("/sys");
     b.fs.iter().any(|g| {
         let r = g.rights;
-        (r.write || r.create || r.delete)
-            && (g.path.starts_with(sys) || (g.subtree && sys.starts_with(&g.path)))
+        (r.write || r.create || r.delete) && lands_on(g, b, sys)
     })
 }
 
@@ -915,6 +923,40 @@ mod tests {
         assert!(!writes_sysfs(&b(vec![grant("/", write, false)])));
         assert!(!writes_sysfs(&b(vec![grant("/usr", write, true)])));
         assert!(!writes_sysfs(&b(vec![grant("/system", write, true)])));
+    }
+
+    /// A rule that names sysfs through a trusted link (root's, in a directory only root
+    /// may write) lands there: supervised too.
+    #[test]
+    fn grants_writing_sysfs_through_a_link_are_supervised() {
+        use std::os::unix::fs::PermissionsExt;
+        if !rustix::process::geteuid().is_root() {
+            // Only root's links are trusted (followed): as another user the rule's
+            // grant stays on the link's own path, outside /sys.
+            eprintln!("skipped: needs root (CI runs as root)");
+            return;
+        }
+        let d = std::env::temp_dir().join(format!("mxc-sysfs-link-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir(&d).unwrap();
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::os::unix::fs::symlink("/sys/kernel", d.join("k")).unwrap();
+        let write = FsRights {
+            write: true,
+            ..FsRights::default()
+        };
+        let g = grant(d.join("k/mm").to_str().unwrap(), write, true);
+        let b = Bounds {
+            fs: vec![g],
+            fs_exact: true,
+            ..Bounds::default()
+        };
+        let landed = placed_in(&b.fs[0].path, &b).map(|p| p.at);
+        let (writes, supervised) = (writes_sysfs(&b), supervise_fs(&b));
+        let _ = std::fs::remove_dir_all(&d);
+        assert_eq!(landed.as_deref(), Some(Path::new("/sys/kernel/mm")));
+        assert!(writes);
+        assert!(supervised);
     }
 
     fn grant(path: &str, rights: FsRights, subtree: bool) -> Grant {

@@ -132,6 +132,19 @@ impl Call<'_> {
     /// did, before `open_plan` asked read and write for it) must not pass undecided.
     pub(super) fn decide_fs(&mut self, path: &[u8], rights: &[FsRight]) -> Result<(), Errno> {
         self.learn_fs(path, rights);
+        self.kernel_refusal(path, rights)?;
+        match decide::fs_check(&self.sup.engine, path, rights) {
+            Some(c) => self.settle(c),
+            None => Err(Errno::ACCESS),
+        }
+    }
+
+    /// Refuses (and records) a change to what the kernel's own files hold, whatever the
+    /// policy says: procfs outside a process's directory and any process's memory, and
+    /// anything under `/sys` (`decide::procfs_refusal`, `decide::sysfs_refusal`). Asked
+    /// by every held call that changes a file or its metadata (`decide_fs`,
+    /// `decide_meta`: a root agent may `chmod` root's sysfs files as their owner).
+    pub(super) fn kernel_refusal(&mut self, path: &[u8], rights: &[FsRight]) -> Result<(), Errno> {
         if let Some(why) =
             decide::procfs_refusal(path, rights).or_else(|| decide::sysfs_refusal(path, rights))
         {
@@ -143,10 +156,7 @@ impl Call<'_> {
             self.refuse(right.into(), &Target::Path(path.to_vec()), why);
             return Err(Errno::ACCESS);
         }
-        match decide::fs_check(&self.sup.engine, path, rights) {
-            Some(c) => self.settle(c),
-            None => Err(Errno::ACCESS),
-        }
+        Ok(())
     }
 
     /// `--learn`: `rights` on `path` were asked for.

@@ -130,6 +130,7 @@ impl Call<'_> {
     /// Decides `right` on a metadata call's object; a directory on the way to a place
     /// the policy can reach may be looked at without `read` (SPEC §1).
     fn decide_meta(&mut self, r: &Resolved, right: FsRight) -> Result<(), Errno> {
+        self.kernel_refusal(&r.path, &[right])?;
         // Whether it is a directory matters only to `read` (no `fstat` otherwise).
         let is_dir = right == FsRight::Read && self.is_dir(r);
         match super::decide::meta_check(&self.sup.engine, &r.path, right, is_dir) {

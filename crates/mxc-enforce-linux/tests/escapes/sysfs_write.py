@@ -25,4 +25,10 @@ def wopen(path):
     return go
 for t in present:
     attack(f"open {t} for writing", wopen(t))
+# The owner may change a file's mode and times (`chmod 0666` would let any user of the
+# host write it): tried with the file's own mode and times, so nothing changes even if
+# the call goes through.
+st = os.stat(present[0])
+attack(f"chmod {present[0]}", lambda: os.chmod(present[0], st.st_mode & 0o7777))
+attack(f"set the times of {present[0]}", lambda: os.utime(present[0], ns=(st.st_atime_ns, st.st_mtime_ns)))
 attack("make a file in sysfs", lambda: open("/sys/kernel/mxc-escape", "w"))
