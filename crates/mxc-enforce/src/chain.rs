@@ -275,6 +275,16 @@ impl Head {
         s
     }
 
+    /// What a head file's text says of records that could not be written: `None` when
+    /// it says none (or is not a head's JSON), else its `lost` as written. Asked even
+    /// when the head does not anchor the chain (`mxcc audit verify --expect`): records
+    /// lost at the end of a run are marked only there.
+    pub fn lost_in(text: &str) -> Option<String> {
+        let v: Value = serde_json::from_str(text.trim()).ok()?;
+        let n = v.get("lost")?;
+        (n.as_u64() != Some(0)).then(|| n.to_string())
+    }
+
     /// Reads a head file's text.
     pub fn parse(text: &str) -> Result<Head, String> {
         let v: Value = serde_json::from_str(text.trim()).map_err(|e| format!("not JSON: {e}"))?;

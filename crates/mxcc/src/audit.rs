@@ -28,7 +28,8 @@ pub enum Command {
 The chain must end at the record whose hash is HASH (`--expect`, as `mxcc run` prints it
 at exit: `mxcc: audit log PATH: N records, last hash HASH`). Without `--expect`, the head
 file beside the log (PATH.head, which `mxcc run` keeps up to date) says where it ends;
-with neither, only the chain itself is checked.
+with neither, only the chain itself is checked. A head file that counts records which
+could not be written (a full disk) makes the log incomplete, with `--expect` too.
 
 Exit status: 0 when the chain is intact and ends where expected; 1 when a record was
 changed, removed, inserted or reordered (naming the first bad record), or when the log
@@ -88,6 +89,20 @@ pub(crate) fn check_log(
         }
     };
     let head_path = chain::head_path(path);
+    if expect.is_some() {
+        // `--expect` anchors the chain, but records lost at the end of a run are marked
+        // only in the head file: a log it calls incomplete is never "intact".
+        if let Some(n) = std::fs::read_to_string(&head_path)
+            .ok()
+            .and_then(|t| Head::lost_in(&t))
+        {
+            return fail(format!(
+                "{shown}: its head file {} says {n} records could not be written: the log \
+                 is incomplete",
+                head_path.display()
+            ));
+        }
+    }
     let expected = match expect {
         Some(h) => Some(Expected {
             records: None,
