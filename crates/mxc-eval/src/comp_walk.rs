@@ -193,6 +193,16 @@ impl<'a> P<'a> {
                 .is_some_and(|lit| same(lit, elem, k))
     }
 
+    /// The rows the pair of states `(a, b)` accepts with (`None`: a state out of
+    /// range, the walk broken).
+    #[inline(always)]
+    fn rows(&self, a: u32, b: u32) -> (Option<u32>, Option<u32>) {
+        (
+            self.ra.state(a).map(|st| st[ACCEPT]),
+            self.rb.state(b).map(|st| st[ACCEPT]),
+        )
+    }
+
     /// Whether a non-empty element may be a literal (`CompLayout::may_be_literal`).
     #[inline(always)]
     fn may_be_literal(&self, elem: &[u8]) -> bool {
@@ -492,14 +502,7 @@ impl Walk {
         }
         // A node out of range has no pair: the walk breaks (fail closed).
         let [a, b, _, _] = nodes.get(node as usize).copied().unwrap_or([BROKEN; 4]);
-        let (ra, rb) = (p.ra, p.rb);
-        (
-            (
-                ra.state(a).map(|st| st[ACCEPT]),
-                rb.state(b).map(|st| st[ACCEPT]),
-            ),
-            reentries,
-        )
+        (p.rows(a, b), reentries)
     }
 
     /// The element `path[from..end]` at node `node`, when it is no
@@ -560,58 +563,46 @@ impl Walk {
                 .state(b)
                 .map_or(BROKEN, |st| rb.step(b, st, lit, keyc, empty_class));
         }
+        // The pair last looked up in the re-entry table.
+        let mut asked = None;
         loop {
             // At the path's end (or both automata dead) the pair's rows are the answer:
             // no re-entry to look up first (the node would have the same pair).
             if end >= path.len() || (a == 0 && b == 0) {
-                return Leave::Done((
-                    ra.state(a).map(|st| st[ACCEPT]),
-                    rb.state(b).map(|st| st[ACCEPT]),
-                ));
+                return Leave::Done(p.rows(a, b));
             }
-            if REENTER {
+            // Looked up once per pair: the same pair after the next steps is no node's.
+            if REENTER && asked != Some((a, b)) {
                 if let Some(n) = self.reentry(p, nodes, a, b) {
                     *reentries = reentries.wrapping_add(1);
                     return Leave::Node(n, end);
                 }
+                asked = Some((a, b));
             }
-            // The same pair after the next steps: no need to ask again.
-            let (pa, pb) = (a, b);
-            loop {
-                from = end.wrapping_add(1);
-                end = next_slash(path, from);
-                let elem = path.get(from..end).unwrap_or(&[]);
-                // A state out of range has no record: the walk breaks (fail closed).
-                let (sa, sb) = (ra.state(a), rb.state(b));
-                let want = (if a != 0 {
-                    sa.map_or(0, |x| x[FLAGS])
-                } else {
-                    0
-                }) | (if b != 0 {
-                    sb.map_or(0, |x| x[FLAGS])
-                } else {
-                    0
-                });
-                let (lit, keyc) = if want & (WANT_LIT | WANT_KEY) != 0 || elem.is_empty() {
-                    self.classify(p, elem, want)
-                } else {
-                    (NONE, NONE)
-                };
-                if a != 0 {
-                    a = sa.map_or(BROKEN, |st| ra.step(a, st, lit, keyc, empty_class));
-                }
-                if b != 0 {
-                    b = sb.map_or(BROKEN, |st| rb.step(b, st, lit, keyc, empty_class));
-                }
-                if (a, b) != (pa, pb) {
-                    break;
-                }
-                if end >= path.len() || (a == 0 && b == 0) {
-                    return Leave::Done((
-                        ra.state(a).map(|st| st[ACCEPT]),
-                        rb.state(b).map(|st| st[ACCEPT]),
-                    ));
-                }
+            from = end.wrapping_add(1);
+            end = next_slash(path, from);
+            let elem = path.get(from..end).unwrap_or(&[]);
+            // A state out of range has no record: the walk breaks (fail closed).
+            let (sa, sb) = (ra.state(a), rb.state(b));
+            let want = (if a != 0 {
+                sa.map_or(0, |x| x[FLAGS])
+            } else {
+                0
+            }) | (if b != 0 {
+                sb.map_or(0, |x| x[FLAGS])
+            } else {
+                0
+            });
+            let (lit, keyc) = if want & (WANT_LIT | WANT_KEY) != 0 || elem.is_empty() {
+                self.classify(p, elem, want)
+            } else {
+                (NONE, NONE)
+            };
+            if a != 0 {
+                a = sa.map_or(BROKEN, |st| ra.step(a, st, lit, keyc, empty_class));
+            }
+            if b != 0 {
+                b = sb.map_or(BROKEN, |st| rb.step(b, st, lit, keyc, empty_class));
             }
         }
     }
