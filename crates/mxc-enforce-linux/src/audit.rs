@@ -171,9 +171,8 @@ impl Audit {
         // the next one (the sandbox could fill the disk, act, and exit).
         let mut old_head = String::new();
         let _ = head.read_to_string(&mut old_head);
-        let lost_before = serde_json::from_str::<Value>(&old_head)
-            .ok()
-            .and_then(|v| v.get("lost").and_then(Value::as_u64))
+        let lost_before = mxc_enforce::chain::Head::lost_in(&old_head)
+            .and_then(|n| n.parse().ok())
             .unwrap_or(0);
         let files = [id(&f)?, id(&head)?];
         // The directories above the log, by `..` (as the kernel walks them).

@@ -253,6 +253,14 @@ pub struct Head {
     pub lost: u64,
 }
 
+/// A head's `lost` as written, when it says some records could not be written (`None`:
+/// absent, or 0). The one reader of that field ([`Head::parse`], [`Head::lost_in`]).
+fn lost_of(v: &Value) -> Option<String> {
+    v.get("lost")
+        .filter(|n| n.as_u64() != Some(0))
+        .map(Value::to_string)
+}
+
 /// `PATH.head`: the head file beside the log at `log`.
 pub fn head_path(log: &std::path::Path) -> std::path::PathBuf {
     let mut name = log.file_name().unwrap_or_default().to_os_string();
@@ -281,8 +289,7 @@ impl Head {
     /// lost at the end of a run are marked only there.
     pub fn lost_in(text: &str) -> Option<String> {
         let v: Value = serde_json::from_str(text.trim()).ok()?;
-        let n = v.get("lost")?;
-        (n.as_u64() != Some(0)).then(|| n.to_string())
+        lost_of(&v)
     }
 
     /// Reads a head file's text.
@@ -302,14 +309,10 @@ impl Head {
         if (records == 0) != last_hash.is_none() {
             return Err("`records` and `last_hash` disagree".into());
         }
-        match v.get("lost") {
-            None => {}
-            Some(n) if n.as_u64() == Some(0) => {}
-            Some(n) => {
-                return Err(format!(
-                    "{n} records could not be written: the log is incomplete"
-                ))
-            }
+        if let Some(n) = lost_of(&v) {
+            return Err(format!(
+                "{n} records could not be written: the log is incomplete"
+            ));
         }
         Ok(Head {
             records,
