@@ -375,7 +375,7 @@ pub fn widened(b: &Bounds) -> bool {
 /// Whether file calls must go to the supervisor: the rules are not all Landlock can
 /// express, or their grants land wider than the rules.
 pub fn supervise_fs(b: &Bounds) -> bool {
-    !b.fs_exact || widened(b) || reaches_procfs(b) || writes_sysfs(b) || movable(b)
+    !b.fs_exact || widened(b) || kernel_reach(b) != (false, false) || movable(b)
 }
 
 /// Whether the agent could move a granted directory (or a directory above it) to a
@@ -408,39 +408,54 @@ fn movable(b: &Bounds) -> bool {
 }
 
 /// Whether a grant (other than execute alone) lands on `/proc`, beneath it, or on a
-/// directory above it with its subtree. Landlock cannot tell the sandbox's processes
-/// from the others there (`/proc/PID/cmdline`, `status`, `maps` of any process of the
-/// machine), so such a policy is supervised: procfs is then decided on the process
-/// reached.
+/// directory above it with its subtree; and whether a grant that writes, creates or
+/// deletes lands so on `/sys`. Each by the path its rule names, or by the place that
+/// path leads to through trusted links (`/srv/k -> /sys/kernel`: Landlock's grant lands
+/// where the link leads), each grant placed once (one cache for the bound).
+///
+/// Landlock cannot tell the sandbox's processes from the others in procfs
+/// (`/proc/PID/cmdline`, `status`, `maps` of any process of the machine), so such a
+/// policy is supervised: procfs is then decided on the process reached. uid 0 needs no
+/// capability to write many of the kernel's attributes in sysfs (`/sys/power/state`,
+/// `/sys/kernel/mm/...`), and Landlock cannot carve `/sys` out of a grant on `/`: such a
+/// policy is supervised, and the supervisor refuses every change there
+/// (`decide::sysfs_refusal`).
+fn kernel_reach(b: &Bounds) -> (bool, bool) {
+    let (proc_, sys) = (Path::new("/proc"), Path::new("/sys"));
+    let mut cache = PlaceCache::default();
+    let (mut procfs, mut sysfs) = (false, false);
+    for g in &b.fs {
+        let r = g.rights;
+        let changes = r.write || r.create || r.delete;
+        if !(r.read || changes) {
+            continue;
+        }
+        let on = |p: &Path, top: &Path| p.starts_with(top) || (g.subtree && top.starts_with(p));
+        let mut hit = |p: &Path| {
+            procfs |= on(p, proc_);
+            sysfs |= changes && on(p, sys);
+        };
+        hit(&g.path);
+        // Only where the rule's path itself was reached: a grant placed on an ancestor
+        // of a missing path is supervised anyway (`widened`).
+        if let Some(placed) = placed_cached(&g.path, b, &mut cache).filter(|p| p.exact) {
+            hit(&placed.at);
+        }
+        if procfs && sysfs {
+            break;
+        }
+    }
+    (procfs, sysfs)
+}
+
+#[cfg(test)]
 fn reaches_procfs(b: &Bounds) -> bool {
-    let proc_ = Path::new("/proc");
-    b.fs.iter().any(|g| {
-        let r = g.rights;
-        (r.read || r.write || r.create || r.delete) && lands_on(g, b, proc_)
-    })
+    kernel_reach(b).0
 }
 
-/// Whether grant `g` lands on `top`, beneath it, or (with its subtree) above it: by the
-/// path its rule names, or by the place that path leads to through trusted links
-/// (`/srv/k -> /sys/kernel`: Landlock's grant lands where the link leads).
-fn lands_on(g: &crate::Grant, b: &Bounds, top: &Path) -> bool {
-    let on = |p: &Path| p.starts_with(top) || (g.subtree && top.starts_with(p));
-    // Only where the rule's path itself was reached: a grant placed on an ancestor of
-    // a missing path is supervised anyway (`widened`).
-    on(&g.path) || placed_in(&g.path, b).is_some_and(|p| p.exact && on(&p.at))
-}
-
-/// Whether a grant that writes, creates or deletes lands on `/sys`, beneath it, or on a
-/// directory above it with its subtree. uid 0 needs no capability to write many of the
-/// kernel's attributes there (`/sys/power/state`, `/sys/kernel/mm/...`), and Landlock
-/// cannot carve `/sys` out of a grant on `/`: such a policy is supervised, and the
-/// supervisor refuses every change there (`decide::sysfs_refusal`).
+#[cfg(test)]
 fn writes_sysfs(b: &Bounds) -> bool {
-    let sys = Path::new("/sys");
-    b.fs.iter().any(|g| {
-        let r = g.rights;
-        (r.write || r.create || r.delete) && lands_on(g, b, sys)
-    })
+    kernel_reach(b).1
 }
 
 /// A ruleset with the signal and abstract-socket scopes only (`--learn`: the files of
