@@ -879,19 +879,8 @@ mod tests {
 
     #[test]
     fn grants_on_procfs_are_supervised() {
-        let read = FsRights {
-            read: true,
-            ..FsRights::default()
-        };
-        let exec = FsRights {
-            execute: true,
-            ..FsRights::default()
-        };
-        let b = |gs: Vec<Grant>| Bounds {
-            fs: gs,
-            fs_exact: true,
-            ..Bounds::default()
-        };
+        let (read, exec) = (rights("r"), rights("x"));
+        let b = exact;
         assert!(reaches_procfs(&b(vec![grant("/proc", read, true)])));
         assert!(reaches_procfs(&b(vec![grant(
             "/proc/self/status",
@@ -907,24 +896,8 @@ mod tests {
 
     #[test]
     fn grants_writing_sysfs_are_supervised() {
-        let read = FsRights {
-            read: true,
-            ..FsRights::default()
-        };
-        let write = FsRights {
-            read: true,
-            write: true,
-            ..FsRights::default()
-        };
-        let create = FsRights {
-            create: true,
-            ..FsRights::default()
-        };
-        let b = |gs: Vec<Grant>| Bounds {
-            fs: gs,
-            fs_exact: true,
-            ..Bounds::default()
-        };
+        let (read, write, create) = (rights("r"), rights("rw"), rights("c"));
+        let b = exact;
         assert!(writes_sysfs(&b(vec![grant("/sys", write, true)])));
         assert!(writes_sysfs(&b(vec![grant(
             "/sys/power/state",
@@ -956,22 +929,37 @@ mod tests {
         std::fs::create_dir(&d).unwrap();
         std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
         std::os::unix::fs::symlink("/sys/kernel", d.join("k")).unwrap();
-        let write = FsRights {
-            write: true,
-            ..FsRights::default()
-        };
-        let g = grant(d.join("k/mm").to_str().unwrap(), write, true);
-        let b = Bounds {
-            fs: vec![g],
-            fs_exact: true,
-            ..Bounds::default()
-        };
+        let b = exact(vec![grant(
+            d.join("k/mm").to_str().unwrap(),
+            rights("w"),
+            true,
+        )]);
         let landed = placed_in(&b.fs[0].path, &b).map(|p| p.at);
         let (writes, supervised) = (writes_sysfs(&b), supervise_fs(&b));
         let _ = std::fs::remove_dir_all(&d);
         assert_eq!(landed.as_deref(), Some(Path::new("/sys/kernel/mm")));
         assert!(writes);
         assert!(supervised);
+    }
+
+    /// Rights by letter: `r`ead, `w`rite, `c`reate, `d`elete, e`x`ecute.
+    fn rights(letters: &str) -> FsRights {
+        FsRights {
+            read: letters.contains('r'),
+            write: letters.contains('w'),
+            create: letters.contains('c'),
+            delete: letters.contains('d'),
+            execute: letters.contains('x'),
+        }
+    }
+
+    /// A bound of `gs` whose rules Landlock expresses exactly.
+    fn exact(gs: Vec<Grant>) -> Bounds {
+        Bounds {
+            fs: gs,
+            fs_exact: true,
+            ..Bounds::default()
+        }
     }
 
     fn grant(path: &str, rights: FsRights, subtree: bool) -> Grant {
